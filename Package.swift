@@ -1,0 +1,57 @@
+// swift-tools-version:6.1
+// TipRing: analog phone ports (FXS) of a small Linux box, connected to SIP.
+// Module direction (DESIGN.md): a target imports only targets listed above it.
+import PackageDescription
+
+let strict: [SwiftSetting] = [
+    .enableUpcomingFeature("ExistentialAny"),
+    .enableUpcomingFeature("InternalImportsByDefault"),
+]
+
+let package = Package(
+    name: "TipRing",
+    platforms: [.macOS(.v15)],
+    products: [
+        .executable(name: "tipring", targets: ["tipring"]),
+        .library(name: "TipRingCore", targets: ["TipRingCore"]),
+        .library(name: "TelephonyDSP", targets: ["TelephonyDSP"]),
+        .library(name: "LineHAL", targets: ["LineHAL"]),
+        .library(name: "BoardSimulator", targets: ["BoardSimulator"]),
+    ],
+    dependencies: [
+        .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
+        .package(url: "https://github.com/apple/swift-log", from: "1.16.2"),
+    ],
+    targets: [
+        .target(name: "TipRingCore", swiftSettings: strict),
+        .target(name: "TelephonyDSP", dependencies: ["TipRingCore"], swiftSettings: strict),
+        .target(name: "LineHAL", dependencies: ["TipRingCore", "TelephonyDSP"], swiftSettings: strict),
+        .target(
+            name: "BoardSimulator",
+            dependencies: ["TipRingCore", "TelephonyDSP", "LineHAL"],
+            path: "Simulator/BoardSimulator",
+            swiftSettings: strict
+        ),
+        .target(
+            name: "TipRingApp",
+            dependencies: [
+                "TipRingCore", "TelephonyDSP", "LineHAL", "BoardSimulator",
+                .product(name: "Logging", package: "swift-log"),
+            ],
+            swiftSettings: strict
+        ),
+        .executableTarget(
+            name: "tipring",
+            dependencies: [
+                "TipRingApp", "TipRingCore", "LineHAL", "BoardSimulator", "TelephonyDSP",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+            ],
+            swiftSettings: strict
+        ),
+        .testTarget(name: "TipRingCoreTests", dependencies: ["TipRingCore"]),
+        .testTarget(name: "TelephonyDSPTests", dependencies: ["TelephonyDSP"]),
+        .testTarget(name: "LineHALTests", dependencies: ["LineHAL", "BoardSimulator"]),
+        .testTarget(name: "BoardSimulatorTests", dependencies: ["BoardSimulator", "LineHAL"]),
+        .testTarget(name: "TipRingAppTests", dependencies: ["TipRingApp", "LineHAL"]),
+    ]
+)

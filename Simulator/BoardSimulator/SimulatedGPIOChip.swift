@@ -1,0 +1,143 @@
+public import LineHAL
+public import TipRingCore
+
+/// A GPIO chip in memory, wired to simulated hardware.
+///
+/// Outputs a driver sets are passed synchronously to the chip's ``outputObserver`` (the
+/// simulated SLICs listen there); inputs are driven by the simulated hardware with
+/// ``drive(_:to:)``, which stamps an edge with the scheduler's time and hands it to the
+/// requester's handler. Requests are checked as the kernel checks them: offsets must
+/// exist, a line can be held by one consumer only.
+public final class SimulatedGPIOChip: GPIOChip, @unchecked Sendable {
+    public let name: String
+    public let label: String
+    public let lineCount: Int
+    let scheduler: any Scheduler
+
+    struct LineState {
+        var level: GPIOLevel = .low
+        var consumer: String?
+        var direction: GPIOLineInfo.Direction = .input
+        var handler: GPIOEdgeHandler?
+        var lineName: String?
+    }
+
+    var lines: [LineState]
+    /// Called with (offset, level) whenever a requested output changes level.
+    public var outputObserver: ((UInt32, GPIOLevel) -> Void)?
+    /// Every output change, in order, for tests: (time, offset, level).
+    public private(set) var outputLog: [(at: Instant, offset: UInt32, level: GPIOLevel)] = []
+    /// Keep ``outputLog`` (off for long runs).
+    public var logsOutputs = true
+
+    public init(name: String, label: String = "tipring-sim", lineCount: Int, scheduler: any Scheduler, lineNames: [UInt32: String] = [:]) {
+        self.name = name
+        self.label = label
+        self.lineCount = lineCount
+        self.scheduler = scheduler
+        self.lines = (0..<lineCount).map { LineState(lineName: lineNames[UInt32($0)]) }
+    }
+
+    private func check(_ offset: UInt32) throws(HALError) {
+        guard Int(offset) < lineCount else { throw .noSuchLine(chip: name, offset: offset, lineCount: lineCount) }
+    }
+
+    public func lineInfo(offset: UInt32) throws(HALError) -> GPIOLineInfo {
+        try check(offset)
+        let l = lines[Int(offset)]
+        return GPIOLineInfo(offset: offset, name: l.lineName, consumer: l.consumer, direction: l.direction, isUsed: l.consumer != nil)
+    }
+
+    public func requestOutput(offset: UInt32, consumer: String, initial: GPIOLevel) throws(HALError) -> any GPIOOutputLine {
+        try check(offset)
+        let i = Int(offset)
+        if lines[i].consumer != nil { throw .lineBusy(chip: name, offset: offset, consumer: lines[i].consumer) }
+        lines[i].consumer = consumer
+        lines[i].direction = .output
+        let line = Output(chip: self, offset: offset)
+        setOutput(offset, initial)
+        return line
+    }
+
+    public func requestInput(offset: UInt32, consumer: String, onEdge: GPIOEdgeHandler?) throws(HALError) -> any GPIOInputLine {
+        try check(offset)
+        let i = Int(offset)
+        if lines[i].consumer != nil { throw .lineBusy(chip: name, offset: offset, consumer: lines[i].consumer) }
+        lines[i].consumer = consumer
+        lines[i].direction = .input
+        lines[i].handler = onEdge
+        return Input(chip: self, offset: offset)
+    }
+
+    /// The level of a line now (what an output is driven to, or an input reads).
+    public func level(_ offset: UInt32) -> GPIOLevel { lines[Int(offset)].level }
+
+    /// Whether a line is requested by someone.
+    public func isRequested(_ offset: UInt32) -> Bool { lines[Int(offset)].consumer != nil }
+
+    /// The simulated hardware drives an input line. An edge goes to the requester, stamped
+    /// with the scheduler's time; driving a line to the level it has is no edge.
+    public func drive(_ offset: UInt32, to level: GPIOLevel) {
+        let i = Int(offset)
+        guard lines[i].level != level else { return }
+        lines[i].level = level
+        guard lines[i].direction == .input, let h = lines[i].handler, lines[i].consumer != nil else { return }
+        h(GPIOEdgeEvent(offset: offset, edge: level == .high ? .rising : .falling, timestamp: scheduler.now))
+    }
+
+    func setOutput(_ offset: UInt32, _ level: GPIOLevel) {
+        let i = Int(offset)
+        let changed = lines[i].level != level
+        lines[i].level = level
+        if logsOutputs { outputLog.append((scheduler.now, offset, level)) }
+        if changed { outputObserver?(offset, level) }
+    }
+
+    func release(_ offset: UInt32) {
+        let i = Int(offset)
+        lines[i].consumer = nil
+        lines[i].handler = nil
+        lines[i].direction = .input
+    }
+
+    /// Clears ``outputLog``.
+    public func clearOutputLog() { outputLog.removeAll(keepingCapacity: true) }
+
+    final class Output: GPIOOutputLine {
+        weak var chip: SimulatedGPIOChip?
+        let offset: UInt32
+        var released = false
+        init(chip: SimulatedGPIOChip, offset: UInt32) {
+            self.chip = chip
+            self.offset = offset
+        }
+        func set(_ level: GPIOLevel) throws(HALError) {
+            guard !released, let chip else { throw .released("line \(offset)") }
+            chip.setOutput(offset, level)
+        }
+        func release() {
+            guard !released else { return }
+            released = true
+            chip?.release(offset)
+        }
+    }
+
+    final class Input: GPIOInputLine {
+        weak var chip: SimulatedGPIOChip?
+        let offset: UInt32
+        var released = false
+        init(chip: SimulatedGPIOChip, offset: UInt32) {
+            self.chip = chip
+            self.offset = offset
+        }
+        func read() throws(HALError) -> GPIOLevel {
+            guard !released, let chip else { throw .released("line \(offset)") }
+            return chip.level(offset)
+        }
+        func release() {
+            guard !released else { return }
+            released = true
+            chip?.release(offset)
+        }
+    }
+}

@@ -1,0 +1,45 @@
+public import TipRingCore
+
+/// The PCM format of a port: 16-bit signed linear mono samples at `sampleRate`, moved one
+/// period at a time.
+public struct AudioFormat: Sendable, Hashable, CustomStringConvertible {
+    public var sampleRate: Int
+    /// 10 or 20 ms.
+    public var periodMilliseconds: Int
+
+    public init(sampleRate: Int = 8000, periodMilliseconds: Int = 20) {
+        self.sampleRate = sampleRate
+        self.periodMilliseconds = periodMilliseconds
+    }
+
+    public static let narrowband20ms = AudioFormat(sampleRate: 8000, periodMilliseconds: 20)
+
+    /// Samples in one period (160 at 8 kHz / 20 ms).
+    public var framesPerPeriod: Int { sampleRate * periodMilliseconds / 1000 }
+
+    public var period: Duration { .milliseconds(periodMilliseconds) }
+
+    public var description: String { "S16 mono \(sampleRate) Hz, \(periodMilliseconds) ms periods" }
+}
+
+/// Called once per audio period by an ``AudioPort``.
+///
+/// `capture` holds what the telephone's mouthpiece sent during the period; the handler
+/// fills `playback` with what its earpiece gets next. Runs on the audio thread (hardware)
+/// or on the scheduler (simulator): it must not block, lock for long, or allocate.
+public protocol AudioPeriodHandler: AnyObject {
+    func processPeriod(capture: UnsafeBufferPointer<Int16>, playback: UnsafeMutableBufferPointer<Int16>, at time: Instant)
+}
+
+/// A port's PCM audio path (ALSA on hardware, the simulated codec in the simulator).
+///
+/// The device's own clock drives the periods; the port never paces itself.
+public protocol AudioPort: AnyObject {
+    /// The device name from the board file.
+    var name: String { get }
+    var format: AudioFormat { get }
+    /// Starts calling `handler` once per period.
+    func start(handler: any AudioPeriodHandler) throws(HALError)
+    /// Stops the periods; no call to the handler follows the return.
+    func stop()
+}

@@ -1,0 +1,75 @@
+public import TipRingCore
+
+/// How the SLIC feeds the line (the DC state of tip and ring).
+public enum LineFeed: Sendable, Hashable, CaseIterable, CustomStringConvertible {
+    /// No loop current; the phone is dead. A disabled port sits here.
+    case powerDown
+    /// Normal battery polarity: the idle and talking state.
+    case forward
+    /// Reversed polarity: answer/disconnect supervision, and the alert for caller ID sent
+    /// before the first ring.
+    case reverse
+    /// On-hook transmission: audio passes to an on-hook phone (caller ID, visual MWI).
+    case onHookTransmission
+
+    public var description: String {
+        switch self {
+        case .powerDown: "power-down"
+        case .forward: "forward"
+        case .reverse: "reverse"
+        case .onHookTransmission: "on-hook-transmission"
+        }
+    }
+}
+
+/// The switch-hook state of the telephone on a port.
+public enum HookState: Sendable, Hashable, CustomStringConvertible {
+    case onHook, offHook
+    public var description: String { self == .onHook ? "on-hook" : "off-hook" }
+}
+
+/// A raw, undebounced change of the hook-sense signal: what the SLIC's switch-hook
+/// output did and when. The hook decoder turns these into off-hook, on-hook, flash and
+/// pulse digits.
+public struct HookSenseEdge: Sendable, Hashable {
+    public var state: HookState
+    public var at: Instant
+
+    public init(state: HookState, at: Instant) {
+        self.state = state
+        self.at = at
+    }
+}
+
+/// Drives one FXS port's SLIC: line feed, ringing, and hook sense.
+///
+/// Implemented over ``GPIOChip`` by the SLIC drivers (`ag1171`, `gpio-ring`); a driver
+/// for a register-controlled SLIC would implement the same protocol. All calls are made
+/// on the control plane (the scheduler's executor); hook edges are delivered there too.
+public protocol LineDriver: AnyObject {
+    /// The port number from the board file.
+    var port: Int { get }
+
+    /// The current feed.
+    var feed: LineFeed { get }
+
+    /// Whether the ring signal is on.
+    var isRinging: Bool { get }
+
+    /// Requests the lines, sets the line to power-down, and starts reporting hook-sense
+    /// edges to `onHookEdge` (on the scheduler). Reads the initial hook state and reports
+    /// it as a first edge, so the caller never misses a phone that is already off-hook.
+    func start(onHookEdge: @escaping (HookSenseEdge) -> Void) throws(HALError)
+
+    /// Powers the line down and releases the lines.
+    func stop()
+
+    /// Sets the DC feed. While ringing, the feed applies once ringing stops.
+    func setFeed(_ feed: LineFeed) throws(HALError)
+
+    /// Starts the ring signal at `frequency` Hz (within the board's limits).
+    func ringOn(frequency: Double) throws(HALError)
+
+    /// Stops the ring signal at once and restores the feed.
+    func ringOff() throws(HALError)
+}

@@ -1,0 +1,68 @@
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Musl)
+import Musl
+#elseif canImport(Darwin)
+import Darwin
+#endif
+
+/// An error from a system call, naming the call, its subject and errno's text.
+public struct SystemError: Error, Sendable, CustomStringConvertible, Equatable {
+    public var call: String
+    public var subject: String
+    public var errno: Int32
+
+    public init(call: String, subject: String, errno: Int32) {
+        self.call = call
+        self.subject = subject
+        self.errno = errno
+    }
+
+    public var description: String {
+        "\(call)(\(subject)): \(String(cString: strerror(errno))) (errno \(errno))"
+    }
+}
+
+/// Whole-file reads and writes with plain POSIX calls (no Foundation on the router).
+public enum FileIO {
+    /// Reads a whole file. Files over `limit` bytes are refused: configuration and board
+    /// files are small, and a wrong path to a device or a huge file should not hang us.
+    public static func readAll(path: String, limit: Int = 64 << 20) throws(SystemError) -> [UInt8] {
+        let fd = open(path, O_RDONLY | O_CLOEXEC)
+        if fd < 0 { throw SystemError(call: "open", subject: path, errno: errno) }
+        defer { close(fd) }
+        var st = stat()
+        if fstat(fd, &st) == 0, (st.st_mode & S_IFMT) == S_IFDIR {
+            throw SystemError(call: "read", subject: path, errno: EISDIR)
+        }
+        var out: [UInt8] = []
+        var chunk = [UInt8](repeating: 0, count: 65536)
+        while true {
+            let n = chunk.withUnsafeMutableBytes { read(fd, $0.baseAddress, $0.count) }
+            if n < 0 {
+                if errno == EINTR { continue }
+                throw SystemError(call: "read", subject: path, errno: errno)
+            }
+            if n == 0 { break }
+            out.append(contentsOf: chunk[0..<n])
+            if out.count > limit { throw SystemError(call: "read", subject: path, errno: EFBIG) }
+        }
+        return out
+    }
+
+    /// Writes a whole file (created with `mode`, truncated if it exists).
+    public static func writeAll(path: String, bytes: [UInt8], mode: UInt32 = 0o644) throws(SystemError) {
+        let fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, mode_t(mode))
+        if fd < 0 { throw SystemError(call: "open", subject: path, errno: errno) }
+        defer { close(fd) }
+        var offset = 0
+        while offset < bytes.count {
+            let n = bytes.withUnsafeBytes { write(fd, $0.baseAddress! + offset, $0.count - offset) }
+            if n < 0 {
+                if errno == EINTR { continue }
+                throw SystemError(call: "write", subject: path, errno: errno)
+            }
+            offset += n
+        }
+    }
+}

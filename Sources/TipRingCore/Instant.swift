@@ -1,0 +1,75 @@
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Musl)
+import Musl
+#elseif canImport(Darwin)
+import Darwin
+#endif
+
+/// A point on the monotonic time line, in nanoseconds.
+///
+/// Every sans-IO state machine in TipRing receives time as an `Instant` (`now:`) and
+/// never reads a clock itself. Under the virtual scheduler `Instant.zero` is the start of
+/// the run; under the wall-clock scheduler it is `CLOCK_MONOTONIC`'s origin.
+public struct Instant: Hashable, Comparable, Sendable, CustomStringConvertible {
+    /// Nanoseconds since the clock's origin.
+    public var nanoseconds: Int64
+
+    @inlinable
+    public init(nanoseconds: Int64) { self.nanoseconds = nanoseconds }
+
+    public static let zero = Instant(nanoseconds: 0)
+    /// Later than any deadline a program can set; used for "never".
+    public static let distantFuture = Instant(nanoseconds: .max / 2)
+
+    public static func milliseconds(_ ms: Int64) -> Instant { Instant(nanoseconds: ms * 1_000_000) }
+    public static func seconds(_ s: Int64) -> Instant { Instant(nanoseconds: s * 1_000_000_000) }
+
+    /// `CLOCK_MONOTONIC` now: what the wall-clock scheduler and the hardware backends use.
+    public static func monotonicNow() -> Instant {
+        var ts = timespec()
+        clock_gettime(CLOCK_MONOTONIC, &ts)
+        return Instant(nanoseconds: Int64(ts.tv_sec) * 1_000_000_000 + Int64(ts.tv_nsec))
+    }
+
+    @inlinable public static func < (a: Instant, b: Instant) -> Bool { a.nanoseconds < b.nanoseconds }
+
+    @inlinable public static func + (a: Instant, d: Duration) -> Instant {
+        Instant(nanoseconds: a.nanoseconds &+ d.nanoseconds)
+    }
+    @inlinable public static func - (a: Instant, d: Duration) -> Instant {
+        Instant(nanoseconds: a.nanoseconds &- d.nanoseconds)
+    }
+    @inlinable public static func += (a: inout Instant, d: Duration) { a = a + d }
+
+    /// The time from `b` to `a`.
+    @inlinable public static func - (a: Instant, b: Instant) -> Duration {
+        .nanoseconds(a.nanoseconds &- b.nanoseconds)
+    }
+
+    /// Milliseconds since the origin, for logs and tables.
+    public var milliseconds: Double { Double(nanoseconds) / 1_000_000 }
+
+    /// `12.345s` — milliseconds resolution, enough for timelines.
+    public var description: String {
+        let ms = nanoseconds / 1_000_000
+        let sign = ms < 0 ? "-" : ""
+        let a = abs(ms)
+        let frac = a % 1000
+        return "\(sign)\(a / 1000).\(frac < 10 ? "00" : frac < 100 ? "0" : "")\(frac)s"
+    }
+}
+
+extension Duration {
+    /// The duration in whole nanoseconds (saturating to `Int64`).
+    @inlinable public var nanoseconds: Int64 {
+        let (s, a) = components
+        return s &* 1_000_000_000 &+ a / 1_000_000_000
+    }
+
+    /// The duration in milliseconds, as a `Double`.
+    public var milliseconds: Double { Double(nanoseconds) / 1_000_000 }
+
+    /// The duration in seconds, as a `Double`.
+    public var seconds: Double { Double(nanoseconds) / 1_000_000_000 }
+}

@@ -1,0 +1,66 @@
+import ArgumentParser
+
+// Verbs of the CLI whose implementation lands with later work. Each one exists now so
+// the command tree, help and exit codes are stable; each says it is not yet available
+// and exits 1.
+
+struct Run: PendingVerb {
+    static let configuration = CommandConfiguration(abstract: "Run the daemon: all ports of a board.")
+}
+
+struct Status: PendingVerb {
+    static let configuration = CommandConfiguration(abstract: "Show ports, registrations and calls of a running daemon.")
+}
+
+struct Demo: PendingVerb {
+    static let configuration = CommandConfiguration(abstract: "A scripted call between two simulated phones.")
+}
+
+struct Bringup: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        abstract: "Bring up a new board: find and test its lines, ringing and audio.",
+        subcommands: [Discover.self, Probe.self, Ring.self, Hook.self, Tone.self, DTMF.self, Loopback.self, LineTest.self])
+    struct Discover: PendingVerb { static let configuration = CommandConfiguration(abstract: "List GPIO chips, ALSA devices and SPI devices.") }
+    struct Probe: PendingVerb { static let configuration = CommandConfiguration(abstract: "Check every line and device of a board file.") }
+    struct Ring: PendingVerb { static let configuration = CommandConfiguration(abstract: "Ring a port.") }
+    struct Hook: PendingVerb { static let configuration = CommandConfiguration(abstract: "Watch a port's hook switch.") }
+    struct Tone: PendingVerb { static let configuration = CommandConfiguration(abstract: "Play a tone on a port.") }
+    struct DTMF: PendingVerb { static let configuration = CommandConfiguration(commandName: "dtmf", abstract: "Print digits dialled on a port.") }
+    struct Loopback: PendingVerb { static let configuration = CommandConfiguration(abstract: "Loop a port's audio back and measure latency.") }
+    struct LineTest: PendingVerb { static let configuration = CommandConfiguration(commandName: "linetest", abstract: "Ring, off-hook, dial tone, digits: a whole line test.") }
+}
+
+struct DSP: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "dsp",
+        abstract: "Make and analyse telephone signals as WAV files.",
+        subcommands: [Tone.self, DTMF.self, CallerID.self, Detect.self, DecodeCallerID.self])
+    struct Tone: PendingVerb { static let configuration = CommandConfiguration(abstract: "Write a region's tone to a WAV file.") }
+    struct DTMF: PendingVerb { static let configuration = CommandConfiguration(commandName: "dtmf", abstract: "Write DTMF digits to a WAV file.") }
+    struct CallerID: PendingVerb { static let configuration = CommandConfiguration(commandName: "callerid", abstract: "Write a caller-ID spill to a WAV file.") }
+    struct Detect: PendingVerb { static let configuration = CommandConfiguration(abstract: "Print the DTMF digits in a WAV file.") }
+    struct DecodeCallerID: PendingVerb { static let configuration = CommandConfiguration(commandName: "decode-callerid", abstract: "Decode caller ID from a WAV file.") }
+}
+
+struct SIP: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "sip",
+        abstract: "SIP tools.",
+        subcommands: [Lint.self, Register.self])
+    struct Lint: PendingVerb { static let configuration = CommandConfiguration(abstract: "Parse a SIP message from a file and print its structure.") }
+    struct Register: PendingVerb { static let configuration = CommandConfiguration(abstract: "Register once with a registrar and unregister.") }
+}
+
+struct Sim: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        abstract: "The simulator: scripted boards, simulated phones, the simulated exchange.",
+        subcommands: [Script.self, OffHook.self, OnHook.self, Flash.self, Dial.self, Say.self, Listen.self, Exchange.self])
+    struct Script: PendingVerb { static let configuration = CommandConfiguration(abstract: "Run a scenario file on an in-process simulated board.") }
+    struct OffHook: PendingVerb { static let configuration = CommandConfiguration(commandName: "offhook", abstract: "Lift a simulated phone (running daemon).") }
+    struct OnHook: PendingVerb { static let configuration = CommandConfiguration(commandName: "onhook", abstract: "Hang up a simulated phone (running daemon).") }
+    struct Flash: PendingVerb { static let configuration = CommandConfiguration(abstract: "Flash a simulated phone's hook (running daemon).") }
+    struct Dial: PendingVerb { static let configuration = CommandConfiguration(abstract: "Dial digits on a simulated phone (running daemon).") }
+    struct Say: PendingVerb { static let configuration = CommandConfiguration(abstract: "Play a tone into a simulated phone's mouthpiece.") }
+    struct Listen: PendingVerb { static let configuration = CommandConfiguration(abstract: "Print what a simulated phone's earpiece hears.") }
+    struct Exchange: PendingVerb { static let configuration = CommandConfiguration(abstract: "Serve the simulated SIP exchange on 127.0.0.1.") }
+}

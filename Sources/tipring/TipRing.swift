@@ -1,0 +1,51 @@
+import ArgumentParser
+
+/// `tipring`: the daemon, the bring-up tool and the simulator in one binary.
+///
+/// Exit codes everywhere: 0 success / check passed; 1 check failed; 2 bad input
+/// (unreadable or malformed file, bad value); 64 usage error.
+@main
+struct TipRing: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "tipring",
+        abstract: "Analog phone ports (FXS) on a small Linux box, connected to SIP.",
+        subcommands: [
+            Run.self, Status.self, Demo.self, Board.self, Bringup.self, DSP.self, SIP.self, Sim.self,
+        ]
+    )
+}
+
+/// Exit codes shared by every verb.
+enum Exit {
+    static let checkFailed = ExitCode(1)
+    static let badInput = ExitCode(2)
+}
+
+/// Writes to standard error.
+func printError(_ message: String) {
+    var err = StandardError()
+    print(message, to: &err)
+}
+
+struct StandardError: TextOutputStream {
+    mutating func write(_ string: String) {
+        var s = string
+        s.withUTF8 { buf in
+            var offset = 0
+            while offset < buf.count {
+                let n = writeStderr(buf.baseAddress! + offset, buf.count - offset)
+                if n <= 0 { return }
+                offset += n
+            }
+        }
+    }
+}
+
+/// A verb whose implementation has not landed yet: says so and exits 1.
+protocol PendingVerb: ParsableCommand {}
+extension PendingVerb {
+    func run() throws {
+        printError("tipring \(Self._commandName): not yet available in this version")
+        throw Exit.checkFailed
+    }
+}

@@ -1,0 +1,71 @@
+import Foundation  // tests only: Process to run the built binary
+import Testing
+
+/// Runs the built `tipring` binary (it sits next to the test bundle).
+func runTipRing(_ arguments: [String], cwd: String? = nil) throws -> (status: Int32, out: String, err: String) {
+    let exe = URL(fileURLWithPath: "/proc/self/exe").resolvingSymlinksInPath().deletingLastPathComponent()
+    let binary = exe.appendingPathComponent("tipring")
+    let p = Process()
+    p.executableURL = binary
+    p.arguments = arguments
+    if let cwd { p.currentDirectoryURL = URL(fileURLWithPath: cwd) }
+    let out = Pipe(), err = Pipe()
+    p.standardOutput = out
+    p.standardError = err
+    p.standardInput = FileHandle.nullDevice
+    try p.run()
+    let o = out.fileHandleForReading.readDataToEndOfFile()
+    let e = err.fileHandleForReading.readDataToEndOfFile()
+    p.waitUntilExit()
+    return (p.terminationStatus, String(decoding: o, as: UTF8.self), String(decoding: e, as: UTF8.self))
+}
+
+let repositoryRoot: String = {
+    var parts = #filePath.split(separator: "/", omittingEmptySubsequences: false)
+    parts.removeLast(3)
+    return parts.joined(separator: "/")
+}()
+
+@Suite struct BoardCheckCLITests {
+    @Test func validBoardPrintsATableAndExitsZero() throws {
+        let r = try runTipRing(["board", "check", "boards/sim.json5"], cwd: repositoryRoot)
+        #expect(r.status == 0)
+        #expect(r.out.contains("board sim"))
+        #expect(r.out.contains("2     forwardReverse  sim0  6     low"))
+        #expect(r.err.isEmpty)
+    }
+
+    @Test func unverifiedBoardWarns() throws {
+        let r = try runTipRing(["board", "check", "boards/b222s.json5"], cwd: repositoryRoot)
+        #expect(r.status == 0)
+        #expect(r.err.contains("verified is false"))
+    }
+
+    @Test func invalidBoardExitsTwoNamingTheProblem() throws {
+        let dir = FileManager.default.temporaryDirectory.appendingPathComponent("tipring-cli-\(UUID().uuidString)")
+        try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(at: dir) }
+        let file = dir.appendingPathComponent("bad.json5")
+        try "{ name: 'x', driver: 'ag1171', verified: true, prots: [] }".write(to: file, atomically: true, encoding: .utf8)
+        let r = try runTipRing(["board", "check", file.path])
+        #expect(r.status == 2)
+        #expect(r.err.contains("bad.json5:1:48: prots: unknown key 'prots' (did you mean 'ports'?)"))
+    }
+
+    @Test func missingFileExitsTwo() throws {
+        let r = try runTipRing(["board", "check", "/nonexistent/board.json5"])
+        #expect(r.status == 2)
+        #expect(r.err.contains("/nonexistent/board.json5"))
+    }
+
+    @Test func usageErrorsExit64() throws {
+        #expect(try runTipRing(["board", "check"]).status == 64)
+        #expect(try runTipRing(["no-such-verb"]).status == 64)
+    }
+
+    @Test func pendingVerbsSaySoAndExitOne() throws {
+        let r = try runTipRing(["bringup", "discover"])
+        #expect(r.status == 1)
+        #expect(r.err.contains("not yet available"))
+    }
+}

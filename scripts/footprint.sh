@@ -1,0 +1,33 @@
+#!/usr/bin/env bash
+# The router has little flash and RAM: no full Foundation (it drags ICU in), and a size
+# budget for the stripped, statically linked release binary.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+budget_mb=${TIPRING_SIZE_BUDGET_MB:-25}
+
+echo "== footprint: no target imports full Foundation"
+if grep -rnE '^\s*(@_exported |public |internal |package )?import Foundation\s*$' Sources Simulator; then
+  echo "error: full Foundation is imported above; use FoundationEssentials" >&2
+  exit 1
+fi
+
+echo "== footprint: dynamically linked release binary"
+swift build -c release --product tipring
+bin=$(swift build -c release --show-bin-path)/tipring
+if ldd "$bin" | grep -E 'libFoundation\.so|libFoundationInternationalization\.so|libicu'; then
+  echo "error: $bin links full Foundation or ICU (see above)" >&2
+  exit 1
+fi
+echo "ldd: no libFoundation.so, libFoundationInternationalization.so or ICU"
+
+echo "== footprint: static Swift runtime, stripped"
+swift build -c release --product tipring --static-swift-stdlib --scratch-path .build-static
+sbin=$(swift build -c release --static-swift-stdlib --scratch-path .build-static --show-bin-path)/tipring
+mkdir -p .build-static/stripped
+strip -o .build-static/stripped/tipring "$sbin"
+size=$(stat -c %s .build-static/stripped/tipring)
+echo "stripped static binary: $size bytes ($(( size / 1048576 )) MiB; budget ${budget_mb} MiB)"
+if [ "$size" -gt $(( budget_mb * 1048576 )) ]; then
+  echo "error: stripped static binary is over the ${budget_mb} MiB budget" >&2
+  exit 1
+fi
