@@ -1,0 +1,67 @@
+public import LineHAL
+import TipRingCore
+
+/// A port's PCM codec in the simulator: every period (on the scheduler) it fills the
+/// capture frame from the telephone's mouthpiece, calls the handler, and gives the
+/// playback frame to the telephone's earpiece. Buffers are allocated once.
+public final class SimulatedAudioPort: AudioPort {
+    public let name: String
+    public let format: AudioFormat
+    let telephone: SimulatedTelephone
+    let scheduler: any Scheduler
+    let capture: UnsafeMutableBufferPointer<Int16>
+    let playback: UnsafeMutableBufferPointer<Int16>
+    var handler: (any AudioPeriodHandler)?
+    var timer: TimerHandle?
+    var nextPeriod: Instant = .zero
+    /// Periods run since start.
+    public private(set) var periods: Int = 0
+
+    init(name: String, format: AudioFormat, telephone: SimulatedTelephone, scheduler: any Scheduler) {
+        self.name = name
+        self.format = format
+        self.telephone = telephone
+        self.scheduler = scheduler
+        capture = .allocate(capacity: format.framesPerPeriod)
+        playback = .allocate(capacity: format.framesPerPeriod)
+        capture.initialize(repeating: 0)
+        playback.initialize(repeating: 0)
+        telephone.earpiece.sampleRate = format.sampleRate
+    }
+
+    deinit {
+        capture.deallocate()
+        playback.deallocate()
+    }
+
+    public var isRunning: Bool { handler != nil }
+
+    public func start(handler: any AudioPeriodHandler) throws(HALError) {
+        guard self.handler == nil else { throw HALError.unsupported("\(name) is already started") }
+        self.handler = handler
+        nextPeriod = scheduler.now + format.period
+        schedule()
+    }
+
+    public func stop() {
+        if let t = timer { scheduler.cancel(t) }
+        timer = nil
+        handler = nil
+    }
+
+    private func schedule() {
+        timer = scheduler.schedule(at: nextPeriod) { [unowned self] in self.period() }
+    }
+
+    private func period() {
+        guard let handler else { return }
+        let t = nextPeriod
+        // The period that just ended: what the mouthpiece said, then what the earpiece gets.
+        telephone.mouthpiece.fill(capture, at: t)
+        handler.processPeriod(capture: UnsafeBufferPointer(capture), playback: playback, at: t)
+        telephone.earpiece.receive(UnsafeBufferPointer(playback), at: t)
+        periods += 1
+        nextPeriod = t + format.period
+        schedule()
+    }
+}

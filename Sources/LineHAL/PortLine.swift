@@ -1,0 +1,118 @@
+public import TipRingCore
+public import TelephonyDSP
+
+/// One FXS port's line, on the control plane: the SLIC driver, the hook decoder and the
+/// ringer, wired together.
+///
+/// It owns the decoder's and the ringer's wake-up timers, executes the ringer's actions
+/// on the driver, and trips ringing as soon as the loop closes (after debounce — well
+/// within one ring half-cycle). Hook events and the ringer's silent intervals go to the
+/// owner's handlers; hardware errors go to `onFault` and never stop the other ports.
+public final class PortLine {
+    public let driver: any LineDriver
+    public let scheduler: any Scheduler
+    public private(set) var decoder: HookDecoder
+    public private(set) var ringer: Ringer?
+
+    /// Decoded hook events.
+    public var onHookEvent: ((HookEvent) -> Void)?
+    /// A silent interval of the ring cadence began (caller ID window), until the given time.
+    public var onRingSilence: ((Instant) -> Void)?
+    /// A hardware error (a GPIO write failed, …).
+    public var onFault: ((HALError) -> Void)?
+
+    var decoderTimer: TimerHandle?
+    var ringerTimer: TimerHandle?
+
+    public init(driver: any LineDriver, profile: HookTimingProfile, scheduler: any Scheduler) {
+        self.driver = driver
+        self.scheduler = scheduler
+        self.decoder = HookDecoder(profile: profile)
+    }
+
+    public var port: Int { driver.port }
+    public var isRinging: Bool { ringer?.isRinging ?? false }
+
+    public func start() throws(HALError) {
+        try driver.start { [unowned self] edge in self.hookEdge(edge) }
+    }
+
+    public func stop() {
+        if let t = decoderTimer { scheduler.cancel(t) }
+        if let t = ringerTimer { scheduler.cancel(t) }
+        decoderTimer = nil
+        ringerTimer = nil
+        ringer = nil
+        driver.stop()
+    }
+
+    public func setFeed(_ feed: LineFeed) {
+        do { try driver.setFeed(feed) } catch { onFault?(error) }
+    }
+
+    /// Starts ringing with a cadence; ignored (not an error) when the phone is off-hook.
+    public func ring(cadence: RingCadence, frequency: Double) {
+        if decoder.isOffHook { return }
+        var r = Ringer(cadence: cadence, frequency: frequency)
+        let actions = r.start(now: scheduler.now)
+        ringer = r
+        execute(actions)
+    }
+
+    /// Stops ringing (the caller gave up, or the call went elsewhere).
+    public func stopRinging() {
+        guard var r = ringer else { return }
+        let actions = r.stop()
+        ringer = nil
+        if let t = ringerTimer { scheduler.cancel(t) }
+        ringerTimer = nil
+        execute(actions)
+    }
+
+    /// Hook statistics for the bring-up histogram.
+    public var hookStatistics: HookStatistics { decoder.statistics }
+
+    func hookEdge(_ edge: HookSenseEdge) {
+        handle(decoder.handle(edge))
+    }
+
+    func handle(_ actions: [HookDecoderAction]) {
+        for a in actions {
+            switch a {
+            case .event(let e):
+                if e.kind == .loopClosed, isRinging {
+                    stopRinging()  // ring-trip
+                }
+                onHookEvent?(e)
+            case .wake(let at):
+                if let t = decoderTimer { scheduler.cancel(t) }
+                decoderTimer = scheduler.schedule(at: at) { [unowned self] in
+                    self.decoderTimer = nil
+                    self.handle(self.decoder.wake(now: self.scheduler.now))
+                }
+            }
+        }
+    }
+
+    func execute(_ actions: [RingerAction]) {
+        for a in actions {
+            switch a {
+            case .ringOn(let f):
+                do { try driver.ringOn(frequency: f) } catch { onFault?(error) }
+            case .ringOff:
+                do { try driver.ringOff() } catch { onFault?(error) }
+            case .silence(let until):
+                onRingSilence?(until)
+            case .wake(let at):
+                if let t = ringerTimer { scheduler.cancel(t) }
+                ringerTimer = scheduler.schedule(at: at) { [unowned self] in
+                    self.ringerTimer = nil
+                    guard var r = self.ringer else { return }
+                    let next = r.wake(now: self.scheduler.now)
+                    self.ringer = r
+                    self.execute(next)
+                }
+            }
+        }
+    }
+}
