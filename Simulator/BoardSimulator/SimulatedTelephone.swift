@@ -245,7 +245,7 @@ public final class Bell {
         b.end = t
         current = nil
         // A ring mode with no AC on it makes no sound.
-        if b.halfCycles > 0 || b.nominalFrequency != nil { bursts.append(b) }
+        if b.end > b.start && (b.halfCycles > 0 || b.nominalFrequency != nil) { bursts.append(b) }
     }
 
     public func clear() { bursts.removeAll() }

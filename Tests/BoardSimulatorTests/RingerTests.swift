@@ -1,0 +1,240 @@
+import Testing
+import TipRingCore
+import TelephonyDSP
+import LineHAL
+import BoardSimulator
+
+@Suite struct RingerOnTheSimulatedBoardTests {
+    static let regions: [(String, RingCadence, Double)] = [("us", .us, 20), ("gb", .gb, 25), ("de", .de, 25)]
+
+    /// The real ag1171 driver rings the simulated Ag1171: the bell measures the cadence
+    /// and the frequency of what it got.
+    @Test(arguments: regions)
+    func cadenceAndFrequencyAsTheBellHearsIt(region: String, cadence: RingCadence, frequency: Double) throws {
+        let rig = try LineRig(ports: 1)
+        let start = rig.scheduler.now
+        rig.lines[1]!.ring(cadence: cadence, frequency: frequency)
+        rig.run(until: start + cadence.period * 2 + .milliseconds(1))
+        rig.lines[1]!.stopRinging()
+        let bursts = rig.phone(1).bell.bursts
+        let onSegments = cadence.segments.filter(\.ring)
+        #expect(bursts.count == onSegments.count * 2, "\(region)")
+        // Each burst lasts its segment; each gap its silent segment; the repetition is exact.
+        var t = start
+        var i = 0
+        for seg in (cadence.segments + cadence.segments) {
+            if seg.ring {
+                #expect(bursts[i].start == t, "\(region) burst \(i) start")
+                #expect(bursts[i].duration == seg.duration, "\(region) burst \(i)")
+                i += 1
+            }
+            t = t + seg.duration
+        }
+        for b in bursts {
+            let f = try #require(b.frequency)
+            #expect(abs(f - frequency) / frequency < 0.005, "\(region): \(f) Hz")
+            // Symmetric half-cycles: a burst of d seconds holds 2·f·d of them (±1).
+            let expected = 2 * frequency * b.duration.seconds
+            #expect(abs(Double(b.halfCycles) - expected) <= 1.0, "\(region): \(b.halfCycles) half-cycles")
+        }
+        // Ring mode is released between bursts and after the stop.
+        let chip = rig.board.chip(for: 1)
+        #expect(chip.level(1) == .low)
+        // Caller-ID windows: one per silent segment.
+        #expect(rig.silences[1]?.count == cadence.segments.filter { !$0.ring }.count * 2)
+    }
+
+    @Test(arguments: [(20.0, 1 as UInt64), (25.0, 2), (50.0, 3), (16.0, 4), (25.0, 5), (25.0, 6)])
+    func ringTripStopsTheBellWithinHalfACycle(frequency: Double, seed: UInt64) throws {
+        let rig = try LineRig(ports: 1, seed: seed)
+        rig.lines[1]!.ring(cadence: .gb, frequency: frequency)
+        // Lift somewhere inside the first burst.
+        var r = SeededRandom(seed: seed)
+        let lift = rig.scheduler.now + .milliseconds(Int64(20 + r.next() % 350))
+        rig.phone(1).liftHandset(at: lift)
+        rig.run(until: lift + .seconds(1))
+        let bursts = rig.phone(1).bell.bursts
+        #expect(bursts.count == 1)
+        let latency = bursts[0].end - lift
+        let halfCycle = Duration.nanoseconds(Int64(1e9 / (2 * frequency)))
+        #expect(latency <= halfCycle, "ring-trip took \(latency) at \(frequency) Hz")
+        #expect(!rig.lines[1]!.isRinging)
+        #expect(rig.decoded(1) == [.offHook])
+        // No ringing starts again while off-hook.
+        rig.lines[1]!.ring(cadence: .gb, frequency: frequency)
+        rig.run(until: rig.scheduler.now + .seconds(5))
+        #expect(rig.phone(1).bell.bursts.count == 1)
+    }
+
+    @Test func gpioRingDriverUsesTheSLICsGenerator() throws {
+        let rig = try LineRig(driver: .gpioRing, ports: 1)
+        rig.lines[1]!.ring(cadence: .de, frequency: 25)
+        rig.run(until: rig.scheduler.now + .milliseconds(9900))
+        rig.lines[1]!.stopRinging()
+        let bursts = rig.phone(1).bell.bursts
+        #expect(bursts.map(\.duration) == [.seconds(1), .seconds(1)])
+        #expect(bursts.allSatisfy { $0.frequency == 25 })
+    }
+}
+
+@Suite struct RingerUnitTests {
+    @Test func silentIntervalsArePredictedFromTheStart() {
+        var r = Ringer(cadence: .gb, frequency: 25)
+        _ = r.start(now: .seconds(10))
+        #expect(r.silentInterval(startingAtOrAfter: .seconds(10)) == (.seconds(10) + .milliseconds(400)) ..< (.seconds(10) + .milliseconds(600)))
+        #expect(r.silentInterval(startingAtOrAfter: .seconds(10) + .milliseconds(401)) == (.seconds(11)) ..< (.seconds(13)))
+        #expect(r.silentInterval(startingAtOrAfter: .seconds(13) + .milliseconds(1)) == (.seconds(13) + .milliseconds(400)) ..< (.seconds(13) + .milliseconds(600)))
+    }
+
+    @Test func lateWakeUpsDoNotDriftTheCadence() {
+        var r = Ringer(cadence: .us, frequency: 20)
+        #expect(r.start(now: .zero) == [.ringOn(frequency: 20), .wake(at: .seconds(2))])
+        // Woken 300 ms late: the ring-off is reported, but the next edge stays on the grid.
+        let a = r.wake(now: .seconds(2) + .milliseconds(300))
+        #expect(a == [.ringOff, .silence(until: .seconds(6)), .wake(at: .seconds(6))])
+        // Woken very late, past several edges: only the state now matters.
+        let b = r.wake(now: .seconds(13))
+        #expect(b.last == .wake(at: .seconds(14)))
+        #expect(r.isSounding)
+        #expect(r.ringsStarted == 3)
+        #expect(r.ringTrip() == [.ringOff])
+        #expect(r.wake(now: .seconds(20)) == [])
+    }
+
+    @Test func cadenceChecks() {
+        #expect(RingCadence.gb.inconsistency == nil)
+        #expect(RingCadence(segments: [.init(ring: false, duration: .seconds(1)), .init(ring: true, duration: .seconds(1))]).inconsistency != nil)
+        #expect(RingCadence(segments: [.init(ring: true, duration: .seconds(1))]).inconsistency != nil)
+        #expect(RingCadence.gb.period == .seconds(3))
+    }
+}
+
+@Suite struct SLICDriverTests {
+    /// (ringMode, forwardReverse, powerDown) electrical levels of port 1 on the rig.
+    func levels(_ rig: LineRig) -> [GPIOLevel] {
+        let chip = rig.board.chip(for: 1)
+        return [chip.level(1), chip.level(2), chip.level(3)]
+    }
+
+    @Test func ag1171FeedModesDriveTheLines() throws {
+        let rig = try LineRig(ports: 1)
+        let line = rig.lines[1]!
+        let changesBefore = rig.phone(1).polarityChanges.count
+        // F/R is active-low on the rig (high = forward), PD active-high.
+        line.setFeed(.powerDown)
+        #expect(levels(rig) == [.low, .high, .high])
+        #expect(!rig.phone(1).linePowered)
+        line.setFeed(.forward)
+        #expect(levels(rig) == [.low, .high, .low])
+        line.setFeed(.reverse)
+        #expect(levels(rig) == [.low, .low, .low])
+        #expect(rig.phone(1).lineReversed)
+        line.setFeed(.onHookTransmission)
+        #expect(levels(rig) == [.low, .high, .low])
+        #expect(rig.phone(1).polarityChanges.count == changesBefore + 2)
+    }
+
+    @Test func aPoweredDownLineSeesNoHook() throws {
+        let rig = try LineRig(ports: 1)
+        rig.lines[1]!.setFeed(.powerDown)
+        rig.phone(1).liftHandset()
+        rig.settle()
+        #expect(rig.decoded(1) == [])
+        rig.lines[1]!.setFeed(.forward)
+        rig.settle()
+        #expect(rig.decoded(1) == [.offHook])
+    }
+
+    @Test func ringFrequencyOutsideTheBoardLimitsIsRefused() throws {
+        let rig = try LineRig(ports: 1)
+        let driver = rig.lines[1]!.driver
+        #expect(throws: HALError.unsupported("ring frequency 60.0 Hz is outside port 1's limits 16.0–50.0 Hz")) {
+            try driver.ringOn(frequency: 60)
+        }
+        var faults: [HALError] = []
+        rig.lines[1]!.onFault = { faults.append($0) }
+        rig.lines[1]!.ring(cadence: .us, frequency: 10)
+        #expect(faults.count == 1)
+        #expect(rig.phone(1).bell.bursts.isEmpty)
+    }
+
+    @Test func anAlreadyLiftedPhoneIsReportedAtStart() throws {
+        let s = VirtualScheduler()
+        let board = SimulatedBoard(board: LineRig.description(ports: 1), scheduler: s)
+        board.telephone(1).liftHandset()
+        s.runUntilIdle()
+        let line = PortLine(driver: board.makeDriver(port: 1), profile: .b222s, scheduler: s)
+        var events: [HookEvent.Kind] = []
+        line.onHookEvent = { events.append($0.kind) }
+        try line.start()
+        line.setFeed(.forward)
+        s.run(until: s.now + .seconds(1))
+        #expect(events == [.loopClosed, .offHook])
+    }
+
+    @Test func stopReleasesEveryLineAndPowersDown() throws {
+        let rig = try LineRig(ports: 1)
+        let chip = rig.board.chip(for: 1)
+        #expect((0...3).allSatisfy { chip.isRequested($0) })
+        rig.lines[1]!.ring(cadence: .us, frequency: 20)
+        rig.lines[1]!.stop()
+        #expect((0...3).allSatisfy { !chip.isRequested($0) })
+        #expect(chip.level(3) == .high)  // powered down
+        #expect(chip.level(1) == .low)   // ring mode off
+        #expect(throws: HALError.self) { try rig.lines[1]!.driver.setFeed(.forward) }
+        // Lines are free again: a second start works.
+        try rig.lines[1]!.start()
+    }
+
+    @Test func busyLinesAreReported() throws {
+        let rig = try LineRig(ports: 1)
+        let second = rig.board.makeDriver(port: 1)
+        #expect(throws: HALError.lineBusy(chip: "sim0", offset: 3, consumer: "tipring")) {
+            try second.start { _ in }
+        }
+    }
+}
+
+/// State of a wall-clock trial, created and touched only on the scheduler's thread
+/// (and read by the test after `finished` is set under the lock).
+final class WallRingTrial: @unchecked Sendable {
+    let done = ConditionLock()
+    var finished = false
+    var bursts: [Bell.Burst] = []
+    var timing = RingTimingStats()
+    var board: SimulatedBoard?
+    var line: PortLine?
+}
+
+/// The ring signal under the wall-clock scheduler: real timers, the host's jitter.
+@Suite(.serialized) struct WallClockRingTests {
+    @Test func ringsInRealTimeAndReportsHalfCycleJitter() throws {
+        let s = WallClockScheduler()
+        s.start()
+        defer { s.shutdown() }
+        let trial = WallRingTrial()
+        s.execute {
+            let board = SimulatedBoard(board: LineRig.description(ports: 1), scheduler: s)
+            let driver = board.makeDriver(port: 1) as! Ag1171Driver
+            let line = PortLine(driver: driver, profile: .b222s, scheduler: s)
+            trial.board = board
+            trial.line = line
+            try? line.start()
+            line.setFeed(.forward)
+            line.ring(cadence: RingCadence(milliseconds: [200, 100]), frequency: 25)
+            s.schedule(after: .milliseconds(250)) {
+                line.stopRinging()
+                trial.bursts = board.telephone(1).bell.bursts
+                trial.timing = driver.ringTiming
+                line.stop()
+                trial.done.withLock { trial.finished = true; trial.done.broadcast() }
+            }
+        }
+        let deadline = Instant.monotonicNow() + .seconds(30)
+        trial.done.withLock { while !trial.finished && Instant.monotonicNow() < deadline { trial.done.wait(until: deadline) } }
+        #expect(trial.finished)
+        #expect(trial.bursts.count == 1)
+        #expect(trial.timing.toggles >= 5)
+        print("wall-clock ring at 25 Hz: \(trial.timing)")
+    }
+}
