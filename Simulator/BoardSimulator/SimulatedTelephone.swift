@@ -223,6 +223,8 @@ public final class Bell {
 
     public private(set) var bursts: [Burst] = []
     var current: Burst?
+    /// Called when a burst ends, with what the bell measured.
+    public var onBurstEnd: ((Burst) -> Void)?
 
     public init() {}
 
@@ -245,7 +247,10 @@ public final class Bell {
         b.end = t
         current = nil
         // A ring mode with no AC on it makes no sound.
-        if b.end > b.start && (b.halfCycles > 0 || b.nominalFrequency != nil) { bursts.append(b) }
+        if b.end > b.start && (b.halfCycles > 0 || b.nominalFrequency != nil) {
+            bursts.append(b)
+            onBurstEnd?(b)
+        }
     }
 
     public func clear() { bursts.removeAll() }

@@ -18,6 +18,8 @@ public final class PortLine {
     public var onHookEvent: ((HookEvent) -> Void)?
     /// A silent interval of the ring cadence began (caller ID window), until the given time.
     public var onRingSilence: ((Instant) -> Void)?
+    /// Ringing was stopped because the phone was lifted.
+    public var onRingTrip: (() -> Void)?
     /// A hardware error (a GPIO write failed, …).
     public var onFault: ((HALError) -> Void)?
 
@@ -81,7 +83,8 @@ public final class PortLine {
             switch a {
             case .event(let e):
                 if e.kind == .loopClosed, isRinging {
-                    stopRinging()  // ring-trip
+                    stopRinging()
+                    onRingTrip?()
                 }
                 onHookEvent?(e)
             case .wake(let at):

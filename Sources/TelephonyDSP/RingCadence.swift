@@ -1,4 +1,4 @@
-import TipRingCore
+public import TipRingCore
 
 /// A ring cadence: alternating ring-on and silent segments, repeated.
 ///
@@ -49,4 +49,24 @@ public struct RingCadence: Sendable, Hashable, CustomStringConvertible {
     public static let gb = RingCadence(milliseconds: [400, 200, 400, 2000])
     /// Germany (1TR110 / FTZ): 1 s on, 4 s off, 25 Hz.
     public static let de = RingCadence(milliseconds: [1000, 4000])
+}
+
+/// A region's ring signal: cadence and frequency.
+public struct RegionalRinging: Sendable, Hashable {
+    public var cadence: RingCadence
+    public var frequency: Double
+
+    public init(cadence: RingCadence, frequency: Double) {
+        self.cadence = cadence
+        self.frequency = frequency
+    }
+
+    /// The regions whose ring signal is known, by ISO 3166 code.
+    public static let table: [String: RegionalRinging] = [
+        "us": RegionalRinging(cadence: .us, frequency: 20),
+        "gb": RegionalRinging(cadence: .gb, frequency: 25),
+        "de": RegionalRinging(cadence: .de, frequency: 25),
+    ]
+
+    public static func forRegion(_ region: Region) -> RegionalRinging? { table[region.code] }
 }

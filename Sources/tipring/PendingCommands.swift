@@ -50,17 +50,3 @@ struct SIP: ParsableCommand {
     struct Lint: PendingVerb { static let configuration = CommandConfiguration(abstract: "Parse a SIP message from a file and print its structure.") }
     struct Register: PendingVerb { static let configuration = CommandConfiguration(abstract: "Register once with a registrar and unregister.") }
 }
-
-struct Sim: ParsableCommand {
-    static let configuration = CommandConfiguration(
-        abstract: "The simulator: scripted boards, simulated phones, the simulated exchange.",
-        subcommands: [Script.self, OffHook.self, OnHook.self, Flash.self, Dial.self, Say.self, Listen.self, Exchange.self])
-    struct Script: PendingVerb { static let configuration = CommandConfiguration(abstract: "Run a scenario file on an in-process simulated board.") }
-    struct OffHook: PendingVerb { static let configuration = CommandConfiguration(commandName: "offhook", abstract: "Lift a simulated phone (running daemon).") }
-    struct OnHook: PendingVerb { static let configuration = CommandConfiguration(commandName: "onhook", abstract: "Hang up a simulated phone (running daemon).") }
-    struct Flash: PendingVerb { static let configuration = CommandConfiguration(abstract: "Flash a simulated phone's hook (running daemon).") }
-    struct Dial: PendingVerb { static let configuration = CommandConfiguration(abstract: "Dial digits on a simulated phone (running daemon).") }
-    struct Say: PendingVerb { static let configuration = CommandConfiguration(abstract: "Play a tone into a simulated phone's mouthpiece.") }
-    struct Listen: PendingVerb { static let configuration = CommandConfiguration(abstract: "Print what a simulated phone's earpiece hears.") }
-    struct Exchange: PendingVerb { static let configuration = CommandConfiguration(abstract: "Serve the simulated SIP exchange on 127.0.0.1.") }
-}

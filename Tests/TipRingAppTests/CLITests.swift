@@ -63,6 +63,16 @@ let repositoryRoot: String = {
         #expect(try runTipRing(["no-such-verb"]).status == 64)
     }
 
+    @Test func simScriptRunsTheExampleAndRejectsBadScripts() throws {
+        let r = try runTipRing(["sim", "script", "examples/line-demo.sim"], cwd: repositoryRoot)
+        #expect(r.status == 0)
+        #expect(r.out.contains("port 1  pulse digit 4"))
+        #expect(r.out.contains("port 2  ring-trip: ringing stopped"))
+        let missing = try runTipRing(["sim", "script", "/nonexistent.sim"], cwd: repositoryRoot)
+        #expect(missing.status == 2)
+        #expect(missing.err.contains("open(/nonexistent.sim)"))
+    }
+
     @Test func pendingVerbsSaySoAndExitOne() throws {
         let r = try runTipRing(["bringup", "discover"])
         #expect(r.status == 1)

@@ -1,0 +1,59 @@
+import ArgumentParser
+import LineHAL
+import TipRingApp
+import TipRingCore
+
+struct Sim: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        abstract: "The simulator: scripted boards, simulated phones, the simulated exchange.",
+        subcommands: [Script.self, OffHook.self, OnHook.self, Flash.self, Dial.self, Say.self, Listen.self, Exchange.self])
+
+    struct Script: ParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "Run a scenario file on an in-process simulated board and print the decoded events.",
+            discussion: """
+            Commands, one per line: offhook N · onhook N · flash N [400ms] · \
+            dial N DIGITS pulse [pps=10] [ratio=0.6] · dial N KEYS keypad · ring N REGION [6s] · \
+            stopring N · feed N forward|reverse|power-down|on-hook-transmission · bounce N on|off · wait 2s
+            """)
+
+        @Argument(help: "The scenario file.")
+        var file: String
+
+        @Option(help: "The board file to simulate.")
+        var board: String = "boards/sim.json5"
+
+        @Option(help: "Seed for every random choice (contact bounce).")
+        var seed: UInt64 = 1
+
+        func run() throws {
+            let description: BoardDescription
+            let script: SimScript
+            do {
+                description = try BoardFile.load(path: board)
+                let bytes = try FileIO.readAll(path: file)
+                script = try SimScript.parse(String(decoding: bytes, as: UTF8.self), file: file)
+            } catch let e as SystemError {
+                printError("error: \(e)")
+                throw Exit.badInput
+            } catch {
+                printError("error: \(error)")
+                throw Exit.badInput
+            }
+            do {
+                for line in try SimScriptRunner.run(script, board: description, seed: seed) { print(line) }
+            } catch {
+                printError("error: \(error)")
+                throw Exit.badInput
+            }
+        }
+    }
+
+    struct OffHook: PendingVerb { static let configuration = CommandConfiguration(commandName: "offhook", abstract: "Lift a simulated phone (running daemon).") }
+    struct OnHook: PendingVerb { static let configuration = CommandConfiguration(commandName: "onhook", abstract: "Hang up a simulated phone (running daemon).") }
+    struct Flash: PendingVerb { static let configuration = CommandConfiguration(abstract: "Flash a simulated phone's hook (running daemon).") }
+    struct Dial: PendingVerb { static let configuration = CommandConfiguration(abstract: "Dial digits on a simulated phone (running daemon).") }
+    struct Say: PendingVerb { static let configuration = CommandConfiguration(abstract: "Play a tone into a simulated phone's mouthpiece.") }
+    struct Listen: PendingVerb { static let configuration = CommandConfiguration(abstract: "Print what a simulated phone's earpiece hears.") }
+    struct Exchange: PendingVerb { static let configuration = CommandConfiguration(abstract: "Serve the simulated SIP exchange on 127.0.0.1.") }
+}

@@ -1,0 +1,95 @@
+import Testing
+import LineHAL
+import TipRingCore
+@testable import TipRingApp
+
+@Suite struct SimScriptTests {
+    let board = { () -> BoardDescription in
+        try! BoardFile.load(path: repositoryRoot + "/boards/sim.json5")
+    }()
+
+    @Test func parsesEveryCommand() throws {
+        let s = try SimScript.parse("""
+        # comment
+        offhook 1
+        wait 1.5s   # trailing comment
+        #offhook 2
+        dial 1 509 pulse pps=12 ratio=0.66
+        dial 2 12#* keypad
+        flash 1
+        flash 1 250ms
+        ring 2 uk 3s
+        stopring 2
+        feed 1 reverse
+        bounce 1 on
+        onhook 1
+        """, file: "s.sim")
+        #expect(s.lines.map(\.number) == [2, 3, 5, 6, 7, 8, 9, 10, 11, 12, 13])
+        #expect(s.lines[1].command == .wait(.milliseconds(1500)))
+        #expect(s.lines[2].command == .dialPulse(port: 1, digits: "509", pps: 12, ratio: 0.66))
+        #expect(s.lines[4].command == .flash(port: 1, duration: .milliseconds(400)))
+        #expect(s.lines[6].command == .ring(port: 2, region: .gb, duration: .seconds(3)))
+        #expect(s.lines[8].command == .feed(port: 1, .reverse))
+    }
+
+    @Test(arguments: [
+        ("offhok 1", "s.sim:1:1: unknown command 'offhok' (did you mean 'offhook'?)"),
+        ("offhook", "s.sim:1:1: 'offhook' needs a port number (e.g. 'offhook 1')"),
+        ("\nwait soon", "s.sim:2:1: 'soon' is not a duration (write e.g. 500ms or 2s)"),
+        ("dial 1 12a pulse", "s.sim:1:1: a rotary dial has only the digits 0-9, not '12a'"),
+        ("dial 1 12 tone", "s.sim:1:1: dial mode 'tone' is not 'pulse' or 'keypad'"),
+        ("dial 1 12 pulse pps=40", "s.sim:1:1: pps=40 is out of range (pps 5–20, ratio 0.3–0.8)"),
+        ("ring 1 xx", "s.sim:1:1: 'ring' needs a port and a region code (e.g. 'ring 2 gb')"),
+        ("ring 1 jp", "s.sim:1:1: no ring cadence for region 'jp' yet (known: de, gb, us)"),
+        ("feed 1 sideways", "s.sim:1:1: 'feed' needs a port and one of: power-down, forward, reverse, on-hook-transmission"),
+    ])
+    func rejectsBadLinesNamingThem(text: String, message: String) {
+        do {
+            _ = try SimScript.parse(text, file: "s.sim")
+            Issue.record("parsed")
+        } catch {
+            #expect(error.description == message)
+        }
+    }
+
+    @Test func runsAScenarioAndPrintsTheDecodedTimeline() throws {
+        let script = try SimScript.parse("""
+        offhook 1
+        wait 1s
+        dial 1 31 pulse
+        wait 1s
+        flash 1 300ms
+        wait 1s
+        dial 1 5# keypad
+        onhook 1
+        ring 2 us
+        wait 2500ms
+        offhook 2
+        wait 1s
+        """, file: "s.sim")
+        let timeline = try SimScriptRunner.run(script, board: board)
+        let text = timeline.joined(separator: "\n")
+        let events = timeline.map { $0.split(separator: " ", omittingEmptySubsequences: true).dropFirst().joined(separator: " ") }
+        #expect(events == [
+            "board sim: 2 port(s) powered, feed forward, profile b222s",
+            "port 1 off-hook",
+            "port 1 pulse digit 3",
+            "port 1 pulse digit 1",
+            "port 1 flash",
+            "port 1 key 5 (keypad)",
+            "port 1 key # (keypad)",
+            "port 2 ringing (us: on 2000 ms, off 4000 ms)",
+            "port 1 on-hook",
+            "port 2 bell rang 2000 ms at 20.0 Hz",
+            // Lifted in the silent interval: the cadence stops all the same.
+            "port 2 ring-trip: ringing stopped",
+            "port 2 off-hook",
+        ], "\(text)")
+        #expect(timeline[1].hasPrefix("   0.150s"))
+    }
+
+    @Test func aPortTheBoardLacksIsAnError() throws {
+        let script = try SimScript.parse("offhook 3", file: "s.sim")
+        #expect(throws: SimScriptRunner.Failure.self) { try SimScriptRunner.run(script, board: board) }
+    }
+}
