@@ -1,0 +1,26 @@
+// swift-tools-version:6.1
+// TipRing's benchmarks, kept out of the main package so that it never needs
+// benchmark-only dependencies. Run: `cd Benchmarks && swift package benchmark`
+// (release build; prints figures, asserts nothing about wall-clock time).
+import PackageDescription
+
+let package = Package(
+    name: "TipRingBenchmarks",
+    platforms: [.macOS(.v15)],
+    dependencies: [
+        .package(name: "TipRing", path: ".."),
+        .package(url: "https://github.com/ordo-one/benchmark", from: "1.38.1", traits: ["MallocInterposer"]),
+    ],
+    targets: [
+        .executableTarget(
+            name: "AudioEngineBenchmark",
+            dependencies: [
+                .product(name: "Benchmark", package: "benchmark"),
+                .product(name: "LineHAL", package: "TipRing"),
+                .product(name: "TipRingCore", package: "TipRing"),
+            ],
+            path: "Benchmarks/AudioEngine",
+            plugins: [.plugin(name: "BenchmarkPlugin", package: "benchmark")]
+        ),
+    ]
+)
