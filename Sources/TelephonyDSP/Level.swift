@@ -1,0 +1,29 @@
+/// Signal levels in dBm0 for 16-bit linear audio.
+///
+/// Reference (ITU-T G.711): a full-scale sine through A-law is +3.14 dBm0 (through mu-law
+/// +3.17 dBm0; the 0.03 dB difference is ignored). So 0 dBm0 is a sine of peak amplitude
+/// 32767 · 10^(−3.14/20) ≈ 22877, or RMS ≈ 16176.
+public enum Level {
+    /// dBm0 of a full-scale sine.
+    public static let fullScaleSine = 3.14
+
+    /// The peak amplitude of a sine at `dBm0`.
+    public static func sineAmplitude(dBm0: Double) -> Double {
+        32767 * pow(10, (dBm0 - fullScaleSine) / 20)
+    }
+
+    /// The level, in dBm0, of a signal with mean square `meanSquare` (in 16-bit units²).
+    public static func dBm0(meanSquare: Double) -> Double {
+        guard meanSquare > 0 else { return -.infinity }
+        // A sine of peak A has mean square A²/2; full scale is +3.14 dBm0.
+        return 10 * log10(meanSquare / (32767.0 * 32767.0 / 2)) + fullScaleSine
+    }
+
+    /// The level of a block of samples in dBm0.
+    public static func dBm0<C: Collection>(of samples: C) -> Double where C.Element == Int16 {
+        guard !samples.isEmpty else { return -.infinity }
+        var sum = 0.0
+        for s in samples { sum += Double(s) * Double(s) }
+        return dBm0(meanSquare: sum / Double(samples.count))
+    }
+}
