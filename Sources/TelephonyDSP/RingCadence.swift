@@ -61,12 +61,6 @@ public struct RegionalRinging: Sendable, Hashable {
         self.frequency = frequency
     }
 
-    /// The regions whose ring signal is known, by ISO 3166 code.
-    public static let table: [String: RegionalRinging] = [
-        "us": RegionalRinging(cadence: .us, frequency: 20),
-        "gb": RegionalRinging(cadence: .gb, frequency: 25),
-        "de": RegionalRinging(cadence: .de, frequency: 25),
-    ]
-
-    public static func forRegion(_ region: Region) -> RegionalRinging? { table[region.code] }
+    /// The ring signal of a region with a tone plan.
+    public static func forRegion(_ region: Region) -> RegionalRinging? { RegionTonePlan.forRegion(region)?.ringing }
 }

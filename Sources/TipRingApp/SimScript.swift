@@ -100,7 +100,7 @@ public struct SimScript: Sendable {
                 let p = try port(1)
                 guard words.count >= 3, let region = Region(words[2]) else { throw fail("'ring' needs a port and a region code (e.g. 'ring 2 gb')") }
                 guard RegionalRinging.forRegion(region) != nil else {
-                    throw fail("no ring cadence for region '\(region)' yet (known: \(RegionalRinging.table.keys.sorted().joined(separator: ", ")))")
+                    throw fail("no ring cadence for region '\(region)' yet (known: \(RegionTonePlan.all.keys.sorted().joined(separator: ", ")))")
                 }
                 command = .ring(port: p, region: region, duration: words.count > 3 ? try duration(words[3]) : nil)
             case "stopring": command = .stopRing(port: try port(1))
