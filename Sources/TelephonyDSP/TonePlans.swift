@@ -49,7 +49,9 @@ extension RegionTonePlan {
                 patterns[.confirmation] = "!\(dialFrequency)/100,!0/100,!\(dialFrequency)/100,!0/100,!\(dialFrequency)/100"
             }
             if patterns[.howler] == nil { patterns[.howler] = defaultHowler }
-            if patterns[.noService] == nil { patterns[.noService] = "950/330,1400/330,1800/330,0/1000" }
+            // No service: the special-information tri-tone with a short gap, so it is told
+            // apart from the region's own special information tone (1 s gap or played once).
+            if patterns[.noService] == nil { patterns[.noService] = "950/330,1400/330,1800/330,0/330" }
             if patterns[.dialRecall] == nil { patterns[.dialRecall] = dial }
             if patterns[.stutterDial] == nil { patterns[.stutterDial] = "!\(dialFrequency)/100,!0/100,!\(dialFrequency)/100,!0/100,!\(dialFrequency)/100,!0/100,\(dialFrequency)" }
             for (kind, pattern) in patterns {
@@ -368,9 +370,9 @@ extension RegionTonePlan {
             tones: [
                 .dial: "400",
                 .busy: "400/500,0/500",
-                .ringback: "400+15/1000,0/2000",
+                .ringback: "400*16/1000,0/2000",
                 .congestion: "400/500,0/500",
-                .callWaiting: "400+16/500,0/8000",
+                .callWaiting: "400*16/500,0/8000",
                 .dialRecall: "!400/200,!0/200,!400/200,!0/200,!400/200,!0/200,400",
                 .specialInformation: "!950/330,!1400/330,!1800/330,0",
                 .stutterDial: "!400/100,!0/100,!400/100,!0/100,!400/100,!0/100,!400/100,!0/100,!400/100,!0/100,!400/100,!0/100,400",

@@ -119,6 +119,8 @@ import TipRingCore
         "au congestion": "DAHDI writes '425@/375' for the second burst (a level change our notation does not carry); we play both bursts at one level.",
         "ee specialInformation": "DAHDI's entry starts with a zero-length segment ('950/0'), which cannot be played; ours is ITU-T E.180's special information tone (950/1400/1800 Hz, 330 ms each, 1 s silence).",
         "th callWaiting": "DAHDI's entry reads '1000/400,10000/400,1000/400' — a 10 kHz tone cannot pass an 8 kHz line; read as 1000 Hz bursts of 400 ms with 10 s gaps.",
+        "jp ringback": "DAHDI adds a 15 Hz sine ('400+15'), approximating what ITU-T E.180 specifies: 400 Hz modulated by 16 Hz; ours is the modulated tone.",
+        "jp callWaiting": "as jp ringback: DAHDI '400+16' (a sum), E.180 400 Hz modulated by 16 Hz (ours).",
         "nz dialRecall": "DAHDI's entry lacks a comma between two segments ('!400/100!0/100'); ours has it.",
         "nz stutterDial": "DAHDI's entry lacks commas between segments ('!400/100!0/100'); ours has them.",
     ]
