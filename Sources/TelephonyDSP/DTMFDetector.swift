@@ -1,16 +1,17 @@
 /// A DTMF receiver for 8 kHz audio.
 ///
-/// Works in blocks of 102 samples (12.75 ms). For each block it runs Goertzel filters at the
-/// eight DTMF frequencies over the two half-blocks and combines them, giving for each
-/// frequency both its power over the block and its phase advance between the halves —
-/// i.e. the actual frequency. A block holds a key when:
+/// Works in blocks of 102 samples (12.75 ms): Goertzel filters at the eight DTMF
+/// frequencies give each tone's power over the block. A block holds a key when:
 /// - the strongest row and column tones are each above the minimum level;
 /// - their twist is within limits (normal: row louder, reverse: column louder);
 /// - every other tone of the same group is well below the strongest (speech is broadband);
 /// - the two tones carry most of the block's energy;
-/// - both tones lie within ±2.5 % of nominal (Q.24/Mitel: accept ±1.5 %, reject ±3.5 %).
-/// A key is reported after two consecutive blocks agree (≈ 25 ms) and released after two
-/// blocks without it, so 40–50 ms digits and gaps both resolve.
+/// - both tones lie within ±2.5 % of nominal (Q.24/Mitel: accept ±1.5 %, reject ±3.5 %),
+///   measured — only for blocks that passed everything else — from the tone's phase
+///   advance between the Hann-windowed halves of the block.
+/// A key is reported after three consecutive blocks agree (≈ 38 ms: speech rarely holds a
+/// DTMF-like pair that long) and released after two blocks without it, so 50 ms digits and
+/// 50 ms gaps both resolve.
 ///
 /// Allocation-free per block: state lives in fixed-size tuples of scalars.
 public struct DTMFDetector: Sendable {
@@ -21,10 +22,12 @@ public struct DTMFDetector: Sendable {
     public struct Settings: Sendable, Hashable {
         /// Minimum level of each tone, dBm0.
         public var minimumLevel: Double = -40
+        /// Twist limits, dB. Set 2 dB above the accepted twist (8 dB normal, 4 dB reverse,
+        /// Q.24) because the strong tone's leakage moves the weak tone's estimate by ±1 dB.
         /// Largest accepted normal twist (row louder), dB.
-        public var normalTwist: Double = 9
+        public var normalTwist: Double = 10
         /// Largest accepted reverse twist (column louder), dB.
-        public var reverseTwist: Double = 5.5
+        public var reverseTwist: Double = 6.5
         /// How far below the strongest tone the others of its group must be, dB.
         public var relativePeak: Double = 8
         /// Fraction of the block's energy the two tones must carry.
@@ -37,23 +40,20 @@ public struct DTMFDetector: Sendable {
     public let settings: Settings
     let frequencies: [Float]
     let coefficients: [Float]
-    /// cos/sin of the nominal phase advance over a half block, per frequency.
-    let halfAdvance: [(cos: Float, sin: Float)]
-    /// cos/sin of ω for extracting the complex Goertzel output.
-    let omega: [(cos: Float, sin: Float)]
+    /// Hann-windowed complex exponentials of each frequency over a half block, for the
+    /// frequency check (run only on blocks that pass every other test).
+    let probeRe: [[Float]]
+    let probeIm: [[Float]]
     let minimumBlockEnergy: Float
     let normalTwist: Float, reverseTwist: Float, relativePeak: Float
 
-    // Goertzel state per frequency, and the first half's complex result.
+    // Goertzel state per frequency over the block, the block's samples and energy.
     var s1 = [Float](repeating: 0, count: 8)
     var s2 = [Float](repeating: 0, count: 8)
-    var firstRe = [Float](repeating: 0, count: 8)
-    var firstIm = [Float](repeating: 0, count: 8)
+    var block = [Float](repeating: 0, count: DTMFDetector.blockSize)
+    var power = [Float](repeating: 0, count: 8)
     var count = 0
     var energy: Float = 0
-    // Per-block scratch, kept to avoid allocating on the audio path.
-    var power = [Float](repeating: 0, count: 8)
-    var dphi = [Float](repeating: 0, count: 8)
 
     var lastCandidate: Character?
     var candidateRuns = 0
@@ -70,14 +70,10 @@ public struct DTMFDetector: Sendable {
         let all = DTMF.rowFrequencies + DTMF.columnFrequencies
         frequencies = all.map(Float.init)
         coefficients = all.map { Float(2 * cos(2 * Double.pi * $0 / fs)) }
-        halfAdvance = all.map { f in
-            let a = 2 * Double.pi * f / fs * Double(DTMFDetector.half)
-            return (Float(cos(a)), Float(sin(a)))
-        }
-        omega = all.map { f in
-            let w = 2 * Double.pi * f / fs
-            return (Float(cos(w)), Float(sin(w)))
-        }
+        let m = DTMFDetector.half
+        let window = (0..<m).map { 0.5 - 0.5 * cos(2 * Double.pi * (Double($0) + 0.5) / Double(m)) }
+        probeRe = all.map { f in (0..<m).map { Float(window[$0] * cos(2 * Double.pi * f / fs * Double($0))) } }
+        probeIm = all.map { f in (0..<m).map { Float(-window[$0] * sin(2 * Double.pi * f / fs * Double($0))) } }
         // Energy of a tone at the minimum level over a block: N · A² / 2.
         let a = Level.sineAmplitude(dBm0: settings.minimumLevel)
         minimumBlockEnergy = Float(Double(DTMFDetector.blockSize) * a * a / 2)
@@ -91,6 +87,7 @@ public struct DTMFDetector: Sendable {
     public mutating func process(_ samples: UnsafeBufferPointer<Int16>, onKey: (Character, Int) -> Void) {
         for x in samples {
             let v = Float(x)
+            block[count] = v
             energy += v * v
             for k in 0..<8 {
                 let s0 = v + coefficients[k] * s1[k] - s2[k]
@@ -99,19 +96,14 @@ public struct DTMFDetector: Sendable {
             }
             count += 1
             samplesProcessed += 1
-            if count == DTMFDetector.half {
+            if count == DTMFDetector.blockSize {
                 for k in 0..<8 {
-                    (firstRe[k], firstIm[k]) = complexResult(k)
+                    power[k] = s1[k] * s1[k] + s2[k] * s2[k] - coefficients[k] * s1[k] * s2[k]
                     s1[k] = 0
                     s2[k] = 0
                 }
-            } else if count == DTMFDetector.blockSize {
                 let key = decideBlock()
                 advance(key, onKey: onKey)
-                for k in 0..<8 {
-                    s1[k] = 0
-                    s2[k] = 0
-                }
                 energy = 0
                 count = 0
             }
@@ -129,31 +121,7 @@ public struct DTMFDetector: Sendable {
         return out
     }
 
-    /// The DFT term of the half just processed, phase referenced to the half's start.
-    private func complexResult(_ k: Int) -> (Float, Float) {
-        // y = s1 − e^{−jω} s2, then X = y · e^{−jω(M−1)}; the constant rotation is the same
-        // for both halves and cancels in their ratio, so it is skipped.
-        let (c, s) = omega[k]
-        return (s1[k] - c * s2[k], s * s2[k])
-    }
-
-    private mutating func decideBlock() -> Character? {
-        for k in 0..<8 {
-            let (re1, im1) = complexResult(k)
-            let (re0, im0) = (firstRe[k], firstIm[k])
-            // Whole-block term: X0 + X1 · e^{−jω·51}.
-            let (c, s) = halfAdvance[k]
-            let re = re0 + re1 * c + im1 * s
-            let im = im0 + im1 * c - re1 * s
-            power[k] = re * re + im * im
-            // Phase advance of X1 relative to X0, less the nominal advance.
-            let cr = re1 * re0 + im1 * im0
-            let ci = im1 * re0 - re1 * im0
-            var d = atan2f(ci, cr) - atan2f(s, c)
-            if d > .pi { d -= 2 * .pi }
-            if d < -.pi { d += 2 * .pi }
-            dphi[k] = d
-        }
+    private func decideBlock() -> Character? {
         var r = 0, c = 4
         for k in 1..<4 where power[k] > power[r] { r = k }
         for k in 5..<8 where power[k] > power[c] { c = k }
@@ -169,8 +137,25 @@ public struct DTMFDetector: Sendable {
         return DTMF.keys[r][c - 4]
     }
 
+    /// The frequency check: the phase advance of tone `k` between the two Hann-windowed
+    /// halves of the block, less the nominal advance, is the frequency error.
     private func withinTolerance(_ k: Int) -> Bool {
-        let deviation = dphi[k] / (2 * .pi * Float(DTMFDetector.half)) * 8000 / frequencies[k]
+        let m = DTMFDetector.half
+        var re0: Float = 0, im0: Float = 0, re1: Float = 0, im1: Float = 0
+        let pr = probeRe[k], pi = probeIm[k]
+        for j in 0..<m {
+            re0 += block[j] * pr[j]
+            im0 += block[j] * pi[j]
+            re1 += block[m + j] * pr[j]
+            im1 += block[m + j] * pi[j]
+        }
+        // X1 · conj(X0): its angle is the advance of the tone over `m` samples.
+        let cr = re1 * re0 + im1 * im0
+        let ci = im1 * re0 - re1 * im0
+        let nominal = 2 * Float.pi * frequencies[k] / 8000 * Float(m)
+        var d = atan2f(ci, cr) - nominal
+        d = d - 2 * .pi * (d / (2 * .pi)).rounded()
+        let deviation = d / (2 * .pi * Float(m)) * 8000 / frequencies[k]
         return abs(deviation) <= Float(settings.frequencyTolerance)
     }
 
@@ -178,7 +163,7 @@ public struct DTMFDetector: Sendable {
         if let key {
             if key == lastCandidate { candidateRuns += 1 } else { candidateRuns = 1 }
             lastCandidate = key
-            if candidateRuns >= 2 && current != key {
+            if candidateRuns >= 3 && current != key {
                 current = key
                 missRuns = 0
                 onKey(key, samplesProcessed)
