@@ -1,4 +1,5 @@
 public import TipRingCore
+public import TelephonyDSP
 
 /// An analog telephone on a simulated port: hook switch (optionally bouncing), rotary dial,
 /// keypad, earpiece, mouthpiece and bell.
@@ -20,10 +21,12 @@ public final class SimulatedTelephone {
     public var bounces = false
     private var random = SeededRandom(seed: 0x7E1E)
 
-    /// Keys pressed on the keypad, with time; the keypad's hand-over point.
+    /// Keys pressed on the keypad, with time.
     public private(set) var keysPressed: [(key: Character, at: Instant)] = []
-    /// Where a key press goes (real DTMF audio once the DSP layer supplies it).
+    /// Called at each key press (for timelines); the key itself is heard as DTMF audio.
     public var onKeyPress: ((Character, Duration) -> Void)?
+    /// The keypad's DTMF levels (dBm0, low and high group).
+    public var dtmfLevels: (low: Double, high: Double) = (-10, -8)
 
     public let earpiece = Earpiece()
     public let mouthpiece = Mouthpiece()
@@ -83,7 +86,8 @@ public final class SimulatedTelephone {
         return t
     }
 
-    /// Presses keys on the keypad, one per `interval`, each held `duration`.
+    /// Presses keys on the keypad, one per `interval`, each held `duration`: the keypad
+    /// sends real DTMF into the mouthpiece.
     @discardableResult
     public func press(_ keys: String, duration: Duration = .milliseconds(100), interval: Duration = .milliseconds(200), at time: Instant? = nil) -> Instant {
         var t = time ?? scheduler.now
@@ -91,6 +95,9 @@ public final class SimulatedTelephone {
             scheduler.schedule(at: t) { [unowned self] in
                 self.keysPressed.append((k, self.scheduler.now))
                 self.onKeyPress?(k, duration)
+                let g = DTMFGenerator(lowLevel: self.dtmfLevels.low, highLevel: self.dtmfLevels.high,
+                                      onMilliseconds: Int(duration.milliseconds), offMilliseconds: 0)
+                if let f = DTMF.frequencies(of: k) { self.mouthpiece.speak(g.tone(low: f.low, high: f.high)) }
             }
             t = t + interval
         }
@@ -143,8 +150,14 @@ public final class Earpiece {
 
     func receive(_ frame: UnsafeBufferPointer<Int16>, at time: Instant) {
         guard isRecording else { return }
-        if startedAt == nil { startedAt = time }
+        // A frame is stamped with the end of its period: its first sample is older.
+        if startedAt == nil { startedAt = time - .nanoseconds(Int64(frame.count) * 1_000_000_000 / Int64(sampleRate)) }
         samples.append(contentsOf: frame)
+    }
+
+    /// The call-progress tone of `plan` the earpiece heard between two times, if any.
+    public func tone(from: Instant, to: Instant, plan: RegionTonePlan) -> ToneKind? {
+        CallProgressDetector(plan: plan).classify(Array(samples(from: from, to: to)))
     }
 
     /// The samples played between two times.

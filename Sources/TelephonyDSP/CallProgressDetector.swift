@@ -111,11 +111,17 @@ public struct CallProgressDetector: Sendable {
 
     /// The tone heard in `samples` (8 kHz), or nil for silence, speech or anything else.
     public func classify(_ samples: [Int16]) -> ToneKind? {
-        let runs = observe(samples)
+        var runs = observe(samples)
+        // Silence before the first burst says nothing about the tone (the window may open
+        // before it starts); a sliver of silence at the end is the window's edge.
+        while runs.first?.kind == .off { runs.removeFirst() }
+        if let last = runs.last, last.kind == .off, (last.ms ?? 0) < 60 { runs.removeLast() }
         guard runs.contains(where: { if case .on = $0.kind { true } else { false } }) else { return nil }
+        // Evidence needed: a whole burst or gap inside the window, or a long steady tone.
+        let longSteady = runs.contains { if case .on = $0.kind { ($0.ms ?? 0) >= 500 } else { false } }
         var best: (ToneKind, Int)?
         for (kind, program) in expected {
-            if let score = match(runs, program), best == nil || score > best!.1 {
+            if let score = match(runs, program), score > 0 || longSteady, best == nil || score > best!.1 {
                 best = (kind, score)
             }
         }

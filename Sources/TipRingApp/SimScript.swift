@@ -1,5 +1,5 @@
 public import TipRingCore
-import TelephonyDSP
+public import TelephonyDSP
 public import LineHAL
 import BoardSimulator
 
@@ -15,6 +15,10 @@ import BoardSimulator
 ///     stopring 2                    stop ringing
 ///     feed 1 forward|reverse|power-down|on-hook-transmission
 ///     bounce 1 on|off               make the hook contact bounce
+///     region gb                     the region of the tones below (default us)
+///     play 1 dial                   play a tone of the region to port 1's earpiece
+///     stop 1                        stop playing
+///     listen 1 3s                   let 3 s pass and report the tone port 1's earpiece heard
 ///     wait 2s                       let time pass (ms or s)
 ///
 /// Commands run one after another in virtual time; a `dial` lasts as long as the dialling.
@@ -29,6 +33,10 @@ public struct SimScript: Sendable {
         case stopRing(port: Int)
         case feed(port: Int, LineFeed)
         case bounce(port: Int, Bool)
+        case region(Region)
+        case play(port: Int, ToneKind)
+        case stop(port: Int)
+        case listen(port: Int, Duration)
         case wait(Duration)
     }
 
@@ -117,9 +125,25 @@ public struct SimScript: Sendable {
             case "wait":
                 guard words.count == 2 else { throw fail("'wait' needs a duration (e.g. 'wait 2s')") }
                 command = .wait(try duration(words[1]))
+            case "region":
+                guard words.count == 2, let r = Region(words[1]), RegionTonePlan.forRegion(r) != nil else {
+                    throw fail("'region' needs a region with a tone plan (e.g. 'region gb')")
+                }
+                command = .region(r)
+            case "play":
+                let p = try port(1)
+                guard words.count == 3, let k = ToneKind(rawValue: words[2]) else {
+                    throw fail("'play' needs a port and a tone: \(ToneKind.allCases.map(\.rawValue).joined(separator: ", "))")
+                }
+                command = .play(port: p, k)
+            case "stop": command = .stop(port: try port(1))
+            case "listen":
+                let p = try port(1)
+                guard words.count == 3 else { throw fail("'listen' needs a port and a duration (e.g. 'listen 1 3s')") }
+                command = .listen(port: p, try duration(words[2]))
             default:
                 var m = "unknown command '\(verb)'"
-                let verbs = ["offhook", "onhook", "flash", "dial", "ring", "stopring", "feed", "bounce", "wait"]
+                let verbs = ["offhook", "onhook", "flash", "dial", "ring", "stopring", "feed", "bounce", "region", "play", "stop", "listen", "wait"]
                 if let near = DocumentValue.suggestion(for: verb, among: verbs) { m += " (did you mean '\(near)'?)" }
                 throw fail(m)
             }
@@ -154,6 +178,8 @@ public enum SimScriptRunner {
             timeline.append("\(pad)\(t)  " + (port.map { "port \($0)  " } ?? "") + text)
         }
         var lines: [Int: PortLine] = [:]
+        var engines: [Int: AudioEngine] = [:]
+        var plan = RegionTonePlan.forRegion(.us)!
         for port in board.ports {
             let line = PortLine(driver: sim.makeDriver(port: port.id), profile: board.timingProfile, scheduler: scheduler)
             line.onHookEvent = { e in if e.kind != .loopClosed { log(port.id, e.description) } }
@@ -167,7 +193,14 @@ public enum SimScriptRunner {
             line.setFeed(.forward)
             lines[port.id] = line
             let phone = sim.telephone(port.id)
-            phone.onKeyPress = { key, _ in log(port.id, "key \(key) (keypad)") }
+            let engine = AudioEngine()
+            engine.addConsumer(DTMFReceiver { key, _ in log(port.id, "dtmf digit \(key)") })
+            do {
+                try sim.audioPort(port.id).start(handler: engine)
+            } catch {
+                throw Failure(description: "port \(port.id) audio: \(error)")
+            }
+            engines[port.id] = engine
             phone.bell.onBurstEnd = { b in
                 let f = b.frequency.map { " at \(format($0)) Hz" } ?? ""
                 log(port.id, "bell rang \(Int64(b.duration.milliseconds)) ms\(f)")
@@ -205,6 +238,22 @@ public enum SimScriptRunner {
                 try line(p).0.setFeed(f)
                 log(p, "feed \(f)")
             case .bounce(let p, let on): try line(p).1.bounces = on
+            case .region(let r):
+                plan = RegionTonePlan.forRegion(r)!
+                log(nil, "region \(r) (\(plan.name))")
+            case .play(let p, let kind):
+                _ = try line(p)
+                engines[p]!.setSource(ToneSource(plan.tones[kind]!, kind: kind))
+                log(p, "playing \(kind) tone (\(plan.region))")
+            case .stop(let p):
+                _ = try line(p)
+                engines[p]!.setSource(nil)
+            case .listen(let p, let d):
+                let phone = try line(p).1
+                let from = scheduler.now
+                scheduler.run(until: from + d)
+                let heard = phone.earpiece.tone(from: from, to: scheduler.now, plan: plan)
+                log(p, "earpiece heard: \(heard.map { "\($0) tone" } ?? "no tone")")
             case .wait(let d): scheduler.run(until: scheduler.now + d)
             }
             scheduler.run(until: scheduler.now)
@@ -212,6 +261,7 @@ public enum SimScriptRunner {
         // Let pending decisions (digit ends, hang-up) settle.
         scheduler.run(until: scheduler.now + .seconds(2))
         for l in lines.values { l.stop() }
+        for p in board.ports { sim.audioPort(p.id).stop() }
         return timeline
     }
 

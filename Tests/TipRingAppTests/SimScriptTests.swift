@@ -76,8 +76,8 @@ import TipRingCore
             "port 1 pulse digit 3",
             "port 1 pulse digit 1",
             "port 1 flash",
-            "port 1 key 5 (keypad)",
-            "port 1 key # (keypad)",
+            "port 1 dtmf digit 5",
+            "port 1 dtmf digit #",
             "port 2 ringing (us: on 2000 ms, off 4000 ms)",
             "port 1 on-hook",
             "port 2 bell rang 2000 ms at 20.0 Hz",
@@ -86,6 +86,26 @@ import TipRingCore
             "port 2 off-hook",
         ], "\(text)")
         #expect(timeline[1].hasPrefix("   0.150s"))
+    }
+
+    @Test func playedTonesAreHeardByTheEarpiece() throws {
+        let script = try SimScript.parse("""
+        region gb
+        offhook 2
+        play 2 ringback
+        listen 2 4s
+        play 2 congestion
+        listen 2 3s
+        stop 2
+        listen 2 1s
+        """, file: "s.sim")
+        let heard = try SimScriptRunner.run(script, board: board).filter { $0.contains("earpiece") }
+        #expect(heard.count == 3)
+        #expect(heard[0].hasSuffix("earpiece heard: ringback tone"))
+        #expect(heard[1].hasSuffix("earpiece heard: congestion tone"))
+        #expect(heard[2].hasSuffix("earpiece heard: no tone"))
+        #expect(throws: DocumentError.self) { try SimScript.parse("play 1 music", file: "s.sim") }
+        #expect(throws: DocumentError.self) { try SimScript.parse("region xx", file: "s.sim") }
     }
 
     @Test func aPortTheBoardLacksIsAnError() throws {

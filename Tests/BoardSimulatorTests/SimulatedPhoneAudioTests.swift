@@ -1,0 +1,46 @@
+import Testing
+import TipRingCore
+import TelephonyDSP
+import LineHAL
+import BoardSimulator
+
+@Suite struct SimulatedPhoneAudioTests {
+    @Test func theKeypadSendsRealDTMFThroughTheCapturePath() throws {
+        let s = VirtualScheduler()
+        let board = SimulatedBoard(board: LineRig.description(ports: 1), scheduler: s)
+        let engine = AudioEngine()
+        var keys: [(Character, Instant)] = []
+        engine.addConsumer(DTMFReceiver { keys.append(($0, $1)) })
+        try board.audioPort(1).start(handler: engine)
+        let phone = board.telephone(1)
+        phone.press("0123456789*#ABCD", duration: .milliseconds(60), interval: .milliseconds(120), at: .milliseconds(100))
+        s.run(until: .seconds(3))
+        #expect(String(keys.map(\.0)) == "0123456789*#ABCD")
+        // Each key is recognised within 80 ms of its press.
+        for (i, k) in keys.enumerated() {
+            let pressed = Instant.milliseconds(100 + 120 * Int64(i))
+            #expect(k.1 - pressed <= .milliseconds(80), "\(k.0) at \(k.1)")
+        }
+    }
+
+    @Test func theEarpieceNamesTheToneItHears() throws {
+        let s = VirtualScheduler()
+        let board = SimulatedBoard(board: LineRig.description(ports: 1), scheduler: s)
+        let engine = AudioEngine()
+        try board.audioPort(1).start(handler: engine)
+        let de = RegionTonePlan.forRegion(.de)!
+        let phone = board.telephone(1)
+        var heard: [ToneKind?] = []
+        for kind in [ToneKind.dial, .busy, .ringback, .congestion] {
+            engine.setSource(ToneSource(de.tones[kind]!, kind: kind))
+            let from = s.now
+            s.run(until: from + .seconds(6))
+            heard.append(phone.earpiece.tone(from: from, to: s.now, plan: de))
+        }
+        engine.setSource(nil)
+        let from = s.now
+        s.run(until: from + .seconds(2))
+        heard.append(phone.earpiece.tone(from: from, to: s.now, plan: de))
+        #expect(heard == [.dial, .busy, .ringback, .congestion, nil])
+    }
+}
