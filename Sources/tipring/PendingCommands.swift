@@ -30,18 +30,6 @@ struct Bringup: ParsableCommand {
     struct LineTest: PendingVerb { static let configuration = CommandConfiguration(commandName: "linetest", abstract: "Ring, off-hook, dial tone, digits: a whole line test.") }
 }
 
-struct DSP: ParsableCommand {
-    static let configuration = CommandConfiguration(
-        commandName: "dsp",
-        abstract: "Make and analyse telephone signals as WAV files.",
-        subcommands: [Tone.self, DTMF.self, CallerID.self, Detect.self, DecodeCallerID.self])
-    struct Tone: PendingVerb { static let configuration = CommandConfiguration(abstract: "Write a region's tone to a WAV file.") }
-    struct DTMF: PendingVerb { static let configuration = CommandConfiguration(commandName: "dtmf", abstract: "Write DTMF digits to a WAV file.") }
-    struct CallerID: PendingVerb { static let configuration = CommandConfiguration(commandName: "callerid", abstract: "Write a caller-ID spill to a WAV file.") }
-    struct Detect: PendingVerb { static let configuration = CommandConfiguration(abstract: "Print the DTMF digits in a WAV file.") }
-    struct DecodeCallerID: PendingVerb { static let configuration = CommandConfiguration(commandName: "decode-callerid", abstract: "Decode caller ID from a WAV file.") }
-}
-
 struct SIP: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "sip",

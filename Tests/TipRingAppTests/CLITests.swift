@@ -73,6 +73,38 @@ let repositoryRoot: String = {
         #expect(missing.err.contains("open(/nonexistent.sim)"))
     }
 
+    @Test func dspWritesAndDetectsDTMFAndTones() throws {
+        let dir = FileManager.default.temporaryDirectory.appendingPathComponent("tipring-dsp-\(UUID().uuidString)")
+        try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(at: dir) }
+        let dtmf = dir.appendingPathComponent("d.wav").path
+        let gen = try runTipRing(["dsp", "dtmf", "159D*#0", "--out", dtmf, "--on-ms", "60", "--off-ms", "60", "--level-dbm0", "-12"])
+        #expect(gen.status == 0)
+        let det = try runTipRing(["dsp", "detect", dtmf])
+        #expect(det.status == 0)
+        #expect(det.out == "159D*#0\n")
+        let tone = dir.appendingPathComponent("t.wav").path
+        let t = try runTipRing(["dsp", "tone", "de", "busy", "--seconds", "2", "--out", tone])
+        #expect(t.status == 0)
+        #expect(try Data(contentsOf: URL(fileURLWithPath: tone)).count == 44 + 2 * 16000)
+        #expect(try runTipRing(["dsp", "detect", tone]).out == "\n")
+        // Bad input: exit 2 with what was found.
+        try "not a wav".write(toFile: dir.appendingPathComponent("x.wav").path, atomically: true, encoding: .utf8)
+        let bad = try runTipRing(["dsp", "detect", dir.appendingPathComponent("x.wav").path])
+        #expect(bad.status == 2)
+        #expect(bad.err.contains("not a WAV file"))
+        var wav16k = [UInt8](try Data(contentsOf: URL(fileURLWithPath: tone)))
+        wav16k[24] = 0x80; wav16k[25] = 0x3E  // 16000 Hz
+        try Data(wav16k).write(to: dir.appendingPathComponent("r.wav"))
+        let rate = try runTipRing(["dsp", "detect", dir.appendingPathComponent("r.wav").path])
+        #expect(rate.status == 2)
+        #expect(rate.err.contains("sample rate 16000 Hz; need 8000 Hz"))
+        #expect(try runTipRing(["dsp", "tone", "xx", "dial", "--out", tone]).status == 2)
+        #expect(try runTipRing(["dsp", "tone", "us", "music", "--out", tone]).status == 2)
+        #expect(try runTipRing(["dsp", "dtmf", "12x", "--out", dtmf]).status == 2)
+        #expect(try runTipRing(["dsp", "detect"]).status == 64)
+    }
+
     @Test func pendingVerbsSaySoAndExitOne() throws {
         let r = try runTipRing(["bringup", "discover"])
         #expect(r.status == 1)
