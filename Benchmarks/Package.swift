@@ -12,6 +12,18 @@ let package = Package(
         .package(url: "https://github.com/ordo-one/benchmark", from: "1.38.1", traits: ["MallocInterposer"]),
     ],
     targets: [
+        .systemLibrary(name: "CSpanDSP", pkgConfig: "spandsp", providers: [.apt(["libspandsp-dev"])]),
+        // Our DSP and spandsp on the same input in one run; prints rates and ratios.
+        // Run: `swift run -c release DSPComparison`
+        .executableTarget(
+            name: "DSPComparison",
+            dependencies: [
+                "CSpanDSP",
+                .product(name: "TelephonyDSP", package: "TipRing"),
+                .product(name: "TipRingCore", package: "TipRing"),
+            ],
+            path: "Benchmarks/DSPComparison"
+        ),
         .executableTarget(
             name: "AudioEngineBenchmark",
             dependencies: [

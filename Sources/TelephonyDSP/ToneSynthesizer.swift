@@ -21,6 +21,17 @@ public struct ToneSynthesizer: Sendable {
         var amplitude: (Float, Float, Float, Float)
         var modulation: Double?   // ω of the modulator
         var ramped: Bool          // ramp at the end (finite tone segment)
+        /// Four samples at a time: y[n+k] = A[k]·y[n−1] + B[k]·y[n−2], per component, so
+        /// the recursion's latency is paid once per four samples, not per sample.
+        var blockA: (SIMD4<Float>, SIMD4<Float>, SIMD4<Float>, SIMD4<Float>)
+        var blockB: (SIMD4<Float>, SIMD4<Float>, SIMD4<Float>, SIMD4<Float>)
+    }
+
+    static func blockCoefficients(_ w: Double) -> (SIMD4<Float>, SIMD4<Float>) {
+        let c = 2 * cos(w)
+        let a = SIMD4<Float>(Float(c), Float(c * c - 1), Float(c * c * c - 2 * c), Float(c * c * c * c - 3 * c * c + 1))
+        let b = SIMD4<Float>(-1, Float(-c), Float(-(c * c - 1)), Float(-(c * c * c - 2 * c)))
+        return (a, b)
     }
 
     let segments: [Prepared]
@@ -47,11 +58,14 @@ public struct ToneSynthesizer: Sendable {
                 withUnsafeMutableBytes(of: &coef) { $0.storeBytes(of: Float(2 * cos(w)), toByteOffset: k * 4, as: Float.self) }
                 withUnsafeMutableBytes(of: &amp) { $0.storeBytes(of: amplitude, toByteOffset: k * 4, as: Float.self) }
             }
+            let b0 = ToneSynthesizer.blockCoefficients(omega.0), b1 = ToneSynthesizer.blockCoefficients(omega.1)
+            let b2 = ToneSynthesizer.blockCoefficients(omega.2), b3 = ToneSynthesizer.blockCoefficients(omega.3)
             return Prepared(
                 count: seg.milliseconds.map { $0 * sampleRate / 1000 } ?? Int.max,
                 components: seg.frequencies.count, coefficient: coef, omega: omega, amplitude: amp,
                 modulation: seg.modulation.map { 2 * Double.pi * $0 / Double(sampleRate) },
-                ramped: seg.milliseconds != nil)
+                ramped: seg.milliseconds != nil,
+                blockA: (b0.0, b1.0, b2.0, b3.0), blockB: (b0.1, b1.1, b2.1, b3.1))
         }
         repeatStart = tone.repeatStart
         seed(at: 0)
@@ -114,10 +128,98 @@ public struct ToneSynthesizer: Sendable {
 
     private mutating func renderSine(_ seg: Prepared, into frame: UnsafeMutableBufferPointer<Int16>, from start: Int, count: Int) {
         let ramp = ToneSynthesizer.rampSamples
-        for j in 0..<count {
+        var j = 0
+        while j < count {
             let n = position + j
+            // The next point where the per-sample work changes: a re-seed, the end of the
+            // ramp-in, the start of the ramp-out.
+            var boundary = (n / ToneSynthesizer.reseedInterval + 1) * ToneSynthesizer.reseedInterval
+            if n < ramp { boundary = min(boundary, ramp) }
+            let rampOut = seg.ramped ? seg.count - ramp : Int.max
+            if n < rampOut { boundary = min(boundary, rampOut) }
+            let run = min(count - j, boundary - n)
             if n > 0 && n % ToneSynthesizer.reseedInterval == 0 { seed(at: n) }
-            // Unit sines for up to four components.
+            if n < ramp || n >= rampOut || seg.modulation != nil {
+                slowPath(seg, into: frame, from: start + j, count: run, position: n)
+            } else {
+                fastPath(seg, into: frame, from: start + j, count: run)
+            }
+            j += run
+        }
+    }
+
+    /// Steady state: no ramp, no modulation — the inner loop of every long tone. Four
+    /// samples per step from the two last samples of each oscillator.
+    private mutating func fastPath(_ seg: Prepared, into frame: UnsafeMutableBufferPointer<Int16>, from start: Int, count: Int) {
+        let out = frame.baseAddress! + start
+        let blocks = count / 4
+        var p0 = y1.0, q0 = y2.0, p1 = y1.1, q1 = y2.1, p2 = y1.2, q2 = y2.2, p3 = y1.3, q3 = y2.3
+        let a0 = seg.amplitude.0, a1 = seg.amplitude.1, a2 = seg.amplitude.2, a3 = seg.amplitude.3
+        let (A0, A1, A2, A3) = seg.blockA
+        let (B0, B1, B2, B3) = seg.blockB
+        // Tones whose components cannot add up past full scale need no clamping (the
+        // common case); louder ones are clamped lane by lane.
+        let clamps = a0 + a1 + a2 + a3 > 32_000
+        let magic = SIMD4<Float>(repeating: 12_582_912)
+        var i = 0
+        switch seg.components {
+        case 1:
+            for _ in 0..<blocks {
+                let s0 = A0 * p0 + B0 * q0
+                p0 = s0[3]; q0 = s0[2]
+                ToneSynthesizer.store(a0 * s0, clamps, magic, out + i)
+                i += 4
+            }
+        case 2:
+            for _ in 0..<blocks {
+                let s0 = A0 * p0 + B0 * q0
+                let s1 = A1 * p1 + B1 * q1
+                p0 = s0[3]; q0 = s0[2]; p1 = s1[3]; q1 = s1[2]
+                ToneSynthesizer.store(a0 * s0 + a1 * s1, clamps, magic, out + i)
+                i += 4
+            }
+        default:
+            for _ in 0..<blocks {
+                let s0 = A0 * p0 + B0 * q0
+                let s1 = A1 * p1 + B1 * q1
+                let s2 = A2 * p2 + B2 * q2
+                let s3 = A3 * p3 + B3 * q3
+                p0 = s0[3]; q0 = s0[2]; p1 = s1[3]; q1 = s1[2]; p2 = s2[3]; q2 = s2[2]; p3 = s3[3]; q3 = s3[2]
+                ToneSynthesizer.store(a0 * s0 + a1 * s1 + a2 * s2 + a3 * s3, clamps, magic, out + i)
+                i += 4
+            }
+        }
+        y1 = (p0, p1, p2, p3)
+        y2 = (q0, q1, q2, q3)
+        // The last few samples one at a time.
+        while i < count {
+            let s0 = seg.coefficient.0 * y1.0 - y2.0
+            let s1 = seg.coefficient.1 * y1.1 - y2.1
+            let s2 = seg.coefficient.2 * y1.2 - y2.2
+            let s3 = seg.coefficient.3 * y1.3 - y2.3
+            y2 = y1
+            y1 = (s0, s1, s2, s3)
+            out[i] = ToneSynthesizer.pcm(a0 * s0 + a1 * s1 + a2 * s2 + a3 * s3)
+            i += 1
+        }
+    }
+
+    @inline(__always)
+    static func store(_ v: SIMD4<Float>, _ clamps: Bool, _ magic: SIMD4<Float>, _ out: UnsafeMutablePointer<Int16>) {
+        var v = v
+        if clamps {
+            for k in 0..<4 { v[k] = Swift.min(Swift.max(v[k], -32768), 32767) }
+        }
+        let bits = unsafeBitCast(v + magic, to: SIMD4<UInt32>.self)
+        let pcm = SIMD4<Int16>(truncatingIfNeeded: bits)
+        UnsafeMutableRawPointer(out).storeBytes(of: pcm, as: SIMD4<Int16>.self)
+    }
+
+    /// Ramps and modulated tones.
+    private mutating func slowPath(_ seg: Prepared, into frame: UnsafeMutableBufferPointer<Int16>, from start: Int, count: Int, position base: Int) {
+        let ramp = ToneSynthesizer.rampSamples
+        for j in 0..<count {
+            let n = base + j
             let s0 = seg.coefficient.0 * y1.0 - y2.0
             let s1 = seg.coefficient.1 * y1.1 - y2.1
             let s2 = seg.coefficient.2 * y1.2 - y2.2
@@ -135,8 +237,17 @@ public struct ToneSynthesizer: Sendable {
             } else if seg.ramped, seg.count - 1 - n < ramp {
                 v *= Float(0.5 - 0.5 * cos(Double.pi * Double(seg.count - 1 - n) / Double(ramp)))
             }
-            frame[start + j] = Int16(max(-32768, min(32767, v.rounded())))
+            frame[start + j] = ToneSynthesizer.pcm(v)
         }
+    }
+
+    /// Rounds to the nearest 16-bit sample, saturating. Adding 1.5·2²³ leaves the rounded
+    /// integer in the float's low mantissa bits (for |v| < 2²²), so no checked conversion
+    /// is needed on the hot path.
+    @inline(__always)
+    static func pcm(_ v: Float) -> Int16 {
+        let clamped = min(max(v, -32768), 32767)
+        return Int16(truncatingIfNeeded: (clamped + 12_582_912).bitPattern)
     }
 
     /// Convenience: `count` samples of a tone from its start.
