@@ -155,6 +155,11 @@ public final class Earpiece {
         samples.append(contentsOf: frame)
     }
 
+    /// What the phone's caller-ID display shows for the audio between two times.
+    public func callerID(from: Instant, to: Instant, scheme: CallerIDScheme) -> [CallerIDMessage] {
+        CallerIDReceiver.decode(Array(samples(from: from, to: to)), scheme: scheme)
+    }
+
     /// The call-progress tone of `plan` the earpiece heard between two times, if any.
     public func tone(from: Instant, to: Instant, plan: RegionTonePlan) -> ToneKind? {
         CallProgressDetector(plan: plan).classify(Array(samples(from: from, to: to)))

@@ -79,8 +79,88 @@ struct DSP: ParsableCommand {
         }
     }
 
-    struct CallerID: PendingVerb { static let configuration = CommandConfiguration(commandName: "callerid", abstract: "Write a caller-ID spill to a WAV file.") }
-    struct DecodeCallerID: PendingVerb { static let configuration = CommandConfiguration(commandName: "decode-callerid", abstract: "Decode caller ID from a WAV file.") }
+    enum Standard: String, ExpressibleByArgument, CaseIterable {
+        case bell202, etsi, dtmf
+        var scheme: CallerIDScheme {
+            switch self {
+            case .bell202: .bell202(.multiple)
+            case .etsi: .etsiAfterRing
+            case .dtmf: .dtmf(.aToC)
+            }
+        }
+    }
+
+    struct CallerID: ParsableCommand {
+        static let configuration = CommandConfiguration(
+            commandName: "callerid",
+            abstract: "Write an on-hook caller-ID spill to a WAV file (FSK: seizure, mark, MDMF message; DTMF: A…C).")
+        @Option(help: "bell202, etsi (V.23) or dtmf.")
+        var standard: Standard
+        @Option(help: "The calling number.")
+        var number: String
+        @Option(help: "The calling name (FSK only).")
+        var name: String?
+        @Option(help: "Date and time, MMDDHHMM.")
+        var datetime: String?
+        @Option(help: "Output WAV file.")
+        var out: String
+
+        func run() throws {
+            var dt: CallerIDInfo.DateTime?
+            if let datetime {
+                guard let d = CallerIDInfo.DateTime(datetime) else {
+                    printError("error: --datetime '\(datetime)' is not MMDDHHMM (month 01–12, day 01–31, hour 00–23, minute 00–59)")
+                    throw Exit.badInput
+                }
+                dt = d
+            }
+            guard !number.isEmpty, number.count <= 20, number.allSatisfy({ "0123456789+*#".contains($0) }) else {
+                printError("error: --number '\(number)' must be 1–20 digits")
+                throw Exit.badInput
+            }
+            if standard == .dtmf && !number.allSatisfy(\.isNumber) {
+                printError("error: DTMF caller ID carries digits 0-9 only")
+                throw Exit.badInput
+            }
+            let info = CallerIDInfo(number: number, name: name, dateTime: dt)
+            guard let audio = CallerIDSender.audio(.callerID(info), scheme: standard.scheme) else {
+                printError("error: nothing to send for this number")
+                throw Exit.badInput
+            }
+            try writeWAV([Int16](repeating: 0, count: 800) + audio + [Int16](repeating: 0, count: 800), to: out)
+            print("caller ID (\(standard.scheme)): \(Double(audio.count) / 8000) s → \(out)")
+        }
+    }
+
+    struct DecodeCallerID: ParsableCommand {
+        static let configuration = CommandConfiguration(
+            commandName: "decode-callerid",
+            abstract: "Decode caller ID from a WAV file: one key=value line per field (exit 1 when none is found).")
+        @Option(help: "bell202, etsi (V.23) or dtmf.")
+        var standard: Standard
+        @Argument(help: "WAV file, 8 kHz mono 16-bit.")
+        var file: String
+
+        func run() throws {
+            let messages = CallerIDReceiver.decode(try readWAV(file), scheme: standard.scheme)
+            guard !messages.isEmpty else {
+                printError("no caller ID found in \(file)")
+                throw Exit.checkFailed
+            }
+            for m in messages {
+                switch m {
+                case .callerID(let info):
+                    if let v = info.number { print("number=\(v)") }
+                    if let v = info.numberAbsence { print("number-absence=\(v == .private ? "private" : "unavailable")") }
+                    if let v = info.name { print("name=\(v)") }
+                    if let v = info.nameAbsence { print("name-absence=\(v == .private ? "private" : "unavailable")") }
+                    if let v = info.dateTime { print("datetime=\(v)") }
+                case .messageWaiting(let on):
+                    print("message-waiting=\(on ? "on" : "off")")
+                }
+            }
+        }
+    }
 }
 
 func writeWAV(_ samples: [Int16], to path: String) throws {

@@ -161,3 +161,24 @@ import TipRingCore
         #expect(DTMFDetector.detect(dt.audio[0]) == "A4512345678C")
     }
 }
+
+@Suite(.serialized) struct CallerIDSpanDSPInteropTests {
+    static let cases: [(String, CallerIDScheme)] = [("class", .bell202(.multiple)), ("clip", .etsiAfterRing)]
+
+    @Test(arguments: cases)
+    func spanDSPDecodesOurSpills(standard: String, scheme: CallerIDScheme) throws {
+        let info = CallerIDInfo(number: "5551234567", name: "ALICE SMITH", dateTime: CallerIDInfo.DateTime("11251930"))
+        let ours = try #require(CallerIDSender.audio(.callerID(info), scheme: scheme))
+        let fields = try SpanDSP.decodeCallerID(standard: standard, [Int16](repeating: 0, count: 400) + ours + [Int16](repeating: 0, count: 400))
+        #expect(fields == ["datetime=11251930", "number=5551234567", "name=ALICE SMITH"])
+        let absent = try #require(CallerIDSender.audio(.callerID(CallerIDInfo(dateTime: CallerIDInfo.DateTime("01010101"), numberAbsence: .private, nameAbsence: .outOfArea)), scheme: scheme))
+        #expect(try SpanDSP.decodeCallerID(standard: standard, absent) == ["datetime=01010101", "number-absence=P", "name-absence=O"])
+    }
+
+    @Test(arguments: cases)
+    func weDecodeSpanDSPsSpills(standard: String, scheme: CallerIDScheme) throws {
+        let theirs = try SpanDSP.generateCallerID(standard: standard, number: "0123456789", name: "BOB JONES", dateTime: "02290745")
+        let heard = CallerIDReceiver.decode(theirs, scheme: scheme)
+        #expect(heard == [.callerID(CallerIDInfo(number: "0123456789", name: "BOB JONES", dateTime: CallerIDInfo.DateTime("02290745")))])
+    }
+}

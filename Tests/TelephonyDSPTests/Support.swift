@@ -78,6 +78,22 @@ enum SpanDSP {
     }
 }
 
+extension SpanDSP {
+    /// spandsp's on-hook MDMF spill: "class" (Bell 202) or "clip" (ETSI V.23).
+    static func generateCallerID(standard: String, number: String, name: String, dateTime: String) throws -> [Int16] {
+        let r = try run(try path(), ["adsi-gen", standard, number, name, dateTime])
+        guard r.status == 0 else { throw ToolFailure(description: r.err) }
+        return samples(r.out)
+    }
+
+    /// What spandsp's receiver found: key=value lines.
+    static func decodeCallerID(standard: String, _ samples: [Int16]) throws -> [String] {
+        let r = try run(try path(), ["adsi-decode", standard], input: bytes(samples))
+        guard r.status == 0 else { throw ToolFailure(description: r.err) }
+        return String(decoding: r.out, as: UTF8.self).split(separator: "\n").map(String.init)
+    }
+}
+
 func samples(_ bytes: [UInt8]) -> [Int16] {
     stride(from: 0, to: bytes.count - 1, by: 2).map { Int16(bitPattern: UInt16(bytes[$0]) | UInt16(bytes[$0 + 1]) << 8) }
 }

@@ -105,6 +105,25 @@ let repositoryRoot: String = {
         #expect(try runTipRing(["dsp", "detect"]).status == 64)
     }
 
+    @Test(arguments: ["bell202", "etsi", "dtmf"])
+    func dspCallerIDRoundTrip(standard: String) throws {
+        let dir = FileManager.default.temporaryDirectory.appendingPathComponent("tipring-cid-\(UUID().uuidString)")
+        try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(at: dir) }
+        let wav = dir.appendingPathComponent("cid.wav").path
+        var args = ["dsp", "callerid", "--standard", standard, "--number", "5551234567", "--out", wav]
+        if standard != "dtmf" { args += ["--name", "ALICE SMITH", "--datetime", "11251930"] }
+        #expect(try runTipRing(args).status == 0)
+        let r = try runTipRing(["dsp", "decode-callerid", "--standard", standard, wav])
+        #expect(r.status == 0)
+        #expect(r.out == (standard == "dtmf" ? "number=5551234567\n" : "number=5551234567\nname=ALICE SMITH\ndatetime=11251930\n"))
+        // Another standard finds nothing: exit 1.
+        let other = standard == "dtmf" ? "bell202" : "dtmf"  // (FSK receivers of either kind read both FSK kinds, as phones do)
+        #expect(try runTipRing(["dsp", "decode-callerid", "--standard", other, wav]).status == 1)
+        #expect(try runTipRing(["dsp", "callerid", "--standard", standard, "--number", "555", "--datetime", "13011200", "--out", wav]).status == 2)
+        #expect(try runTipRing(["dsp", "callerid", "--standard", "teletext", "--number", "555", "--out", wav]).status == 64)
+    }
+
     @Test func pendingVerbsSaySoAndExitOne() throws {
         let r = try runTipRing(["bringup", "discover"])
         #expect(r.status == 1)

@@ -50,9 +50,65 @@ static int dtmf_detect(void) {
     return 0;
 }
 
+static int adsi_standard(const char *name) {
+    return strcmp(name, "clip") == 0 ? ADSI_STANDARD_CLIP : ADSI_STANDARD_CLASS;
+}
+
+/* adsi-gen class|clip NUMBER NAME MMDDHHMM: an on-hook MDMF caller-ID spill. */
+static int adsi_gen(char **argv) {
+    int standard = adsi_standard(argv[2]);
+    adsi_tx_state_t *tx = adsi_tx_init(NULL, standard);
+    /* 300 bits of seizure, 180 of mark (an on-hook spill), 5 of mark after, 1 stop bit. */
+    adsi_tx_set_preamble(tx, 300, 180, 5, 1);
+    uint8_t msg[256];
+    int len = adsi_add_field(tx, msg, -1, standard == ADSI_STANDARD_CLIP ? CLIP_MDMF_CALLERID : CLASS_MDMF_CALLERID, NULL, 0);
+    len = adsi_add_field(tx, msg, len, MCLASS_DATETIME, (const uint8_t *) argv[5], (int) strlen(argv[5]));
+    len = adsi_add_field(tx, msg, len, MCLASS_CALLER_NUMBER, (const uint8_t *) argv[3], (int) strlen(argv[3]));
+    len = adsi_add_field(tx, msg, len, MCLASS_CALLER_NAME, (const uint8_t *) argv[4], (int) strlen(argv[4]));
+    adsi_tx_put_message(tx, msg, len);
+    int16_t buf[160];
+    int n;
+    int idle = 0;
+    while ((n = adsi_tx(tx, buf, 160)) > 0 || idle++ < 2) {
+        if (n <= 0) { memset(buf, 0, sizeof buf); n = 160; }
+        fwrite(buf, sizeof(int16_t), (size_t) n, stdout);
+    }
+    return 0;
+}
+
+static adsi_rx_state_t *decoder;
+
+static void adsi_message(void *user_data, const uint8_t *msg, int len) {
+    (void) user_data;
+    if (len <= 0) return;  /* status reports */
+    uint8_t type;
+    const uint8_t *body;
+    int field_len;
+    int pos = 0;
+    while ((pos = adsi_next_field(decoder, msg, len, pos, &type, &body, &field_len)) > 0) {
+        if (body == NULL) continue;
+        const char *key = type == MCLASS_DATETIME ? "datetime" : type == MCLASS_CALLER_NUMBER ? "number"
+            : type == MCLASS_CALLER_NAME ? "name" : type == MCLASS_ABSENCE1 ? "number-absence"
+            : type == MCLASS_ABSENCE2 ? "name-absence" : "other";
+        printf("%s=%.*s\n", key, field_len, (const char *) body);
+    }
+}
+
+static int adsi_decode(char **argv) {
+    decoder = adsi_rx_init(NULL, adsi_standard(argv[2]), adsi_message, NULL);
+    int16_t buf[160];
+    size_t n;
+    while ((n = fread(buf, sizeof(int16_t), 160, stdin)) > 0) adsi_rx(decoder, buf, (int) n);
+    memset(buf, 0, sizeof buf);
+    for (int i = 0; i < 10; i++) adsi_rx(decoder, buf, 160);
+    return 0;
+}
+
 int main(int argc, char **argv) {
+    if (argc >= 6 && strcmp(argv[1], "adsi-gen") == 0) return adsi_gen(argv);
+    if (argc >= 3 && strcmp(argv[1], "adsi-decode") == 0) return adsi_decode(argv);
     if (argc >= 3 && strcmp(argv[1], "dtmf-gen") == 0) return dtmf_gen(argc, argv);
     if (argc >= 2 && strcmp(argv[1], "dtmf-detect") == 0) return dtmf_detect();
-    fprintf(stderr, "usage: spandsp_tool dtmf-gen DIGITS [level twist on off] | dtmf-detect\n");
+    fprintf(stderr, "usage: spandsp_tool dtmf-gen DIGITS [level twist on off] | dtmf-detect | adsi-gen class|clip NUMBER NAME MMDDHHMM | adsi-decode class|clip\n");
     return 64;
 }
