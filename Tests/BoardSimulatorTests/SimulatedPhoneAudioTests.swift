@@ -44,3 +44,27 @@ import BoardSimulator
         #expect(heard == [.dial, .busy, .ringback, .congestion, nil])
     }
 }
+
+@Suite struct SimulatedPhoneCallerIDTests {
+    @Test(arguments: [CallerIDScheme.bell202(.multiple), .etsiDTAS, .dtmf(.aToC)])
+    func thePhoneDisplaysWhatThePortSent(scheme: CallerIDScheme) throws {
+        let s = VirtualScheduler()
+        let board = SimulatedBoard(board: LineRig.description(ports: 1), scheduler: s)
+        let engine = AudioEngine()
+        try board.audioPort(1).start(handler: engine)
+        let info = CallerIDInfo(number: "5551234567", name: scheme.modem == nil ? nil : "ALICE", dateTime: scheme.modem == nil ? nil : CallerIDInfo.DateTime("11251930"))
+        let audio = try #require(CallerIDSender.audio(.callerID(info), scheme: scheme))
+        let from = s.now
+        engine.setSource(SampleBufferSource(samples: audio))
+        s.run(until: from + .milliseconds(Int64(audio.count / 8 + 200)))
+        #expect(board.telephone(1).earpiece.callerID(from: from, to: s.now, scheme: scheme) == [.callerID(info)])
+        // Message waiting lamp, too (FSK schemes).
+        if scheme.modem != nil {
+            let lamp = try #require(CallerIDSender.audio(.messageWaiting(true), scheme: scheme))
+            let t = s.now
+            engine.setSource(SampleBufferSource(samples: lamp))
+            s.run(until: t + .milliseconds(Int64(lamp.count / 8 + 200)))
+            #expect(board.telephone(1).earpiece.callerID(from: t, to: s.now, scheme: scheme) == [.messageWaiting(true)])
+        }
+    }
+}
