@@ -16,26 +16,34 @@ let package = Package(
         .library(name: "TipRingCore", targets: ["TipRingCore"]),
         .library(name: "TelephonyDSP", targets: ["TelephonyDSP"]),
         .library(name: "LineHAL", targets: ["LineHAL"]),
+        .library(name: "SIPCore", targets: ["SIPCore"]),
         .library(name: "BoardSimulator", targets: ["BoardSimulator"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
         .package(url: "https://github.com/apple/swift-log", from: "1.16.2"),
+        // 4.x: FoundationEssentials only (3.x pulls full Foundation).
+        .package(url: "https://github.com/apple/swift-crypto", from: "4.5.2"),
     ],
     targets: [
         .target(name: "TipRingCore", swiftSettings: strict),
         .target(name: "TelephonyDSP", dependencies: ["TipRingCore"], swiftSettings: strict),
         .target(name: "LineHAL", dependencies: ["TipRingCore", "TelephonyDSP"], swiftSettings: strict),
         .target(
+            name: "SIPCore",
+            dependencies: ["TipRingCore", .product(name: "Crypto", package: "swift-crypto")],
+            swiftSettings: strict
+        ),
+        .target(
             name: "BoardSimulator",
-            dependencies: ["TipRingCore", "TelephonyDSP", "LineHAL"],
+            dependencies: ["TipRingCore", "TelephonyDSP", "LineHAL", "SIPCore"],
             path: "Simulator/BoardSimulator",
             swiftSettings: strict
         ),
         .target(
             name: "TipRingApp",
             dependencies: [
-                "TipRingCore", "TelephonyDSP", "LineHAL", "BoardSimulator",
+                "TipRingCore", "TelephonyDSP", "LineHAL", "SIPCore", "BoardSimulator",
                 .product(name: "Logging", package: "swift-log"),
             ],
             swiftSettings: strict
@@ -43,7 +51,7 @@ let package = Package(
         .executableTarget(
             name: "tipring",
             dependencies: [
-                "TipRingApp", "TipRingCore", "LineHAL", "BoardSimulator", "TelephonyDSP",
+                "TipRingApp", "TipRingCore", "LineHAL", "BoardSimulator", "TelephonyDSP", "SIPCore",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ],
             swiftSettings: strict
@@ -51,6 +59,7 @@ let package = Package(
         .testTarget(name: "TipRingCoreTests", dependencies: ["TipRingCore"]),
         .testTarget(name: "TelephonyDSPTests", dependencies: ["TelephonyDSP"]),
         .testTarget(name: "LineHALTests", dependencies: ["LineHAL", "BoardSimulator"]),
+        .testTarget(name: "SIPCoreTests", dependencies: ["SIPCore", "TipRingCore"]),
         .testTarget(name: "BoardSimulatorTests", dependencies: ["BoardSimulator", "LineHAL"]),
         .testTarget(name: "TipRingAppTests", dependencies: ["TipRingApp", "LineHAL"]),
     ]

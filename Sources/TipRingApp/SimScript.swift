@@ -50,7 +50,7 @@ public struct SimScript: Sendable {
     /// Parses a script; errors name the file and line and say what was expected.
     public static func parse(_ text: String, file: String) throws(DocumentError) -> SimScript {
         var out: [Line] = []
-        for (i, raw) in text.split(separator: "\n", omittingEmptySubsequences: false).enumerated() {
+        for (i, raw) in text.split(omittingEmptySubsequences: false, whereSeparator: \.isNewline).enumerated() {
             let number = i + 1
             // A comment is a word that is "#" alone or starts with "# " — so keypad
             // strings such as "12#" stay digits.

@@ -108,6 +108,11 @@ import TipRingCore
         #expect(throws: DocumentError.self) { try SimScript.parse("region xx", file: "s.sim") }
     }
 
+    @Test func crlfScriptsParseLikeLFOnes() throws {
+        let s = try SimScript.parse("offhook 1\r\nwait 1s\r\n\r\nonhook 1\r\n", file: "s.sim")
+        #expect(s.lines.map(\.number) == [1, 2, 4])
+    }
+
     @Test func aPortTheBoardLacksIsAnError() throws {
         let script = try SimScript.parse("offhook 3", file: "s.sim")
         #expect(throws: SimScriptRunner.Failure.self) { try SimScriptRunner.run(script, board: board) }

@@ -1,0 +1,180 @@
+/// A malformed SIP message (or part of one), with what was wrong.
+public struct SIPParseError: Error, Sendable, Hashable, CustomStringConvertible {
+    public var description: String
+    public init(_ description: String) { self.description = description }
+}
+
+/// SIP request methods.
+public struct SIPMethod: RawRepresentable, Sendable, Hashable, CustomStringConvertible {
+    public var rawValue: String
+    public init(rawValue: String) { self.rawValue = rawValue }
+    public init(_ s: String) { rawValue = s }
+    public var description: String { rawValue }
+
+    public static let invite = SIPMethod("INVITE"), ack = SIPMethod("ACK"), bye = SIPMethod("BYE")
+    public static let cancel = SIPMethod("CANCEL"), register = SIPMethod("REGISTER"), options = SIPMethod("OPTIONS")
+    public static let info = SIPMethod("INFO"), prack = SIPMethod("PRACK"), update = SIPMethod("UPDATE")
+    public static let subscribe = SIPMethod("SUBSCRIBE"), notify = SIPMethod("NOTIFY"), refer = SIPMethod("REFER")
+    public static let message = SIPMethod("MESSAGE")
+}
+
+/// One header field as it appeared (name as written, value unfolded and trimmed).
+public struct SIPHeader: Sendable, Hashable {
+    public var name: String
+    public var value: String
+    public init(_ name: String, _ value: String) {
+        self.name = name
+        self.value = value
+    }
+}
+
+/// A SIP request or response (RFC 3261 §7).
+public struct SIPMessage: Sendable, Hashable {
+    public enum StartLine: Sendable, Hashable {
+        case request(method: SIPMethod, uri: String)
+        case response(status: Int, reason: String)
+    }
+
+    public var startLine: StartLine
+    /// Header fields in order (comma-joined fields stay as written).
+    public var headers: [SIPHeader]
+    public var body: [UInt8]
+
+    public init(startLine: StartLine, headers: [SIPHeader] = [], body: [UInt8] = []) {
+        self.startLine = startLine
+        self.headers = headers
+        self.body = body
+    }
+
+    public var isRequest: Bool { if case .request = startLine { true } else { false } }
+
+    public var method: SIPMethod? { if case .request(let m, _) = startLine { m } else { nil } }
+    public var status: Int? { if case .response(let s, _) = startLine { s } else { nil } }
+
+    /// Every value of a header, by canonical or compact name (case-insensitive),
+    /// comma-separated list headers split into their elements.
+    public func values(_ name: String) -> [String] {
+        let canonical = SIPHeaderName.canonical(name)
+        var out: [String] = []
+        for h in headers where SIPHeaderName.canonical(h.name) == canonical {
+            if SIPHeaderName.isList(canonical) {
+                out += SIPHeaderName.splitList(h.value)
+            } else {
+                out.append(h.value)
+            }
+        }
+        return out
+    }
+
+    /// The first value of a header.
+    public subscript(_ name: String) -> String? { values(name).first }
+
+    /// Replaces every occurrence of a header with one field (or removes it when nil).
+    public mutating func set(_ name: String, _ value: String?) {
+        let canonical = SIPHeaderName.canonical(name)
+        let index = headers.firstIndex { SIPHeaderName.canonical($0.name) == canonical }
+        headers.removeAll { SIPHeaderName.canonical($0.name) == canonical }
+        guard let value else { return }
+        headers.insert(SIPHeader(canonical, value), at: min(index ?? headers.count, headers.count))
+    }
+
+    /// Adds a header field at the end (or at the top, for Via and Record-Route stacking).
+    public mutating func add(_ name: String, _ value: String, atTop: Bool = false) {
+        let h = SIPHeader(SIPHeaderName.canonical(name), value)
+        if atTop, let i = headers.firstIndex(where: { SIPHeaderName.canonical($0.name) == h.name }) {
+            headers.insert(h, at: i)
+        } else {
+            headers.append(h)
+        }
+    }
+
+    /// The wire form: start line, headers (canonical names), Content-Length, blank line, body.
+    public func serialized() -> [UInt8] {
+        var out: [UInt8] = []
+        out.reserveCapacity(512 + body.count)
+        switch startLine {
+        case .request(let m, let uri):
+            out += Array("\(m.rawValue) \(uri) SIP/2.0\r\n".utf8)
+        case .response(let s, let r):
+            out += Array("SIP/2.0 \(s) \(r)\r\n".utf8)
+        }
+        for h in headers where SIPHeaderName.canonical(h.name) != "Content-Length" {
+            out += Array(SIPHeaderName.canonical(h.name).utf8)
+            out += [UInt8(ascii: ":"), UInt8(ascii: " ")]
+            out += Array(h.value.utf8)
+            out += [13, 10]
+        }
+        out += Array("Content-Length: \(body.count)\r\n\r\n".utf8)
+        out += body
+        return out
+    }
+}
+
+/// Header names: canonical spelling, compact forms (RFC 3261 §7.3.3 and extensions), and
+/// which headers carry comma-separated lists.
+public enum SIPHeaderName {
+    static let compact: [String: String] = [
+        "i": "Call-ID", "m": "Contact", "e": "Content-Encoding", "l": "Content-Length",
+        "c": "Content-Type", "f": "From", "s": "Subject", "k": "Supported", "t": "To", "v": "Via",
+        "o": "Event", "r": "Refer-To", "u": "Allow-Events", "x": "Session-Expires", "b": "Referred-By",
+        "a": "Accept-Contact", "j": "Reject-Contact", "d": "Request-Disposition", "y": "Identity",
+    ]
+    static let known: [String] = [
+        "Via", "From", "To", "Call-ID", "CSeq", "Contact", "Max-Forwards", "Content-Length", "Content-Type",
+        "Expires", "Min-Expires", "Route", "Record-Route", "Allow", "Supported", "Require", "Proxy-Require",
+        "Unsupported", "WWW-Authenticate", "Authorization", "Proxy-Authenticate", "Proxy-Authorization",
+        "User-Agent", "Server", "Event", "Subscription-State", "Session-Expires", "Min-SE", "RSeq", "RAck",
+        "P-Asserted-Identity", "Privacy", "Retry-After", "Accept", "Allow-Events", "Content-Encoding",
+        "Subject", "Refer-To", "Referred-By", "Warning", "Timestamp", "Date", "Reason", "Path",
+        "Service-Route", "Organization", "Accept-Encoding", "Accept-Language", "Content-Disposition",
+    ]
+    static let byLowercase: [String: String] = Dictionary(uniqueKeysWithValues: known.map { ($0.lowercased(), $0) })
+    /// Headers whose value is a comma-separated list (RFC 3261 §7.3.1). Authentication
+    /// headers are not: their parameters are comma-separated.
+    static let lists: Set<String> = [
+        "Via", "Contact", "Route", "Record-Route", "Allow", "Supported", "Require", "Proxy-Require",
+        "Unsupported", "Accept", "Allow-Events", "Content-Encoding", "Path", "Service-Route",
+        "P-Asserted-Identity", "Accept-Encoding", "Accept-Language", "Privacy",
+    ]
+
+    /// The canonical spelling of a header name (unknown names keep theirs).
+    public static func canonical(_ name: String) -> String {
+        let lower = name.lowercased()
+        if lower.count == 1, let full = compact[lower] { return full }
+        return byLowercase[lower] ?? name
+    }
+
+    public static func isList(_ canonical: String) -> Bool { lists.contains(canonical) }
+
+    /// Splits a list value at commas outside quotes and angle brackets.
+    public static func splitList(_ value: String) -> [String] {
+        var out: [String] = []
+        var current = ""
+        var inQuotes = false, inAngle = false, escaped = false
+        for ch in value {
+            if escaped { current.append(ch); escaped = false; continue }
+            switch ch {
+            case "\\" where inQuotes: escaped = true; current.append(ch)
+            case "\"": inQuotes.toggle(); current.append(ch)
+            case "<" where !inQuotes: inAngle = true; current.append(ch)
+            case ">" where !inQuotes: inAngle = false; current.append(ch)
+            case "," where !inQuotes && !inAngle:
+                out.append(current.trimmingSpaces())
+                current = ""
+            default: current.append(ch)
+            }
+        }
+        let last = current.trimmingSpaces()
+        if !last.isEmpty || !out.isEmpty { out.append(last) }
+        return out.filter { !$0.isEmpty }
+    }
+}
+
+extension StringProtocol {
+    func trimmingSpaces() -> String {
+        var s = Substring(self)
+        while let f = s.first, f == " " || f == "\t" { s.removeFirst() }
+        while let l = s.last, l == " " || l == "\t" { s.removeLast() }
+        return String(s)
+    }
+}

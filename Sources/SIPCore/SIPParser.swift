@@ -1,0 +1,195 @@
+/// Parses SIP messages from bytes (RFC 3261 §7, §25).
+///
+/// Tolerant where the RFC says so — compact header names, any case of names, folded
+/// lines, LWS around colons, bare LF line ends — and strict where it says reject: a
+/// malformed start line, a missing mandatory header, a Content-Length larger than what
+/// arrived, CSeq or Max-Forwards that are not numbers.
+public enum SIPParser {
+    /// Parses one whole message (a datagram). A body longer than Content-Length is cut to
+    /// it; a shorter one is an error.
+    public static func parse(_ bytes: [UInt8]) throws(SIPParseError) -> SIPMessage {
+        guard let (head, bodyStart) = splitHead(bytes[...]) else {
+            throw SIPParseError("no blank line after the headers")
+        }
+        var message = try parseHead(head)
+        let declared = try contentLength(message)
+        let available = bytes.count - bodyStart
+        if let declared {
+            guard declared <= available else {
+                throw SIPParseError("Content-Length \(declared) but only \(available) body bytes")
+            }
+            message.body = Array(bytes[bodyStart..<(bodyStart + declared)])
+        } else {
+            message.body = Array(bytes[bodyStart...])
+        }
+        return message
+    }
+
+    /// Finds the end of the header block: returns the header bytes and where the body starts.
+    static func splitHead(_ bytes: ArraySlice<UInt8>) -> (ArraySlice<UInt8>, Int)? {
+        var i = bytes.startIndex
+        // Leading CRLFs (keep-alives) are skipped (RFC 3261 §7.5).
+        while i < bytes.endIndex, bytes[i] == 13 || bytes[i] == 10 { i += 1 }
+        let start = i
+        while i < bytes.endIndex {
+            if bytes[i] == 10 {
+                // "\n\n" or "\n\r\n" ends the head.
+                if i + 1 < bytes.endIndex, bytes[i + 1] == 10 { return (bytes[start..<i], i + 2) }
+                if i + 2 < bytes.endIndex, bytes[i + 1] == 13, bytes[i + 2] == 10 { return (bytes[start..<i], i + 3) }
+            }
+            i += 1
+        }
+        return nil
+    }
+
+    static func parseHead(_ head: ArraySlice<UInt8>) throws(SIPParseError) -> SIPMessage {
+        // Split into lines (CRLF or LF), unfolding continuation lines.
+        var lines: [String] = []
+        var current: [UInt8] = []
+        var i = head.startIndex
+        func flush() {
+            if !current.isEmpty || lines.isEmpty {
+                lines.append(String(decoding: current, as: UTF8.self))
+            }
+            current.removeAll(keepingCapacity: true)
+        }
+        while i < head.endIndex {
+            let b = head[i]
+            if b == 13 { i += 1; continue }
+            if b == 10 {
+                let next = i + 1
+                if next < head.endIndex, head[next] == 32 || head[next] == 9 {
+                    // Folded: the line break and the white space around it are one space.
+                    while let l = current.last, l == 32 || l == 9 { current.removeLast() }
+                    current.append(32)
+                    i = next
+                    while i < head.endIndex, head[i] == 32 || head[i] == 9 { i += 1 }
+                    continue
+                } else {
+                    flush()
+                }
+                i += 1
+                continue
+            }
+            if b == 0 { throw SIPParseError("NUL byte in the header section") }
+            current.append(b)
+            i += 1
+        }
+        if !current.isEmpty { flush() }
+        guard let first = lines.first, !first.isEmpty else { throw SIPParseError("empty message") }
+        let startLine = try parseStartLine(first)
+        var headers: [SIPHeader] = []
+        for line in lines.dropFirst() where !line.isEmpty {
+            guard let colon = line.firstIndex(of: ":") else {
+                throw SIPParseError("header line without ':': '\(line.prefix(60))'")
+            }
+            let name = line[..<colon].trimmingSpaces()
+            guard !name.isEmpty, name.allSatisfy({ $0.isASCII && !$0.isWhitespace && $0 != "\"" }) else {
+                throw SIPParseError("bad header name '\(name)'")
+            }
+            headers.append(SIPHeader(name, line[line.index(after: colon)...].trimmingSpaces()))
+        }
+        let message = SIPMessage(startLine: startLine, headers: headers)
+        try validate(message)
+        return message
+    }
+
+    static func parseStartLine(_ line: String) throws(SIPParseError) -> SIPMessage.StartLine {
+        let parts = line.split(separator: " ", maxSplits: 2, omittingEmptySubsequences: true)
+        if line.hasPrefix("SIP/") {
+            guard parts.count >= 2, parts[0] == "SIP/2.0" else { throw SIPParseError("bad status line '\(line.prefix(60))'") }
+            guard parts[1].count == 3, let code = Int(parts[1]), (100...699).contains(code) else {
+                throw SIPParseError("bad status code '\(parts[1])'")
+            }
+            return .response(status: code, reason: parts.count > 2 ? String(parts[2]) : "")
+        }
+        guard parts.count == 3 else { throw SIPParseError("bad request line '\(line.prefix(60))'") }
+        guard parts[2] == "SIP/2.0" else { throw SIPParseError("unsupported SIP version '\(parts[2])'") }
+        guard parts[0].allSatisfy({ $0.isASCII && ($0.isLetter || $0 == "-" || $0 == "_" || $0.isNumber) }) else {
+            throw SIPParseError("bad method '\(parts[0])'")
+        }
+        let uri = String(parts[1])
+        if uri.lowercased().hasPrefix("sip:") || uri.lowercased().hasPrefix("sips:") {
+            _ = try SIPURI(uri)
+        } else if !uri.contains(":") {
+            throw SIPParseError("Request-URI '\(uri)' has no scheme")
+        }
+        return .request(method: SIPMethod(String(parts[0])), uri: uri)
+    }
+
+    static func validate(_ m: SIPMessage) throws(SIPParseError) {
+        for name in ["To", "From", "Call-ID", "CSeq", "Via"] where m[name] == nil {
+            throw SIPParseError("missing mandatory header \(name)")
+        }
+        if m.isRequest, let mf = m["Max-Forwards"] {
+            guard let v = Int(mf), (0...255).contains(v) else { throw SIPParseError("Max-Forwards '\(mf)' is not a number 0–255") }
+        }
+        let cseq = try CSeq(m["CSeq"]!)
+        if let method = m.method, method != cseq.method {
+            throw SIPParseError("CSeq method \(cseq.method) does not match request method \(method)")
+        }
+        for v in m.values("Via") { _ = try Via(v) }
+        _ = try NameAddress(m["From"]!)
+        _ = try NameAddress(m["To"]!)
+    }
+
+    static func contentLength(_ m: SIPMessage) throws(SIPParseError) -> Int? {
+        guard let v = m["Content-Length"] else { return nil }
+        guard let n = Int(v), n >= 0 else { throw SIPParseError("Content-Length '\(v)' is not a number") }
+        return n
+    }
+
+    /// A 400 response to a request that could not be parsed, when enough of it is
+    /// readable to answer (Via, From, To, Call-ID, CSeq copied as found).
+    public static func badRequestResponse(to bytes: [UInt8], error: SIPParseError) -> SIPMessage? {
+        guard let (head, _) = splitHead(bytes[...]) else { return nil }
+        let text = String(decoding: head, as: UTF8.self)
+        var headers: [SIPHeader] = []
+        for line in text.split(whereSeparator: \.isNewline).dropFirst() {
+            guard let colon = line.firstIndex(of: ":") else { continue }
+            let name = SIPHeaderName.canonical(line[..<colon].trimmingSpaces())
+            if ["Via", "From", "To", "Call-ID", "CSeq"].contains(name) {
+                headers.append(SIPHeader(name, line[line.index(after: colon)...].trimmingSpaces()))
+            }
+        }
+        guard text.hasPrefix("SIP/") == false, headers.contains(where: { $0.name == "Via" }) else { return nil }
+        let reason = "Bad Request (" + error.description.filter { $0 != "\r" && $0 != "\n" }.prefix(80) + ")"
+        return SIPMessage(startLine: .response(status: 400, reason: reason), headers: headers)
+    }
+}
+
+/// Frames messages on a stream transport (TCP/TLS) by Content-Length, whatever the
+/// segmentation: feed bytes as they arrive, take whole messages out.
+public struct SIPStreamFramer: Sendable {
+    var buffer: [UInt8] = []
+    /// Refuse to buffer more than this without a complete message (a broken peer).
+    public var maximumMessageSize = 65_536
+
+    public init() {}
+
+    /// Adds bytes; returns each complete message (or the error that ends the stream).
+    public mutating func feed(_ bytes: some Sequence<UInt8>) throws(SIPParseError) -> [SIPMessage] {
+        buffer.append(contentsOf: bytes)
+        var out: [SIPMessage] = []
+        while true {
+            // Keep-alive CRLFs between messages.
+            var skip = 0
+            while skip < buffer.count, buffer[skip] == 13 || buffer[skip] == 10 { skip += 1 }
+            if skip > 0 { buffer.removeFirst(skip) }
+            guard let (head, bodyStart) = SIPParser.splitHead(buffer[...]) else {
+                if buffer.count > maximumMessageSize { throw SIPParseError("header section larger than \(maximumMessageSize) bytes") }
+                return out
+            }
+            let message = try SIPParser.parseHead(head)
+            guard let length = try SIPParser.contentLength(message) else {
+                throw SIPParseError("Content-Length is required on stream transports")
+            }
+            guard length <= maximumMessageSize else { throw SIPParseError("Content-Length \(length) is too large") }
+            guard buffer.count >= bodyStart + length else { return out }
+            var m = message
+            m.body = Array(buffer[bodyStart..<(bodyStart + length)])
+            buffer.removeFirst(bodyStart + length)
+            out.append(m)
+        }
+    }
+}

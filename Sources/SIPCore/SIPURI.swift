@@ -1,0 +1,211 @@
+/// A host in a SIP URI or Via: a domain name, an IPv4 address or an IPv6 reference.
+public enum SIPHost: Sendable, Hashable, CustomStringConvertible {
+    case domain(String)
+    case ipv4(String)
+    /// Without the brackets; written `[…]`.
+    case ipv6(String)
+
+    public var description: String {
+        switch self {
+        case .domain(let d): d
+        case .ipv4(let a): a
+        case .ipv6(let a): "[\(a)]"
+        }
+    }
+
+    /// Parses `host` as it appears in a URI or Via (IPv6 in brackets).
+    static func parse(_ s: Substring) throws(SIPParseError) -> SIPHost {
+        guard !s.isEmpty else { throw SIPParseError("empty host") }
+        if s.first == "[" {
+            guard s.last == "]" else { throw SIPParseError("IPv6 reference '\(s)' has no closing ']'") }
+            let inner = s.dropFirst().dropLast()
+            guard isIPv6(inner) else { throw SIPParseError("'\(inner)' is not a valid IPv6 address") }
+            return .ipv6(inner.lowercased())
+        }
+        if s.contains(":") { throw SIPParseError("IPv6 address '\(s)' must be enclosed in brackets (RFC 5118)") }
+        if s.allSatisfy({ $0.isNumber || $0 == "." }) {
+            let parts = s.split(separator: ".", omittingEmptySubsequences: false)
+            guard parts.count == 4, parts.allSatisfy({ !$0.isEmpty && $0.count <= 3 && Int($0)! <= 255 }) else {
+                throw SIPParseError("'\(s)' is not a valid IPv4 address")
+            }
+            return .ipv4(String(s))
+        }
+        guard s.allSatisfy({ $0.isASCII && ($0.isLetter || $0.isNumber || $0 == "-" || $0 == ".") }) else {
+            throw SIPParseError("'\(s)' is not a valid host name")
+        }
+        return .domain(s.lowercased())
+    }
+
+    /// RFC 4291 text forms, including an embedded IPv4 tail; at most one "::".
+    static func isIPv6(_ s: Substring) -> Bool {
+        guard !s.isEmpty, s.count <= 45 else { return false }
+        var text = s
+        var groupsAllowed = 8
+        if let lastColon = text.lastIndex(of: ":"), text[text.index(after: lastColon)...].contains(".") {
+            let v4 = text[text.index(after: lastColon)...]
+            let parts = v4.split(separator: ".", omittingEmptySubsequences: false)
+            guard parts.count == 4, parts.allSatisfy({ !$0.isEmpty && $0.count <= 3 && $0.allSatisfy(\.isNumber) && Int($0)! <= 255 }) else { return false }
+            text = text[...lastColon]
+            if !text.hasSuffix("::") { text = text.dropLast() }
+            groupsAllowed = 6
+        }
+        let doubles = text.ranges(of: "::").count
+        if doubles > 1 { return false }
+        if text.contains(":::") { return false }
+        let groups = text.split(separator: ":", omittingEmptySubsequences: true)
+        guard groups.allSatisfy({ $0.count <= 4 && $0.allSatisfy(\.isHexDigit) }) else { return false }
+        if doubles == 1 { return groups.count < groupsAllowed }
+        if text.hasPrefix(":") || text.hasSuffix(":") { return false }
+        return groups.count == groupsAllowed
+    }
+}
+
+/// A `sip:` or `sips:` URI (RFC 3261 §19.1): user, password-free, host, port, parameters
+/// and headers. Parameters keep their order; names compare case-insensitively.
+public struct SIPURI: Sendable, Hashable, CustomStringConvertible {
+    public var secure: Bool
+    /// The user part, with %-escapes decoded.
+    public var user: String?
+    public var host: SIPHost
+    public var port: Int?
+    public var parameters: [(name: String, value: String?)]
+    public var headers: String?
+
+    public init(secure: Bool = false, user: String? = nil, host: SIPHost, port: Int? = nil, parameters: [(name: String, value: String?)] = [], headers: String? = nil) {
+        self.secure = secure
+        self.user = user
+        self.host = host
+        self.port = port
+        self.parameters = parameters
+        self.headers = headers
+    }
+
+    public static func == (a: SIPURI, b: SIPURI) -> Bool {
+        a.secure == b.secure && a.user == b.user && a.host == b.host && a.port == b.port
+            && a.parameters.map { "\($0.name.lowercased())=\($0.value ?? "")" } == b.parameters.map { "\($0.name.lowercased())=\($0.value ?? "")" }
+            && a.headers == b.headers
+    }
+
+    public func hash(into h: inout Hasher) {
+        h.combine(secure); h.combine(user); h.combine(host); h.combine(port)
+    }
+
+    public func parameter(_ name: String) -> String?? {
+        parameters.first { $0.name.lowercased() == name.lowercased() }.map { $0.value }
+    }
+
+    /// Parses `sip:user@host:port;params?headers`.
+    public init(_ text: some StringProtocol) throws(SIPParseError) {
+        var s = Substring(text)
+        if s.lowercased().hasPrefix("sips:") {
+            secure = true
+            s = s.dropFirst(5)
+        } else if s.lowercased().hasPrefix("sip:") {
+            secure = false
+            s = s.dropFirst(4)
+        } else {
+            throw SIPParseError("'\(text)' is not a sip: or sips: URI")
+        }
+        if let q = s.firstIndex(of: "?") {
+            headers = String(s[s.index(after: q)...])
+            s = s[..<q]
+        } else {
+            headers = nil
+        }
+        // Parameters start at the first ';' after the host part.
+        var userPart: Substring?
+        if let at = s.lastIndex(of: "@") {
+            userPart = s[..<at]
+            s = s[s.index(after: at)...]
+        }
+        var paramText: Substring = ""
+        if let semi = s.firstIndex(of: ";") {
+            paramText = s[s.index(after: semi)...]
+            s = s[..<semi]
+        }
+        if let u = userPart {
+            // A password (user:password) is not allowed to stay in a URI we keep.
+            let name = u.split(separator: ":", maxSplits: 1, omittingEmptySubsequences: false).first ?? ""
+            guard !name.isEmpty else { throw SIPParseError("empty user part in '\(text)'") }
+            user = try SIPURI.unescape(name)
+        } else {
+            user = nil
+        }
+        // Host and port: "[v6]:port", "[v6]", "host:port", "host".
+        if s.hasPrefix("[") {
+            guard let close = s.firstIndex(of: "]") else { throw SIPParseError("IPv6 reference in '\(text)' has no closing ']'") }
+            host = try SIPHost.parse(s[...close])
+            let rest = s[s.index(after: close)...]
+            if rest.isEmpty {
+                port = nil
+            } else {
+                guard rest.first == ":", let p = Int(rest.dropFirst()), (1...65535).contains(p) else {
+                    throw SIPParseError("bad port in '\(text)'")
+                }
+                port = p
+            }
+        } else {
+            let colons = s.filter { $0 == ":" }.count
+            if colons == 1, let c = s.firstIndex(of: ":") {
+                guard let p = Int(s[s.index(after: c)...]), (1...65535).contains(p) else { throw SIPParseError("bad port in '\(text)'") }
+                host = try SIPHost.parse(s[..<c])
+                port = p
+            } else {
+                host = try SIPHost.parse(s)
+                port = nil
+            }
+        }
+        var params: [(String, String?)] = []
+        if !paramText.isEmpty {
+            for p in paramText.split(separator: ";", omittingEmptySubsequences: false) {
+                guard !p.isEmpty else { throw SIPParseError("empty URI parameter in '\(text)'") }
+                let kv = p.split(separator: "=", maxSplits: 1, omittingEmptySubsequences: false)
+                params.append((String(kv[0]), kv.count > 1 ? String(kv[1]) : nil))
+            }
+        }
+        parameters = params
+    }
+
+    static func unescape(_ s: Substring) throws(SIPParseError) -> String {
+        guard s.contains("%") else { return String(s) }
+        var out: [UInt8] = []
+        var bytes = Array(s.utf8)[...]
+        while let b = bytes.first {
+            bytes = bytes.dropFirst()
+            if b == UInt8(ascii: "%") {
+                guard bytes.count >= 2, let v = UInt8(String(decoding: bytes.prefix(2), as: UTF8.self), radix: 16) else {
+                    throw SIPParseError("bad %-escape in '\(s)'")
+                }
+                out.append(v)
+                bytes = bytes.dropFirst(2)
+            } else {
+                out.append(b)
+            }
+        }
+        return String(decoding: out, as: UTF8.self)
+    }
+
+    static func escapeUser(_ s: String) -> String {
+        var out = ""
+        for b in s.utf8 {
+            let c = Character(Unicode.Scalar(b))
+            if b < 0x80 && (c.isLetter || c.isNumber || "-_.!~*'()&=+$,;?/".contains(c)) {
+                out.append(c)
+            } else {
+                let h = String(b, radix: 16, uppercase: true)
+                out += "%" + (h.count == 1 ? "0" + h : h)
+            }
+        }
+        return out
+    }
+
+    public var description: String {
+        var s = secure ? "sips:" : "sip:"
+        if let user { s += SIPURI.escapeUser(user) + "@" }
+        s += host.description
+        if let port { s += ":\(port)" }
+        for p in parameters { s += ";" + p.name + (p.value.map { "=" + $0 } ?? "") }
+        if let headers { s += "?" + headers }
+        return s
+    }
+}
