@@ -1,0 +1,96 @@
+/// The interface through which the port controller drives SIP, and what SIP tells it.
+///
+/// The controller never sees transports, transactions or dialogs: it issues commands for an
+/// account or a call handle and receives events. Registration, dialogs and media follow
+/// this contract in their own components.
+
+/// A call as the controller knows it: an opaque number, unique per user agent.
+public struct CallHandle: Sendable, Hashable, CustomStringConvertible {
+    public let id: UInt64
+    public init(id: UInt64) { self.id = id }
+    public var description: String { "call#\(id)" }
+}
+
+/// An account's registration state, as a UI shows it.
+public enum RegistrationStatus: Sendable, Hashable {
+    case unregistered
+    case registering
+    /// Registered; the binding lasts until the given time (seconds of the UA's clock).
+    case registered(untilSeconds: Int64)
+    /// Waiting to try again after a failure.
+    case retrying(atSeconds: Int64, reason: String)
+    /// Given up until something changes (wrong credentials, 403).
+    case failed(reason: String)
+}
+
+/// Who is calling, as caller ID shows it (from P-Asserted-Identity, else From).
+public struct CallerIdentity: Sendable, Hashable {
+    public enum Availability: Sendable, Hashable { case available, withheld, unavailable }
+    public var number: String?
+    public var name: String?
+    public var availability: Availability
+    public init(number: String?, name: String?, availability: Availability) {
+        self.number = number
+        self.name = name
+        self.availability = availability
+    }
+}
+
+/// Why a call ended.
+public enum CallEndReason: Sendable, Hashable {
+    /// The other side hung up (BYE) or gave up (CANCEL).
+    case remoteHangUp
+    /// We hung up.
+    case localHangUp
+    /// The call failed with a SIP status (busy 486, not found 404, …).
+    case failed(status: Int, reason: String)
+    /// No answer from the network (transaction timeout).
+    case timeout
+}
+
+/// What the port controller asks the user agent to do.
+public enum UserAgentCommand: Sendable, Hashable {
+    case register(account: String)
+    /// Unregister (`Expires: 0`).
+    case unregister(account: String)
+    /// Place a call; `withholdIdentity` sends an anonymous From and `Privacy: id` (CLIR).
+    case invite(CallHandle, account: String, target: String, withholdIdentity: Bool)
+    /// Give up an outgoing call before it is answered (CANCEL).
+    case cancel(CallHandle)
+    /// Answer an incoming call (200 OK).
+    case answer(CallHandle)
+    /// Refuse an incoming call with a status (486 busy, 480 unavailable, 603 decline…).
+    case reject(CallHandle, status: Int)
+    /// End an established call (BYE).
+    case hangUp(CallHandle)
+    /// Put on hold / take off hold (re-INVITE with sendonly / sendrecv).
+    case hold(CallHandle)
+    case resume(CallHandle)
+    /// Send a DTMF digit in the call (RFC 4733, SIP INFO or in-band as negotiated).
+    case sendDigit(CallHandle, Character, milliseconds: Int)
+}
+
+/// What the user agent reports.
+public enum UserAgentEvent: Sendable, Hashable {
+    case registration(account: String, RegistrationStatus)
+    case incomingCall(CallHandle, account: String, caller: CallerIdentity)
+    /// 180: the far end rings (play ringback unless early media comes).
+    case ringing(CallHandle)
+    /// 183 with session description: play what the far end sends.
+    case earlyMedia(CallHandle)
+    case answered(CallHandle)
+    case ended(CallHandle, CallEndReason)
+    /// A digit received in the call.
+    case digit(CallHandle, Character)
+    case messageWaiting(account: String, waiting: Bool, newMessages: Int?, oldMessages: Int?)
+}
+
+/// A SIP user agent as the port controller uses it.
+public protocol UserAgent: AnyObject {
+    /// Called for each event, on the control plane.
+    var onEvent: ((UserAgentEvent) -> Void)? { get set }
+    /// Carries out a command; failures come back as events.
+    func execute(_ command: UserAgentCommand)
+    /// A new handle for an outgoing call.
+    func makeCallHandle() -> CallHandle
+}
