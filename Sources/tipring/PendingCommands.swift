@@ -1,4 +1,7 @@
 import ArgumentParser
+import SIPCore
+import TipRingApp
+import TipRingCore
 
 // Verbs of the CLI whose implementation lands with later work. Each one exists now so
 // the command tree, help and exit codes are stable; each says it is not yet available
@@ -35,6 +38,29 @@ struct SIP: ParsableCommand {
         commandName: "sip",
         abstract: "SIP tools.",
         subcommands: [Lint.self, Register.self])
-    struct Lint: PendingVerb { static let configuration = CommandConfiguration(abstract: "Parse a SIP message from a file and print its structure.") }
+    struct Lint: ParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "Parse a SIP message from a file and print its structure (exit 0 valid, 1 invalid, 2 unreadable).")
+
+        @Argument(help: "A file holding one SIP message (CRLF or LF line ends).")
+        var file: String
+
+        func run() throws {
+            let bytes: [UInt8]
+            do {
+                bytes = try FileIO.readAll(path: file, limit: 1 << 20)
+            } catch {
+                printError("error: \(error)")
+                throw Exit.badInput
+            }
+            do {
+                let m = try SIPParser.parse(bytes)
+                print(SIPLintReport.render(m), terminator: "")
+            } catch {
+                printError("invalid: \(file): \(error)")
+                throw Exit.checkFailed
+            }
+        }
+    }
     struct Register: PendingVerb { static let configuration = CommandConfiguration(abstract: "Register once with a registrar and unregister.") }
 }

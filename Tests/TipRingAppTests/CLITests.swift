@@ -124,6 +124,26 @@ let repositoryRoot: String = {
         #expect(try runTipRing(["dsp", "callerid", "--standard", "teletext", "--number", "555", "--out", wav]).status == 64)
     }
 
+    @Test func sipLintPrintsStructureOrTheError() throws {
+        let dir = FileManager.default.temporaryDirectory.appendingPathComponent("tipring-lint-\(UUID().uuidString)")
+        try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(at: dir) }
+        let good = dir.appendingPathComponent("good.sip").path
+        try "REGISTER sip:registrar.example.com SIP/2.0\r\nVia: SIP/2.0/UDP [2001:db8::9]:5060;branch=z9hG4bK77\r\nFrom: <sip:1001@example.com>;tag=a\r\nTo: <sip:1001@example.com>\r\nCall-ID: r1\r\nCSeq: 2 REGISTER\r\nAuthorization: Digest username=\"1001\", realm=\"x\", nonce=\"n\", uri=\"sip:x\", response=\"0123456789abcdef\"\r\nContent-Length: 0\r\n\r\n".write(toFile: good, atomically: true, encoding: .utf8)
+        let r = try runTipRing(["sip", "lint", good])
+        #expect(r.status == 0)
+        #expect(r.out.contains("request  REGISTER sip:registrar.example.com"))
+        #expect(r.out.contains("  transport=UDP host=[2001:db8::9] port=5060 branch=z9hG4bK77"))
+        #expect(r.out.contains("  sequence=2 method=REGISTER"))
+        #expect(!r.out.contains("0123456789abcdef"))
+        let bad = dir.appendingPathComponent("bad.sip").path
+        try "REGISTER sip:2001:db8::10 SIP/2.0\r\n\r\n".write(toFile: bad, atomically: true, encoding: .utf8)
+        let b = try runTipRing(["sip", "lint", bad])
+        #expect(b.status == 1)
+        #expect(b.err.contains("must be enclosed in brackets"))
+        #expect(try runTipRing(["sip", "lint", dir.appendingPathComponent("missing.sip").path]).status == 2)
+    }
+
     @Test func pendingVerbsSaySoAndExitOne() throws {
         let r = try runTipRing(["bringup", "discover"])
         #expect(r.status == 1)
