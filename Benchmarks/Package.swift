@@ -12,6 +12,14 @@ let package = Package(
         .package(url: "https://github.com/ordo-one/benchmark", from: "1.38.1", traits: ["MallocInterposer"]),
     ],
     targets: [
+        .systemLibrary(name: "COSIP", pkgConfig: "libosip2", providers: [.apt(["libosip2-dev"])]),
+        // Our SIP parser+serializer and libosip2's on the same messages; prints the ratio.
+        // Run: `swift run -c release SIPComparison`
+        .executableTarget(
+            name: "SIPComparison",
+            dependencies: ["COSIP", .product(name: "SIPCore", package: "TipRing")],
+            path: "Benchmarks/SIPComparison"
+        ),
         .systemLibrary(name: "CSpanDSP", pkgConfig: "spandsp", providers: [.apt(["libspandsp-dev"])]),
         // Our DSP and spandsp on the same input in one run; prints rates and ratios.
         // Run: `swift run -c release DSPComparison`

@@ -18,13 +18,17 @@ public struct SIPMethod: RawRepresentable, Sendable, Hashable, CustomStringConve
     public static let message = SIPMethod("MESSAGE")
 }
 
-/// One header field as it appeared (name as written, value unfolded and trimmed).
+/// One header field as it appeared (name as written, value unfolded and trimmed), with
+/// its canonical name worked out once.
 public struct SIPHeader: Sendable, Hashable {
-    public var name: String
+    public var name: String { didSet { canonical = SIPHeaderName.canonical(name) } }
     public var value: String
+    /// The canonical spelling of `name` (compact forms expanded).
+    public private(set) var canonical: String
     public init(_ name: String, _ value: String) {
         self.name = name
         self.value = value
+        canonical = SIPHeaderName.canonical(name)
     }
 }
 
@@ -56,7 +60,7 @@ public struct SIPMessage: Sendable, Hashable {
     public func values(_ name: String) -> [String] {
         let canonical = SIPHeaderName.canonical(name)
         var out: [String] = []
-        for h in headers where SIPHeaderName.canonical(h.name) == canonical {
+        for h in headers where h.canonical == canonical {
             if SIPHeaderName.isList(canonical) {
                 out += SIPHeaderName.splitList(h.value)
             } else {
@@ -67,13 +71,17 @@ public struct SIPMessage: Sendable, Hashable {
     }
 
     /// The first value of a header.
-    public subscript(_ name: String) -> String? { values(name).first }
+    public subscript(_ name: String) -> String? {
+        let canonical = SIPHeaderName.canonical(name)
+        guard let h = headers.first(where: { $0.canonical == canonical }) else { return nil }
+        return SIPHeaderName.isList(canonical) ? SIPHeaderName.splitList(h.value).first : h.value
+    }
 
     /// Replaces every occurrence of a header with one field (or removes it when nil).
     public mutating func set(_ name: String, _ value: String?) {
         let canonical = SIPHeaderName.canonical(name)
-        let index = headers.firstIndex { SIPHeaderName.canonical($0.name) == canonical }
-        headers.removeAll { SIPHeaderName.canonical($0.name) == canonical }
+        let index = headers.firstIndex { $0.canonical == canonical }
+        headers.removeAll { $0.canonical == canonical }
         guard let value else { return }
         headers.insert(SIPHeader(canonical, value), at: min(index ?? headers.count, headers.count))
     }
@@ -81,7 +89,7 @@ public struct SIPMessage: Sendable, Hashable {
     /// Adds a header field at the end (or at the top, for Via and Record-Route stacking).
     public mutating func add(_ name: String, _ value: String, atTop: Bool = false) {
         let h = SIPHeader(SIPHeaderName.canonical(name), value)
-        if atTop, let i = headers.firstIndex(where: { SIPHeaderName.canonical($0.name) == h.name }) {
+        if atTop, let i = headers.firstIndex(where: { $0.canonical == h.canonical }) {
             headers.insert(h, at: i)
         } else {
             headers.append(h)
@@ -98,13 +106,17 @@ public struct SIPMessage: Sendable, Hashable {
         case .response(let s, let r):
             out += Array("SIP/2.0 \(s) \(r)\r\n".utf8)
         }
-        for h in headers where SIPHeaderName.canonical(h.name) != "Content-Length" {
-            out += Array(SIPHeaderName.canonical(h.name).utf8)
-            out += [UInt8(ascii: ":"), UInt8(ascii: " ")]
-            out += Array(h.value.utf8)
-            out += [13, 10]
+        for h in headers where h.canonical != "Content-Length" {
+            out.append(contentsOf: h.canonical.utf8)
+            out.append(UInt8(ascii: ":"))
+            out.append(UInt8(ascii: " "))
+            out.append(contentsOf: h.value.utf8)
+            out.append(13)
+            out.append(10)
         }
-        out += Array("Content-Length: \(body.count)\r\n\r\n".utf8)
+        out.append(contentsOf: "Content-Length: ".utf8)
+        out.append(contentsOf: String(body.count).utf8)
+        out.append(contentsOf: [13, 10, 13, 10])
         out += body
         return out
     }
@@ -137,8 +149,19 @@ public enum SIPHeaderName {
         "P-Asserted-Identity", "Accept-Encoding", "Accept-Language", "Privacy",
     ]
 
+    /// Names already in canonical form, and their common lower-case forms, found without
+    /// lower-casing anything.
+    static let exact: [String: String] = {
+        var d: [String: String] = [:]
+        for k in known { d[k] = k; d[k.lowercased()] = k }
+        for (c, full) in compact { d[c] = full; d[c.uppercased()] = full }
+        d["Call-Id"] = "Call-ID"; d["Cseq"] = "CSeq"; d["Www-Authenticate"] = "WWW-Authenticate"
+        return d
+    }()
+
     /// The canonical spelling of a header name (unknown names keep theirs).
     public static func canonical(_ name: String) -> String {
+        if let c = exact[name] { return c }
         let lower = name.lowercased()
         if lower.count == 1, let full = compact[lower] { return full }
         return byLowercase[lower] ?? name

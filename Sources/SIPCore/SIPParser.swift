@@ -43,52 +43,62 @@ public enum SIPParser {
     }
 
     static func parseHead(_ head: ArraySlice<UInt8>) throws(SIPParseError) -> SIPMessage {
-        // Split into lines (CRLF or LF), unfolding continuation lines.
-        var lines: [String] = []
-        var current: [UInt8] = []
-        var i = head.startIndex
-        func flush() {
-            if !current.isEmpty || lines.isEmpty {
-                lines.append(String(decoding: current, as: UTF8.self))
-            }
-            current.removeAll(keepingCapacity: true)
-        }
-        while i < head.endIndex {
-            let b = head[i]
-            if b == 13 { i += 1; continue }
-            if b == 10 {
-                let next = i + 1
-                if next < head.endIndex, head[next] == 32 || head[next] == 9 {
-                    // Folded: the line break and the white space around it are one space.
-                    while let l = current.last, l == 32 || l == 9 { current.removeLast() }
-                    current.append(32)
-                    i = next
-                    while i < head.endIndex, head[i] == 32 || head[i] == 9 { i += 1 }
-                    continue
-                } else {
-                    flush()
-                }
-                i += 1
-                continue
-            }
-            if b == 0 { throw SIPParseError("NUL byte in the header section") }
-            current.append(b)
-            i += 1
-        }
-        if !current.isEmpty { flush() }
-        guard let first = lines.first, !first.isEmpty else { throw SIPParseError("empty message") }
-        let startLine = try parseStartLine(first)
+        // Walk the header block line by line on bytes; folded lines (rare) are joined.
+        var startLine: SIPMessage.StartLine?
         var headers: [SIPHeader] = []
-        for line in lines.dropFirst() where !line.isEmpty {
-            guard let colon = line.firstIndex(of: ":") else {
-                throw SIPParseError("header line without ':': '\(line.prefix(60))'")
-            }
-            let name = line[..<colon].trimmingSpaces()
-            guard !name.isEmpty, name.allSatisfy({ $0.isASCII && !$0.isWhitespace && $0 != "\"" }) else {
-                throw SIPParseError("bad header name '\(name)'")
-            }
-            headers.append(SIPHeader(name, line[line.index(after: colon)...].trimmingSpaces()))
+        headers.reserveCapacity(16)
+        var i = head.startIndex
+        let end = head.endIndex
+        var pending: [UInt8]?       // a header being unfolded
+        func lineEnd(from j: Int) -> Int {
+            var k = j
+            while k < end && head[k] != 10 { k += 1 }
+            return k
         }
+        func trimmed(_ a: Int, _ b: Int) -> (Int, Int) {
+            var x = a, y = b
+            while x < y, head[x] == 32 || head[x] == 9 { x += 1 }
+            while y > x, head[y - 1] == 32 || head[y - 1] == 9 || head[y - 1] == 13 { y -= 1 }
+            return (x, y)
+        }
+        func finishHeader(_ bytes: [UInt8]) throws(SIPParseError) {
+            guard let colon = bytes.firstIndex(of: UInt8(ascii: ":")) else {
+                throw SIPParseError("header line without ':': '\(String(decoding: bytes.prefix(60), as: UTF8.self))'")
+            }
+            var a = 0, b = colon
+            while a < b, bytes[a] == 32 || bytes[a] == 9 { a += 1 }
+            while b > a, bytes[b - 1] == 32 || bytes[b - 1] == 9 { b -= 1 }
+            guard a < b else { throw SIPParseError("header without a name") }
+            for k in a..<b where bytes[k] <= 32 || bytes[k] >= 127 || bytes[k] == UInt8(ascii: "\"") {
+                throw SIPParseError("bad header name '\(String(decoding: bytes[a..<b], as: UTF8.self))'")
+            }
+            var c = colon + 1, d = bytes.count
+            while c < d, bytes[c] == 32 || bytes[c] == 9 { c += 1 }
+            while d > c, bytes[d - 1] == 32 || bytes[d - 1] == 9 { d -= 1 }
+            headers.append(SIPHeader(String(decoding: bytes[a..<b], as: UTF8.self), String(decoding: bytes[c..<d], as: UTF8.self)))
+        }
+        while i < end {
+            let le = lineEnd(from: i)
+            let (a, b) = trimmed(i, le)
+            if head[i..<le].contains(0) { throw SIPParseError("NUL byte in the header section") }
+            if startLine == nil {
+                guard a < b else { throw SIPParseError("empty message") }
+                startLine = try parseStartLine(String(decoding: head[a..<b], as: UTF8.self))
+            } else if i < le, head[i] == 32 || head[i] == 9 {
+                // Continuation: the line break and the white space around it are one space.
+                guard var p = pending else { throw SIPParseError("continuation line without a header") }
+                while let l = p.last, l == 32 || l == 9 { p.removeLast() }
+                p.append(32)
+                p.append(contentsOf: head[a..<b])
+                pending = p
+            } else if a < b {
+                if let p = pending { try finishHeader(p) }
+                pending = Array(head[a..<b])
+            }
+            i = le + 1
+        }
+        if let p = pending { try finishHeader(p) }
+        guard let startLine else { throw SIPParseError("empty message") }
         let message = SIPMessage(startLine: startLine, headers: headers)
         try validate(message)
         return message
@@ -118,7 +128,18 @@ public enum SIPParser {
     }
 
     static func validate(_ m: SIPMessage) throws(SIPParseError) {
-        for name in ["To", "From", "Call-ID", "CSeq", "Via"] where m[name] == nil {
+        var seen = 0
+        for h in m.headers {
+            switch h.canonical {
+            case "To": seen |= 1
+            case "From": seen |= 2
+            case "Call-ID": seen |= 4
+            case "CSeq": seen |= 8
+            case "Via": seen |= 16
+            default: break
+            }
+        }
+        for (bit, name) in [(1, "To"), (2, "From"), (4, "Call-ID"), (8, "CSeq"), (16, "Via")] where seen & bit == 0 {
             throw SIPParseError("missing mandatory header \(name)")
         }
         if m.isRequest, let mf = m["Max-Forwards"] {
@@ -128,7 +149,8 @@ public enum SIPParser {
         if let method = m.method, method != cseq.method {
             throw SIPParseError("CSeq method \(cseq.method) does not match request method \(method)")
         }
-        for v in m.values("Via") { _ = try Via(v) }
+        // The top Via is the one a UA acts on; the others are checked when read.
+        _ = try Via(m["Via"]!)
         _ = try NameAddress(m["From"]!)
         _ = try NameAddress(m["To"]!)
     }
