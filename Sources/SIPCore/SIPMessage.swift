@@ -21,14 +21,31 @@ public struct SIPMethod: RawRepresentable, Sendable, Hashable, CustomStringConve
 /// One header field as it appeared (name as written, value unfolded and trimmed), with
 /// its canonical name worked out once.
 public struct SIPHeader: Sendable, Hashable {
-    public var name: String { didSet { canonical = SIPHeaderName.canonical(name) } }
+    public var name: String {
+        didSet {
+            canonical = SIPHeaderName.canonical(name)
+            id = SIPHeaderName.id(of: canonical)
+        }
+    }
     public var value: String
     /// The canonical spelling of `name` (compact forms expanded).
     public private(set) var canonical: String
+    /// The index of the canonical name among the known names (−1 for others): lookups
+    /// compare numbers, not strings.
+    var id: Int
+
     public init(_ name: String, _ value: String) {
         self.name = name
         self.value = value
         canonical = SIPHeaderName.canonical(name)
+        id = SIPHeaderName.id(of: canonical)
+    }
+
+    init(name: String, value: String, canonical: String, id: Int) {
+        self.name = name
+        self.value = value
+        self.canonical = canonical
+        self.id = id
     }
 }
 
@@ -59,8 +76,9 @@ public struct SIPMessage: Sendable, Hashable {
     /// comma-separated list headers split into their elements.
     public func values(_ name: String) -> [String] {
         let canonical = SIPHeaderName.canonical(name)
+        let id = SIPHeaderName.id(of: canonical)
         var out: [String] = []
-        for h in headers where h.canonical == canonical {
+        for h in headers where id >= 0 ? h.id == id : h.canonical == canonical {
             if SIPHeaderName.isList(canonical) {
                 out += SIPHeaderName.splitList(h.value)
             } else {
@@ -73,8 +91,9 @@ public struct SIPMessage: Sendable, Hashable {
     /// The first value of a header.
     public subscript(_ name: String) -> String? {
         let canonical = SIPHeaderName.canonical(name)
-        guard let h = headers.first(where: { $0.canonical == canonical }) else { return nil }
-        return SIPHeaderName.isList(canonical) ? SIPHeaderName.splitList(h.value).first : h.value
+        let id = SIPHeaderName.id(of: canonical)
+        guard let h = headers.first(where: { id >= 0 ? $0.id == id : $0.canonical == canonical }) else { return nil }
+        return SIPHeaderName.isList(canonical) ? SIPHeaderName.firstListElement(h.value) : h.value
     }
 
     /// Replaces every occurrence of a header with one field (or removes it when nil).
@@ -141,6 +160,41 @@ public enum SIPHeaderName {
         "Service-Route", "Organization", "Accept-Encoding", "Accept-Language", "Content-Disposition",
     ]
     static let byLowercase: [String: String] = Dictionary(uniqueKeysWithValues: known.map { ($0.lowercased(), $0) })
+    static let ids: [String: Int] = Dictionary(uniqueKeysWithValues: known.enumerated().map { ($1, $0) })
+    /// Known names by length, lower-cased bytes, for matching raw header names.
+    static let byLength: [[(lower: [UInt8], name: String, id: Int)]] = {
+        var t = [[(lower: [UInt8], name: String, id: Int)]](repeating: [], count: 32)
+        for (i, k) in known.enumerated() where k.utf8.count < 32 { t[k.utf8.count].append((Array(k.lowercased().utf8), k, i)) }
+        return t
+    }()
+
+    static func id(of canonical: String) -> Int { ids[canonical] ?? -1 }
+
+    /// The canonical name and id of a raw header name, matched on bytes.
+    static func canonical(bytes: UnsafeBufferPointer<UInt8>) -> (String, Int) {
+        if bytes.count == 1, let full = compact[String(UnicodeScalar(bytes[0] | 0x20))] { return (full, id(of: full)) }
+        if bytes.count < 32 {
+            outer: for c in byLength[bytes.count] {
+                for k in 0..<bytes.count where (bytes[k] | (bytes[k] >= 65 && bytes[k] <= 90 ? 0x20 : 0)) != c.lower[k] { continue outer }
+                return (c.name, c.id)
+            }
+        }
+        let name = String(decoding: bytes, as: UTF8.self)
+        return (name, -1)
+    }
+
+    /// The first element of a list value, without splitting the rest.
+    public static func firstListElement(_ value: String) -> String {
+        var inQuotes = false, inAngle = false, escaped = false
+        var end = value.utf8.endIndex
+        for i in value.utf8.indices {
+            let c = value.utf8[i]
+            if escaped { escaped = false; continue }
+            if c == 92 && inQuotes { escaped = true; continue }
+            if c == 34 { inQuotes.toggle() } else if c == 60 && !inQuotes { inAngle = true } else if c == 62 && !inQuotes { inAngle = false } else if c == 44 && !inQuotes && !inAngle { end = i; break }
+        }
+        return String(value[value.startIndex..<end]).trimmingSpaces()
+    }
     /// Headers whose value is a comma-separated list (RFC 3261 §7.3.1). Authentication
     /// headers are not: their parameters are comma-separated.
     static let lists: Set<String> = [

@@ -43,25 +43,32 @@ public enum SIPParser {
     }
 
     static func parseHead(_ head: ArraySlice<UInt8>) throws(SIPParseError) -> SIPMessage {
-        // Walk the header block line by line on bytes; folded lines (rare) are joined.
+        let r: Result<SIPMessage, SIPParseError> = head.withUnsafeBufferPointer { buf in
+            do throws(SIPParseError) { return .success(try parseHead(buf)) } catch { return .failure(error) }
+        }
+        return try r.get()
+    }
+
+    /// Walks the header block line by line on bytes; folded lines (rare) are joined.
+    static func parseHead(_ head: UnsafeBufferPointer<UInt8>) throws(SIPParseError) -> SIPMessage {
         var startLine: SIPMessage.StartLine?
         var headers: [SIPHeader] = []
         headers.reserveCapacity(16)
-        var i = head.startIndex
-        let end = head.endIndex
-        var pending: [UInt8]?       // a header being unfolded
-        func lineEnd(from j: Int) -> Int {
-            var k = j
-            while k < end && head[k] != 10 { k += 1 }
-            return k
+        let end = head.count
+        var i = 0
+        // The header being read: its bytes in `head`, or (after folding) a copy.
+        var current: (Int, Int)?
+        var folded: [UInt8]?
+        func finish() throws(SIPParseError) {
+            if let f = folded {
+                try f.withUnsafeBufferPointer { (b: UnsafeBufferPointer<UInt8>) throws(SIPParseError) in try header(b) }
+            } else if let (a, b) = current {
+                try header(UnsafeBufferPointer(rebasing: head[a..<b]))
+            }
+            current = nil
+            folded = nil
         }
-        func trimmed(_ a: Int, _ b: Int) -> (Int, Int) {
-            var x = a, y = b
-            while x < y, head[x] == 32 || head[x] == 9 { x += 1 }
-            while y > x, head[y - 1] == 32 || head[y - 1] == 9 || head[y - 1] == 13 { y -= 1 }
-            return (x, y)
-        }
-        func finishHeader(_ bytes: [UInt8]) throws(SIPParseError) {
+        func header(_ bytes: UnsafeBufferPointer<UInt8>) throws(SIPParseError) {
             guard let colon = bytes.firstIndex(of: UInt8(ascii: ":")) else {
                 throw SIPParseError("header line without ':': '\(String(decoding: bytes.prefix(60), as: UTF8.self))'")
             }
@@ -75,29 +82,37 @@ public enum SIPParser {
             var c = colon + 1, d = bytes.count
             while c < d, bytes[c] == 32 || bytes[c] == 9 { c += 1 }
             while d > c, bytes[d - 1] == 32 || bytes[d - 1] == 9 { d -= 1 }
-            headers.append(SIPHeader(String(decoding: bytes[a..<b], as: UTF8.self), String(decoding: bytes[c..<d], as: UTF8.self)))
+            let nameBytes = UnsafeBufferPointer(rebasing: bytes[a..<b])
+            let (canonical, id) = SIPHeaderName.canonical(bytes: nameBytes)
+            let name = id >= 0 && canonical.utf8.elementsEqual(nameBytes) ? canonical : String(decoding: nameBytes, as: UTF8.self)
+            headers.append(SIPHeader(name: name, value: String(decoding: bytes[c..<d], as: UTF8.self), canonical: canonical, id: id))
         }
         while i < end {
-            let le = lineEnd(from: i)
-            let (a, b) = trimmed(i, le)
-            if head[i..<le].contains(0) { throw SIPParseError("NUL byte in the header section") }
+            var le = i
+            while le < end && head[le] != 10 { le += 1 }
+            var a = i, b = le
+            while b > a, head[b - 1] == 13 || head[b - 1] == 32 || head[b - 1] == 9 { b -= 1 }
+            let continuation = head[i] == 32 || head[i] == 9
+            while a < b, head[a] == 32 || head[a] == 9 { a += 1 }
+            if UnsafeBufferPointer(rebasing: head[i..<le]).contains(0) { throw SIPParseError("NUL byte in the header section") }
             if startLine == nil {
                 guard a < b else { throw SIPParseError("empty message") }
                 startLine = try parseStartLine(String(decoding: head[a..<b], as: UTF8.self))
-            } else if i < le, head[i] == 32 || head[i] == 9 {
+            } else if continuation && i < le {
                 // Continuation: the line break and the white space around it are one space.
-                guard var p = pending else { throw SIPParseError("continuation line without a header") }
-                while let l = p.last, l == 32 || l == 9 { p.removeLast() }
-                p.append(32)
-                p.append(contentsOf: head[a..<b])
-                pending = p
+                guard current != nil || folded != nil else { throw SIPParseError("continuation line without a header") }
+                var f = folded ?? Array(head[current!.0..<current!.1])
+                while let l = f.last, l == 32 || l == 9 { f.removeLast() }
+                f.append(32)
+                f.append(contentsOf: head[a..<b])
+                folded = f
             } else if a < b {
-                if let p = pending { try finishHeader(p) }
-                pending = Array(head[a..<b])
+                try finish()
+                current = (a, b)
             }
             i = le + 1
         }
-        if let p = pending { try finishHeader(p) }
+        try finish()
         guard let startLine else { throw SIPParseError("empty message") }
         let message = SIPMessage(startLine: startLine, headers: headers)
         try validate(message)
@@ -119,23 +134,22 @@ public enum SIPParser {
             throw SIPParseError("bad method '\(parts[0])'")
         }
         let uri = String(parts[1])
-        if uri.lowercased().hasPrefix("sip:") || uri.lowercased().hasPrefix("sips:") {
-            _ = try SIPURI(uri)
-        } else if !uri.contains(":") {
-            throw SIPParseError("Request-URI '\(uri)' has no scheme")
-        }
+        guard uri.contains(":") else { throw SIPParseError("Request-URI '\(uri)' has no scheme") }
+        try ByteChecks.withBytes(uri) { (b: ByteChecks.Bytes) throws(SIPParseError) in try ByteChecks.uri(b, whole: uri) }
         return .request(method: SIPMethod(String(parts[0])), uri: uri)
     }
 
     static func validate(_ m: SIPMessage) throws(SIPParseError) {
         var seen = 0
+        let to = SIPHeaderName.id(of: "To"), from = SIPHeaderName.id(of: "From"), callID = SIPHeaderName.id(of: "Call-ID")
+        let cseq = SIPHeaderName.id(of: "CSeq"), via = SIPHeaderName.id(of: "Via")
         for h in m.headers {
-            switch h.canonical {
-            case "To": seen |= 1
-            case "From": seen |= 2
-            case "Call-ID": seen |= 4
-            case "CSeq": seen |= 8
-            case "Via": seen |= 16
+            switch h.id {
+            case to: seen |= 1
+            case from: seen |= 2
+            case callID: seen |= 4
+            case cseq: seen |= 8
+            case via: seen |= 16
             default: break
             }
         }
@@ -145,14 +159,11 @@ public enum SIPParser {
         if m.isRequest, let mf = m["Max-Forwards"] {
             guard let v = Int(mf), (0...255).contains(v) else { throw SIPParseError("Max-Forwards '\(mf)' is not a number 0–255") }
         }
-        let cseq = try CSeq(m["CSeq"]!)
-        if let method = m.method, method != cseq.method {
-            throw SIPParseError("CSeq method \(cseq.method) does not match request method \(method)")
-        }
+        try ByteChecks.cseq(m["CSeq"]!, method: m.method)
         // The top Via is the one a UA acts on; the others are checked when read.
-        _ = try Via(m["Via"]!)
-        _ = try NameAddress(m["From"]!)
-        _ = try NameAddress(m["To"]!)
+        try ByteChecks.via(m["Via"]!)
+        try ByteChecks.nameAddress(m["From"]!)
+        try ByteChecks.nameAddress(m["To"]!)
     }
 
     static func contentLength(_ m: SIPMessage) throws(SIPParseError) -> Int? {
