@@ -96,6 +96,12 @@ public struct SIPMessage: Sendable, Hashable {
         return SIPHeaderName.isList(canonical) ? SIPHeaderName.firstListElement(h.value) : h.value
     }
 
+    /// The first value of a known header by id (no name lookups).
+    func first(id: Int) -> String? {
+        guard let h = headers.first(where: { $0.id == id }) else { return nil }
+        return SIPHeaderName.isList(h.canonical) ? SIPHeaderName.firstListElement(h.value) : h.value
+    }
+
     /// Replaces every occurrence of a header with one field (or removes it when nil).
     public mutating func set(_ name: String, _ value: String?) {
         let canonical = SIPHeaderName.canonical(name)
@@ -162,25 +168,36 @@ public enum SIPHeaderName {
     static let byLowercase: [String: String] = Dictionary(uniqueKeysWithValues: known.map { ($0.lowercased(), $0) })
     static let ids: [String: Int] = Dictionary(uniqueKeysWithValues: known.enumerated().map { ($1, $0) })
     /// Known names by length, lower-cased bytes, for matching raw header names.
-    static let byLength: [[(lower: [UInt8], name: String, id: Int)]] = {
-        var t = [[(lower: [UInt8], name: String, id: Int)]](repeating: [], count: 32)
-        for (i, k) in known.enumerated() where k.utf8.count < 32 { t[k.utf8.count].append((Array(k.lowercased().utf8), k, i)) }
+    static let byLength: [[(lower: [UInt8], exact: [UInt8], name: String, id: Int)]] = {
+        var t = [[(lower: [UInt8], exact: [UInt8], name: String, id: Int)]](repeating: [], count: 32)
+        for (i, k) in known.enumerated() where k.utf8.count < 32 { t[k.utf8.count].append((Array(k.lowercased().utf8), Array(k.utf8), k, i)) }
         return t
     }()
 
     static func id(of canonical: String) -> Int { ids[canonical] ?? -1 }
+    static let toID = id(of: "To"), fromID = id(of: "From"), callIDID = id(of: "Call-ID")
+    static let cseqID = id(of: "CSeq"), viaID = id(of: "Via"), maxForwardsID = id(of: "Max-Forwards")
+    static let contentLengthID = id(of: "Content-Length")
 
-    /// The canonical name and id of a raw header name, matched on bytes.
-    static func canonical(bytes: UnsafeBufferPointer<UInt8>) -> (String, Int) {
-        if bytes.count == 1, let full = compact[String(UnicodeScalar(bytes[0] | 0x20))] { return (full, id(of: full)) }
+    /// The canonical name and id of a raw header name, matched on bytes, and whether it was
+    /// spelled exactly so (then the canonical string serves as the name too).
+    static func canonical(bytes: UnsafeBufferPointer<UInt8>) -> (String, Int, exact: Bool) {
+        if bytes.count == 1, let full = compact[String(UnicodeScalar(bytes[0] | 0x20))] { return (full, id(of: full), false) }
         if bytes.count < 32 {
             outer: for c in byLength[bytes.count] {
-                for k in 0..<bytes.count where (bytes[k] | (bytes[k] >= 65 && bytes[k] <= 90 ? 0x20 : 0)) != c.lower[k] { continue outer }
-                return (c.name, c.id)
+                var exact = true
+                for k in 0..<bytes.count {
+                    let b = bytes[k]
+                    if b != c.exact[k] {
+                        exact = false
+                        if (b | (b >= 65 && b <= 90 ? 0x20 : 0)) != c.lower[k] { continue outer }
+                    }
+                }
+                return (c.name, c.id, exact)
             }
         }
         let name = String(decoding: bytes, as: UTF8.self)
-        return (name, -1)
+        return (name, -1, true)
     }
 
     /// The first element of a list value, without splitting the rest.

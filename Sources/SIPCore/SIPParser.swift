@@ -27,19 +27,24 @@ public enum SIPParser {
 
     /// Finds the end of the header block: returns the header bytes and where the body starts.
     static func splitHead(_ bytes: ArraySlice<UInt8>) -> (ArraySlice<UInt8>, Int)? {
-        var i = bytes.startIndex
-        // Leading CRLFs (keep-alives) are skipped (RFC 3261 §7.5).
-        while i < bytes.endIndex, bytes[i] == 13 || bytes[i] == 10 { i += 1 }
-        let start = i
-        while i < bytes.endIndex {
-            if bytes[i] == 10 {
-                // "\n\n" or "\n\r\n" ends the head.
-                if i + 1 < bytes.endIndex, bytes[i + 1] == 10 { return (bytes[start..<i], i + 2) }
-                if i + 2 < bytes.endIndex, bytes[i + 1] == 13, bytes[i + 2] == 10 { return (bytes[start..<i], i + 3) }
+        let found: (Int, Int, Int)? = bytes.withUnsafeBufferPointer { b in
+            var i = 0
+            // Leading CRLFs (keep-alives) are skipped (RFC 3261 §7.5).
+            while i < b.count, b[i] == 13 || b[i] == 10 { i += 1 }
+            let start = i
+            while i < b.count {
+                if b[i] == 10 {
+                    // "\n\n" or "\n\r\n" ends the head.
+                    if i + 1 < b.count, b[i + 1] == 10 { return (start, i, i + 2) }
+                    if i + 2 < b.count, b[i + 1] == 13, b[i + 2] == 10 { return (start, i, i + 3) }
+                }
+                i += 1
             }
-            i += 1
+            return nil
         }
-        return nil
+        guard let (s, e, body) = found else { return nil }
+        let base = bytes.startIndex
+        return (bytes[(base + s)..<(base + e)], base + body)
     }
 
     static func parseHead(_ head: ArraySlice<UInt8>) throws(SIPParseError) -> SIPMessage {
@@ -83,18 +88,20 @@ public enum SIPParser {
             while c < d, bytes[c] == 32 || bytes[c] == 9 { c += 1 }
             while d > c, bytes[d - 1] == 32 || bytes[d - 1] == 9 { d -= 1 }
             let nameBytes = UnsafeBufferPointer(rebasing: bytes[a..<b])
-            let (canonical, id) = SIPHeaderName.canonical(bytes: nameBytes)
-            let name = id >= 0 && canonical.utf8.elementsEqual(nameBytes) ? canonical : String(decoding: nameBytes, as: UTF8.self)
+            let (canonical, id, exact) = SIPHeaderName.canonical(bytes: nameBytes)
+            let name = exact ? canonical : String(decoding: nameBytes, as: UTF8.self)
             headers.append(SIPHeader(name: name, value: String(decoding: bytes[c..<d], as: UTF8.self), canonical: canonical, id: id))
         }
         while i < end {
             var le = i
-            while le < end && head[le] != 10 { le += 1 }
+            while le < end && head[le] != 10 {
+                if head[le] == 0 { throw SIPParseError("NUL byte in the header section") }
+                le += 1
+            }
             var a = i, b = le
             while b > a, head[b - 1] == 13 || head[b - 1] == 32 || head[b - 1] == 9 { b -= 1 }
             let continuation = head[i] == 32 || head[i] == 9
             while a < b, head[a] == 32 || head[a] == 9 { a += 1 }
-            if UnsafeBufferPointer(rebasing: head[i..<le]).contains(0) { throw SIPParseError("NUL byte in the header section") }
             if startLine == nil {
                 guard a < b else { throw SIPParseError("empty message") }
                 startLine = try parseStartLine(String(decoding: head[a..<b], as: UTF8.self))
@@ -120,29 +127,39 @@ public enum SIPParser {
     }
 
     static func parseStartLine(_ line: String) throws(SIPParseError) -> SIPMessage.StartLine {
-        let parts = line.split(separator: " ", maxSplits: 2, omittingEmptySubsequences: true)
-        if line.hasPrefix("SIP/") {
-            guard parts.count >= 2, parts[0] == "SIP/2.0" else { throw SIPParseError("bad status line '\(line.prefix(60))'") }
-            guard parts[1].count == 3, let code = Int(parts[1]), (100...699).contains(code) else {
-                throw SIPParseError("bad status code '\(parts[1])'")
+        let b = Array(line.utf8)
+        // Three fields separated by single spaces (the reason phrase may hold spaces).
+        guard let s1 = b.firstIndex(of: 32) else { throw SIPParseError("bad start line '\(line.prefix(60))'") }
+        let rest = s1 + 1
+        let s2 = b[rest...].firstIndex(of: 32)
+        func text(_ r: Range<Int>) -> String { String(decoding: b[r], as: UTF8.self) }
+        if b.starts(with: Array("SIP/".utf8)) {
+            guard text(0..<s1) == "SIP/2.0" else { throw SIPParseError("bad status line '\(line.prefix(60))'") }
+            let codeEnd = s2 ?? b.count
+            guard codeEnd - rest == 3, b[rest..<codeEnd].allSatisfy({ $0 >= 48 && $0 <= 57 }) else {
+                throw SIPParseError("bad status code '\(text(rest..<codeEnd))'")
             }
-            return .response(status: code, reason: parts.count > 2 ? String(parts[2]) : "")
+            let code = Int(b[rest] - 48) * 100 + Int(b[rest + 1] - 48) * 10 + Int(b[rest + 2] - 48)
+            guard (100...699).contains(code) else { throw SIPParseError("bad status code '\(code)'") }
+            return .response(status: code, reason: s2.map { text(($0 + 1)..<b.count) } ?? "")
         }
-        guard parts.count == 3 else { throw SIPParseError("bad request line '\(line.prefix(60))'") }
-        guard parts[2] == "SIP/2.0" else { throw SIPParseError("unsupported SIP version '\(parts[2])'") }
-        guard parts[0].allSatisfy({ $0.isASCII && ($0.isLetter || $0 == "-" || $0 == "_" || $0.isNumber) }) else {
-            throw SIPParseError("bad method '\(parts[0])'")
+        guard let s2, s2 > rest, !b[(s2 + 1)...].contains(32) else { throw SIPParseError("bad request line '\(line.prefix(60))'") }
+        guard text((s2 + 1)..<b.count) == "SIP/2.0" else { throw SIPParseError("unsupported SIP version '\(text((s2 + 1)..<b.count))'") }
+        guard s1 > 0, b[0..<s1].allSatisfy({ ByteChecks.isAlpha($0) || ByteChecks.isDigit($0) || $0 == 45 || $0 == 95 }) else {
+            throw SIPParseError("bad method '\(text(0..<s1))'")
         }
-        let uri = String(parts[1])
-        guard uri.contains(":") else { throw SIPParseError("Request-URI '\(uri)' has no scheme") }
-        try ByteChecks.withBytes(uri) { (b: ByteChecks.Bytes) throws(SIPParseError) in try ByteChecks.uri(b, whole: uri) }
-        return .request(method: SIPMethod(String(parts[0])), uri: uri)
+        let uri = text(rest..<s2)
+        guard b[rest..<s2].contains(58) else { throw SIPParseError("Request-URI '\(uri)' has no scheme") }
+        try b.withUnsafeBufferPointer { (all: UnsafeBufferPointer<UInt8>) throws(SIPParseError) in
+            try ByteChecks.uri(UnsafeBufferPointer(rebasing: all[rest..<s2]), whole: uri)
+        }
+        return .request(method: SIPMethod(text(0..<s1)), uri: uri)
     }
 
     static func validate(_ m: SIPMessage) throws(SIPParseError) {
         var seen = 0
-        let to = SIPHeaderName.id(of: "To"), from = SIPHeaderName.id(of: "From"), callID = SIPHeaderName.id(of: "Call-ID")
-        let cseq = SIPHeaderName.id(of: "CSeq"), via = SIPHeaderName.id(of: "Via")
+        let to = SIPHeaderName.toID, from = SIPHeaderName.fromID, callID = SIPHeaderName.callIDID
+        let cseq = SIPHeaderName.cseqID, via = SIPHeaderName.viaID
         for h in m.headers {
             switch h.id {
             case to: seen |= 1
@@ -156,18 +173,18 @@ public enum SIPParser {
         for (bit, name) in [(1, "To"), (2, "From"), (4, "Call-ID"), (8, "CSeq"), (16, "Via")] where seen & bit == 0 {
             throw SIPParseError("missing mandatory header \(name)")
         }
-        if m.isRequest, let mf = m["Max-Forwards"] {
+        if m.isRequest, let mf = m.first(id: SIPHeaderName.maxForwardsID) {
             guard let v = Int(mf), (0...255).contains(v) else { throw SIPParseError("Max-Forwards '\(mf)' is not a number 0–255") }
         }
-        try ByteChecks.cseq(m["CSeq"]!, method: m.method)
+        try ByteChecks.cseq(m.first(id: cseq)!, method: m.method)
         // The top Via is the one a UA acts on; the others are checked when read.
-        try ByteChecks.via(m["Via"]!)
-        try ByteChecks.nameAddress(m["From"]!)
-        try ByteChecks.nameAddress(m["To"]!)
+        try ByteChecks.via(m.first(id: via)!)
+        try ByteChecks.nameAddress(m.first(id: from)!)
+        try ByteChecks.nameAddress(m.first(id: to)!)
     }
 
     static func contentLength(_ m: SIPMessage) throws(SIPParseError) -> Int? {
-        guard let v = m["Content-Length"] else { return nil }
+        guard let v = m.first(id: SIPHeaderName.contentLengthID) else { return nil }
         guard let n = Int(v), n >= 0 else { throw SIPParseError("Content-Length '\(v)' is not a number") }
         return n
     }
