@@ -124,7 +124,9 @@ public struct SIPMessage: Sendable, Hashable {
     /// The wire form: start line, headers (canonical names), Content-Length, blank line, body.
     public func serialized() -> [UInt8] {
         var out: [UInt8] = []
-        out.reserveCapacity(512 + body.count)
+        var size = 64 + body.count
+        for h in headers { size += h.canonical.utf8.count + h.value.utf8.count + 4 }
+        out.reserveCapacity(size)
         switch startLine {
         case .request(let m, let uri):
             out += Array("\(m.rawValue) \(uri) SIP/2.0\r\n".utf8)
@@ -210,7 +212,10 @@ public enum SIPHeaderName {
             if c == 92 && inQuotes { escaped = true; continue }
             if c == 34 { inQuotes.toggle() } else if c == 60 && !inQuotes { inAngle = true } else if c == 62 && !inQuotes { inAngle = false } else if c == 44 && !inQuotes && !inAngle { end = i; break }
         }
-        return String(value[value.startIndex..<end]).trimmingSpaces()
+        var a = value.utf8.startIndex, b = end
+        while a < b, value.utf8[a] == 32 || value.utf8[a] == 9 { a = value.utf8.index(after: a) }
+        while b > a, value.utf8[value.utf8.index(before: b)] == 32 || value.utf8[value.utf8.index(before: b)] == 9 { b = value.utf8.index(before: b) }
+        return String(value[a..<b])
     }
     /// Headers whose value is a comma-separated list (RFC 3261 §7.3.1). Authentication
     /// headers are not: their parameters are comma-separated.

@@ -104,7 +104,7 @@ public enum SIPParser {
             while a < b, head[a] == 32 || head[a] == 9 { a += 1 }
             if startLine == nil {
                 guard a < b else { throw SIPParseError("empty message") }
-                startLine = try parseStartLine(String(decoding: head[a..<b], as: UTF8.self))
+                startLine = try parseStartLine(UnsafeBufferPointer(rebasing: head[a..<b]))
             } else if continuation && i < le {
                 // Continuation: the line break and the white space around it are one space.
                 guard current != nil || folded != nil else { throw SIPParseError("continuation line without a header") }
@@ -127,13 +127,21 @@ public enum SIPParser {
     }
 
     static func parseStartLine(_ line: String) throws(SIPParseError) -> SIPMessage.StartLine {
-        let b = Array(line.utf8)
+        let bytes = Array(line.utf8)
+        let r: Result<SIPMessage.StartLine, SIPParseError> = bytes.withUnsafeBufferPointer { b in
+            do throws(SIPParseError) { return .success(try parseStartLine(b)) } catch { return .failure(error) }
+        }
+        return try r.get()
+    }
+
+    static func parseStartLine(_ b: UnsafeBufferPointer<UInt8>) throws(SIPParseError) -> SIPMessage.StartLine {
+        var line: String { String(decoding: b, as: UTF8.self) }
         // Three fields separated by single spaces (the reason phrase may hold spaces).
         guard let s1 = b.firstIndex(of: 32) else { throw SIPParseError("bad start line '\(line.prefix(60))'") }
         let rest = s1 + 1
         let s2 = b[rest...].firstIndex(of: 32)
         func text(_ r: Range<Int>) -> String { String(decoding: b[r], as: UTF8.self) }
-        if b.starts(with: Array("SIP/".utf8)) {
+        if b.count >= 4, b[0] == 83, b[1] == 73, b[2] == 80, b[3] == 47 {
             guard text(0..<s1) == "SIP/2.0" else { throw SIPParseError("bad status line '\(line.prefix(60))'") }
             let codeEnd = s2 ?? b.count
             guard codeEnd - rest == 3, b[rest..<codeEnd].allSatisfy({ $0 >= 48 && $0 <= 57 }) else {
@@ -150,9 +158,7 @@ public enum SIPParser {
         }
         let uri = text(rest..<s2)
         guard b[rest..<s2].contains(58) else { throw SIPParseError("Request-URI '\(uri)' has no scheme") }
-        try b.withUnsafeBufferPointer { (all: UnsafeBufferPointer<UInt8>) throws(SIPParseError) in
-            try ByteChecks.uri(UnsafeBufferPointer(rebasing: all[rest..<s2]), whole: uri)
-        }
+        try ByteChecks.uri(UnsafeBufferPointer(rebasing: b[rest..<s2]), whole: uri)
         return .request(method: SIPMethod(text(0..<s1)), uri: uri)
     }
 
@@ -178,7 +184,8 @@ public enum SIPParser {
         }
         try ByteChecks.cseq(m.first(id: cseq)!, method: m.method)
         // The top Via is the one a UA acts on; the others are checked when read.
-        try ByteChecks.via(m.first(id: via)!)
+        // (The byte check stops at the first element's end, so the list needs no splitting.)
+        try ByteChecks.via(m.headers.first { $0.id == via }!.value)
         try ByteChecks.nameAddress(m.first(id: from)!)
         try ByteChecks.nameAddress(m.first(id: to)!)
     }
