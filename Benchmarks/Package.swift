@@ -12,12 +12,13 @@ let package = Package(
         .package(url: "https://github.com/ordo-one/benchmark", from: "1.38.1", traits: ["MallocInterposer"]),
     ],
     targets: [
+        .target(name: "BenchmarkSupport", path: "Sources/BenchmarkSupport"),
         .systemLibrary(name: "COSIP", pkgConfig: "libosip2", providers: [.apt(["libosip2-dev"])]),
         // Our SIP parser+serializer and libosip2's on the same messages; prints the ratio.
         // Run: `swift run -c release SIPComparison`
         .executableTarget(
             name: "SIPComparison",
-            dependencies: ["COSIP", .product(name: "SIPCore", package: "TipRing")],
+            dependencies: ["COSIP", "BenchmarkSupport", .product(name: "SIPCore", package: "TipRing")],
             path: "Benchmarks/SIPComparison"
         ),
         .systemLibrary(name: "CSpanDSP", pkgConfig: "spandsp", providers: [.apt(["libspandsp-dev"])]),
@@ -27,6 +28,7 @@ let package = Package(
             name: "DSPComparison",
             dependencies: [
                 "CSpanDSP",
+                "BenchmarkSupport",
                 .product(name: "TelephonyDSP", package: "TipRing"),
                 .product(name: "TipRingCore", package: "TipRing"),
             ],

@@ -193,15 +193,20 @@ public struct ToneSynthesizer: Sendable {
         y2 = (q0, q1, q2, q3)
         // The last few samples one at a time.
         while i < count {
-            let s0 = seg.coefficient.0 * y1.0 - y2.0
-            let s1 = seg.coefficient.1 * y1.1 - y2.1
-            let s2 = seg.coefficient.2 * y1.2 - y2.2
-            let s3 = seg.coefficient.3 * y1.3 - y2.3
-            y2 = y1
-            y1 = (s0, s1, s2, s3)
+            let (s0, s1, s2, s3) = step(seg)
             out[i] = ToneSynthesizer.pcm(a0 * s0 + a1 * s1 + a2 * s2 + a3 * s3)
             i += 1
         }
+    }
+
+    /// One sample of the four oscillators (unit sines), advancing their state.
+    @inline(__always)
+    private mutating func step(_ seg: Prepared) -> (Float, Float, Float, Float) {
+        let s = (seg.coefficient.0 * y1.0 - y2.0, seg.coefficient.1 * y1.1 - y2.1,
+                 seg.coefficient.2 * y1.2 - y2.2, seg.coefficient.3 * y1.3 - y2.3)
+        y2 = y1
+        y1 = s
+        return s
     }
 
     @inline(__always)
@@ -220,12 +225,7 @@ public struct ToneSynthesizer: Sendable {
         let ramp = ToneSynthesizer.rampSamples
         for j in 0..<count {
             let n = base + j
-            let s0 = seg.coefficient.0 * y1.0 - y2.0
-            let s1 = seg.coefficient.1 * y1.1 - y2.1
-            let s2 = seg.coefficient.2 * y1.2 - y2.2
-            let s3 = seg.coefficient.3 * y1.3 - y2.3
-            y2 = y1
-            y1 = (s0, s1, s2, s3)
+            let (s0, s1, s2, s3) = step(seg)
             var v: Float
             if let m = seg.modulation {
                 v = seg.amplitude.0 * s0 * Float(0.5 + 0.5 * sin(m * Double(n)))

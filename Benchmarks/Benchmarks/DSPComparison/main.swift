@@ -1,45 +1,29 @@
 import CSpanDSP
 import TelephonyDSP
 import TipRingCore
+import BenchmarkSupport
 
 #if canImport(Glibc)
 import Glibc
 #endif
 
-/// CPU seconds used by this process so far.
-func cpu() -> Double {
-    var ts = timespec()
-    clock_gettime(CLOCK_PROCESS_CPUTIME_ID, &ts)
-    return Double(ts.tv_sec) + Double(ts.tv_nsec) / 1e9
-}
 
 /// Runs `body` (which processes `channelSeconds` of audio) until at least 1.5 CPU seconds
 /// have passed; returns channel-seconds per CPU-second.
 func rate(channelSeconds: Double, _ body: () -> Void) -> Double {
     body()  // warm up
     var runs = 0
-    let start = cpu()
+    let start = cpuSeconds()
     repeat {
         body()
         runs += 1
-    } while cpu() - start < 1.5
-    return channelSeconds * Double(runs) / (cpu() - start)
+    } while cpuSeconds() - start < 1.5
+    return channelSeconds * Double(runs) / (cpuSeconds() - start)
 }
 
 struct Row { var name: String; var ours: Double; var peer: Double; var note: String }
 var rows: [Row] = []
 
-/// `x` with `digits` decimals (no Foundation here).
-func fixed(_ x: Double, _ digits: Int) -> String {
-    guard x.isFinite else { return "\(x)" }
-    var scale = 1.0
-    for _ in 0..<digits { scale *= 10 }
-    let v = (abs(x) * scale).rounded()
-    let whole = Int(v / scale), frac = Int(v.truncatingRemainder(dividingBy: scale))
-    var f = String(frac)
-    while f.count < digits { f = "0" + f }
-    return (x < 0 ? "-" : "") + String(whole) + (digits > 0 ? "." + f : "")
-}
 
 func fmt(_ x: Double) -> String {
     if x >= 1e6 { return fixed(x / 1e6, 2) + "M" }

@@ -1,37 +1,24 @@
 import COSIP
 import SIPCore
+import BenchmarkSupport
 
 #if canImport(Glibc)
 import Glibc
 #endif
 
-func cpu() -> Double {
-    var ts = timespec()
-    clock_gettime(CLOCK_PROCESS_CPUTIME_ID, &ts)
-    return Double(ts.tv_sec) + Double(ts.tv_nsec) / 1e9
-}
 
 /// Messages per CPU-second for `body` (which handles one message), over ≥ 1.5 CPU-seconds.
 func rate(_ body: () -> Void) -> Double {
     for _ in 0..<1000 { body() }
     var n = 0
-    let start = cpu()
+    let start = cpuSeconds()
     repeat {
         for _ in 0..<1000 { body() }
         n += 1000
-    } while cpu() - start < 1.5
-    return Double(n) / (cpu() - start)
+    } while cpuSeconds() - start < 1.5
+    return Double(n) / (cpuSeconds() - start)
 }
 
-func fixed(_ x: Double, _ digits: Int) -> String {
-    var scale = 1.0
-    for _ in 0..<digits { scale *= 10 }
-    let v = (x * scale).rounded()
-    let whole = Int(v / scale), frac = Int(v.truncatingRemainder(dividingBy: scale))
-    var f = String(frac)
-    while f.count < digits { f = "0" + f }
-    return String(whole) + (digits > 0 ? "." + f : "")
-}
 
 func crlf(_ s: String) -> [UInt8] { Array(s.replacing("\n", with: "\r\n").utf8) }
 
