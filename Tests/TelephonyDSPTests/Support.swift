@@ -27,23 +27,25 @@ func run(_ path: String, _ args: [String], input: [UInt8] = []) throws -> (statu
     }
     writer.start()
     let errBox = DataBox()
-    let errReader = Thread { errBox.data = errPipe.fileHandleForReading.readDataToEndOfFile() }
+    let errDone = DispatchSemaphore(value: 0)
+    let errReader = Thread {
+        errBox.data = errPipe.fileHandleForReading.readDataToEndOfFile()
+        errDone.signal()
+    }
     errReader.start()
     let out = outPipe.fileHandleForReading.readDataToEndOfFile()
     p.waitUntilExit()
-    while !errBox.done { usleep(1000) }
+    errDone.wait()
     return (p.terminationStatus, [UInt8](out), String(decoding: errBox.data ?? Data(), as: UTF8.self))
 }
 
 final class DataBox: @unchecked Sendable {
     private let lock = NSLock()
     private var _data: Data?
-    private var _done = false
     var data: Data? {
         get { lock.withLock { _data } }
-        set { lock.withLock { _data = newValue; _done = true } }
+        set { lock.withLock { _data = newValue } }
     }
-    var done: Bool { lock.withLock { _done } }
 }
 
 /// The spandsp bridge, compiled once per test run from Tests/Fixtures/spandsp. spandsp is a
