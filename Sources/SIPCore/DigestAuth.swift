@@ -77,7 +77,7 @@ public struct DigestChallenge: Sendable, Hashable {
     }
 
     /// `name=value` or `name="quoted value"` pairs separated by commas.
-    static func parameters(_ s: String) throws(SIPParseError) -> [String: String] {
+    public static func parameters(_ s: String) throws(SIPParseError) -> [String: String] {
         var out: [String: String] = [:]
         var chars = Substring(s)
         while true {
@@ -144,10 +144,9 @@ public struct DigestClient: Sendable {
             nonceCounts[challenge.nonce] = nc
         }
         let ncText = String(nc, radix: 16).leftPadded(to: 8)
-        var ha1 = a.hex("\(username):\(challenge.realm):\(password)")
-        if a.isSession { ha1 = a.hex("\(ha1):\(challenge.nonce):\(cnonce)") }
-        let ha2 = qop == "auth-int" ? a.hex("\(method.rawValue):\(uri):\(a.hex(bytes: body))") : a.hex("\(method.rawValue):\(uri)")
-        let response = qop.map { a.hex("\(ha1):\(challenge.nonce):\(ncText):\(cnonce):\($0):\(ha2)") } ?? a.hex("\(ha1):\(challenge.nonce):\(ha2)")
+        let response = DigestVerifier.response(algorithm: a, username: username, realm: challenge.realm, password: password,
+                                               nonce: challenge.nonce, nc: ncText, cnonce: cnonce, qop: qop,
+                                               method: method.rawValue, uri: uri, body: body)
         var parts = [
             "username=\"\(username)\"", "realm=\"\(challenge.realm)\"", "nonce=\"\(challenge.nonce)\"",
             "uri=\"\(uri)\"", "response=\"\(response)\"", "algorithm=\(a.rawValue)",
@@ -155,6 +154,28 @@ public struct DigestClient: Sendable {
         if let qop { parts += ["qop=\(qop)", "nc=\(ncText)", "cnonce=\"\(cnonce)\""] }
         if let o = challenge.opaque { parts.append("opaque=\"\(o)\"") }
         return "Digest " + parts.joined(separator: ", ")
+    }
+}
+
+/// The expected digest response (RFC 7616 §3.4.1), for a server checking an Authorization.
+public enum DigestVerifier {
+    public static func response(algorithm a: DigestAlgorithm, username: String, realm: String, password: String,
+                                nonce: String, nc: String?, cnonce: String?, qop: String?, method: String, uri: String, body: [UInt8] = []) -> String {
+        var ha1 = a.hex("\(username):\(realm):\(password)")
+        if a.isSession { ha1 = a.hex("\(ha1):\(nonce):\(cnonce ?? "")") }
+        let ha2 = qop == "auth-int" ? a.hex("\(method):\(uri):\(a.hex(bytes: body))") : a.hex("\(method):\(uri)")
+        if let qop { return a.hex("\(ha1):\(nonce):\(nc ?? ""):\(cnonce ?? ""):\(qop):\(ha2)") }
+        return a.hex("\(ha1):\(nonce):\(ha2)")
+    }
+
+    /// Whether `authorization` (the header value) answers `nonce` correctly for this user.
+    public static func verify(_ authorization: String, method: String, realm: String, password: String, nonce: String, algorithm: DigestAlgorithm) -> Bool {
+        guard authorization.lowercased().hasPrefix("digest"),
+              let p = try? DigestChallenge.parameters(String(authorization.dropFirst(6))),
+              let user = p["username"], let uri = p["uri"], let given = p["response"], p["nonce"] == nonce, p["realm"] == realm else { return false }
+        let expected = response(algorithm: algorithm, username: user, realm: realm, password: password, nonce: nonce,
+                                nc: p["nc"], cnonce: p["cnonce"], qop: p["qop"], method: method, uri: uri)
+        return expected == given
     }
 }
 

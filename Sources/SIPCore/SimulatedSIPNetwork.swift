@@ -41,7 +41,7 @@ public final class SimulatedSIPNetwork: @unchecked Sendable {
         }
     }
 
-    let scheduler: any Scheduler
+    public let scheduler: any Scheduler
     var random: SeededRandom
     var endpoints: [SIPNetworkAddress: ([UInt8], SIPNetworkAddress) -> Void] = [:]
     public var conditions: Conditions

@@ -42,7 +42,8 @@ final class TransactionHost {
         guard let m = try? SIPParser.parse(bytes) else { return }
         let k = key(m)
         if m.isRequest {
-            if var (t, peer) = servers[k] {
+            if let (t0, peer) = servers[k] {
+                var t = t0
                 let actions = t.receive(m, now: scheduler.now)
                 servers[k] = (t, peer)
                 run(actions, key: k, peer: peer, client: false)
@@ -60,7 +61,8 @@ final class TransactionHost {
 
     func respond(_ request: SIPMessage, status: Int, reason: String) {
         let k = key(request)
-        guard var (t, peer) = servers[k] else { return }
+        guard let (t0, peer) = servers[k] else { return }
+        var t = t0
         let actions = t.respond(SIPResponses.response(to: request, status: status, reason: reason, toTag: "srv"), now: scheduler.now)
         servers[k] = (t, peer)
         run(actions, key: k, peer: peer, client: false)
@@ -87,7 +89,8 @@ final class TransactionHost {
                         let actions = c.timer(t, now: self.scheduler.now)
                         self.clients[k] = c
                         self.run(actions, key: k, peer: peer, client: true)
-                    } else if !client, var (s, p) = self.servers[k] {
+                    } else if !client, let (s0, p) = self.servers[k] {
+                        var s = s0
                         let actions = s.timer(t, now: self.scheduler.now)
                         self.servers[k] = (s, p)
                         self.run(actions, key: k, peer: p, client: false)

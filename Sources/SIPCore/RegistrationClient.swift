@@ -1,0 +1,266 @@
+public import TipRingCore
+
+/// One account's registration settings.
+public struct RegistrationSettings: Sendable, Hashable {
+    /// The registrar's Request-URI (`sip:example.com`).
+    public var registrar: String
+    /// The address of record (`sip:1001@example.com`).
+    public var addressOfRecord: String
+    /// Our Contact URI (`sip:1001@192.0.2.10:5060`); changes when the local address does.
+    public var contact: String
+    /// A stable instance id (RFC 5626 `+sip.instance`), kept across restarts.
+    public var instanceID: String
+    /// Authentication user (defaults to the AOR's user) and password.
+    public var authUser: String
+    public var password: String
+    public var expires: Int = 3600
+    /// Refresh this long before the binding expires (at least).
+    public var refreshMargin: Duration = .seconds(30)
+    /// RFC 5626 §4.5 backoff: base and ceiling of the wait after failures.
+    public var retryBase: Duration = .seconds(30)
+    public var retryMax: Duration = .seconds(1800)
+    /// The wait after a credential failure (403, or 401 again with the same credentials).
+    public var credentialRetry: Duration = .seconds(1800)
+
+    public init(registrar: String, addressOfRecord: String, contact: String, instanceID: String, authUser: String, password: String) {
+        self.registrar = registrar
+        self.addressOfRecord = addressOfRecord
+        self.contact = contact
+        self.instanceID = instanceID
+        self.authUser = authUser
+        self.password = password
+    }
+}
+
+/// What the registration client asks of its runner.
+public enum RegistrationAction: Sendable, Hashable {
+    /// Send this REGISTER (in a new client transaction).
+    case send(SIPMessage)
+    /// Call ``RegistrationClient/timer(now:)`` at this time (replaces the previous one).
+    case wake(at: Instant)
+    case cancelWake
+    case status(RegistrationStatus)
+}
+
+/// Keeps one account registered (RFC 3261 §10, RFC 5626 §4.5 backoff). Sans-IO.
+///
+/// Call-ID stays the same for the account's life and CSeq increases; the binding granted for
+/// *our* Contact (not other devices') sets the refresh time, which carries jitter so that a
+/// fleet of devices does not refresh in lock-step. 401/407 are answered once per challenge;
+/// a second challenge for credentials just sent, or a 403, is a credential failure: a slow
+/// retry and a clear status, never a storm. 423 takes Min-Expires, 503 honours Retry-After,
+/// anything else (and silence) backs off exponentially with jitter.
+public struct RegistrationClient: Sendable {
+    public enum State: Sendable, Hashable {
+        case idle
+        case registering
+        case registered(until: Instant)
+        case retrying(at: Instant, failures: Int)
+        case failed(reason: String, retryAt: Instant)
+        case unregistering
+    }
+
+    public private(set) var settings: RegistrationSettings
+    public private(set) var state: State = .idle
+    let callID: String
+    let fromTag: String
+    var cseq: UInt32 = 0
+    var branchCounter: UInt64 = 0
+    var digest: DigestClient
+    var requestedExpires: Int
+    var pending: SIPMessage?
+    var answeredNonce: String?
+    var failures = 0
+    var random: SeededRandom
+
+    public init(settings: RegistrationSettings, seed: UInt64) {
+        self.settings = settings
+        random = SeededRandom(seed: seed)
+        callID = "reg-" + String(random.next(), radix: 36)
+        fromTag = String(random.next(), radix: 36)
+        digest = DigestClient(username: settings.authUser, password: settings.password, cnonceSeed: seed &+ 1)
+        requestedExpires = settings.expires
+    }
+
+    /// The status a UI shows, in seconds of the scheduler's clock.
+    public var status: RegistrationStatus {
+        switch state {
+        case .idle, .unregistering: .unregistered
+        case .registering: .registering
+        case .registered(let until): .registered(untilSeconds: until.nanoseconds / 1_000_000_000)
+        case .retrying(let at, let n): .retrying(atSeconds: at.nanoseconds / 1_000_000_000, reason: "\(n) failure(s)")
+        case .failed(let reason, _): .failed(reason: reason)
+        }
+    }
+
+    /// Register now.
+    public mutating func start(now: Instant) -> [RegistrationAction] {
+        requestedExpires = settings.expires
+        answeredNonce = nil
+        return register(now: now)
+    }
+
+    /// Unregister (`Expires: 0`).
+    public mutating func stop(now: Instant) -> [RegistrationAction] {
+        state = .unregistering
+        requestedExpires = 0
+        return [.cancelWake] + send(request(expires: 0, authorization: nil), status: .unregistered)
+    }
+
+    /// The local address changed: register the new Contact at once.
+    public mutating func contactChanged(_ contact: String, now: Instant) -> [RegistrationAction] {
+        guard contact != settings.contact else { return [] }
+        settings.contact = contact
+        if case .idle = state { return [] }
+        if case .unregistering = state { return [] }
+        return register(now: now)
+    }
+
+    /// The wake-up asked for: refresh, or retry.
+    public mutating func timer(now: Instant) -> [RegistrationAction] {
+        switch state {
+        case .registered, .retrying, .failed:
+            answeredNonce = nil
+            return register(now: now)
+        default:
+            return []
+        }
+    }
+
+    /// The REGISTER's transaction timed out (no answer at all).
+    public mutating func timeout(now: Instant) -> [RegistrationAction] {
+        if case .unregistering = state { state = .idle; return [.status(.unregistered)] }
+        return backoff(now: now, reason: "no answer from the registrar")
+    }
+
+    /// A final (or provisional) response to our REGISTER.
+    public mutating func response(_ m: SIPMessage, now: Instant) -> [RegistrationAction] {
+        guard let status = m.status, status >= 200 else { return [] }
+        guard let cseqValue = m["CSeq"], let c = try? CSeq(cseqValue), c.sequence == cseq, m["Call-ID"] == callID else { return [] }
+        if case .unregistering = state {
+            if status == 401 || status == 407, let ch = DigestChallenge.preferred(m.values(status == 401 ? "WWW-Authenticate" : "Proxy-Authenticate")), answeredNonce != ch.nonce {
+                answeredNonce = ch.nonce
+                return send(request(expires: 0, authorization: authorization(ch, proxy: status == 407)), status: .unregistered)
+            }
+            state = .idle
+            return [.status(.unregistered)]
+        }
+        switch status {
+        case 200...299:
+            failures = 0
+            answeredNonce = nil
+            let granted = grantedExpires(m) ?? requestedExpires
+            guard granted > 0 else { return backoff(now: now, reason: "registrar granted no time") }
+            let until = now + .seconds(Int64(granted))
+            state = .registered(until: until)
+            // Refresh before expiry: at 80–90 % of the lifetime, and at least the margin early.
+            let lifetime = Double(granted)
+            let early = max(settings.refreshMargin.seconds, lifetime * (0.1 + 0.1 * random.unit()))
+            let refresh = now + .nanoseconds(Int64(max(1, lifetime - min(early, lifetime / 2)) * 1e9))
+            return [.status(registeredStatus(until)), .wake(at: refresh)]
+        case 401, 407:
+            let header = status == 401 ? "WWW-Authenticate" : "Proxy-Authenticate"
+            guard let ch = DigestChallenge.preferred(m.values(header)) else {
+                return credentialFailure(now: now, reason: "registrar's challenge cannot be answered")
+            }
+            if answeredNonce != nil && !ch.stale {
+                return credentialFailure(now: now, reason: "wrong user name or password (\(status) again)")
+            }
+            answeredNonce = ch.nonce
+            return send(request(expires: requestedExpires, authorization: authorization(ch, proxy: status == 407)), status: .registering)
+        case 403:
+            return credentialFailure(now: now, reason: "forbidden (403): check the account")
+        case 423:
+            guard let v = m["Min-Expires"], let minimum = Int(v), minimum > requestedExpires, minimum <= 86_400 else {
+                return backoff(now: now, reason: "423 without a usable Min-Expires")
+            }
+            requestedExpires = minimum
+            answeredNonce = nil
+            return register(now: now)
+        case 503:
+            if let ra = m["Retry-After"], let secs = Int(ra.split(separator: " ").first ?? ""), secs > 0, secs <= 86_400 {
+                failures += 1
+                let at = now + .seconds(Int64(secs))
+                state = .retrying(at: at, failures: failures)
+                return [.status(.retrying(atSeconds: at.nanoseconds / 1_000_000_000, reason: "503, Retry-After \(secs) s")), .wake(at: at)]
+            }
+            return backoff(now: now, reason: "503 Service Unavailable")
+        default:
+            return backoff(now: now, reason: "\(status) from the registrar")
+        }
+    }
+
+    // MARK: helpers
+
+    func registeredStatus(_ until: Instant) -> RegistrationStatus { .registered(untilSeconds: until.nanoseconds / 1_000_000_000) }
+
+    mutating func register(now: Instant) -> [RegistrationAction] {
+        send(request(expires: requestedExpires, authorization: nil), status: .registering)
+    }
+
+    mutating func send(_ m: SIPMessage, status: RegistrationStatus) -> [RegistrationAction] {
+        if case .unregistering = state {} else { state = .registering }
+        pending = m
+        return [.status(status), .send(m)]
+    }
+
+    /// RFC 5626 §4.5: wait a random time between 50 % and 100 % of
+    /// min(max, base · 2^(failures−1)).
+    mutating func backoff(now: Instant, reason: String) -> [RegistrationAction] {
+        failures += 1
+        let exp = min(Double(settings.retryMax.nanoseconds), Double(settings.retryBase.nanoseconds) * pow2(failures - 1))
+        let wait = Duration.nanoseconds(Int64(exp * (0.5 + 0.5 * random.unit())))
+        let at = now + wait
+        state = .retrying(at: at, failures: failures)
+        return [.status(.retrying(atSeconds: at.nanoseconds / 1_000_000_000, reason: reason)), .wake(at: at)]
+    }
+
+    mutating func credentialFailure(now: Instant, reason: String) -> [RegistrationAction] {
+        failures += 1
+        let at = now + settings.credentialRetry
+        state = .failed(reason: reason, retryAt: at)
+        return [.status(.failed(reason: reason)), .wake(at: at)]
+    }
+
+    func pow2(_ n: Int) -> Double {
+        var v = 1.0
+        for _ in 0..<min(max(n, 0), 30) { v *= 2 }
+        return v
+    }
+
+    mutating func authorization(_ ch: DigestChallenge, proxy: Bool) -> (String, String) {
+        (proxy ? "Proxy-Authorization" : "Authorization", digest.authorization(for: ch, method: .register, uri: settings.registrar))
+    }
+
+    /// The expiry granted to our Contact: its `expires` parameter, else the Expires header.
+    func grantedExpires(_ m: SIPMessage) -> Int? {
+        let ours = (try? NameAddress(settings.contact))?.uri ?? settings.contact
+        for c in m.values("Contact") {
+            guard let n = try? NameAddress(c) else { continue }
+            let sameInstance = (n.parameters["+sip.instance"] ?? nil).map { $0.contains(settings.instanceID) } ?? false
+            if n.uri == ours || sameInstance {
+                if let e = n.parameters["expires"] ?? nil, let v = Int(e) { return v }
+            }
+        }
+        return m["Expires"].flatMap { Int($0) }
+    }
+
+    mutating func request(expires: Int, authorization: (String, String)?) -> SIPMessage {
+        cseq += 1
+        branchCounter += 1
+        var m = SIPMessage(startLine: .request(method: .register, uri: settings.registrar))
+        let host = (try? SIPURI(settings.contact))
+        let sentBy = host.map { "\($0.host)" + ($0.port.map { ":\($0)" } ?? "") } ?? "invalid"
+        m.add("Via", "SIP/2.0/UDP \(sentBy);branch=z9hG4bK\(callID)-\(branchCounter);rport")
+        m.add("Max-Forwards", "70")
+        m.add("From", "<\(settings.addressOfRecord)>;tag=\(fromTag)")
+        m.add("To", "<\(settings.addressOfRecord)>")
+        m.add("Call-ID", callID)
+        m.add("CSeq", "\(cseq) REGISTER")
+        m.add("Contact", "<\(settings.contact)>;+sip.instance=\"<\(settings.instanceID)>\"")
+        m.add("Expires", "\(expires)")
+        if let (name, value) = authorization { m.add(name, value) }
+        m.add("User-Agent", "TipRing")
+        return m
+    }
+}
