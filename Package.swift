@@ -24,6 +24,7 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-log", from: "1.16.2"),
         // 4.x: FoundationEssentials only (3.x pulls full Foundation).
         .package(url: "https://github.com/apple/swift-crypto", from: "4.5.2"),
+        .package(url: "https://github.com/apple/swift-nio", from: "2.101.2"),
     ],
     targets: [
         .target(name: "TipRingCore", swiftSettings: strict),
@@ -35,6 +36,15 @@ let package = Package(
             swiftSettings: strict
         ),
         .target(
+            name: "SIPTransport",
+            dependencies: [
+                "TipRingCore", "SIPCore",
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
+            ],
+            swiftSettings: strict
+        ),
+        .target(
             name: "BoardSimulator",
             dependencies: ["TipRingCore", "TelephonyDSP", "LineHAL", "SIPCore"],
             path: "Simulator/BoardSimulator",
@@ -43,7 +53,7 @@ let package = Package(
         .target(
             name: "TipRingApp",
             dependencies: [
-                "TipRingCore", "TelephonyDSP", "LineHAL", "SIPCore", "BoardSimulator",
+                "TipRingCore", "TelephonyDSP", "LineHAL", "SIPCore", "SIPTransport", "BoardSimulator",
                 .product(name: "Logging", package: "swift-log"),
             ],
             swiftSettings: strict
@@ -61,6 +71,6 @@ let package = Package(
         .testTarget(name: "LineHALTests", dependencies: ["LineHAL", "BoardSimulator"]),
         .testTarget(name: "SIPCoreTests", dependencies: ["SIPCore", "TipRingCore"]),
         .testTarget(name: "BoardSimulatorTests", dependencies: ["BoardSimulator", "LineHAL"]),
-        .testTarget(name: "TipRingAppTests", dependencies: ["TipRingApp", "LineHAL"]),
+        .testTarget(name: "TipRingAppTests", dependencies: ["TipRingApp", "LineHAL", "SIPCore"]),
     ]
 )

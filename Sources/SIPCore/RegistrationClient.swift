@@ -104,7 +104,10 @@ public struct RegistrationClient: Sendable {
     public mutating func stop(now: Instant) -> [RegistrationAction] {
         state = .unregistering
         requestedExpires = 0
-        return [.cancelWake] + send(request(expires: 0, authorization: nil), status: .unregistered)
+        // The status changes when the registrar has answered (or not at all).
+        let m = request(expires: 0, authorization: nil)
+        pending = m
+        return [.cancelWake, .send(m)]
     }
 
     /// The local address changed: register the new Contact at once.
@@ -140,7 +143,9 @@ public struct RegistrationClient: Sendable {
         if case .unregistering = state {
             if status == 401 || status == 407, let ch = DigestChallenge.preferred(m.values(status == 401 ? "WWW-Authenticate" : "Proxy-Authenticate")), answeredNonce != ch.nonce {
                 answeredNonce = ch.nonce
-                return send(request(expires: 0, authorization: authorization(ch, proxy: status == 407)), status: .unregistered)
+                let m = request(expires: 0, authorization: authorization(ch, proxy: status == 407))
+                pending = m
+                return [.send(m)]
             }
             state = .idle
             return [.status(.unregistered)]

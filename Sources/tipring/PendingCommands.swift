@@ -62,5 +62,53 @@ struct SIP: ParsableCommand {
             }
         }
     }
-    struct Register: PendingVerb { static let configuration = CommandConfiguration(abstract: "Register once with a registrar and unregister.") }
+    struct Register: ParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "Register once with a registrar, print each step, then unregister (exit 0 registered, 1 refused or no answer, 2 bad input).")
+
+        @Option(help: "The registrar, HOST[:PORT] (default port 5060).")
+        var registrar: String
+        @Option(help: "The SIP user.")
+        var user: String
+        @Option(help: "A file holding the password (its first line).")
+        var passwordFile: String
+        @Option(help: "The SIP domain (default: the registrar's host).")
+        var domain: String?
+        @Option(help: "udp (tcp arrives with the transport work).")
+        var transport: String = "udp"
+        @Option(help: "Binding lifetime to ask for, seconds.")
+        var expires: Int = 3600
+
+        func run() throws {
+            guard transport == "udp" else {
+                printError("error: --transport \(transport): only udp is available in this version")
+                throw Exit.badInput
+            }
+            let password: String
+            do {
+                let bytes = try FileIO.readAll(path: passwordFile, limit: 4096)
+                password = String(decoding: bytes, as: UTF8.self).split(whereSeparator: \.isNewline).first.map(String.init) ?? ""
+            } catch {
+                printError("error: \(error)")
+                throw Exit.badInput
+            }
+            guard !password.isEmpty else {
+                printError("error: \(passwordFile) holds no password")
+                throw Exit.badInput
+            }
+            let parts = registrar.split(separator: ":", maxSplits: 1).map(String.init)
+            guard let host = parts.first, !host.isEmpty, parts.count == 1 || Int(parts[1]) != nil else {
+                printError("error: --registrar '\(registrar)' is not HOST[:PORT]")
+                throw Exit.badInput
+            }
+            let port = parts.count > 1 ? Int(parts[1])! : 5060
+            guard (1...65535).contains(port), (60...86400).contains(expires) else {
+                printError("error: port must be 1–65535 and --expires 60–86400")
+                throw Exit.badInput
+            }
+            let outcome = SIPRegisterTool.run(host: host, port: port, user: user, password: password,
+                                              domain: domain ?? host, expires: expires, print: { print($0) })
+            if !outcome { throw Exit.checkFailed }
+        }
+    }
 }

@@ -1,0 +1,84 @@
+public import NIOCore
+import NIOPosix
+public import SIPCore
+public import TipRingCore
+
+/// SIP over UDP on SwiftNIO: one bound socket; datagrams out, parsed messages in.
+///
+/// Received messages are handed to the control plane with `Scheduler.execute`, so the
+/// sans-IO machines (transactions, registration) run on the scheduler only. Malformed
+/// datagrams are dropped and counted; requests among them get a 400 where one can be built.
+public final class UDPTransport: @unchecked Sendable {
+    public let channel: any Channel
+    let scheduler: any Scheduler
+    /// Messages that did not parse.
+    public private(set) var malformed = 0
+
+    /// The local address and port actually bound (port 0 → an ephemeral port).
+    public var localAddress: SocketAddress? { channel.localAddress }
+
+    private init(channel: any Channel, scheduler: any Scheduler) {
+        self.channel = channel
+        self.scheduler = scheduler
+    }
+
+    /// Binds `host:port` and delivers each parsed message (with its source) to `onMessage`
+    /// on the scheduler.
+    public static func bind(
+        host: String, port: Int, group: any EventLoopGroup, scheduler: any Scheduler,
+        onMessage: @escaping @Sendable (SIPMessage, SocketAddress) -> Void
+    ) async throws -> UDPTransport {
+        let handler = Inbound(scheduler: scheduler, onMessage: onMessage)
+        let channel = try await DatagramBootstrap(group: group)
+            .channelOption(.socketOption(.so_reuseaddr), value: 1)
+            .channelInitializer { ch in ch.pipeline.addHandler(handler) }
+            .bind(host: host, port: port)
+            .get()
+        let t = UDPTransport(channel: channel, scheduler: scheduler)
+        handler.transport = t
+        return t
+    }
+
+    /// Sends a message to `address` (from any thread).
+    public func send(_ message: SIPMessage, to address: SocketAddress) {
+        var buffer = channel.allocator.buffer(capacity: 1024)
+        buffer.writeBytes(message.serialized())
+        channel.writeAndFlush(AddressedEnvelope(remoteAddress: address, data: buffer), promise: nil)
+    }
+
+    public func close() async {
+        try? await channel.close()
+    }
+
+    final class Inbound: ChannelInboundHandler, @unchecked Sendable {
+        typealias InboundIn = AddressedEnvelope<ByteBuffer>
+        let scheduler: any Scheduler
+        let onMessage: @Sendable (SIPMessage, SocketAddress) -> Void
+        weak var transport: UDPTransport?
+
+        init(scheduler: any Scheduler, onMessage: @escaping @Sendable (SIPMessage, SocketAddress) -> Void) {
+            self.scheduler = scheduler
+            self.onMessage = onMessage
+        }
+
+        func channelRead(context: ChannelHandlerContext, data: NIOAny) {
+            let envelope = unwrapInboundIn(data)
+            let bytes = envelope.data.getBytes(at: envelope.data.readerIndex, length: envelope.data.readableBytes) ?? []
+            // Keep-alive CRLFs carry nothing.
+            if bytes.allSatisfy({ $0 == 13 || $0 == 10 }) { return }
+            let from = envelope.remoteAddress
+            do {
+                let m = try SIPParser.parse(bytes)
+                let deliver = onMessage
+                scheduler.execute { deliver(m, from) }
+            } catch {
+                transport?.malformed += 1
+                if let reply = SIPParser.badRequestResponse(to: bytes, error: error) {
+                    var buffer = context.channel.allocator.buffer(capacity: 512)
+                    buffer.writeBytes(reply.serialized())
+                    context.writeAndFlush(NIOAny(AddressedEnvelope(remoteAddress: from, data: buffer)), promise: nil)
+                }
+            }
+        }
+    }
+}

@@ -1,0 +1,179 @@
+import Foundation  // tests only: Process, files
+import Testing
+
+/// A Kamailio registrar on 127.0.0.1 for one test: its own port, folder and process.
+/// Kamailio is a test dependency (`make test` installs it); if it cannot start, the test fails.
+/// Spawns a program with stdin from /dev/null and stdout/stderr to files; returns its pid.
+/// (posix_spawn + waitpid directly: Foundation's Process did not reap children reliably
+/// once a long-running server was among them.)
+func spawn(_ path: String, _ args: [String], stdout: String, stderr: String) throws -> pid_t {
+    var actions: posix_spawn_file_actions_t = posix_spawn_file_actions_t()
+    posix_spawn_file_actions_init(&actions)
+    defer { posix_spawn_file_actions_destroy(&actions) }
+    posix_spawn_file_actions_addopen(&actions, 0, "/dev/null", O_RDONLY, 0)
+    posix_spawn_file_actions_addopen(&actions, 1, stdout, O_WRONLY | O_CREAT | O_TRUNC, 0o644)
+    posix_spawn_file_actions_addopen(&actions, 2, stderr, O_WRONLY | O_CREAT | O_TRUNC, 0o644)
+    var attr: posix_spawnattr_t = posix_spawnattr_t()
+    posix_spawnattr_init(&attr)
+    defer { posix_spawnattr_destroy(&attr) }
+    // An empty signal mask and default handlers: the test runner may block signals.
+    var none = sigset_t()
+    sigemptyset(&none)
+    posix_spawnattr_setsigmask(&attr, &none)
+    var all = sigset_t()
+    sigfillset(&all)
+    posix_spawnattr_setsigdefault(&attr, &all)
+    posix_spawnattr_setflags(&attr, Int16(POSIX_SPAWN_SETSIGMASK | POSIX_SPAWN_SETSIGDEF))
+    let argv: [UnsafeMutablePointer<CChar>?] = ([path] + args).map { strdup($0) } + [nil]
+    defer { argv.forEach { free($0) } }
+    var pid: pid_t = 0
+    let rc = posix_spawn(&pid, path, &actions, &attr, argv, environ)
+    guard rc == 0 else { throw ToolError(description: "posix_spawn \(path): errno \(rc)") }
+    return pid
+}
+
+/// Runs a program to completion; returns its exit status and output.
+func runCommand(_ path: String, _ args: [String]) throws -> (status: Int32, out: String, err: String) {
+    let dir = FileManager.default.temporaryDirectory.appendingPathComponent("tipring-run-\(UUID().uuidString.prefix(8))")
+    try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
+    defer { try? FileManager.default.removeItem(at: dir) }
+    let out = dir.appendingPathComponent("out").path, err = dir.appendingPathComponent("err").path
+    let pid = try spawn(path, args, stdout: out, stderr: err)
+    var status: Int32 = 0
+    while waitpid(pid, &status, 0) < 0 && errno == EINTR {}
+    let code = (status & 0x7F) == 0 ? (status >> 8) & 0xFF : 128 + (status & 0x7F)
+    return (code, (try? String(contentsOfFile: out, encoding: .utf8)) ?? "", (try? String(contentsOfFile: err, encoding: .utf8)) ?? "")
+}
+
+final class Kamailio {
+    let port: Int
+    let run: URL
+    var pid: pid_t = 0
+
+    static func freeUDPPort() -> Int {
+        let fd = socket(AF_INET, Int32(SOCK_DGRAM.rawValue), 0)
+        defer { close(fd) }
+        var addr = sockaddr_in()
+        addr.sin_family = sa_family_t(AF_INET)
+        addr.sin_addr.s_addr = inet_addr("127.0.0.1")
+        addr.sin_port = 0
+        _ = withUnsafePointer(to: &addr) { $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { bind(fd, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) } }
+        var len = socklen_t(MemoryLayout<sockaddr_in>.size)
+        _ = withUnsafeMutablePointer(to: &addr) { $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { getsockname(fd, $0, &len) } }
+        return Int(UInt16(bigEndian: addr.sin_port))
+    }
+
+    init(algorithm: String = "MD5") throws {
+        port = Self.freeUDPPort()
+        run = FileManager.default.temporaryDirectory.appendingPathComponent("tipring-kamailio-\(UUID().uuidString.prefix(8))")
+        let fixtures = URL(fileURLWithPath: repositoryRoot + "/Tests/Fixtures/kamailio")
+        try FileManager.default.createDirectory(at: run.appendingPathComponent("db"), withIntermediateDirectories: true)
+        for f in ["version", "subscriber"] {
+            try FileManager.default.copyItem(at: fixtures.appendingPathComponent("db/\(f)"), to: run.appendingPathComponent("db/\(f)"))
+        }
+        let cfg = try String(contentsOf: fixtures.appendingPathComponent("kamailio.cfg.in"), encoding: .utf8)
+            .replacingOccurrences(of: "@PORT@", with: "\(port)")
+            .replacingOccurrences(of: "@RUN@", with: run.path)
+            .replacingOccurrences(of: "@ALGORITHM@", with: algorithm)
+        try cfg.write(to: run.appendingPathComponent("kamailio.cfg"), atomically: true, encoding: .utf8)
+        let log = run.appendingPathComponent("kamailio.log")
+        pid = try spawn("/usr/sbin/kamailio", ["-f", run.appendingPathComponent("kamailio.cfg").path, "-DD", "-E", "-m", "32", "-M", "8",
+                                               "-Y", run.path, "-P", run.appendingPathComponent("kamailio.pid").path],
+                        stdout: "/dev/null", stderr: log.path)
+        // Ready once its control socket exists (the ctl module opens it after the listeners).
+        let deadline = Date().addingTimeInterval(10)
+        while Date() < deadline {
+            if FileManager.default.fileExists(atPath: run.appendingPathComponent("kamailio_ctl").path) { return }
+            Thread.sleep(forTimeInterval: 0.05)  // waiting for a real server to come up, not test timing
+        }
+        stop()
+        let text = (try? String(contentsOf: log, encoding: .utf8)) ?? ""
+        throw ToolError(description: "kamailio did not start (make test installs it): \(text.suffix(800))")
+    }
+
+    func kamcmd(_ args: [String]) throws -> (status: Int32, out: String) {
+        let r = try runCommand("/usr/bin/timeout", ["5", "/usr/sbin/kamcmd", "-s", "unix:\(run.path)/kamailio_ctl"] + args)
+        return (r.status, r.out)
+    }
+
+    /// The registered contacts of a user (from the location table).
+    func contacts(of user: String) throws -> [String] {
+        let dump = try kamcmd(["ul.dump"]).out
+        guard dump.contains("AoR: \(user)") else { return [] }
+        return dump.split(separator: "\n").filter { $0.contains("Address: sip:") }.map { String($0.split(separator: " ").last ?? "") }
+    }
+
+    /// Stops Kamailio (SIGTERM; it takes its children with it) and reaps it.
+    func stop() {
+        guard pid > 0 else { return }
+        kill(pid, SIGTERM)
+        var status: Int32 = 0
+        let deadline = Date().addingTimeInterval(5)
+        while waitpid(pid, &status, WNOHANG) == 0 {
+            if Date() > deadline {
+                _ = try? runCommand("/usr/bin/pkill", ["-KILL", "-f", run.path])
+                waitpid(pid, &status, 0)
+                break
+            }
+            Thread.sleep(forTimeInterval: 0.02)  // waiting for a real server to exit, not test timing
+        }
+        pid = 0
+        try? FileManager.default.removeItem(at: run)
+    }
+
+    deinit { stop() }
+}
+
+struct ToolError: Error, CustomStringConvertible { var description: String }
+
+/// The built `tipring`, run with posix_spawn.
+func runTipRingSpawned(_ arguments: [String]) throws -> (status: Int32, out: String, err: String) {
+    let exe = URL(fileURLWithPath: "/proc/self/exe").resolvingSymlinksInPath().deletingLastPathComponent().appendingPathComponent("tipring").path
+    return try runCommand(exe, arguments)
+}
+
+@Suite(.serialized) struct KamailioRegisterTests {
+    func passwordFile(_ password: String) throws -> String {
+        let f = FileManager.default.temporaryDirectory.appendingPathComponent("tipring-pw-\(UUID().uuidString.prefix(8))")
+        try (password + "\n").write(to: f, atomically: true, encoding: .utf8)
+        return f.path
+    }
+
+    @Test(arguments: ["MD5", "SHA-256"])
+    func registersWithQopAuthAndLeavesNoBinding(algorithm: String) throws {
+        let k = try Kamailio(algorithm: algorithm)
+        defer { k.stop() }
+        let pw = try passwordFile("secret1")
+        defer { try? FileManager.default.removeItem(atPath: pw) }
+        let r = try runTipRingSpawned(["sip", "register", "--registrar", "127.0.0.1:\(k.port)", "--user", "1001", "--password-file", pw])
+        #expect(r.status == 0, "\(r.out)\(r.err)")
+        #expect(r.out.contains("← 401 Unauthorized: challenge realm \"127.0.0.1\", algorithm \(algorithm), qop auth"))
+        #expect(r.out.contains("with credentials (algorithm \(algorithm), qop auth, nc 00000001)"))
+        #expect(r.out.contains("← 200 OK: granted"))
+        #expect(r.out.contains("registered and unregistered"))
+        #expect(!r.out.contains("secret1") && !r.err.contains("secret1"))
+        #expect(try k.contacts(of: "1001").isEmpty)
+    }
+
+    @Test func aWrongPasswordIsRefusedWithoutAStorm() throws {
+        let k = try Kamailio()
+        defer { k.stop() }
+        let pw = try passwordFile("not-the-password")
+        defer { try? FileManager.default.removeItem(atPath: pw) }
+        let r = try runTipRingSpawned(["sip", "register", "--registrar", "127.0.0.1:\(k.port)", "--user", "1001", "--password-file", pw])
+        #expect(r.status == 1)
+        #expect(r.out.contains("wrong user name or password"))
+        #expect(r.out.components(separatedBy: "→ REGISTER").count - 1 == 2)
+        #expect(!r.out.contains("not-the-password"))
+    }
+
+    @Test func noRegistrarMeansExitOne() throws {
+        let pw = try passwordFile("x")
+        defer { try? FileManager.default.removeItem(atPath: pw) }
+        // Nothing listens on this port: the transaction times out (32 s) — bounded by the tool.
+        let r = try runTipRingSpawned(["sip", "register", "--registrar", "127.0.0.1:\(Kamailio.freeUDPPort())", "--user", "1001", "--password-file", pw, "--expires", "60"])
+        #expect(r.status == 1)
+        #expect(try runTipRingSpawned(["sip", "register", "--registrar", "127.0.0.1:99999", "--user", "1", "--password-file", pw]).status == 2)
+        #expect(try runTipRingSpawned(["sip", "register", "--registrar", "127.0.0.1", "--user", "1", "--password-file", "/nonexistent"]).status == 2)
+    }
+}
