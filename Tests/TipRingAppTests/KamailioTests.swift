@@ -177,3 +177,70 @@ func runTipRingSpawned(_ arguments: [String]) throws -> (status: Int32, out: Str
         #expect(try runTipRingSpawned(["sip", "register", "--registrar", "127.0.0.1", "--user", "1", "--password-file", "/nonexistent"]).status == 2)
     }
 }
+
+/// sipp (Debian sip-tester, installed by `make test`) playing odd registrars.
+@Suite(.serialized) struct SippRegistrarTests {
+    /// Starts sipp with a scenario on a free port; returns (pid, port, log path).
+    func sipp(_ scenario: String) throws -> (pid_t, Int, String) {
+        let port = Kamailio.freeUDPPort()
+        let log = FileManager.default.temporaryDirectory.appendingPathComponent("tipring-sipp-\(UUID().uuidString.prefix(8)).log").path
+        let pid = try spawn("/usr/bin/sipp", ["-sf", repositoryRoot + "/Tests/Fixtures/sipp/\(scenario).xml", "-i", "127.0.0.1",
+                                              "-p", "\(port)", "-m", "1", "-nostdin", "-timeout", "30s"], stdout: log, stderr: log)
+        // Ready when the port is taken.
+        let deadline = Date().addingTimeInterval(10)
+        while Date() < deadline {
+            let fd = socket(AF_INET, Int32(SOCK_DGRAM.rawValue), 0)
+            var addr = sockaddr_in()
+            addr.sin_family = sa_family_t(AF_INET)
+            addr.sin_addr.s_addr = inet_addr("127.0.0.1")
+            addr.sin_port = UInt16(port).bigEndian
+            let rc = withUnsafePointer(to: &addr) { $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { bind(fd, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) } }
+            close(fd)
+            if rc != 0 { return (pid, port, log) }
+            Thread.sleep(forTimeInterval: 0.02)  // waiting for a real peer to bind, not test timing
+        }
+        kill(pid, SIGKILL)
+        throw ToolError(description: "sipp did not start (make test installs sip-tester)")
+    }
+
+    /// Waits for sipp; returns its exit status (0: scenario completed).
+    func finish(_ pid: pid_t) -> Int32 {
+        var status: Int32 = 0
+        waitpid(pid, &status, 0)
+        return (status >> 8) & 0xFF
+    }
+
+    func passwordFile() throws -> String {
+        let f = FileManager.default.temporaryDirectory.appendingPathComponent("tipring-pw-\(UUID().uuidString.prefix(8))")
+        try "secret1\n".write(to: f, atomically: true, encoding: .utf8)
+        return f.path
+    }
+
+    @Test func intervalTooBriefThenRegistered() throws {
+        let (pid, port, log) = try sipp("registrar-423")
+        let pw = try passwordFile()
+        let r = try runTipRingSpawned(["sip", "register", "--registrar", "127.0.0.1:\(port)", "--user", "1001", "--password-file", pw, "--expires", "600"])
+        #expect(r.status == 0, "\(r.out)")
+        #expect(r.out.contains("← 423 Interval Too Brief\n→ REGISTER Expires: 7200\n← 200 OK: granted 7200 s"))
+        #expect(finish(pid) == 0, "\((try? String(contentsOfFile: log, encoding: .utf8)) ?? "")")
+    }
+
+    @Test func aShorterGrantIsAccepted() throws {
+        let (pid, port, _) = try sipp("registrar-shorter")
+        let pw = try passwordFile()
+        let r = try runTipRingSpawned(["sip", "register", "--registrar", "127.0.0.1:\(port)", "--user", "1001", "--password-file", pw])
+        #expect(r.status == 0)
+        #expect(r.out.contains("← 200 OK: granted 60 s"))
+        #expect(finish(pid) == 0)
+    }
+
+    @Test func serviceUnavailableReportsRetryAfter() throws {
+        let (pid, port, _) = try sipp("registrar-503")
+        let pw = try passwordFile()
+        let r = try runTipRingSpawned(["sip", "register", "--registrar", "127.0.0.1:\(port)", "--user", "1001", "--password-file", pw])
+        #expect(r.status == 1)
+        #expect(r.out.contains("registration failed: 503, Retry-After 120 s"))
+        #expect(r.out.components(separatedBy: "→ REGISTER").count - 1 == 1)
+        #expect(finish(pid) == 0)
+    }
+}
