@@ -13,6 +13,8 @@ public struct RegistrationSettings: Sendable, Hashable {
     /// Authentication user (defaults to the AOR's user) and password.
     public var authUser: String
     public var password: String
+    /// UDP, TCP (TLS later): the Via transport and the Contact's transport parameter.
+    public var transport: String = "UDP"
     public var expires: Int = 3600
     /// Refresh this long before the binding expires (at least).
     public var refreshMargin: Duration = .seconds(30)
@@ -239,7 +241,7 @@ public struct RegistrationClient: Sendable {
 
     /// The expiry granted to our Contact: its `expires` parameter, else the Expires header.
     func grantedExpires(_ m: SIPMessage) -> Int? {
-        let ours = (try? NameAddress(settings.contact))?.uri ?? settings.contact
+        let ours = settings.contact.hasPrefix("<") ? ((try? NameAddress(settings.contact))?.uri ?? settings.contact) : settings.contact
         for c in m.values("Contact") {
             guard let n = try? NameAddress(c) else { continue }
             let sameInstance = (n.parameters["+sip.instance"] ?? nil).map { $0.contains(settings.instanceID) } ?? false
@@ -256,7 +258,7 @@ public struct RegistrationClient: Sendable {
         var m = SIPMessage(startLine: .request(method: .register, uri: settings.registrar))
         let host = (try? SIPURI(settings.contact))
         let sentBy = host.map { "\($0.host)" + ($0.port.map { ":\($0)" } ?? "") } ?? "invalid"
-        m.add("Via", "SIP/2.0/UDP \(sentBy);branch=z9hG4bK\(callID)-\(branchCounter);rport")
+        m.add("Via", "SIP/2.0/\(settings.transport) \(sentBy);branch=z9hG4bK\(callID)-\(branchCounter);rport")
         m.add("Max-Forwards", "70")
         m.add("From", "<\(settings.addressOfRecord)>;tag=\(fromTag)")
         m.add("To", "<\(settings.addressOfRecord)>")

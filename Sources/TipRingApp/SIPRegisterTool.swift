@@ -16,7 +16,7 @@ public enum SIPRegisterTool {
 
     /// Returns whether the registration succeeded.
     public static func run(host: String, port: Int, user: String, password: String, domain: String, expires: Int,
-                           print: @escaping @Sendable (String) -> Void) -> Bool {
+                           tcp: Bool = false, print: @escaping @Sendable (String) -> Void) -> Bool {
         let ip: String, local: String
         do {
             ip = try LocalAddress.resolveIPv4(host)
@@ -38,28 +38,51 @@ public enum SIPRegisterTool {
         }
 
         let sessionBox = SessionBox()
-        let transportResult: Result<UDPTransport, any Error> = blockingAwait {
-            try await UDPTransport.bind(host: local, port: 0, group: group, scheduler: scheduler) { m, _ in
-                sessionBox.session?.receive(m)
+        let sender: @Sendable (SIPMessage) -> Void
+        let closer: @Sendable () async -> Void
+        let localPort: Int
+        if tcp {
+            let r: Result<TCPTransport, any Error> = blockingAwait {
+                try await TCPTransport.connect(host: ip, port: port, group: group, scheduler: scheduler) { m in
+                    sessionBox.session?.receive(m)
+                }
             }
+            guard case .success(let t) = r, let p = t.localAddress?.port else {
+                print("cannot connect to \(ip):\(port) over TCP")
+                return false
+            }
+            sender = { t.send($0) }
+            closer = { await t.close() }
+            localPort = p
+        } else {
+            let r: Result<UDPTransport, any Error> = blockingAwait {
+                try await UDPTransport.bind(host: local, port: 0, group: group, scheduler: scheduler) { m, _ in
+                    sessionBox.session?.receive(m)
+                }
+            }
+            guard case .success(let t) = r, let p = t.localAddress?.port else {
+                print("cannot open a UDP socket on \(local)")
+                return false
+            }
+            sender = { t.send($0, to: remote) }
+            closer = { await t.close() }
+            localPort = p
         }
-        guard case .success(let transport) = transportResult, let localPort = transport.localAddress?.port else {
-            print("cannot open a UDP socket on \(local)")
-            return false
-        }
-        print("local address \(local):\(localPort), registrar \(ip):\(port)")
+        print("local address \(local):\(localPort) (\(tcp ? "TCP" : "UDP")), registrar \(ip):\(port)")
 
         var settings = RegistrationSettings(
-            registrar: "sip:\(domain)", addressOfRecord: "sip:\(user)@\(domain)", contact: "sip:\(user)@\(local):\(localPort)",
+            registrar: "sip:\(domain)", addressOfRecord: "sip:\(user)@\(domain)",
+            contact: "sip:\(user)@\(local):\(localPort)" + (tcp ? ";transport=tcp" : ""),
             instanceID: "urn:uuid:00000000-0000-4000-8000-\(String(UInt64(localPort) &* 2654435761, radix: 16).leftPadded12)",
             authUser: user, password: password)
         settings.expires = expires
+        settings.transport = tcp ? "TCP" : "UDP"
         settings.retryBase = .seconds(3600)  // one attempt: a failure ends the tool
         let finalSettings = settings
         scheduler.execute {
             let settings = finalSettings
             let session = RegistrationSession(client: RegistrationClient(settings: settings, seed: UInt64(localPort)),
-                                              scheduler: scheduler, reliable: false) { m in transport.send(m, to: remote) }
+                                              scheduler: scheduler, reliable: tcp) { m in sender(m) }
             sessionBox.session = session
             session.onTrace = { m, out in
                 if out {
@@ -105,7 +128,7 @@ public enum SIPRegisterTool {
         if !outcome.done { print("no answer from \(ip):\(port)") }
         let ok = outcome.done && outcome.registered
         print(ok ? "registered and unregistered" : "not registered")
-        _ = blockingAwait { await transport.close() }
+        _ = blockingAwait { await closer() }
         return ok
     }
 

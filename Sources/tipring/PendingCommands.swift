@@ -74,14 +74,14 @@ struct SIP: ParsableCommand {
         var passwordFile: String
         @Option(help: "The SIP domain (default: the registrar's host).")
         var domain: String?
-        @Option(help: "udp (tcp arrives with the transport work).")
+        @Option(help: "udp or tcp.")
         var transport: String = "udp"
         @Option(help: "Binding lifetime to ask for, seconds.")
         var expires: Int = 3600
 
         func run() throws {
-            guard transport == "udp" else {
-                printError("error: --transport \(transport): only udp is available in this version")
+            guard transport == "udp" || transport == "tcp" else {
+                printError("error: --transport \(transport): use udp or tcp")
                 throw Exit.badInput
             }
             let password: String
@@ -107,7 +107,7 @@ struct SIP: ParsableCommand {
                 throw Exit.badInput
             }
             let outcome = SIPRegisterTool.run(host: host, port: port, user: user, password: password,
-                                              domain: domain ?? host, expires: expires, print: { print($0) })
+                                              domain: domain ?? host, expires: expires, tcp: transport == "tcp", print: { print($0) })
             if !outcome { throw Exit.checkFailed }
         }
     }

@@ -139,14 +139,15 @@ func runTipRingSpawned(_ arguments: [String]) throws -> (status: Int32, out: Str
         return f.path
     }
 
-    @Test(arguments: ["MD5", "SHA-256"])
-    func registersWithQopAuthAndLeavesNoBinding(algorithm: String) throws {
+    @Test(arguments: [("MD5", "udp"), ("SHA-256", "udp"), ("MD5", "tcp"), ("SHA-256", "tcp")])
+    func registersWithQopAuthAndLeavesNoBinding(algorithm: String, transport: String) throws {
         let k = try Kamailio(algorithm: algorithm)
         defer { k.stop() }
         let pw = try passwordFile("secret1")
         defer { try? FileManager.default.removeItem(atPath: pw) }
-        let r = try runTipRingSpawned(["sip", "register", "--registrar", "127.0.0.1:\(k.port)", "--user", "1001", "--password-file", pw])
+        let r = try runTipRingSpawned(["sip", "register", "--registrar", "127.0.0.1:\(k.port)", "--user", "1001", "--password-file", pw, "--transport", transport])
         #expect(r.status == 0, "\(r.out)\(r.err)")
+        #expect(r.out.contains("(\(transport.uppercased())), registrar 127.0.0.1:\(k.port)"))
         #expect(r.out.contains("← 401 Unauthorized: challenge realm \"127.0.0.1\", algorithm \(algorithm), qop auth"))
         #expect(r.out.contains("with credentials (algorithm \(algorithm), qop auth, nc 00000001)"))
         #expect(r.out.contains("← 200 OK: granted"))

@@ -1,0 +1,60 @@
+public import NIOCore
+import NIOPosix
+public import SIPCore
+public import TipRingCore
+
+/// SIP over one TCP connection on SwiftNIO: messages framed by Content-Length
+/// (``SIPStreamFramer``), handed to the control plane with `Scheduler.execute`. A framing
+/// error closes the connection (the stream can no longer be trusted).
+public final class TCPTransport: @unchecked Sendable {
+    public let channel: any Channel
+
+    public var localAddress: SocketAddress? { channel.localAddress }
+
+    private init(channel: any Channel) { self.channel = channel }
+
+    public static func connect(
+        host: String, port: Int, group: any EventLoopGroup, scheduler: any Scheduler,
+        onMessage: @escaping @Sendable (SIPMessage) -> Void
+    ) async throws -> TCPTransport {
+        let channel = try await ClientBootstrap(group: group)
+            .channelOption(.socketOption(.tcp_nodelay), value: 1)
+            .channelInitializer { ch in ch.pipeline.addHandler(Inbound(scheduler: scheduler, onMessage: onMessage)) }
+            .connect(host: host, port: port)
+            .get()
+        return TCPTransport(channel: channel)
+    }
+
+    public func send(_ message: SIPMessage) {
+        var buffer = channel.allocator.buffer(capacity: 1024)
+        buffer.writeBytes(message.serialized())
+        channel.writeAndFlush(buffer, promise: nil)
+    }
+
+    public func close() async {
+        try? await channel.close()
+    }
+
+    final class Inbound: ChannelInboundHandler, @unchecked Sendable {
+        typealias InboundIn = ByteBuffer
+        let scheduler: any Scheduler
+        let onMessage: @Sendable (SIPMessage) -> Void
+        var framer = SIPStreamFramer()
+
+        init(scheduler: any Scheduler, onMessage: @escaping @Sendable (SIPMessage) -> Void) {
+            self.scheduler = scheduler
+            self.onMessage = onMessage
+        }
+
+        func channelRead(context: ChannelHandlerContext, data: NIOAny) {
+            let buffer = unwrapInboundIn(data)
+            let bytes = buffer.getBytes(at: buffer.readerIndex, length: buffer.readableBytes) ?? []
+            do {
+                let deliver = onMessage
+                for m in try framer.feed(bytes) { scheduler.execute { deliver(m) } }
+            } catch {
+                context.close(promise: nil)
+            }
+        }
+    }
+}
