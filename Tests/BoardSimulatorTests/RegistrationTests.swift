@@ -3,86 +3,36 @@ import TipRingCore
 import SIPCore
 import BoardSimulator
 
-/// Runs a RegistrationClient over the simulated network: each REGISTER in its own client
-/// transaction, wake-ups on the virtual scheduler.
+/// A ``RegistrationSession`` on the simulated network, at an address that can move.
 final class RegistrationRunner {
     let scheduler: VirtualScheduler
     let network: SimulatedSIPNetwork
     var address: SIPNetworkAddress
     let registrar: SIPNetworkAddress
-    var client: RegistrationClient
-    var transactions: [String: ClientTransaction] = [:]
-    var timers: [String: TimerHandle] = [:]
-    var wake: TimerHandle?
+    var session: RegistrationSession!
     var statuses: [RegistrationStatus] = []
+    var client: RegistrationClient { session.client }
 
     init(scheduler: VirtualScheduler, network: SimulatedSIPNetwork, address: SIPNetworkAddress, registrar: SIPNetworkAddress, settings: RegistrationSettings, seed: UInt64 = 7) {
         self.scheduler = scheduler
         self.network = network
         self.address = address
         self.registrar = registrar
-        client = RegistrationClient(settings: settings, seed: seed)
-        network.attach(address) { [unowned self] b, _ in self.receive(b) }
+        session = RegistrationSession(client: RegistrationClient(settings: settings, seed: seed), scheduler: scheduler, reliable: false) { [unowned self] m in
+            self.network.send(m.serialized(), from: self.address, to: self.registrar)
+        }
+        session.onStatus = { [unowned self] in self.statuses.append($0) }
+        network.attach(address) { [unowned self] b, _ in
+            if let m = try? SIPParser.parse(b) { self.session.receive(m) }
+        }
     }
 
-    func start() { run(client.start(now: scheduler.now)) }
-    func stop() { run(client.stop(now: scheduler.now)) }
+    func start() { session.start() }
+    func stop() { session.stop() }
     func move(to new: SIPNetworkAddress, contact: String) {
         network.move(address, to: new)
         address = new
-        run(client.contactChanged(contact, now: scheduler.now))
-    }
-
-    func receive(_ bytes: [UInt8]) {
-        guard let m = try? SIPParser.parse(bytes), let via = m["Via"], let branch = try? Via(via).branch, var t = transactions[branch] else { return }
-        let actions = t.receive(m, now: scheduler.now)
-        transactions[branch] = t
-        runTransaction(actions, branch: branch)
-    }
-
-    func run(_ actions: [RegistrationAction]) {
-        for a in actions {
-            switch a {
-            case .send(let m):
-                guard var t = try? ClientTransaction(request: m, reliable: false) else { continue }
-                transactions[t.branch] = t
-                let acts = t.start(now: scheduler.now)
-                transactions[t.branch] = t
-                runTransaction(acts, branch: t.branch)
-            case .wake(let at):
-                if let w = wake { scheduler.cancel(w) }
-                wake = scheduler.schedule(at: at) { [unowned self] in
-                    self.wake = nil
-                    self.run(self.client.timer(now: self.scheduler.now))
-                }
-            case .cancelWake:
-                if let w = wake { scheduler.cancel(w) }
-                wake = nil
-            case .status(let s):
-                statuses.append(s)
-            }
-        }
-    }
-
-    func runTransaction(_ actions: [TransactionAction], branch: String) {
-        for a in actions {
-            switch a {
-            case .send(let m): network.send(m.serialized(), from: address, to: registrar)
-            case .deliver(let m): run(client.response(m, now: scheduler.now))
-            case .timeout: run(client.timeout(now: scheduler.now))
-            case .terminated: transactions[branch] = nil
-            case .cancelTimer(let t):
-                if let h = timers.removeValue(forKey: branch + t.rawValue) { scheduler.cancel(h) }
-            case .startTimer(let t, let at):
-                timers[branch + t.rawValue] = scheduler.schedule(at: at) { [unowned self] in
-                    self.timers[branch + t.rawValue] = nil
-                    guard var tr = self.transactions[branch] else { return }
-                    let acts = tr.timer(t, now: self.scheduler.now)
-                    self.transactions[branch] = tr
-                    self.runTransaction(acts, branch: branch)
-                }
-            }
-        }
+        session.contactChanged(contact)
     }
 }
 

@@ -1,9 +1,8 @@
-public import SIPCore
 public import TipRingCore
 
 /// Runs one account's ``RegistrationClient`` and its REGISTER transactions on a scheduler,
-/// sending through `send` and fed responses with ``receive(_:)``. Used by the daemon and by
-/// `tipring sip register`. Everything here runs on the scheduler.
+/// sending through `send` and fed responses with ``receive(_:)``. Used by the daemon, by
+/// `tipring sip register` and by the simulator tests. Everything here runs on the scheduler.
 public final class RegistrationSession: @unchecked Sendable {
     let scheduler: any Scheduler
     public private(set) var client: RegistrationClient
