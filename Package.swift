@@ -35,10 +35,12 @@ let package = Package(
             dependencies: ["TipRingCore", .product(name: "Crypto", package: "swift-crypto")],
             swiftSettings: strict
         ),
+        // glibc's resolver library (res_nquery, ns_parserr) for DNS SRV and A look-ups.
+        .target(name: "CTipRingResolv", linkerSettings: [.linkedLibrary("resolv")]),
         .target(
             name: "SIPTransport",
             dependencies: [
-                "TipRingCore", "SIPCore",
+                "TipRingCore", "SIPCore", "CTipRingResolv",
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
             ],
@@ -71,6 +73,6 @@ let package = Package(
         .testTarget(name: "LineHALTests", dependencies: ["LineHAL", "BoardSimulator"]),
         .testTarget(name: "SIPCoreTests", dependencies: ["SIPCore", "TipRingCore"]),
         .testTarget(name: "BoardSimulatorTests", dependencies: ["BoardSimulator", "LineHAL"]),
-        .testTarget(name: "TipRingAppTests", dependencies: ["TipRingApp", "LineHAL", "SIPCore"]),
+        .testTarget(name: "TipRingAppTests", dependencies: ["TipRingApp", "LineHAL", "SIPCore", "SIPTransport"]),
     ]
 )

@@ -43,7 +43,7 @@ public final class SimulatedRegistrar {
         self.users = users
         self.algorithm = algorithm
         scheduler = network.scheduler
-        network.attach(address) { [unowned self] bytes, from in self.receive(bytes, from: from) }
+        network.attach(address) { [weak self] bytes, from in self?.receive(bytes, from: from) }
     }
 
     /// Forget every binding and nonce, as a restarted registrar does.
@@ -108,17 +108,27 @@ public final class SimulatedRegistrar {
         var list = (bindings[key] ?? []).filter { $0.expires > scheduler.now }
         for c in contacts {
             list.removeAll { $0.contact == c.uri }
-            if asked > 0 {
-                list.append(Binding(contact: c.uri, expires: scheduler.now + .seconds(Int64(min(asked, maximumExpires)))))
+            let wanted = (c.parameters["expires"] ?? nil).flatMap { Int($0) } ?? asked
+            if wanted > 0 {
+                list.append(Binding(contact: c.uri, expires: scheduler.now + .seconds(Int64(min(wanted, maximumExpires)))))
             }
         }
         bindings[key] = list
         var r = SIPResponses.response(to: m, status: 200, reason: "OK", toTag: "reg")
+        markSource(&r, from)
         for b in list {
             let left = max(0, (b.expires - scheduler.now).nanoseconds / 1_000_000_000)
             r.add("Contact", "<\(b.contact)>;expires=\(left)")
         }
         network.send(r.serialized(), from: address, to: from)
+    }
+
+    /// RFC 3581: the top Via of a response says where the request came from.
+    func markSource(_ r: inout SIPMessage, _ from: SIPNetworkAddress) {
+        guard let top = r["Via"], var via = try? Via(top) else { return }
+        if "\(via.host)" != from.host { via.parameters["received"] = .some(from.host) }
+        if via.parameters["rport"] != nil { via.parameters["rport"] = .some("\(from.port)") }
+        r.replaceFirst("Via", with: via.description)
     }
 
     func reply(_ m: SIPMessage, _ status: Int, _ reason: String, to: SIPNetworkAddress) {

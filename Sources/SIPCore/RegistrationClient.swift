@@ -23,6 +23,8 @@ public struct RegistrationSettings: Sendable, Hashable {
     public var retryMax: Duration = .seconds(1800)
     /// The wait after a credential failure (403, or 401 again with the same credentials).
     public var credentialRetry: Duration = .seconds(1800)
+    /// A Route for every request (the outbound proxy, `<sip:proxy.example.com;lr>`).
+    public var route: String?
 
     public init(registrar: String, addressOfRecord: String, contact: String, instanceID: String, authUser: String, password: String) {
         self.registrar = registrar
@@ -72,6 +74,7 @@ public struct RegistrationClient: Sendable {
     var requestedExpires: Int
     var pending: SIPMessage?
     var answeredNonce: String?
+    var staleContact: String?
     var failures = 0
     var random: SeededRandom
 
@@ -115,9 +118,25 @@ public struct RegistrationClient: Sendable {
     /// The local address changed: register the new Contact at once.
     public mutating func contactChanged(_ contact: String, now: Instant) -> [RegistrationAction] {
         guard contact != settings.contact else { return [] }
+        // The old Contact is unbound in the same REGISTER, so calls do not fork to an
+        // address that no longer reaches us.
+        if case .registered = state { staleContact = settings.contact }
         settings.contact = contact
         if case .idle = state { return [] }
         if case .unregistering = state { return [] }
+        return register(now: now)
+    }
+
+    /// The request in flight went unanswered (or got 503) from one server and the runner
+    /// now sends to the next (RFC 3263 failover): the same request again, fresh, without
+    /// counting a failure.
+    public mutating func resend(now: Instant) -> [RegistrationAction] {
+        answeredNonce = nil
+        if case .unregistering = state {
+            let m = request(expires: 0, authorization: nil)
+            pending = m
+            return [.send(m)]
+        }
         return register(now: now)
     }
 
@@ -155,6 +174,7 @@ public struct RegistrationClient: Sendable {
         switch status {
         case 200...299:
             failures = 0
+            staleContact = nil
             answeredNonce = nil
             let granted = grantedExpires(m) ?? requestedExpires
             guard granted > 0 else { return backoff(now: now, reason: "registrar granted no time") }
@@ -260,11 +280,13 @@ public struct RegistrationClient: Sendable {
         let sentBy = host.map { "\($0.host)" + ($0.port.map { ":\($0)" } ?? "") } ?? "invalid"
         m.add("Via", "SIP/2.0/\(settings.transport) \(sentBy);branch=z9hG4bK\(callID)-\(branchCounter);rport")
         m.add("Max-Forwards", "70")
+        if let route = settings.route { m.add("Route", route) }
         m.add("From", "<\(settings.addressOfRecord)>;tag=\(fromTag)")
         m.add("To", "<\(settings.addressOfRecord)>")
         m.add("Call-ID", callID)
         m.add("CSeq", "\(cseq) REGISTER")
         m.add("Contact", "<\(settings.contact)>;+sip.instance=\"<\(settings.instanceID)>\"")
+        if let stale = staleContact, expires > 0 { m.add("Contact", "<\(stale)>;expires=0") }
         m.add("Expires", "\(expires)")
         if let (name, value) = authorization { m.add(name, value) }
         m.add("User-Agent", "TipRing")

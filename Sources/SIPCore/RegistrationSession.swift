@@ -8,19 +8,37 @@ public final class RegistrationSession: @unchecked Sendable {
     public private(set) var client: RegistrationClient
     let send: (SIPMessage) -> Void
     let reliable: Bool
+    let timers: TransactionTimers
     var transactions: [String: ClientTransaction] = [:]
-    var timers: [String: TimerHandle] = [:]
+    var pendingTimers: [String: TimerHandle] = [:]
     var wake: TimerHandle?
     /// Every status change, in order.
     public var onStatus: ((RegistrationStatus) -> Void)?
     /// Each REGISTER sent and each response received, for a step-by-step trace.
     public var onTrace: ((SIPMessage, _ outgoing: Bool) -> Void)?
+    /// Asked when a REGISTER times out or gets 503: return true after switching to another
+    /// server (RFC 3263 failover) and the request goes there at once, without a backoff.
+    public var failover: (() -> Bool)?
+    /// The address and port the registrar saw us at (RFC 3581 `received`/`rport` of a 2xx).
+    public var onReflexiveAddress: ((_ host: String, _ port: Int?) -> Void)?
 
-    public init(client: RegistrationClient, scheduler: any Scheduler, reliable: Bool, send: @escaping (SIPMessage) -> Void) {
+    public init(client: RegistrationClient, scheduler: any Scheduler, reliable: Bool,
+                timers: TransactionTimers = TransactionTimers(), send: @escaping (SIPMessage) -> Void) {
         self.client = client
         self.scheduler = scheduler
         self.reliable = reliable
+        self.timers = timers
         self.send = send
+    }
+
+    /// Applies new settings (credentials, expiry, …) and registers again if running.
+    public func replaceClient(_ newClient: RegistrationClient) {
+        for (_, h) in pendingTimers { scheduler.cancel(h) }
+        pendingTimers.removeAll()
+        transactions.removeAll()
+        if let w = wake { scheduler.cancel(w) }
+        wake = nil
+        client = newClient
     }
 
     public func start() { run(client.start(now: scheduler.now)) }
@@ -40,7 +58,7 @@ public final class RegistrationSession: @unchecked Sendable {
         for a in actions {
             switch a {
             case .send(let m):
-                guard var t = try? ClientTransaction(request: m, reliable: reliable) else { continue }
+                guard var t = try? ClientTransaction(request: m, reliable: reliable, timers: timers) else { continue }
                 let acts = t.start(now: scheduler.now)
                 transactions[t.branch] = t
                 runTransaction(acts, branch: t.branch)
@@ -66,16 +84,33 @@ public final class RegistrationSession: @unchecked Sendable {
             case .send(let m):
                 if m.isRequest { onTrace?(m, true) }
                 send(m)
-            case .deliver(let m): run(client.response(m, now: scheduler.now))
-            case .timeout: run(client.timeout(now: scheduler.now))
+            case .deliver(let m):
+                if m.status == 503, failover?() == true {
+                    run(client.resend(now: scheduler.now))
+                    continue
+                }
+                if let s = m.status, (200..<300).contains(s), let top = m["Via"], let via = try? Via(top) {
+                    let received: String? = via.parameters["received"] ?? nil
+                    let rport: String? = via.parameters["rport"] ?? nil
+                    if received != nil || rport != nil {
+                        onReflexiveAddress?(received ?? "\(via.host)", rport.flatMap { Int($0) } ?? via.port)
+                    }
+                }
+                run(client.response(m, now: scheduler.now))
+            case .timeout:
+                if failover?() == true {
+                    run(client.resend(now: scheduler.now))
+                    continue
+                }
+                run(client.timeout(now: scheduler.now))
             case .terminated: transactions[branch] = nil
             case .cancelTimer(let t):
-                if let h = timers.removeValue(forKey: branch + t.rawValue) { scheduler.cancel(h) }
+                if let h = pendingTimers.removeValue(forKey: branch + t.rawValue) { scheduler.cancel(h) }
             case .startTimer(let t, let at):
-                if let h = timers[branch + t.rawValue] { scheduler.cancel(h) }
-                timers[branch + t.rawValue] = scheduler.schedule(at: at) { [weak self] in
+                if let h = pendingTimers[branch + t.rawValue] { scheduler.cancel(h) }
+                pendingTimers[branch + t.rawValue] = scheduler.schedule(at: at) { [weak self] in
                     guard let self else { return }
-                    self.timers[branch + t.rawValue] = nil
+                    self.pendingTimers[branch + t.rawValue] = nil
                     guard var tr = self.transactions[branch] else { return }
                     let acts = tr.timer(t, now: self.scheduler.now)
                     self.transactions[branch] = tr

@@ -111,6 +111,16 @@ public struct SIPMessage: Sendable, Hashable {
         headers.insert(SIPHeader(canonical, value), at: min(index ?? headers.count, headers.count))
     }
 
+    /// Replaces the first value of a header (the top Via, say), keeping any that follow it in
+    /// the same field.
+    public mutating func replaceFirst(_ name: String, with value: String) {
+        let canonical = SIPHeaderName.canonical(name)
+        guard let i = headers.firstIndex(where: { $0.canonical == canonical }) else { return add(name, value) }
+        var elements = SIPHeaderName.isList(canonical) ? SIPHeaderName.splitList(headers[i].value) : [headers[i].value]
+        elements[0] = value
+        headers[i] = SIPHeader(canonical, elements.joined(separator: ", "))
+    }
+
     /// Adds a header field at the end (or at the top, for Via and Record-Route stacking).
     public mutating func add(_ name: String, _ value: String, atTop: Bool = false) {
         let h = SIPHeader(SIPHeaderName.canonical(name), value)

@@ -69,7 +69,19 @@ public final class SimulatedSIPNetwork: @unchecked Sendable {
         endpoints[new] = r
     }
 
-    public func send(_ bytes: [UInt8], from: SIPNetworkAddress, to: SIPNetworkAddress) {
+    var natOutside: [SIPNetworkAddress: SIPNetworkAddress] = [:]
+    var natInside: [SIPNetworkAddress: SIPNetworkAddress] = [:]
+
+    /// Puts `inside` behind a NAT: its datagrams appear to come from `outside`, and datagrams
+    /// to `outside` reach it (a full-cone mapping, as a home or carrier NAT gives).
+    public func nat(inside: SIPNetworkAddress, outside: SIPNetworkAddress) {
+        natOutside[inside] = outside
+        natInside[outside] = inside
+    }
+
+    public func send(_ bytes: [UInt8], from inside: SIPNetworkAddress, to outsideTo: SIPNetworkAddress) {
+        let from = natOutside[inside] ?? inside
+        let to = natInside[outsideTo] ?? outsideTo
         sent.append(Datagram(from: from, to: to, bytes: bytes, sentAt: scheduler.now))
         if random.unit() < conditions.loss {
             dropped += 1

@@ -1,0 +1,32 @@
+#ifndef TIPRING_RESOLV_H
+#define TIPRING_RESOLV_H
+#include <stdint.h>
+
+/* DNS look-ups through glibc's resolver library (res_nquery + ns_parserr). */
+
+typedef struct {
+    uint16_t priority;
+    uint16_t weight;
+    uint16_t port;
+    uint32_t ttl;
+    char target[256];
+} tipring_srv_record;
+
+typedef struct {
+    char address[16];   /* dotted IPv4 */
+    uint32_t ttl;
+} tipring_a_record;
+
+/* Results: >= 0 records found; TIPRING_DNS_NONAME when the name or the record type does not
+ * exist; TIPRING_DNS_FAILED when no server answered (or the answer did not parse).
+ * `nameserver` (dotted IPv4, may be NULL) and `port` (0 = 53) replace the system's
+ * configured servers; `timeout_seconds`/`attempts` (0 = the resolver's defaults) bound the wait. */
+#define TIPRING_DNS_NONAME (-1)
+#define TIPRING_DNS_FAILED (-2)
+
+int tipring_dns_srv(const char *name, const char *nameserver, int port, int timeout_seconds, int attempts,
+                    tipring_srv_record *out, int max);
+int tipring_dns_a(const char *name, const char *nameserver, int port, int timeout_seconds, int attempts,
+                  tipring_a_record *out, int max);
+
+#endif

@@ -1,0 +1,236 @@
+public import TipRingCore
+
+/// How an account keeps a NAT binding toward its server open between registrations.
+public enum KeepAlive: Sendable, Hashable {
+    case off
+    /// A CRLF CRLF "ping" (RFC 5626 §4.4.1 style) this often.
+    case crlf(every: Duration)
+    /// An OPTIONS request this often (servers that ignore bare CRLFs answer these).
+    case options(every: Duration)
+}
+
+/// One SIP account's network-facing settings beyond registration itself.
+public struct AccountSettings: Sendable, Hashable {
+    public var registration: RegistrationSettings
+    /// The user part our Contact carries (the AOR's user by default).
+    public var contactUser: String
+    public var keepAlive: KeepAlive = .crlf(every: .seconds(25))
+    /// Requests from anywhere but our servers (registrar / outbound proxy) are dropped without
+    /// an answer — SIP scanners get nothing to ring and nothing to learn.
+    public var acceptRequestsFromServersOnly = true
+    /// RFC 3581: when the server sees us at another address (NAT), register that address as
+    /// our Contact ("substitute Via address").
+    public var useReceivedAddress = true
+    public var timers = TransactionTimers()
+
+    public init(registration: RegistrationSettings, contactUser: String) {
+        self.registration = registration
+        self.contactUser = contactUser
+    }
+}
+
+/// One account on the wire: keeps it registered through its list of servers (RFC 3263
+/// order, failover on timeout or 503), follows address changes (local, and NAT-reflexive via
+/// `received`/`rport`), keeps the NAT binding open, and screens incoming requests. Runs on
+/// the scheduler; the transport hands it messages with their source and sends what it asks.
+public final class AccountAgent: @unchecked Sendable {
+    public let scheduler: any Scheduler
+    public private(set) var settings: AccountSettings
+    /// Where requests go, in order; `serverIndex` is the one in use.
+    public private(set) var servers: [SIPNetworkAddress]
+    public private(set) var serverIndex = 0
+    /// Our address as the transport has it (the interface toward the server).
+    public private(set) var localAddress: SIPNetworkAddress
+    /// Our address as the server saw it, when NAT rewrote it.
+    public private(set) var reflexiveAddress: SIPNetworkAddress?
+    public let session: RegistrationSession
+    let sendMessage: (SIPMessage, SIPNetworkAddress) -> Void
+    let sendBytes: ([UInt8], SIPNetworkAddress) -> Void
+    var keepAliveTimer: TimerHandle?
+    var optionsCounter: UInt64 = 0
+    var running = false
+
+    /// Requests dropped because they came from elsewhere than our servers.
+    public private(set) var droppedRequests = 0
+    /// Requests answered with an error (not for us, or a method we do not serve).
+    public private(set) var rejectedRequests = 0
+    public var onStatus: ((RegistrationStatus) -> Void)?
+    /// Every message in and out, for traces and tests.
+    public var onTrace: ((SIPMessage, _ outgoing: Bool, SIPNetworkAddress) -> Void)?
+    /// Requests that passed screening and are not handled here (INVITE, NOTIFY, …).
+    public var onRequest: ((SIPMessage, SIPNetworkAddress) -> Void)?
+
+    public init(settings: AccountSettings, servers: [SIPNetworkAddress], localAddress: SIPNetworkAddress,
+                scheduler: any Scheduler, seed: UInt64,
+                send: @escaping (SIPMessage, SIPNetworkAddress) -> Void,
+                sendBytes: @escaping ([UInt8], SIPNetworkAddress) -> Void) {
+        precondition(!servers.isEmpty, "an account needs at least one server address")
+        var settings = settings
+        self.servers = servers
+        self.localAddress = localAddress
+        self.scheduler = scheduler
+        self.sendMessage = send
+        self.sendBytes = sendBytes
+        settings.registration.contact = Self.contact(user: settings.contactUser, at: localAddress, transport: settings.registration.transport)
+        self.settings = settings
+        let reliable = settings.registration.transport.uppercased() != "UDP"
+        var sendTo: ((SIPMessage) -> Void)?
+        session = RegistrationSession(client: RegistrationClient(settings: settings.registration, seed: seed),
+                                      scheduler: scheduler, reliable: reliable, timers: settings.timers) { m in sendTo?(m) }
+        sendTo = { [weak self] m in self?.transmit(m) }
+        session.failover = { [weak self] in self?.nextServer() ?? false }
+        session.onReflexiveAddress = { [weak self] host, port in self?.reflexive(host: host, port: port) }
+        session.onStatus = { [weak self] s in
+            self?.statusChanged(s)
+            self?.onStatus?(s)
+        }
+    }
+
+    public var server: SIPNetworkAddress { servers[serverIndex] }
+    public var contact: String { session.client.settings.contact }
+    public var status: RegistrationStatus { session.client.status }
+
+    public static func contact(user: String, at a: SIPNetworkAddress, transport: String) -> String {
+        "sip:\(user)@\(a)" + (transport.uppercased() == "UDP" ? "" : ";transport=\(transport.lowercased())")
+    }
+
+    public func start() {
+        running = true
+        session.start()
+    }
+
+    public func stop() {
+        running = false
+        stopKeepAlive()
+        session.stop()
+    }
+
+    /// New server addresses (DNS answered differently); the next request goes to the first.
+    public func replaceServers(_ new: [SIPNetworkAddress]) {
+        guard !new.isEmpty else { return }
+        servers = new
+        serverIndex = 0
+    }
+
+    /// The interface toward the server has a new address (LTE reconnect): register the new
+    /// Contact at once.
+    public func localAddressChanged(_ new: SIPNetworkAddress) {
+        guard new != localAddress else { return }
+        localAddress = new
+        reflexiveAddress = nil
+        session.contactChanged(Self.contact(user: settings.contactUser, at: new, transport: settings.registration.transport))
+    }
+
+    /// A message from the transport with its source.
+    public func receive(_ m: SIPMessage, from source: SIPNetworkAddress) {
+        guard m.isRequest else {
+            onTrace?(m, false, source)
+            session.receive(m)
+            return
+        }
+        guard case .request(let method, let uri) = m.startLine else { return }
+        if settings.acceptRequestsFromServersOnly && !servers.contains(where: { $0.host == source.host }) {
+            droppedRequests += 1
+            return
+        }
+        onTrace?(m, false, source)
+        if method == .ack { return }
+        let user = (try? SIPURI(uri))?.user
+        let ours = [settings.contactUser, (try? SIPURI(session.client.settings.addressOfRecord))?.user ?? nil].compactMap { $0 }
+        guard let user, ours.contains(user) else {
+            rejectedRequests += 1
+            reply(m, status: 404, reason: "Not Found", to: source)
+            return
+        }
+        if method == .options {
+            var r = SIPResponses.response(to: m, status: 200, reason: "OK")
+            r.add("Allow", "INVITE, ACK, CANCEL, BYE, OPTIONS, INFO, UPDATE, PRACK, NOTIFY")
+            r.add("Accept", "application/sdp")
+            r.add("Supported", "replaces, timer")
+            transmit(r, to: source)
+            return
+        }
+        if let onRequest { onRequest(m, source) } else {
+            rejectedRequests += 1
+            reply(m, status: 501, reason: "Not Implemented", to: source)
+        }
+    }
+
+    func reply(_ m: SIPMessage, status: Int, reason: String, to: SIPNetworkAddress) {
+        transmit(SIPResponses.response(to: m, status: status, reason: reason), to: to)
+    }
+
+    /// Sends a message to the current server (or `to`).
+    public func transmit(_ m: SIPMessage, to: SIPNetworkAddress? = nil) {
+        let dest = to ?? server
+        onTrace?(m, true, dest)
+        sendMessage(m, dest)
+    }
+
+    func nextServer() -> Bool {
+        guard running, serverIndex + 1 < servers.count else {
+            serverIndex = 0
+            return false
+        }
+        serverIndex += 1
+        return true
+    }
+
+    func reflexive(host: String, port: Int?) {
+        guard settings.useReceivedAddress, running else { return }
+        let seen = SIPNetworkAddress(host, port ?? localAddress.port)
+        let current = (try? SIPURI(contact)).map { SIPNetworkAddress("\($0.host)", $0.port ?? 5060) }
+        guard seen != current else { return }
+        reflexiveAddress = seen == localAddress ? nil : seen
+        // Re-register at the address the server reaches us at.
+        scheduler.schedule(after: .zero) { [weak self] in
+            guard let self else { return }
+            self.session.contactChanged(Self.contact(user: self.settings.contactUser, at: seen, transport: self.settings.registration.transport))
+        }
+    }
+
+    func statusChanged(_ s: RegistrationStatus) {
+        if case .registered = s, running { startKeepAlive() } else if case .registering = s {} else { stopKeepAlive() }
+    }
+
+    func startKeepAlive() {
+        guard keepAliveTimer == nil else { return }
+        let interval: Duration
+        switch settings.keepAlive {
+        case .off: return
+        case .crlf(let every), .options(let every): interval = every
+        }
+        keepAliveTimer = scheduler.schedule(after: interval) { [weak self] in
+            guard let self else { return }
+            self.keepAliveTimer = nil
+            self.sendKeepAlive()
+            self.startKeepAlive()
+        }
+    }
+
+    func stopKeepAlive() {
+        if let t = keepAliveTimer { scheduler.cancel(t) }
+        keepAliveTimer = nil
+    }
+
+    func sendKeepAlive() {
+        switch settings.keepAlive {
+        case .off: break
+        case .crlf: sendBytes(Array("\r\n\r\n".utf8), server)
+        case .options:
+            optionsCounter += 1
+            let s = session.client.settings
+            var m = SIPMessage(startLine: .request(method: .options, uri: s.registrar))
+            let contactURI = try? SIPURI(s.contact)
+            let sentBy = contactURI.map { "\($0.host)" + ($0.port.map { ":\($0)" } ?? "") } ?? "invalid"
+            m.add("Via", "SIP/2.0/\(s.transport) \(sentBy);branch=z9hG4bKka\(optionsCounter)x\(scheduler.now.nanoseconds);rport")
+            m.add("Max-Forwards", "70")
+            if let route = s.route { m.add("Route", route) }
+            m.add("From", "<\(s.addressOfRecord)>;tag=ka\(optionsCounter)")
+            m.add("To", "<\(s.registrar)>")
+            m.add("Call-ID", "ka-\(optionsCounter)-\(scheduler.now.nanoseconds)")
+            m.add("CSeq", "1 OPTIONS")
+            transmit(m)
+        }
+    }
+}

@@ -1,0 +1,117 @@
+public import TipRingCore
+
+/// One DNS SRV record (RFC 2782).
+public struct SRVRecord: Sendable, Hashable {
+    public var priority: UInt16
+    public var weight: UInt16
+    public var port: UInt16
+    public var target: String
+
+    public init(priority: UInt16, weight: UInt16, port: UInt16, target: String) {
+        self.priority = priority
+        self.weight = weight
+        self.port = port
+        self.target = target
+    }
+}
+
+/// Why a look-up found nothing.
+public enum DNSLookupError: Error, Sendable, Hashable, CustomStringConvertible {
+    /// The name (or that record type) does not exist.
+    case noSuchName(String)
+    /// No DNS server answered.
+    case noAnswer(String)
+
+    public var description: String {
+        switch self {
+        case .noSuchName(let n): "DNS: no such name \(n)"
+        case .noAnswer(let n): "DNS: no answer looking up \(n) (check the network and /etc/resolv.conf)"
+        }
+    }
+}
+
+/// The two look-ups RFC 3263 needs. The daemon's implementation calls the system resolver
+/// library; tests may use a table.
+public protocol SIPResolver: Sendable {
+    func srv(_ name: String) throws(DNSLookupError) -> [SRVRecord]
+    func ipv4(_ name: String) throws(DNSLookupError) -> [String]
+}
+
+/// Where to send: one address and port.
+public struct ServerTarget: Sendable, Hashable, CustomStringConvertible {
+    public var address: String
+    public var port: Int
+    /// The host name it came from (the SRV target), for messages.
+    public var name: String
+
+    public init(address: String, port: Int, name: String) {
+        self.address = address
+        self.port = port
+        self.name = name
+    }
+
+    public var description: String { name == address ? "\(address):\(port)" : "\(name) (\(address):\(port))" }
+}
+
+/// The RFC 3263 subset an ATA needs: a numeric host is used as it is; a host with a port gets
+/// A records; a host without a port gets SRV (`_sip._udp` / `_sip._tcp`), ordered by priority
+/// and weighted at random within a priority (RFC 2782), each target's A records in turn;
+/// no SRV → A records on 5060. The caller fails over to the next target on a timeout or 503.
+public enum ServerLocator {
+    public static func targets(host: String, port: Int?, transport: String, resolver: any SIPResolver,
+                               random: inout SeededRandom) throws(DNSLookupError) -> [ServerTarget] {
+        if isIPv4Literal(host) { return [ServerTarget(address: host, port: port ?? 5060, name: host)] }
+        if let port {
+            return try resolver.ipv4(host).map { ServerTarget(address: $0, port: port, name: host) }
+        }
+        let service = (transport.uppercased() == "TCP" ? "_sip._tcp." : "_sip._udp.") + host
+        let records: [SRVRecord]
+        do {
+            records = try resolver.srv(service)
+        } catch .noSuchName {
+            return try resolver.ipv4(host).map { ServerTarget(address: $0, port: 5060, name: host) }
+        }
+        // A single "." target means the service is decidedly not offered (RFC 2782).
+        if records.count == 1 && (records[0].target == "." || records[0].target.isEmpty) { throw .noSuchName(service) }
+        var out: [ServerTarget] = []
+        var lastError: DNSLookupError = .noSuchName(service)
+        for r in order(records, random: &random) {
+            do {
+                for a in try resolver.ipv4(r.target) { out.append(ServerTarget(address: a, port: Int(r.port), name: r.target)) }
+            } catch {
+                lastError = error
+            }
+        }
+        if out.isEmpty { throw lastError }
+        return out
+    }
+
+    /// RFC 2782 ordering: ascending priority; within a priority, repeatedly pick a record with
+    /// probability proportional to its weight (zero-weight records have a small chance, first
+    /// in the running sum as the RFC arranges).
+    public static func order(_ records: [SRVRecord], random: inout SeededRandom) -> [SRVRecord] {
+        var out: [SRVRecord] = []
+        let priorities = Set(records.map(\.priority)).sorted()
+        for p in priorities {
+            // Zero-weight records first, as the RFC's selection arranges them.
+            var pool = records.filter { $0.priority == p && $0.weight == 0 } + records.filter { $0.priority == p && $0.weight > 0 }
+            while !pool.isEmpty {
+                let total = pool.reduce(0) { $0 + Int($1.weight) }
+                let pick = total == 0 ? 0 : Int(random.next() % UInt64(total + 1))
+                var sum = 0
+                var index = pool.count - 1
+                for (i, r) in pool.enumerated() {
+                    sum += Int(r.weight)
+                    if sum >= pick { index = i; break }
+                }
+                out.append(pool.remove(at: index))
+            }
+        }
+        return out
+    }
+
+    public static func isIPv4Literal(_ s: String) -> Bool {
+        let parts = s.split(separator: ".", omittingEmptySubsequences: false)
+        return parts.count == 4 && parts.allSatisfy { p in !p.isEmpty && p.count <= 3 && p.allSatisfy(\.isASCII) && p.allSatisfy(\.isNumber) && Int(p)! <= 255 }
+    }
+}
