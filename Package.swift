@@ -73,6 +73,9 @@ let package = Package(
         .testTarget(name: "LineHALTests", dependencies: ["LineHAL", "BoardSimulator"]),
         .testTarget(name: "SIPCoreTests", dependencies: ["SIPCore", "TipRingCore"]),
         .testTarget(name: "BoardSimulatorTests", dependencies: ["BoardSimulator", "LineHAL"]),
-        .testTarget(name: "TipRingAppTests", dependencies: ["TipRingApp", "LineHAL", "SIPCore", "SIPTransport"]),
+        .testTarget(name: "TipRingAppTests", dependencies: [
+            "TipRingApp", "TipRingCore", "LineHAL", "SIPCore", "SIPTransport",
+            .product(name: "NIOCore", package: "swift-nio"), .product(name: "NIOPosix", package: "swift-nio"),
+        ]),
     ]
 )

@@ -1,3 +1,8 @@
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Musl)
+import Musl
+#endif
 public import NIOCore
 import NIOPosix
 public import SIPCore
@@ -39,10 +44,49 @@ public final class UDPTransport: @unchecked Sendable {
         return t
     }
 
+    /// Binds the first free port of `ports` on `host` (a configured local port range),
+    /// marking outgoing packets with `dscp` (SIP: CS3 = 24 by default; nil leaves the socket
+    /// alone). Fails naming the range when every port is taken.
+    public static func bind(
+        host: String, ports: ClosedRange<Int>, dscp: Int?, group: any EventLoopGroup, scheduler: any Scheduler,
+        onMessage: @escaping @Sendable (SIPMessage, SocketAddress) -> Void
+    ) async throws -> UDPTransport {
+        var lastError: (any Error)?
+        for port in ports {
+            do {
+                let handler = Inbound(scheduler: scheduler, onMessage: onMessage)
+                var bootstrap = DatagramBootstrap(group: group)
+                    .channelInitializer { ch in ch.pipeline.addHandler(handler) }
+                if let dscp {
+                    bootstrap = bootstrap.channelOption(.ipOption(.init(rawValue: IP_TOS)), value: SocketOptionValue(dscp << 2))
+                }
+                let channel = try await bootstrap.bind(host: host, port: port).get()
+                let t = UDPTransport(channel: channel, scheduler: scheduler)
+                handler.transport = t
+                return t
+            } catch {
+                lastError = error
+            }
+        }
+        throw TransportError(description: "no free UDP port in \(ports.lowerBound)–\(ports.upperBound) on \(host)" + (lastError.map { " (last: \($0))" } ?? ""))
+    }
+
+    /// The DSCP value the socket marks packets with (read back from the socket).
+    public func dscp() async throws -> Int {
+        Int(try await channel.getOption(.ipOption(.init(rawValue: IP_TOS))).get()) >> 2
+    }
+
     /// Sends a message to `address` (from any thread).
     public func send(_ message: SIPMessage, to address: SocketAddress) {
         var buffer = channel.allocator.buffer(capacity: 1024)
         buffer.writeBytes(message.serialized())
+        channel.writeAndFlush(AddressedEnvelope(remoteAddress: address, data: buffer), promise: nil)
+    }
+
+    /// Sends raw bytes (a keep-alive CRLF CRLF).
+    public func send(bytes: [UInt8], to address: SocketAddress) {
+        var buffer = channel.allocator.buffer(capacity: bytes.count)
+        buffer.writeBytes(bytes)
         channel.writeAndFlush(AddressedEnvelope(remoteAddress: address, data: buffer), promise: nil)
     }
 
@@ -81,4 +125,10 @@ public final class UDPTransport: @unchecked Sendable {
             }
         }
     }
+}
+
+/// A transport that could not be set up, in words that say what to change.
+public struct TransportError: Error, Sendable, CustomStringConvertible {
+    public var description: String
+    public init(description: String) { self.description = description }
 }

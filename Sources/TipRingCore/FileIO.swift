@@ -50,6 +50,25 @@ public enum FileIO {
         return out
     }
 
+    /// Reads up to `count` bytes from the start of a file or device (`/dev/urandom`).
+    public static func readPrefix(path: String, count: Int) throws(SystemError) -> [UInt8] {
+        let fd = open(path, O_RDONLY | O_CLOEXEC)
+        if fd < 0 { throw SystemError(call: "open", subject: path, errno: errno) }
+        defer { close(fd) }
+        var out = [UInt8](repeating: 0, count: count)
+        var got = 0
+        while got < count {
+            let n = out.withUnsafeMutableBytes { read(fd, $0.baseAddress! + got, count - got) }
+            if n < 0 {
+                if errno == EINTR { continue }
+                throw SystemError(call: "read", subject: path, errno: errno)
+            }
+            if n == 0 { break }
+            got += n
+        }
+        return Array(out.prefix(got))
+    }
+
     /// Writes a whole file (created with `mode`, truncated if it exists).
     public static func writeAll(path: String, bytes: [UInt8], mode: UInt32 = 0o644) throws(SystemError) {
         let fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, mode_t(mode))

@@ -76,7 +76,13 @@ final class Kamailio {
             .replacingOccurrences(of: "@RUN@", with: run.path)
             .replacingOccurrences(of: "@ALGORITHM@", with: algorithm)
         try cfg.write(to: run.appendingPathComponent("kamailio.cfg"), atomically: true, encoding: .utf8)
+        try start()
+    }
+
+    /// Starts (or restarts, on the same port and folder) the server.
+    func start() throws {
         let log = run.appendingPathComponent("kamailio.log")
+        try? FileManager.default.removeItem(at: run.appendingPathComponent("kamailio_ctl"))
         pid = try spawn("/usr/sbin/kamailio", ["-f", run.appendingPathComponent("kamailio.cfg").path, "-DD", "-E", "-m", "32", "-M", "8",
                                                "-Y", run.path, "-P", run.appendingPathComponent("kamailio.pid").path],
                         stdout: "/dev/null", stderr: log.path)
@@ -86,7 +92,7 @@ final class Kamailio {
             if FileManager.default.fileExists(atPath: run.appendingPathComponent("kamailio_ctl").path) { return }
             Thread.sleep(forTimeInterval: 0.05)  // waiting for a real server to come up, not test timing
         }
-        stop()
+        halt()
         let text = (try? String(contentsOf: log, encoding: .utf8)) ?? ""
         throw ToolError(description: "kamailio did not start (make test installs it): \(text.suffix(800))")
     }
@@ -103,8 +109,15 @@ final class Kamailio {
         return dump.split(separator: "\n").filter { $0.contains("Address: sip:") }.map { String($0.split(separator: " ").last ?? "") }
     }
 
-    /// Stops Kamailio (SIGTERM; it takes its children with it) and reaps it.
+    /// Stops Kamailio and removes its folder.
     func stop() {
+        halt()
+        try? FileManager.default.removeItem(at: run)
+    }
+
+    /// Stops Kamailio (SIGTERM; it takes its children with it) and reaps it; keeps its folder
+    /// so that ``start()`` brings it back on the same port.
+    func halt() {
         guard pid > 0 else { return }
         kill(pid, SIGTERM)
         var status: Int32 = 0
@@ -118,7 +131,6 @@ final class Kamailio {
             Thread.sleep(forTimeInterval: 0.02)  // waiting for a real server to exit, not test timing
         }
         pid = 0
-        try? FileManager.default.removeItem(at: run)
     }
 
     deinit { stop() }

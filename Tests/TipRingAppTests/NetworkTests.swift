@@ -1,0 +1,247 @@
+import Foundation  // tests only: files, processes
+import NIOCore
+import NIOPosix
+import SIPCore
+import SIPTransport
+import Testing
+import TipRingCore
+
+/// Registration statuses as they happen on the wall clock, with a bounded wait.
+final class StatusLog: @unchecked Sendable {
+    let lock = ConditionLock()
+    var statuses: [RegistrationStatus] = []
+
+    func append(_ s: RegistrationStatus) { lock.withLock { statuses.append(s); lock.broadcast() } }
+
+    /// Waits (up to `seconds`) until `predicate` holds for the statuses so far.
+    func wait(seconds: Double, _ predicate: ([RegistrationStatus]) -> Bool) -> Bool {
+        let deadline = Instant.monotonicNow() + .milliseconds(Int64(seconds * 1000))
+        return lock.withLock {
+            while !predicate(statuses) && Instant.monotonicNow() < deadline { lock.wait(until: deadline) }
+            return predicate(statuses)
+        }
+    }
+
+    var all: [RegistrationStatus] { lock.withLock { statuses } }
+}
+
+func isRegistered(_ s: RegistrationStatus) -> Bool { if case .registered = s { true } else { false } }
+func isRetrying(_ s: RegistrationStatus) -> Bool { if case .retrying = s { true } else { false } }
+
+/// A dnsmasq on 127.0.0.1 serving fixed SRV and A records (Debian dnsmasq-base, installed by
+/// `make test`); fails the test when it cannot start.
+final class DNSServer {
+    let port: Int
+    var pid: pid_t = 0
+
+    init(arguments: [String]) throws {
+        port = Kamailio.freeUDPPort()
+        let log = FileManager.default.temporaryDirectory.appendingPathComponent("tipring-dnsmasq-\(UUID().uuidString.prefix(8)).log").path
+        pid = try spawn("/usr/sbin/dnsmasq", ["--keep-in-foreground", "--conf-file=/dev/null", "--no-resolv", "--no-hosts",
+                                               "--port=\(port)", "--listen-address=127.0.0.1", "--bind-interfaces", "--pid-file=",
+                                               "--log-facility=-", "--local=/tipring.test/"] + arguments, stdout: log, stderr: log)
+        let resolver = SystemResolver(nameserver: "127.0.0.1", port: port, timeoutSeconds: 1, attempts: 1)
+        let deadline = Date().addingTimeInterval(10)
+        while Date() < deadline {
+            if (try? resolver.ipv4("ready.tipring.test")) != nil { return }
+            Thread.sleep(forTimeInterval: 0.05)  // waiting for a real server to come up, not test timing
+        }
+        stop()
+        throw ToolError(description: "dnsmasq did not start (make test installs dnsmasq-base): \((try? String(contentsOfFile: log, encoding: .utf8)) ?? "")")
+    }
+
+    func stop() {
+        guard pid > 0 else { return }
+        kill(pid, SIGTERM)
+        var status: Int32 = 0
+        waitpid(pid, &status, 0)
+        pid = 0
+    }
+
+    deinit { stop() }
+}
+
+func accountSettings(domain: String, expires: Int = 3600) -> AccountSettings {
+    var r = RegistrationSettings(registrar: "sip:\(domain)", addressOfRecord: "sip:1001@\(domain)", contact: "sip:1001@0.0.0.0",
+                                 instanceID: "urn:uuid:00000000-0000-4000-8000-000000000101", authUser: "1001", password: "secret1")
+    r.expires = expires
+    r.retryBase = .seconds(1)
+    r.retryMax = .seconds(2)
+    r.refreshMargin = .seconds(3)
+    var a = AccountSettings(registration: r, contactUser: "1001")
+    a.timers = TransactionTimers(t1: .milliseconds(50))
+    a.keepAlive = .off
+    return a
+}
+
+@Suite("Transport on real sockets: port range, DSCP, instance id", .serialized)
+struct SocketTests {
+    @Test("a port range hands out its ports in turn and says when it is full; DSCP CS3 is set on the socket")
+    func portRangeAndDSCP() async throws {
+        let group = MultiThreadedEventLoopGroup.singleton
+        let scheduler = WallClockScheduler()
+        scheduler.start()
+        defer { scheduler.shutdown() }
+        let base = Kamailio.freeUDPPort()
+        let range = base...(base + 1)
+        let a = try await UDPTransport.bind(host: "127.0.0.1", ports: range, dscp: 24, group: group, scheduler: scheduler) { _, _ in }
+        let b = try await UDPTransport.bind(host: "127.0.0.1", ports: range, dscp: nil, group: group, scheduler: scheduler) { _, _ in }
+        #expect(a.localAddress?.port == base)
+        #expect(b.localAddress?.port == base + 1)
+        #expect(try await a.dscp() == 24)
+        #expect(try await b.dscp() == 0)
+        do {
+            _ = try await UDPTransport.bind(host: "127.0.0.1", ports: range, dscp: 24, group: group, scheduler: scheduler) { _, _ in }
+            Issue.record("a third socket in a two-port range")
+        } catch {
+            #expect("\(error)".contains("no free UDP port in \(base)–\(base + 1) on 127.0.0.1"))
+        }
+        await a.close()
+        await b.close()
+    }
+
+    @Test("the +sip.instance is made once and kept; a damaged file gets a fresh one")
+    func instanceIDPersists() throws {
+        let dir = FileManager.default.temporaryDirectory.appendingPathComponent("tipring-state-\(UUID().uuidString.prefix(8))")
+        try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(at: dir) }
+        let path = dir.appendingPathComponent("instance-1").path
+        let first = try InstanceID.loadOrCreate(path: path)
+        #expect(InstanceID.isValid(first))
+        #expect(Array(first)[23] == "4")  // version 4
+        #expect(try InstanceID.loadOrCreate(path: path) == first)
+        #expect(try InstanceID.loadOrCreate(path: dir.appendingPathComponent("instance-2").path) != first)
+        try "garbage".write(toFile: path, atomically: true, encoding: .utf8)
+        let replaced = try InstanceID.loadOrCreate(path: path)
+        #expect(replaced != first && InstanceID.isValid(replaced))
+    }
+}
+
+@Suite("DNS SRV with dnsmasq; failover and recovery against Kamailio and sipp", .serialized)
+struct DNSAndRecoveryTests {
+    @Test("SRV records come back in priority order through the system resolver library; names that do not exist say so")
+    func srvThroughLibresolv() throws {
+        let dns = try DNSServer(arguments: [
+            "--srv-host=_sip._udp.tipring.test,sip-b.tipring.test,5062,20,10",
+            "--srv-host=_sip._udp.tipring.test,sip-a.tipring.test,5061,10,10",
+            "--host-record=sip-a.tipring.test,127.0.0.11", "--host-record=sip-b.tipring.test,127.0.0.12",
+            "--host-record=ready.tipring.test,127.0.0.1",
+        ])
+        defer { dns.stop() }
+        let resolver = SystemResolver(nameserver: "127.0.0.1", port: dns.port, timeoutSeconds: 1, attempts: 1)
+        let records = try resolver.srv("_sip._udp.tipring.test")
+        #expect(Set(records) == [SRVRecord(priority: 10, weight: 10, port: 5061, target: "sip-a.tipring.test"),
+                                 SRVRecord(priority: 20, weight: 10, port: 5062, target: "sip-b.tipring.test")])
+        var random = SeededRandom(seed: 9)
+        let targets = try ServerLocator.targets(host: "tipring.test", port: nil, transport: "UDP", resolver: resolver, random: &random)
+        #expect(targets.map(\.description) == ["sip-a.tipring.test (127.0.0.11:5061)", "sip-b.tipring.test (127.0.0.12:5062)"])
+        #expect(throws: DNSLookupError.noSuchName("nothing.tipring.test")) { try resolver.ipv4("nothing.tipring.test") }
+        // A server that does not answer at all.
+        let silent = SystemResolver(nameserver: "127.0.0.1", port: Kamailio.freeUDPPort(), timeoutSeconds: 1, attempts: 1)
+        #expect(throws: DNSLookupError.noAnswer("_sip._udp.tipring.test")) { try silent.srv("_sip._udp.tipring.test") }
+    }
+
+    @Test("SRV failover: a dead first target (timeout), a 503 second (sipp), Kamailio third — registered, no backoff")
+    func srvFailover() async throws {
+        let k = try Kamailio()
+        defer { k.stop() }
+        let sippRun = try SippRegistrarTests().sipp("registrar-503")
+        defer { kill(sippRun.0, SIGKILL); var st: Int32 = 0; waitpid(sippRun.0, &st, 0) }
+        let deadPort = Kamailio.freeUDPPort()
+        let dns = try DNSServer(arguments: [
+            "--srv-host=_sip._udp.tipring.test,dead.tipring.test,\(deadPort),10,0",
+            "--srv-host=_sip._udp.tipring.test,busy.tipring.test,\(sippRun.1),20,0",
+            "--srv-host=_sip._udp.tipring.test,good.tipring.test,\(k.port),30,0",
+            "--host-record=dead.tipring.test,127.0.0.1", "--host-record=busy.tipring.test,127.0.0.1",
+            "--host-record=good.tipring.test,127.0.0.1", "--host-record=ready.tipring.test,127.0.0.1",
+        ])
+        defer { dns.stop() }
+        let group = MultiThreadedEventLoopGroup.singleton
+        let scheduler = WallClockScheduler()
+        scheduler.start()
+        defer { scheduler.shutdown() }
+        let log = StatusLog()
+        var options = UDPAccountEndpoint.Options(registrar: ServerName(host: "tipring.test"))
+        options.localPorts = 20000...20999
+        let endpoint = try await UDPAccountEndpoint.make(
+            settings: accountSettings(domain: "tipring.test"), options: options,
+            resolver: SystemResolver(nameserver: "127.0.0.1", port: dns.port, timeoutSeconds: 1, attempts: 1),
+            group: group, scheduler: scheduler, seed: 4)
+        #expect(endpoint.agent.servers.map(\.port) == [deadPort, sippRun.1, k.port])
+        scheduler.execute { endpoint.agent.onStatus = { log.append($0) } }
+        endpoint.start()
+        #expect(log.wait(seconds: 15) { $0.contains(where: isRegistered) }, "\(log.all)")
+        #expect(!log.all.contains(where: isRetrying))
+        #expect(try k.contacts(of: "1001").count == 1)
+        endpoint.stop()
+        #expect(log.wait(seconds: 10) { $0.last == .unregistered })
+        #expect(try k.contacts(of: "1001").isEmpty)
+        await endpoint.close()
+    }
+
+    @Test("Kamailio: refreshes run; stopped → backoff; started again → registered again; unregister leaves no binding")
+    func recoversAfterServerRestart() async throws {
+        let k = try Kamailio()
+        defer { k.stop() }
+        let group = MultiThreadedEventLoopGroup.singleton
+        let scheduler = WallClockScheduler()
+        scheduler.start()
+        defer { scheduler.shutdown() }
+        let log = StatusLog()
+        var options = UDPAccountEndpoint.Options(registrar: ServerName(host: "127.0.0.1", port: k.port))
+        options.localPorts = 21000...21999
+        let endpoint = try await UDPAccountEndpoint.make(
+            settings: accountSettings(domain: "127.0.0.1", expires: 8), options: options,
+            resolver: SystemResolver(), group: group, scheduler: scheduler, seed: 5)
+        scheduler.execute { endpoint.agent.onStatus = { log.append($0) } }
+        endpoint.start()
+        // First registration and one refresh (8 s grant, refreshed ≥ 3 s early).
+        #expect(log.wait(seconds: 15) { $0.filter(isRegistered).count >= 2 }, "\(log.all)")
+        #expect(try k.contacts(of: "1001").count == 1)
+        k.halt()
+        #expect(log.wait(seconds: 20) { $0.last.map(isRetrying) == true }, "\(log.all)")
+        let before = log.all.filter(isRegistered).count
+        try k.start()
+        #expect(log.wait(seconds: 20) { $0.filter(isRegistered).count > before }, "\(log.all)")
+        #expect(try k.contacts(of: "1001").count == 1)
+        endpoint.stop()
+        #expect(log.wait(seconds: 10) { $0.last == .unregistered })
+        #expect(try k.contacts(of: "1001").isEmpty)
+        await endpoint.close()
+    }
+
+    @Test("sipp as a registrar that never answers: retransmissions, then a timeout and a backoff status")
+    func silentRegistrar() async throws {
+        let (pid, port, _) = try SippRegistrarTests().sipp("registrar-silent")
+        defer { kill(pid, SIGKILL); var st: Int32 = 0; waitpid(pid, &st, 0) }
+        let scheduler = WallClockScheduler()
+        scheduler.start()
+        defer { scheduler.shutdown() }
+        let log = StatusLog()
+        var options = UDPAccountEndpoint.Options(registrar: ServerName(host: "127.0.0.1", port: port))
+        options.localPorts = 22000...22999
+        let endpoint = try await UDPAccountEndpoint.make(
+            settings: accountSettings(domain: "127.0.0.1"), options: options, resolver: SystemResolver(),
+            group: MultiThreadedEventLoopGroup.singleton, scheduler: scheduler, seed: 6)
+        final class Count: @unchecked Sendable {
+            let lock = ConditionLock()
+            var value = 0
+            var registers: Int { lock.withLock { value } }
+            func add() { lock.withLock { value += 1 } }
+        }
+        let count = Count()
+        scheduler.execute {
+            endpoint.agent.onStatus = { log.append($0) }
+            endpoint.agent.onTrace = { m, out, _ in if out && m.method == .register { count.add() } }
+        }
+        endpoint.start()
+        #expect(log.wait(seconds: 10) { $0.contains(where: isRetrying) }, "\(log.all)")
+        guard case .retrying(_, let reason) = log.all.last(where: isRetrying) else { return }
+        #expect(reason == "no answer from the registrar")
+        // Timer E retransmissions (T1 = 50 ms) before Timer F gave up at 3.2 s.
+        let sent = count.registers
+        #expect(sent >= 6, "\(sent) REGISTERs")
+        endpoint.stop()
+        await endpoint.close()
+    }
+}
