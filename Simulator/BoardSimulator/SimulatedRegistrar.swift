@@ -32,6 +32,8 @@ public final class SimulatedRegistrar {
     public var nextNonceStale = false
     var nonceCounter = 0
     var liveNonces: Set<String> = []
+    /// Passwords by user, for the exchange's own challenges.
+    func password(of user: String) -> String? { users[user] }
     public private(set) var bindings: [String: [Binding]] = [:]
     /// Every REGISTER received, with its time.
     public private(set) var registers: [(at: Instant, message: SIPMessage)] = []
@@ -57,8 +59,15 @@ public final class SimulatedRegistrar {
         (bindings[aor] ?? []).filter { $0.expires > scheduler.now }.map(\.contact)
     }
 
+    /// Everything that is not a REGISTER (the exchange's proxy takes it).
+    var other: ((SIPMessage, SIPNetworkAddress) -> Void)?
+
     func receive(_ bytes: [UInt8], from: SIPNetworkAddress) {
-        guard let m = try? SIPParser.parse(bytes), m.method == .register else { return }
+        guard let m = try? SIPParser.parse(bytes) else { return }
+        guard m.method == .register else {
+            other?(m, from)
+            return
+        }
         registers.append((scheduler.now, m))
         switch mode {
         case .silent: return

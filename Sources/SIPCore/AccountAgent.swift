@@ -59,6 +59,8 @@ public final class AccountAgent: @unchecked Sendable {
     public var onTrace: ((SIPMessage, _ outgoing: Bool, SIPNetworkAddress) -> Void)?
     /// Requests that passed screening and are not handled here (INVITE, NOTIFY, …).
     public var onRequest: ((SIPMessage, SIPNetworkAddress) -> Void)?
+    /// Responses (all of them; the registration takes its own).
+    public var onResponse: ((SIPMessage, SIPNetworkAddress) -> Void)?
 
     public init(settings: AccountSettings, servers: [SIPNetworkAddress], localAddress: SIPNetworkAddress,
                 scheduler: any Scheduler, seed: UInt64,
@@ -126,6 +128,7 @@ public final class AccountAgent: @unchecked Sendable {
         guard m.isRequest else {
             onTrace?(m, false, source)
             session.receive(m)
+            onResponse?(m, source)
             return
         }
         guard case .request(let method, let uri) = m.startLine else { return }
@@ -134,7 +137,10 @@ public final class AccountAgent: @unchecked Sendable {
             return
         }
         onTrace?(m, false, source)
-        if method == .ack { return }
+        if method == .ack {
+            onRequest?(m, source)
+            return
+        }
         let user = (try? SIPURI(uri))?.user
         let ours = [settings.contactUser, (try? SIPURI(session.client.settings.addressOfRecord))?.user ?? nil].compactMap { $0 }
         guard let user, ours.contains(user) else {
@@ -142,7 +148,7 @@ public final class AccountAgent: @unchecked Sendable {
             reply(m, status: 404, reason: "Not Found", to: source)
             return
         }
-        if method == .options {
+        if method == .options && onRequest == nil {
             var r = SIPResponses.response(to: m, status: 200, reason: "OK")
             r.add("Allow", "INVITE, ACK, CANCEL, BYE, OPTIONS, INFO, UPDATE, PRACK, NOTIFY")
             r.add("Accept", "application/sdp")

@@ -1,0 +1,213 @@
+/// The media direction attribute of an SDP stream (RFC 3264 §5.1).
+public enum MediaDirection: String, Sendable, Hashable {
+    case sendrecv, sendonly, recvonly, inactive
+
+    /// What we answer to a peer's direction (RFC 3264 §6.1), given what we want.
+    public func answer(wanting ours: MediaDirection) -> MediaDirection {
+        let peerSends = self == .sendrecv || self == .sendonly
+        let peerReceives = self == .sendrecv || self == .recvonly
+        let weSend = (ours == .sendrecv || ours == .sendonly) && peerReceives
+        let weReceive = (ours == .sendrecv || ours == .recvonly) && peerSends
+        switch (weSend, weReceive) {
+        case (true, true): return .sendrecv
+        case (true, false): return .sendonly
+        case (false, true): return .recvonly
+        case (false, false): return .inactive
+        }
+    }
+}
+
+/// One payload format of an audio stream.
+public struct PayloadFormat: Sendable, Hashable {
+    public var payloadType: Int
+    /// Encoding name as in rtpmap (`PCMU`, `PCMA`, `telephone-event`), canonical case.
+    public var name: String
+    public var clockRate: Int
+    public var fmtp: String?
+
+    public init(payloadType: Int, name: String, clockRate: Int = 8000, fmtp: String? = nil) {
+        self.payloadType = payloadType
+        self.name = name
+        self.clockRate = clockRate
+        self.fmtp = fmtp
+    }
+
+    public static let pcmu = PayloadFormat(payloadType: 0, name: "PCMU")
+    public static let pcma = PayloadFormat(payloadType: 8, name: "PCMA")
+    public static let telephoneEvent = PayloadFormat(payloadType: 101, name: "telephone-event", fmtp: "0-16")
+
+    /// The static payload types of RFC 3551 that an offer may list without rtpmap.
+    static func staticType(_ pt: Int) -> PayloadFormat? {
+        switch pt {
+        case 0: .pcmu
+        case 8: .pcma
+        case 9: PayloadFormat(payloadType: 9, name: "G722")
+        case 18: PayloadFormat(payloadType: 18, name: "G729")
+        default: nil
+        }
+    }
+}
+
+/// A session description with one audio stream: what an ATA offers and answers.
+public struct SessionDescription: Sendable, Hashable {
+    public var origin: String = "tipring"
+    public var sessionID: UInt64 = 1
+    public var version: UInt64 = 1
+    /// Connection address (IPv4 dotted, or IPv6).
+    public var address: String
+    public var port: Int
+    public var formats: [PayloadFormat]
+    public var direction: MediaDirection = .sendrecv
+    public var ptime: Int? = 20
+
+    public init(address: String, port: Int, formats: [PayloadFormat], direction: MediaDirection = .sendrecv, ptime: Int? = 20) {
+        self.address = address
+        self.port = port
+        self.formats = formats
+        self.direction = direction
+        self.ptime = ptime
+    }
+
+    /// The first audio codec (not telephone-event), as negotiated.
+    public var codec: PayloadFormat? { formats.first { $0.name != "telephone-event" } }
+    public var telephoneEvent: PayloadFormat? { formats.first { $0.name == "telephone-event" } }
+    /// `c=0.0.0.0` (RFC 2543 hold) or port 0: no media from the peer.
+    public var isHeld: Bool { address == "0.0.0.0" || direction == .sendonly || direction == .inactive }
+
+    public func serialized() -> [UInt8] {
+        let ip = address.contains(":") ? "IP6" : "IP4"
+        var s = "v=0\r\no=\(origin) \(sessionID) \(version) IN \(ip) \(address)\r\ns=TipRing\r\nc=IN \(ip) \(address)\r\nt=0 0\r\n"
+        s += "m=audio \(port) RTP/AVP " + formats.map { "\($0.payloadType)" }.joined(separator: " ") + "\r\n"
+        for f in formats {
+            s += "a=rtpmap:\(f.payloadType) \(f.name)/\(f.clockRate)\r\n"
+            if let fmtp = f.fmtp { s += "a=fmtp:\(f.payloadType) \(fmtp)\r\n" }
+        }
+        if let ptime { s += "a=ptime:\(ptime)\r\n" }
+        s += "a=\(direction.rawValue)\r\n"
+        return Array(s.utf8)
+    }
+
+    /// Parses an SDP body; only what an audio call needs is kept. Errors say what is wrong.
+    public static func parse(_ bytes: [UInt8]) throws(SIPParseError) -> SessionDescription {
+        let text = String(decoding: bytes, as: UTF8.self)
+        var sessionAddress: String?, mediaAddress: String?
+        var port: Int?, types: [Int] = []
+        var maps: [Int: (String, Int)] = [:], fmtps: [Int: String] = [:]
+        var direction: MediaDirection = .sendrecv, mediaDirection: MediaDirection?
+        var ptime: Int?
+        var inAudio = false, sawAudio = false, sawVersion = false
+        var origin = "-", sessionID: UInt64 = 0, version: UInt64 = 0
+        for raw in text.split(omittingEmptySubsequences: true, whereSeparator: { $0 == "\n" || $0 == "\r\n" }) {
+            let line = raw.hasSuffix("\r") ? raw.dropLast() : raw[...]
+            guard line.count >= 2, line.dropFirst().first == "=" else {
+                if line.isEmpty { continue }
+                throw SIPParseError("SDP line '\(line.prefix(40))' is not type=value")
+            }
+            let type = line.first!, value = line.dropFirst(2)
+            switch type {
+            case "v":
+                guard value == "0" else { throw SIPParseError("SDP version \(value) (only 0 exists)") }
+                sawVersion = true
+            case "o":
+                let f = value.split(separator: " ")
+                if f.count >= 3 {
+                    origin = String(f[0])
+                    sessionID = UInt64(f[1]) ?? 0
+                    version = UInt64(f[2]) ?? 0
+                }
+            case "c":
+                let f = value.split(separator: " ")
+                guard f.count >= 3, f[0] == "IN" else { throw SIPParseError("SDP connection line 'c=\(value)' is malformed") }
+                let a = String(f[2].split(separator: "/").first ?? "")
+                if inAudio { mediaAddress = a } else if !sawAudio { sessionAddress = a }
+            case "m":
+                let f = value.split(separator: " ")
+                guard f.count >= 4 else { throw SIPParseError("SDP media line 'm=\(value)' is malformed") }
+                inAudio = false
+                if f[0] == "audio" && !sawAudio {
+                    guard let p = Int(f[1].split(separator: "/").first ?? ""), (0...65535).contains(p) else {
+                        throw SIPParseError("SDP audio port '\(f[1])' is not a port")
+                    }
+                    guard f[2].hasPrefix("RTP/AVP") || f[2] == "RTP/SAVP" else { throw SIPParseError("SDP audio transport \(f[2]) is not RTP/AVP") }
+                    port = p
+                    types = try f.dropFirst(3).map { t throws(SIPParseError) in
+                        guard let v = Int(t), (0...127).contains(v) else { throw SIPParseError("SDP payload type '\(t)' is not 0–127") }
+                        return v
+                    }
+                    inAudio = true
+                    sawAudio = true
+                }
+            case "a":
+                if !inAudio && sawAudio { continue }
+                if value.hasPrefix("rtpmap:") {
+                    let body = value.dropFirst(7)
+                    let parts = body.split(separator: " ", maxSplits: 1)
+                    if parts.count == 2, let pt = Int(parts[0]) {
+                        let enc = parts[1].split(separator: "/")
+                        if enc.count >= 2, let rate = Int(enc[1]) { maps[pt] = (String(enc[0]), rate) }
+                    }
+                } else if value.hasPrefix("fmtp:") {
+                    let parts = value.dropFirst(5).split(separator: " ", maxSplits: 1)
+                    if parts.count == 2, let pt = Int(parts[0]) { fmtps[pt] = String(parts[1]) }
+                } else if value.hasPrefix("ptime:") {
+                    ptime = Int(value.dropFirst(6))
+                } else if let d = MediaDirection(rawValue: String(value)) {
+                    if inAudio { mediaDirection = d } else { direction = d }
+                }
+            default:
+                continue
+            }
+        }
+        guard sawVersion else { throw SIPParseError("SDP without v=0") }
+        guard let port else { throw SIPParseError("SDP without an audio stream (m=audio)") }
+        guard let address = mediaAddress ?? sessionAddress else { throw SIPParseError("SDP without a connection address (c=)") }
+        let formats: [PayloadFormat] = types.compactMap { pt in
+            if let (name, rate) = maps[pt] {
+                let canonical = ["pcmu": "PCMU", "pcma": "PCMA", "telephone-event": "telephone-event", "g722": "G722", "g729": "G729"][name.lowercased()] ?? name
+                return PayloadFormat(payloadType: pt, name: canonical, clockRate: rate, fmtp: fmtps[pt])
+            }
+            return PayloadFormat.staticType(pt)
+        }
+        var sd = SessionDescription(address: address, port: port, formats: formats, direction: mediaDirection ?? direction, ptime: ptime)
+        sd.origin = origin
+        sd.sessionID = sessionID
+        sd.version = version
+        return sd
+    }
+}
+
+/// Offer/answer for an ATA's audio (RFC 3264): our codec preference, intersected with the
+/// offer in *our* order; telephone-event kept when both have it.
+public struct MediaPolicy: Sendable, Hashable {
+    /// Our codecs in preference order (PCMU, PCMA by default).
+    public var codecs: [PayloadFormat] = [.pcmu, .pcma]
+    public var telephoneEvent: Bool = true
+    public var ptime: Int = 20
+    public init() {}
+
+    public func offer(address: String, port: Int, direction: MediaDirection = .sendrecv) -> SessionDescription {
+        SessionDescription(address: address, port: port, formats: codecs + (telephoneEvent ? [.telephoneEvent] : []), direction: direction, ptime: ptime)
+    }
+
+    /// Our answer to an offer, or nil when no codec matches (→ 488).
+    public func answer(to offer: SessionDescription, address: String, port: Int, wanting direction: MediaDirection = .sendrecv) -> SessionDescription? {
+        var chosen: [PayloadFormat] = []
+        for ours in codecs {
+            if let theirs = offer.formats.first(where: { $0.name.uppercased() == ours.name.uppercased() && $0.clockRate == ours.clockRate }) {
+                chosen.append(theirs)  // their payload type number
+                break  // one codec: an ATA does not switch mid-call
+            }
+        }
+        guard !chosen.isEmpty else { return nil }
+        if telephoneEvent, let te = offer.telephoneEvent, te.clockRate == 8000 { chosen.append(te) }
+        // A port-0 offer declines the stream: answer port 0 too.
+        return SessionDescription(address: address, port: offer.port == 0 ? 0 : port, formats: chosen,
+                                  direction: offer.direction.answer(wanting: direction), ptime: ptime)
+    }
+
+    /// Checks the answer to our offer: the codec it chose must be one we offered.
+    public func accept(answer: SessionDescription) -> Bool {
+        guard let c = answer.codec else { return false }
+        return codecs.contains { $0.name.uppercased() == c.name.uppercased() && $0.clockRate == c.clockRate }
+    }
+}
