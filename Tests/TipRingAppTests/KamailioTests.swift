@@ -63,7 +63,7 @@ final class Kamailio {
         return Int(UInt16(bigEndian: addr.sin_port))
     }
 
-    init(algorithm: String = "MD5") throws {
+    init(algorithm: String = "MD5", uas: String = "127.0.0.1:9") throws {
         port = Self.freeUDPPort()
         run = FileManager.default.temporaryDirectory.appendingPathComponent("tipring-kamailio-\(UUID().uuidString.prefix(8))")
         let fixtures = URL(fileURLWithPath: repositoryRoot + "/Tests/Fixtures/kamailio")
@@ -75,6 +75,7 @@ final class Kamailio {
             .replacingOccurrences(of: "@PORT@", with: "\(port)")
             .replacingOccurrences(of: "@RUN@", with: run.path)
             .replacingOccurrences(of: "@ALGORITHM@", with: algorithm)
+            .replacingOccurrences(of: "@UAS@", with: uas)
         try cfg.write(to: run.appendingPathComponent("kamailio.cfg"), atomically: true, encoding: .utf8)
         try start()
     }

@@ -1,0 +1,199 @@
+import Foundation  // tests only: files, processes
+import NIOPosix
+import SIPCore
+import SIPTransport
+import Testing
+import TipRingCore
+
+/// User-agent events as they happen on the wall clock, with a bounded wait.
+final class EventLog: @unchecked Sendable {
+    let lock = ConditionLock()
+    var events: [UserAgentEvent] = []
+
+    func append(_ e: UserAgentEvent) { lock.withLock { events.append(e); lock.broadcast() } }
+
+    func wait(seconds: Double, _ predicate: ([UserAgentEvent]) -> Bool) -> Bool {
+        let deadline = Instant.monotonicNow() + .milliseconds(Int64(seconds * 1000))
+        return lock.withLock {
+            while !predicate(events) && Instant.monotonicNow() < deadline { lock.wait(until: deadline) }
+            return predicate(events)
+        }
+    }
+
+    var all: [UserAgentEvent] { lock.withLock { events } }
+
+    /// Polls a condition that no event announces (every 20 ms, up to `seconds`).
+    func poll(seconds: Double, _ condition: () -> Bool) -> Bool {
+        let deadline = Instant.monotonicNow() + .milliseconds(Int64(seconds * 1000))
+        while Instant.monotonicNow() < deadline {
+            if condition() { return true }
+            lock.withLock { lock.wait(until: Instant.monotonicNow() + .milliseconds(20)) }
+        }
+        return condition()
+    }
+}
+
+/// A TipRing user agent (account 1001) on a real UDP socket, registered with Kamailio.
+final class LivePhone: @unchecked Sendable {
+    let scheduler = WallClockScheduler()
+    let endpoint: UDPAccountEndpoint
+    let log = EventLog()
+    let trace = Box<[String]>()
+    var ua: SIPUserAgent!
+    var wire: String { trace.lock.withLock { (trace.value ?? []).joined(separator: "\n") } }
+
+    init(kamailio k: Kamailio, ports: ClosedRange<Int>, autoAnswer: Bool = false) async throws {
+        scheduler.start()
+        var settings = accountSettings(domain: "127.0.0.1", expires: 600)
+        settings.registration.retryBase = .seconds(30)
+        settings.timers = TransactionTimers()
+        var options = UDPAccountEndpoint.Options(registrar: ServerName(host: "127.0.0.1", port: k.port))
+        options.localPorts = ports
+        endpoint = try await UDPAccountEndpoint.make(settings: settings, options: options, resolver: SystemResolver(),
+                                                     group: MultiThreadedEventLoopGroup.singleton, scheduler: scheduler, seed: 8)
+        sync { [self] in
+            var cs = CallSettings()
+            cs.subscribeMessageWaiting = false
+            ua = SIPUserAgent(account: "port1", agent: endpoint.agent, settings: cs, seed: 8)
+            ua.mediaPort = { h in 40000 + Int(h.id) * 2 }
+            ua.onEvent = { [self] e in
+                log.append(e)
+                if autoAnswer, case .incomingCall(let h, _, _) = e { ua.execute(.answer(h)) }
+            }
+            endpoint.agent.onTrace = { [self] m, out, _ in
+                let line = (out ? "→ " : "← ") + (String(decoding: m.serialized(), as: UTF8.self).split(separator: "\r\n").first.map(String.init) ?? "")
+                trace.lock.withLock { trace.value = (trace.value ?? []) + [line + " " + (m["CSeq"] ?? "")] }
+            }
+            ua.execute(.register(account: "port1"))
+        }
+        guard log.wait(seconds: 10, { $0.contains { if case .registration(_, .registered) = $0 { true } else { false } } }) else {
+            throw ToolError(description: "TipRing did not register with Kamailio: \(log.all)")
+        }
+    }
+
+    /// Runs a command on the scheduler.
+    func execute(_ c: UserAgentCommand) { scheduler.execute { [self] in ua.execute(c) } }
+
+    final class Box<T>: @unchecked Sendable {
+        let lock = ConditionLock()
+        var value: T?
+    }
+
+    /// Runs `body` on the scheduler and waits for its result.
+    func sync<T>(_ body: @escaping @Sendable () -> T) -> T {
+        let box = Box<T>()
+        scheduler.execute {
+            let v = body()
+            box.lock.withLock { box.value = v; box.lock.broadcast() }
+        }
+        return box.lock.withLock {
+            while box.value == nil { box.lock.wait(until: nil) }
+            return box.value!
+        }
+    }
+
+    func newHandle() -> CallHandle { sync { [self] in ua.makeCallHandle() } }
+
+    func media(_ h: CallHandle) -> MediaSession? { sync { [self] in ua.media(of: h) } }
+
+    func close() async {
+        execute(.unregister(account: "port1"))
+        _ = log.wait(seconds: 5) { $0.last == .registration(account: "port1", .unregistered) }
+        await endpoint.close()
+        scheduler.shutdown()
+    }
+}
+
+func endedReason(_ events: [UserAgentEvent], _ h: CallHandle) -> CallEndReason? {
+    for e in events { if case .ended(h, let r) = e { return r } }
+    return nil
+}
+
+/// sipp as the far end of real calls through Kamailio (digest auth on INVITE).
+@Suite("Calls through Kamailio with sipp as the far end", .serialized)
+struct KamailioCallTests {
+    func sipp(_ scenario: String, port: Int, extra: [String]) throws -> (pid_t, String) {
+        let log = FileManager.default.temporaryDirectory.appendingPathComponent("tipring-sipp-\(UUID().uuidString.prefix(8)).log").path
+        let pid = try spawn("/usr/bin/sipp", ["-sf", repositoryRoot + "/Tests/Fixtures/sipp/\(scenario).xml", "-i", "127.0.0.1",
+                                              "-p", "\(port)", "-m", "1", "-nostdin", "-timeout", "30s", "-trace_err", "-error_file", log] + extra,
+                        stdout: "/dev/null", stderr: log)
+        return (pid, log)
+    }
+
+    func finish(_ pid: pid_t) -> Int32 {
+        var status: Int32 = 0
+        waitpid(pid, &status, 0)
+        return (status >> 8) & 0xFF
+    }
+
+    func logText(_ path: String) -> String { (try? String(contentsOfFile: path, encoding: .utf8)) ?? "" }
+
+    @Test("outgoing: 407 answered, ringing, answered with PCMU, hold (sendonly ↔ recvonly), BYE from TipRing")
+    func outgoingHoldAndHangUp() async throws {
+        let uasPort = Kamailio.freeUDPPort()
+        let k = try Kamailio(uas: "127.0.0.1:\(uasPort)")
+        defer { k.stop() }
+        let (pid, log) = try sipp("uas-answer-hold-bye", port: uasPort, extra: [])
+        let phone = try await LivePhone(kamailio: k, ports: 23000...23999)
+        let h = phone.newHandle()
+        phone.execute(.invite(h, account: "port1", target: "9000", withholdIdentity: false))
+        #expect(phone.log.wait(seconds: 10) { $0.contains(.answered(h)) }, "\(phone.log.all)\n\(logText(log))")
+        #expect(phone.log.all.contains(.ringing(h)))
+        #expect(phone.media(h)?.codec.name == "PCMU")
+        phone.execute(.hold(h))
+        #expect(phone.log.poll(seconds: 5) { phone.media(h)?.remote.direction == .recvonly })
+        #expect(phone.media(h)?.receiving == false)
+        #expect(phone.media(h)?.sending == true)
+        phone.execute(.hangUp(h))
+        #expect(phone.log.wait(seconds: 5) { endedReason($0, h) == .localHangUp })
+        #expect(finish(pid) == 0, "\(logText(log))")
+        await phone.close()
+    }
+
+    @Test("outgoing, given up while ringing: CANCEL through Kamailio, 487 at the far end")
+    func outgoingCancel() async throws {
+        let uasPort = Kamailio.freeUDPPort()
+        let k = try Kamailio(uas: "127.0.0.1:\(uasPort)")
+        defer { k.stop() }
+        let (pid, log) = try sipp("uas-ring-cancel", port: uasPort, extra: [])
+        let phone = try await LivePhone(kamailio: k, ports: 24000...24999)
+        let h = phone.newHandle()
+        phone.execute(.invite(h, account: "port1", target: "9000", withholdIdentity: false))
+        #expect(phone.log.wait(seconds: 10) { $0.contains(.ringing(h)) }, "\(phone.log.all)")
+        phone.execute(.cancel(h))
+        #expect(phone.log.wait(seconds: 10) { endedReason($0, h) == .localHangUp }, "\(phone.log.all)\n\(phone.wire)\n\(logText(k.run.appendingPathComponent("kamailio.log").path).suffix(3000))")
+        #expect(finish(pid) == 0, "\(logText(log))")
+        #expect(!logText(log).contains("Aborting"), "\(logText(log))")
+        await phone.close()
+    }
+
+    @Test("incoming from sipp (1002, authenticated): caller ID, answered, held by the far end (recvonly), BYE from the far end")
+    func incomingHeldByCaller() async throws {
+        let k = try Kamailio()
+        defer { k.stop() }
+        let phone = try await LivePhone(kamailio: k, ports: 25000...25999, autoAnswer: true)
+        let (pid, log) = try sipp("uac-call-hold-bye", port: Kamailio.freeUDPPort(), extra: ["-s", "1001", "127.0.0.1:\(k.port)"])
+        #expect(finish(pid) == 0, "\(logText(log))")
+        let events = phone.log.all
+        let incoming = events.compactMap { e -> (CallHandle, CallerIdentity)? in if case .incomingCall(let h, _, let c) = e { (h, c) } else { nil } }.first
+        let (h, caller) = try #require(incoming, "\(events)")
+        #expect(caller == CallerIdentity(number: "1002", name: "Bob", availability: .available))
+        #expect(events.contains(.answered(h)))
+        #expect(phone.log.wait(seconds: 5) { endedReason($0, h) == .remoteHangUp }, "\(phone.log.all)")
+        await phone.close()
+    }
+
+    @Test("incoming, TipRing hangs up: BYE from the callee through the record-route")
+    func incomingCalleeHangsUp() async throws {
+        let k = try Kamailio()
+        defer { k.stop() }
+        let phone = try await LivePhone(kamailio: k, ports: 26000...26999, autoAnswer: true)
+        let (pid, log) = try sipp("uac-call-callee-bye", port: Kamailio.freeUDPPort(), extra: ["-s", "1001", "127.0.0.1:\(k.port)"])
+        #expect(phone.log.wait(seconds: 10) { $0.contains { if case .answered = $0 { true } else { false } } }, "\(phone.log.all)\n\(logText(log))")
+        let h = try #require(phone.log.all.compactMap { e -> CallHandle? in if case .answered(let h) = e { h } else { nil } }.first)
+        phone.execute(.hangUp(h))
+        #expect(finish(pid) == 0, "\(logText(log))")
+        #expect(endedReason(phone.log.all, h) == .localHangUp)
+        await phone.close()
+    }
+}
