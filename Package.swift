@@ -17,6 +17,7 @@ let package = Package(
         .library(name: "TelephonyDSP", targets: ["TelephonyDSP"]),
         .library(name: "LineHAL", targets: ["LineHAL"]),
         .library(name: "SIPCore", targets: ["SIPCore"]),
+        .library(name: "PortControl", targets: ["PortControl"]),
         .library(name: "BoardSimulator", targets: ["BoardSimulator"]),
     ],
     dependencies: [
@@ -47,6 +48,11 @@ let package = Package(
             swiftSettings: strict
         ),
         .target(
+            name: "PortControl",
+            dependencies: ["TipRingCore", "TelephonyDSP", "LineHAL", "SIPCore"],
+            swiftSettings: strict
+        ),
+        .target(
             name: "BoardSimulator",
             dependencies: ["TipRingCore", "TelephonyDSP", "LineHAL", "SIPCore"],
             path: "Simulator/BoardSimulator",
@@ -55,7 +61,7 @@ let package = Package(
         .target(
             name: "TipRingApp",
             dependencies: [
-                "TipRingCore", "TelephonyDSP", "LineHAL", "SIPCore", "SIPTransport", "BoardSimulator",
+                "TipRingCore", "TelephonyDSP", "LineHAL", "SIPCore", "SIPTransport", "PortControl", "BoardSimulator",
                 .product(name: "Logging", package: "swift-log"),
             ],
             swiftSettings: strict
@@ -73,6 +79,7 @@ let package = Package(
         .testTarget(name: "LineHALTests", dependencies: ["LineHAL", "BoardSimulator"]),
         .testTarget(name: "SIPCoreTests", dependencies: ["SIPCore", "TipRingCore"]),
         .testTarget(name: "BoardSimulatorTests", dependencies: ["BoardSimulator", "LineHAL"]),
+        .testTarget(name: "PortControlTests", dependencies: ["PortControl", "BoardSimulator", "LineHAL", "SIPCore", "TelephonyDSP", "TipRingCore"]),
         .testTarget(name: "TipRingAppTests", dependencies: [
             "TipRingApp", "TipRingCore", "LineHAL", "SIPCore", "SIPTransport",
             .product(name: "NIOCore", package: "swift-nio"), .product(name: "NIOPosix", package: "swift-nio"),

@@ -1,0 +1,473 @@
+public import TelephonyDSP
+public import LineHAL
+public import SIPCore
+
+/// A port's features and timers (from the configuration; defaults as a good ATA ships them).
+public struct PortSettings: Sendable, Hashable {
+    public var account: String
+    public var dialPlan: DialPlan = .standard
+    /// Off-hook with no digit this long: reorder.
+    public var firstDigitTimeout: Duration = .seconds(10)
+    /// Between digits when the number is incomplete / could be complete.
+    public var longInterDigit: Duration = .seconds(10)
+    public var shortInterDigit: Duration = .seconds(4)
+    /// Busy/reorder this long before the howler, and the howler this long before silence.
+    public var offHookWarning: Duration = .seconds(30)
+    public var howlerDuration: Duration = .seconds(60)
+    public var callWaiting = true
+    /// CLIR: anonymous From and Privacy: id.
+    public var withholdIdentity = false
+    /// Do not disturb: incoming calls are refused (486).
+    public var doNotDisturb = false
+    /// Hot line (delay zero) or warm line: dial this number after off-hook.
+    public var autoDial: String?
+    public var autoDialDelay: Duration = .zero
+    /// Reverse the line polarity while an outgoing call is answered (payphones, meters).
+    public var reversePolarityOnAnswer = false
+    /// Visual message-waiting (FSK lamp) while on-hook.
+    public var visualMessageWaiting = true
+
+    public init(account: String) { self.account = account }
+}
+
+/// The timers a port's machine runs.
+public enum PortTimer: String, Sendable, Hashable, CaseIterable {
+    case firstDigit, interDigit, offHookWarning, howler, autoDial
+}
+
+/// What happens to a port.
+public enum PortEvent: Sendable, Hashable {
+    case powerOn
+    case enable
+    case disable
+    case registration(RegistrationStatus)
+    case offHook
+    case onHook
+    case flash
+    /// A dialled digit, keypad (DTMF) or rotary (pulse) alike.
+    case digit(Character)
+    case timer(PortTimer)
+    case incomingCall(CallHandle, CallerIdentity)
+    case ringing(CallHandle)
+    case earlyMedia(CallHandle)
+    case answered(CallHandle)
+    case ended(CallHandle, CallEndReason)
+    case messageWaiting(Bool)
+}
+
+/// What the machine asks the controller to do.
+public enum PortAction: Sendable, Hashable {
+    case register
+    case unregister
+    case setFeed(LineFeed)
+    /// Ring with the region's cadence, delivering caller ID at the region's point.
+    case startRinging(CallerIdentity?)
+    case stopRinging
+    case playTone(ToneKind)
+    case stopTone
+    /// On-hook visual message-waiting signal (lamp on/off).
+    case sendMessageWaiting(Bool)
+    case invite(CallHandle, target: String, withholdIdentity: Bool)
+    case cancel(CallHandle)
+    case answer(CallHandle)
+    case reject(CallHandle, status: Int)
+    case hangUp(CallHandle)
+    case hold(CallHandle)
+    case resume(CallHandle)
+    /// Audio of this call to and from the handset (nil: none).
+    case connectMedia(CallHandle?)
+    case startTimer(PortTimer, Duration)
+    case cancelTimer(PortTimer)
+}
+
+/// One port's behaviour (DESIGN.md "Port state machine"), sans-IO: feed events, carry out
+/// the actions. Two parts: registration, and line/call. Every (state, event) pair is
+/// handled explicitly.
+public struct PortStateMachine: Sendable {
+    public enum Registration: Sendable, Hashable {
+        case disabled, registering, registered, retrying, failed
+    }
+
+    /// The second call while connected.
+    public enum Other: Sendable, Hashable {
+        /// Incoming, announced by the call-waiting tone, not yet answered.
+        case waiting(CallHandle)
+        /// On hold (after a flash).
+        case held(CallHandle)
+    }
+
+    public enum Line: Sendable, Hashable {
+        /// On-hook, nothing going on.
+        case idle
+        /// Off-hook, waiting for the first digit (dial tone, or stutter dial tone).
+        case dialTone
+        /// Off-hook but unregistered: the no-service tone.
+        case noService
+        case collecting(String)
+        /// An outgoing call: trying, ringback or early media.
+        case outgoing(CallHandle, ringback: Bool)
+        /// On-hook, ringing for an incoming call.
+        case ringing(CallHandle)
+        case connected(CallHandle, other: Other?)
+        /// Off-hook after a failure or the far end's hang-up: busy, congestion, SIT.
+        case disconnected(ToneKind)
+        /// Off-hook, the active far end gone, a waiting call still waiting (flash takes it,
+        /// on-hook rings for it).
+        case waitingOnly(CallHandle)
+        case howler
+        /// Silence until on-hook.
+        case lockout
+    }
+
+    public let settings: PortSettings
+    public private(set) var enabled = false
+    public private(set) var registration: Registration = .disabled
+    public private(set) var line: Line = .idle
+    public private(set) var offHook = false
+    public private(set) var messagesWaiting = false
+    var lampShown = false
+    /// Outgoing calls get handles from their own range (the user agent numbers incoming
+    /// calls from 1), so the two never collide.
+    var handleCounter: UInt64 = 1 << 40
+
+    public init(settings: PortSettings) {
+        self.settings = settings
+    }
+
+    mutating func nextHandle() -> CallHandle {
+        handleCounter += 1
+        return CallHandle(id: handleCounter)
+    }
+
+    /// Every call the port is part of now.
+    public var calls: [CallHandle] {
+        switch line {
+        case .outgoing(let h, _), .ringing(let h): [h]
+        case .connected(let h, let other):
+            switch other {
+            case .waiting(let o), .held(let o): [h, o]
+            case nil: [h]
+            }
+        case .waitingOnly(let h): [h]
+        case .idle, .dialTone, .noService, .collecting, .disconnected, .howler, .lockout: []
+        }
+    }
+
+    var registered: Bool { registration == .registered }
+
+    // MARK: events
+
+    public mutating func handle(_ event: PortEvent) -> [PortAction] {
+        switch event {
+        case .powerOn:
+            return enabled ? [.setFeed(.forward), .register] : [.setFeed(.powerDown)]
+        case .enable:
+            guard !enabled else { return [] }
+            enabled = true
+            registration = .registering
+            return [.setFeed(.forward), .register]
+        case .disable:
+            guard enabled else { return [] }
+            enabled = false
+            registration = .disabled
+            let out = teardown() + [.unregister, .setFeed(.powerDown)]
+            line = .idle
+            return out
+        case .registration(let status):
+            return registrationChanged(status)
+        case .offHook:
+            guard !offHook else { return [] }
+            offHook = true
+            return goOffHook()
+        case .onHook:
+            guard offHook else { return [] }
+            offHook = false
+            return goOnHook()
+        case .flash:
+            return flash()
+        case .digit(let d):
+            return digit(d)
+        case .timer(let t):
+            return timer(t)
+        case .incomingCall(let h, let caller):
+            return incoming(h, caller)
+        case .ringing(let h):
+            guard case .outgoing(h, false) = line else { return [] }
+            line = .outgoing(h, ringback: true)
+            return [.playTone(.ringback)]
+        case .earlyMedia(let h):
+            guard case .outgoing(h, _) = line else { return [] }
+            line = .outgoing(h, ringback: false)
+            return [.stopTone, .connectMedia(h)]
+        case .answered(let h):
+            guard case .outgoing(h, _) = line else { return [] }
+            line = .connected(h, other: nil)
+            return [.stopTone, .connectMedia(h)] + (settings.reversePolarityOnAnswer ? [.setFeed(.reverse)] : [])
+        case .ended(let h, let reason):
+            return ended(h, reason)
+        case .messageWaiting(let waiting):
+            messagesWaiting = waiting
+            if case .idle = line { return visualIndicator() }
+            return []
+        }
+    }
+
+    mutating func registrationChanged(_ status: RegistrationStatus) -> [PortAction] {
+        guard enabled else { return [] }
+        let wasRegistered = registered
+        switch status {
+        case .unregistered: registration = .registering
+        case .registering: if !wasRegistered { registration = .registering }
+        case .registered: registration = .registered
+        case .retrying: registration = .retrying
+        case .failed: registration = .failed
+        }
+        // Lifted while unregistered, then service came: offer dial tone.
+        switch line {
+        case .noService where registered:
+            line = .dialTone
+            return [.playTone(messagesWaiting ? .stutterDial : .dial), .startTimer(.firstDigit, settings.firstDigitTimeout)]
+        case .dialTone where !registered && !wasRegistered:
+            line = .noService
+            return [.cancelTimer(.firstDigit), .playTone(.noService)]
+        case .idle, .dialTone, .noService, .collecting, .outgoing, .ringing, .connected, .disconnected, .waitingOnly, .howler, .lockout:
+            return []
+        }
+    }
+
+    mutating func goOffHook() -> [PortAction] {
+        switch line {
+        case .idle:
+            guard enabled else { return [] }
+            guard registered else {
+                line = .noService
+                return [.playTone(.noService)]
+            }
+            if let number = settings.autoDial, settings.autoDialDelay == .zero {
+                return placeCall(number)
+            }
+            line = .dialTone
+            var out: [PortAction] = [.playTone(messagesWaiting ? .stutterDial : .dial), .startTimer(.firstDigit, settings.firstDigitTimeout)]
+            if settings.autoDial != nil { out.append(.startTimer(.autoDial, settings.autoDialDelay)) }
+            return out
+        case .ringing(let h):
+            // Answer (the line already tripped the ring).
+            line = .connected(h, other: nil)
+            return [.stopRinging, .answer(h), .connectMedia(h)]
+        case .dialTone, .noService, .collecting, .outgoing, .connected, .disconnected, .waitingOnly, .howler, .lockout:
+            return []  // already off-hook
+        }
+    }
+
+    mutating func goOnHook() -> [PortAction] {
+        switch line {
+        case .idle, .ringing:
+            return []
+        case .dialTone, .noService, .howler, .lockout, .disconnected:
+            line = .idle
+            return [.stopTone] + cancelLineTimers() + visualIndicator()
+        case .collecting:
+            line = .idle
+            return [.stopTone] + cancelLineTimers() + visualIndicator()
+        case .outgoing(let h, _):
+            line = .idle
+            return [.stopTone, .connectMedia(nil), .cancel(h)] + visualIndicator()
+        case .waitingOnly(let w):
+            line = .ringing(w)
+            return [.stopTone, .startRinging(nil)]
+        case .connected(let h, let other):
+            var out: [PortAction] = [.stopTone, .connectMedia(nil), .hangUp(h)]
+            if settings.reversePolarityOnAnswer { out.append(.setFeed(.forward)) }
+            switch other {
+            case nil:
+                line = .idle
+                out += visualIndicator()
+            case .held(let o), .waiting(let o):
+                // The other call rings the phone again: a held call is taken back on answer.
+                line = .ringing(o)
+                out.append(.startRinging(nil))
+            }
+            return out
+        }
+    }
+
+    mutating func flash() -> [PortAction] {
+        switch line {
+        case .connected(let h, let other):
+            switch other {
+            case .waiting(let w):
+                line = .connected(w, other: .held(h))
+                return [.stopTone, .hold(h), .answer(w), .connectMedia(w)]
+            case .held(let o):
+                line = .connected(o, other: .held(h))
+                return [.hold(h), .resume(o), .connectMedia(o)]
+            case nil:
+                return []  // no second call to swap to
+            }
+        case .waitingOnly(let w):
+            line = .connected(w, other: nil)
+            return [.stopTone, .answer(w), .connectMedia(w)]
+        case .idle, .dialTone, .noService, .collecting, .outgoing, .ringing, .disconnected, .howler, .lockout:
+            return []
+        }
+    }
+
+    mutating func digit(_ d: Character) -> [PortAction] {
+        switch line {
+        case .dialTone:
+            line = .collecting("")
+            return [.stopTone, .cancelTimer(.firstDigit), .cancelTimer(.autoDial)] + collect(d, so: "")
+        case .collecting(let so):
+            return collect(d, so: so)
+        case .idle, .noService, .outgoing, .ringing, .connected, .disconnected, .waitingOnly, .howler, .lockout:
+            return []  // in a call, digits travel as media (RFC 4733 / in-band), not here
+        }
+    }
+
+    mutating func collect(_ d: Character, so far: String) -> [PortAction] {
+        let digits = far + String(d)
+        if d == "#", !far.isEmpty, settings.dialPlan.decide(digits) == .reject {
+            // '#' ends dialling at once when the plan has no use for it.
+            return [.cancelTimer(.interDigit)] + placeCall(far)
+        }
+        switch settings.dialPlan.decide(digits) {
+        case .dial:
+            return [.cancelTimer(.interDigit)] + placeCall(digits)
+        case .waitShort:
+            line = .collecting(digits)
+            return [.startTimer(.interDigit, settings.shortInterDigit)]
+        case .waitLong:
+            line = .collecting(digits)
+            return [.startTimer(.interDigit, settings.longInterDigit)]
+        case .reject:
+            return [.cancelTimer(.interDigit)] + disconnect(.congestion)
+        }
+    }
+
+    mutating func placeCall(_ number: String) -> [PortAction] {
+        let h = nextHandle()
+        line = .outgoing(h, ringback: false)
+        return [.stopTone, .invite(h, target: number, withholdIdentity: settings.withholdIdentity)]
+    }
+
+    mutating func disconnect(_ tone: ToneKind) -> [PortAction] {
+        line = .disconnected(tone)
+        return [.connectMedia(nil), .playTone(tone), .startTimer(.offHookWarning, settings.offHookWarning)]
+    }
+
+    mutating func timer(_ t: PortTimer) -> [PortAction] {
+        switch (t, line) {
+        case (.firstDigit, .dialTone):
+            return [.cancelTimer(.autoDial)] + disconnect(.congestion)
+        case (.autoDial, .dialTone):
+            guard let number = settings.autoDial else { return [] }
+            return [.cancelTimer(.firstDigit)] + placeCall(number)
+        case (.interDigit, .collecting(let digits)):
+            if settings.dialPlan.completeOnTimeout(digits) { return placeCall(digits) }
+            return disconnect(.congestion)
+        case (.offHookWarning, .disconnected):
+            line = .howler
+            return [.playTone(.howler), .startTimer(.howler, settings.howlerDuration)]
+        case (.howler, .howler):
+            line = .lockout
+            return [.stopTone]
+        case (.firstDigit, _), (.autoDial, _), (.interDigit, _), (.offHookWarning, _), (.howler, _):
+            return []  // a timer for a state already left
+        }
+    }
+
+    mutating func incoming(_ h: CallHandle, _ caller: CallerIdentity) -> [PortAction] {
+        guard enabled, registered else { return [.reject(h, status: 480)] }
+        if settings.doNotDisturb { return [.reject(h, status: 486)] }
+        switch line {
+        case .idle:
+            line = .ringing(h)
+            return [.startRinging(caller)]
+        case .connected(let active, nil) where settings.callWaiting:
+            line = .connected(active, other: .waiting(h))
+            return [.playTone(.callWaiting)]
+        case .connected, .ringing, .dialTone, .noService, .collecting, .outgoing, .disconnected, .waitingOnly, .howler, .lockout:
+            return [.reject(h, status: 486)]
+        }
+    }
+
+    mutating func ended(_ h: CallHandle, _ reason: CallEndReason) -> [PortAction] {
+        switch line {
+        case .outgoing(h, _):
+            return [.stopTone] + disconnect(Self.tone(for: reason))
+        case .ringing(h):
+            // The caller gave up (or a held call's far end hung up while re-ringing).
+            line = .idle
+            return [.stopRinging] + visualIndicator()
+        case .connected(h, let other):
+            var out: [PortAction] = []
+            if settings.reversePolarityOnAnswer { out.append(.setFeed(.forward)) }
+            switch other {
+            case nil:
+                return out + disconnect(.busy)
+            case .held(let o):
+                // The active far end hung up: go back to the held call.
+                line = .connected(o, other: nil)
+                return out + [.resume(o), .connectMedia(o)]
+            case .waiting(let w):
+                // Nobody on the line but a waiting caller: flash takes it, on-hook rings for it.
+                line = .waitingOnly(w)
+                return out + [.connectMedia(nil), .playTone(.callWaiting)]
+            }
+        case .connected(let active, .waiting(h)):
+            line = .connected(active, other: nil)
+            return [.stopTone]
+        case .connected(let active, .held(h)):
+            line = .connected(active, other: nil)
+            return []
+        case .waitingOnly(h):
+            return [.stopTone] + disconnect(.busy)
+        case .idle, .dialTone, .noService, .collecting, .outgoing, .ringing, .connected, .disconnected, .waitingOnly, .howler, .lockout:
+            return []
+        }
+    }
+
+    /// The tone a failed outgoing call leaves on the line.
+    public static func tone(for reason: CallEndReason) -> ToneKind {
+        switch reason {
+        case .failed(let status, _):
+            switch status {
+            case 486, 600: return .busy
+            case 404, 410, 484, 604: return .specialInformation
+            default: return .congestion
+            }
+        case .timeout: return .congestion
+        case .remoteHangUp, .localHangUp: return .busy
+        }
+    }
+
+    mutating func teardown() -> [PortAction] {
+        var out: [PortAction] = [.stopTone, .connectMedia(nil)] + cancelLineTimers()
+        switch line {
+        case .outgoing(let h, _): out.append(.cancel(h))
+        case .ringing(let h): out += [.stopRinging, .reject(h, status: 480)]
+        case .connected(let h, let other):
+            out.append(.hangUp(h))
+            switch other {
+            case .held(let o): out.append(.hangUp(o))
+            case .waiting(let o): out.append(.reject(o, status: 480))
+            case nil: break
+            }
+        case .waitingOnly(let w): out.append(.reject(w, status: 480))
+        case .idle, .dialTone, .noService, .collecting, .disconnected, .howler, .lockout: break
+        }
+        return out
+    }
+
+    func cancelLineTimers() -> [PortAction] {
+        [.cancelTimer(.firstDigit), .cancelTimer(.interDigit), .cancelTimer(.offHookWarning), .cancelTimer(.howler), .cancelTimer(.autoDial)]
+    }
+
+    /// Back on-hook and idle: bring the message-waiting lamp up to date (it cannot change
+    /// while the handset is off-hook).
+    mutating func visualIndicator() -> [PortAction] {
+        guard settings.visualMessageWaiting, enabled, lampShown != messagesWaiting else { return [] }
+        lampShown = messagesWaiting
+        return [.sendMessageWaiting(messagesWaiting)]
+    }
+}
