@@ -79,7 +79,7 @@ let package = Package(
         .testTarget(name: "LineHALTests", dependencies: ["LineHAL", "BoardSimulator"]),
         .testTarget(name: "SIPCoreTests", dependencies: ["SIPCore", "TipRingCore"]),
         .testTarget(name: "BoardSimulatorTests", dependencies: ["BoardSimulator", "LineHAL"]),
-        .testTarget(name: "PortControlTests", dependencies: ["PortControl", "BoardSimulator", "LineHAL", "SIPCore", "TelephonyDSP", "TipRingCore"]),
+        .testTarget(name: "PortControlTests", dependencies: ["PortControl", "TipRingApp", "BoardSimulator", "LineHAL", "SIPCore", "TelephonyDSP", "TipRingCore"]),
         .testTarget(name: "TipRingAppTests", dependencies: [
             "TipRingApp", "TipRingCore", "LineHAL", "SIPCore", "SIPTransport",
             .product(name: "NIOCore", package: "swift-nio"), .product(name: "NIOPosix", package: "swift-nio"),

@@ -1,0 +1,124 @@
+public import TipRingCore
+public import TelephonyDSP
+public import LineHAL
+public import SIPCore
+public import PortControl
+public import BoardSimulator
+
+/// The whole of TipRing on the simulated board: per port the real line layer (SLIC driver,
+/// hook decoder, ringer, audio engine), a SIP user agent and the port controller; a
+/// simulated exchange serving the accounts; serialized SIP on an in-memory network. Runs
+/// under any scheduler (virtual time in tests, the wall clock in the demo).
+public final class SimulatedSystem {
+    public final class Port {
+        public let id: Int
+        public let user: String
+        public let line: PortLine
+        public let engine: AudioEngine
+        public let agent: AccountAgent
+        public let userAgent: SIPUserAgent
+        public let controller: PortController
+        public let phone: SimulatedTelephone
+
+        init(id: Int, user: String, line: PortLine, engine: AudioEngine, agent: AccountAgent, userAgent: SIPUserAgent,
+             controller: PortController, phone: SimulatedTelephone) {
+            self.id = id
+            self.user = user
+            self.line = line
+            self.engine = engine
+            self.agent = agent
+            self.userAgent = userAgent
+            self.controller = controller
+            self.phone = phone
+        }
+    }
+
+    public let scheduler: any Scheduler
+    public let board: SimulatedBoard
+    public let network: SimulatedSIPNetwork
+    public let exchange: SimulatedExchange
+    public let plan: RegionTonePlan
+    public private(set) var ports: [Int: Port] = [:]
+    public static let exchangeAddress = SIPNetworkAddress("192.0.2.1")
+    public static let domain = "tipring.sim"
+
+    /// The simulated two-port board (Ag1171 SLICs on a simulated GPIO chip, B222s timing).
+    public static func boardDescription(ports: Int = 2) -> BoardDescription {
+        let ps = (1...ports).map { id -> PortDescription in
+            let base = UInt32((id - 1) * 4)
+            return PortDescription(
+                id: id, gpioChip: "sim0",
+                signals: [.hookSense: SignalLine(offset: base), .ringMode: SignalLine(offset: base + 1),
+                          .forwardReverse: SignalLine(offset: base + 2, activeLow: true), .powerDown: SignalLine(offset: base + 3)],
+                audio: AudioDeviceDescription(device: "sim", format: .narrowband20ms),
+                ring: RingLimits(defaultFrequency: 25, minimumFrequency: 16, maximumFrequency: 50))
+        }
+        return BoardDescription(name: "sim", summary: "simulated", driver: .ag1171, verified: true, timingProfile: .b222s, ports: ps)
+    }
+
+    /// Users: port N is `100N` (password `secretN`), named by `names`.
+    public init(scheduler: any Scheduler, region: Region = .us, ports count: Int = 2, names: [Int: String] = [1: "Alice", 2: "Bob"],
+                configure: (Int, inout PortSettings, inout CallSettings) -> Void = { _, _, _ in }, seed: UInt64 = 1) throws {
+        self.scheduler = scheduler
+        guard let plan = RegionTonePlan.forRegion(region) else { throw SystemSetupError(description: "no tone plan for region \(region)") }
+        self.plan = plan
+        board = SimulatedBoard(board: Self.boardDescription(ports: count), scheduler: scheduler)
+        network = SimulatedSIPNetwork(scheduler: scheduler, seed: seed)
+        var users: [String: String] = [:]
+        for id in 1...count { users["100\(id)"] = "secret\(id)" }
+        exchange = SimulatedExchange(network: network, address: Self.exchangeAddress, domain: Self.domain, users: users)
+        for (id, name) in names { exchange.directory["100\(id)"] = name }
+        for id in 1...count {
+            let user = "100\(id)"
+            let line = PortLine(driver: board.makeDriver(port: id), profile: board.board.timingProfile, scheduler: scheduler)
+            do { try line.start() } catch { throw SystemSetupError(description: "port \(id): \(error)") }
+            let engine = AudioEngine()
+            do { try board.audioPort(id).start(handler: engine) } catch { throw SystemSetupError(description: "port \(id) audio: \(error)") }
+            let address = SIPNetworkAddress("192.0.2.\(10 * id)")
+            var reg = RegistrationSettings(registrar: "sip:\(Self.domain)", addressOfRecord: "sip:\(user)@\(Self.domain)", contact: "",
+                                           instanceID: "urn:uuid:00000000-0000-4000-8000-0000000000\(10 + id)", authUser: user,
+                                           password: "secret\(id)")
+            reg.expires = 600
+            var account = AccountSettings(registration: reg, contactUser: user)
+            account.keepAlive = .off
+            let net = network
+            let agent = AccountAgent(settings: account, servers: [Self.exchangeAddress], localAddress: address, scheduler: scheduler,
+                                     seed: seed &+ UInt64(id),
+                                     send: { [weak net] m, to in net?.send(m.serialized(), from: address, to: to) },
+                                     sendBytes: { [weak net] b, to in net?.send(b, from: address, to: to) })
+            var portSettings = PortSettings(account: "port\(id)")
+            portSettings.dialPlan = try! DialPlan("(100[1-9]|*xx|[2-9]x.T|0x.T)")
+            var callSettings = CallSettings()
+            configure(id, &portSettings, &callSettings)
+            let ua = SIPUserAgent(account: "port\(id)", agent: agent, settings: callSettings, seed: seed &+ UInt64(id))
+            ua.mediaPort = { h in 16384 + 2 * Int(h.id % 8000) }
+            network.attach(address) { [weak agent] b, from in
+                guard let m = try? SIPParser.parse(b) else { return }
+                agent?.receive(m, from: from)
+            }
+            let hardware = LinePortHardware(line: line, engine: engine, scheduler: scheduler)
+            let controller = PortController(port: id, settings: portSettings, plan: plan, hardware: hardware, userAgent: ua, scheduler: scheduler)
+            ports[id] = Port(id: id, user: user, line: line, engine: engine, agent: agent, userAgent: ua, controller: controller,
+                             phone: board.telephone(id))
+        }
+    }
+
+    /// Power on: every port enabled (registers at once).
+    public func powerOn() {
+        for id in ports.keys.sorted() { ports[id]!.controller.handle(.enable) }
+    }
+
+    public func port(_ id: Int) -> Port { ports[id]! }
+
+    /// Stops lines and audio.
+    public func shutdown() {
+        for (id, p) in ports {
+            p.line.stop()
+            board.audioPort(id).stop()
+        }
+    }
+}
+
+public struct SystemSetupError: Error, CustomStringConvertible {
+    public var description: String
+}
