@@ -88,6 +88,8 @@ public final class SimulatedExchange {
             via.parameters["rport"] = .some("\(from.port)")
             m.replaceFirst("Via", with: via.description)
         }
+        // The ACK of a final response the exchange made itself (407, 404, …) ends here.
+        if method == .ack, let tag = toTag, tag.hasPrefix("ex") { return }
         if toTag == nil && method == .subscribe { return subscribe(m, from: from) }
         if toTag == nil && (method == .invite) && authenticateCalls {
             guard authenticated(m, method: method) else {

@@ -48,6 +48,8 @@ public final class SimulatedSIPNetwork: @unchecked Sendable {
     /// Everything sent, in order (lost ones included), for assertions on the wire.
     public private(set) var sent: [Datagram] = []
     public private(set) var delivered = 0
+    /// Called with every datagram as it is sent (traces, timelines).
+    public var observer: ((Datagram) -> Void)?
     public private(set) var dropped = 0
 
     public init(scheduler: any Scheduler, seed: UInt64 = 1, conditions: Conditions = Conditions()) {
@@ -82,7 +84,9 @@ public final class SimulatedSIPNetwork: @unchecked Sendable {
     public func send(_ bytes: [UInt8], from inside: SIPNetworkAddress, to outsideTo: SIPNetworkAddress) {
         let from = natOutside[inside] ?? inside
         let to = natInside[outsideTo] ?? outsideTo
-        sent.append(Datagram(from: from, to: to, bytes: bytes, sentAt: scheduler.now))
+        let datagram = Datagram(from: from, to: to, bytes: bytes, sentAt: scheduler.now)
+        sent.append(datagram)
+        observer?(datagram)
         if random.unit() < conditions.loss {
             dropped += 1
             return

@@ -15,8 +15,25 @@ struct Status: PendingVerb {
     static let configuration = CommandConfiguration(abstract: "Show ports, registrations and calls of a running daemon.")
 }
 
-struct Demo: PendingVerb {
-    static let configuration = CommandConfiguration(abstract: "A scripted call between two simulated phones.")
+struct Demo: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        abstract: "A scripted call between two simulated phones (exit 0 only if every step happened).")
+
+    @Flag(help: "Run in virtual time (instant) instead of on the wall clock.")
+    var virtual = false
+
+    func run() throws {
+        let ok: Bool
+        if virtual {
+            ok = DemoRunner.run(clock: VirtualDemoClock(VirtualScheduler(seed: 1))) { print($0) }
+        } else {
+            let scheduler = WallClockScheduler()
+            scheduler.start()
+            defer { scheduler.shutdown() }
+            ok = DemoRunner.run(clock: WallDemoClock(scheduler)) { print($0) }
+        }
+        if !ok { throw Exit.checkFailed }
+    }
 }
 
 struct Bringup: ParsableCommand {

@@ -144,6 +144,19 @@ let repositoryRoot: String = {
         #expect(try runTipRing(["sip", "lint", dir.appendingPathComponent("missing.sip").path]).status == 2)
     }
 
+    @Test func demoCallsBetweenTheSimulatedPhones() throws {
+        let r = try runTipRing(["demo", "--virtual"])
+        #expect(r.status == 0, "\(r.out)\(r.err)")
+        for step in ["✓ both ports registered", "✓ port 1 hears dial tone", "✓ port 2 rings", "✓ port 1 hears ringback",
+                     "caller-ID display: 1001 \"Alice\"", "✓ the call is answered on both ports",
+                     "✓ port 2 hears busy after port 1 hangs up", "✓ both ports idle, no call left", "demo: every step happened"] {
+            #expect(r.out.contains(step), "missing: \(step)")
+        }
+        #expect(r.out.contains("port 1 → exchange: INVITE sip:1002@tipring.sim"))
+        #expect(r.out.contains("bell rang 2000 ms at 20 Hz"))
+        #expect(!r.out.contains("✗"))
+    }
+
     @Test func pendingVerbsSaySoAndExitOne() throws {
         let r = try runTipRing(["bringup", "discover"])
         #expect(r.status == 1)
