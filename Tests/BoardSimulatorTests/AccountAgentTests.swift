@@ -208,7 +208,12 @@ struct AccountAgentTests {
 
         rig.net.attach(SIPNetworkAddress("192.0.2.1", 5080)) { _, _ in }
         let fromServer = SIPNetworkAddress("192.0.2.1", 5080)
+        // Without a user agent on top, the agent answers OPTIONS itself.
+        let handler = rig.agent.onRequest
+        rig.agent.onRequest = nil
         rig.net.send(request("OPTIONS", user: "1001", branch: "o1"), from: fromServer, to: rig.address)
+        rig.s.run(until: rig.s.now + .seconds(1))
+        rig.agent.onRequest = handler
         rig.net.send(request("INVITE", user: "9999", branch: "i1"), from: fromServer, to: rig.address)
         rig.net.send(request("INVITE", user: "1001", branch: "i2"), from: fromServer, to: rig.address)
         rig.s.run(until: rig.s.now + .seconds(1))
