@@ -1,0 +1,173 @@
+import Testing
+import TipRingCore
+import TelephonyDSP
+import SIPCore
+import PortControl
+
+/// Every (state, event) pair of the port state machine, written out by hand.
+@Suite("Port state machine: every state × every event")
+struct PortStateMachineTableTests {
+    static let caller = CallerIdentity(number: "5551234", name: "Carol", availability: .available)
+    static let incoming = CallHandle(id: 7)
+    static let second = CallHandle(id: 8)
+    static let stranger = CallHandle(id: 999)
+    static let firstOutgoing = CallHandle(id: (1 << 40) + 1)
+
+    /// A machine brought into a state by real events, with its main and other call.
+    static func machine(_ state: String) -> (PortStateMachine, main: CallHandle, other: CallHandle) {
+        var settings = PortSettings(account: "port1")
+        settings.dialPlan = try! DialPlan("(1xxx)")
+        var m = PortStateMachine(settings: settings)
+        func feed(_ events: PortEvent...) { for e in events { _ = m.handle(e) } }
+        feed(.enable)
+        if state != "NS" { feed(.registration(.registered(untilSeconds: 3600))) }
+        let o = firstOutgoing
+        switch state {
+        case "I": return (m, stranger, stranger)
+        case "DT": feed(.offHook); return (m, stranger, stranger)
+        case "NS": feed(.offHook); return (m, stranger, stranger)
+        case "C": feed(.offHook, .digit("1")); return (m, stranger, stranger)
+        case "O": feed(.offHook, .digit("1"), .digit("0"), .digit("0"), .digit("2")); return (m, o, stranger)
+        case "OR": feed(.offHook, .digit("1"), .digit("0"), .digit("0"), .digit("2"), .ringing(o)); return (m, o, stranger)
+        case "R": feed(.incomingCall(incoming, caller)); return (m, incoming, stranger)
+        case "X": feed(.offHook, .digit("1"), .digit("0"), .digit("0"), .digit("2"), .answered(o)); return (m, o, stranger)
+        case "XW": feed(.offHook, .digit("1"), .digit("0"), .digit("0"), .digit("2"), .answered(o), .incomingCall(second, caller)); return (m, o, second)
+        case "XH": feed(.offHook, .digit("1"), .digit("0"), .digit("0"), .digit("2"), .answered(o), .incomingCall(second, caller), .flash); return (m, second, o)
+        case "D": feed(.offHook, .digit("1"), .digit("0"), .digit("0"), .digit("2"), .answered(o), .ended(o, .remoteHangUp)); return (m, stranger, stranger)
+        case "WO": feed(.offHook, .digit("1"), .digit("0"), .digit("0"), .digit("2"), .answered(o), .incomingCall(second, caller), .ended(o, .remoteHangUp)); return (m, second, stranger)
+        case "H": feed(.offHook, .digit("1"), .digit("0"), .digit("0"), .digit("2"), .answered(o), .ended(o, .remoteHangUp), .timer(.offHookWarning)); return (m, stranger, stranger)
+        case "L": feed(.offHook, .digit("1"), .digit("0"), .digit("0"), .digit("2"), .answered(o), .ended(o, .remoteHangUp), .timer(.offHookWarning), .timer(.howler)); return (m, stranger, stranger)
+        default: fatalError("no state \(state)")
+        }
+    }
+
+    static func name(_ line: PortStateMachine.Line) -> String {
+        switch line {
+        case .idle: "I"
+        case .dialTone: "DT"
+        case .noService: "NS"
+        case .collecting(let d): d == "1" ? "C" : "C(\(d))"
+        case .outgoing(_, let ringback): ringback ? "OR" : "O"
+        case .ringing: "R"
+        case .connected(_, nil): "X"
+        case .connected(_, .waiting): "XW"
+        case .connected(_, .held): "XH"
+        case .disconnected(let t): t == .busy ? "D" : "D(\(t))"
+        case .waitingOnly: "WO"
+        case .howler: "H"
+        case .lockout: "L"
+        }
+    }
+
+    static func events(main: CallHandle, other: CallHandle) -> [PortEvent] {
+        [.powerOn, .enable, .disable, .registration(.registered(untilSeconds: 9999)), .registration(.retrying(atSeconds: 10, reason: "x")),
+         .offHook, .onHook, .flash, .digit("5"),
+         .timer(.firstDigit), .timer(.interDigit), .timer(.offHookWarning), .timer(.howler), .timer(.autoDial),
+         .incomingCall(CallHandle(id: 77), caller), .ringing(main), .earlyMedia(main), .answered(main),
+         .ended(main, .remoteHangUp), .ended(other, .remoteHangUp), .messageWaiting(true)]
+    }
+
+    // Columns: powerOn enable disable reg+ reg- offHook onHook flash digit5
+    //          t.first t.inter t.warn t.howl t.auto incoming ringing early answered ended(main) ended(other) mwi
+    static let table: [String: [String]] = [
+        "I":  ["I", "I", "I", "I", "I", "DT", "I", "I", "I", "I", "I", "I", "I", "I", "R", "I", "I", "I", "I", "I", "I"],
+        "DT": ["DT", "DT", "I", "DT", "DT", "DT", "I", "DT", "D(congestion)", "D(congestion)", "DT", "DT", "DT", "DT", "DT", "DT", "DT", "DT", "DT", "DT", "DT"],
+        "NS": ["NS", "NS", "I", "DT", "NS", "NS", "I", "NS", "NS", "NS", "NS", "NS", "NS", "NS", "NS", "NS", "NS", "NS", "NS", "NS", "NS"],
+        "C":  ["C", "C", "I", "C", "C", "C", "I", "C", "C(15)", "C", "D(congestion)", "C", "C", "C", "C", "C", "C", "C", "C", "C", "C"],
+        "O":  ["O", "O", "I", "O", "O", "O", "I", "O", "O", "O", "O", "O", "O", "O", "O", "OR", "O", "X", "D", "O", "O"],
+        "OR": ["OR", "OR", "I", "OR", "OR", "OR", "I", "OR", "OR", "OR", "OR", "OR", "OR", "OR", "OR", "OR", "O", "X", "D", "OR", "OR"],
+        "R":  ["R", "R", "I", "R", "R", "X", "R", "R", "R", "R", "R", "R", "R", "R", "R", "R", "R", "R", "I", "R", "R"],
+        "X":  ["X", "X", "I", "X", "X", "X", "I", "X", "X", "X", "X", "X", "X", "X", "XW", "X", "X", "X", "D", "X", "X"],
+        "XW": ["XW", "XW", "I", "XW", "XW", "XW", "R", "XH", "XW", "XW", "XW", "XW", "XW", "XW", "XW", "XW", "XW", "XW", "WO", "X", "XW"],
+        "XH": ["XH", "XH", "I", "XH", "XH", "XH", "R", "XH", "XH", "XH", "XH", "XH", "XH", "XH", "XH", "XH", "XH", "XH", "X", "X", "XH"],
+        "D":  ["D", "D", "I", "D", "D", "D", "I", "D", "D", "D", "D", "H", "D", "D", "D", "D", "D", "D", "D", "D", "D"],
+        "WO": ["WO", "WO", "I", "WO", "WO", "WO", "R", "X", "WO", "WO", "WO", "WO", "WO", "WO", "WO", "WO", "WO", "WO", "D", "WO", "WO"],
+        "H":  ["H", "H", "I", "H", "H", "H", "I", "H", "H", "H", "H", "H", "L", "H", "H", "H", "H", "H", "H", "H", "H"],
+        "L":  ["L", "L", "I", "L", "L", "L", "I", "L", "L", "L", "L", "L", "L", "L", "L", "L", "L", "L", "L", "L", "L"],
+    ]
+
+    @Test("each state is reached as named", arguments: Array(table.keys).sorted())
+    func reachesState(state: String) {
+        #expect(Self.name(Self.machine(state).0.line) == state)
+    }
+
+    @Test("every event in every state", arguments: Array(table.keys).sorted())
+    func row(state: String) {
+        let expected = Self.table[state]!
+        let (base, main, other) = Self.machine(state)
+        let events = Self.events(main: main, other: other)
+        #expect(events.count == expected.count)
+        for (i, e) in events.enumerated() {
+            var m = base
+            let actions = m.handle(e)
+            #expect(Self.name(m.line) == expected[i], "\(state) + \(e) → \(Self.name(m.line)) (actions \(actions))")
+            // Whatever happened, on-hook states never play tones and a disabled port rings no one.
+            if !m.offHook { #expect(!actions.contains { if case .playTone = $0 { true } else { false } }, "\(state) + \(e)") }
+            if !m.enabled { #expect(actions.contains(.setFeed(.powerDown)) || !base.enabled) }
+        }
+    }
+
+    @Test("key actions: the SIP side of hanging up, answering, flash and failures")
+    func keyActions() {
+        var (m, main, other) = Self.machine("O")
+        #expect(m.handle(.onHook) == [.stopTone, .connectMedia(nil), .cancel(main)])
+        (m, main, _) = Self.machine("R")
+        #expect(m.handle(.offHook) == [.stopRinging, .answer(main), .connectMedia(main)])
+        (m, main, other) = Self.machine("XW")
+        #expect(m.handle(.flash) == [.stopTone, .hold(main), .answer(other), .connectMedia(other)])
+        (m, main, other) = Self.machine("XH")
+        #expect(m.handle(.flash) == [.hold(main), .resume(other), .connectMedia(other)])
+        (m, main, _) = Self.machine("X")
+        #expect(m.handle(.disable) == [.stopTone, .connectMedia(nil), .cancelTimer(.firstDigit), .cancelTimer(.interDigit),
+                                       .cancelTimer(.offHookWarning), .cancelTimer(.howler), .cancelTimer(.autoDial),
+                                       .hangUp(main), .unregister, .setFeed(.powerDown)])
+        (m, _, _) = Self.machine("I")
+        #expect(m.handle(.incomingCall(Self.second, Self.caller)) == [.startRinging(Self.caller)])
+        (m, _, _) = Self.machine("NS")
+        #expect(m.handle(.incomingCall(Self.second, Self.caller)) == [.reject(Self.second, status: 480)])
+        (m, _, _) = Self.machine("DT")
+        #expect(m.handle(.incomingCall(Self.second, Self.caller)) == [.reject(Self.second, status: 486)])
+        #expect(PortStateMachine.tone(for: .failed(status: 486, reason: "")) == .busy)
+        #expect(PortStateMachine.tone(for: .failed(status: 404, reason: "")) == .specialInformation)
+        #expect(PortStateMachine.tone(for: .failed(status: 503, reason: "")) == .congestion)
+        #expect(PortStateMachine.tone(for: .timeout) == .congestion)
+    }
+
+    @Test("features: DND, hot line, warm line, no call waiting, stutter dial tone, visual message waiting")
+    func features() {
+        var s = PortSettings(account: "p")
+        s.doNotDisturb = true
+        var m = PortStateMachine(settings: s)
+        _ = m.handle(.enable); _ = m.handle(.registration(.registered(untilSeconds: 1)))
+        #expect(m.handle(.incomingCall(Self.second, Self.caller)) == [.reject(Self.second, status: 486)])
+
+        s = PortSettings(account: "p")
+        s.autoDial = "1002"
+        m = PortStateMachine(settings: s)
+        _ = m.handle(.enable); _ = m.handle(.registration(.registered(untilSeconds: 1)))
+        #expect(m.handle(.offHook) == [.stopTone, .invite(Self.firstOutgoing, target: "1002", withholdIdentity: false)])
+
+        s.autoDialDelay = .seconds(5)
+        m = PortStateMachine(settings: s)
+        _ = m.handle(.enable); _ = m.handle(.registration(.registered(untilSeconds: 1)))
+        #expect(m.handle(.offHook).contains(.startTimer(.autoDial, .seconds(5))))
+        #expect(m.handle(.timer(.autoDial)).contains(.invite(Self.firstOutgoing, target: "1002", withholdIdentity: false)))
+
+        s = PortSettings(account: "p")
+        s.callWaiting = false
+        s.withholdIdentity = true
+        s.dialPlan = try! DialPlan("(1xxx)")
+        m = PortStateMachine(settings: s)
+        _ = m.handle(.enable); _ = m.handle(.registration(.registered(untilSeconds: 1)))
+        #expect(m.handle(.messageWaiting(true)) == [.sendMessageWaiting(true)])
+        #expect(m.handle(.offHook).first == .playTone(.stutterDial))
+        var last: [PortAction] = []
+        for d in "1002" { last = m.handle(.digit(d)) }
+        #expect(last.contains(.invite(Self.firstOutgoing, target: "1002", withholdIdentity: true)))
+        _ = m.handle(.answered(Self.firstOutgoing))
+        #expect(m.handle(.incomingCall(Self.second, Self.caller)) == [.reject(Self.second, status: 486)])
+        // Messages heard during the call: the lamp goes off once the handset is down.
+        #expect(m.handle(.messageWaiting(false)) == [])
+        #expect(m.handle(.onHook).contains(.sendMessageWaiting(false)))
+    }
+}
