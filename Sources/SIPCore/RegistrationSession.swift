@@ -33,16 +33,28 @@ public final class RegistrationSession: @unchecked Sendable {
 
     /// Applies new settings (credentials, expiry, …) and registers again if running.
     public func replaceClient(_ newClient: RegistrationClient) {
-        for (_, h) in pendingTimers { scheduler.cancel(h) }
-        pendingTimers.removeAll()
-        transactions.removeAll()
+        abandonTransactions()
         if let w = wake { scheduler.cancel(w) }
         wake = nil
         client = newClient
     }
 
+    /// Whether a refresh or retry is scheduled (a registered account always has one).
+    public var wakeScheduled: Bool { wake != nil }
+
     public func start() { run(client.start(now: scheduler.now)) }
-    public func stop() { run(client.stop(now: scheduler.now)) }
+    /// Unregisters: REGISTERs still in flight are abandoned (no more retransmissions of a
+    /// binding we are taking back), then `Expires: 0` goes out.
+    public func stop() {
+        abandonTransactions()
+        run(client.stop(now: scheduler.now))
+    }
+
+    func abandonTransactions() {
+        for (_, h) in pendingTimers { scheduler.cancel(h) }
+        pendingTimers.removeAll()
+        transactions.removeAll()
+    }
     public func contactChanged(_ contact: String) { run(client.contactChanged(contact, now: scheduler.now)) }
 
     /// A response from the network (any; those not ours are ignored).

@@ -530,6 +530,9 @@ public final class SIPUserAgent: UserAgent, @unchecked Sendable {
             startSessionTimer(c, response: m)
             mediaChanged(c)
             emit(.answered(c.handle))
+        case 401, 407, 422 where c.cancelWanted:
+            // Given up before the network even took the call: no second attempt.
+            finish(c, .localHangUp)
         case 401, 407:
             let header = status == 401 ? "WWW-Authenticate" : "Proxy-Authenticate"
             guard !c.authAnswered, let ch = DigestChallenge.preferred(m.values(header)) else {
@@ -1136,10 +1139,13 @@ public final class SIPUserAgent: UserAgent, @unchecked Sendable {
     }
 
     func unsubscribe() {
-        guard let s = mwi, s.active else { return }
-        subscribe(expires: 0)
-        mwi?.active = false
         cancelTimer("mwi")
+        guard let s = mwi, s.active else {
+            mwi = nil
+            return
+        }
+        subscribe(expires: 0)
+        mwi = nil
     }
 
     func notifyReceived(_ m: SIPMessage) {
