@@ -100,6 +100,9 @@ public struct RegistrationClient: Sendable {
 
     /// Register now.
     public mutating func start(now: Instant) -> [RegistrationAction] {
+        // Also after a stop whose Expires: 0 is still in flight: its answer no longer counts.
+        state = .registering
+        failures = 0
         requestedExpires = settings.expires
         answeredNonce = nil
         return register(now: now)

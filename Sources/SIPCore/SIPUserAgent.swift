@@ -530,7 +530,7 @@ public final class SIPUserAgent: UserAgent, @unchecked Sendable {
             startSessionTimer(c, response: m)
             mediaChanged(c)
             emit(.answered(c.handle))
-        case 401, 407, 422 where c.cancelWanted:
+        case 401 where c.cancelWanted, 407 where c.cancelWanted, 422 where c.cancelWanted:
             // Given up before the network even took the call: no second attempt.
             finish(c, .localHangUp)
         case 401, 407:

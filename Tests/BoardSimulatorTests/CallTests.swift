@@ -160,6 +160,7 @@ struct CallTests {
     @Test("CANCEL right after the INVITE (no provisional yet): sent once the 180 comes")
     func cancelBeforeProvisional() throws {
         let rig = CallRig()
+        rig.exchange.authenticateCalls = false
         let h = rig.alice.ua.makeCallHandle()
         rig.alice.ua.execute(.invite(h, account: "port1", target: "1002", withholdIdentity: false))
         rig.alice.ua.execute(.cancel(h))
@@ -167,6 +168,18 @@ struct CallTests {
         #expect(rig.alice.ended(h) == .localHangUp)
         #expect(rig.bob.ua.activeCalls.isEmpty)
         #expect(rig.wire(.cancel).count >= 1)
+    }
+
+    @Test("given up before the challenge is answered: no second INVITE, the callee never rings")
+    func cancelBeforeChallenge() throws {
+        let rig = CallRig()
+        let h = rig.alice.ua.makeCallHandle()
+        rig.alice.ua.execute(.invite(h, account: "port1", target: "1002", withholdIdentity: false))
+        rig.alice.ua.execute(.cancel(h))
+        rig.run(2)
+        #expect(rig.alice.ended(h) == .localHangUp)
+        #expect(rig.wire(.invite).count == 1)
+        #expect(rig.bob.incoming == nil)
     }
 
     @Test("the 200-versus-CANCEL race: the answered call is ACKed and ended with BYE")
