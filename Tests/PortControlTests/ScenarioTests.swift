@@ -262,4 +262,47 @@ struct ScenarioTests {
         if case .ringing = rig.line(2) {} else { Issue.record("port 2 does not ring: \(rig.line(2))") }
         #expect(rig.listen(1, 2) == .ringback)
     }
+
+    @Test("United Kingdom: caller ID before the first ring (polarity reversal, DT-AS, V.23), then the double ring")
+    func unitedKingdom() throws {
+        let rig = try ScenarioRig(region: .gb)
+        rig.phone(1).liftHandset()
+        #expect(rig.listen(1, 1.5) == .dial)
+        let t0 = rig.s.now
+        rig.dial(1, "1002")
+        rig.run(5)
+        let firstRing = try #require(rig.phone(2).bell.bursts.first { $0.start >= t0 })
+        #expect(abs(Double(firstRing.duration.milliseconds) - 400) < 60)
+        let reversal = try #require(rig.phone(2).polarityChanges.first { $0.at >= t0 && $0.reversed })
+        #expect(reversal.at < firstRing.start)
+        let shown = rig.phone(2).earpiece.callerID(from: t0, to: firstRing.start, scheme: .etsiDTAS)
+        guard case .callerID(let info) = try #require(shown.first) else { Issue.record("no caller ID before the ring"); return }
+        #expect(info.number == "1001" && info.name == "Alice")
+    }
+
+    @Test("polarity reversal on answer and back on hang-up, where the port asks for it")
+    func polarityOnAnswer() throws {
+        let rig = try ScenarioRig { id, port, _ in if id == 1 { port.reversePolarityOnAnswer = true } }
+        rig.phone(1).liftHandset()
+        rig.run(1)
+        rig.dial(1, "1002")
+        rig.run(1)
+        #expect(!rig.phone(1).lineReversed)
+        rig.phone(2).liftHandset()
+        rig.run(1)
+        #expect(rig.phone(1).lineReversed)
+        rig.phone(2).hangUp()
+        rig.run(1)
+        #expect(!rig.phone(1).lineReversed)
+    }
+
+    @Test("'#' ends dialling at once when the plan has no use for it")
+    func hashSends() throws {
+        let rig = try ScenarioRig { id, port, _ in if id == 1 { port.dialPlan = try! DialPlan("(x.T)") } }
+        rig.phone(1).liftHandset()
+        rig.run(1)
+        rig.dial(1, "1002#")
+        rig.run(0.5)
+        if case .ringing = rig.line(2) {} else { Issue.record("port 2 does not ring: \(rig.line(2))") }
+    }
 }
