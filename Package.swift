@@ -48,6 +48,15 @@ let package = Package(
             swiftSettings: strict
         ),
         .target(
+            name: "RTPMedia",
+            dependencies: [
+                "TipRingCore", "TelephonyDSP", "LineHAL", "SIPCore",
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
+            ],
+            swiftSettings: strict
+        ),
+        .target(
             name: "PortControl",
             dependencies: ["TipRingCore", "TelephonyDSP", "LineHAL", "SIPCore"],
             swiftSettings: strict
@@ -79,6 +88,7 @@ let package = Package(
         .testTarget(name: "LineHALTests", dependencies: ["LineHAL", "BoardSimulator"]),
         .testTarget(name: "SIPCoreTests", dependencies: ["SIPCore", "TipRingCore"]),
         .testTarget(name: "BoardSimulatorTests", dependencies: ["BoardSimulator", "LineHAL"]),
+        .testTarget(name: "RTPMediaTests", dependencies: ["RTPMedia", "TelephonyDSP", "SIPCore", "TipRingCore"]),
         .testTarget(name: "PortControlTests", dependencies: ["PortControl", "TipRingApp", "BoardSimulator", "LineHAL", "SIPCore", "TelephonyDSP", "TipRingCore"]),
         .testTarget(name: "TipRingAppTests", dependencies: [
             "TipRingApp", "TipRingCore", "LineHAL", "SIPCore", "SIPTransport",

@@ -117,6 +117,13 @@ struct KamailioCallTests {
         let pid = try spawn("/usr/bin/sipp", ["-sf", repositoryRoot + "/Tests/Fixtures/sipp/\(scenario).xml", "-i", "127.0.0.1",
                                               "-p", "\(port)", "-m", "1", "-nostdin", "-timeout", "30s", "-trace_err", "-error_file", log] + extra,
                         stdout: "/dev/null", stderr: log)
+        if extra.isEmpty {
+            // A far end (UAS): wait until it listens.
+            guard waitUntilUDPPortTaken(port) else {
+                kill(pid, SIGKILL)
+                throw ToolError(description: "sipp did not start (make test installs sip-tester)")
+            }
+        }
         return (pid, log)
     }
 

@@ -139,6 +139,24 @@ final class Kamailio {
 
 struct ToolError: Error, CustomStringConvertible { var description: String }
 
+/// Waits (up to 10 s) until something has bound a UDP port on 127.0.0.1 — a server started
+/// by a test is ready.
+func waitUntilUDPPortTaken(_ port: Int) -> Bool {
+    let deadline = Date().addingTimeInterval(10)
+    while Date() < deadline {
+        let fd = socket(AF_INET, Int32(SOCK_DGRAM.rawValue), 0)
+        var addr = sockaddr_in()
+        addr.sin_family = sa_family_t(AF_INET)
+        addr.sin_addr.s_addr = inet_addr("127.0.0.1")
+        addr.sin_port = UInt16(port).bigEndian
+        let rc = withUnsafePointer(to: &addr) { $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { bind(fd, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) } }
+        close(fd)
+        if rc != 0 { return true }
+        Thread.sleep(forTimeInterval: 0.02)  // waiting for a real peer to bind, not test timing
+    }
+    return false
+}
+
 /// The built `tipring`, run with posix_spawn.
 func runTipRingSpawned(_ arguments: [String]) throws -> (status: Int32, out: String, err: String) {
     let exe = URL(fileURLWithPath: "/proc/self/exe").resolvingSymlinksInPath().deletingLastPathComponent().appendingPathComponent("tipring").path
@@ -200,21 +218,11 @@ func runTipRingSpawned(_ arguments: [String]) throws -> (status: Int32, out: Str
         let log = FileManager.default.temporaryDirectory.appendingPathComponent("tipring-sipp-\(UUID().uuidString.prefix(8)).log").path
         let pid = try spawn("/usr/bin/sipp", ["-sf", repositoryRoot + "/Tests/Fixtures/sipp/\(scenario).xml", "-i", "127.0.0.1",
                                               "-p", "\(port)", "-m", "1", "-nostdin", "-timeout", "30s"], stdout: log, stderr: log)
-        // Ready when the port is taken.
-        let deadline = Date().addingTimeInterval(10)
-        while Date() < deadline {
-            let fd = socket(AF_INET, Int32(SOCK_DGRAM.rawValue), 0)
-            var addr = sockaddr_in()
-            addr.sin_family = sa_family_t(AF_INET)
-            addr.sin_addr.s_addr = inet_addr("127.0.0.1")
-            addr.sin_port = UInt16(port).bigEndian
-            let rc = withUnsafePointer(to: &addr) { $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { bind(fd, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) } }
-            close(fd)
-            if rc != 0 { return (pid, port, log) }
-            Thread.sleep(forTimeInterval: 0.02)  // waiting for a real peer to bind, not test timing
+        guard waitUntilUDPPortTaken(port) else {
+            kill(pid, SIGKILL)
+            throw ToolError(description: "sipp did not start (make test installs sip-tester)")
         }
-        kill(pid, SIGKILL)
-        throw ToolError(description: "sipp did not start (make test installs sip-tester)")
+        return (pid, port, log)
     }
 
     /// Waits for sipp; returns its exit status (0: scenario completed).

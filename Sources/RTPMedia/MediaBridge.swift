@@ -1,0 +1,297 @@
+public import TipRingCore
+import TelephonyDSP
+public import LineHAL
+public import SIPCore
+
+/// Per-call media settings (from the port's configuration).
+public struct MediaSettings: Sendable, Hashable {
+    /// Gains toward the network (handset → far end) and toward the handset, in dB.
+    public var transmitGain: Double = 0
+    public var receiveGain: Double = 0
+    /// On by default; a 2100 Hz answer tone (fax, modem) switches it off by itself.
+    public var echoCanceller = true
+    public var jitter = JitterBufferSettings()
+    public init() {}
+}
+
+/// A call's figures for status displays.
+public struct CallStatistics: Sendable, Hashable {
+    public var codec: String
+    public var packetsSent = 0
+    public var packetsReceived = 0
+    public var packetsLost = 0
+    public var jitterMilliseconds = 0.0
+    public var concealedFrames = 0
+    public var playedFrames = 0
+    public var duplicates = 0
+    public var late = 0
+    public var digitsSent = 0
+    public var digitsReceived = 0
+    public var seconds = 0.0
+    /// What the far end reported about our stream (RTCP), if it did.
+    public var remoteFractionLost: Double?
+    public var remoteJitterMilliseconds: Double?
+}
+
+/// The audio of one call on a port: it is the port engine's playback source (RTP → jitter
+/// buffer → G.711 decoder → gain) and one of its capture consumers (echo canceller → gain →
+/// G.711 encoder → RTP, 20 ms packets; RFC 4733 events in place of audio while a digit is
+/// sent, the in-band digit kept out of the audio). No allocation per frame.
+public final class MediaBridge: AudioSource, AudioCaptureConsumer, @unchecked Sendable {
+    public static let frame = 160
+    let lock = ConditionLock()
+    var session: MediaSession
+    let settings: MediaSettings
+    let law: G711.Law
+    let ssrc: UInt32
+    let start: Instant
+    var sequence: UInt16
+    var timestamp: UInt32
+    var firstPacket = true
+    var echo = EchoCanceller()
+    var jitter: JitterBuffer
+    var events = TelephoneEventReceiver()
+    var digitQueue: [(Character, Int)] = []
+    var eventSender: TelephoneEventSender?
+    let txGain: Int32, rxGain: Int32
+    // Buffers, allocated once.
+    var captureFrame: [Int16]
+    var captureFill = 0
+    var cleaned: [Int16]
+    var played: [Int16]
+    var playedFill = 0
+    var packet: [UInt8]
+    var decoded: [Int16]
+    var rendered: [Int16]
+    var renderFill = 0
+    let send: (UnsafeRawBufferPointer) -> Void
+    var stats: CallStatistics
+    var octetsSent: UInt32 = 0
+    var suppressing = false
+
+    /// A digit received as RFC 4733 events (reported once per event).
+    public var onDigit: ((Character) -> Void)?
+    /// Whether the handset is sending a DTMF key now (from the port's keypad detector):
+    /// while it is and events are agreed, the audio is kept back.
+    public var keyPresent: (() -> Bool)?
+
+    public init(session: MediaSession, settings: MediaSettings = MediaSettings(), ssrc: UInt32, at start: Instant,
+                send: @escaping (UnsafeRawBufferPointer) -> Void) {
+        self.session = session
+        self.settings = settings
+        law = session.codec.name.uppercased() == "PCMA" ? .alaw : .ulaw
+        self.ssrc = ssrc
+        self.start = start
+        sequence = UInt16(truncatingIfNeeded: ssrc >> 7)
+        timestamp = ssrc &* 2_654_435_761
+        jitter = JitterBuffer(settings: settings.jitter)
+        txGain = Int32((pow10(settings.transmitGain / 20) * 4096).rounded())
+        rxGain = Int32((pow10(settings.receiveGain / 20) * 4096).rounded())
+        captureFrame = [Int16](repeating: 0, count: Self.frame)
+        cleaned = [Int16](repeating: 0, count: Self.frame)
+        played = [Int16](repeating: 0, count: Self.frame)
+        packet = [UInt8](repeating: 0, count: 12 + Self.frame)
+        decoded = [Int16](repeating: 0, count: 1600)
+        rendered = [Int16](repeating: 0, count: Self.frame)
+        self.send = send
+        stats = CallStatistics(codec: session.codec.name)
+    }
+
+    /// The call's media changed (hold, resume, new address: the transport takes the address).
+    public func update(_ s: MediaSession) { lock.withLock { session = s } }
+
+    public var statistics: CallStatistics {
+        lock.withLock {
+            var s = stats
+            let r = jitter.statistics
+            s.packetsReceived = r.packetsReceived
+            s.packetsLost = r.packetsLost
+            s.jitterMilliseconds = r.jitterMilliseconds
+            s.concealedFrames = r.concealedFrames
+            s.playedFrames = r.playedFrames
+            s.duplicates = r.duplicates
+            s.late = r.late
+            return s
+        }
+    }
+
+    public var receiveStatistics: ReceiveStatistics { lock.withLock { jitter.statistics } }
+
+    /// Sends a digit: RFC 4733 events when agreed (otherwise the caller plays it in-band).
+    public func sendDigit(_ digit: Character, milliseconds: Int) {
+        lock.withLock { digitQueue.append((digit, milliseconds)) }
+    }
+
+    public var eventsAgreed: Bool { lock.withLock { session.telephoneEvent != nil } }
+
+    // MARK: capture → network
+
+    public func consume(_ frame: UnsafeBufferPointer<Int16>, at time: Instant) {
+        var i = 0
+        while i < frame.count {
+            let n = min(Self.frame - captureFill, frame.count - i)
+            for k in 0..<n { captureFrame[captureFill + k] = frame[i + k] }
+            captureFill += n
+            i += n
+            if captureFill == Self.frame {
+                captureFill = 0
+                sendFrame(at: time)
+            }
+        }
+    }
+
+    func sendFrame(at time: Instant) {
+        lock.lock()
+        let s = session
+        if eventSender == nil, !digitQueue.isEmpty, let te = s.telephoneEvent {
+            let (d, ms) = digitQueue.removeFirst()
+            eventSender = TelephoneEventSender(digit: d, milliseconds: ms, timestamp: timestamp)
+            _ = te
+            stats.digitsSent += 1
+        } else if s.telephoneEvent == nil {
+            digitQueue.removeAll()
+        }
+        lock.unlock()
+        // Echo cancelling against what the handset was played, then the transmit gain.
+        captureFrame.withUnsafeBufferPointer { near in
+            played.withUnsafeBufferPointer { far in
+                cleaned.withUnsafeMutableBufferPointer { out in
+                    if settings.echoCanceller {
+                        echo.process(farEnd: far, nearEnd: near, into: out)
+                    } else {
+                        for k in 0..<Self.frame { out[k] = near[k] }
+                    }
+                }
+            }
+        }
+        if txGain != 4096 {
+            for k in 0..<Self.frame { cleaned[k] = Self.saturate(Int32(cleaned[k]) * txGain >> 12) }
+        }
+        let keyNow = keyPresent?() ?? false
+        if s.telephoneEvent != nil && (keyNow || eventSender != nil) {
+            // The digit travels as events; keep its tone out of the audio.
+            for k in 0..<Self.frame { cleaned[k] = 0 }
+            suppressing = true
+        }
+        defer { timestamp &+= UInt32(Self.frame) }
+        guard s.sending else { return }
+        if var ev = eventSender, let te = s.telephoneEvent, let next = ev.next() {
+            eventSender = ev.isFinished ? nil : ev
+            transmit(payloadType: UInt8(te.payloadType), marker: next.marker, timestamp: ev.timestamp, payload: next.payload)
+            if ev.isFinished { firstPacket = true }  // audio after the event starts a talkspurt
+            return
+        }
+        if suppressing && !keyNow { suppressing = false }
+        packet.withUnsafeMutableBytes { raw in
+            RTPPacket.writeHeader(into: raw, payloadType: UInt8(s.codec.payloadType), marker: firstPacket, sequence: sequence, timestamp: timestamp, ssrc: ssrc)
+            cleaned.withUnsafeBufferPointer { pcm in
+                G711.encode(law, pcm, into: UnsafeMutableBufferPointer(start: raw.baseAddress!.assumingMemoryBound(to: UInt8.self) + 12, count: Self.frame))
+            }
+            send(UnsafeRawBufferPointer(raw))
+        }
+        firstPacket = false
+        sequence &+= 1
+        stats.packetsSent += 1
+        octetsSent &+= UInt32(Self.frame)
+    }
+
+    func transmit(payloadType: UInt8, marker: Bool, timestamp ts: UInt32, payload: [UInt8]) {
+        var bytes = [UInt8](repeating: 0, count: 12 + payload.count)
+        bytes.withUnsafeMutableBytes { RTPPacket.writeHeader(into: $0, payloadType: payloadType, marker: marker, sequence: sequence, timestamp: ts, ssrc: ssrc) }
+        for (k, b) in payload.enumerated() { bytes[12 + k] = b }
+        bytes.withUnsafeBytes { send($0) }
+        sequence &+= 1
+        stats.packetsSent += 1
+    }
+
+    // MARK: network → handset
+
+    /// A datagram from the far end.
+    public func receive(_ bytes: UnsafeRawBufferPointer, at time: Instant) {
+        guard let p = try? RTPPacket.parse(bytes) else { return }
+        lock.lock()
+        let s = session
+        if let te = s.telephoneEvent, p.payloadType == UInt8(te.payloadType) {
+            let d = events.receive(timestamp: p.timestamp, payload: p.payload)
+            if d != nil { stats.digitsReceived += 1 }
+            lock.unlock()
+            if let d { onDigit?(d) }
+            return
+        }
+        guard p.payloadType == UInt8(s.codec.payloadType), s.receiving, !p.payload.isEmpty else {
+            lock.unlock()
+            return
+        }
+        let n = min(p.payload.count, decoded.count)
+        p.payload.withUnsafeBufferPointer { src in
+            decoded.withUnsafeMutableBufferPointer { dst in
+                G711.decode(law, UnsafeBufferPointer(rebasing: src[0..<n]), into: UnsafeMutableBufferPointer(rebasing: dst[0..<n]))
+                jitter.insert(sequence: p.sequence, timestamp: p.timestamp, samples: UnsafeBufferPointer(rebasing: dst[0..<n]), arrival: time)
+            }
+        }
+        lock.unlock()
+    }
+
+    public func render(into out: UnsafeMutableBufferPointer<Int16>, at time: Instant) {
+        var i = 0
+        while i < out.count {
+            if renderFill == 0 {
+                lock.lock()
+                rendered.withUnsafeMutableBufferPointer { _ = jitter.pull(into: $0) }
+                lock.unlock()
+                if rxGain != 4096 {
+                    for k in 0..<Self.frame { rendered[k] = Self.saturate(Int32(rendered[k]) * rxGain >> 12) }
+                }
+            }
+            let n = min(Self.frame - renderFill, out.count - i)
+            for k in 0..<n {
+                out[i + k] = rendered[renderFill + k]
+                played[(playedFill + k) % Self.frame] = rendered[renderFill + k]
+            }
+            playedFill = (playedFill + n) % Self.frame
+            renderFill = (renderFill + n) % Self.frame
+            i += n
+        }
+        stats.seconds = Double((time - start).nanoseconds) / 1e9
+    }
+
+    // MARK: RTCP
+
+    /// A compound SR/RR for the far end (every 5 s or so).
+    public func rtcpReport(ntp: UInt64, cname: String) -> [UInt8] {
+        lock.withLock {
+            let r = jitter.statistics
+            var block: RTCP.ReportBlock?
+            if r.packetsReceived > 0 {
+                let expected = r.packetsReceived + r.packetsLost
+                let fraction = expected == 0 ? 0 : UInt8(min(255, r.packetsLost * 256 / expected))
+                block = RTCP.ReportBlock(ssrc: 0, fractionLost: fraction, cumulativeLost: Int32(r.packetsLost),
+                                         highestSequence: UInt32(jitter.maxSeq & 0xFFFF_FFFF), jitter: UInt32(r.jitterMilliseconds * 8))
+            }
+            let sender = stats.packetsSent > 0 ? RTCP.SenderInfo(ntp: ntp, rtpTimestamp: timestamp, packets: UInt32(truncatingIfNeeded: stats.packetsSent), octets: octetsSent) : nil
+            return RTCP.compound(ssrc: ssrc, sender: sender, block: block, cname: cname)
+        }
+    }
+
+    /// The far end's report on our stream.
+    public func receiveRTCP(_ bytes: [UInt8]) {
+        guard let r = RTCP.parse(bytes), let b = r.blocks.first(where: { $0.ssrc == ssrc || $0.ssrc == 0 }) else { return }
+        lock.withLock {
+            stats.remoteFractionLost = Double(b.fractionLost) / 256
+            stats.remoteJitterMilliseconds = Double(b.jitter) / 8
+        }
+    }
+
+    static func saturate(_ v: Int32) -> Int16 { Int16(max(-32768, min(32767, v))) }
+}
+
+func pow10(_ x: Double) -> Double {
+    // 10^x without Foundation: e^(x·ln 10) by the standard library's exp.
+    var result = 1.0, term = 1.0
+    let y = x * 2.302585092994046
+    for n in 1..<40 {
+        term *= y / Double(n)
+        result += term
+    }
+    return result
+}

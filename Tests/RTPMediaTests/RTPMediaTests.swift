@@ -1,0 +1,170 @@
+import Testing
+import TipRingCore
+import TelephonyDSP
+import SIPCore
+import RTPMedia
+
+@Suite("RTP packets")
+struct RTPPacketTests {
+    @Test("header fields round-trip; CSRCs, extension and padding are skipped")
+    func roundTrip() throws {
+        let p = RTPPacket(payloadType: 8, marker: true, sequence: 65535, timestamp: 0xDEADBEEF, ssrc: 0x01020304, payload: [1, 2, 3])
+        let bytes = p.serialized()
+        #expect(bytes.count == 15)
+        #expect(bytes[0] == 0x80 && bytes[1] == 0x88)
+        #expect(try RTPPacket.parse(bytes) == p)
+        // One CSRC, a one-word extension, two bytes of padding.
+        var odd: [UInt8] = [0xB1, 0x00, 0, 1, 0, 0, 0, 160, 0, 0, 0, 9]
+        odd += [0, 0, 0, 7]                 // CSRC
+        odd += [0xBE, 0xDE, 0, 1, 1, 2, 3, 4]  // extension
+        odd += [0xAA, 0xBB]                 // payload
+        odd += [0, 2]                       // padding
+        let q = try RTPPacket.parse(odd)
+        #expect(q.payload == [0xAA, 0xBB] && q.sequence == 1 && q.timestamp == 160 && q.ssrc == 9)
+    }
+
+    @Test("malformed packets are refused with a reason")
+    func malformed() {
+        #expect(throws: RTPError.tooShort(5)) { try RTPPacket.parse([0x80, 0, 0, 0, 0]) }
+        #expect(throws: RTPError.version(1)) { try RTPPacket.parse([0x40] + [UInt8](repeating: 0, count: 11)) }
+        #expect(throws: RTPError.rtcp) { try RTPPacket.parse([0x80, 200] + [UInt8](repeating: 0, count: 10)) }
+        #expect(throws: RTPError.padding) { try RTPPacket.parse([0xA0, 0] + [UInt8](repeating: 0, count: 9) + [200]) }
+    }
+}
+
+@Suite("RFC 4733 telephone events")
+struct TelephoneEventTests {
+    @Test("a digit: the first packet with the marker, 20 ms updates with the start timestamp, the end three times")
+    func sequence() {
+        var s = TelephoneEventSender(digit: "#", milliseconds: 100, timestamp: 4000)
+        var out: [(payload: [UInt8], marker: Bool)] = []
+        while let p = s.next() { out.append(p) }
+        #expect(out.count == 5 + 2)
+        #expect(out[0].marker && out.dropFirst().allSatisfy { !$0.marker })
+        let parsed = out.map { TelephoneEvent.parse($0.payload)! }
+        #expect(parsed.allSatisfy { $0.code == 11 && $0.volume == 10 })
+        #expect(parsed.map(\.duration) == [160, 320, 480, 640, 800, 800, 800])
+        #expect(parsed.map(\.end) == [false, false, false, false, true, true, true])
+    }
+
+    @Test("each event is reported once")
+    func receiverReportsOnce() {
+        var r = TelephoneEventReceiver()
+        var seen: [Character] = []
+        for (ts, code) in [(100, 1), (100, 1), (100, 1), (900, 1), (900, 1), (1700, 12)] as [(UInt32, UInt8)] {
+            if let d = r.receive(timestamp: ts, payload: TelephoneEvent.payload(code: code, end: false, duration: 160)) { seen.append(d) }
+        }
+        #expect(seen == ["1", "1", "A"])
+        #expect(TelephoneEvent.code(for: "*") == 10 && TelephoneEvent.digit(for: 15) == "D" && TelephoneEvent.code(for: "x") == nil)
+    }
+}
+
+@Suite("RTCP reports")
+struct RTCPTests {
+    @Test("SR with a report block and CNAME parses back")
+    func roundTrip() throws {
+        var block = RTCP.ReportBlock(ssrc: 77, fractionLost: 3, cumulativeLost: 12, highestSequence: 70000, jitter: 40)
+        block.lastSR = 5
+        let bytes = RTCP.compound(ssrc: 9, sender: RTCP.SenderInfo(ntp: 1 << 40, rtpTimestamp: 160, packets: 50, octets: 8000), block: block, cname: "port1@tipring")
+        #expect(bytes.count % 4 == 0)
+        let r = try #require(RTCP.parse(bytes))
+        #expect(r.ssrc == 9 && r.sender?.packets == 50 && r.blocks == [block] && r.cname == "port1@tipring")
+        let rr = try #require(RTCP.parse(RTCP.compound(ssrc: 9, sender: nil, block: nil, cname: "x")))
+        #expect(rr.sender == nil && rr.blocks.isEmpty)
+        #expect(RTCP.parse([1, 2, 3]) == nil)
+    }
+}
+
+/// A jitter buffer fed by a simulated network: packets of 20 ms sent on the sender's clock,
+/// delivered after a delay with jitter, lost, duplicated; the buffer read every 20 ms.
+struct NetworkRun {
+    var loss = 0.0, duplication = 0.0
+    var delay: Int64 = 30          // ms
+    var jitter: Int64 = 0          // ms, uniform extra
+    var senderPPM: Int64 = 0       // sender clock fast (+) or slow (−)
+    var seconds = 60
+    var seed: UInt64 = 1
+
+    func run() -> ReceiveStatistics {
+        var random = SeededRandom(seed: seed)
+        var jb = JitterBuffer()
+        var arrivals: [(at: Int64, seq: UInt16, ts: UInt32)] = []   // ns
+        let packets = seconds * 50
+        for i in 0..<packets {
+            let sentAt = Int64(i) * 20_000_000 * (1_000_000 - senderPPM) / 1_000_000
+            if random.unit() < loss { continue }
+            let copies = random.unit() < duplication ? 2 : 1
+            for _ in 0..<copies {
+                let extra = jitter > 0 ? Int64(random.unit() * Double(jitter * 1_000_000)) : 0
+                arrivals.append((sentAt + delay * 1_000_000 + extra, UInt16(truncatingIfNeeded: i), UInt32(truncatingIfNeeded: i * 160)))
+            }
+        }
+        arrivals.sort { $0.at < $1.at }
+        var samples = [Int16](repeating: 1000, count: 160)
+        var out = [Int16](repeating: 0, count: 160)
+        var next = 0
+        var t: Int64 = 0
+        let end = Int64(packets) * 20_000_000 + 500_000_000
+        while t < end {
+            while next < arrivals.count, arrivals[next].at <= t {
+                let a = arrivals[next]
+                samples.withUnsafeBufferPointer { jb.insert(sequence: a.seq, timestamp: a.ts, samples: $0, arrival: Instant(nanoseconds: a.at)) }
+                next += 1
+            }
+            out.withUnsafeMutableBufferPointer { _ = jb.pull(into: $0) }
+            t += 20_000_000
+        }
+        return jb.statistics
+    }
+}
+
+@Suite("Adaptive jitter buffer")
+struct JitterBufferTests {
+    func report(_ name: String, _ s: ReceiveStatistics) {
+        let pct = Double(s.concealedFrames) / Double(max(1, s.playedFrames)) * 100
+        print("jitter buffer, \(name): \(s.packetsReceived) received, \(s.packetsLost) lost, \(s.duplicates) duplicates, \(s.late) late, " +
+              "concealed \(s.concealedFrames) of \(s.playedFrames) frames (\(Double(Int(pct * 100)) / 100) %), delay mean \(Double(Int(s.delayMilliseconds * 10)) / 10) ms, max \(s.maximumDelayMilliseconds) ms, " +
+              "jitter \(Double(Int(s.jitterMilliseconds * 10)) / 10) ms, dropped \(s.dropped10ms)×10 ms, stretched \(s.stretched10ms)×10 ms")
+    }
+
+    @Test("clean network: no concealment, added delay within the minimum + 20 ms")
+    func clean() {
+        let s = NetworkRun().run()
+        report("clean", s)
+        #expect(s.concealedFrames == 0)
+        #expect(s.packetsLost == 0)
+        #expect(s.maximumDelayMilliseconds <= 40 + 20)
+        #expect(s.delayMilliseconds >= 10)
+    }
+
+    @Test("1 % random loss: at most 3 % of frames concealed")
+    func onePercentLoss() {
+        let s = NetworkRun(loss: 0.01, jitter: 10, seconds: 300).run()
+        report("1 % loss", s)
+        #expect(Double(s.concealedFrames) <= 0.03 * Double(s.playedFrames))
+        #expect(s.packetsLost > 100 && s.packetsLost < 200)
+    }
+
+    @Test("reordering (60 ms jitter) and duplicates: duplicates dropped, little concealment, delay bounded")
+    func reorderAndDuplicates() {
+        let s = NetworkRun(duplication: 0.05, jitter: 60, seconds: 120).run()
+        report("jitter 60 ms + 5 % duplicates", s)
+        #expect(s.duplicates > 200)
+        #expect(s.packetsLost == 0)
+        #expect(Double(s.concealedFrames) <= 0.03 * Double(s.playedFrames))
+        #expect(s.maximumDelayMilliseconds <= 200)
+    }
+
+    @Test("clock drift both ways (±500 ppm over 10 minutes): the delay stays bounded")
+    func drift() {
+        for ppm: Int64 in [500, -500] {
+            let s = NetworkRun(seconds: 600, seed: 3).run()
+            _ = s
+            let d = NetworkRun(senderPPM: ppm, seconds: 600, seed: 3).run()
+            report("drift \(ppm) ppm", d)
+            #expect(d.maximumDelayMilliseconds <= 200)
+            #expect(Double(d.concealedFrames) <= 0.01 * Double(d.playedFrames))
+            if ppm > 0 { #expect(d.dropped10ms > 0) } else { #expect(d.stretched10ms > 0) }
+        }
+    }
+}
