@@ -70,7 +70,7 @@ let package = Package(
         .target(
             name: "TipRingApp",
             dependencies: [
-                "TipRingCore", "TelephonyDSP", "LineHAL", "SIPCore", "SIPTransport", "PortControl", "BoardSimulator",
+                "TipRingCore", "TelephonyDSP", "LineHAL", "SIPCore", "SIPTransport", "RTPMedia", "PortControl", "BoardSimulator",
                 .product(name: "Logging", package: "swift-log"),
             ],
             swiftSettings: strict
@@ -89,7 +89,7 @@ let package = Package(
         .testTarget(name: "SIPCoreTests", dependencies: ["SIPCore", "TipRingCore"]),
         .testTarget(name: "BoardSimulatorTests", dependencies: ["BoardSimulator", "LineHAL"]),
         .testTarget(name: "RTPMediaTests", dependencies: ["RTPMedia", "TelephonyDSP", "SIPCore", "TipRingCore"]),
-        .testTarget(name: "PortControlTests", dependencies: ["PortControl", "TipRingApp", "BoardSimulator", "LineHAL", "SIPCore", "TelephonyDSP", "TipRingCore"]),
+        .testTarget(name: "PortControlTests", dependencies: ["PortControl", "RTPMedia", "TipRingApp", "BoardSimulator", "LineHAL", "SIPCore", "TelephonyDSP", "TipRingCore"]),
         .testTarget(name: "TipRingAppTests", dependencies: [
             "TipRingApp", "TipRingCore", "LineHAL", "SIPCore", "SIPTransport",
             .product(name: "NIOCore", package: "swift-nio"), .product(name: "NIOPosix", package: "swift-nio"),

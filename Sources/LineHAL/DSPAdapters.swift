@@ -28,8 +28,12 @@ public final class DTMFReceiver: AudioCaptureConsumer, @unchecked Sendable {
         self.onKey = onKey
     }
 
+    /// Whether a key is sounding now (media uses it to keep the tone out of the audio).
+    public private(set) var keyPresent = false
+
     public func consume(_ frame: UnsafeBufferPointer<Int16>, at time: Instant) {
         let handler = onKey
         detector.process(frame) { key, _ in handler(key, time) }
+        keyPresent = detector.current != nil
     }
 }

@@ -27,35 +27,48 @@ public final class LinePortHardware: PortHardware, @unchecked Sendable {
     let scheduler: any Scheduler
     public var onHookEvent: ((HookEvent.Kind) -> Void)?
     public var onKeypadDigit: ((Character) -> Void)?
-    /// The call whose audio the media layer should connect (set here; RTP comes later).
+    /// The call whose audio is connected.
     public private(set) var mediaCall: CallHandle?
+    /// The keypad's DTMF detector.
+    public let keypad: DTMFReceiver
+    /// Connects a call's audio (the media layer); without one, calls are silent.
+    public var mediaConnector: ((CallHandle?) -> Void)?
+    /// The source to play while a call is connected (after a tone such as call waiting).
+    public var mediaSource: (() -> (any AudioSource)?)?
 
     public init(line: PortLine, engine: AudioEngine, scheduler: any Scheduler) {
         self.line = line
         self.engine = engine
         self.scheduler = scheduler
-        line.onHookEvent = { [weak self] e in self?.onHookEvent?(e.kind) }
         // Keypad digits are detected on the audio path and handed to the control plane.
-        let box = WeakBox(self)
-        engine.addConsumer(DTMFReceiver { key, _ in
+        let box = WeakBox<LinePortHardware>()
+        keypad = DTMFReceiver { key, _ in
             scheduler.execute { box.value?.onKeypadDigit?(key) }
-        })
+        }
+        box.value = self
+        line.onHookEvent = { [weak self] e in self?.onHookEvent?(e.kind) }
+        engine.addConsumer(keypad)
     }
 
     public func setFeed(_ feed: LineFeed) { line.setFeed(feed) }
     public func startRinging(cadence: RingCadence, frequency: Double) { line.ring(cadence: cadence, frequency: frequency) }
     public func stopRinging() { line.stopRinging() }
-    public func playTone(_ tone: Tone?, kind: ToneKind?) { engine.setSource(tone.map { ToneSource($0, kind: kind) }) }
+    public func playTone(_ tone: Tone?, kind: ToneKind?) {
+        if let tone {
+            engine.setSource(ToneSource(tone, kind: kind))
+        } else {
+            engine.setSource(mediaCall == nil ? nil : mediaSource?() ?? nil)
+        }
+    }
     public func playSamples(_ samples: [Int16]) { engine.setSource(SampleBufferSource(samples: samples)) }
     public func connectMedia(_ call: CallHandle?) {
         mediaCall = call
-        engine.setSource(nil)
+        if let c = mediaConnector { c(call) } else { engine.setSource(nil) }
     }
 }
 
 final class WeakBox<T: AnyObject>: @unchecked Sendable {
     weak var value: T?
-    init(_ v: T) { value = v }
 }
 
 /// Runs one port: its ``PortStateMachine`` fed by the hardware, the user agent and timers;

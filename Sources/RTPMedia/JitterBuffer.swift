@@ -53,6 +53,7 @@ public struct JitterBuffer: Sendable {
     var last: [Int16]
     var concealRun = 0
     var startTS: Int64 = 0
+    var origin: Int64 = 0
     var lastLength = 160
     var windowPulls = 0
     var windowMinDepth = Int.max
@@ -82,27 +83,30 @@ public struct JitterBuffer: Sendable {
         let n = samples.count
         guard n > 0, n <= 1600 else { return }
         statistics.packetsReceived += 1
-        // Extend the 32-bit timestamp and the 16-bit sequence number.
-        let ext: Int64
+        // Extend the 32-bit timestamp and the 16-bit sequence number; timestamps are kept
+        // relative to the stream's first (senders start at a random value).
+        let absolute: Int64
         if !started {
-            ext = Int64(timestamp)
-            lastExtTS = ext
-            playTS = ext - Int64(targetDelay)
-            highestTS = ext
-            startTS = ext
+            absolute = Int64(timestamp)
+            origin = absolute
+            lastExtTS = absolute
+            playTS = -Int64(targetDelay)
+            highestTS = 0
+            startTS = 0
             baseSeq = Int64(sequence)
             maxSeq = Int64(sequence)
             lastSeq16 = sequence
             started = true
         } else {
-            ext = lastExtTS + Int64(Int32(bitPattern: timestamp &- UInt32(truncatingIfNeeded: lastExtTS)))
-            lastExtTS = max(lastExtTS, ext)
+            absolute = lastExtTS + Int64(Int32(bitPattern: timestamp &- UInt32(truncatingIfNeeded: lastExtTS)))
+            lastExtTS = max(lastExtTS, absolute)
             let seqDelta = Int64(Int16(bitPattern: sequence &- lastSeq16))
             if seqDelta > 0 {
                 maxSeq += seqDelta
                 lastSeq16 = sequence
             }
         }
+        let ext = absolute - origin
         // Interarrival jitter in timestamp units (RFC 3550 A.8).
         let arrivalTS = arrival.nanoseconds / 125_000
         let transit = arrivalTS - ext

@@ -4,6 +4,48 @@ public import LineHAL
 public import SIPCore
 public import PortControl
 public import BoardSimulator
+public import RTPMedia
+
+/// A media socket on the simulator's network.
+final class SimulatedMediaSocket: MediaSocket, @unchecked Sendable {
+    let network: SimulatedSIPNetwork
+    let address: SIPNetworkAddress
+    var onPacket: ((UnsafeRawBufferPointer, SIPNetworkAddress, Instant) -> Void)?
+    weak var factory: SimulatedMediaSocketFactory?
+
+    init(network: SimulatedSIPNetwork, address: SIPNetworkAddress) {
+        self.network = network
+        self.address = address
+        network.attach(address) { [weak self] bytes, from in
+            guard let self else { return }
+            bytes.withUnsafeBytes { self.onPacket?($0, from, self.network.scheduler.now) }
+        }
+    }
+
+    var localPort: Int { address.port }
+    func send(_ bytes: UnsafeRawBufferPointer, to: SIPNetworkAddress) { network.send(Array(bytes), from: address, to: to) }
+    func close() {
+        network.detach(address)
+        factory?.taken.remove(address.port)
+    }
+}
+
+final class SimulatedMediaSocketFactory: MediaSocketFactory {
+    let network: SimulatedSIPNetwork
+    let host: String
+    var taken: Set<Int> = []
+    init(network: SimulatedSIPNetwork, host: String) {
+        self.network = network
+        self.host = host
+    }
+    func open(port: Int) -> (any MediaSocket)? {
+        guard !taken.contains(port) else { return nil }
+        taken.insert(port)
+        let s = SimulatedMediaSocket(network: network, address: SIPNetworkAddress(host, port))
+        s.factory = self
+        return s
+    }
+}
 
 /// The whole of TipRing on the simulated board: per port the real line layer (SLIC driver,
 /// hook decoder, ringer, audio engine), a SIP user agent and the port controller; a
@@ -19,9 +61,13 @@ public final class SimulatedSystem {
         public let userAgent: SIPUserAgent
         public let controller: PortController
         public let phone: SimulatedTelephone
+        public let media: PortMedia
+        /// Digits the far end sent as RFC 4733 events.
+        public internal(set) var digitsReceived: [Character] = []
 
         init(id: Int, user: String, line: PortLine, engine: AudioEngine, agent: AccountAgent, userAgent: SIPUserAgent,
-             controller: PortController, phone: SimulatedTelephone) {
+             controller: PortController, phone: SimulatedTelephone, media: PortMedia) {
+            self.media = media
             self.id = id
             self.user = user
             self.line = line
@@ -36,6 +82,8 @@ public final class SimulatedSystem {
     public let scheduler: any Scheduler
     public let board: SimulatedBoard
     public let network: SimulatedSIPNetwork
+    /// RTP and RTCP travel here (its conditions make the media path lossy, jittery, …).
+    public let mediaNetwork: SimulatedSIPNetwork
     public let exchange: SimulatedExchange
     public let plan: RegionTonePlan
     public private(set) var ports: [Int: Port] = [:]
@@ -64,6 +112,7 @@ public final class SimulatedSystem {
         self.plan = plan
         board = SimulatedBoard(board: Self.boardDescription(ports: count), scheduler: scheduler)
         network = SimulatedSIPNetwork(scheduler: scheduler, seed: seed)
+        mediaNetwork = SimulatedSIPNetwork(scheduler: scheduler, seed: seed &+ 99, conditions: .init(delay: .milliseconds(5)))
         var users: [String: String] = [:]
         for id in 1...count { users["100\(id)"] = "secret\(id)" }
         exchange = SimulatedExchange(network: network, address: Self.exchangeAddress, domain: Self.domain, users: users)
@@ -91,15 +140,26 @@ public final class SimulatedSystem {
             var callSettings = CallSettings()
             configure(id, &portSettings, &callSettings)
             let ua = SIPUserAgent(account: "port\(id)", agent: agent, settings: callSettings, seed: seed &+ UInt64(id))
-            ua.mediaPort = { h in 16384 + 2 * Int(h.id % 8000) }
+            let media = PortMedia(engine: engine, factory: SimulatedMediaSocketFactory(network: mediaNetwork, host: address.host),
+                                  scheduler: scheduler, cname: "port\(id)@\(Self.domain)", seed: seed &+ UInt64(id))
+            media.attach(to: ua)
             network.attach(address) { [weak agent] b, from in
                 guard let m = try? SIPParser.parse(b) else { return }
                 agent?.receive(m, from: from)
             }
             let hardware = LinePortHardware(line: line, engine: engine, scheduler: scheduler)
+            hardware.mediaConnector = { [weak media] h in media?.connect(h) }
+            hardware.mediaSource = { [weak media] in media?.source }
+            let keypad = hardware.keypad
+            media.keyPresent = { keypad.keyPresent }
             let controller = PortController(port: id, settings: portSettings, plan: plan, hardware: hardware, userAgent: ua, scheduler: scheduler)
-            ports[id] = Port(id: id, user: user, line: line, engine: engine, agent: agent, userAgent: ua, controller: controller,
-                             phone: board.telephone(id))
+            let port = Port(id: id, user: user, line: line, engine: engine, agent: agent, userAgent: ua, controller: controller,
+                            phone: board.telephone(id), media: media)
+            media.onDigit = { [weak port, weak controller] _, d in
+                port?.digitsReceived.append(d)
+                controller?.onLog?("far end sent digit \(d) (RFC 4733)")
+            }
+            ports[id] = port
         }
     }
 

@@ -84,6 +84,9 @@ struct NetworkRun {
     var senderPPM: Int64 = 0       // sender clock fast (+) or slow (−)
     var seconds = 60
     var seed: UInt64 = 1
+    /// The sender's first timestamp and sequence number (random in real streams; here they wrap).
+    var firstTimestamp: UInt32 = 0
+    var firstSequence: UInt16 = 0
 
     func run() -> ReceiveStatistics {
         var random = SeededRandom(seed: seed)
@@ -96,7 +99,7 @@ struct NetworkRun {
             let copies = random.unit() < duplication ? 2 : 1
             for _ in 0..<copies {
                 let extra = jitter > 0 ? Int64(random.unit() * Double(jitter * 1_000_000)) : 0
-                arrivals.append((sentAt + delay * 1_000_000 + extra, UInt16(truncatingIfNeeded: i), UInt32(truncatingIfNeeded: i * 160)))
+                arrivals.append((sentAt + delay * 1_000_000 + extra, firstSequence &+ UInt16(truncatingIfNeeded: i), firstTimestamp &+ UInt32(truncatingIfNeeded: i * 160)))
             }
         }
         arrivals.sort { $0.at < $1.at }
@@ -135,6 +138,13 @@ struct JitterBufferTests {
         #expect(s.packetsLost == 0)
         #expect(s.maximumDelayMilliseconds <= 40 + 20)
         #expect(s.delayMilliseconds >= 10)
+    }
+
+    @Test("a random first timestamp and sequence number, both wrapping around: no loss, no concealment")
+    func wrapAround() {
+        let s = NetworkRun(seconds: 30, firstTimestamp: 0xFFFF_F123, firstSequence: 65000).run()
+        report("wrapping timestamps", s)
+        #expect(s.concealedFrames == 0 && s.packetsLost == 0 && s.late == 0 && s.resyncs == 0)
     }
 
     @Test("1 % random loss: at most 3 % of frames concealed")

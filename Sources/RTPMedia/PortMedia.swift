@@ -1,0 +1,190 @@
+public import TipRingCore
+public import LineHAL
+public import SIPCore
+
+/// A datagram socket for RTP or RTCP (real UDP, or the simulator's network).
+public protocol MediaSocket: AnyObject {
+    var localPort: Int { get }
+    /// Datagrams with their source, on any thread.
+    var onPacket: ((UnsafeRawBufferPointer, SIPNetworkAddress, Instant) -> Void)? { get set }
+    func send(_ bytes: UnsafeRawBufferPointer, to: SIPNetworkAddress)
+    func close()
+}
+
+/// Opens media sockets on exact local ports (nil when the port is taken).
+public protocol MediaSocketFactory: AnyObject {
+    func open(port: Int) -> (any MediaSocket)?
+}
+
+/// The media side of one port: allocates RTP/RTCP port pairs for the SDP, connects a call's
+/// audio (a ``MediaBridge`` between the port's audio engine and the network) when the
+/// controller asks, follows hold/resume and address changes, sends RFC 4733 digits, reports
+/// received ones, sends RTCP every 5 s, and keeps each call's statistics. Symmetric RTP:
+/// once the far end's packets arrive, ours go back to where they come from.
+public final class PortMedia: @unchecked Sendable {
+    public let engine: AudioEngine
+    let factory: any MediaSocketFactory
+    let scheduler: any Scheduler
+    let ports: ClosedRange<Int>
+    var nextPort: Int
+    public var settings: MediaSettings
+    public let cname: String
+    var sockets: [CallHandle: (rtp: any MediaSocket, rtcp: (any MediaSocket)?)] = [:]
+    var sessions: [CallHandle: MediaSession] = [:]
+    var active: (call: CallHandle, bridge: MediaBridge, remote: Box, rtcpTimer: TimerHandle?)?
+    var pendingConnect: CallHandle?
+    var ssrcSeed: UInt64
+    /// The last statistics of each call (kept after it ends, for status).
+    public private(set) var statistics: [CallHandle: CallStatistics] = [:]
+    /// The far end's RFC 4733 digits.
+    public var onDigit: ((CallHandle, Character) -> Void)?
+    /// Whether the handset is sending a DTMF key (for in-band suppression).
+    public var keyPresent: (() -> Bool)?
+    /// The source the engine plays while a call is connected (a tone may replace it for a
+    /// while; the hardware puts this back afterwards).
+    public private(set) var source: (any AudioSource)?
+
+    final class Box: @unchecked Sendable {
+        let lock = ConditionLock()
+        var address: SIPNetworkAddress
+        var latched = false
+        init(_ a: SIPNetworkAddress) { address = a }
+        var value: SIPNetworkAddress { lock.withLock { address } }
+    }
+
+    public init(engine: AudioEngine, factory: any MediaSocketFactory, scheduler: any Scheduler, ports: ClosedRange<Int> = 16384...16482,
+                settings: MediaSettings = MediaSettings(), cname: String, seed: UInt64) {
+        self.engine = engine
+        self.factory = factory
+        self.scheduler = scheduler
+        self.ports = ports
+        nextPort = ports.lowerBound + (ports.lowerBound % 2)
+        self.settings = settings
+        self.cname = cname
+        ssrcSeed = seed
+    }
+
+    /// Hooks the user agent: its SDP ports come from here, its media updates and digits go here.
+    public func attach(to ua: SIPUserAgent) {
+        ua.mediaPort = { [weak self] h in self?.allocate(h) ?? 0 }
+        ua.onMedia = { [weak self] h, session in self?.mediaChanged(h, session) }
+        ua.onSendDigit = { [weak self] h, d, ms in self?.sendDigit(h, d, ms) }
+    }
+
+    /// An RTP/RTCP pair for a call's SDP (even RTP port, RTCP the next one).
+    public func allocate(_ h: CallHandle) -> Int {
+        if let s = sockets[h] { return s.rtp.localPort }
+        let count = (ports.upperBound - ports.lowerBound + 1) / 2
+        for _ in 0..<max(1, count) {
+            let p = nextPort
+            nextPort += 2
+            if nextPort + 1 > ports.upperBound { nextPort = ports.lowerBound + (ports.lowerBound % 2) }
+            guard let rtp = factory.open(port: p) else { continue }
+            let rtcp = factory.open(port: p + 1)
+            sockets[h] = (rtp, rtcp)
+            return p
+        }
+        return 0  // no port free: the SDP says port 0 (no media) rather than failing the call
+    }
+
+    func mediaChanged(_ h: CallHandle, _ session: MediaSession?) {
+        guard let session else {
+            // The call is over.
+            if active?.call == h { disconnect() }
+            if let s = sockets.removeValue(forKey: h) {
+                s.rtp.close()
+                s.rtcp?.close()
+            }
+            sessions[h] = nil
+            return
+        }
+        sessions[h] = session
+        if let a = active, a.call == h {
+            a.bridge.update(session)
+            let remote = SIPNetworkAddress(session.remote.address, session.remote.port)
+            a.remote.lock.withLock { if !a.remote.latched { a.remote.address = remote } }
+        } else if pendingConnect == h {
+            connect(h)
+        }
+    }
+
+    /// Connects a call's audio to the handset (nil: disconnects).
+    public func connect(_ h: CallHandle?) {
+        guard let h else {
+            disconnect()
+            return
+        }
+        if active?.call == h { return }
+        disconnect()
+        guard let session = sessions[h], let sock = sockets[h] else {
+            pendingConnect = h  // the SDP answer comes a moment later (late offer)
+            return
+        }
+        pendingConnect = nil
+        ssrcSeed = ssrcSeed &* 6364136223846793005 &+ 1442695040888963407
+        let remote = Box(SIPNetworkAddress(session.remote.address, session.remote.port))
+        let rtpSocket = sock.rtp
+        let bridge = MediaBridge(session: session, settings: settings, ssrc: UInt32(truncatingIfNeeded: ssrcSeed >> 32), at: scheduler.now) { bytes in
+            rtpSocket.send(bytes, to: remote.value)
+        }
+        bridge.keyPresent = keyPresent
+        bridge.onDigit = { [weak self] d in
+            guard let self else { return }
+            self.scheduler.execute { self.onDigit?(h, d) }
+        }
+        let expectedHost = session.remote.address
+        sock.rtp.onPacket = { bytes, from, at in
+            // Symmetric RTP: answer to where the far end's packets come from.
+            remote.lock.withLock {
+                if remote.address != from && (from.host == expectedHost || !remote.latched) {
+                    remote.address = from
+                    remote.latched = true
+                } else if remote.address == from {
+                    remote.latched = true
+                }
+            }
+            bridge.receive(bytes, at: at)
+        }
+        sock.rtcp?.onPacket = { bytes, _, _ in bridge.receiveRTCP(Array(bytes)) }
+        source = bridge
+        engine.addConsumer(bridge)
+        engine.setSource(bridge)
+        active = (h, bridge, remote, nil)
+        scheduleRTCP()
+    }
+
+    func scheduleRTCP() {
+        guard active != nil else { return }
+        let t = scheduler.schedule(after: .seconds(5)) { [weak self] in
+            guard let self, let a = self.active, let rtcp = self.sockets[a.call]?.rtcp else { return }
+            _ = rtcp
+            let r = a.remote.value
+            let report = a.bridge.rtcpReport(ntp: UInt64(max(0, self.scheduler.now.nanoseconds)) << 2, cname: self.cname)
+            report.withUnsafeBytes { rtcp.send($0, to: SIPNetworkAddress(r.host, r.port + 1)) }
+            self.scheduleRTCP()
+        }
+        active?.rtcpTimer = t
+    }
+
+    func disconnect() {
+        pendingConnect = nil
+        guard let a = active else { return }
+        if let t = a.rtcpTimer { scheduler.cancel(t) }
+        statistics[a.call] = a.bridge.statistics
+        engine.removeConsumer(a.bridge)
+        if engine.currentSource === a.bridge { engine.setSource(nil) }
+        sockets[a.call]?.rtp.onPacket = nil
+        source = nil
+        active = nil
+    }
+
+    func sendDigit(_ h: CallHandle, _ d: Character, _ ms: Int) {
+        guard let a = active, a.call == h else { return }
+        // Without agreed events the digit already went in-band in the audio.
+        if a.bridge.eventsAgreed { a.bridge.sendDigit(d, milliseconds: ms) }
+    }
+
+    /// The statistics of the connected call now.
+    public var current: CallStatistics? { active?.bridge.statistics }
+    public var connectedCall: CallHandle? { active?.call }
+}
