@@ -25,7 +25,7 @@ public final class PortMedia: @unchecked Sendable {
     public let engine: AudioEngine
     let factory: any MediaSocketFactory
     let scheduler: any Scheduler
-    let ports: ClosedRange<Int>
+    var ports: ClosedRange<Int>
     var nextPort: Int
     public var settings: MediaSettings
     public let cname: String
@@ -62,6 +62,12 @@ public final class PortMedia: @unchecked Sendable {
         self.settings = settings
         self.cname = cname
         ssrcSeed = seed
+    }
+
+    /// The local UDP port range for RTP (even) and RTCP (odd) of this port's calls.
+    public func setPorts(_ range: ClosedRange<Int>) {
+        ports = range
+        nextPort = range.lowerBound + (range.lowerBound % 2)
     }
 
     /// Hooks the user agent: its SDP ports come from here, its media updates and digits go here.

@@ -119,10 +119,6 @@ public final class SimulatedSystem {
         for (id, name) in names { exchange.directory["100\(id)"] = name }
         for id in 1...count {
             let user = "100\(id)"
-            let line = PortLine(driver: board.makeDriver(port: id), profile: board.board.timingProfile, scheduler: scheduler)
-            do { try line.start() } catch { throw SystemSetupError(description: "port \(id): \(error)") }
-            let engine = AudioEngine()
-            do { try board.audioPort(id).start(handler: engine) } catch { throw SystemSetupError(description: "port \(id) audio: \(error)") }
             let address = SIPNetworkAddress("192.0.2.\(10 * id)")
             var reg = RegistrationSettings(registrar: "sip:\(Self.domain)", addressOfRecord: "sip:\(user)@\(Self.domain)", contact: "",
                                            instanceID: "urn:uuid:00000000-0000-4000-8000-0000000000\(10 + id)", authUser: user,
@@ -135,32 +131,44 @@ public final class SimulatedSystem {
                                      seed: seed &+ UInt64(id),
                                      send: { [weak net] m, to in net?.send(m.serialized(), from: address, to: to) },
                                      sendBytes: { [weak net] b, to in net?.send(b, from: address, to: to) })
-            var portSettings = PortSettings(account: "port\(id)")
-            portSettings.dialPlan = try! DialPlan("(100[1-9]|*xx|[2-9]x.T|0x.T)")
-            var callSettings = CallSettings()
-            configure(id, &portSettings, &callSettings)
-            let ua = SIPUserAgent(account: "port\(id)", agent: agent, settings: callSettings, seed: seed &+ UInt64(id))
-            let media = PortMedia(engine: engine, factory: SimulatedMediaSocketFactory(network: mediaNetwork, host: address.host),
-                                  scheduler: scheduler, cname: "port\(id)@\(Self.domain)", seed: seed &+ UInt64(id))
-            media.attach(to: ua)
             network.attach(address) { [weak agent] b, from in
                 guard let m = try? SIPParser.parse(b) else { return }
                 agent?.receive(m, from: from)
             }
-            let hardware = LinePortHardware(line: line, engine: engine, scheduler: scheduler)
-            hardware.mediaConnector = { [weak media] h in media?.connect(h) }
-            hardware.mediaSource = { [weak media] in media?.source }
-            let keypad = hardware.keypad
-            media.keyPresent = { keypad.keyPresent }
-            let controller = PortController(port: id, settings: portSettings, plan: plan, hardware: hardware, userAgent: ua, scheduler: scheduler)
-            let port = Port(id: id, user: user, line: line, engine: engine, agent: agent, userAgent: ua, controller: controller,
-                            phone: board.telephone(id), media: media)
-            media.onDigit = { [weak port, weak controller] _, d in
-                port?.digitsReceived.append(d)
-                controller?.onLog?("far end sent digit \(d) (RFC 4733)")
-            }
-            ports[id] = port
+            ports[id] = try Self.assemblePort(id: id, user: user, board: board, plan: plan, scheduler: scheduler, agent: agent,
+                                              mediaFactory: SimulatedMediaSocketFactory(network: mediaNetwork, host: address.host),
+                                              cname: "port\(id)@\(Self.domain)", configure: configure, seed: seed)
         }
+    }
+
+    /// One port of a board, whole: line, audio engine, user agent on `agent`, media, controller.
+    public static func assemblePort(id: Int, user: String, board: SimulatedBoard, plan: RegionTonePlan, scheduler: any Scheduler,
+                                    agent: AccountAgent, mediaFactory: any MediaSocketFactory, cname: String,
+                                    configure: (Int, inout PortSettings, inout CallSettings) -> Void, seed: UInt64) throws -> Port {
+        let line = PortLine(driver: board.makeDriver(port: id), profile: board.board.timingProfile, scheduler: scheduler)
+        do { try line.start() } catch { throw SystemSetupError(description: "port \(id): \(error)") }
+        let engine = AudioEngine()
+        do { try board.audioPort(id).start(handler: engine) } catch { throw SystemSetupError(description: "port \(id) audio: \(error)") }
+        var portSettings = PortSettings(account: "port\(id)")
+        portSettings.dialPlan = try! DialPlan("(100[1-9]|*xx|[2-9]x.T|0x.T)")
+        var callSettings = CallSettings()
+        configure(id, &portSettings, &callSettings)
+        let ua = SIPUserAgent(account: "port\(id)", agent: agent, settings: callSettings, seed: seed &+ UInt64(id))
+        let media = PortMedia(engine: engine, factory: mediaFactory, scheduler: scheduler, cname: cname, seed: seed &+ UInt64(id))
+        media.attach(to: ua)
+        let hardware = LinePortHardware(line: line, engine: engine, scheduler: scheduler)
+        hardware.mediaConnector = { [weak media] h in media?.connect(h) }
+        hardware.mediaSource = { [weak media] in media?.source }
+        let keypad = hardware.keypad
+        media.keyPresent = { keypad.keyPresent }
+        let controller = PortController(port: id, settings: portSettings, plan: plan, hardware: hardware, userAgent: ua, scheduler: scheduler)
+        let port = Port(id: id, user: user, line: line, engine: engine, agent: agent, userAgent: ua, controller: controller,
+                        phone: board.telephone(id), media: media)
+        media.onDigit = { [weak port, weak controller] _, d in
+            port?.digitsReceived.append(d)
+            controller?.onLog?("far end sent digit \(d) (RFC 4733)")
+        }
+        return port
     }
 
     /// Power on: every port enabled (registers at once).

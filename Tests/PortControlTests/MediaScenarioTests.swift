@@ -8,45 +8,6 @@ import RTPMedia
 import BoardSimulator
 import TipRingApp
 
-/// Frequency (zero crossings, interpolated) and level of a stretch of audio.
-func measure(_ x: ArraySlice<Int16>) -> (frequency: Double, level: Double) {
-    let a = Array(x)
-    var crossings: [Double] = []
-    for i in 1..<a.count where (a[i - 1] < 0) != (a[i] < 0) {
-        let y0 = Double(a[i - 1]), y1 = Double(a[i])
-        crossings.append(Double(i - 1) + y0 / (y0 - y1))
-    }
-    guard crossings.count > 2 else { return (0, Level.dBm0(of: a)) }
-    let f = Double(crossings.count - 1) / 2 / ((crossings.last! - crossings.first!) / 8000)
-    return (f, Level.dBm0(of: a))
-}
-
-/// A sine generator for a mouthpiece.
-final class SineSource: @unchecked Sendable {
-    var phase = 0.0
-    let step: Double, amplitude: Double
-    init(frequency: Double, dBm0: Double) {
-        step = 2 * Double.pi * frequency / 8000
-        amplitude = Level.sineAmplitude(dBm0: dBm0)
-    }
-    func fill(_ frame: UnsafeMutableBufferPointer<Int16>) {
-        for i in frame.indices {
-            frame[i] = Int16((amplitude * sinApprox(phase)).rounded())
-            phase += step
-            if phase > 2 * Double.pi { phase -= 2 * Double.pi }
-        }
-    }
-    /// sin(x) on [0, 2π] by a Taylor series (no Foundation).
-    func sinApprox(_ x0: Double) -> Double {
-        var x = x0
-        var sign = 1.0
-        if x > Double.pi { x -= Double.pi; sign = -1 }
-        if x > Double.pi / 2 { x = Double.pi - x }
-        let x2 = x * x
-        return sign * x * (1 - x2 / 6 * (1 - x2 / 20 * (1 - x2 / 42 * (1 - x2 / 72 * (1 - x2 / 110)))))
-    }
-}
-
 @Suite("Media between two simulated ports (virtual time)")
 struct MediaScenarioTests {
     func connectedRig(_ conditions: SimulatedSIPNetwork.Conditions? = nil) throws -> ScenarioRig {
@@ -67,14 +28,13 @@ struct MediaScenarioTests {
         guard case .connected(let h1, _) = rig.line(1), case .connected(let h2, _) = rig.line(2) else {
             Issue.record("not connected"); return
         }
-        let a = SineSource(frequency: 1004, dBm0: -10), b = SineSource(frequency: 1804, dBm0: -16)
-        rig.phone(1).mouthpiece.generator = { f, _ in a.fill(f) }
-        rig.phone(2).mouthpiece.generator = { f, _ in b.fill(f) }
+        rig.phone(1).mouthpiece.play(try Tone("1004", level: -10))
+        rig.phone(2).mouthpiece.play(try Tone("1804", level: -16))
         rig.run(1)
         let t0 = rig.s.now
         rig.run(2)
-        let at2 = measure(rig.phone(2).earpiece.samples(from: t0, to: rig.s.now))
-        let at1 = measure(rig.phone(1).earpiece.samples(from: t0, to: rig.s.now))
+        let at2 = rig.phone(2).earpiece.sine(from: t0, to: rig.s.now)
+        let at1 = rig.phone(1).earpiece.sine(from: t0, to: rig.s.now)
         print("1004 Hz at -10 dBm0 → port 2 hears \(at2.frequency) Hz at \(at2.level) dBm0; 1804 Hz at -16 dBm0 → port 1 hears \(at1.frequency) Hz at \(at1.level) dBm0")
         #expect(abs(at2.frequency - 1004) < 10.04)
         #expect(abs(at2.level - -10) < 1)
@@ -133,14 +93,13 @@ struct MediaScenarioTests {
     @Test("a lossy, jittery media path: the call still carries the tone; loss and jitter are counted")
     func lossyPath() throws {
         let rig = try connectedRig(.init(loss: 0.02, delay: .milliseconds(20), jitter: .milliseconds(30)))
-        let a = SineSource(frequency: 1004, dBm0: -10)
-        rig.phone(1).mouthpiece.generator = { f, _ in a.fill(f) }
+        rig.phone(1).mouthpiece.play(try Tone("1004", level: -10))
         rig.run(10)
         let s2 = try #require(rig.system.port(2).media.current)
         print("lossy path: \(s2.packetsReceived) received, \(s2.packetsLost) lost, jitter \(s2.jitterMilliseconds) ms, concealed \(s2.concealedFrames) of \(s2.playedFrames)")
         #expect(s2.packetsLost > 0)
         #expect(s2.jitterMilliseconds > 1)
-        let heard = measure(rig.phone(2).earpiece.samples(from: rig.s.now - .seconds(2), to: rig.s.now))
+        let heard = rig.phone(2).earpiece.sine(from: rig.s.now - .seconds(2), to: rig.s.now)
         #expect(abs(heard.frequency - 1004) < 20)
     }
 }
