@@ -287,17 +287,6 @@ extension Earpiece {
     /// The frequency (zero crossings, interpolated) and level (dBm0) of a single tone heard
     /// between two times.
     public func sine(from: Instant, to: Instant) -> (frequency: Double, level: Double) {
-        let a = Array(samples(from: from, to: to))
-        var first: Double?, last = 0.0, count = 0
-        for i in 1..<max(1, a.count) where (a[i - 1] < 0) != (a[i] < 0) {
-            let y0 = Double(a[i - 1]), y1 = Double(a[i])
-            let t = Double(i - 1) + y0 / (y0 - y1)
-            if first == nil { first = t }
-            last = t
-            count += 1
-        }
-        let level = Level.dBm0(of: a)
-        guard let f0 = first, count > 2, last > f0 else { return (0, level) }
-        return (Double(count - 1) / 2 / ((last - f0) / Double(sampleRate)), level)
+        Level.sine(Array(samples(from: from, to: to)), sampleRate: sampleRate)
     }
 }

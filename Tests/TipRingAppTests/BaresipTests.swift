@@ -1,0 +1,154 @@
+import Foundation  // tests only: files, processes, sockets
+import NIOPosix
+import SIPCore
+import SIPTransport
+import TelephonyDSP
+import PortControl
+import Testing
+import TipRingApp
+import TipRingCore
+
+/// baresip (Debian) as user 1002 on Kamailio: auto-answers, plays a WAV as its microphone,
+/// records what it hears; started and stopped by the test.
+final class Baresip {
+    let dir: URL
+    let ctrlPort: Int
+    var pid: pid_t = 0
+
+    init(registrarPort: Int, source: [Int16], rtpPorts: String) throws {
+        dir = FileManager.default.temporaryDirectory.appendingPathComponent("tipring-baresip-\(UUID().uuidString.prefix(8))")
+        try FileManager.default.createDirectory(at: dir.appendingPathComponent("rec"), withIntermediateDirectories: true)
+        let wav = dir.appendingPathComponent("source.wav").path
+        try Data(WAV.encode(samples: source)).write(to: URL(fileURLWithPath: wav))
+        ctrlPort = Kamailio.freeUDPPort()
+        let fixtures = repositoryRoot + "/Tests/Fixtures/baresip"
+        let config = try String(contentsOfFile: fixtures + "/config.in", encoding: .utf8)
+            .replacingOccurrences(of: "@SIP@", with: "\(Kamailio.freeUDPPort())")
+            .replacingOccurrences(of: "@RTP@", with: rtpPorts)
+            .replacingOccurrences(of: "@CTRL@", with: "\(ctrlPort)")
+            .replacingOccurrences(of: "@SOURCE@", with: wav)
+            .replacingOccurrences(of: "@RECORD@", with: dir.appendingPathComponent("rec").path)
+        try config.write(to: dir.appendingPathComponent("config"), atomically: true, encoding: .utf8)
+        let accounts = try String(contentsOfFile: fixtures + "/accounts.in", encoding: .utf8)
+            .replacingOccurrences(of: "@REGISTRAR@", with: "\(registrarPort)")
+        try accounts.write(to: dir.appendingPathComponent("accounts"), atomically: true, encoding: .utf8)
+        pid = try spawn("/usr/bin/baresip", ["-4", "-f", dir.path], stdout: dir.appendingPathComponent("out.log").path,
+                        stderr: dir.appendingPathComponent("err.log").path)
+    }
+
+    var log: String {
+        ((try? String(contentsOf: dir.appendingPathComponent("out.log"), encoding: .utf8)) ?? "") +
+            ((try? String(contentsOf: dir.appendingPathComponent("err.log"), encoding: .utf8)) ?? "")
+    }
+
+    /// Sends a ctrl_tcp command (a JSON netstring).
+    func command(_ name: String, _ params: String) throws {
+        let json = "{\"command\":\"\(name)\",\"params\":\"\(params)\",\"token\":\"t\"}"
+        let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
+        defer { close(fd) }
+        var addr = sockaddr_in()
+        addr.sin_family = sa_family_t(AF_INET)
+        addr.sin_addr.s_addr = inet_addr("127.0.0.1")
+        addr.sin_port = UInt16(ctrlPort).bigEndian
+        let rc = withUnsafePointer(to: &addr) { $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { connect(fd, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) } }
+        guard rc == 0 else { throw ToolError(description: "baresip control port \(ctrlPort) refused: \(log)") }
+        let message = Array("\(json.utf8.count):\(json),".utf8)
+        _ = message.withUnsafeBytes { write(fd, $0.baseAddress, $0.count) }
+    }
+
+    /// The WAV baresip recorded of what it received (the `-dec` file), once it is written.
+    func received() -> [Int16]? {
+        let rec = dir.appendingPathComponent("rec")
+        guard let name = (try? FileManager.default.contentsOfDirectory(atPath: rec.path))?.first(where: { $0.hasSuffix("-dec.wav") }),
+              let data = try? Data(contentsOf: rec.appendingPathComponent(name)) else { return nil }
+        return try? WAV.decode(Array(data))
+    }
+
+    func stop() {
+        guard pid > 0 else { return }
+        kill(pid, SIGTERM)
+        var status: Int32 = 0
+        let deadline = Date().addingTimeInterval(5)
+        while waitpid(pid, &status, WNOHANG) == 0 {
+            if Date() > deadline { kill(pid, SIGKILL); waitpid(pid, &status, 0); break }
+            Thread.sleep(forTimeInterval: 0.02)  // waiting for a real process to exit, not test timing
+        }
+        pid = 0
+    }
+
+    deinit {
+        stop()
+        try? FileManager.default.removeItem(at: dir)
+    }
+}
+
+@Suite("A TipRing port calls baresip through Kamailio", .serialized)
+struct BaresipTests {
+    @Test("baresip's WAV reaches our earpiece, our tone reaches its recording, its RFC 4733 digits reach us, our hang-up ends its call")
+    func callBaresip() async throws {
+        let k = try Kamailio()
+        defer { k.stop() }
+        // 30 s of 1004 Hz at -10 dBm0 as baresip's microphone (longer than the call).
+        var synth = ToneSynthesizer(try Tone("1004", level: -10))
+        var source = [Int16](repeating: 0, count: 8000 * 30)
+        source.withUnsafeMutableBufferPointer { synth.render(into: $0) }
+        let baresip = try Baresip(registrarPort: k.port, source: source, rtpPorts: "34000-34100")
+        defer { baresip.stop() }
+        let registered = Date().addingTimeInterval(10)
+        while Date() < registered, try k.contacts(of: "1002").isEmpty {
+            try await Task.sleep(for: .milliseconds(50))  // waiting for a real peer to register, not test timing
+        }
+        #expect(try !k.contacts(of: "1002").isEmpty, "baresip did not register: \(baresip.log)")
+
+        let scheduler = WallClockScheduler()
+        scheduler.start()
+        defer { scheduler.shutdown() }
+        let clock = WallDemoClock(scheduler)
+        let system = try await LiveBoardSystem.make(
+            clock: clock, registrar: ServerName(host: "127.0.0.1", port: k.port), domain: "127.0.0.1",
+            accounts: [.init(user: "1001", password: "secret1")], sipPorts: 35000...35999, rtpPorts: 36000...36099,
+            group: MultiThreadedEventLoopGroup.singleton)
+        func wait(_ seconds: Double, _ condition: @escaping () -> Bool) -> Bool {
+            let deadline = Date().addingTimeInterval(seconds)
+            while Date() < deadline {
+                if clock.sync(condition) { return true }
+                clock.advance(by: .milliseconds(50))
+            }
+            return clock.sync(condition)
+        }
+        func line() -> PortStateMachine.Line { system.port(1).controller.machine.line }
+        clock.sync { system.powerOn() }
+        #expect(wait(10) { system.port(1).controller.machine.registration == .registered })
+        clock.sync { system.port(1).phone.liftHandset() }
+        clock.advance(by: .milliseconds(800))
+        _ = clock.sync { system.port(1).phone.press("1002") }
+        #expect(wait(10) { if case .connected = line() { true } else { false } }, "\(clock.sync { line() })\n\(baresip.log)")
+        clock.sync { system.port(1).phone.mouthpiece.play(try! Tone("1804", level: -16)) }
+        clock.advance(by: .seconds(1))
+        let t0 = clock.sync { scheduler.now }
+        clock.advance(by: .seconds(2))
+        let heard = clock.sync { system.port(1).phone.earpiece.sine(from: t0, to: scheduler.now) }
+        print("from baresip: 1004 Hz at -10 dBm0 → \(heard.frequency) Hz at \(heard.level) dBm0")
+        #expect(abs(heard.frequency - 1004) < 10.04 && abs(heard.level - -10) < 1)
+        try baresip.command("sndcode", "9")
+        #expect(wait(5) { system.port(1).digitsReceived == ["9"] }, "\(clock.sync { system.port(1).digitsReceived })")
+        clock.sync { system.port(1).phone.hangUp() }
+        #expect(wait(5) { line() == .idle })
+        // baresip writes its recording when its call ends.
+        let deadline = Date().addingTimeInterval(5)
+        var recorded = baresip.received()
+        while (recorded?.count ?? 0) < 8000 && Date() < deadline {
+            try await Task.sleep(for: .milliseconds(100))  // waiting for a real process to finish its file, not test timing
+            recorded = baresip.received()
+        }
+        let samples = try #require(recorded, "no recording: \(baresip.log)")
+        // The middle of what baresip heard: our 1804 Hz at -16 dBm0.
+        let middle = Array(samples[(samples.count / 2 - 4000)..<(samples.count / 2 + 4000)])
+        let theirs = Level.sine(middle)
+        print("to baresip: 1804 Hz at -16 dBm0 → \(theirs.frequency) Hz at \(theirs.level) dBm0 (recorded \(samples.count) samples)")
+        #expect(abs(theirs.frequency - 1804) < 18.04 && abs(theirs.level - -16) < 1)
+        clock.sync { system.powerOff() }
+        _ = wait(3) { system.port(1).agent.status == .unregistered }
+        await system.close()
+    }
+}
