@@ -18,6 +18,9 @@ let package = Package(
         .library(name: "LineHAL", targets: ["LineHAL"]),
         .library(name: "SIPCore", targets: ["SIPCore"]),
         .library(name: "PortControl", targets: ["PortControl"]),
+        .library(name: "RTPMedia", targets: ["RTPMedia"]),
+        .library(name: "SIPTransport", targets: ["SIPTransport"]),
+        .library(name: "TipRingApp", targets: ["TipRingApp"]),
         .library(name: "BoardSimulator", targets: ["BoardSimulator"]),
     ],
     dependencies: [

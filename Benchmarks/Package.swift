@@ -9,6 +9,7 @@ let package = Package(
     platforms: [.macOS(.v15)],
     dependencies: [
         .package(name: "TipRing", path: ".."),
+        .package(url: "https://github.com/apple/swift-nio", from: "2.101.2"),
         .package(url: "https://github.com/ordo-one/benchmark", from: "1.38.1", traits: ["MallocInterposer"]),
     ],
     targets: [
@@ -33,6 +34,24 @@ let package = Package(
                 .product(name: "TipRingCore", package: "TipRing"),
             ],
             path: "Benchmarks/DSPComparison"
+        ),
+        // Media CPU per call and calls per core; a TipRing port and baresip in one call.
+        // Run: `swift run -c release MediaBenchmark`
+        .executableTarget(
+            name: "MediaBenchmark",
+            dependencies: [
+                "BenchmarkSupport",
+                .product(name: "TipRingApp", package: "TipRing"),
+                .product(name: "RTPMedia", package: "TipRing"),
+                .product(name: "PortControl", package: "TipRing"),
+                .product(name: "SIPTransport", package: "TipRing"),
+                .product(name: "SIPCore", package: "TipRing"),
+                .product(name: "LineHAL", package: "TipRing"),
+                .product(name: "TelephonyDSP", package: "TipRing"),
+                .product(name: "TipRingCore", package: "TipRing"),
+                .product(name: "NIOPosix", package: "swift-nio"),
+            ],
+            path: "Benchmarks/MediaBenchmark"
         ),
         .executableTarget(
             name: "AudioEngineBenchmark",

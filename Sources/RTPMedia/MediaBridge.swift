@@ -74,6 +74,8 @@ public final class MediaBridge: AudioSource, AudioCaptureConsumer, @unchecked Se
     /// Whether the handset is sending a DTMF key now (from the port's keypad detector):
     /// while it is and events are agreed, the audio is kept back.
     public var keyPresent: (() -> Bool)?
+    /// Run at the start of each capture period (a polled socket reads what arrived).
+    public var beforePeriod: (() -> Void)?
 
     public init(session: MediaSession, settings: MediaSettings = MediaSettings(), ssrc: UInt32, at start: Instant,
                 send: @escaping (UnsafeRawBufferPointer) -> Void) {
@@ -127,6 +129,7 @@ public final class MediaBridge: AudioSource, AudioCaptureConsumer, @unchecked Se
     // MARK: capture → network
 
     public func consume(_ frame: UnsafeBufferPointer<Int16>, at time: Instant) {
+        beforePeriod?()
         var i = 0
         while i < frame.count {
             let n = min(Self.frame - captureFill, frame.count - i)

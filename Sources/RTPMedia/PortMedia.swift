@@ -8,7 +8,13 @@ public protocol MediaSocket: AnyObject {
     /// Datagrams with their source, on any thread.
     var onPacket: ((UnsafeRawBufferPointer, SIPNetworkAddress, Instant) -> Void)? { get set }
     func send(_ bytes: UnsafeRawBufferPointer, to: SIPNetworkAddress)
+    /// Delivers what has arrived (sockets read by the audio period; others push by themselves).
+    func poll()
     func close()
+}
+
+extension MediaSocket {
+    public func poll() {}
 }
 
 /// Opens media sockets on exact local ports (nil when the port is taken).
@@ -152,6 +158,11 @@ public final class PortMedia: @unchecked Sendable {
             bridge.receive(bytes, at: at)
         }
         sock.rtcp?.onPacket = { bytes, _, _ in bridge.receiveRTCP(Array(bytes)) }
+        let rtcpSocket = sock.rtcp
+        bridge.beforePeriod = {
+            rtpSocket.poll()
+            rtcpSocket?.poll()
+        }
         source = bridge
         engine.addConsumer(bridge)
         engine.setSource(bridge)

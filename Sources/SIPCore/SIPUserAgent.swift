@@ -38,6 +38,16 @@ public struct MediaSession: Sendable, Hashable {
     /// Whether we send / receive audio now (hold in either direction).
     public var sending: Bool
     public var receiving: Bool
+
+    public init(local: SessionDescription, remote: SessionDescription, codec: PayloadFormat, telephoneEvent: PayloadFormat?,
+                sending: Bool, receiving: Bool) {
+        self.local = local
+        self.remote = remote
+        self.codec = codec
+        self.telephoneEvent = telephoneEvent
+        self.sending = sending
+        self.receiving = receiving
+    }
 }
 
 /// One account's SIP user agent: registration (through its ``AccountAgent``), calls

@@ -59,7 +59,7 @@ public final class LiveBoardSystem: @unchecked Sendable {
                                                              scheduler: scheduler, seed: seed &+ UInt64(id))
             let half = (rtpPorts.upperBound - rtpPorts.lowerBound + 1) / accounts.count
             let lower = rtpPorts.lowerBound + i * half
-            let factory = UDPMediaSocketFactory(group: group)
+            let factory = PolledMediaSocketFactory()
             let built: Result<SimulatedSystem.Port, any Error> = clock.sync {
                 Result {
                     try SimulatedSystem.assemblePort(id: id, user: account.user, board: system.board, plan: plan, scheduler: scheduler,

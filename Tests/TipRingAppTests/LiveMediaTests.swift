@@ -59,7 +59,8 @@ struct LiveMediaTests {
     func talkThroughKamailio() async throws {
         let k = try Kamailio()
         defer { k.stop() }
-        let capture = try Capture(filter: "udp")
+        // Only this test's traffic (other suites run at the same time).
+        let capture = try Capture(filter: "udp and (portrange 32000-33199 or port \(k.port))")
         let scheduler = WallClockScheduler()
         scheduler.start()
         defer { scheduler.shutdown() }

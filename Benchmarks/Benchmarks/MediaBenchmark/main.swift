@@ -1,0 +1,245 @@
+// Media cost per call, and the most calls one core carries with no late frame; then a
+// TipRing port in a real call with baresip (Debian), both processes' CPU per call-second.
+// Run: `swift run -c release MediaBenchmark` (prints figures; asserts nothing).
+#if canImport(Glibc)
+import Glibc
+#endif
+import BenchmarkSupport
+import LineHAL
+import NIOPosix
+import PortControl
+import RTPMedia
+import SIPCore
+import SIPTransport
+import TelephonyDSP
+import TipRingApp
+import TipRingCore
+
+func monotonicSeconds() -> Double {
+    var ts = timespec()
+    clock_gettime(CLOCK_MONOTONIC, &ts)
+    return Double(ts.tv_sec) + Double(ts.tv_nsec) / 1e9
+}
+
+/// A UDP socket on 127.0.0.1 (non-blocking), for calls over the real loopback.
+final class LoopbackSocket {
+    let fd: Int32
+    let port: UInt16
+    init() {
+        let s = socket(AF_INET, Int32(SOCK_DGRAM.rawValue), 0)
+        var addr = sockaddr_in()
+        addr.sin_family = sa_family_t(AF_INET)
+        addr.sin_addr.s_addr = inet_addr("127.0.0.1")
+        _ = withUnsafePointer(to: &addr) { $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { bind(s, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) } }
+        var len = socklen_t(MemoryLayout<sockaddr_in>.size)
+        _ = withUnsafeMutablePointer(to: &addr) { $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { getsockname(s, $0, &len) } }
+        fd = s
+        port = UInt16(bigEndian: addr.sin_port)
+        _ = fcntl(s, F_SETFL, fcntl(s, F_GETFL) | O_NONBLOCK)
+        var size: Int32 = 1 << 20
+        setsockopt(s, SOL_SOCKET, SO_RCVBUF, &size, socklen_t(4))
+    }
+    func send(_ bytes: UnsafeRawBufferPointer, to port: UInt16) {
+        var addr = sockaddr_in()
+        addr.sin_family = sa_family_t(AF_INET)
+        addr.sin_addr.s_addr = inet_addr("127.0.0.1")
+        addr.sin_port = port.bigEndian
+        _ = withUnsafePointer(to: &addr) { $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { sendto(fd, bytes.baseAddress, bytes.count, 0, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) } }
+    }
+}
+
+/// One port's media in a call: its audio engine (keypad detector + bridge) and socket.
+final class Leg {
+    let engine = AudioEngine()
+    let socket = LoopbackSocket()
+    var bridge: MediaBridge!
+    var peer: UInt16 = 0
+    let capture = UnsafeMutableBufferPointer<Int16>.allocate(capacity: 160)
+    let playback = UnsafeMutableBufferPointer<Int16>.allocate(capacity: 160)
+    var receiveBuffer = [UInt8](repeating: 0, count: 2048)
+    var synth: ToneSynthesizer
+
+    init(frequency: Int, ssrc: UInt32) {
+        let local = SessionDescription(address: "127.0.0.1", port: 4000, formats: [.pcmu, .telephoneEvent])
+        let session = MediaSession(local: local, remote: local, codec: .pcmu, telephoneEvent: .telephoneEvent, sending: true, receiving: true)
+        synth = ToneSynthesizer(try! Tone("\(frequency)", level: -16))
+        bridge = MediaBridge(session: session, ssrc: ssrc, at: .zero) { [unowned self] bytes in self.socket.send(bytes, to: self.peer) }
+        let keypad = DTMFReceiver { _, _ in }
+        engine.addConsumer(keypad)
+        engine.addConsumer(bridge)
+        engine.setSource(bridge)
+    }
+
+    func period(at t: Instant) {
+        // Network in (everything queued), then one 20 ms period of the port's audio.
+        while true {
+            let n = receiveBuffer.withUnsafeMutableBytes { recv(socket.fd, $0.baseAddress, $0.count, 0) }
+            if n <= 0 { break }
+            receiveBuffer.withUnsafeBytes { bridge.receive(UnsafeRawBufferPointer(rebasing: $0[0..<n]), at: t) }
+        }
+        synth.render(into: capture)
+        engine.processPeriod(capture: UnsafeBufferPointer(capture), playback: playback, at: t)
+    }
+}
+
+/// `calls` calls (two legs each) for `periods` periods of 20 ms on this thread: CPU seconds
+/// and the slowest period.
+func runCalls(_ calls: Int, periods: Int) -> (cpu: Double, worst: Double) {
+    var legs: [Leg] = []
+    for i in 0..<calls {
+        let a = Leg(frequency: 1004, ssrc: UInt32(2 * i + 1)), b = Leg(frequency: 1804, ssrc: UInt32(2 * i + 2))
+        a.peer = b.socket.port
+        b.peer = a.socket.port
+        legs += [a, b]
+    }
+    defer { for l in legs { close(l.socket.fd) } }
+    var worst = 0.0
+    let cpu0 = cpuSeconds()
+    for p in 0..<periods {
+        let t = Instant(nanoseconds: Int64(p) * 20_000_000)
+        let start = monotonicSeconds()
+        for l in legs { l.period(at: t) }
+        worst = max(worst, monotonicSeconds() - start)
+    }
+    return (cpuSeconds() - cpu0, worst)
+}
+
+print("Media per call: two ports per call, each with its audio engine (keypad DTMF detector, echo canceller,")
+print("G.711, RTP, jitter buffer) and a UDP socket on the loopback; one thread; 20 ms periods.")
+for calls in [1, 8, 32, 64] {
+    let periods = 500
+    let r = runCalls(calls, periods: periods)
+    let audio = Double(periods) * 0.02
+    let perCall = r.cpu / (Double(calls) * audio)
+    print("  \(calls) call(s): CPU \(fixed(perCall * 100, 3)) % of a core per call, worst period \(fixed(r.worst * 1000, 2)) ms of 20")
+}
+// The most calls one core carries: every period done within its 20 ms.
+var low = 64, high = 64
+while runCalls(high, periods: 100).worst < 0.020 && high < 8192 { low = high; high *= 2 }
+while high - low > 8 {
+    let mid = (low + high) / 2
+    if runCalls(mid, periods: 100).worst < 0.020 { low = mid } else { high = mid }
+}
+print("  largest number of simultaneous calls on one core with no late frame: \(low) (target ≥ 128)")
+
+// A TipRing port and baresip in one call, both processes measured.
+func processCPU(_ pid: pid_t) -> Double? {
+    guard let f = fopen("/proc/\(pid)/stat", "r") else { return nil }
+    defer { fclose(f) }
+    var buf = [CChar](repeating: 0, count: 2048)
+    guard fgets(&buf, 2048, f) != nil else { return nil }
+    let text = String(decoding: buf.prefix { $0 != 0 }.map { UInt8(bitPattern: $0) }, as: UTF8.self)
+    guard let close = text.lastIndex(of: ")") else { return nil }
+    let fields = text[text.index(after: close)...].split(separator: " ")
+    guard fields.count > 13, let u = Double(fields[11]), let s = Double(fields[12]) else { return nil }
+    return (u + s) / Double(sysconf(Int32(_SC_CLK_TCK)))
+}
+
+func freePort() -> Int {
+    let s = LoopbackSocket()
+    close(s.fd)
+    return Int(s.port)
+}
+
+print("")
+print("TipRing port ↔ baresip (Debian baresip, PCMU, 20 ms, both on 127.0.0.1), 30 s of call:")
+let dir = "/tmp/tipring-bench-baresip-\(getpid())"
+mkdir(dir, 0o755)
+var synth = ToneSynthesizer(try! Tone("1004", level: -10))
+var source = [Int16](repeating: 0, count: 8000 * 60)
+source.withUnsafeMutableBufferPointer { synth.render(into: $0) }
+try! FileIO.writeAll(path: dir + "/source.wav", bytes: WAV.encode(samples: source))
+let bsPort = freePort()
+let config = """
+poll_method epoll
+sip_listen 127.0.0.1:\(bsPort)
+net_interface 127.0.0.1
+audio_source aufile,\(dir)/source.wav
+audio_player aubridge,nil
+audio_alert aubridge,nil
+ausrc_srate 8000
+auplay_srate 8000
+ausrc_channels 1
+auplay_channels 1
+rtp_ports 37000-37100
+rtcp_mux no
+module_path /usr/lib/baresip/modules
+module g711.so
+module aufile.so
+module aubridge.so
+module_tmp uuid.so
+module_tmp account.so
+module_app menu.so
+
+"""
+try! FileIO.writeAll(path: dir + "/config", bytes: Array(config.utf8))
+try! FileIO.writeAll(path: dir + "/accounts", bytes: Array("<sip:bench@127.0.0.1:\(bsPort)>;answermode=auto;audio_codecs=PCMU;regint=0\n".utf8))
+var pid: pid_t = 0
+var actions = posix_spawn_file_actions_t()
+posix_spawn_file_actions_init(&actions)
+posix_spawn_file_actions_addopen(&actions, 0, "/dev/null", O_RDONLY, 0)
+posix_spawn_file_actions_addopen(&actions, 1, dir + "/out.log", O_WRONLY | O_CREAT | O_TRUNC, 0o644)
+posix_spawn_file_actions_addopen(&actions, 2, dir + "/err.log", O_WRONLY | O_CREAT | O_TRUNC, 0o644)
+let argv: [UnsafeMutablePointer<CChar>?] = ["baresip", "-4", "-f", dir].map { (s: String) in strdup(s) } + [nil]
+if posix_spawn(&pid, "/usr/bin/baresip", &actions, nil, argv, environ) != 0 {
+    print("  baresip could not start (apt-get install baresip)")
+    exit(1)
+}
+usleep(500_000)
+
+let scheduler = WallClockScheduler()
+scheduler.start()
+let clock = WallDemoClock(scheduler)
+let system = try await LiveBoardSystem.make(
+    clock: clock, registrar: ServerName(host: "127.0.0.1", port: bsPort), domain: "127.0.0.1",
+    accounts: [.init(user: "tipring", password: "x")], sipPorts: 38000...38999, rtpPorts: 39000...39099,
+    group: MultiThreadedEventLoopGroup.singleton)
+let port = system.port(1)
+clock.sync { port.phone.earpiece.isRecording = false }
+// Idle first (both processes up, no call): the part of their CPU no call causes.
+clock.advance(by: .seconds(1))
+let idleOurs0 = cpuSeconds(), idleTheirs0 = processCPU(pid) ?? 0, idleWall0 = monotonicSeconds()
+clock.advance(by: .seconds(5))
+let idleWall = monotonicSeconds() - idleWall0
+let idleOurs = (cpuSeconds() - idleOurs0) / idleWall, idleTheirs = ((processCPU(pid) ?? 0) - idleTheirs0) / idleWall
+final class Flag: @unchecked Sendable { var answered = false }
+let flag = Flag()
+let handle: CallHandle = clock.sync {
+    port.phone.earpiece.isRecording = false
+    port.phone.mouthpiece.play(try! Tone("1804", level: -16))
+    let h = port.userAgent.makeCallHandle()
+    let previous = port.userAgent.onEvent
+    port.userAgent.onEvent = { e in
+        previous?(e)
+        if case .answered(h) = e {
+            flag.answered = true
+            port.media.connect(h)
+        }
+    }
+    port.userAgent.execute(.invite(h, account: "port1", target: "sip:bench@127.0.0.1:\(bsPort)", withholdIdentity: false))
+    return h
+}
+var waited = 0
+while !clock.sync({ flag.answered }) && waited < 100 { clock.advance(by: .milliseconds(50)); waited += 1 }
+if !clock.sync({ flag.answered }) {
+    print("  baresip did not answer")
+    kill(pid, SIGKILL)
+    exit(1)
+}
+clock.advance(by: .seconds(1))
+let ours0 = cpuSeconds(), theirs0 = processCPU(pid) ?? 0, wall0 = monotonicSeconds()
+clock.advance(by: .seconds(30))
+let ours = cpuSeconds() - ours0, theirs = (processCPU(pid) ?? 0) - theirs0, wall = monotonicSeconds() - wall0
+let stats = clock.sync { port.media.current }
+clock.sync { port.userAgent.execute(.hangUp(handle)) }
+clock.advance(by: .milliseconds(500))
+kill(pid, SIGTERM)
+var status: Int32 = 0
+waitpid(pid, &status, 0)
+let oursCall = ours / wall - idleOurs, theirsCall = theirs / wall - idleTheirs
+print("  idle (registered, no call): TipRing \(fixed(idleOurs * 1000, 2)) ms/s (simulated phone and line included), baresip \(fixed(idleTheirs * 1000, 2)) ms/s")
+print("  in the call, whole process: TipRing \(fixed(ours / wall * 1000, 2)) ms/s, baresip \(fixed(theirs / wall * 1000, 2)) ms/s")
+print("  CPU the call costs (in call − idle): TipRing \(fixed(oursCall * 1000, 2)) ms per call-second, baresip \(fixed(theirsCall * 1000, 2)) ms per call-second")
+print("  ratio TipRing / baresip: \(fixed(oursCall / max(theirsCall, 1e-9), 3)) (target ≤ 0.5)")
+if let stats { print("  call: \(stats.packetsSent) packets sent, \(stats.packetsReceived) received, \(stats.packetsLost) lost, jitter \(fixed(stats.jitterMilliseconds, 2)) ms") }
+scheduler.shutdown()
