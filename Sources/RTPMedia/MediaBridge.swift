@@ -168,7 +168,7 @@ public final class MediaBridge: AudioSource, AudioCaptureConsumer, @unchecked Se
             }
         }
         if txGain != 4096 {
-            for k in 0..<Self.frame { cleaned[k] = Self.saturate(Int32(cleaned[k]) * txGain >> 12) }
+            for k in 0..<Self.frame { cleaned[k] = Self.saturate((Int32(cleaned[k]) * txGain) >> 12) }
         }
         let keyNow = keyPresent?() ?? false
         if s.telephoneEvent != nil && (keyNow || eventSender != nil) {
@@ -243,7 +243,7 @@ public final class MediaBridge: AudioSource, AudioCaptureConsumer, @unchecked Se
                 rendered.withUnsafeMutableBufferPointer { _ = jitter.pull(into: $0) }
                 lock.unlock()
                 if rxGain != 4096 {
-                    for k in 0..<Self.frame { rendered[k] = Self.saturate(Int32(rendered[k]) * rxGain >> 12) }
+                    for k in 0..<Self.frame { rendered[k] = Self.saturate((Int32(rendered[k]) * rxGain) >> 12) }
                 }
             }
             let n = min(Self.frame - renderFill, out.count - i)

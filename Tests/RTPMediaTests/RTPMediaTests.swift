@@ -178,3 +178,54 @@ struct JitterBufferTests {
         }
     }
 }
+
+@Suite("Media bridge")
+struct MediaBridgeTests {
+    final class Wire: @unchecked Sendable { var packets: [[UInt8]] = [] }
+
+    /// Bridge A's capture goes to bridge B's playback through an in-memory wire.
+    func run(gainDB: Double, codec: PayloadFormat, seconds: Int = 2) throws -> (level: Double, frequency: Double, packets: [[UInt8]]) {
+        let sd = SessionDescription(address: "127.0.0.1", port: 4000, formats: [codec, .telephoneEvent])
+        let session = MediaSession(local: sd, remote: sd, codec: codec, telephoneEvent: .telephoneEvent, sending: true, receiving: true)
+        let wire = Wire()
+        let a = MediaBridge(session: session, ssrc: 1, at: .zero) { wire.packets.append(Array($0)) }
+        var settings = MediaSettings()
+        settings.receiveGain = gainDB
+        let b = MediaBridge(session: session, settings: settings, ssrc: 2, at: .zero) { _ in }
+        var synth = ToneSynthesizer(try Tone("1004", level: -16))
+        var frame = [Int16](repeating: 0, count: 160), out = [Int16](repeating: 0, count: 160)
+        var heard: [Int16] = []
+        var delivered = 0
+        for p in 0..<(seconds * 50) {
+            let t = Instant(nanoseconds: Int64(p) * 20_000_000)
+            frame.withUnsafeMutableBufferPointer { synth.render(into: $0) }
+            frame.withUnsafeBufferPointer { a.consume($0, at: t) }
+            while delivered < wire.packets.count {
+                wire.packets[delivered].withUnsafeBytes { b.receive($0, at: t) }
+                delivered += 1
+            }
+            out.withUnsafeMutableBufferPointer { b.render(into: $0, at: t) }
+            if p >= 25 { heard += out }
+        }
+        let m = Level.sine(heard)
+        return (m.level, m.frequency, wire.packets)
+    }
+
+    @Test("PCMU and PCMA carry the tone at its level; 20 ms packets with rising sequence and timestamp, marker on the first")
+    func codecsAndPacketization() throws {
+        for codec in [PayloadFormat.pcmu, .pcma] {
+            let r = try run(gainDB: 0, codec: codec)
+            #expect(abs(r.frequency - 1004) < 2 && abs(r.level - -16) < 0.5, "\(codec.name): \(r)")
+            let ps = try r.packets.map { try RTPPacket.parse($0) }
+            #expect(ps.count == 100 && ps.allSatisfy { $0.payload.count == 160 && Int($0.payloadType) == codec.payloadType })
+            #expect(ps[0].marker && ps.dropFirst().allSatisfy { !$0.marker })
+            #expect(zip(ps, ps.dropFirst()).allSatisfy { $1.sequence == $0.sequence &+ 1 && $1.timestamp == $0.timestamp &+ 160 })
+        }
+    }
+
+    @Test("receive gain in dB")
+    func gain() throws {
+        let flat = try run(gainDB: 0, codec: .pcmu), louder = try run(gainDB: 6, codec: .pcmu)
+        #expect(abs(louder.level - flat.level - 6) < 0.2, "\(flat) \(louder)")
+    }
+}
