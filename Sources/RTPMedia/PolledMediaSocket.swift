@@ -38,6 +38,14 @@ public final class PolledMediaSocket: MediaSocket, @unchecked Sendable {
 
     deinit { close() }
 
+    /// The DSCP value the socket marks packets with (read back from the socket).
+    public var dscp: Int {
+        var tos: Int32 = 0
+        var len = socklen_t(MemoryLayout<Int32>.size)
+        getsockopt(fd, Int32(IPPROTO_IP), IP_TOS, &tos, &len)
+        return Int(tos) >> 2
+    }
+
     public func send(_ bytes: UnsafeRawBufferPointer, to: SIPNetworkAddress) {
         guard fd >= 0 else { return }
         if lastTarget != to {

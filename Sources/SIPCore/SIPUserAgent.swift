@@ -160,6 +160,9 @@ public final class SIPUserAgent: UserAgent, @unchecked Sendable {
     public init(account: String, agent: AccountAgent, settings: CallSettings = CallSettings(), seed: UInt64 = 1) {
         self.account = account
         self.agent = agent
+        var settings = settings
+        // In-band DTMF: the tones stay in the audio; no telephone-event is offered.
+        if settings.dtmf == .inband { settings.media.telephoneEvent = false }
         self.settings = settings
         random = SeededRandom(seed: seed ^ 0xCA11)
         digest = DigestClient(username: agent.settings.registration.authUser, password: agent.settings.registration.password, cnonceSeed: seed &+ 7)
@@ -1025,7 +1028,7 @@ public final class SIPUserAgent: UserAgent, @unchecked Sendable {
     }
 
     func sendDigit(_ h: CallHandle, _ digit: Character, _ ms: Int) {
-        guard let c = calls[h], c.state == .confirmed else { return }
+        guard let c = calls[h], c.state == .confirmed, settings.dtmf != .inband else { return }
         let negotiated = c.remote?.telephoneEvent != nil
         if settings.dtmf == .info || (settings.dtmf == .rfc4733 && !negotiated && onSendDigit == nil) {
             var m = dialogRequest(c, .info)

@@ -229,3 +229,30 @@ struct MediaBridgeTests {
         #expect(abs(louder.level - flat.level - 6) < 0.2, "\(flat) \(louder)")
     }
 }
+
+@Suite("Polled media sockets")
+struct PolledMediaSocketTests {
+    @Test("DSCP EF on the socket; datagrams read by the period; an exact port taken once")
+    func socketBasics() throws {
+        let factory = PolledMediaSocketFactory(host: "127.0.0.1")
+        var port = 41000
+        var a: (any MediaSocket)?
+        while a == nil && port < 41100 { a = factory.open(port: port); if a == nil { port += 2 } }
+        let s = try #require(a as? PolledMediaSocket)
+        #expect(factory.open(port: port) == nil)
+        #expect(s.dscp == 46)
+        let b = try #require(PolledMediaSocketFactory(host: "127.0.0.1", dscp: nil).open(port: port + 1) as? PolledMediaSocket)
+        #expect(b.dscp == 0)
+        final class Got: @unchecked Sendable { var packets: [([UInt8], SIPNetworkAddress)] = [] }
+        let got = Got()
+        s.onPacket = { bytes, from, _ in got.packets.append((Array(bytes), from)) }
+        [UInt8](repeating: 7, count: 172).withUnsafeBytes { b.send($0, to: SIPNetworkAddress("127.0.0.1", port)) }
+        [UInt8](repeating: 8, count: 12).withUnsafeBytes { b.send($0, to: SIPNetworkAddress("127.0.0.1", port)) }
+        var tries = 0
+        while got.packets.count < 2 && tries < 1000 { s.poll(); tries += 1 }
+        #expect(got.packets.map(\.0.count) == [172, 12])
+        #expect(got.packets.first?.1 == SIPNetworkAddress("127.0.0.1", port + 1))
+        s.close()
+        b.close()
+    }
+}

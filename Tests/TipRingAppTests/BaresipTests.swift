@@ -130,6 +130,9 @@ struct BaresipTests {
         let heard = clock.sync { system.port(1).phone.earpiece.sine(from: t0, to: scheduler.now) }
         print("from baresip: 1004 Hz at -10 dBm0 → \(heard.frequency) Hz at \(heard.level) dBm0")
         #expect(abs(heard.frequency - 1004) < 10.04 && abs(heard.level - -10) < 1)
+        // baresip's RTCP receiver reports reach us (it sends them every 5 s).
+        #expect(wait(8) { system.port(1).media.current?.remoteFractionLost != nil }, "no RTCP report from baresip")
+        #expect(clock.sync { system.port(1).media.current?.remoteFractionLost } == 0)
         try baresip.command("sndcode", "9")
         #expect(wait(5) { system.port(1).digitsReceived == ["9"] }, "\(clock.sync { system.port(1).digitsReceived })")
         clock.sync { system.port(1).phone.hangUp() }

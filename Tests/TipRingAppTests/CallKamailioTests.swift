@@ -200,7 +200,7 @@ struct KamailioCallTests {
         let h = try #require(phone.log.all.compactMap { e -> CallHandle? in if case .answered(let h) = e { h } else { nil } }.first)
         phone.execute(.hangUp(h))
         #expect(finish(pid) == 0, "\(logText(log))")
-        #expect(endedReason(phone.log.all, h) == .localHangUp)
+        #expect(phone.log.wait(seconds: 5) { endedReason($0, h) == .localHangUp })
         await phone.close()
     }
 }
