@@ -50,6 +50,16 @@ let package = Package(
             ],
             swiftSettings: strict
         ),
+        // libgpiod (v1 or v2, as the system has it) and alsa-lib, through small C shims.
+        .systemLibrary(name: "CGPIOD", pkgConfig: "libgpiod", providers: [.apt(["libgpiod-dev"])]),
+        .target(name: "CTipRingGPIO", dependencies: ["CGPIOD"]),
+        .systemLibrary(name: "CALSA", pkgConfig: "alsa", providers: [.apt(["libasound2-dev"])]),
+        .target(name: "CTipRingALSA", dependencies: ["CALSA"]),
+        .target(
+            name: "LinuxHAL",
+            dependencies: ["TipRingCore", "LineHAL", "CTipRingGPIO", "CTipRingALSA"],
+            swiftSettings: strict
+        ),
         .target(
             name: "RTPMedia",
             dependencies: [
@@ -73,7 +83,7 @@ let package = Package(
         .target(
             name: "TipRingApp",
             dependencies: [
-                "TipRingCore", "TelephonyDSP", "LineHAL", "SIPCore", "SIPTransport", "RTPMedia", "PortControl", "BoardSimulator",
+                "TipRingCore", "TelephonyDSP", "LineHAL", "LinuxHAL", "SIPCore", "SIPTransport", "RTPMedia", "PortControl", "BoardSimulator",
                 .product(name: "Logging", package: "swift-log"),
             ],
             swiftSettings: strict
@@ -91,6 +101,7 @@ let package = Package(
         .testTarget(name: "LineHALTests", dependencies: ["LineHAL", "BoardSimulator"]),
         .testTarget(name: "SIPCoreTests", dependencies: ["SIPCore", "TipRingCore"]),
         .testTarget(name: "BoardSimulatorTests", dependencies: ["BoardSimulator", "LineHAL"]),
+        .testTarget(name: "LinuxHALTests", dependencies: ["LinuxHAL", "LineHAL", "TipRingCore"]),
         .testTarget(name: "RTPMediaTests", dependencies: ["RTPMedia", "TelephonyDSP", "SIPCore", "TipRingCore"]),
         .testTarget(name: "PortControlTests", dependencies: ["PortControl", "RTPMedia", "TipRingApp", "BoardSimulator", "LineHAL", "SIPCore", "TelephonyDSP", "TipRingCore"]),
         .testTarget(name: "TipRingAppTests", dependencies: [

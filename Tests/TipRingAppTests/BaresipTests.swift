@@ -92,7 +92,7 @@ struct BaresipTests {
         var synth = ToneSynthesizer(try Tone("1004", level: -10))
         var source = [Int16](repeating: 0, count: 8000 * 30)
         source.withUnsafeMutableBufferPointer { synth.render(into: $0) }
-        let baresip = try Baresip(registrarPort: k.port, source: source, rtpPorts: "34000-34100")
+        let baresip = try Baresip(registrarPort: k.port, source: source, rtpPorts: "29000-29100")
         defer { baresip.stop() }
         let registered = Date().addingTimeInterval(10)
         while Date() < registered, try k.contacts(of: "1002").isEmpty {
@@ -106,7 +106,7 @@ struct BaresipTests {
         let clock = WallDemoClock(scheduler)
         let system = try await LiveBoardSystem.make(
             clock: clock, registrar: ServerName(host: "127.0.0.1", port: k.port), domain: "127.0.0.1",
-            accounts: [.init(user: "1001", password: "secret1")], sipPorts: 35000...35999, rtpPorts: 36000...36099,
+            accounts: [.init(user: "1001", password: "secret1")], sipPorts: 30000...30999, rtpPorts: 31000...31099,
             group: MultiThreadedEventLoopGroup.singleton)
         func wait(_ seconds: Double, _ condition: @escaping () -> Bool) -> Bool {
             let deadline = Date().addingTimeInterval(seconds)

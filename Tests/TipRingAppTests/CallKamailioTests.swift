@@ -144,7 +144,7 @@ struct KamailioCallTests {
         let phone = try await LivePhone(kamailio: k, ports: 23000...23999)
         let h = phone.newHandle()
         phone.execute(.invite(h, account: "port1", target: "9000", withholdIdentity: false))
-        #expect(phone.log.wait(seconds: 10) { $0.contains(.answered(h)) }, "\(phone.log.all)\n\(logText(log))")
+        #expect(phone.log.wait(seconds: 10) { $0.contains(.answered(h)) }, "\(phone.log.all)\n\(phone.wire)\n\(logText(log))")
         #expect(phone.log.all.contains(.ringing(h)))
         #expect(phone.media(h)?.codec.name == "PCMU")
         phone.execute(.hold(h))

@@ -60,7 +60,7 @@ struct LiveMediaTests {
         let k = try Kamailio()
         defer { k.stop() }
         // Only this test's traffic (other suites run at the same time).
-        let capture = try Capture(filter: "udp and (portrange 32000-33199 or port \(k.port))")
+        let capture = try Capture(filter: "udp and (portrange 27000-28199 or port \(k.port))")
         let scheduler = WallClockScheduler()
         scheduler.start()
         defer { scheduler.shutdown() }
@@ -68,7 +68,7 @@ struct LiveMediaTests {
         let system = try await LiveBoardSystem.make(
             clock: clock, registrar: ServerName(host: "127.0.0.1", port: k.port), domain: "127.0.0.1",
             accounts: [.init(user: "1001", password: "secret1"), .init(user: "1002", password: "secret2")],
-            sipPorts: 32000...32999, rtpPorts: 33000...33199, group: MultiThreadedEventLoopGroup.singleton)
+            sipPorts: 27000...27999, rtpPorts: 28000...28199, group: MultiThreadedEventLoopGroup.singleton)
         func wait(_ seconds: Double, _ condition: @escaping () -> Bool) -> Bool {
             let deadline = Date().addingTimeInterval(seconds)
             while Date() < deadline {
@@ -118,15 +118,15 @@ struct LiveMediaTests {
         await system.close()
 
         // The wire, as tshark saw it.
-        let rtpPorts = Array(33000...33003) + Array(33100...33103)
+        let rtpPorts = Array(28000...28003) + Array(28100...28103)
         let rtp = try capture.rows("rtp", fields: ["frame.time_epoch", "udp.srcport", "rtp.p_type", "rtp.marker"], rtpPorts: rtpPorts)
         let byes = try capture.rows("sip.Method == \"BYE\"", fields: ["frame.time_epoch", "udp.srcport", "udp.dstport"], sipPorts: [k.port])
         #expect(rtp.count > 200, "\(rtp.count) RTP packets")
         #expect(rtp.contains { $0.count > 2 && $0[2] == "101" }, "RFC 4733 events on the wire")
         #expect(byes.count == 2, "\(byes)")  // TipRing → Kamailio → TipRing
         guard let byeSent = byes.first.flatMap({ Double($0[0]) }), let byeArrived = byes.last.flatMap({ Double($0[0]) }) else { return }
-        let port1RTP = rtp.filter { (33000...33099).contains(Int($0[1]) ?? 0) }.compactMap { Double($0[0]) }
-        let port2RTP = rtp.filter { (33100...33199).contains(Int($0[1]) ?? 0) }.compactMap { Double($0[0]) }
+        let port1RTP = rtp.filter { (28000...28099).contains(Int($0[1]) ?? 0) }.compactMap { Double($0[0]) }
+        let port2RTP = rtp.filter { (28100...28199).contains(Int($0[1]) ?? 0) }.compactMap { Double($0[0]) }
         #expect(port1RTP.allSatisfy { $0 <= byeSent + 0.001 }, "port 1 sent RTP \((port1RTP.max() ?? 0) - byeSent) s after its BYE")
         #expect(port2RTP.allSatisfy { $0 <= byeArrived + 0.025 }, "port 2 sent RTP \((port2RTP.max() ?? 0) - byeArrived) s after the BYE reached it")
     }

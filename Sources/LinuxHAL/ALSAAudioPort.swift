@@ -1,0 +1,190 @@
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Musl)
+import Musl
+#endif
+import CTipRingALSA
+public import LineHAL
+import TipRingCore
+
+/// One direction of PCM audio: what ``ALSAAudioPort`` reads from and writes to. alsa-lib's
+/// PCM implements it; tests wrap it to inject errors such as an xrun.
+public protocol PCMStream: AnyObject {
+    /// Frames moved, or a negative errno.
+    func read(_ buffer: UnsafeMutableBufferPointer<Int16>) -> Int
+    func write(_ buffer: UnsafeBufferPointer<Int16>) -> Int
+    /// Recovers from an xrun (-EPIPE) or suspend (-ESTRPIPE); 0 when streaming again.
+    func recover(_ error: Int32) -> Int32
+    func close()
+}
+
+/// An alsa-lib PCM (S16_LE mono at the port's rate).
+public final class ALSAPCM: PCMStream, @unchecked Sendable {
+    var pcm: UnsafeMutableRawPointer?
+    public let name: String
+
+    /// Opens a PCM by name; `config` replaces the system's ALSA configuration (tests). The
+    /// error names the device and lists the PCMs that exist.
+    public init(name: String, capture: Bool, format: AudioFormat, config: String? = nil) throws(HALError) {
+        self.name = name
+        var err: Int32 = 0
+        let p: UnsafeMutableRawPointer?
+        if let config {
+            p = config.withCString { tipring_pcm_open(name, capture ? 1 : 0, UInt32(format.sampleRate), UInt32(format.framesPerPeriod), $0, &err) }
+        } else {
+            p = tipring_pcm_open(name, capture ? 1 : 0, UInt32(format.sampleRate), UInt32(format.framesPerPeriod), nil, &err)
+        }
+        guard let p else {
+            throw HALError.deviceNotFound(device: "ALSA \(capture ? "capture" : "playback") device '\(name)'",
+                                          reason: String(cString: tipring_pcm_error(err)), available: Self.names())
+        }
+        pcm = p
+    }
+
+    /// The PCM names the system's ALSA configuration knows.
+    public static func names() -> [String] {
+        var buf = [CChar](repeating: 0, count: 8192)
+        tipring_pcm_names(nil, &buf, buf.count)
+        let text = String(decoding: buf.prefix { $0 != 0 }.map { UInt8(bitPattern: $0) }, as: UTF8.self)
+        return text.split(separator: "\n").map(String.init)
+    }
+
+    public func read(_ buffer: UnsafeMutableBufferPointer<Int16>) -> Int {
+        guard let pcm else { return -Int(EBADF) }
+        return tipring_pcm_read(pcm, buffer.baseAddress, UInt(buffer.count))
+    }
+
+    public func write(_ buffer: UnsafeBufferPointer<Int16>) -> Int {
+        guard let pcm else { return -Int(EBADF) }
+        return tipring_pcm_write(pcm, buffer.baseAddress, UInt(buffer.count))
+    }
+
+    public func recover(_ error: Int32) -> Int32 {
+        guard let pcm else { return -EBADF }
+        return tipring_pcm_recover(pcm, error)
+    }
+
+    public func close() {
+        if let pcm { tipring_pcm_close(pcm) }
+        pcm = nil
+    }
+
+    deinit { close() }
+}
+
+/// A port's audio over ALSA: a dedicated thread reads a capture period, runs the handler,
+/// writes the playback period; xruns and suspends are recovered (`snd_pcm_recover`) and
+/// counted; buffers are allocated once. The device's clock paces the loop.
+public final class ALSAAudioPort: AudioPort, @unchecked Sendable {
+    public let name: String
+    public let format: AudioFormat
+    let capture: any PCMStream
+    let playback: any PCMStream
+    let lock = ConditionLock()
+    var running = false
+    var thread: pthread_t?
+    var handler: (any AudioPeriodHandler)?
+    let captureBuffer: UnsafeMutableBufferPointer<Int16>
+    let playbackBuffer: UnsafeMutableBufferPointer<Int16>
+    /// Periods run, xruns recovered, and the last error that could not be recovered.
+    public private(set) var periods = 0
+    public private(set) var xruns = 0
+    public private(set) var lastError: String?
+
+    public init(name: String, format: AudioFormat, capture: any PCMStream, playback: any PCMStream) {
+        self.name = name
+        self.format = format
+        self.capture = capture
+        self.playback = playback
+        captureBuffer = .allocate(capacity: format.framesPerPeriod)
+        playbackBuffer = .allocate(capacity: format.framesPerPeriod)
+        captureBuffer.initialize(repeating: 0)
+        playbackBuffer.initialize(repeating: 0)
+    }
+
+    /// Opens the board's playback and capture devices by name.
+    public convenience init(name: String, device: String, captureDevice: String? = nil, format: AudioFormat, config: String? = nil) throws(HALError) {
+        let play = try ALSAPCM(name: device, capture: false, format: format, config: config)
+        let cap = try ALSAPCM(name: captureDevice ?? device, capture: true, format: format, config: config)
+        self.init(name: name, format: format, capture: cap, playback: play)
+    }
+
+    deinit {
+        stop()
+        capture.close()
+        playback.close()
+        captureBuffer.deallocate()
+        playbackBuffer.deallocate()
+    }
+
+    public func start(handler: any AudioPeriodHandler) throws(HALError) {
+        let already = lock.withLock { () -> Bool in
+            if running { return true }
+            running = true
+            self.handler = handler
+            return false
+        }
+        if already { throw HALError.unsupported("\(name) is already started") }
+        let box = Unmanaged.passRetained(self)
+        var t = pthread_t()
+        pthread_create(&t, nil, { raw in
+            let me = Unmanaged<ALSAAudioPort>.fromOpaque(raw!).takeRetainedValue()
+            me.loop()
+            return nil
+        }, box.toOpaque())
+        lock.withLock { thread = t }
+    }
+
+    public func stop() {
+        let t: pthread_t? = lock.withLock {
+            running = false
+            return thread
+        }
+        if let t, pthread_equal(t, pthread_self()) == 0 { pthread_join(t, nil) }
+        lock.withLock { thread = nil }
+    }
+
+    var isRunning: Bool { lock.withLock { running } }
+
+    func loop() {
+        // Prime the playback buffer with silence so that capture and playback run together.
+        for _ in 0..<2 { _ = playback.write(UnsafeBufferPointer(playbackBuffer)) }
+        while isRunning {
+            var got = 0
+            while got < captureBuffer.count && isRunning {
+                let n = capture.read(UnsafeMutableBufferPointer(rebasing: captureBuffer[got...]))
+                if n < 0 {
+                    if !handle(Int32(n), capture) { return }
+                    continue
+                }
+                got += n
+            }
+            guard let handler = lock.withLock({ self.handler }) else { return }
+            handler.processPeriod(capture: UnsafeBufferPointer(captureBuffer), playback: playbackBuffer, at: .monotonicNow())
+            var sent = 0
+            while sent < playbackBuffer.count && isRunning {
+                let n = playback.write(UnsafeBufferPointer(rebasing: playbackBuffer[sent...]))
+                if n < 0 {
+                    if !handle(Int32(n), playback) { return }
+                    continue
+                }
+                sent += n
+            }
+            lock.withLock { periods += 1 }
+        }
+    }
+
+    /// An error from the device: recover xruns and suspends, give up on the rest.
+    func handle(_ err: Int32, _ stream: any PCMStream) -> Bool {
+        if err == -EAGAIN || err == -EINTR { return true }
+        if err == -EPIPE || err == -ESTRPIPE {
+            lock.withLock { xruns += 1 }
+            if stream.recover(err) == 0 { return true }
+        }
+        lock.withLock {
+            lastError = "\(name): \(String(cString: tipring_pcm_error(err)))"
+            running = false
+        }
+        return false
+    }
+}

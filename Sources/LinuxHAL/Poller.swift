@@ -1,0 +1,60 @@
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Musl)
+import Musl
+#endif
+import TipRingCore
+
+/// A dedicated thread (never the cooperative pool) that waits on one file descriptor for
+/// `events` and calls `ready` each time; stopped through a pipe.
+final class FDWatcher: @unchecked Sendable {
+    let fd: Int32
+    let events: Int16
+    let ready: () -> Void
+    var stopPipe: [Int32] = [-1, -1]
+    var thread: pthread_t?
+
+    init(fd: Int32, events: Int16, ready: @escaping () -> Void) {
+        self.fd = fd
+        self.events = events
+        self.ready = ready
+    }
+
+    func start() {
+        _ = stopPipe.withUnsafeMutableBufferPointer { pipe($0.baseAddress!) }
+        let box = Unmanaged.passRetained(self)
+        var t = pthread_t()
+        pthread_create(&t, nil, { raw in
+            let me = Unmanaged<FDWatcher>.fromOpaque(raw!).takeRetainedValue()
+            me.loop()
+            return nil
+        }, box.toOpaque())
+        thread = t
+    }
+
+    func loop() {
+        var fds = [pollfd(fd: fd, events: events, revents: 0), pollfd(fd: stopPipe[0], events: Int16(POLLIN), revents: 0)]
+        while true {
+            fds[0].revents = 0
+            fds[1].revents = 0
+            let n = poll(&fds, 2, -1)
+            if n < 0 {
+                if errno == EINTR { continue }
+                return
+            }
+            if fds[1].revents != 0 { return }
+            if fds[0].revents & (events | Int16(POLLERR)) != 0 { ready() }
+            if fds[0].revents & Int16(POLLNVAL) != 0 { return }
+        }
+    }
+
+    func stop() {
+        guard let t = thread else { return }
+        var one: UInt8 = 1
+        _ = write(stopPipe[1], &one, 1)
+        if pthread_equal(t, pthread_self()) == 0 { pthread_join(t, nil) }
+        close(stopPipe[0])
+        close(stopPipe[1])
+        thread = nil
+    }
+}
