@@ -13,8 +13,14 @@ static snd_config_t *load(const char *text, int *err) {
     return top;
 }
 
+/* alsa-lib prints its own errors to stderr; ours name the device and what exists. */
+static void quiet(const char *file, int line, const char *function, int err, const char *fmt, ...) {
+    (void)file; (void)line; (void)function; (void)err; (void)fmt;
+}
+
 void *tipring_pcm_open(const char *name, int capture, unsigned rate, unsigned period_frames, const char *config, int *err) {
     snd_pcm_t *pcm = NULL;
+    snd_lib_error_set_handler(quiet);
     snd_pcm_stream_t stream = capture ? SND_PCM_STREAM_CAPTURE : SND_PCM_STREAM_PLAYBACK;
     if (config) {
         snd_config_t *top = load(config, err);

@@ -1,4 +1,6 @@
 import ArgumentParser
+import LineHAL
+import TelephonyDSP
 import SIPCore
 import TipRingApp
 import TipRingCore
@@ -38,16 +40,108 @@ struct Demo: ParsableCommand {
 
 struct Bringup: ParsableCommand {
     static let configuration = CommandConfiguration(
-        abstract: "Bring up a new board: find and test its lines, ringing and audio.",
+        abstract: "Bring up a new board: find and test its lines, ringing and audio (exit 0 pass, 1 fail, 2 bad input).",
+        discussion: "On boards/sim.json5 every check runs on the simulated board, the simulated telephone doing what you would.",
         subcommands: [Discover.self, Probe.self, Ring.self, Hook.self, Tone.self, DTMF.self, Loopback.self, LineTest.self])
-    struct Discover: PendingVerb { static let configuration = CommandConfiguration(abstract: "List GPIO chips, ALSA devices and SPI devices.") }
-    struct Probe: PendingVerb { static let configuration = CommandConfiguration(abstract: "Check every line and device of a board file.") }
-    struct Ring: PendingVerb { static let configuration = CommandConfiguration(abstract: "Ring a port.") }
-    struct Hook: PendingVerb { static let configuration = CommandConfiguration(abstract: "Watch a port's hook switch.") }
-    struct Tone: PendingVerb { static let configuration = CommandConfiguration(abstract: "Play a tone on a port.") }
-    struct DTMF: PendingVerb { static let configuration = CommandConfiguration(commandName: "dtmf", abstract: "Print digits dialled on a port.") }
-    struct Loopback: PendingVerb { static let configuration = CommandConfiguration(abstract: "Loop a port's audio back and measure latency.") }
-    struct LineTest: PendingVerb { static let configuration = CommandConfiguration(commandName: "linetest", abstract: "Ring, off-hook, dial tone, digits: a whole line test.") }
+
+    struct BoardOption: ParsableArguments {
+        @Option(help: "The board file (JSON5).")
+        var board: String = "boards/sim.json5"
+
+        func tool() throws -> BringupTool {
+            do {
+                return BringupTool(board: try BoardFile.load(path: board)) { print($0) }
+            } catch {
+                printError("error: \(error)")
+                throw Exit.badInput
+            }
+        }
+    }
+
+    struct PortOptions: ParsableArguments {
+        @OptionGroup var board: BoardOption
+        @Option(help: "The port (1, 2, …).")
+        var port: Int
+    }
+
+    /// Runs a check: exit 0 pass, 1 fail; hardware errors are printed and exit 1.
+    static func check(_ body: () throws -> Bool) throws {
+        let ok: Bool
+        do { ok = try body() } catch let e as ExitCode { throw e } catch {
+            printError("error: \(error)")
+            throw Exit.checkFailed
+        }
+        if !ok { throw Exit.checkFailed }
+    }
+
+    struct Discover: ParsableCommand {
+        static let configuration = CommandConfiguration(abstract: "List the kernel, GPIO chips and lines, sysfs GPIO, ALSA cards and PCMs, SPI devices.")
+        func run() throws { BringupTool.discover { print($0) } }
+    }
+    struct Probe: ParsableCommand {
+        static let configuration = CommandConfiguration(abstract: "Check every line and audio device of a board file.")
+        @OptionGroup var options: BoardOption
+        func run() throws { try Bringup.check { try options.tool().probe() } }
+    }
+    struct Ring: ParsableCommand {
+        static let configuration = CommandConfiguration(abstract: "Ring a port with a region's cadence.")
+        @OptionGroup var options: PortOptions
+        @Option(help: "Region (ISO 3166 code) of the cadence.") var region: String = "us"
+        @Option(help: "How long to ring.") var seconds: Double = 6
+        func run() throws {
+            let r = try parseRegion(region)
+            try Bringup.check { try options.board.tool().ring(port: options.port, region: r, seconds: seconds) }
+        }
+    }
+    struct Hook: ParsableCommand {
+        static let configuration = CommandConfiguration(abstract: "Watch a port's hook switch: classified events and break/make histograms.")
+        @OptionGroup var options: PortOptions
+        @Option(help: "How long to watch.") var seconds: Double = 10
+        func run() throws { try Bringup.check { try options.board.tool().hook(port: options.port, seconds: seconds) } }
+    }
+    struct Tone: ParsableCommand {
+        static let configuration = CommandConfiguration(abstract: "Play a tone on a port.")
+        @OptionGroup var options: PortOptions
+        @Argument(help: "dial, ringback, busy, congestion, callWaiting, stutterDial, howler, noService, …") var tone: String
+        @Option(help: "Region of the tone.") var region: String = "us"
+        @Option(help: "How long to play.") var seconds: Double = 3
+        func run() throws {
+            guard let kind = ToneKind(rawValue: tone) else {
+                printError("error: unknown tone '\(tone)' (one of: \(ToneKind.allCases.map(\.rawValue).joined(separator: ", ")))")
+                throw Exit.badInput
+            }
+            let r = try parseRegion(region)
+            try Bringup.check { try options.board.tool().tone(port: options.port, kind: kind, region: r, seconds: seconds) }
+        }
+    }
+    struct DTMF: ParsableCommand {
+        static let configuration = CommandConfiguration(commandName: "dtmf", abstract: "Print digits dialled on a port's keypad.")
+        @OptionGroup var options: PortOptions
+        @Option(help: "How long to listen.") var seconds: Double = 5
+        func run() throws { try Bringup.check { try options.board.tool().dtmf(port: options.port, seconds: seconds) } }
+    }
+    struct Loopback: ParsableCommand {
+        static let configuration = CommandConfiguration(abstract: "Send a burst out of a port and find it in the capture: round-trip latency.")
+        @OptionGroup var options: PortOptions
+        func run() throws { try Bringup.check { try options.board.tool().loopback(port: options.port) } }
+    }
+    struct LineTest: ParsableCommand {
+        static let configuration = CommandConfiguration(commandName: "linetest", abstract: "Ring, off-hook, dial tone, digits, confirmation: a whole line test.")
+        @OptionGroup var options: PortOptions
+        @Option(help: "Region of the tones and cadence.") var region: String = "us"
+        func run() throws {
+            let r = try parseRegion(region)
+            try Bringup.check { try options.board.tool().linetest(port: options.port, region: r) }
+        }
+    }
+}
+
+func parseRegion(_ code: String) throws -> Region {
+    guard let r = Region(code), RegionTonePlan.forRegion(r) != nil else {
+        printError("error: no tone plan for region '\(code)' (known: \(RegionTonePlan.all.keys.sorted().joined(separator: ", ")))")
+        throw Exit.badInput
+    }
+    return r
 }
 
 struct SIP: ParsableCommand {

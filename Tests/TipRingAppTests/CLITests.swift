@@ -158,8 +158,55 @@ let repositoryRoot: String = {
     }
 
     @Test func pendingVerbsSaySoAndExitOne() throws {
-        let r = try runTipRing(["bringup", "discover"])
+        let r = try runTipRing(["run"])
         #expect(r.status == 1)
         #expect(r.err.contains("not yet available"))
+    }
+
+    @Test func bringupChecksRunOnTheSimulatedBoard() throws {
+        func run(_ args: [String]) throws -> (status: Int32, out: String, err: String) { try runTipRing(["bringup"] + args, cwd: repositoryRoot) }
+        let discover = try run(["discover"])
+        #expect(discover.status == 0)
+        for heading in ["kernel: Linux", "cpu: ", "libgpiod: v1 ", "gpio chips (", "sysfs gpio: ", "alsa cards: ", "alsa pcms: ", "spi devices: "] {
+            #expect(discover.out.contains(heading), "\(heading)")
+        }
+        let probe = try run(["probe"])
+        #expect(probe.status == 0)
+        #expect(probe.out.contains("1     hookSense       sim0 line 0  ok"))
+        #expect(probe.out.contains("PASS  probe of board sim"))
+        let ring = try run(["ring", "--port", "1", "--region", "gb", "--seconds", "3"])
+        #expect(ring.status == 0 && ring.out.contains("bell rang 400 ms at 25 Hz") && ring.out.contains("PASS  the bell rang with the cadence"))
+        let hook = try run(["hook", "--port", "2"])
+        #expect(hook.status == 0)
+        for e in ["off-hook", "pulse digit 3", "pulse digit 5", "flash", "on-hook", "break durations (ms): 60×8 400×1", "PASS  off-hook and on-hook seen"] {
+            #expect(hook.out.contains(e), "\(e)")
+        }
+        let tone = try run(["tone", "--port", "1", "busy", "--region", "gb"])
+        #expect(tone.status == 0 && tone.out.contains("the earpiece heard: busy tone"))
+        let dtmf = try run(["dtmf", "--port", "1"])
+        #expect(dtmf.status == 0 && dtmf.out.contains("PASS  digits received: 159#"))
+        let loop = try run(["loopback", "--port", "2"])
+        #expect(loop.status == 0 && loop.out.contains("round trip ") && loop.out.contains("PASS  loopback latency measured"))
+        let line = try run(["linetest", "--port", "2", "--region", "de"])
+        #expect(line.status == 0)
+        for step in ["PASS  off-hook answered the ring", "PASS  dial tone heard", "PASS  digits received: 123", "PASS  line test of port 2"] {
+            #expect(line.out.contains(step), "\(step)")
+        }
+    }
+
+    @Test func bringupOnHardwareThatIsNotThereFailsAndSaysWhy() throws {
+        let probe = try runTipRing(["bringup", "probe", "--board", "boards/b222s.json5"], cwd: repositoryRoot)
+        #expect(probe.status == 1)
+        #expect(probe.out.contains("cannot open GPIO chip 'gpiochip0': No such file or directory (available: none)"))
+        #expect(probe.out.contains("cannot open ALSA playback device 'plughw:CARD=0,DEV=0'"))
+        #expect(probe.out.contains("FAIL  probe of board b222s"))
+        #expect(!probe.err.contains("ALSA lib"))
+        let ring = try runTipRing(["bringup", "ring", "--board", "boards/rpi-ag1171.json5", "--port", "1"], cwd: repositoryRoot)
+        #expect(ring.status == 1 && ring.err.contains("cannot open GPIO chip"))
+        #expect(try runTipRing(["bringup", "tone", "--port", "1", "beep"], cwd: repositoryRoot).status == 2)
+        #expect(try runTipRing(["bringup", "ring", "--port", "1", "--region", "zz"], cwd: repositoryRoot).status == 2)
+        let noPort = try runTipRing(["bringup", "dtmf", "--port", "9"], cwd: repositoryRoot)
+        #expect(noPort.status == 1 && noPort.err.contains("board sim has no port 9"))
+        #expect(try runTipRing(["bringup", "probe", "--board", "/nonexistent.json5"], cwd: repositoryRoot).status == 2)
     }
 }
