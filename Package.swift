@@ -93,6 +93,7 @@ let package = Package(
             dependencies: [
                 "TipRingApp", "TipRingCore", "LineHAL", "BoardSimulator", "TelephonyDSP", "SIPCore",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
+                .product(name: "Logging", package: "swift-log"),
             ],
             swiftSettings: strict
         ),

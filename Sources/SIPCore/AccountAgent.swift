@@ -91,6 +91,8 @@ public final class AccountAgent: @unchecked Sendable {
     public var server: SIPNetworkAddress { servers[serverIndex] }
     public var contact: String { session.client.settings.contact }
     public var status: RegistrationStatus { session.client.status }
+    /// No binding and nothing in flight (an unregistration finished, or never registered).
+    public var isIdle: Bool { if case .idle = session.client.state { true } else { false } }
 
     public static func contact(user: String, at a: SIPNetworkAddress, transport: String) -> String {
         "sip:\(user)@\(a)" + (transport.uppercased() == "UDP" ? "" : ";transport=\(transport.lowercased())")
@@ -105,6 +107,15 @@ public final class AccountAgent: @unchecked Sendable {
         running = false
         stopKeepAlive()
         session.stop()
+    }
+
+    /// New account details (a reloaded configuration: user, password, expiry, …). The
+    /// registration starts over with them when ``start()`` is next called.
+    public func reconfigure(_ registration: RegistrationSettings, seed: UInt64) {
+        var r = registration
+        r.contact = contact
+        settings.registration = r
+        session.replaceClient(RegistrationClient(settings: r, seed: seed))
     }
 
     /// New server addresses (DNS answered differently); the next request goes to the first.

@@ -171,6 +171,12 @@ public final class SIPUserAgent: UserAgent, @unchecked Sendable {
         agent.onStatus = { [weak self] s in self?.registrationChanged(s) }
     }
 
+    /// Takes the account's (reloaded) credentials for calls too.
+    public func updateCredentials() {
+        digest = DigestClient(username: agent.settings.registration.authUser, password: agent.settings.registration.password,
+                              cnonceSeed: random.next())
+    }
+
     // MARK: UserAgent
 
     public func makeCallHandle() -> CallHandle {

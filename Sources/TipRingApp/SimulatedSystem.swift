@@ -153,8 +153,26 @@ public final class SimulatedSystem {
         portSettings.dialPlan = try! DialPlan("(100[1-9]|*xx|[2-9]x.T|0x.T)")
         var callSettings = CallSettings()
         configure(id, &portSettings, &callSettings)
-        let ua = SIPUserAgent(account: "port\(id)", agent: agent, settings: callSettings, seed: seed &+ UInt64(id))
-        let media = PortMedia(engine: engine, factory: mediaFactory, scheduler: scheduler, cname: cname, seed: seed &+ UInt64(id))
+        let parts = assemble(id: id, line: line, engine: engine, plan: plan, scheduler: scheduler, agent: agent, mediaFactory: mediaFactory,
+                             cname: cname, portSettings: portSettings, callSettings: callSettings, mediaSettings: MediaSettings(), seed: seed)
+        let port = Port(id: id, user: user, line: line, engine: engine, agent: agent, userAgent: parts.ua, controller: parts.controller,
+                        phone: board.telephone(id), media: parts.media)
+        let controller = parts.controller
+        parts.media.onDigit = { [weak port, weak controller] _, d in
+            port?.digitsReceived.append(d)
+            controller?.onLog?("far end sent digit \(d) (RFC 4733)")
+        }
+        return port
+    }
+
+    /// The parts of a port above its line and audio engine: user agent, media, hardware
+    /// adapter and controller, wired together.
+    public static func assemble(id: Int, line: PortLine, engine: AudioEngine, plan: RegionTonePlan, scheduler: any Scheduler,
+                                agent: AccountAgent, mediaFactory: any MediaSocketFactory, cname: String, portSettings: PortSettings,
+                                callSettings: CallSettings, mediaSettings: MediaSettings, seed: UInt64)
+        -> (ua: SIPUserAgent, media: PortMedia, hardware: LinePortHardware, controller: PortController) {
+        let ua = SIPUserAgent(account: portSettings.account, agent: agent, settings: callSettings, seed: seed &+ UInt64(id))
+        let media = PortMedia(engine: engine, factory: mediaFactory, scheduler: scheduler, settings: mediaSettings, cname: cname, seed: seed &+ UInt64(id))
         media.attach(to: ua)
         let hardware = LinePortHardware(line: line, engine: engine, scheduler: scheduler)
         hardware.mediaConnector = { [weak media] h in media?.connect(h) }
@@ -162,13 +180,7 @@ public final class SimulatedSystem {
         let keypad = hardware.keypad
         media.keyPresent = { keypad.keyPresent }
         let controller = PortController(port: id, settings: portSettings, plan: plan, hardware: hardware, userAgent: ua, scheduler: scheduler)
-        let port = Port(id: id, user: user, line: line, engine: engine, agent: agent, userAgent: ua, controller: controller,
-                        phone: board.telephone(id), media: media)
-        media.onDigit = { [weak port, weak controller] _, d in
-            port?.digitsReceived.append(d)
-            controller?.onLog?("far end sent digit \(d) (RFC 4733)")
-        }
-        return port
+        return (ua, media, hardware, controller)
     }
 
     /// Power on: every port enabled (registers at once).

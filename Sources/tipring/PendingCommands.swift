@@ -1,4 +1,8 @@
 import ArgumentParser
+import Logging
+#if canImport(Glibc)
+import Glibc
+#endif
 import LineHAL
 import TelephonyDSP
 import SIPCore
@@ -9,12 +13,55 @@ import TipRingCore
 // the command tree, help and exit codes are stable; each says it is not yet available
 // and exits 1.
 
-struct Run: PendingVerb {
-    static let configuration = CommandConfiguration(abstract: "Run the daemon: all ports of a board.")
+let defaultSocket = "/run/tipring.sock"
+
+struct Run: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        abstract: "Run the daemon: all ports of a board (SIGTERM/SIGINT: hang up, unregister, exit 0; SIGHUP: reload).")
+    @Option(help: "The board file (JSON5).") var board: String
+    @Option(help: "The configuration file (JSON5).") var config: String
+    @Option(help: "The status and control socket.") var socket: String = defaultSocket
+    @Option(help: "Log level: trace, debug, info, notice, warning, error (overrides the configuration).") var logLevel: String?
+
+    func run() async throws {
+        let b: BoardDescription, c: Configuration
+        do {
+            b = try BoardFile.load(path: board)
+            c = try Configuration.load(path: config)
+        } catch {
+            printError("error: \(error)")
+            throw Exit.badInput
+        }
+        let level = Logger.Level(rawValue: logLevel ?? c.logLevel) ?? .info
+        let isTerminal = isatty(2) != 0
+        LoggingSystem.bootstrap { label in
+            var h = TipRingLogHandler(label: label, terminal: isTerminal)
+            h.logLevel = level
+            return h
+        }
+        let daemon = Daemon(board: b, configuration: c, configPath: config, log: Logger(label: "tipring"))
+        let code = try await daemon.run(socketPath: socket)
+        if code != 0 { throw ExitCode(code) }
+    }
 }
 
-struct Status: PendingVerb {
+struct Status: ParsableCommand {
     static let configuration = CommandConfiguration(abstract: "Show ports, registrations and calls of a running daemon.")
+    @Option(help: "The daemon's socket.") var socket: String = defaultSocket
+    @Flag(help: "The daemon's JSON as it is.") var json = false
+    @Flag(help: "Show it again every second until interrupted.") var watch = false
+
+    func run() throws {
+        repeat {
+            let lines: [String]
+            do { lines = try controlRequest(socket, "status") } catch {
+                printError("error: \(error)")
+                throw Exit.checkFailed
+            }
+            print(json ? lines.joined(separator: "\n") : StatusReport.render(lines.joined()))
+            if watch { sleep(1) }
+        } while watch
+    }
 }
 
 struct Demo: ParsableCommand {

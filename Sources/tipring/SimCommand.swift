@@ -49,11 +49,52 @@ struct Sim: ParsableCommand {
         }
     }
 
-    struct OffHook: PendingVerb { static let configuration = CommandConfiguration(commandName: "offhook", abstract: "Lift a simulated phone (running daemon).") }
-    struct OnHook: PendingVerb { static let configuration = CommandConfiguration(commandName: "onhook", abstract: "Hang up a simulated phone (running daemon).") }
-    struct Flash: PendingVerb { static let configuration = CommandConfiguration(abstract: "Flash a simulated phone's hook (running daemon).") }
-    struct Dial: PendingVerb { static let configuration = CommandConfiguration(abstract: "Dial digits on a simulated phone (running daemon).") }
-    struct Say: PendingVerb { static let configuration = CommandConfiguration(abstract: "Play a tone into a simulated phone's mouthpiece.") }
-    struct Listen: PendingVerb { static let configuration = CommandConfiguration(abstract: "Print what a simulated phone's earpiece hears.") }
+    struct SimPort: ParsableArguments {
+        @Option(help: "The port.") var port: Int
+        @Option(help: "The running daemon's socket.") var socket: String = defaultSocket
+        func send(_ command: String) throws {
+            let lines: [String]
+            do { lines = try controlRequest(socket, command) } catch {
+                printError("error: \(error)")
+                throw Exit.checkFailed
+            }
+            for l in lines { print(l) }
+            if lines.first?.hasPrefix("error") == true { throw Exit.checkFailed }
+        }
+    }
+    struct OffHook: ParsableCommand {
+        static let configuration = CommandConfiguration(commandName: "offhook", abstract: "Lift a simulated phone (running daemon).")
+        @OptionGroup var options: SimPort
+        func run() throws { try options.send("offhook \(options.port)") }
+    }
+    struct OnHook: ParsableCommand {
+        static let configuration = CommandConfiguration(commandName: "onhook", abstract: "Hang up a simulated phone (running daemon).")
+        @OptionGroup var options: SimPort
+        func run() throws { try options.send("onhook \(options.port)") }
+    }
+    struct Flash: ParsableCommand {
+        static let configuration = CommandConfiguration(abstract: "Flash a simulated phone's hook (running daemon).")
+        @OptionGroup var options: SimPort
+        func run() throws { try options.send("flash \(options.port)") }
+    }
+    struct Dial: ParsableCommand {
+        static let configuration = CommandConfiguration(abstract: "Dial digits on a simulated phone (running daemon).")
+        @OptionGroup var options: SimPort
+        @Argument(help: "The digits (keypad: 0-9 * # A-D).") var digits: String
+        @Flag(help: "Dial with the rotary dial (pulses).") var pulse = false
+        func run() throws { try options.send("dial \(options.port) \(digits)" + (pulse ? " pulse" : "")) }
+    }
+    struct Say: ParsableCommand {
+        static let configuration = CommandConfiguration(abstract: "Play a tone into a simulated phone's mouthpiece (0 Hz: silence).")
+        @OptionGroup var options: SimPort
+        @Option(help: "Frequency in Hz.") var tone: Double
+        func run() throws { try options.send("say \(options.port) \(tone)") }
+    }
+    struct Listen: ParsableCommand {
+        static let configuration = CommandConfiguration(abstract: "Print what a simulated phone's earpiece hears: tones, audio, DTMF, caller ID.")
+        @OptionGroup var options: SimPort
+        @Option(help: "How long to listen.") var seconds: Double = 2
+        func run() throws { try options.send("listen \(options.port) \(seconds)") }
+    }
     struct Exchange: PendingVerb { static let configuration = CommandConfiguration(abstract: "Serve the simulated SIP exchange on 127.0.0.1.") }
 }

@@ -158,7 +158,7 @@ let repositoryRoot: String = {
     }
 
     @Test func pendingVerbsSaySoAndExitOne() throws {
-        let r = try runTipRing(["run"])
+        let r = try runTipRing(["sim", "exchange"])
         #expect(r.status == 1)
         #expect(r.err.contains("not yet available"))
     }

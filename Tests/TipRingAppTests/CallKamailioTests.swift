@@ -115,7 +115,7 @@ struct KamailioCallTests {
     func sipp(_ scenario: String, port: Int, extra: [String]) throws -> (pid_t, String) {
         let log = FileManager.default.temporaryDirectory.appendingPathComponent("tipring-sipp-\(UUID().uuidString.prefix(8)).log").path
         let pid = try spawn("/usr/bin/sipp", ["-sf", repositoryRoot + "/Tests/Fixtures/sipp/\(scenario).xml", "-i", "127.0.0.1",
-                                              "-p", "\(port)", "-m", "1", "-nostdin", "-timeout", "30s", "-trace_err", "-error_file", log] + extra,
+                                              "-p", "\(port)", "-m", "1", "-nostdin", "-timeout", "90s", "-trace_err", "-error_file", log] + extra,
                         stdout: "/dev/null", stderr: log)
         if extra.isEmpty {
             // A far end (UAS): wait until it listens.
@@ -140,8 +140,10 @@ struct KamailioCallTests {
         let uasPort = Kamailio.freeUDPPort()
         let k = try Kamailio(uas: "127.0.0.1:\(uasPort)")
         defer { k.stop() }
-        let (pid, log) = try sipp("uas-answer-hold-bye", port: uasPort, extra: [])
+        // The far end starts once the phone is registered (under load, registering can take
+        // a while, and sipp gives up after its timeout).
         let phone = try await LivePhone(kamailio: k, ports: 23000...23999)
+        let (pid, log) = try sipp("uas-answer-hold-bye", port: uasPort, extra: [])
         let h = phone.newHandle()
         phone.execute(.invite(h, account: "port1", target: "9000", withholdIdentity: false))
         #expect(phone.log.wait(seconds: 10) { $0.contains(.answered(h)) }, "\(phone.log.all)\n\(phone.wire)\n\(logText(log))")
@@ -162,8 +164,8 @@ struct KamailioCallTests {
         let uasPort = Kamailio.freeUDPPort()
         let k = try Kamailio(uas: "127.0.0.1:\(uasPort)")
         defer { k.stop() }
-        let (pid, log) = try sipp("uas-ring-cancel", port: uasPort, extra: [])
         let phone = try await LivePhone(kamailio: k, ports: 24000...24999)
+        let (pid, log) = try sipp("uas-ring-cancel", port: uasPort, extra: [])
         let h = phone.newHandle()
         phone.execute(.invite(h, account: "port1", target: "9000", withholdIdentity: false))
         #expect(phone.log.wait(seconds: 10) { $0.contains(.ringing(h)) }, "\(phone.log.all)")

@@ -106,8 +106,10 @@ final class Kamailio {
     /// The registered contacts of a user (from the location table).
     func contacts(of user: String) throws -> [String] {
         let dump = try kamcmd(["ul.dump"]).out
-        guard dump.contains("AoR: \(user)") else { return [] }
-        return dump.split(separator: "\n").filter { $0.contains("Address: sip:") }.map { String($0.split(separator: " ").last ?? "") }
+        // One section per AoR: its Address lines until the next AoR.
+        let sections = dump.components(separatedBy: "AoR: ").dropFirst()
+        guard let mine = sections.first(where: { $0.hasPrefix(user + "\n") || $0.hasPrefix(user + " ") || $0.hasPrefix(user + "\r") }) else { return [] }
+        return mine.split(separator: "\n").filter { $0.contains("Address: sip:") }.map { String($0.split(separator: " ").last ?? "") }
     }
 
     /// Stops Kamailio and removes its folder.
@@ -217,7 +219,7 @@ func runTipRingSpawned(_ arguments: [String]) throws -> (status: Int32, out: Str
         let port = Kamailio.freeUDPPort()
         let log = FileManager.default.temporaryDirectory.appendingPathComponent("tipring-sipp-\(UUID().uuidString.prefix(8)).log").path
         let pid = try spawn("/usr/bin/sipp", ["-sf", repositoryRoot + "/Tests/Fixtures/sipp/\(scenario).xml", "-i", "127.0.0.1",
-                                              "-p", "\(port)", "-m", "1", "-nostdin", "-timeout", "30s"], stdout: log, stderr: log)
+                                              "-p", "\(port)", "-m", "1", "-nostdin", "-timeout", "90s"], stdout: log, stderr: log)
         guard waitUntilUDPPortTaken(port) else {
             kill(pid, SIGKILL)
             throw ToolError(description: "sipp did not start (make test installs sip-tester)")

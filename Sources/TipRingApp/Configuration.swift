@@ -1,0 +1,230 @@
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Musl)
+import Musl
+#endif
+public import TipRingCore
+public import SIPCore
+public import SIPTransport
+public import PortControl
+import TelephonyDSP
+
+/// A password: kept out of every description, log line and status output.
+public struct Secret: Sendable, Hashable, CustomStringConvertible {
+    public let value: String
+    public init(_ value: String) { self.value = value }
+    public var description: String { "(hidden)" }
+}
+
+/// One SIP account, as a B222s or a good ATA exposes it.
+public struct AccountConfiguration: Sendable, Hashable {
+    public var port: Int
+    public var enabled = true
+    public var user: String
+    public var authUser: String
+    public var password: Secret
+    public var domain: String
+    public var registrar: ServerName
+    public var outboundProxy: ServerName?
+    public var transport = "udp"
+    public var expires = 3600
+    public var refreshMargin = 30
+    public var retryBase = 30
+    public var retryMax = 1800
+    public var codecs: [PayloadFormat] = [.pcmu, .pcma]
+    public var dtmf: DTMFMode = .rfc4733
+    public var displayName: String?
+    public var keepAliveSeconds = 25
+    public var sipPorts: ClosedRange<Int> = 5060...5079
+}
+
+/// One port's behaviour.
+public struct PortConfiguration: Sendable, Hashable {
+    public var id: Int
+    public var region: Region = .us
+    public var dialPlan: DialPlan = .standard
+    public var transmitGain = 0.0
+    public var receiveGain = 0.0
+    public var callWaiting = true
+    public var withholdIdentity = false
+    public var doNotDisturb = false
+    public var hotLine: String?
+    public var warmLineSeconds: Int?
+    public var messageWaiting = true
+    public var reversePolarityOnAnswer = false
+}
+
+/// The daemon's configuration file (`/etc/tipring/tipring.json5`):
+///
+/// ```json5
+/// {
+///   accounts: [{ port: 1, user: "1001", passwordFile: "/etc/tipring/1001.password",
+///                domain: "sip.example.com", registrar: "sip.example.com" }],
+///   ports: [{ id: 1, region: "de", dialPlan: "(*xx|0x.T|[1-9]x.T)" }],
+/// }
+/// ```
+public struct Configuration: Sendable, Hashable {
+    public var accounts: [AccountConfiguration] = []
+    public var ports: [PortConfiguration] = []
+    public var rtpPorts: ClosedRange<Int> = 16384...16482
+    public var stateDirectory = "/var/lib/tipring"
+    public var logLevel = "info"
+    /// Things worth saying that are not errors (a password file others can read, …).
+    public var warnings: [String] = []
+
+    public func account(port: Int) -> AccountConfiguration? { accounts.first { $0.port == port } }
+    public func port(_ id: Int) -> PortConfiguration { ports.first { $0.id == id } ?? PortConfiguration(id: id) }
+
+    static let topKeys = ["accounts", "ports", "rtpPorts", "stateDirectory", "logLevel"]
+    static let accountKeys = ["port", "enabled", "user", "authUser", "password", "passwordFile", "passwordEnv", "domain", "registrar",
+                              "outboundProxy", "transport", "expires", "refreshMargin", "retryBase", "retryMax", "codecs", "dtmf",
+                              "sendCallerId", "displayName", "keepAlive", "sipPorts"]
+    static let portKeys = ["id", "region", "dialPlan", "transmitGain", "receiveGain", "callWaiting", "clir", "dnd", "hotLine",
+                           "warmLineSeconds", "messageWaiting", "reversePolarityOnAnswer"]
+
+    public static func load(path: String, environment: [String: String] = Configuration.processEnvironment()) throws(DocumentError) -> Configuration {
+        try decode(DocumentValue.load(path: path), environment: environment)
+    }
+
+    public static func parse(_ text: String, file: String, environment: [String: String] = [:]) throws(DocumentError) -> Configuration {
+        try decode(DocumentValue.parse(Array(text.utf8), file: file), environment: environment)
+    }
+
+    public static func processEnvironment() -> [String: String] {
+        var out: [String: String] = [:]
+        var p = environ
+        while let entry = p.pointee {
+            let s = String(cString: entry)
+            if let eq = s.firstIndex(of: "=") { out[String(s[..<eq])] = String(s[s.index(after: eq)...]) }
+            p += 1
+        }
+        return out
+    }
+
+    public static func decode(_ root: DocumentValue, environment: [String: String]) throws(DocumentError) -> Configuration {
+        var c = Configuration()
+        let top = try root.object(allowed: topKeys)
+        if let v = top.optional("rtpPorts") { c.rtpPorts = try range(v, within: 1024...65535) }
+        if let v = top.optional("stateDirectory") { c.stateDirectory = try v.nonEmptyString() }
+        if let v = top.optional("logLevel") { c.logLevel = try v.oneOf(["trace", "debug", "info", "notice", "warning", "error", "critical"]) }
+        let accountsValue = try top.required("accounts")
+        var seenPorts: Set<Int> = []
+        for av in try accountsValue.array() {
+            let o = try av.object(allowed: accountKeys)
+            let portValue = try o.required("port")
+            let port = try portValue.int(in: 1...64)
+            if !seenPorts.insert(port).inserted { throw portValue.error("port \(port) has two accounts (one account per port)") }
+            let user = try o.required("user").nonEmptyString()
+            var a = AccountConfiguration(port: port, user: user, authUser: try o.optional("authUser")?.nonEmptyString() ?? user,
+                                         password: Secret(""), domain: try o.required("domain").nonEmptyString(),
+                                         registrar: ServerName(host: ""))
+            a.enabled = try o.optional("enabled")?.bool() ?? true
+            a.password = try password(o, environment: environment, warnings: &c.warnings)
+            let registrarValue: DocumentValue
+            if let r = o.optional("registrar") { registrarValue = r } else { registrarValue = try o.required("domain") }
+            a.registrar = try server(registrarValue)
+            if let v = o.optional("outboundProxy") { a.outboundProxy = try server(v) }
+            if let v = o.optional("transport") { a.transport = try v.oneOf(["udp", "tcp"]) }
+            if let v = o.optional("expires") { a.expires = try v.int(in: 60...86_400) }
+            if let v = o.optional("refreshMargin") { a.refreshMargin = try v.int(in: 5...3600) }
+            if let v = o.optional("retryBase") { a.retryBase = try v.int(in: 1...3600) }
+            if let v = o.optional("retryMax") { a.retryMax = try v.int(in: 1...86_400) }
+            if a.retryMax < a.retryBase { throw (o.optional("retryMax") ?? av).error("retryMax (\(a.retryMax)) is shorter than retryBase (\(a.retryBase))") }
+            if let v = o.optional("codecs") {
+                let names = try v.array()
+                if names.isEmpty { throw v.error("at least one codec (PCMU, PCMA)") }
+                var codecs: [PayloadFormat] = []
+                for n in names { codecs.append(try n.oneOf(["PCMU", "PCMA"]) == "PCMU" ? .pcmu : .pcma) }
+                a.codecs = codecs
+            }
+            if let v = o.optional("dtmf") { a.dtmf = DTMFMode(rawValue: try v.oneOf(["rfc4733", "info", "inband"]))! }
+            if let v = o.optional("displayName") { a.displayName = try v.string() }
+            if let v = o.optional("keepAlive") { a.keepAliveSeconds = try v.int(in: 0...3600) }
+            if let v = o.optional("sipPorts") { a.sipPorts = try range(v, within: 1...65535) }
+            c.accounts.append(a)
+            if let v = o.optional("sendCallerId"), try !v.bool() {
+                c.ports.append(PortConfiguration(id: port, withholdIdentity: true))
+            }
+        }
+        if let pv = top.optional("ports") {
+            for v in try pv.array() {
+                let o = try v.object(allowed: portKeys)
+                let id = try o.required("id").int(in: 1...64)
+                var p = c.ports.first { $0.id == id } ?? PortConfiguration(id: id)
+                c.ports.removeAll { $0.id == id }
+                if let r = o.optional("region") {
+                    let code = try r.nonEmptyString()
+                    guard let region = Region(code), RegionTonePlan.forRegion(region) != nil else {
+                        throw r.error("no tone plan for region '\(code)' (known: \(RegionTonePlan.all.keys.sorted().joined(separator: ", ")))")
+                    }
+                    p.region = region
+                }
+                if let d = o.optional("dialPlan") {
+                    let text = try d.string()
+                    do { p.dialPlan = try DialPlan(text) } catch { throw d.error(error.message) }
+                }
+                if let g = o.optional("transmitGain") { p.transmitGain = try g.number(in: -24...12) }
+                if let g = o.optional("receiveGain") { p.receiveGain = try g.number(in: -24...12) }
+                if let b = o.optional("callWaiting") { p.callWaiting = try b.bool() }
+                if let b = o.optional("clir") { p.withholdIdentity = try b.bool() }
+                if let b = o.optional("dnd") { p.doNotDisturb = try b.bool() }
+                if let h = o.optional("hotLine") { p.hotLine = try h.nonEmptyString() }
+                if let w = o.optional("warmLineSeconds") { p.warmLineSeconds = try w.int(in: 1...60) }
+                if let b = o.optional("messageWaiting") { p.messageWaiting = try b.bool() }
+                if let b = o.optional("reversePolarityOnAnswer") { p.reversePolarityOnAnswer = try b.bool() }
+                if p.warmLineSeconds != nil && p.hotLine == nil { throw (o.optional("warmLineSeconds") ?? v).error("warmLineSeconds needs hotLine (the number to dial)") }
+                c.ports.append(p)
+            }
+        }
+        return c
+    }
+
+    static func password(_ o: DocumentObject, environment: [String: String], warnings: inout [String]) throws(DocumentError) -> Secret {
+        let sources = ["password", "passwordFile", "passwordEnv"].filter { o.contains($0) }
+        guard sources.count == 1 else {
+            throw o.value.error(sources.isEmpty ? "the account needs one of password, passwordFile or passwordEnv"
+                                                : "give only one of \(sources.joined(separator: ", "))")
+        }
+        let v = try o.required(sources[0])
+        switch sources[0] {
+        case "password":
+            return Secret(try v.string())
+        case "passwordFile":
+            let path = try v.nonEmptyString()
+            let bytes: [UInt8]
+            do { bytes = try FileIO.readAll(path: path, limit: 4096) } catch { throw v.error("cannot read the password file: \(error)") }
+            var st = stat()
+            if stat(path, &st) == 0, st.st_mode & 0o077 != 0 {
+                warnings.append("\(path): the password file can be read by others (chmod 600 \(path))")
+            }
+            var text = String(decoding: bytes, as: UTF8.self)
+            while text.last == "\n" || text.last == "\r" { text.removeLast() }
+            if text.isEmpty { throw v.error("the password file \(path) is empty") }
+            return Secret(text)
+        default:
+            let name = try v.nonEmptyString()
+            guard let value = environment[name], !value.isEmpty else { throw v.error("the environment variable \(name) is not set") }
+            return Secret(value)
+        }
+    }
+
+    static func server(_ v: DocumentValue) throws(DocumentError) -> ServerName {
+        let text = try v.nonEmptyString()
+        let t = text.hasPrefix("sip:") ? String(text.dropFirst(4)) : text
+        if let colon = t.lastIndex(of: ":"), !t.contains("]") || t.hasSuffix("]") == false {
+            let host = String(t[..<colon]), portText = t[t.index(after: colon)...]
+            guard let p = Int(portText), (1...65535).contains(p), !host.isEmpty else { throw v.error("'\(text)' is not host or host:port") }
+            return ServerName(host: host, port: p)
+        }
+        guard t.allSatisfy({ $0.isLetter || $0.isNumber || $0 == "." || $0 == "-" }) else { throw v.error("'\(text)' is not a host name or address") }
+        return ServerName(host: t)
+    }
+
+    static func range(_ v: DocumentValue, within: ClosedRange<Int>) throws(DocumentError) -> ClosedRange<Int> {
+        let a = try v.array()
+        guard a.count == 2 else { throw v.error("a range is [first, last]") }
+        let lo = try a[0].int(in: within), hi = try a[1].int(in: within)
+        guard lo <= hi else { throw v.error("the range [\(lo), \(hi)] runs backwards") }
+        return lo...hi
+    }
+}

@@ -1,0 +1,542 @@
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Musl)
+import Musl
+#endif
+import TipRingCore
+import TelephonyDSP
+public import LineHAL
+import LinuxHAL
+import SIPCore
+import SIPTransport
+import RTPMedia
+import PortControl
+import BoardSimulator
+public import Logging
+import NIOPosix
+import NIOCore
+
+/// `tipring run`: every port of a board in one process — lines (real GPIO and ALSA, or the
+/// simulated board), one SIP account per port, media, controllers; a Unix status/control
+/// socket; SIGTERM/SIGINT hang up and unregister (bounded), SIGHUP reloads the
+/// configuration port by port.
+public final class Daemon: @unchecked Sendable {
+    final class Port {
+        let id: Int
+        let line: PortLine
+        let engine: AudioEngine
+        let audio: any AudioPort
+        var endpoint: UDPAccountEndpoint?
+        var ua: SIPUserAgent?
+        var media: PortMedia?
+        var controller: PortController?
+        let phone: SimulatedTelephone?
+        var account: AccountConfiguration?
+        var lastError: String?
+        var hook = "on-hook"
+        init(id: Int, line: PortLine, engine: AudioEngine, audio: any AudioPort, phone: SimulatedTelephone?) {
+            self.id = id
+            self.line = line
+            self.engine = engine
+            self.audio = audio
+            self.phone = phone
+        }
+    }
+
+    public let board: BoardDescription
+    public private(set) var configuration: Configuration
+    let configPath: String
+    let scheduler = WallClockScheduler()
+    let clock: WallDemoClock
+    let log: Logger
+    var simulated: SimulatedBoard?
+    var ports: [Int: Port] = [:]
+    var socket: ControlSocket?
+    let startedAt = Instant.monotonicNow()
+
+    public init(board: BoardDescription, configuration: Configuration, configPath: String, log: Logger) {
+        self.board = board
+        self.configuration = configuration
+        self.configPath = configPath
+        self.log = log
+        clock = WallDemoClock(scheduler)
+    }
+
+    /// Runs until SIGTERM or SIGINT; returns the exit status.
+    public func run(socketPath: String?) async throws -> Int32 {
+        // Signals arrive on any thread; their handler only writes the number to a pipe.
+        SignalPipe.install([SIGTERM, SIGINT, SIGHUP])
+        scheduler.start()
+        defer { scheduler.shutdown() }
+        for w in configuration.warnings { log.warning("\(w)") }
+        try await build()
+        if let socketPath {
+            socket = try ControlSocket(path: socketPath) { [weak self] line in self?.command(line) ?? ["error: shutting down"] }
+        }
+        clock.sync {
+            for p in self.ports.values.sorted(by: { $0.id < $1.id }) {
+                if p.account?.enabled == true { p.controller?.handle(.enable) } else { p.controller?.handle(.powerOn) }
+                p.endpoint?.watcher.start()
+            }
+        }
+        log.info("running \(ports.count) port(s) on board \(board.name)")
+        while true {
+            let sig = SignalPipe.next()
+            if sig == SIGHUP {
+                reload()
+                continue
+            }
+            log.info("signal \(sig == SIGTERM ? "SIGTERM" : "SIGINT"): hanging up and unregistering")
+            await shutdown()
+            return 0
+        }
+    }
+
+    func build() async throws {
+        let group = MultiThreadedEventLoopGroup.singleton
+        if board.ports.allSatisfy({ $0.gpioChip.hasPrefix("sim") }) {
+            simulated = clock.sync { SimulatedBoard(board: self.board, scheduler: self.scheduler) }
+        }
+        var chips: [String: any GPIOChip] = [:]
+        for p in board.ports {
+            let account = configuration.account(port: p.id)
+            let built: Result<Port, any Error> = clock.sync {
+                Result {
+                    let driver: any LineDriver
+                    let audio: any AudioPort
+                    if let s = self.simulated {
+                        driver = s.makeDriver(port: p.id)
+                        audio = s.audioPort(p.id)
+                    } else {
+                        let chip: any GPIOChip
+                        if let c = chips[p.gpioChip] { chip = c } else { chip = try LibgpiodChip.open(p.gpioChip); chips[p.gpioChip] = chip }
+                        driver = SLICDriverFactory.make(kind: self.board.driver, port: p, chip: chip, scheduler: self.scheduler)
+                        audio = try ALSAAudioPort(name: "port \(p.id)", device: p.audio.device, format: p.audio.format)
+                    }
+                    let line = PortLine(driver: driver, profile: self.board.timingProfile, scheduler: self.scheduler)
+                    try line.start()
+                    let engine = AudioEngine()
+                    try audio.start(handler: engine)
+                    return Port(id: p.id, line: line, engine: engine, audio: audio, phone: self.simulated?.telephone(p.id))
+                }
+            }
+            let port: Port
+            do { port = try built.get() } catch {
+                log.error("port \(p.id): \(error)", metadata: ["port.id": "\(p.id)"])
+                continue
+            }
+            ports[p.id] = port
+            guard let account else {
+                log.notice("port \(p.id): no account configured; the line stays powered down", metadata: ["port.id": "\(p.id)"])
+                clock.sync { port.line.setFeed(.powerDown) }
+                continue
+            }
+            try await attach(account, to: port, group: group)
+        }
+    }
+
+    func registrationSettings(_ a: AccountConfiguration, port: Int) -> AccountSettings {
+        let instance = (try? InstanceID.loadOrCreate(path: configuration.stateDirectory + "/instance-port\(port)")) ?? "urn:uuid:00000000-0000-4000-8000-0000000000\(10 + port)"
+        var r = RegistrationSettings(registrar: "sip:\(a.domain)", addressOfRecord: "sip:\(a.user)@\(a.domain)", contact: "",
+                                     instanceID: instance, authUser: a.authUser, password: a.password.value)
+        r.expires = a.expires
+        r.refreshMargin = .seconds(Int64(a.refreshMargin))
+        r.retryBase = .seconds(Int64(a.retryBase))
+        r.retryMax = .seconds(Int64(a.retryMax))
+        var s = AccountSettings(registration: r, contactUser: a.user)
+        s.keepAlive = a.keepAliveSeconds == 0 ? .off : .crlf(every: .seconds(Int64(a.keepAliveSeconds)))
+        return s
+    }
+
+    func attach(_ a: AccountConfiguration, to port: Port, group: any EventLoopGroup) async throws {
+        var options = UDPAccountEndpoint.Options(registrar: a.registrar, outboundProxy: a.outboundProxy)
+        options.localPorts = a.sipPorts
+        let endpoint: UDPAccountEndpoint
+        do {
+            endpoint = try await UDPAccountEndpoint.make(settings: registrationSettings(a, port: port.id), options: options,
+                                                         resolver: SystemResolver(), group: group, scheduler: scheduler, seed: UInt64(port.id))
+        } catch {
+            port.lastError = "\(error)"
+            log.error("port \(port.id): cannot reach \(a.registrar): \(error)", metadata: ["port.id": "\(port.id)"])
+            return
+        }
+        let pc = configuration.port(port.id)
+        let plan = RegionTonePlan.forRegion(pc.region) ?? RegionTonePlan.forRegion(.us)!
+        var ps = PortSettings(account: "port\(port.id)")
+        ps.dialPlan = pc.dialPlan
+        ps.callWaiting = pc.callWaiting
+        ps.withholdIdentity = pc.withholdIdentity
+        ps.doNotDisturb = pc.doNotDisturb
+        ps.autoDial = pc.hotLine
+        ps.autoDialDelay = .seconds(Int64(pc.warmLineSeconds ?? 0))
+        ps.visualMessageWaiting = pc.messageWaiting
+        ps.reversePolarityOnAnswer = pc.reversePolarityOnAnswer
+        var cs = CallSettings()
+        cs.media.codecs = a.codecs
+        cs.dtmf = a.dtmf
+        cs.displayName = a.displayName
+        cs.subscribeMessageWaiting = pc.messageWaiting
+        var ms = MediaSettings()
+        ms.transmitGain = pc.transmitGain
+        ms.receiveGain = pc.receiveGain
+        let count = max(1, board.ports.count)
+        let span = (configuration.rtpPorts.upperBound - configuration.rtpPorts.lowerBound + 1) / count
+        let index = board.ports.firstIndex { $0.id == port.id } ?? 0
+        let lower = configuration.rtpPorts.lowerBound + index * span
+        let logger = log
+        clock.sync {
+            let parts = SimulatedSystem.assemble(id: port.id, line: port.line, engine: port.engine, plan: plan, scheduler: self.scheduler,
+                                                 agent: endpoint.agent, mediaFactory: PolledMediaSocketFactory(), cname: "port\(port.id)@\(a.domain)",
+                                                 portSettings: ps, callSettings: cs, mediaSettings: ms, seed: UInt64(port.id))
+            parts.media.setPorts(lower...(lower + max(span, 2) - 1))
+            parts.controller.onLog = { text in logger.info("\(text)", metadata: ["port.id": "\(port.id)"]) }
+            parts.media.onDigit = { _, d in logger.info("far end sent digit \(d)", metadata: ["port.id": "\(port.id)"]) }
+            endpoint.agent.onTrace = { m, out, peer in
+                let first: String
+                switch m.startLine {
+                case .request(let method, let uri): first = "\(method) \(uri)"
+                case .response(let s, let r): first = "\(s) \(r)"
+                }
+                logger.debug("\(out ? "→" : "←") \(peer) \(first)", metadata: ["port.id": "\(port.id)", "sip.call_id": "\(m["Call-ID"] ?? "")"])
+            }
+            let ua = parts.ua
+            let previous = ua.onEvent
+            ua.onEvent = { e in
+                previous?(e)
+                if case .registration(_, let s) = e {
+                    logger.info("registration: \(Daemon.describe(s))", metadata: ["port.id": "\(port.id)"])
+                }
+            }
+            port.line.onHookEvent = { [weak port] e in
+                switch e.kind {
+                case .offHook: port?.hook = "off-hook"
+                case .onHook: port?.hook = "on-hook"
+                default: break
+                }
+                parts.hardware.onHookEvent?(e.kind)
+            }
+            port.endpoint = endpoint
+            port.ua = parts.ua
+            port.media = parts.media
+            port.controller = parts.controller
+            port.account = a
+        }
+    }
+
+    static func describe(_ s: RegistrationStatus) -> String {
+        switch s {
+        case .unregistered: "unregistered"
+        case .registering: "registering"
+        case .registered(let until): "registered (until \(until) s)"
+        case .retrying(let at, let reason): "retrying at \(at) s (\(reason))"
+        case .failed(let reason): "failed: \(reason)"
+        }
+    }
+
+    // MARK: reload
+
+    func reload() {
+        let fresh: Configuration
+        do { fresh = try Configuration.load(path: configPath) } catch {
+            log.error("SIGHUP: the configuration was not reloaded: \(error)")
+            return
+        }
+        for w in fresh.warnings { log.warning("\(w)") }
+        let old = configuration
+        configuration = fresh
+        clock.sync {
+            for p in self.ports.values {
+                guard let before = old.account(port: p.id), let after = fresh.account(port: p.id), let endpoint = p.endpoint,
+                      let controller = p.controller, let ua = p.ua else { continue }
+                if before == after { continue }
+                self.log.info("SIGHUP: account changed: re-registering", metadata: ["port.id": "\(p.id)"])
+                p.account = after
+                controller.handle(.disable)
+                // After the unregistration went out (or a second passed), take the new account.
+                let settings = self.registrationSettings(after, port: p.id)
+                self.scheduler.schedule(after: .seconds(1)) {
+                    endpoint.agent.reconfigure(settings.registration, seed: UInt64(p.id) &+ 17)
+                    ua.updateCredentials()
+                    if after.enabled { controller.handle(.enable) }
+                }
+            }
+        }
+    }
+
+    // MARK: shutdown
+
+    func shutdown() async {
+        clock.sync {
+            for p in self.ports.values { p.controller?.handle(.disable) }
+        }
+        // Bounded wait for the unregistrations.
+        let deadline = Instant.monotonicNow() + .seconds(4)
+        while Instant.monotonicNow() < deadline {
+            let done = clock.sync { self.ports.values.allSatisfy { $0.endpoint.map { $0.agent.isIdle } ?? true } }
+            if done { break }
+            clock.advance(by: .milliseconds(50))
+        }
+        socket?.close()
+        clock.sync {
+            for p in self.ports.values {
+                p.line.setFeed(.powerDown)
+                p.line.stop()
+                p.audio.stop()
+            }
+        }
+        for p in ports.values { await p.endpoint?.close() }
+        log.info("stopped")
+    }
+
+    // MARK: status and control
+
+    func command(_ line: String) -> [String] {
+        let words = line.split(separator: " ").map(String.init)
+        guard let verb = words.first else { return ["error: empty command"] }
+        func port(_ i: Int) -> Port? { words.count > i ? Int(words[i]).flatMap { ports[$0] } : nil }
+        switch verb {
+        case "status":
+            return [clock.sync { self.statusJSON() }]
+        case "offhook", "onhook", "flash":
+            guard let p = port(1), let phone = p.phone else { return ["error: no simulated port \(words.dropFirst().first ?? "?") (sim commands need the simulated board)"] }
+            clock.sync {
+                switch verb {
+                case "offhook": phone.liftHandset()
+                case "onhook": phone.hangUp()
+                default: _ = phone.flash(for: .milliseconds(400))
+                }
+            }
+            return ["ok"]
+        case "dial":
+            guard let p = port(1), let phone = p.phone, words.count >= 3 else { return ["error: dial PORT DIGITS [pulse]"] }
+            let digits = words[2]
+            let pulse = words.count > 3 && words[3] == "pulse"
+            if pulse && !digits.allSatisfy(\.isNumber) { return ["error: a rotary dial has only 0-9"] }
+            if !digits.allSatisfy({ "0123456789*#ABCD".contains($0) }) { return ["error: '\(digits)' has keys a telephone does not have"] }
+            clock.sync { _ = pulse ? phone.dialPulses(digits) : phone.press(digits) }
+            return ["ok"]
+        case "say":
+            guard let p = port(1), let phone = p.phone, words.count >= 3, let hz = Double(words[2]), hz >= 0, hz <= 3800 else { return ["error: say PORT HZ (0 = silence)"] }
+            clock.sync {
+                if hz == 0 { phone.mouthpiece.generator = nil } else { phone.mouthpiece.play(try! Tone("\(Int(hz))", level: -10)) }
+            }
+            return ["ok"]
+        case "listen":
+            guard let p = port(1), let phone = p.phone else { return ["error: listen PORT [SECONDS]"] }
+            let seconds = words.count > 2 ? (Double(words[2]) ?? 2) : 2
+            let plan = RegionTonePlan.forRegion(configuration.port(p.id).region) ?? RegionTonePlan.forRegion(.us)!
+            let from = clock.sync { self.scheduler.now }
+            clock.advance(by: .milliseconds(Int64(seconds * 1000)))
+            return clock.sync {
+                let to = self.scheduler.now
+                var out: [String] = []
+                if let t = phone.earpiece.tone(from: from, to: to, plan: plan) { out.append("tone \(t)") }
+                let sine = phone.earpiece.sine(from: from, to: to)
+                if sine.level > -50 { out.append("audio \(Int(sine.frequency.rounded())) Hz at \(Int(sine.level.rounded())) dBm0") } else { out.append("silence") }
+                var detector = DTMFDetector()
+                var keys = ""
+                let samples = Array(phone.earpiece.samples(from: from, to: to))
+                samples.withUnsafeBufferPointer { detector.process($0) { k, _ in keys.append(k) } }
+                if !keys.isEmpty { out.append("dtmf \(keys)") }
+                if let scheme = CallerIDScheme(plan.callerID) {
+                    for m in phone.earpiece.callerID(from: from, to: to, scheme: scheme) {
+                        if case .callerID(let info) = m { out.append("caller-id \(info.number ?? "(\(info.numberAbsence.map { String($0.rawValue) } ?? "-"))") \"\(info.name ?? "")\"") }
+                        if case .messageWaiting(let on) = m { out.append("message-waiting \(on ? "on" : "off")") }
+                    }
+                }
+                return out
+            }
+        default:
+            return ["error: unknown command '\(verb)' (status, offhook, onhook, flash, dial, say, listen)"]
+        }
+    }
+
+    /// Per port: enabled, hook, feed, registration, current call, messages waiting, last error.
+    /// Never a password.
+    func statusJSON() -> String {
+        var items: [String] = []
+        for p in ports.values.sorted(by: { $0.id < $1.id }) {
+            var fields: [String] = ["\"port\": \(p.id)"]
+            fields.append("\"enabled\": \(p.account?.enabled ?? false)")
+            fields.append("\"hook\": \(json(p.hook))")
+            fields.append("\"feed\": \(json(p.controller.map { "\($0.feed)" } ?? "power-down"))")
+            if let a = p.account { fields.append("\"account\": \(json("\(a.user)@\(a.domain)"))") }
+            let reg = p.endpoint.map { Daemon.registrationJSON($0.agent.status) } ?? "{\"state\": \"none\"}"
+            fields.append("\"registration\": \(reg)")
+            if let c = p.controller { fields.append("\"line\": \(json("\(c.machine.line)"))") }
+            if let m = p.media, let s = m.current {
+                fields.append("\"call\": {\"codec\": \(json(s.codec)), \"seconds\": \(Int(s.seconds)), \"packetsSent\": \(s.packetsSent), \"packetsReceived\": \(s.packetsReceived), \"lost\": \(s.packetsLost), \"jitterMs\": \(Double(Int(s.jitterMilliseconds * 10)) / 10)}")
+            }
+            fields.append("\"messagesWaiting\": \(p.controller?.machine.messagesWaiting ?? false)")
+            if let e = p.lastError { fields.append("\"lastError\": \(json(e))") }
+            items.append("{" + fields.joined(separator: ", ") + "}")
+        }
+        return "{\"board\": \(json(board.name)), \"uptimeSeconds\": \((Instant.monotonicNow() - startedAt).nanoseconds / 1_000_000_000), \"ports\": [" + items.joined(separator: ", ") + "]}"
+    }
+
+    static func registrationJSON(_ s: RegistrationStatus) -> String {
+        switch s {
+        case .unregistered: "{\"state\": \"unregistered\"}"
+        case .registering: "{\"state\": \"registering\"}"
+        case .registered(let until): "{\"state\": \"registered\", \"untilSeconds\": \(until)}"
+        case .retrying(let at, let reason): "{\"state\": \"retrying\", \"atSeconds\": \(at), \"reason\": \(json(reason))}"
+        case .failed(let reason): "{\"state\": \"failed\", \"reason\": \(json(reason))}"
+        }
+    }
+}
+
+/// Signals to a pipe (the only thing a handler may safely do), read by the daemon.
+enum SignalPipe {
+    nonisolated(unsafe) static var fds: [Int32] = [-1, -1]
+
+    static func install(_ signals: [Int32]) {
+        _ = fds.withUnsafeMutableBufferPointer { pipe($0.baseAddress!) }
+        writeEnd = fds[1]
+        for s in signals {
+            var action = sigaction()
+            action.__sigaction_handler.sa_handler = { sig in
+                var b = UInt8(truncatingIfNeeded: sig)
+                _ = write(SignalPipe.writeEnd, &b, 1)
+            }
+            sigemptyset(&action.sa_mask)
+            action.sa_flags = SA_RESTART
+            sigaction(s, &action, nil)
+        }
+    }
+
+    nonisolated(unsafe) static var writeEnd: Int32 = -1
+
+    /// Blocks until a signal came; returns its number.
+    static func next() -> Int32 {
+        var b: UInt8 = 0
+        while true {
+            let n = read(fds[0], &b, 1)
+            if n == 1 { return Int32(b) }
+            if n < 0 && errno != EINTR { return SIGTERM }
+        }
+    }
+}
+
+/// A JSON string literal.
+func json(_ s: String) -> String {
+    var out = "\""
+    for c in s.unicodeScalars {
+        switch c {
+        case "\"": out += "\\\""
+        case "\\": out += "\\\\"
+        case "\n": out += "\\n"
+        case "\r": out += "\\r"
+        case "\t": out += "\\t"
+        default:
+            if c.value < 0x20 { out += "\\u" + String(repeating: "0", count: 4 - String(c.value, radix: 16).count) + String(c.value, radix: 16) } else { out.unicodeScalars.append(c) }
+        }
+    }
+    return out + "\""
+}
+
+/// The daemon's Unix socket: one command per connection (a line), the answer as lines.
+final class ControlSocket: @unchecked Sendable {
+    let fd: Int32
+    let path: String
+    let handler: (String) -> [String]
+    var thread: pthread_t?
+    var closed = false
+
+    init(path: String, handler: @escaping (String) -> [String]) throws {
+        self.path = path
+        self.handler = handler
+        unlink(path)
+        fd = Glibc.socket(AF_UNIX, Int32(SOCK_STREAM.rawValue) | Int32(SOCK_CLOEXEC.rawValue), 0)
+        var addr = sockaddr_un()
+        addr.sun_family = sa_family_t(AF_UNIX)
+        let bytes = Array(path.utf8)
+        guard bytes.count < MemoryLayout.size(ofValue: addr.sun_path) else { throw SystemSetupError(description: "socket path too long: \(path)") }
+        withUnsafeMutableBytes(of: &addr.sun_path) { raw in for (i, b) in bytes.enumerated() { raw[i] = b } }
+        let rc = withUnsafePointer(to: &addr) { $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { bind(fd, $0, socklen_t(MemoryLayout<sockaddr_un>.size)) } }
+        guard rc == 0, listen(fd, 8) == 0 else { throw SystemSetupError(description: "cannot listen on \(path): \(String(cString: strerror(errno)))") }
+        chmod(path, 0o660)
+        let box = Unmanaged.passRetained(self)
+        var t = pthread_t()
+        pthread_create(&t, nil, { raw in
+            let me = Unmanaged<ControlSocket>.fromOpaque(raw!).takeRetainedValue()
+            me.loop()
+            return nil
+        }, box.toOpaque())
+        thread = t
+    }
+
+    func loop() {
+        while !closed {
+            let c = accept(fd, nil, nil)
+            if c < 0 {
+                if errno == EINTR { continue }
+                return
+            }
+            // Each connection on its own thread: a `listen` may take seconds.
+            let box = Unmanaged.passRetained(Connection(fd: c, handler: handler))
+            var t = pthread_t()
+            pthread_create(&t, nil, { raw in
+                let conn = Unmanaged<Connection>.fromOpaque(raw!).takeRetainedValue()
+                conn.serve()
+                return nil
+            }, box.toOpaque())
+            pthread_detach(t)
+        }
+    }
+
+    final class Connection {
+        let fd: Int32
+        let handler: (String) -> [String]
+        init(fd: Int32, handler: @escaping (String) -> [String]) {
+            self.fd = fd
+            self.handler = handler
+        }
+        func serve() {
+            defer { Glibc.close(fd) }
+            var buf = [UInt8](repeating: 0, count: 1024)
+            var request: [UInt8] = []
+            while !request.contains(10) && request.count < 4096 {
+                let n = read(fd, &buf, buf.count)
+                if n <= 0 { break }
+                request += buf[0..<n]
+            }
+            let line = String(decoding: request.prefix { $0 != 10 && $0 != 13 }, as: UTF8.self)
+            let answer = Array((handler(line).joined(separator: "\n") + "\n").utf8)
+            var sent = 0
+            while sent < answer.count {
+                let n = answer[sent...].withUnsafeBytes { write(fd, $0.baseAddress, $0.count) }
+                if n <= 0 { break }
+                sent += n
+            }
+        }
+    }
+
+    func close() {
+        closed = true
+        shutdown(fd, Int32(SHUT_RDWR))
+        Glibc.close(fd)
+        unlink(path)
+    }
+}
+
+/// Sends one command to a running daemon's socket; the answer's lines.
+public func controlRequest(_ path: String, _ command: String) throws -> [String] {
+    let fd = socket(AF_UNIX, Int32(SOCK_STREAM.rawValue), 0)
+    defer { close(fd) }
+    var addr = sockaddr_un()
+    addr.sun_family = sa_family_t(AF_UNIX)
+    let bytes = Array(path.utf8)
+    withUnsafeMutableBytes(of: &addr.sun_path) { raw in for (i, b) in bytes.enumerated() where i < raw.count - 1 { raw[i] = b } }
+    let rc = withUnsafePointer(to: &addr) { $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { connect(fd, $0, socklen_t(MemoryLayout<sockaddr_un>.size)) } }
+    guard rc == 0 else { throw SystemSetupError(description: "no daemon at \(path) (\(String(cString: strerror(errno)))); is `tipring run` running?") }
+    let req = Array((command + "\n").utf8)
+    _ = req.withUnsafeBytes { write(fd, $0.baseAddress, $0.count) }
+    var out: [UInt8] = []
+    var buf = [UInt8](repeating: 0, count: 4096)
+    while true {
+        let n = read(fd, &buf, buf.count)
+        if n <= 0 { break }
+        out += buf[0..<n]
+    }
+    return String(decoding: out, as: UTF8.self).split(separator: "\n").map(String.init)
+}

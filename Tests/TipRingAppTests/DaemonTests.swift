@@ -1,0 +1,197 @@
+import Foundation  // tests only: files, processes
+import Testing
+import TipRingApp
+import TipRingCore
+
+@Suite("Configuration file: every error names the file, the key and what to fix")
+struct ConfigurationTests {
+    func parse(_ text: String, env: [String: String] = [:]) throws -> Configuration {
+        try Configuration.parse(text, file: "tipring.json5", environment: env)
+    }
+
+    func error(_ text: String, env: [String: String] = [:]) -> String {
+        do {
+            _ = try parse(text, env: env)
+            return "no error"
+        } catch {
+            return "\(error)"
+        }
+    }
+
+    let account = #"user: "1001", password: "pw", domain: "example.com""#
+
+    @Test("a full file decodes; the password is never printed")
+    func full() throws {
+        let c = try parse("""
+        {
+          // two lines, one account each
+          accounts: [
+            { port: 1, user: "1001", authUser: "a1001", password: "s3cret-one", domain: "sip.example.com", registrar: "sip.example.com:5080",
+              outboundProxy: "proxy.example.com", transport: "tcp", expires: 600, refreshMargin: 20, retryBase: 10, retryMax: 600,
+              codecs: ["PCMA", "PCMU"], dtmf: "info", sendCallerId: false, displayName: "Kitchen", keepAlive: 0, sipPorts: [5070, 5071] },
+            { port: 2, user: "1002", passwordEnv: "PW2", domain: "sip.example.com", enabled: false },
+          ],
+          ports: [{ id: 1, region: "de", dialPlan: "(0x.T|[1-9]x.T)", transmitGain: -3, receiveGain: 2.5, callWaiting: false, dnd: true,
+                    hotLine: "112", warmLineSeconds: 5, messageWaiting: false, reversePolarityOnAnswer: true }],
+          rtpPorts: [20000, 20099], stateDirectory: "/tmp", logLevel: "debug",
+        }
+        """, env: ["PW2": "s3cret-two"])
+        #expect(c.accounts.count == 2)
+        let a = try #require(c.account(port: 1))
+        #expect(a.authUser == "a1001" && a.registrar == .init(host: "sip.example.com", port: 5080) && a.outboundProxy?.host == "proxy.example.com")
+        #expect(a.codecs.map(\.name) == ["PCMA", "PCMU"] && a.dtmf == .info && a.keepAliveSeconds == 0 && a.sipPorts == 5070...5071)
+        #expect(c.account(port: 2)?.password.value == "s3cret-two" && c.account(port: 2)?.enabled == false)
+        let p = c.port(1)
+        #expect(p.region.code == "de" && p.withholdIdentity && p.doNotDisturb && p.hotLine == "112" && p.warmLineSeconds == 5 && p.receiveGain == 2.5)
+        #expect(!"\(c)".contains("s3cret"))
+        #expect("\(a.password)" == "(hidden)")
+    }
+
+    @Test("each kind of error", arguments: [
+        ("{ acounts: [] }", "tipring.json5:1:3: acounts: unknown key 'acounts' (did you mean 'accounts'?)"),
+        (#"{ accounts: [{ port: 1, user: "1001", domain: "x" }] }"#, "the account needs one of password, passwordFile or passwordEnv"),
+        (#"{ accounts: [{ port: 1, user: "1001", domain: "x", password: "a", passwordEnv: "B" }] }"#, "give only one of password, passwordEnv"),
+        (#"{ accounts: [{ port: 1, user: "1001", domain: "x", passwordEnv: "NOPE" }] }"#, "the environment variable NOPE is not set"),
+        (#"{ accounts: [{ port: 1, user: "1001", domain: "x", passwordFile: "/nonexistent/pw" }] }"#, "cannot read the password file"),
+        (#"{ accounts: [{ port: 1, user: "1001", password: "p", domain: "x", registrar: "host:99999" }] }"#, "'host:99999' is not host or host:port"),
+        (#"{ accounts: [{ port: 1, user: "1001", password: "p", domain: "x", retryBase: 60, retryMax: 30 }] }"#, "retryMax (30) is shorter than retryBase (60)"),
+        (#"{ accounts: [{ port: 1, user: "1001", password: "p", domain: "x", codecs: ["G729"] }] }"#, "G729"),
+        (#"{ accounts: [{ port: 1, user: "1001", password: "p", domain: "x" }, { port: 1, user: "1002", password: "p", domain: "x" }] }"#, "port 1 has two accounts"),
+        (#"{ accounts: [], ports: [{ id: 1, dialPlan: "(1a)" }] }"#, "ports[0].dialPlan: 'a' is not allowed"),
+        (#"{ accounts: [], ports: [{ id: 1, region: "zz" }] }"#, "no tone plan for region 'zz'"),
+        (#"{ accounts: [], ports: [{ id: 1, warmLineSeconds: 4 }] }"#, "warmLineSeconds needs hotLine"),
+        (#"{ accounts: [], rtpPorts: [30000, 20000] }"#, "the range [30000, 20000] runs backwards"),
+        (#"{ accounts: [{ port: 1, user: "1001", password: "p", domain: "x", trasport: "udp" }] }"#, "(did you mean 'transport'?)"),
+        (#"{ accounts: [{ port: 1, user: "1001", password: "p", domain: "x", expires: 5 }] }"#, "accounts[0].expires"),
+    ])
+    func errors(text: String, expected: String) {
+        let e = error(text)
+        #expect(e.contains(expected), "\(e)")
+        #expect(e.hasPrefix("tipring.json5:"), "\(e)")
+    }
+
+    @Test("a password file others can read: a warning naming the fix")
+    func passwordFileMode() throws {
+        let f = FileManager.default.temporaryDirectory.appendingPathComponent("tipring-pw-\(UUID().uuidString.prefix(8))").path
+        try "s3cret\n".write(toFile: f, atomically: true, encoding: .utf8)
+        defer { try? FileManager.default.removeItem(atPath: f) }
+        chmod(f, 0o644)
+        let open = try parse(#"{ accounts: [{ port: 1, user: "1001", domain: "x", passwordFile: "\#(f)" }] }"#)
+        #expect(open.account(port: 1)?.password.value == "s3cret")
+        #expect(open.warnings == ["\(f): the password file can be read by others (chmod 600 \(f))"])
+        chmod(f, 0o600)
+        #expect(try parse(#"{ accounts: [{ port: 1, user: "1001", domain: "x", passwordFile: "\#(f)" }] }"#).warnings.isEmpty)
+    }
+}
+
+/// The real binary as a daemon on the simulated board, against Kamailio.
+@Suite("tipring run: the daemon against Kamailio", .serialized)
+struct DaemonTests {
+    func waitFor(_ seconds: Double, _ condition: () throws -> Bool) rethrows -> Bool {
+        let deadline = Date().addingTimeInterval(seconds)
+        while Date() < deadline {
+            if try condition() { return true }
+            Thread.sleep(forTimeInterval: 0.1)  // polling a real process, not test timing
+        }
+        return try condition()
+    }
+
+    @Test("status, a call driven by sim commands with audio heard, SIGHUP for one port, SIGTERM leaves no binding; no password anywhere")
+    func daemon() throws {
+        let k = try Kamailio()
+        defer { k.stop() }
+        let dir = FileManager.default.temporaryDirectory.appendingPathComponent("tipring-daemon-\(UUID().uuidString.prefix(8))")
+        try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(at: dir) }
+        let pw2 = dir.appendingPathComponent("1002.password").path
+        try "secret2\n".write(toFile: pw2, atomically: true, encoding: .utf8)
+        chmod(pw2, 0o600)
+        let config = dir.appendingPathComponent("tipring.json5").path
+        func writeConfig(port2Password file: String) throws {
+            try """
+            {
+              accounts: [
+                { port: 1, user: "1001", password: "secret1", domain: "127.0.0.1", registrar: "127.0.0.1:\(k.port)", sipPorts: [19060, 19069] },
+                { port: 2, user: "1002", passwordFile: "\(file)", domain: "127.0.0.1", registrar: "127.0.0.1:\(k.port)", sipPorts: [19070, 19079] },
+              ],
+              ports: [{ id: 1, dialPlan: "(100[1-9]|x.T)" }, { id: 2, dialPlan: "(100[1-9]|x.T)" }],
+              rtpPorts: [19100, 19199],
+              stateDirectory: "\(dir.path)",
+            }
+            """.write(toFile: config, atomically: true, encoding: .utf8)
+        }
+        try writeConfig(port2Password: pw2)
+        let socket = dir.appendingPathComponent("t.sock").path
+        let exe = URL(fileURLWithPath: "/proc/self/exe").resolvingSymlinksInPath().deletingLastPathComponent().appendingPathComponent("tipring").path
+        let logFile = dir.appendingPathComponent("daemon.log").path
+        let started = Date()
+        let pid = try spawn(exe, ["run", "--board", repositoryRoot + "/boards/sim.json5", "--config", config, "--socket", socket, "--log-level", "debug"],
+                            stdout: logFile, stderr: logFile)
+        var outputs: [String] = []
+        func tipring(_ args: [String]) throws -> String {
+            let r = try runCommand(exe, args + ["--socket", socket])
+            outputs.append(r.out + r.err)
+            return r.out
+        }
+        func status() -> String { (try? tipring(["status", "--json"])) ?? "" }
+        defer {
+            kill(pid, SIGKILL)
+            var st: Int32 = 0
+            waitpid(pid, &st, 0)
+        }
+        #expect(waitFor(20) { status().components(separatedBy: "\"state\": \"registered\"").count == 3 }, "\(status())")
+        print("start → both registered: \(Int(Date().timeIntervalSince(started) * 1000)) ms")
+        #expect(try k.contacts(of: "1001").count == 1 && k.contacts(of: "1002").count == 1)
+        let table = try tipring(["status"])
+        #expect(table.contains("registered"))
+
+        // A call: port 1 lifts and dials 1002; port 2 rings, shows caller ID, answers; audio both ways.
+        _ = try tipring(["sim", "offhook", "--port", "1"])
+        Thread.sleep(forTimeInterval: 0.5)  // the person waits for dial tone
+        _ = try tipring(["sim", "dial", "--port", "1", "1002"])
+        #expect(waitFor(10) { status().contains("\"line\": \"ringing(") })
+        let ringing = try tipring(["sim", "listen", "--port", "2", "--seconds", "4"])
+        #expect(ringing.contains("caller-id 1001"), "\(ringing)")
+        _ = try tipring(["sim", "offhook", "--port", "2"])
+        #expect(waitFor(10) { status().components(separatedBy: "\"line\": \"connected(").count == 3 })
+        _ = try tipring(["sim", "say", "--port", "1", "--tone", "1004"])
+        Thread.sleep(forTimeInterval: 0.5)  // audio flows before it is measured
+        let heard = try tipring(["sim", "listen", "--port", "2", "--seconds", "1"])
+        #expect(heard.contains("audio 1004 Hz at -10 dBm0"), "\(heard)")
+        #expect(status().contains("\"codec\": \"PCMU\""))
+        _ = try tipring(["sim", "onhook", "--port", "1"])
+        _ = try tipring(["sim", "onhook", "--port", "2"])
+        #expect(waitFor(10) { status().components(separatedBy: "\"line\": \"idle\"").count == 3 })
+
+        // SIGHUP with port 2's password changed (to a wrong one): only port 2 registers again.
+        func port1(_ s: String) -> String { s.components(separatedBy: "\"port\": 2")[0].components(separatedBy: "\"port\": 1").last ?? "" }
+        let port1Before = port1(status())
+        let wrong = dir.appendingPathComponent("wrong.password").path
+        try "not-the-password\n".write(toFile: wrong, atomically: true, encoding: .utf8)
+        chmod(wrong, 0o600)
+        try writeConfig(port2Password: wrong)
+        kill(pid, SIGHUP)
+        #expect(waitFor(15) { status().contains("\"state\": \"failed\"") }, "\(status())")
+        let after = status()
+        #expect(port1(after) == port1Before, "port 1 changed: \(after)")
+
+        // SIGTERM: unregister, exit 0 within the bound.
+        let stopAt = Date()
+        kill(pid, SIGTERM)
+        var st: Int32 = 0
+        var exited = false
+        _ = waitFor(10) {
+            exited = waitpid(pid, &st, WNOHANG) == pid
+            return exited
+        }
+        #expect(exited && (st >> 8) & 0xFF == 0, "exit status \(st)")
+        #expect(Date().timeIntervalSince(stopAt) < 6)
+        #expect(try k.contacts(of: "1001").isEmpty && k.contacts(of: "1002").isEmpty)
+        let log = (try? String(contentsOfFile: logFile, encoding: .utf8)) ?? ""
+        #expect(log.contains("[port.id=1"))
+        #expect(log.contains("sip.call_id="))
+        for text in outputs + [log] {
+            #expect(!text.contains("secret1") && !text.contains("secret2") && !text.contains("not-the-password"), "a password in: \(text.prefix(200))")
+        }
+    }
+}
