@@ -141,8 +141,9 @@ public final class SimulatedExchange {
         out.startLine = .request(method: method, uri: requestURI)
         if toTag == nil && method == .invite {
             out.add("Record-Route", recordRoute, atTop: true)
-            if let caller = (try? NameAddress(m["From"] ?? ""))?.sipURI?.user, out["P-Asserted-Identity"] == nil, caller != "anonymous" {
-                let name = directory[caller].map { "\"\($0)\" " } ?? ""
+            if let from = try? NameAddress(m["From"] ?? ""), let caller = from.sipURI?.user, out["P-Asserted-Identity"] == nil, caller != "anonymous" {
+                // The directory's name, else the one the caller gave.
+                let name = (directory[caller] ?? from.displayName).map { "\"\($0)\" " } ?? ""
                 out.add("P-Asserted-Identity", "\(name)<sip:\(caller)@\(domain)>")
             } else if let ppi = m["P-Preferred-Identity"], let n = try? NameAddress(ppi), let user = n.sipURI?.user {
                 out.add("P-Asserted-Identity", "<sip:\(user)@\(domain)>")

@@ -96,5 +96,36 @@ struct Sim: ParsableCommand {
         @Option(help: "How long to listen.") var seconds: Double = 2
         func run() throws { try options.send("listen \(options.port) \(seconds)") }
     }
-    struct Exchange: PendingVerb { static let configuration = CommandConfiguration(abstract: "Serve the simulated SIP exchange on 127.0.0.1.") }
+    struct Exchange: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "Serve the simulated SIP exchange (registrar and proxy, digest, message waiting) over UDP until SIGTERM/SIGINT.")
+        @Option(help: "Address and port to listen on.") var listen: String = "127.0.0.1:5060"
+        @Option(help: "The SIP domain.") var domain: String = "127.0.0.1"
+        @Option(help: "A user and password (user:password); repeat for more. Default: 1001…1004 with secret1…secret4.")
+        var user: [String] = []
+
+        func run() async throws {
+            let parts = listen.split(separator: ":")
+            guard parts.count == 2, let port = Int(parts[1]), (1...65535).contains(port) else {
+                printError("error: --listen takes host:port (e.g. 127.0.0.1:5060)")
+                throw Exit.badInput
+            }
+            var users: [String: String] = [:]
+            for u in user {
+                let kv = u.split(separator: ":", maxSplits: 1)
+                guard kv.count == 2 else {
+                    printError("error: --user takes user:password")
+                    throw Exit.badInput
+                }
+                users[String(kv[0])] = String(kv[1])
+            }
+            if users.isEmpty { for i in 1...4 { users["100\(i)"] = "secret\(i)" } }
+            do {
+                _ = try await ExchangeServer.run(host: String(parts[0]), port: port, domain: domain, users: users) { print($0) }
+            } catch {
+                printError("error: cannot serve on \(listen): \(error)")
+                throw Exit.checkFailed
+            }
+        }
+    }
 }

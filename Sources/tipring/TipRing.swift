@@ -41,11 +41,4 @@ struct StandardError: TextOutputStream {
     }
 }
 
-/// A verb whose implementation has not landed yet: says so and exits 1.
-protocol PendingVerb: ParsableCommand {}
-extension PendingVerb {
-    func run() throws {
-        printError("tipring \(Self._commandName): not yet available in this version")
-        throw Exit.checkFailed
-    }
-}
+

@@ -158,9 +158,9 @@ let repositoryRoot: String = {
     }
 
     @Test func pendingVerbsSaySoAndExitOne() throws {
-        let r = try runTipRing(["sim", "exchange"])
-        #expect(r.status == 1)
-        #expect(r.err.contains("not yet available"))
+        // Every verb is implemented now: usage errors exit 64, bad values 2.
+        #expect(try runTipRing(["run"]).status == 64)
+        #expect(try runTipRing(["sim", "exchange", "--listen", "nonsense"]).status == 2)
     }
 
     @Test func bringupChecksRunOnTheSimulatedBoard() throws {
