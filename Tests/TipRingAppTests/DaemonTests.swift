@@ -195,3 +195,20 @@ struct DaemonTests {
         }
     }
 }
+
+@Suite("The shipped example configurations")
+struct ExampleConfigurationTests {
+    @Test("examples/tipring.json5 and examples/sim-demo.json5 decode (the password file swapped for a test one)")
+    func examples() throws {
+        let f = FileManager.default.temporaryDirectory.appendingPathComponent("tipring-pw-\(UUID().uuidString.prefix(8))").path
+        try "pw\n".write(toFile: f, atomically: true, encoding: .utf8)
+        chmod(f, 0o600)
+        defer { try? FileManager.default.removeItem(atPath: f) }
+        let text = try String(contentsOfFile: repositoryRoot + "/examples/tipring.json5", encoding: .utf8)
+            .replacingOccurrences(of: "/etc/tipring/1001.password", with: f)
+        let c = try Configuration.parse(text, file: "examples/tipring.json5")
+        #expect(c.accounts.count == 1 && c.account(port: 1)?.registrar.host == "sip.example.com")
+        let demo = try Configuration.load(path: repositoryRoot + "/examples/sim-demo.json5")
+        #expect(demo.accounts.map(\.user) == ["1001", "1002"])
+    }
+}
