@@ -148,11 +148,19 @@ public final class Earpiece {
 
     public init() {}
 
+    /// Keep only about this many seconds of audio (a long-running daemon); nil keeps all.
+    public var retainSeconds: Int?
+
     func receive(_ frame: UnsafeBufferPointer<Int16>, at time: Instant) {
         guard isRecording else { return }
         // A frame is stamped with the end of its period: its first sample is older.
         if startedAt == nil { startedAt = time - .nanoseconds(Int64(frame.count) * 1_000_000_000 / Int64(sampleRate)) }
         samples.append(contentsOf: frame)
+        if let keep = retainSeconds, samples.count > 2 * keep * sampleRate, let s = startedAt {
+            let drop = samples.count - keep * sampleRate
+            samples.removeFirst(drop)
+            startedAt = s + .nanoseconds(Int64(drop) * 1_000_000_000 / Int64(sampleRate))
+        }
     }
 
     /// What the phone's caller-ID display shows for the audio between two times.

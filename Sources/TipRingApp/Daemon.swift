@@ -117,6 +117,8 @@ public final class Daemon: @unchecked Sendable {
                     try line.start()
                     let engine = AudioEngine()
                     try audio.start(handler: engine)
+                    // A simulated phone's earpiece keeps the last half minute (for `sim listen`).
+                    self.simulated?.telephone(p.id).earpiece.retainSeconds = 30
                     return Port(id: p.id, line: line, engine: engine, audio: audio, phone: self.simulated?.telephone(p.id))
                 }
             }
@@ -191,7 +193,14 @@ public final class Daemon: @unchecked Sendable {
             parts.media.setPorts(lower...(lower + max(span, 2) - 1))
             parts.controller.onLog = { text in logger.info("\(text)", metadata: ["port.id": "\(port.id)"]) }
             parts.media.onDigit = { _, d in logger.info("far end sent digit \(d)", metadata: ["port.id": "\(port.id)"]) }
+            let started = self.startedAt
+            final class Once: @unchecked Sendable { var done = false }
+            let once = Once()
             endpoint.agent.onTrace = { m, out, peer in
+                if out, m.method == .register, !once.done {
+                    once.done = true
+                    logger.info("first REGISTER \((Instant.monotonicNow() - started).nanoseconds / 1_000_000) ms after start", metadata: ["port.id": "\(port.id)"])
+                }
                 let first: String
                 switch m.startLine {
                 case .request(let method, let uri): first = "\(method) \(uri)"
