@@ -26,7 +26,7 @@ public final class Daemon: @unchecked Sendable {
         let line: PortLine
         let engine: AudioEngine
         let audio: any AudioPort
-        var endpoint: UDPAccountEndpoint?
+        var endpoint: (any AccountEndpoint)?
         var ua: SIPUserAgent?
         var media: PortMedia?
         var controller: PortController?
@@ -76,7 +76,7 @@ public final class Daemon: @unchecked Sendable {
         clock.sync {
             for p in self.ports.values.sorted(by: { $0.id < $1.id }) {
                 if p.account?.enabled == true { p.controller?.handle(.enable) } else { p.controller?.handle(.powerOn) }
-                p.endpoint?.watcher.start()
+                p.endpoint?.startWatching()
             }
         }
         log.info("running \(ports.count) port(s) on board \(board.name)")
@@ -153,10 +153,15 @@ public final class Daemon: @unchecked Sendable {
     func attach(_ a: AccountConfiguration, to port: Port, group: any EventLoopGroup) async throws {
         var options = UDPAccountEndpoint.Options(registrar: a.registrar, outboundProxy: a.outboundProxy)
         options.localPorts = a.sipPorts
-        let endpoint: UDPAccountEndpoint
+        let endpoint: any AccountEndpoint
         do {
-            endpoint = try await UDPAccountEndpoint.make(settings: registrationSettings(a, port: port.id), options: options,
-                                                         resolver: SystemResolver(), group: group, scheduler: scheduler, seed: UInt64(port.id))
+            if a.transport == "tcp" {
+                endpoint = try await TCPAccountEndpoint.make(settings: registrationSettings(a, port: port.id), options: options,
+                                                             resolver: SystemResolver(), group: group, scheduler: scheduler, seed: UInt64(port.id))
+            } else {
+                endpoint = try await UDPAccountEndpoint.make(settings: registrationSettings(a, port: port.id), options: options,
+                                                             resolver: SystemResolver(), group: group, scheduler: scheduler, seed: UInt64(port.id))
+            }
         } catch {
             port.lastError = "\(error)"
             log.error("port \(port.id): cannot reach \(a.registrar): \(error)", metadata: ["port.id": "\(port.id)"])

@@ -245,3 +245,36 @@ struct DNSAndRecoveryTests {
         await endpoint.close()
     }
 }
+
+@Suite("An account over TCP against Kamailio", .serialized)
+struct TCPAccountTests {
+    @Test("registers over TCP (Contact transport=tcp); Kamailio restarted → the connection is made again and the account registers again; unregister leaves no binding")
+    func tcpAccount() async throws {
+        let k = try Kamailio()
+        defer { k.stop() }
+        let scheduler = WallClockScheduler()
+        scheduler.start()
+        defer { scheduler.shutdown() }
+        let log = StatusLog()
+        let options = UDPAccountEndpoint.Options(registrar: ServerName(host: "127.0.0.1", port: k.port))
+        let endpoint = try await TCPAccountEndpoint.make(settings: accountSettings(domain: "127.0.0.1", expires: 600), options: options,
+                                                         resolver: SystemResolver(), group: MultiThreadedEventLoopGroup.singleton,
+                                                         scheduler: scheduler, seed: 12)
+        scheduler.execute {
+            endpoint.agent.onStatus = { log.append($0) }
+            endpoint.agent.start()
+        }
+        #expect(log.wait(seconds: 10) { $0.contains(where: isRegistered) }, "\(log.all)")
+        let contacts = try k.contacts(of: "1001")
+        #expect(contacts.count == 1 && contacts[0].contains("transport=tcp"), "\(contacts)")
+        let before = log.all.filter(isRegistered).count
+        k.halt()
+        try k.start()
+        #expect(log.wait(seconds: 20) { $0.filter(isRegistered).count > before }, "\(log.all)")
+        #expect(try k.contacts(of: "1001").count == 1)
+        scheduler.execute { endpoint.agent.stop() }
+        #expect(log.wait(seconds: 10) { $0.last == .unregistered })
+        #expect(try k.contacts(of: "1001").isEmpty)
+        await endpoint.close()
+    }
+}
