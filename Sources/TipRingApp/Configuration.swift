@@ -69,6 +69,8 @@ public struct Configuration: Sendable, Hashable {
     public var rtpPorts: ClosedRange<Int> = 16384...16482
     public var stateDirectory = "/var/lib/tipring"
     public var logLevel = "info"
+    /// Per module (`sip`, `port`, `media`, `daemon`): a level other than `logLevel`.
+    public var moduleLogLevels: [String: String] = [:]
     /// Things worth saying that are not errors (a password file others can read, …).
     public var warnings: [String] = []
 
@@ -106,7 +108,19 @@ public struct Configuration: Sendable, Hashable {
         let top = try root.object(allowed: topKeys)
         if let v = top.optional("rtpPorts") { c.rtpPorts = try range(v, within: 1024...65535) }
         if let v = top.optional("stateDirectory") { c.stateDirectory = try v.nonEmptyString() }
-        if let v = top.optional("logLevel") { c.logLevel = try v.oneOf(["trace", "debug", "info", "notice", "warning", "error", "critical"]) }
+        let levels = ["trace", "debug", "info", "notice", "warning", "error", "critical"]
+        if let v = top.optional("logLevel") {
+            if case .object = v.node.kind {
+                // { default: "info", sip: "debug", … }
+                let o = try v.object(allowed: ["default", "sip", "port", "media", "daemon"])
+                for key in o.keys {
+                    let level = try o.required(key).oneOf(levels)
+                    if key == "default" { c.logLevel = level } else { c.moduleLogLevels[key] = level }
+                }
+            } else {
+                c.logLevel = try v.oneOf(levels)
+            }
+        }
         let accountsValue = try top.required("accounts")
         var seenPorts: Set<Int> = []
         for av in try accountsValue.array() {

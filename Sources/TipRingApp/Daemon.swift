@@ -190,35 +190,35 @@ public final class Daemon: @unchecked Sendable {
         let span = (configuration.rtpPorts.upperBound - configuration.rtpPorts.lowerBound + 1) / count
         let index = board.ports.firstIndex { $0.id == port.id } ?? 0
         let lower = configuration.rtpPorts.lowerBound + index * span
-        let logger = log
+        let sipLog = Logger(label: "tipring.sip"), portLog = Logger(label: "tipring.port"), mediaLog = Logger(label: "tipring.media")
         clock.sync {
             let parts = SimulatedSystem.assemble(id: port.id, line: port.line, engine: port.engine, plan: plan, scheduler: self.scheduler,
                                                  agent: endpoint.agent, mediaFactory: PolledMediaSocketFactory(), cname: "port\(port.id)@\(a.domain)",
                                                  portSettings: ps, callSettings: cs, mediaSettings: ms, seed: UInt64(port.id))
             parts.media.setPorts(lower...(lower + max(span, 2) - 1))
-            parts.controller.onLog = { text in logger.info("\(text)", metadata: ["port.id": "\(port.id)"]) }
-            parts.media.onDigit = { _, d in logger.info("far end sent digit \(d)", metadata: ["port.id": "\(port.id)"]) }
+            parts.controller.onLog = { text in portLog.info("\(text)", metadata: ["port.id": "\(port.id)"]) }
+            parts.media.onDigit = { _, d in mediaLog.info("far end sent digit \(d)", metadata: ["port.id": "\(port.id)"]) }
             let started = self.startedAt
             final class Once: @unchecked Sendable { var done = false }
             let once = Once()
             endpoint.agent.onTrace = { m, out, peer in
                 if out, m.method == .register, !once.done {
                     once.done = true
-                    logger.info("first REGISTER \((Instant.monotonicNow() - started).nanoseconds / 1_000_000) ms after start", metadata: ["port.id": "\(port.id)"])
+                    sipLog.info("first REGISTER \((Instant.monotonicNow() - started).nanoseconds / 1_000_000) ms after start", metadata: ["port.id": "\(port.id)"])
                 }
                 let first: String
                 switch m.startLine {
                 case .request(let method, let uri): first = "\(method) \(uri)"
                 case .response(let s, let r): first = "\(s) \(r)"
                 }
-                logger.debug("\(out ? "→" : "←") \(peer) \(first)", metadata: ["port.id": "\(port.id)", "sip.call_id": "\(m["Call-ID"] ?? "")"])
+                sipLog.debug("\(out ? "→" : "←") \(peer) \(first)", metadata: ["port.id": "\(port.id)", "sip.call_id": "\(m["Call-ID"] ?? "")"])
             }
             let ua = parts.ua
             let previous = ua.onEvent
             ua.onEvent = { e in
                 previous?(e)
                 if case .registration(_, let s) = e {
-                    logger.info("registration: \(Daemon.describe(s))", metadata: ["port.id": "\(port.id)"])
+                    sipLog.info("registration: \(Daemon.describe(s))", metadata: ["port.id": "\(port.id)"])
                 }
             }
             port.line.onHookEvent = { [weak port] e in

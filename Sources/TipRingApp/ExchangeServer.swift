@@ -47,9 +47,74 @@ public enum ExchangeServer {
             network.send(m.serialized(), from: peer, to: address)
         }
         box.transport = transport
-        print("simulated exchange \(domain) on udp:\(host):\(port); users \(users.keys.sorted().joined(separator: ", "))")
+        // TCP on the same port: each connection is a peer on the exchange's network.
+        let tcp = try await ServerBootstrap(group: MultiThreadedEventLoopGroup.singleton)
+            .serverChannelOption(.socketOption(.so_reuseaddr), value: 1)
+            .childChannelOption(.socketOption(.tcp_nodelay), value: 1)
+            .childChannelInitializer { channel in
+                channel.pipeline.addHandler(TCPPeer(network: network, exchange: address, scheduler: scheduler, print: print))
+            }
+            .bind(host: host, port: port).get()
+        print("simulated exchange \(domain) on udp and tcp \(host):\(port); users \(users.keys.sorted().joined(separator: ", "))")
         _ = SignalPipe.next()
         await transport.close()
+        try? await tcp.close()
         return 0
+    }
+}
+
+/// A TCP connection to the exchange: framed messages in, the exchange's answers out.
+final class TCPPeer: ChannelInboundHandler, @unchecked Sendable {
+    typealias InboundIn = ByteBuffer
+    typealias OutboundOut = ByteBuffer
+    let network: SimulatedSIPNetwork
+    let exchange: SIPNetworkAddress
+    let scheduler: any Scheduler
+    let print: @Sendable (String) -> Void
+    var framer = SIPStreamFramer()
+    var peer: SIPNetworkAddress?
+
+    init(network: SimulatedSIPNetwork, exchange: SIPNetworkAddress, scheduler: any Scheduler, print: @escaping @Sendable (String) -> Void) {
+        self.network = network
+        self.exchange = exchange
+        self.scheduler = scheduler
+        self.print = print
+    }
+
+    func channelActive(context: ChannelHandlerContext) {
+        guard let remote = context.channel.remoteAddress, let ip = remote.ipAddress, let port = remote.port else { return }
+        let p = SIPNetworkAddress(ip, port)
+        peer = p
+        let channel = context.channel
+        let network = self.network
+        scheduler.execute {
+            network.attach(p) { bytes, _ in
+                var buffer = channel.allocator.buffer(capacity: bytes.count)
+                buffer.writeBytes(bytes)
+                channel.writeAndFlush(buffer, promise: nil)
+            }
+        }
+    }
+
+    func channelRead(context: ChannelHandlerContext, data: NIOAny) {
+        let buffer = unwrapInboundIn(data)
+        let bytes = buffer.getBytes(at: buffer.readerIndex, length: buffer.readableBytes) ?? []
+        guard let p = peer else { return }
+        do {
+            for m in try framer.feed(bytes) {
+                let network = self.network, exchange = self.exchange
+                let wire = m.serialized()
+                scheduler.execute { network.send(wire, from: p, to: exchange) }
+            }
+        } catch {
+            print("\(p): TCP framing error, closing: \(error)")
+            context.close(promise: nil)
+        }
+    }
+
+    func channelInactive(context: ChannelHandlerContext) {
+        guard let p = peer else { return }
+        let network = self.network
+        scheduler.execute { network.detach(p) }
     }
 }

@@ -33,10 +33,13 @@ struct Run: AsyncParsableCommand {
             throw Exit.badInput
         }
         let level = Logger.Level(rawValue: logLevel ?? c.logLevel) ?? .info
+        // --log-level sets every module; otherwise the configuration's per-module levels.
+        let modules = logLevel == nil ? c.moduleLogLevels : [:]
         let isTerminal = isatty(2) != 0
         LoggingSystem.bootstrap { label in
             var h = TipRingLogHandler(label: label, terminal: isTerminal)
-            h.logLevel = level
+            let module = label.split(separator: ".").dropFirst().first.map(String.init) ?? "daemon"
+            h.logLevel = modules[module].flatMap { Logger.Level(rawValue: $0) } ?? level
             return h
         }
         let daemon = Daemon(board: b, configuration: c, configPath: config, log: Logger(label: "tipring"))

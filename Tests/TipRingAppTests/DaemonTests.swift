@@ -70,6 +70,15 @@ struct ConfigurationTests {
         #expect(e.hasPrefix("tipring.json5:"), "\(e)")
     }
 
+    @Test("log levels: one for all, or per module")
+    func logLevels() throws {
+        #expect(try parse(#"{ accounts: [], logLevel: "debug" }"#).logLevel == "debug")
+        let c = try parse(#"{ accounts: [], logLevel: { default: "warning", sip: "debug" } }"#)
+        #expect(c.logLevel == "warning" && c.moduleLogLevels == ["sip": "debug"])
+        #expect(error(#"{ accounts: [], logLevel: { sipp: "debug" } }"#).contains("(did you mean 'sip'?)"))
+        #expect(error(#"{ accounts: [], logLevel: "loud" }"#).contains("logLevel"))
+    }
+
     @Test("a password file others can read: a warning naming the fix")
     func passwordFileMode() throws {
         let f = FileManager.default.temporaryDirectory.appendingPathComponent("tipring-pw-\(UUID().uuidString.prefix(8))").path
@@ -210,5 +219,32 @@ struct ExampleConfigurationTests {
         #expect(c.accounts.count == 1 && c.account(port: 1)?.registrar.host == "sip.example.com")
         let demo = try Configuration.load(path: repositoryRoot + "/examples/sim-demo.json5")
         #expect(demo.accounts.map(\.user) == ["1001", "1002"])
+    }
+}
+
+@Suite("tipring sim exchange", .serialized)
+struct SimExchangeTests {
+    @Test("serves registration over UDP and TCP (tipring sip register against it)")
+    func exchangeServes() throws {
+        let port = Kamailio.freeUDPPort()
+        let exe = URL(fileURLWithPath: "/proc/self/exe").resolvingSymlinksInPath().deletingLastPathComponent().appendingPathComponent("tipring").path
+        let log = FileManager.default.temporaryDirectory.appendingPathComponent("tipring-exchange-\(UUID().uuidString.prefix(8)).log").path
+        let pid = try spawn(exe, ["sim", "exchange", "--listen", "127.0.0.1:\(port)"], stdout: log, stderr: log)
+        defer {
+            kill(pid, SIGTERM)
+            var st: Int32 = 0
+            waitpid(pid, &st, 0)
+            try? FileManager.default.removeItem(atPath: log)
+        }
+        #expect(waitUntilUDPPortTaken(port))
+        Thread.sleep(forTimeInterval: 0.2)  // the TCP listener comes up just after the UDP one
+        let pw = FileManager.default.temporaryDirectory.appendingPathComponent("tipring-pw-\(UUID().uuidString.prefix(8))").path
+        try "secret1\n".write(toFile: pw, atomically: true, encoding: .utf8)
+        defer { try? FileManager.default.removeItem(atPath: pw) }
+        for transport in ["udp", "tcp"] {
+            let r = try runCommand(exe, ["sip", "register", "--registrar", "127.0.0.1:\(port)", "--user", "1001", "--password-file", pw, "--transport", transport])
+            #expect(r.status == 0, "\(transport): \(r.out)\(r.err)\n\((try? String(contentsOfFile: log, encoding: .utf8)) ?? "")")
+            #expect(r.out.contains("← 200 OK: granted"))
+        }
     }
 }
