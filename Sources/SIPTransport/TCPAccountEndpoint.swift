@@ -19,7 +19,7 @@ extension UDPAccountEndpoint: AccountEndpoint {
 
 /// One account over TCP (RFC 3261 §18): a connection to the first server that accepts it
 /// (DNS `_sip._tcp` SRV order), requests and responses both ways on it, framed by
-/// Content-Length. When the connection drops, it is made again (backing off 1 s … 32 s) and
+/// Content-Length. When the connection drops, it is made again (backing off 1 s … 8 s) and
 /// the account registers again from its new local port.
 public final class TCPAccountEndpoint: AccountEndpoint, @unchecked Sendable {
     public let agent: AccountAgent
@@ -95,7 +95,7 @@ public final class TCPAccountEndpoint: AccountEndpoint, @unchecked Sendable {
         }
         if stop { return }
         failures += 1
-        let wait = Duration.seconds(Int64(min(32, 1 << min(failures - 1, 5))))
+        let wait = Duration.seconds(Int64(min(8, 1 << min(failures - 1, 3))))
         scheduler.schedule(after: wait) { [weak self] in
             guard let self else { return }
             let box = Box()
