@@ -260,8 +260,14 @@ public final class Daemon: @unchecked Sendable {
         configuration = fresh
         clock.sync {
             for p in self.ports.values {
-                guard let before = old.account(port: p.id), let after = fresh.account(port: p.id), let endpoint = p.endpoint,
-                      let controller = p.controller, let ua = p.ua else { continue }
+                guard let before = old.account(port: p.id), let endpoint = p.endpoint, let controller = p.controller, let ua = p.ua else { continue }
+                guard let after = fresh.account(port: p.id) else {
+                    // The account is gone from the file: the port is switched off.
+                    self.log.info("SIGHUP: no account any more: unregistering, line powered down", metadata: ["port.id": "\(p.id)"])
+                    controller.handle(.disable)
+                    p.account?.enabled = false
+                    continue
+                }
                 if before == after { continue }
                 self.log.info("SIGHUP: account changed: re-registering", metadata: ["port.id": "\(p.id)"])
                 p.account = after
