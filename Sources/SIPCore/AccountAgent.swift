@@ -125,6 +125,17 @@ public final class AccountAgent: @unchecked Sendable {
         serverIndex = 0
     }
 
+    /// The connection to the server was made again (TCP): its bindings may be gone with it
+    /// (a restarted server), so register again now — from the new address if it changed.
+    public func reconnected(localAddress new: SIPNetworkAddress) {
+        guard running else { return }
+        if new != localAddress {
+            localAddressChanged(new)
+        } else {
+            session.start()
+        }
+    }
+
     /// The interface toward the server has a new address (LTE reconnect): register the new
     /// Contact at once.
     public func localAddressChanged(_ new: SIPNetworkAddress) {

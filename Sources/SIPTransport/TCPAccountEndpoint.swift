@@ -108,7 +108,7 @@ public final class TCPAccountEndpoint: AccountEndpoint, @unchecked Sendable {
                         self.lock.withLock { self.transport = t }
                         self.failures = 0
                         if let local = t.localAddress, let ip = local.ipAddress, let port = local.port {
-                            self.agent.localAddressChanged(SIPNetworkAddress(ip, port))
+                            self.agent.reconnected(localAddress: SIPNetworkAddress(ip, port))
                         }
                     }
                 } catch {

@@ -140,6 +140,19 @@ struct AccountAgentTests {
         watcher.stop()
     }
 
+    @Test("a connection made again from the same local port (a restarted server): register again at once")
+    func reconnectedSameAddress() {
+        let rig = AgentRig(servers: [first])
+        let reg = rig.registrar(at: first)
+        rig.agent.start()
+        rig.s.run(until: Instant(nanoseconds: 0) + .seconds(10))
+        reg.restart()
+        #expect(reg.contacts(of: "sip:1001@example.com").isEmpty)
+        rig.agent.reconnected(localAddress: rig.address)
+        rig.s.run(until: rig.s.now + .seconds(1))
+        #expect(reg.contacts(of: "sip:1001@example.com") == ["sip:1001@192.0.2.10:5060"])
+    }
+
     @Test("keep-alive: CRLF pings toward the server while registered, none after unregistering")
     func keepAliveCRLF() {
         let rig = AgentRig(servers: [first]) { $0.keepAlive = .crlf(every: .seconds(20)) }
