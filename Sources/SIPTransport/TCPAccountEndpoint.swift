@@ -97,25 +97,39 @@ public final class TCPAccountEndpoint: AccountEndpoint, @unchecked Sendable {
         failures += 1
         let wait = Duration.seconds(Int64(min(8, 1 << min(failures - 1, 3))))
         scheduler.schedule(after: wait) { [weak self] in
-            guard let self else { return }
-            let box = Box()
-            box.endpoint = self
-            let group = self.group, scheduler = self.scheduler, targets = self.targets
-            Task {
-                do {
-                    let (t, _) = try await Self.connect(targets, group: group, scheduler: scheduler, box: box)
-                    scheduler.execute {
-                        self.lock.withLock { self.transport = t }
-                        self.failures = 0
-                        if let local = t.localAddress, let ip = local.ipAddress, let port = local.port {
-                            self.agent.reconnected(localAddress: SIPNetworkAddress(ip, port))
-                        }
-                    }
-                } catch {
-                    scheduler.execute { self.dropped() }
-                }
-            }
+            self?.reconnect(from: 0)
         }
+    }
+
+    /// Tries the targets in order, on the event loop's callbacks (no Swift concurrency: a
+    /// daemon's cooperative threads may all be waiting).
+    func reconnect(from index: Int) {
+        guard index < targets.count else {
+            dropped()
+            return
+        }
+        let target = targets[index]
+        let box = Box()
+        box.endpoint = self
+        let scheduler = self.scheduler
+        TCPTransport.connect(host: target.host, port: target.port, group: group, scheduler: scheduler,
+                             onMessage: { m in box.endpoint?.agent.receive(m, from: target) },
+                             completion: { result in
+                                 scheduler.execute {
+                                     guard let self = box.endpoint else { return }
+                                     switch result {
+                                     case .success(let t):
+                                         t.channel.closeFuture.whenComplete { _ in scheduler.execute { box.endpoint?.dropped() } }
+                                         self.lock.withLock { self.transport = t }
+                                         self.failures = 0
+                                         if let local = t.localAddress, let ip = local.ipAddress, let port = local.port {
+                                             self.agent.reconnected(localAddress: SIPNetworkAddress(ip, port))
+                                         }
+                                     case .failure:
+                                         self.reconnect(from: index + 1)
+                                     }
+                                 }
+                             })
     }
 
     public func startWatching() {}

@@ -25,6 +25,20 @@ public final class TCPTransport: @unchecked Sendable {
         return TCPTransport(channel: channel)
     }
 
+    /// The same without Swift concurrency: the result is handed to `completion` on the event
+    /// loop (for reconnecting from a timer, where no cooperative thread may be free).
+    public static func connect(
+        host: String, port: Int, group: any EventLoopGroup, scheduler: any Scheduler,
+        onMessage: @escaping @Sendable (SIPMessage) -> Void,
+        completion: @escaping @Sendable (Result<TCPTransport, any Error>) -> Void
+    ) {
+        ClientBootstrap(group: group)
+            .channelOption(.socketOption(.tcp_nodelay), value: 1)
+            .channelInitializer { ch in ch.pipeline.addHandler(Inbound(scheduler: scheduler, onMessage: onMessage)) }
+            .connect(host: host, port: port)
+            .whenComplete { result in completion(result.map { TCPTransport(channel: $0) }) }
+    }
+
     public func send(_ message: SIPMessage) {
         var buffer = channel.allocator.buffer(capacity: 1024)
         buffer.writeBytes(message.serialized())
