@@ -154,10 +154,21 @@ struct ALSATests {
             lock.withLock {
                 captured += capture
                 count += 1
+                lock.broadcast()
             }
             for i in 0..<playback.count { playback[i] = capture[i] }
         }
         var periods: Int { lock.withLock { count } }
+
+        /// Waits until the audio thread has run `n` periods (it is not paced by the null device,
+        /// so this is a wait for work, bounded by `seconds`).
+        func wait(forPeriods n: Int, seconds: Int64 = 10) -> Bool {
+            let deadline = Instant.monotonicNow() + .seconds(seconds)
+            return lock.withLock {
+                while count < n && Instant.monotonicNow() < deadline { lock.wait(until: deadline) }
+                return count >= n
+            }
+        }
     }
 
     func ramp(_ n: Int) -> [Int16] { (0..<n).map { Int16(truncatingIfNeeded: ($0 * 37) % 20000 - 10000) } }
@@ -174,7 +185,7 @@ struct ALSATests {
         let port = ALSAAudioPort(name: "port 1", format: format, capture: capture, playback: playback)
         let h = Loopback()
         try port.start(handler: h)
-        while h.periods < periods { usleep(1000) }  // the null device runs unpaced: this waits for work, not for time
+        #expect(h.wait(forPeriods: periods))
         port.stop()
         playback.close()
         capture.close()

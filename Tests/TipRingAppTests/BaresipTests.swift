@@ -67,11 +67,10 @@ final class Baresip {
     func stop() {
         guard pid > 0 else { return }
         kill(pid, SIGTERM)
-        var status: Int32 = 0
-        let deadline = Date().addingTimeInterval(5)
-        while waitpid(pid, &status, WNOHANG) == 0 {
-            if Date() > deadline { kill(pid, SIGKILL); waitpid(pid, &status, 0); break }
-            Thread.sleep(forTimeInterval: 0.02)  // waiting for a real process to exit, not test timing
+        if reap(pid, within: 5) == nil {
+            kill(pid, SIGKILL)
+            var status: Int32 = 0
+            waitpid(pid, &status, 0)
         }
         pid = 0
     }
@@ -94,10 +93,7 @@ struct BaresipTests {
         source.withUnsafeMutableBufferPointer { synth.render(into: $0) }
         let baresip = try Baresip(registrarPort: k.port, source: source, rtpPorts: "29000-29100")
         defer { baresip.stop() }
-        let registered = Date().addingTimeInterval(10)
-        while Date() < registered, try k.contacts(of: "1002").isEmpty {
-            try await Task.sleep(for: .milliseconds(50))  // waiting for a real peer to register, not test timing
-        }
+        _ = try waitForPeer(10) { try !k.contacts(of: "1002").isEmpty }
         #expect(try !k.contacts(of: "1002").isEmpty, "baresip did not register: \(baresip.log)")
 
         let scheduler = WallClockScheduler()
@@ -138,12 +134,8 @@ struct BaresipTests {
         clock.sync { system.port(1).phone.hangUp() }
         #expect(wait(5) { line() == .idle })
         // baresip writes its recording when its call ends.
-        let deadline = Date().addingTimeInterval(5)
-        var recorded = baresip.received()
-        while (recorded?.count ?? 0) < 8000 && Date() < deadline {
-            try await Task.sleep(for: .milliseconds(100))  // waiting for a real process to finish its file, not test timing
-            recorded = baresip.received()
-        }
+        _ = waitForPeer(5, every: 0.1) { (baresip.received()?.count ?? 0) >= 8000 }
+        let recorded = baresip.received()
         let samples = try #require(recorded, "no recording: \(baresip.log)")
         // The middle of what baresip heard: our 1804 Hz at -16 dBm0.
         let middle = Array(samples[(samples.count / 2 - 4000)..<(samples.count / 2 + 4000)])

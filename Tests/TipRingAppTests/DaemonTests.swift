@@ -97,12 +97,7 @@ struct ConfigurationTests {
 @Suite("tipring run: the daemon against Kamailio", .serialized)
 struct DaemonTests {
     func waitFor(_ seconds: Double, _ condition: () throws -> Bool) rethrows -> Bool {
-        let deadline = Date().addingTimeInterval(seconds)
-        while Date() < deadline {
-            if try condition() { return true }
-            Thread.sleep(forTimeInterval: 0.1)  // polling a real process, not test timing
-        }
-        return try condition()
+        try waitForPeer(seconds, every: 0.1, condition)
     }
 
     @Test("status, a call driven by sim commands with audio heard, SIGHUP for one port, SIGTERM leaves no binding; no password anywhere")
@@ -156,7 +151,7 @@ struct DaemonTests {
 
         // A call: port 1 lifts and dials 1002; port 2 rings, shows caller ID, answers; audio both ways.
         _ = try tipring(["sim", "offhook", "--port", "1"])
-        Thread.sleep(forTimeInterval: 0.5)  // the person waits for dial tone
+        #expect(waitFor(5) { status().contains("\"line\": \"dialTone\"") })  // the person waits for dial tone
         _ = try tipring(["sim", "dial", "--port", "1", "1002"])
         #expect(waitFor(10) { status().contains("\"line\": \"ringing(") })
         let ringing = try tipring(["sim", "listen", "--port", "2", "--seconds", "4"])
@@ -164,7 +159,7 @@ struct DaemonTests {
         _ = try tipring(["sim", "offhook", "--port", "2"])
         #expect(waitFor(10) { status().components(separatedBy: "\"line\": \"connected(").count == 3 })
         _ = try tipring(["sim", "say", "--port", "1", "--tone", "1004"])
-        Thread.sleep(forTimeInterval: 0.5)  // audio flows before it is measured
+        #expect(waitFor(5) { status().contains("\"packetsReceived\": ") && !status().contains("\"packetsReceived\": 0,") })
         let heard = try tipring(["sim", "listen", "--port", "2", "--seconds", "1"])
         #expect(heard.contains("audio 1004 Hz at -10 dBm0"), "\(heard)")
         #expect(status().contains("\"codec\": \"PCMU\""))
@@ -237,7 +232,16 @@ struct SimExchangeTests {
             try? FileManager.default.removeItem(atPath: log)
         }
         #expect(waitUntilUDPPortTaken(port))
-        Thread.sleep(forTimeInterval: 0.2)  // the TCP listener comes up just after the UDP one
+        // The TCP listener comes up just after the UDP one.
+        #expect(waitForPeer(5) {
+            let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
+            defer { close(fd) }
+            var addr = sockaddr_in()
+            addr.sin_family = sa_family_t(AF_INET)
+            addr.sin_addr.s_addr = inet_addr("127.0.0.1")
+            addr.sin_port = UInt16(port).bigEndian
+            return withUnsafePointer(to: &addr) { $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { connect(fd, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) } } == 0
+        })
         let pw = FileManager.default.temporaryDirectory.appendingPathComponent("tipring-pw-\(UUID().uuidString.prefix(8))").path
         try "secret1\n".write(toFile: pw, atomically: true, encoding: .utf8)
         defer { try? FileManager.default.removeItem(atPath: pw) }

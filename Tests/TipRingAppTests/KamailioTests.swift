@@ -1,5 +1,6 @@
 import Foundation  // tests only: Process, files
 import Testing
+import TipRingCore
 
 /// A Kamailio registrar on 127.0.0.1 for one test: its own port, folder and process.
 /// Kamailio is a test dependency (`make test` installs it); if it cannot start, the test fails.
@@ -88,11 +89,8 @@ final class Kamailio {
                                                "-Y", run.path, "-P", run.appendingPathComponent("kamailio.pid").path],
                         stdout: "/dev/null", stderr: log.path)
         // Ready once its control socket exists (the ctl module opens it after the listeners).
-        let deadline = Date().addingTimeInterval(10)
-        while Date() < deadline {
-            if FileManager.default.fileExists(atPath: run.appendingPathComponent("kamailio_ctl").path) { return }
-            Thread.sleep(forTimeInterval: 0.05)  // waiting for a real server to come up, not test timing
-        }
+        let ctl = run.appendingPathComponent("kamailio_ctl").path
+        if waitForPeer(10, { FileManager.default.fileExists(atPath: ctl) }) { return }
         halt()
         let text = (try? String(contentsOf: log, encoding: .utf8)) ?? ""
         throw ToolError(description: "kamailio did not start (make test installs it): \(text.suffix(800))")
@@ -123,15 +121,10 @@ final class Kamailio {
     func halt() {
         guard pid > 0 else { return }
         kill(pid, SIGTERM)
-        var status: Int32 = 0
-        let deadline = Date().addingTimeInterval(5)
-        while waitpid(pid, &status, WNOHANG) == 0 {
-            if Date() > deadline {
-                _ = try? runCommand("/usr/bin/pkill", ["-KILL", "-f", run.path])
-                waitpid(pid, &status, 0)
-                break
-            }
-            Thread.sleep(forTimeInterval: 0.02)  // waiting for a real server to exit, not test timing
+        if reap(pid, within: 5) == nil {
+            _ = try? runCommand("/usr/bin/pkill", ["-KILL", "-f", run.path])
+            var status: Int32 = 0
+            waitpid(pid, &status, 0)
         }
         pid = 0
     }
@@ -141,22 +134,54 @@ final class Kamailio {
 
 struct ToolError: Error, CustomStringConvertible { var description: String }
 
+/// Readiness of a real process (a server listening, a capture running) has no event to wait
+/// on: this checks `condition` every `interval` until it holds or `seconds` pass, blocking on
+/// a condition variable. The one place the tests wait for the outside world — never for the
+/// code under test, which runs in virtual time.
+func waitForPeer(_ seconds: Double, every interval: Double = 0.05, _ condition: () throws -> Bool) rethrows -> Bool {
+    let lock = ConditionLock()
+    let deadline = Instant.monotonicNow() + .milliseconds(Int64(seconds * 1000))
+    while Instant.monotonicNow() < deadline {
+        if try condition() { return true }
+        let next = min(deadline, Instant.monotonicNow() + .milliseconds(Int64(interval * 1000)))
+        lock.withLock { lock.wait(until: next) }
+    }
+    return try condition()
+}
+
+/// Waits for a child process to exit (a thread blocked in `waitpid`); its exit status, or nil
+/// when it is still running after `seconds`.
+func reap(_ pid: pid_t, within seconds: Double) -> Int32? {
+    final class Box: @unchecked Sendable {
+        let lock = ConditionLock()
+        var status: Int32?
+    }
+    let box = Box()
+    let thread = Thread {
+        var st: Int32 = 0
+        while waitpid(pid, &st, 0) < 0 && errno == EINTR {}
+        box.lock.withLock { box.status = st; box.lock.broadcast() }
+    }
+    thread.start()
+    let deadline = Instant.monotonicNow() + .milliseconds(Int64(seconds * 1000))
+    return box.lock.withLock {
+        while box.status == nil && Instant.monotonicNow() < deadline { box.lock.wait(until: deadline) }
+        return box.status
+    }
+}
+
 /// Waits (up to 10 s) until something has bound a UDP port on 127.0.0.1 — a server started
 /// by a test is ready.
 func waitUntilUDPPortTaken(_ port: Int) -> Bool {
-    let deadline = Date().addingTimeInterval(10)
-    while Date() < deadline {
+    waitForPeer(10, every: 0.02) {
         let fd = socket(AF_INET, Int32(SOCK_DGRAM.rawValue), 0)
+        defer { close(fd) }
         var addr = sockaddr_in()
         addr.sin_family = sa_family_t(AF_INET)
         addr.sin_addr.s_addr = inet_addr("127.0.0.1")
         addr.sin_port = UInt16(port).bigEndian
-        let rc = withUnsafePointer(to: &addr) { $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { bind(fd, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) } }
-        close(fd)
-        if rc != 0 { return true }
-        Thread.sleep(forTimeInterval: 0.02)  // waiting for a real peer to bind, not test timing
+        return withUnsafePointer(to: &addr) { $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { bind(fd, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) } } != 0
     }
-    return false
 }
 
 /// The built `tipring`, run with posix_spawn.

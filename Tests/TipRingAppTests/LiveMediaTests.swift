@@ -19,11 +19,8 @@ final class Capture {
         file = base + ".pcap"
         log = base + ".log"
         pid = try spawn("/usr/bin/tshark", ["-i", "lo", "-f", filter, "-w", file], stdout: "/dev/null", stderr: log)
-        let deadline = Date().addingTimeInterval(15)
-        while Date() < deadline {
-            if ((try? String(contentsOfFile: log, encoding: .utf8)) ?? "").contains("Capturing on") { return }
-            Thread.sleep(forTimeInterval: 0.05)  // waiting for a real capture to start, not test timing
-        }
+        let log = self.log
+        if waitForPeer(15, { ((try? String(contentsOfFile: log, encoding: .utf8)) ?? "").contains("Capturing on") }) { return }
         stop()
         throw ToolError(description: "tshark did not start capturing (make test installs tshark): \((try? String(contentsOfFile: log, encoding: .utf8)) ?? "")")
     }

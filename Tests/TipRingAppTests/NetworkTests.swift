@@ -41,11 +41,7 @@ final class DNSServer {
                                                "--port=\(port)", "--listen-address=127.0.0.1", "--bind-interfaces", "--pid-file=",
                                                "--log-facility=-", "--local=/tipring.test/"] + arguments, stdout: log, stderr: log)
         let resolver = SystemResolver(nameserver: "127.0.0.1", port: port, timeoutSeconds: 1, attempts: 1)
-        let deadline = Date().addingTimeInterval(10)
-        while Date() < deadline {
-            if (try? resolver.ipv4("ready.tipring.test")) != nil { return }
-            Thread.sleep(forTimeInterval: 0.05)  // waiting for a real server to come up, not test timing
-        }
+        if waitForPeer(10, { (try? resolver.ipv4("ready.tipring.test")) != nil }) { return }
         stop()
         throw ToolError(description: "dnsmasq did not start (make test installs dnsmasq-base): \((try? String(contentsOfFile: log, encoding: .utf8)) ?? "")")
     }
