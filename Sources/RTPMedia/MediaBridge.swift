@@ -211,26 +211,26 @@ public final class MediaBridge: AudioSource, AudioCaptureConsumer, @unchecked Se
 
     /// A datagram from the far end.
     public func receive(_ bytes: UnsafeRawBufferPointer, at time: Instant) {
-        guard let p = try? RTPPacket.parse(bytes) else { return }
+        guard let h = try? RTPPacket.header(bytes) else { return }
         lock.lock()
         let s = session
-        if let te = s.telephoneEvent, p.payloadType == UInt8(te.payloadType) {
-            let d = events.receive(timestamp: p.timestamp, payload: p.payload)
+        if let te = s.telephoneEvent, h.payloadType == UInt8(te.payloadType) {
+            let d = events.receive(timestamp: h.timestamp, payload: Array(bytes[h.payload]))  // only while a key is sent
             if d != nil { stats.digitsReceived += 1 }
             lock.unlock()
             if let d { onDigit?(d) }
             return
         }
-        guard p.payloadType == UInt8(s.codec.payloadType), s.receiving, !p.payload.isEmpty else {
+        guard h.payloadType == UInt8(s.codec.payloadType), s.receiving, !h.payload.isEmpty else {
             lock.unlock()
             return
         }
-        let n = min(p.payload.count, decoded.count)
-        p.payload.withUnsafeBufferPointer { src in
-            decoded.withUnsafeMutableBufferPointer { dst in
-                G711.decode(law, UnsafeBufferPointer(rebasing: src[0..<n]), into: UnsafeMutableBufferPointer(rebasing: dst[0..<n]))
-                jitter.insert(sequence: p.sequence, timestamp: p.timestamp, samples: UnsafeBufferPointer(rebasing: dst[0..<n]), arrival: time)
-            }
+        // Decoded straight from the datagram into the buffer allocated once.
+        let n = min(h.payload.count, decoded.count)
+        let payload = UnsafeBufferPointer(start: bytes.baseAddress!.assumingMemoryBound(to: UInt8.self) + h.payload.lowerBound, count: n)
+        decoded.withUnsafeMutableBufferPointer { dst in
+            G711.decode(law, payload, into: UnsafeMutableBufferPointer(rebasing: dst[0..<n]))
+            jitter.insert(sequence: h.sequence, timestamp: h.timestamp, samples: UnsafeBufferPointer(rebasing: dst[0..<n]), arrival: time)
         }
         lock.unlock()
     }

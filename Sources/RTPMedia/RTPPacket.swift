@@ -17,8 +17,20 @@ public struct RTPPacket: Sendable, Hashable {
         self.payload = payload
     }
 
-    /// Parses a datagram; errors say what is wrong (RTCP on the RTP port, a short packet, …).
-    public static func parse(_ b: UnsafeRawBufferPointer) throws(RTPError) -> RTPPacket {
+    /// The fixed header's fields and where the payload lies in the datagram, without copying
+    /// anything (the receive path of a call runs in the audio period).
+    public struct Header: Sendable, Hashable {
+        public var payloadType: UInt8
+        public var marker: Bool
+        public var sequence: UInt16
+        public var timestamp: UInt32
+        public var ssrc: UInt32
+        public var payload: Range<Int>
+    }
+
+    /// Reads a datagram's header; errors say what is wrong (RTCP on the RTP port, a short
+    /// packet, …).
+    public static func header(_ b: UnsafeRawBufferPointer) throws(RTPError) -> Header {
         guard b.count >= 12 else { throw .tooShort(b.count) }
         guard b[0] >> 6 == 2 else { throw .version(b[0] >> 6) }
         let pt = b[1] & 0x7F
@@ -37,12 +49,19 @@ public struct RTPPacket: Sendable, Hashable {
             end -= pad
         }
         guard offset <= end else { throw .tooShort(b.count) }
-        return RTPPacket(
+        return Header(
             payloadType: pt, marker: b[1] & 0x80 != 0,
             sequence: UInt16(b[2]) << 8 | UInt16(b[3]),
             timestamp: UInt32(b[4]) << 24 | UInt32(b[5]) << 16 | UInt32(b[6]) << 8 | UInt32(b[7]),
             ssrc: UInt32(b[8]) << 24 | UInt32(b[9]) << 16 | UInt32(b[10]) << 8 | UInt32(b[11]),
-            payload: Array(b[offset..<end]))
+            payload: offset..<end)
+    }
+
+    /// Parses a datagram into a packet with its payload copied out.
+    public static func parse(_ b: UnsafeRawBufferPointer) throws(RTPError) -> RTPPacket {
+        let h = try header(b)
+        return RTPPacket(payloadType: h.payloadType, marker: h.marker, sequence: h.sequence, timestamp: h.timestamp,
+                         ssrc: h.ssrc, payload: Array(b[h.payload]))
     }
 
     public static func parse(_ bytes: [UInt8]) throws(RTPError) -> RTPPacket {
