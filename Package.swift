@@ -29,6 +29,7 @@ let package = Package(
         // 4.x: FoundationEssentials only (3.x pulls full Foundation).
         .package(url: "https://github.com/apple/swift-crypto", from: "4.5.2"),
         .package(url: "https://github.com/apple/swift-nio", from: "2.101.2"),
+        .package(url: "https://github.com/swift-server/swift-service-lifecycle", from: "2.13.0"),
     ],
     targets: [
         .target(name: "TipRingCore", swiftSettings: strict),
@@ -85,6 +86,8 @@ let package = Package(
             dependencies: [
                 "TipRingCore", "TelephonyDSP", "LineHAL", "LinuxHAL", "SIPCore", "SIPTransport", "RTPMedia", "PortControl", "BoardSimulator",
                 .product(name: "Logging", package: "swift-log"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+                .product(name: "UnixSignals", package: "swift-service-lifecycle"),
             ],
             swiftSettings: strict
         ),

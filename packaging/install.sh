@@ -4,8 +4,7 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 dest="${DESTDIR:-}"
-swift build -c release --product tipring --static-swift-stdlib
-bin=$(swift build -c release --show-bin-path)/tipring
+bin=$(scripts/release-build.sh)
 install -D -m 0755 "$bin" "$dest/usr/bin/tipring"
 strip "$dest/usr/bin/tipring" || true
 install -d -m 0755 "$dest/etc/tipring/boards"

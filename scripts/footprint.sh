@@ -21,8 +21,7 @@ fi
 echo "ldd: no libFoundation.so, libFoundationInternationalization.so or ICU"
 
 echo "== footprint: static Swift runtime, stripped"
-swift build -c release --product tipring --static-swift-stdlib --scratch-path .build-static
-sbin=$(swift build -c release --static-swift-stdlib --scratch-path .build-static --show-bin-path)/tipring
+sbin=$(scripts/release-build.sh .build-static)
 mkdir -p .build-static/stripped
 strip -o .build-static/stripped/tipring "$sbin"
 size=$(stat -c %s .build-static/stripped/tipring)
@@ -31,3 +30,6 @@ if [ "$size" -gt $(( budget_mb * 1048576 )) ]; then
   echo "error: stripped static binary is over the ${budget_mb} MiB budget" >&2
   exit 1
 fi
+
+echo "== footprint: the daemon's memory (stripped static binary, simulated board)"
+scripts/daemon-memory.sh .build-static/stripped/tipring

@@ -156,7 +156,8 @@ public final class Earpiece {
         // A frame is stamped with the end of its period: its first sample is older.
         if startedAt == nil { startedAt = time - .nanoseconds(Int64(frame.count) * 1_000_000_000 / Int64(sampleRate)) }
         samples.append(contentsOf: frame)
-        if let keep = retainSeconds, samples.count > 2 * keep * sampleRate, let s = startedAt {
+        // Trimmed once a second's worth is over: the recording stays within a second of `keep`.
+        if let keep = retainSeconds, samples.count > (keep + 1) * sampleRate, let s = startedAt {
             let drop = samples.count - keep * sampleRate
             samples.removeFirst(drop)
             startedAt = s + .nanoseconds(Int64(drop) * 1_000_000_000 / Int64(sampleRate))

@@ -15,6 +15,8 @@ import BoardSimulator
 public import Logging
 import NIOPosix
 import NIOCore
+import ServiceLifecycle
+import UnixSignals
 
 /// `tipring run`: every port of a board in one process — lines (real GPIO and ALSA, or the
 /// simulated board), one SIP account per port, media, controllers; a Unix status/control
@@ -62,12 +64,22 @@ public final class Daemon: @unchecked Sendable {
         clock = WallDemoClock(scheduler)
     }
 
-    /// Runs until SIGTERM or SIGINT; returns the exit status.
+    /// Runs until SIGTERM or SIGINT; returns the exit status. The daemon is one service of a
+    /// swift-service-lifecycle group: SIGTERM and SIGINT start its graceful shutdown (hang up,
+    /// unregister with a bounded wait, power the lines down), SIGHUP reloads the configuration.
     public func run(socketPath: String?) async throws -> Int32 {
-        // Signals arrive on any thread; their handler only writes the number to a pipe.
-        SignalPipe.install([SIGTERM, SIGINT, SIGHUP])
+        let service = DaemonService(daemon: self, socketPath: socketPath)
+        let group = ServiceGroup(configuration: ServiceGroupConfiguration(
+            services: [.init(service: service, successTerminationBehavior: .gracefullyShutdownGroup)],
+            gracefulShutdownSignals: [.sigterm, .sigint],
+            logger: log))
+        try await group.run()
+        return 0
+    }
+
+    /// Brings every port up: lines, accounts, the control socket; enables the ports.
+    func start(socketPath: String?) async throws {
         scheduler.start()
-        defer { scheduler.shutdown() }
         for w in configuration.warnings { log.warning("\(w)") }
         try await build()
         if let socketPath {
@@ -80,15 +92,11 @@ public final class Daemon: @unchecked Sendable {
             }
         }
         log.info("running \(ports.count) port(s) on board \(board.name)")
-        while true {
-            let sig = SignalPipe.next()
-            if sig == SIGHUP {
-                reload()
-                continue
-            }
-            log.info("signal \(sig == SIGTERM ? "SIGTERM" : "SIGINT"): hanging up and unregistering")
-            await shutdown()
-            return 0
+        // Starting up is over well before this: hand its pages back (MemoryTrim).
+        let log = self.log
+        _ = scheduler.schedule(after: .seconds(10)) {
+            let r = MemoryTrim.releaseStartupPages()
+            log.debug("startup pages handed back: \(r.mappings) mapping(s), \(r.bytes / 1024) KiB\(r.failures.isEmpty ? "" : "; " + r.failures.joined(separator: "; "))")
         }
     }
 
@@ -117,8 +125,8 @@ public final class Daemon: @unchecked Sendable {
                     try line.start()
                     let engine = AudioEngine()
                     try audio.start(handler: engine)
-                    // A simulated phone's earpiece keeps the last half minute (for `sim listen`).
-                    self.simulated?.telephone(p.id).earpiece.retainSeconds = 30
+                    // A simulated phone's earpiece keeps what `sim listen` can ask for.
+                    self.simulated?.telephone(p.id).earpiece.retainSeconds = Daemon.longestListen + 2
                     return Port(id: p.id, line: line, engine: engine, audio: audio, phone: self.simulated?.telephone(p.id))
                 }
             }
@@ -218,7 +226,7 @@ public final class Daemon: @unchecked Sendable {
             ua.onEvent = { e in
                 previous?(e)
                 if case .registration(_, let s) = e {
-                    sipLog.info("registration: \(Daemon.describe(s))", metadata: ["port.id": "\(port.id)"])
+                    sipLog.info("registration: \(Daemon.describe(s, now: self.nowSeconds))", metadata: ["port.id": "\(port.id)"])
                 }
             }
             port.line.onHookEvent = { [weak port] e in
@@ -237,12 +245,18 @@ public final class Daemon: @unchecked Sendable {
         }
     }
 
-    static func describe(_ s: RegistrationStatus) -> String {
+    /// The longest `sim listen` (seconds): the simulated earpieces keep that much audio.
+    static let longestListen = 10
+
+    /// The scheduler's clock in whole seconds: what registration times are stated in.
+    var nowSeconds: Int64 { scheduler.now.nanoseconds / 1_000_000_000 }
+
+    static func describe(_ s: RegistrationStatus, now: Int64) -> String {
         switch s {
         case .unregistered: "unregistered"
         case .registering: "registering"
-        case .registered(let until): "registered (until \(until) s)"
-        case .retrying(let at, let reason): "retrying at \(at) s (\(reason))"
+        case .registered(let until): "registered (expires in \(max(0, until - now)) s)"
+        case .retrying(let at, let reason): "retrying in \(max(0, at - now)) s (\(reason))"
         case .failed(let reason): "failed: \(reason)"
         }
     }
@@ -305,6 +319,7 @@ public final class Daemon: @unchecked Sendable {
             }
         }
         for p in ports.values { await p.endpoint?.close() }
+        scheduler.shutdown()
         log.info("stopped")
     }
 
@@ -344,6 +359,7 @@ public final class Daemon: @unchecked Sendable {
         case "listen":
             guard let p = port(1), let phone = p.phone else { return ["error: listen PORT [SECONDS]"] }
             let seconds = words.count > 2 ? (Double(words[2]) ?? 2) : 2
+            guard seconds > 0, seconds <= Double(Daemon.longestListen) else { return ["error: listen for more than 0 and at most \(Daemon.longestListen) seconds"] }
             let plan = RegionTonePlan.forRegion(configuration.port(p.id).region) ?? RegionTonePlan.forRegion(.us)!
             let from = clock.sync { self.scheduler.now }
             clock.advance(by: .milliseconds(Int64(seconds * 1000)))
@@ -381,7 +397,7 @@ public final class Daemon: @unchecked Sendable {
             fields.append("\"hook\": \(json(p.hook))")
             fields.append("\"feed\": \(json(p.controller.map { "\($0.feed)" } ?? "power-down"))")
             if let a = p.account { fields.append("\"account\": \(json("\(a.user)@\(a.domain)"))") }
-            let reg = p.endpoint.map { Daemon.registrationJSON($0.agent.status) } ?? "{\"state\": \"none\"}"
+            let reg = p.endpoint.map { Daemon.registrationJSON($0.agent.status, now: nowSeconds) } ?? "{\"state\": \"none\"}"
             fields.append("\"registration\": \(reg)")
             if let c = p.controller { fields.append("\"line\": \(json("\(c.machine.line)"))") }
             if let m = p.media, let s = m.current {
@@ -394,46 +410,34 @@ public final class Daemon: @unchecked Sendable {
         return "{\"board\": \(json(board.name)), \"uptimeSeconds\": \((Instant.monotonicNow() - startedAt).nanoseconds / 1_000_000_000), \"ports\": [" + items.joined(separator: ", ") + "]}"
     }
 
-    static func registrationJSON(_ s: RegistrationStatus) -> String {
+    static func registrationJSON(_ s: RegistrationStatus, now: Int64) -> String {
         switch s {
         case .unregistered: "{\"state\": \"unregistered\"}"
         case .registering: "{\"state\": \"registering\"}"
-        case .registered(let until): "{\"state\": \"registered\", \"untilSeconds\": \(until)}"
-        case .retrying(let at, let reason): "{\"state\": \"retrying\", \"atSeconds\": \(at), \"reason\": \(json(reason))}"
+        case .registered(let until): "{\"state\": \"registered\", \"expiresInSeconds\": \(max(0, until - now))}"
+        case .retrying(let at, let reason): "{\"state\": \"retrying\", \"retryInSeconds\": \(max(0, at - now)), \"reason\": \(json(reason))}"
         case .failed(let reason): "{\"state\": \"failed\", \"reason\": \(json(reason))}"
         }
     }
 }
 
-/// Signals to a pipe (the only thing a handler may safely do), read by the daemon.
-enum SignalPipe {
-    nonisolated(unsafe) static var fds: [Int32] = [-1, -1]
+/// The daemon as a service: up, SIGHUP reloads until the group shuts down gracefully
+/// (SIGTERM, SIGINT), then hang up, unregister and power down.
+struct DaemonService: Service {
+    let daemon: Daemon
+    let socketPath: String?
 
-    static func install(_ signals: [Int32]) {
-        _ = fds.withUnsafeMutableBufferPointer { pipe($0.baseAddress!) }
-        writeEnd = fds[1]
-        for s in signals {
-            var action = sigaction()
-            action.__sigaction_handler.sa_handler = { sig in
-                var b = UInt8(truncatingIfNeeded: sig)
-                _ = write(SignalPipe.writeEnd, &b, 1)
-            }
-            sigemptyset(&action.sa_mask)
-            action.sa_flags = SA_RESTART
-            sigaction(s, &action, nil)
+    func run() async throws {
+        let reloads = await UnixSignalsSequence(trapping: .sighup)
+        do { try await daemon.start(socketPath: socketPath) } catch {
+            await daemon.shutdown()
+            throw error
         }
-    }
-
-    nonisolated(unsafe) static var writeEnd: Int32 = -1
-
-    /// Blocks until a signal came; returns its number.
-    static func next() -> Int32 {
-        var b: UInt8 = 0
-        while true {
-            let n = read(fds[0], &b, 1)
-            if n == 1 { return Int32(b) }
-            if n < 0 && errno != EINTR { return SIGTERM }
+        for await _ in reloads.cancelOnGracefulShutdown() {
+            daemon.reload()
         }
+        daemon.log.info("shutting down: hanging up and unregistering")
+        await daemon.shutdown()
     }
 }
 

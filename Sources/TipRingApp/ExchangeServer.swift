@@ -9,6 +9,7 @@ import SIPTransport
 import BoardSimulator
 import NIOCore
 import NIOPosix
+import UnixSignals
 
 /// `tipring sim exchange`: the simulated exchange (registrar, digest, record-routing proxy,
 /// message waiting) served on a real UDP socket, so a configuration registers and calls with
@@ -16,7 +17,7 @@ import NIOPosix
 /// answers go back out to the sender.
 public enum ExchangeServer {
     public static func run(host: String, port: Int, domain: String, users: [String: String], print: @escaping @Sendable (String) -> Void) async throws -> Int32 {
-        SignalPipe.install([SIGTERM, SIGINT])
+        let signals = await UnixSignalsSequence(trapping: .sigterm, .sigint)
         let scheduler = WallClockScheduler()
         scheduler.start()
         defer { scheduler.shutdown() }
@@ -56,7 +57,7 @@ public enum ExchangeServer {
             }
             .bind(host: host, port: port).get()
         print("simulated exchange \(domain) on udp and tcp \(host):\(port); users \(users.keys.sorted().joined(separator: ", "))")
-        _ = SignalPipe.next()
+        for await _ in signals { break }
         await transport.close()
         try? await tcp.close()
         return 0

@@ -72,8 +72,13 @@ public enum StatusReport {
                 return String(rest.prefix { $0 != "," && $0 != "}" })
             }
             let port = String(item.prefix { $0.isNumber })
-            var reg = field("registration").replacingAllOccurrences("{", "").replacingAllOccurrences("}", "").replacingAllOccurrences("\"", "")
-            reg = reg.replacingAllOccurrences("state: ", "")
+            var reg = field("state")
+            switch reg {
+            case "registered": reg += ", expires in " + field("expiresInSeconds") + " s"
+            case "retrying": reg += " in " + field("retryInSeconds") + " s (" + field("reason") + ")"
+            case "failed": reg += ": " + field("reason")
+            default: break
+            }
             let call = field("call").isEmpty ? "-" : field("codec") + " " + field("seconds") + " s, lost " + field("lost") + ", jitter " + field("jitterMs") + " ms"
             rows.append([port, field("enabled"), field("hook"), reg, field("line"), call])
         }

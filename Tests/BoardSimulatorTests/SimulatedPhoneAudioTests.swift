@@ -43,6 +43,26 @@ import BoardSimulator
         heard.append(phone.earpiece.tone(from: from, to: s.now, plan: de))
         #expect(heard == [.dial, .busy, .ringback, .congestion, nil])
     }
+
+    @Test func aLongRunningEarpieceKeepsOnlyWhatItWasToldTo() throws {
+        let s = VirtualScheduler()
+        let board = SimulatedBoard(board: LineRig.description(ports: 1), scheduler: s)
+        let engine = AudioEngine()
+        try board.audioPort(1).start(handler: engine)
+        let earpiece = board.telephone(1).earpiece
+        earpiece.retainSeconds = 3
+        let us = RegionTonePlan.forRegion(.us)!
+        engine.setSource(ToneSource(us.tones[.dial]!, kind: .dial))
+        var longest = 0
+        for _ in 0..<60 {
+            s.run(until: s.now + .seconds(1))
+            longest = max(longest, earpiece.samples.count)
+        }
+        // Never more than a second over the three kept; the last seconds still read back.
+        #expect(longest <= 4 * 8000 && longest >= 3 * 8000)
+        #expect(earpiece.tone(from: s.now - .seconds(3), to: s.now, plan: us) == .dial)
+        #expect(earpiece.samples(from: s.now - .seconds(2), to: s.now).count == 16000)
+    }
 }
 
 @Suite struct SimulatedPhoneCallerIDTests {
