@@ -90,7 +90,9 @@ public final class SimulatedExchange {
         }
         // The ACK of a final response the exchange made itself (407, 404, …) ends here.
         if method == .ack, let tag = toTag, tag.hasPrefix("ex") { return }
-        if toTag == nil && method == .subscribe { return subscribe(m, from: from) }
+        // Message-waiting subscriptions: new ones, and refreshes and unsubscriptions within
+        // the exchange's own subscription dialogs.
+        if method == .subscribe && (toTag == nil || toTag!.hasPrefix("mwi")) { return subscribe(m, from: from) }
         if toTag == nil && (method == .invite) && authenticateCalls {
             guard authenticated(m, method: method) else {
                 nonceCounter += 1
@@ -193,13 +195,14 @@ public final class SimulatedExchange {
         r.add("Contact", "<sip:\(address.host):\(address.port)>")
         send(r, to: from)
         let contact = (try? NameAddress(m["Contact"] ?? ""))?.uri ?? "sip:\(from.host):\(from.port)"
+        let lastCSeq = subscribers[callID]?.cseq ?? 0
         if expires == 0 {
             subscribers[callID] = nil
         } else {
             subscribers[callID] = Subscriber(user: user, callID: callID, fromTag: fromTag, toTag: toTag, contact: contact,
                                              destination: from, cseq: subscribers[callID]?.cseq ?? 0, expires: scheduler.now + .seconds(Int64(expires)))
         }
-        var s = subscribers[callID] ?? Subscriber(user: user, callID: callID, fromTag: fromTag, toTag: toTag, contact: contact, destination: from, cseq: 0, expires: scheduler.now)
+        var s = subscribers[callID] ?? Subscriber(user: user, callID: callID, fromTag: fromTag, toTag: toTag, contact: contact, destination: from, cseq: lastCSeq, expires: scheduler.now)
         s.cseq += 1
         if expires > 0 { subscribers[callID] = s }
         notify(user: user, requestURI: contact, callID: callID, fromTag: toTag, toTag: fromTag, cseq: s.cseq, to: from,
@@ -215,6 +218,8 @@ public final class SimulatedExchange {
         n.add("To", "<sip:\(user)@\(domain)>" + (toTag.map { ";tag=\($0)" } ?? ""))
         n.add("Call-ID", callID)
         n.add("CSeq", "\(cseq) NOTIFY")
+        // The subscriber's remote target (RFC 6665: a NOTIFY carries a Contact).
+        n.add("Contact", "<sip:\(address.host):\(address.port)>")
         n.add("Event", "message-summary")
         n.add("Subscription-State", state)
         n.add("Content-Type", "application/simple-message-summary")

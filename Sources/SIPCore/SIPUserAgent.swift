@@ -76,6 +76,8 @@ public final class SIPUserAgent: UserAgent, @unchecked Sendable {
     var random: SeededRandom
     var digest: DigestClient
     var mwi: Subscription?
+    /// The local tag of the subscription last ended: its final NOTIFY still gets a 200.
+    var endedSubscriptionTag: String?
 
     struct ClientEntry {
         var transaction: ClientTransaction
@@ -742,6 +744,8 @@ public final class SIPUserAgent: UserAgent, @unchecked Sendable {
         if let toTag {
             guard let c = call(for: m), c.localTag == toTag else {
                 if method == .notify, mwi?.localTag == toTag { return notifyReceived(m) }
+                // The last NOTIFY of a subscription we ended (RFC 6665 §4.1.2.3): acknowledged.
+                if method == .notify, endedSubscriptionTag == toTag { return respond(m, status: 200, reason: "OK") }
                 return respond(m, status: 481, reason: "Call/Transaction Does Not Exist")
             }
             return inDialog(m, method: method, call: c)
@@ -1164,6 +1168,7 @@ public final class SIPUserAgent: UserAgent, @unchecked Sendable {
             return
         }
         subscribe(expires: 0)
+        endedSubscriptionTag = s.localTag
         mwi = nil
     }
 

@@ -32,6 +32,15 @@ public final class Daemon: @unchecked Sendable {
         var ua: SIPUserAgent?
         var media: PortMedia?
         var controller: PortController?
+        var hardware: LinePortHardware?
+        /// New settings from a reload wait for the line to be idle.
+        var pendingApply = false
+        /// Rebuilt by reloads this many times: a rebuilt port draws new Call-IDs and tags.
+        var generation: UInt64 = 0
+        /// Seeds the port's Call-IDs, tags and branches: different on every start (a restarted
+        /// daemon must not reuse the Call-ID of a binding the registrar still holds with a
+        /// higher CSeq, RFC 3261 §10.3), per port and per rebuild.
+        var seed: UInt64 { Daemon.startSeed &+ UInt64(id) &* 0x9E37_79B9_7F4A_7C15 &+ generation << 20 }
         let phone: SimulatedTelephone?
         var account: AccountConfiguration?
         var lastError: String?
@@ -45,6 +54,8 @@ public final class Daemon: @unchecked Sendable {
         }
     }
 
+    static let startSeed = UInt64.random(in: 1...UInt64.max)
+
     public let board: BoardDescription
     public private(set) var configuration: Configuration
     let configPath: String
@@ -55,6 +66,10 @@ public final class Daemon: @unchecked Sendable {
     var ports: [Int: Port] = [:]
     var socket: ControlSocket?
     let startedAt = Instant.monotonicNow()
+    /// What the service loop acts on: reloads (SIGHUP) and ports whose new settings can now
+    /// be applied.
+    enum Event: Sendable { case reload, apply(port: Int) }
+    let events = AsyncStream.makeStream(of: Event.self)
 
     public init(board: BoardDescription, configuration: Configuration, configPath: String, log: Logger) {
         self.board = board
@@ -165,10 +180,10 @@ public final class Daemon: @unchecked Sendable {
         do {
             if a.transport == "tcp" {
                 endpoint = try await TCPAccountEndpoint.make(settings: registrationSettings(a, port: port.id), options: options,
-                                                             resolver: SystemResolver(), group: group, scheduler: scheduler, seed: UInt64(port.id))
+                                                             resolver: SystemResolver(), group: group, scheduler: scheduler, seed: port.seed)
             } else {
                 endpoint = try await UDPAccountEndpoint.make(settings: registrationSettings(a, port: port.id), options: options,
-                                                             resolver: SystemResolver(), group: group, scheduler: scheduler, seed: UInt64(port.id))
+                                                             resolver: SystemResolver(), group: group, scheduler: scheduler, seed: port.seed)
             }
         } catch {
             port.lastError = "\(error)"
@@ -202,7 +217,7 @@ public final class Daemon: @unchecked Sendable {
         clock.sync {
             let parts = SimulatedSystem.assemble(id: port.id, line: port.line, engine: port.engine, plan: plan, scheduler: self.scheduler,
                                                  agent: endpoint.agent, mediaFactory: PolledMediaSocketFactory(), cname: "port\(port.id)@\(a.domain)",
-                                                 portSettings: ps, callSettings: cs, mediaSettings: ms, seed: UInt64(port.id))
+                                                 portSettings: ps, callSettings: cs, mediaSettings: ms, seed: port.seed)
             parts.media.setPorts(lower...(lower + max(span, 2) - 1))
             parts.controller.onLog = { text in portLog.info("\(text)", metadata: ["port.id": "\(port.id)"]) }
             parts.media.onDigit = { _, d in mediaLog.info("far end sent digit \(d)", metadata: ["port.id": "\(port.id)"]) }
@@ -241,6 +256,7 @@ public final class Daemon: @unchecked Sendable {
             port.ua = parts.ua
             port.media = parts.media
             port.controller = parts.controller
+            port.hardware = parts.hardware
             port.account = a
         }
     }
@@ -263,37 +279,102 @@ public final class Daemon: @unchecked Sendable {
 
     // MARK: reload
 
-    func reload() {
+    /// SIGHUP: the configuration read again and applied port by port. A port whose account
+    /// or port section changed is taken down (unregistered) and brought up again with the new
+    /// settings — at once when its line is idle, else as soon as it is; a port whose account
+    /// is gone is switched off; the other ports are left alone.
+    func reload() async {
         let fresh: Configuration
         do { fresh = try Configuration.load(path: configPath) } catch {
-            log.error("SIGHUP: the configuration was not reloaded: \(error)")
+            log.error("SIGHUP: the configuration was not reloaded (the running one stays): \(error)")
             return
         }
         for w in fresh.warnings { log.warning("\(w)") }
         let old = configuration
         configuration = fresh
-        clock.sync {
-            for p in self.ports.values {
-                guard let before = old.account(port: p.id), let endpoint = p.endpoint, let controller = p.controller, let ua = p.ua else { continue }
-                guard let after = fresh.account(port: p.id) else {
-                    // The account is gone from the file: the port is switched off.
-                    self.log.info("SIGHUP: no account any more: unregistering, line powered down", metadata: ["port.id": "\(p.id)"])
-                    controller.handle(.disable)
+        var changed = 0
+        for id in ports.keys.sorted() {
+            guard let p = ports[id] else { continue }
+            let before = old.account(port: id), after = fresh.account(port: id)
+            if before == after && old.port(id) == fresh.port(id) { continue }
+            changed += 1
+            let meta: Logger.Metadata = ["port.id": "\(id)"]
+            guard after != nil else {
+                log.info("SIGHUP: no account any more: unregistering, line powered down", metadata: meta)
+                clock.sync {
+                    p.pendingApply = false
+                    p.controller?.handle(.disable)
                     p.account?.enabled = false
-                    continue
                 }
-                if before == after { continue }
-                self.log.info("SIGHUP: account changed: re-registering", metadata: ["port.id": "\(p.id)"])
-                p.account = after
-                controller.handle(.disable)
-                // After the unregistration went out (or a second passed), take the new account.
-                let settings = self.registrationSettings(after, port: p.id)
-                self.scheduler.schedule(after: .seconds(1)) {
-                    endpoint.agent.reconfigure(settings.registration, seed: UInt64(p.id) &+ 17)
-                    ua.updateCredentials()
-                    if after.enabled { controller.handle(.enable) }
-                }
+                continue
             }
+            if clock.sync({ self.isBusy(p) }) {
+                log.info("SIGHUP: settings changed; the line is in use: they apply when it is idle", metadata: meta)
+                clock.sync {
+                    p.pendingApply = true
+                    self.watchForIdle(p)
+                }
+                continue
+            }
+            log.info("SIGHUP: settings changed: re-registering with them", metadata: meta)
+            await apply(p)
+        }
+        if changed == 0 { log.info("SIGHUP: configuration reloaded; nothing changed") }
+    }
+
+    /// Off-hook, ringing, in a call: anything but an idle line. On the scheduler.
+    func isBusy(_ p: Port) -> Bool {
+        p.hook == "off-hook" || (p.controller.map { $0.machine.line != .idle } ?? false)
+    }
+
+    /// Checks every second (on the scheduler) whether a port with pending settings is idle.
+    func watchForIdle(_ p: Port) {
+        _ = scheduler.schedule(after: .seconds(1)) { [weak self] in
+            guard let self, p.pendingApply else { return }
+            if self.isBusy(p) { self.watchForIdle(p) } else { self.events.continuation.yield(.apply(port: p.id)) }
+        }
+    }
+
+    /// A port's pending settings, if it is still idle.
+    func applyPending(_ id: Int) async {
+        guard let p = ports[id], clock.sync({ p.pendingApply && !self.isBusy(p) }) else { return }
+        log.info("line idle: applying the new settings", metadata: ["port.id": "\(id)"])
+        await apply(p)
+    }
+
+    /// Takes a port's account side down (unregistered, bounded wait; endpoint closed) and
+    /// builds it again from the current configuration.
+    func apply(_ p: Port) async {
+        clock.sync {
+            p.pendingApply = false
+            p.generation += 1
+        }
+        if let controller = p.controller {
+            clock.sync { controller.handle(.disable) }
+            let deadline = Instant.monotonicNow() + .seconds(4)
+            while Instant.monotonicNow() < deadline, !clock.sync({ p.endpoint.map { $0.agent.isIdle } ?? true }) {
+                clock.advance(by: .milliseconds(50))
+            }
+        }
+        await p.endpoint?.close()
+        clock.sync {
+            if let h = p.hardware { p.engine.removeConsumer(h.keypad) }
+            p.endpoint = nil
+            p.ua = nil
+            p.media = nil
+            p.controller = nil
+            p.hardware = nil
+            p.lastError = nil
+        }
+        guard let a = configuration.account(port: p.id) else { return }
+        do { try await attach(a, to: p, group: MultiThreadedEventLoopGroup.singleton) } catch {
+            p.lastError = "\(error)"
+            log.error("port \(p.id): \(error)", metadata: ["port.id": "\(p.id)"])
+            return
+        }
+        clock.sync {
+            if a.enabled { p.controller?.handle(.enable) } else { p.controller?.handle(.powerOn) }
+            p.endpoint?.startWatching()
         }
     }
 
@@ -428,13 +509,23 @@ struct DaemonService: Service {
     let socketPath: String?
 
     func run() async throws {
-        let reloads = await UnixSignalsSequence(trapping: .sighup)
+        let hangups = await UnixSignalsSequence(trapping: .sighup)
         do { try await daemon.start(socketPath: socketPath) } catch {
             await daemon.shutdown()
             throw error
         }
-        for await _ in reloads.cancelOnGracefulShutdown() {
-            daemon.reload()
+        let daemon = self.daemon
+        await withTaskGroup(of: Void.self) { group in
+            group.addTask {
+                for await _ in hangups { daemon.events.continuation.yield(.reload) }
+            }
+            for await event in daemon.events.stream.cancelOnGracefulShutdown() {
+                switch event {
+                case .reload: await daemon.reload()
+                case .apply(let port): await daemon.applyPending(port)
+                }
+            }
+            group.cancelAll()
         }
         daemon.log.info("shutting down: hanging up and unregistering")
         await daemon.shutdown()

@@ -1,3 +1,8 @@
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Musl)
+import Musl
+#endif
 import ArgumentParser
 import LineHAL
 import TipRingApp
@@ -121,7 +126,11 @@ struct Sim: ParsableCommand {
             }
             if users.isEmpty { for i in 1...4 { users["100\(i)"] = "secret\(i)" } }
             do {
-                _ = try await ExchangeServer.run(host: String(parts[0]), port: port, domain: domain, users: users) { print($0) }
+                _ = try await ExchangeServer.run(host: String(parts[0]), port: port, domain: domain, users: users) { line in
+                    // A line at a time, also into a file or a pipe (someone is following it).
+                    print(line)
+                    fflush(nil)  // every output stream: stdout here
+                }
             } catch {
                 printError("error: cannot serve on \(listen): \(error)")
                 throw Exit.checkFailed

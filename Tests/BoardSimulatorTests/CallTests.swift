@@ -326,6 +326,22 @@ struct CallTests {
         let subs = rig.wire(.subscribe).filter { $0.from == rig.alice.address }.count
         rig.run(3600)
         #expect(rig.wire(.subscribe).filter { $0.from == rig.alice.address }.count > subs)
+        // Every refresh is answered by the exchange's subscription, none turned away.
+        let turnedAway = rig.net.messages.map(\.message).filter { m in
+            (try? CSeq(m["CSeq"] ?? ""))?.method == .subscribe && (m.status ?? 0) >= 300 && m.status != 401 && m.status != 407
+        }
+        #expect(turnedAway.isEmpty, "\(turnedAway.map { $0.status ?? 0 })")
+        // Unregistering ends the subscription; the final NOTIFY (terminated) is answered 200.
+        let notifiesAnswered = rig.responses(200, to: .notify).count
+        rig.alice.ua.execute(.unregister(account: "port1"))
+        rig.run(5)
+        let final = rig.wire(.notify).last { $0.to == rig.alice.address }?.message
+        #expect(final?["Subscription-State"] == "terminated")
+        // Within the dialog the NOTIFYs count up.
+        let notifyCSeqs = rig.wire(.notify).filter { $0.to == rig.alice.address }.compactMap { (try? CSeq($0.message["CSeq"] ?? ""))?.sequence }
+        #expect(notifyCSeqs == notifyCSeqs.sorted() && Set(notifyCSeqs).count == notifyCSeqs.count, "\(notifyCSeqs)")
+        #expect(rig.responses(200, to: .notify).count == notifiesAnswered + 1)
+        #expect(rig.responses(481, to: .notify).isEmpty)
     }
 
     @Test("unsolicited NOTIFY from the server (no subscription) is accepted")

@@ -271,6 +271,120 @@ struct ExampleConfigurationTests {
     }
 }
 
+/// SIGHUP beyond passwords, with nothing installed: the daemon against `tipring sim exchange`.
+@Suite("tipring run: SIGHUP applies port sections and new accounts", .serialized)
+struct DaemonReloadTests {
+    @Test("an added account registers; a changed dial plan waits for the line to be idle, then applies")
+    func reload() throws {
+        let exchangePort = Kamailio.freeUDPPort()
+        let exe = URL(fileURLWithPath: "/proc/self/exe").resolvingSymlinksInPath().deletingLastPathComponent().appendingPathComponent("tipring").path
+        let dir = FileManager.default.temporaryDirectory.appendingPathComponent("tipring-reload-\(UUID().uuidString.prefix(8))")
+        try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(at: dir) }
+        let exchangeLog = dir.appendingPathComponent("exchange.log").path
+        let exchange = try spawn(exe, ["sim", "exchange", "--listen", "127.0.0.1:\(exchangePort)"], stdout: exchangeLog, stderr: exchangeLog)
+        defer { kill(exchange, SIGTERM); _ = reap(exchange, within: 5) }
+        #expect(waitUntilUDPPortTaken(exchangePort))
+        let config = dir.appendingPathComponent("tipring.json5").path
+        func writeConfig(port2: Bool, plan1: String) throws {
+            let account2 = port2 ? #"{ port: 2, user: "1002", password: "secret2", domain: "127.0.0.1", registrar: "127.0.0.1:\#(exchangePort)", sipPorts: [19210, 19219], keepAlive: 0 },"# : ""
+            try """
+            {
+              accounts: [
+                { port: 1, user: "1001", password: "secret1", domain: "127.0.0.1", registrar: "127.0.0.1:\(exchangePort)", sipPorts: [19200, 19209], keepAlive: 0 },
+                \(account2)
+              ],
+              ports: [{ id: 1, dialPlan: "\(plan1)" }, { id: 2 }],
+              rtpPorts: [19300, 19399],
+              stateDirectory: "\(dir.path)",
+            }
+            """.write(toFile: config, atomically: true, encoding: .utf8)
+        }
+        try writeConfig(port2: false, plan1: "(100[1-9])")
+        let socket = dir.appendingPathComponent("t.sock").path
+        let logFile = dir.appendingPathComponent("daemon.log").path
+        let pid = try spawn(exe, ["run", "--board", repositoryRoot + "/boards/sim.json5", "--config", config, "--socket", socket, "--log-level", "debug"],
+                            stdout: logFile, stderr: logFile)
+        defer { kill(pid, SIGKILL); _ = reap(pid, within: 5) }
+        func tipring(_ args: [String]) throws -> String { try runCommand(exe, args + ["--socket", socket]).out }
+        func status() -> String { (try? tipring(["status", "--json"])) ?? "" }
+        func port(_ n: Int, _ s: String) -> String {
+            s.components(separatedBy: "{\"port\": \(n),").dropFirst().first?.components(separatedBy: "{\"port\": ").first ?? ""
+        }
+        func log() -> String { (try? String(contentsOfFile: logFile, encoding: .utf8)) ?? "" }
+        /// REGISTERs a port sent (its debug log of the wire).
+        func registrations(_ port: Int) -> Int {
+            log().components(separatedBy: "\n").filter { $0.contains("[port.id=\(port) sip.call_id=") && $0.contains("REGISTER sip:") && $0.contains("] → ") }.count
+        }
+
+        // Port 1 registered; port 2 without an account: powered down.
+        #expect(waitForPeer(10) { port(1, status()).contains("\"state\": \"registered\"") }, "\(status())")
+        #expect(port(2, status()).contains("\"feed\": \"power-down\""), "\(status())")
+        #expect(registrations(1) == 2 && registrations(2) == 0, "\(log())")  // challenged, then granted
+
+        // An account added for port 2: it registers, port 1 is left alone.
+        let port1Registers = registrations(1)
+        try writeConfig(port2: true, plan1: "(100[1-9])")
+        kill(pid, SIGHUP)
+        #expect(waitForPeer(10) { port(2, status()).contains("\"state\": \"registered\"") }, "\(status())\n\(log())")
+        #expect(registrations(1) == port1Registers)
+
+        // Port 1 off-hook, then its dial plan changed: nothing happens while the line is in use.
+        _ = try tipring(["sim", "offhook", "--port", "1"])
+        #expect(waitForPeer(5) { status().contains("\"line\": \"dialTone\"") })
+        try writeConfig(port2: true, plan1: "(2xx)")
+        kill(pid, SIGHUP)
+        #expect(waitForPeer(5) { log().contains("they apply when it is idle") }, "\(log())")
+        #expect(port(1, status()).contains("\"line\": \"dialTone\""))
+        #expect(registrations(1) == port1Registers)
+        // On-hook: applied (port 1 unregisters and registers again with its new settings).
+        _ = try tipring(["sim", "onhook", "--port", "1"])
+        #expect(waitForPeer(10) { log().contains("line idle: applying the new settings") }, "\(log())")
+        #expect(waitForPeer(10) { registrations(1) >= port1Registers + 2 && port(1, status()).contains("\"state\": \"registered\"") }, "\(status())\n\(log())\n\((try? String(contentsOfFile: exchangeLog, encoding: .utf8)) ?? "")")
+        // The old subscription to message waiting ended cleanly (the exchange's dialog, no 481).
+        #expect(!log().contains("481"), "\(log())")
+        // The new plan holds: 1002 is no number of it (congestion), port 2 never rings.
+        _ = try tipring(["sim", "offhook", "--port", "1"])
+        #expect(waitForPeer(5) { port(1, status()).contains("\"line\": \"dialTone\"") })
+        _ = try tipring(["sim", "dial", "--port", "1", "1002"])
+        #expect(waitForPeer(5) { port(1, status()).contains("\"line\": \"disconnected(") }, "\(status())")
+        #expect(!port(2, status()).contains("ringing"))
+        _ = try tipring(["sim", "onhook", "--port", "1"])
+
+        // A broken file on SIGHUP: an error naming it, the running configuration stays.
+        try "{ accounts: [ { port: 1 } ] }".write(toFile: config, atomically: true, encoding: .utf8)
+        kill(pid, SIGHUP)
+        #expect(waitForPeer(5) { log().contains("the configuration was not reloaded (the running one stays)") }, "\(log())")
+        #expect(waitForPeer(5) { status().components(separatedBy: "\"state\": \"registered\"").count == 3 }, "\(status())")
+        #expect(!log().contains("secret1") && !log().contains("secret2"))
+
+        kill(pid, SIGTERM)
+        #expect(reap(pid, within: 6) == 0, "\(log())")
+
+        // Call-IDs: new for a rebuilt port, and new on every start (a restarted daemon must not
+        // reuse a Call-ID the registrar may still hold with a higher CSeq).
+        func registerCallIDs(_ text: String) -> [String] {
+            var seen: [String] = []
+            for line in text.components(separatedBy: "\n") where line.contains("[port.id=1 sip.call_id=") && line.contains("REGISTER sip:") {
+                let id = line.components(separatedBy: "sip.call_id=")[1].prefix { $0 != "]" }
+                if !seen.contains(String(id)) { seen.append(String(id)) }
+            }
+            return seen
+        }
+        let firstRun = registerCallIDs(log())
+        #expect(firstRun.count == 2, "\(firstRun)")  // before and after the rebuild
+        try writeConfig(port2: true, plan1: "(2xx)")
+        let again = try spawn(exe, ["run", "--board", repositoryRoot + "/boards/sim.json5", "--config", config, "--socket", socket, "--log-level", "debug"],
+                              stdout: logFile + ".2", stderr: logFile + ".2")
+        defer { kill(again, SIGKILL); _ = reap(again, within: 5) }
+        #expect(waitForPeer(10) { status().components(separatedBy: "\"state\": \"registered\"").count == 3 }, "\(status())")
+        let secondRun = registerCallIDs((try? String(contentsOfFile: logFile + ".2", encoding: .utf8)) ?? "")
+        #expect(secondRun.count == 1 && !firstRun.contains(secondRun[0]), "\(firstRun) then \(secondRun)")
+        kill(again, SIGTERM)
+        #expect(reap(again, within: 6) == 0)
+    }
+}
+
 @Suite("tipring sim exchange", .serialized)
 struct SimExchangeTests {
     @Test("serves registration over UDP and TCP (tipring sip register against it)")
@@ -304,5 +418,8 @@ struct SimExchangeTests {
             #expect(r.status == 0, "\(transport): \(r.out)\(r.err)\n\((try? String(contentsOfFile: log, encoding: .utf8)) ?? "")")
             #expect(r.out.contains("← 200 OK: granted"))
         }
+        // Its trace is written a line at a time, even into a file (someone follows it).
+        let trace = (try? String(contentsOfFile: log, encoding: .utf8)) ?? ""
+        #expect(trace.components(separatedBy: "→ REGISTER").count >= 3, "\(trace)")
     }
 }
