@@ -26,6 +26,11 @@ mkdir -p .build-static/stripped
 strip -o .build-static/stripped/tipring "$sbin"
 size=$(stat -c %s .build-static/stripped/tipring)
 echo "stripped static binary: $size bytes ($(( size / 1048576 )) MiB; budget ${budget_mb} MiB)"
+echo "it needs: $(ldd .build-static/stripped/tipring | awk '/=>/ {print $1}' | tr '\n' ' ')"
+if ldd .build-static/stripped/tipring | grep -q 'libstdc++'; then
+  echo "error: the release binary should carry libstdc++ (routers seldom have it)" >&2
+  exit 1
+fi
 if [ "$size" -gt $(( budget_mb * 1048576 )) ]; then
   echo "error: stripped static binary is over the ${budget_mb} MiB budget" >&2
   exit 1

@@ -1,10 +1,23 @@
 #!/usr/bin/env bash
-# The release build that ships: static Swift runtime, no exported dynamic symbols (that table
-# only names frames in a crash backtrace and costs ~2.5 MB; symbolicate with the unstripped
-# binary instead). Prints the binary's path on stdout; the build's output goes to stderr.
+# The release build that ships: the Swift runtime and libstdc++ linked in statically (a
+# router then needs only libc, libm, alsa-lib, libgpiod and libresolv), no exported dynamic
+# symbols (that table only names frames in a crash backtrace and costs ~2.5 MB; symbolicate
+# with the unstripped binary instead). Prints the binary's path on stdout; the build's
+# output goes to stderr.
 # usage: scripts/release-build.sh [SCRATCH_PATH]   (default .build-static)
 set -euo pipefail
 cd "$(dirname "$0")/.."
-flags=(-c release --product tipring --static-swift-stdlib --scratch-path "${1:-.build-static}" -Xlinker --no-export-dynamic)
+scratch=${1:-.build-static}
+flags=(-c release --product tipring --static-swift-stdlib --scratch-path "$scratch" -Xlinker --no-export-dynamic)
+# The Swift driver asks for -lstdc++; a directory searched first answers with a linker
+# script that names the static archive instead (GNU ld applies every -L to every -l).
+archive=$(gcc -print-file-name=libstdc++.a 2>/dev/null || true)
+if [ -n "$archive" ] && [ -f "$archive" ]; then
+  mkdir -p "$scratch/static-libstdc++"
+  echo "INPUT($archive)" > "$scratch/static-libstdc++/libstdc++.so"
+  flags+=(-Xlinker -L"$PWD/$scratch/static-libstdc++")
+else
+  echo "note: no static libstdc++ (gcc's libstdc++.a) here: the binary links libstdc++.so" >&2
+fi
 swift build "${flags[@]}" >&2
-echo "$PWD/${1:-.build-static}/release/tipring"
+echo "$PWD/$scratch/release/tipring"

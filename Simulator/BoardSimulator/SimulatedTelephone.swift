@@ -183,8 +183,9 @@ public final class Earpiece {
         return samples[index(from)..<index(to)]
     }
 
-    public func clear() {
-        samples.removeAll(keepingCapacity: true)
+    /// Forgets what was recorded; `releasingMemory` also gives the buffer back.
+    public func clear(releasingMemory: Bool = false) {
+        samples.removeAll(keepingCapacity: !releasingMemory)
         startedAt = nil
     }
 }

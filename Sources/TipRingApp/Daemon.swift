@@ -35,6 +35,8 @@ public final class Daemon: @unchecked Sendable {
         var hardware: LinePortHardware?
         /// New settings from a reload wait for the line to be idle.
         var pendingApply = false
+        /// `sim listen` requests in progress on this port's phone.
+        var listeners = 0
         /// Rebuilt by reloads this many times: a rebuilt port draws new Call-IDs and tags.
         var generation: UInt64 = 0
         /// Seeds the port's Call-IDs, tags and branches: different on every start (a restarted
@@ -140,8 +142,10 @@ public final class Daemon: @unchecked Sendable {
                     try line.start()
                     let engine = AudioEngine()
                     try audio.start(handler: engine)
-                    // A simulated phone's earpiece keeps what `sim listen` can ask for.
+                    // A simulated phone's earpiece records only while someone listens
+                    // (`sim listen`), and never more than a listen can ask for.
                     self.simulated?.telephone(p.id).earpiece.retainSeconds = Daemon.longestListen + 2
+                    self.simulated?.telephone(p.id).earpiece.isRecording = false
                     return Port(id: p.id, line: line, engine: engine, audio: audio, phone: self.simulated?.telephone(p.id))
                 }
             }
@@ -442,9 +446,23 @@ public final class Daemon: @unchecked Sendable {
             let seconds = words.count > 2 ? (Double(words[2]) ?? 2) : 2
             guard seconds > 0, seconds <= Double(Daemon.longestListen) else { return ["error: listen for more than 0 and at most \(Daemon.longestListen) seconds"] }
             let plan = RegionTonePlan.forRegion(configuration.port(p.id).region) ?? RegionTonePlan.forRegion(.us)!
-            let from = clock.sync { self.scheduler.now }
+            let from = clock.sync {
+                p.listeners += 1
+                if p.listeners == 1 {
+                    phone.earpiece.clear()
+                    phone.earpiece.isRecording = true
+                }
+                return self.scheduler.now
+            }
             clock.advance(by: .milliseconds(Int64(seconds * 1000)))
             return clock.sync {
+                defer {
+                    p.listeners -= 1
+                    if p.listeners == 0 {
+                        phone.earpiece.isRecording = false
+                        phone.earpiece.clear(releasingMemory: true)
+                    }
+                }
                 let to = self.scheduler.now
                 var out: [String] = []
                 if let t = phone.earpiece.tone(from: from, to: to, plan: plan) { out.append("tone \(t)") }
