@@ -31,6 +31,17 @@ echo "daemon, two ports registered, idle: $(rollup)"
 echo "  just after start (before handing startup pages back): $before"
 grep -o "first REGISTER [0-9]* ms after start" "$work/run.log" | head -1 | sed 's/^/  start → /'
 grep -o "startup pages handed back.*" "$work/run.log" | sed 's/^/  /'
+# The first off-hook after that: how long from the seizure confirmed to the tone.
+"$work/tipring" sim offhook --port 1 --socket "$work/s.sock" > /dev/null
+tone=""
+for _ in $(seq 50); do
+  tone=$("$work/tipring" status --json --socket "$work/s.sock" | grep -o '"seizeToToneMs": [0-9.]*' | head -1 | awk '{print $2}') || true
+  [ -n "$tone" ] && break
+  sleep 0.1
+done
+if [ -z "$tone" ]; then echo "error: no tone after the off-hook" >&2; cat "$work/run.log" >&2; exit 1; fi
+echo "  first off-hook after that: the tone $tone ms after the seizure was confirmed (it sounds from the next 20 ms period)"
+"$work/tipring" sim onhook --port 1 --socket "$work/s.sock" > /dev/null
 start=$(date +%s%N)
 kill -TERM "$pid"
 code=0; wait "$pid" || code=$?

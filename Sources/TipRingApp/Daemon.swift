@@ -46,6 +46,8 @@ public final class Daemon: @unchecked Sendable {
         let phone: SimulatedTelephone?
         var account: AccountConfiguration?
         var lastError: String?
+        /// The last off-hook: from the seizure confirmed to the tone set (ms).
+        var seizeToToneMs: Double?
         var hook = "on-hook"
         init(id: Int, line: PortLine, engine: AudioEngine, audio: any AudioPort, phone: SimulatedTelephone?) {
             self.id = id
@@ -255,6 +257,12 @@ public final class Daemon: @unchecked Sendable {
                 default: break
                 }
                 parts.hardware.onHookEvent?(e.kind)
+                if case .offHook = e.kind, let port {
+                    // Seizure confirmed → the tone chosen and playing from the next period.
+                    let ms = Double((Instant.monotonicNow() - e.at).nanoseconds) / 1_000_000
+                    port.seizeToToneMs = ms
+                    portLog.debug("tone \(ms) ms after the seizure was confirmed", metadata: ["port.id": "\(port.id)"])
+                }
             }
             port.endpoint = endpoint
             port.ua = parts.ua
@@ -503,6 +511,7 @@ public final class Daemon: @unchecked Sendable {
                 fields.append("\"call\": {\"codec\": \(json(s.codec)), \"seconds\": \(Int(s.seconds)), \"packetsSent\": \(s.packetsSent), \"packetsReceived\": \(s.packetsReceived), \"lost\": \(s.packetsLost), \"jitterMs\": \(Double(Int(s.jitterMilliseconds * 10)) / 10)}")
             }
             fields.append("\"messagesWaiting\": \(p.controller?.machine.messagesWaiting ?? false)")
+            if let ms = p.seizeToToneMs { fields.append("\"seizeToToneMs\": \(Double(Int(ms * 1000)) / 1000)") }
             if let e = p.lastError { fields.append("\"lastError\": \(json(e))") }
             items.append("{" + fields.joined(separator: ", ") + "}")
         }

@@ -201,6 +201,7 @@ struct DaemonTests {
         // A call: port 1 lifts and dials 1002; port 2 rings, shows caller ID, answers; audio both ways.
         _ = try tipring(["sim", "offhook", "--port", "1"])
         #expect(waitFor(5) { status().contains("\"line\": \"dialTone\"") })  // the person waits for dial tone
+        #expect(status().contains("\"seizeToToneMs\": "), "\(status())")
         _ = try tipring(["sim", "dial", "--port", "1", "1002"])
         #expect(waitFor(10) { status().contains("\"line\": \"ringing(") })
         let ringing = try tipring(["sim", "listen", "--port", "2", "--seconds", "4"])
