@@ -135,12 +135,22 @@ public enum BoardFile {
 
     /// A profile by name, or `{ base: NAME, …overrides in ms }`.
     public static func timingProfile(_ value: DocumentValue) throws(DocumentError) -> HookTimingProfile {
+        if case .object = value.node.kind { _ = try value.object(allowed: profileKeys).required("base") }
+        let changes = try timingOverrides(value)
+        switch changes.applied(to: .permissive) {
+        case .success(let p): return p
+        case .failure(let e): throw value.error(e.description)
+        }
+    }
+
+    /// Changes to a profile: a profile's name, or `{ base?: NAME, …overrides in ms }`.
+    public static func timingOverrides(_ value: DocumentValue) throws(DocumentError) -> HookTimingOverrides {
         let names = HookTimingProfile.named.map(\.name)
         if case .string = value.node.kind {
-            return HookTimingProfile.named(try value.oneOf(names))!
+            return HookTimingOverrides(base: try value.oneOf(names))
         }
         let obj = try value.object(allowed: profileKeys)
-        var p = HookTimingProfile.named(try obj.required("base").oneOf(names))!
+        var o = HookTimingOverrides(base: try obj.optional("base").map { v throws(DocumentError) in try v.oneOf(names) })
         func ms(_ key: String) throws(DocumentError) -> Duration? {
             try obj.optional(key).map { v throws(DocumentError) in .milliseconds(try v.int(in: 1...5000)) }
         }
@@ -152,14 +162,14 @@ public enum BoardFile {
             guard lo <= hi else { throw v.error("minimum \(lo) ms is above maximum \(hi) ms") }
             return .milliseconds(lo) ... .milliseconds(hi)
         }
-        if let d = try ms("debounceMs") { p.debounce = d }
-        if let d = try ms("seizeMs") { p.seize = d }
-        if let d = try ms("digitEndMs") { p.digitEnd = d }
-        if let d = try ms("hangUpMs") { p.hangUpMinimum = d }
-        if let w = try window("pulseBreakMs") { p.pulseBreak = w }
-        if let w = try window("flashMs") { p.flash = w }
-        if obj.keys.count > 1 { p.name += " (adjusted)" }
-        if let why = p.inconsistency { throw value.error("inconsistent timing profile: \(why)") }
-        return p
+        o.debounce = try ms("debounceMs")
+        o.seize = try ms("seizeMs")
+        o.digitEnd = try ms("digitEndMs")
+        o.hangUpMinimum = try ms("hangUpMs")
+        o.pulseBreak = try window("pulseBreakMs")
+        o.flash = try window("flashMs")
+        // With a base named, consistency is known now; otherwise when the board's is.
+        if o.base != nil, case .failure(let e) = o.applied(to: .permissive) { throw value.error(e.description) }
+        return o
     }
 }

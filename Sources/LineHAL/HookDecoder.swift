@@ -83,7 +83,9 @@ public struct HookStatistics: Sendable, Hashable {
 ///    `hangUpMinimum` is a hang-up, decided at that deadline.
 /// 4. **Digits.** Pulses count until a make lasts `digitEnd`.
 public struct HookDecoder: Sendable {
-    public let profile: HookTimingProfile
+    /// Replaced only while the line is idle (a reload): the windows of a break or a digit
+    /// under way stay what they were when it started.
+    public internal(set) var profile: HookTimingProfile
     public private(set) var statistics = HookStatistics()
 
     enum Line: Sendable, Hashable {

@@ -103,3 +103,46 @@ public struct HookTimingProfile: Sendable, Hashable, CustomStringConvertible {
         return "\(name): pulse \(ms(pulseBreak.lowerBound))–\(ms(pulseBreak.upperBound)) ms, flash \(ms(flash.lowerBound))–\(ms(flash.upperBound)) ms, hang-up ≥ \(ms(hangUpMinimum)) ms, seize \(ms(seize)) ms"
     }
 }
+
+/// Changes to a timing profile: another named profile to start from, and single values. A
+/// board file names its profile; a configuration file adjusts it per port (a telephone
+/// with a slow flash, a rotary dial that breaks long).
+public struct HookTimingOverrides: Sendable, Hashable {
+    /// A named profile to start from instead of the one given.
+    public var base: String?
+    public var debounce: Duration?
+    public var seize: Duration?
+    public var pulseBreak: ClosedRange<Duration>?
+    public var digitEnd: Duration?
+    public var flash: ClosedRange<Duration>?
+    public var hangUpMinimum: Duration?
+
+    public init(base: String? = nil) { self.base = base }
+
+    public var isEmpty: Bool { self == HookTimingOverrides() }
+
+    /// `profile` (or the named base) with the changes; the reason when the result is
+    /// inconsistent or the base unknown.
+    public func applied(to profile: HookTimingProfile) -> Result<HookTimingProfile, HookTimingError> {
+        var p = profile
+        if let base {
+            guard let named = HookTimingProfile.named(base) else {
+                return .failure(HookTimingError(description: "no timing profile '\(base)' (known: \(HookTimingProfile.named.map(\.name).joined(separator: ", ")))"))
+            }
+            p = named
+        }
+        if let debounce { p.debounce = debounce }
+        if let seize { p.seize = seize }
+        if let pulseBreak { p.pulseBreak = pulseBreak }
+        if let digitEnd { p.digitEnd = digitEnd }
+        if let flash { p.flash = flash }
+        if let hangUpMinimum { p.hangUpMinimum = hangUpMinimum }
+        if self != HookTimingOverrides(base: base) { p.name += " (adjusted)" }
+        if let why = p.inconsistency { return .failure(HookTimingError(description: "inconsistent timing profile: \(why)")) }
+        return .success(p)
+    }
+}
+
+public struct HookTimingError: Error, Sendable, Hashable, CustomStringConvertible {
+    public var description: String
+}

@@ -33,6 +33,11 @@ public final class PortLine {
     }
 
     public var port: Int { driver.port }
+
+    /// The hook timing, changed (a reload of the configuration); applies from the next edge.
+    public func setTimingProfile(_ profile: HookTimingProfile) {
+        decoder.profile = profile
+    }
     public var isRinging: Bool { ringer?.isRinging ?? false }
 
     public func start() throws(HALError) {

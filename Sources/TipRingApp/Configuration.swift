@@ -8,6 +8,7 @@ public import SIPCore
 public import SIPTransport
 public import PortControl
 import TelephonyDSP
+public import LineHAL
 
 /// A password: kept out of every description, log line and status output.
 public struct Secret: Sendable, Hashable, CustomStringConvertible {
@@ -52,6 +53,15 @@ public struct PortConfiguration: Sendable, Hashable {
     public var warmLineSeconds: Int?
     public var messageWaiting = true
     public var reversePolarityOnAnswer = false
+    /// Changes to the board's hook timing for this port's telephone.
+    public var timing = HookTimingOverrides()
+    /// Where `timing` was written (for an error found once the board is known).
+    var timingSource: DocumentError?
+
+    /// The board's hook timing with this port's changes.
+    public func timingProfile(board: HookTimingProfile) -> Result<HookTimingProfile, HookTimingError> {
+        timing.applied(to: board)
+    }
 }
 
 /// The daemon's configuration file (`/etc/tipring/tipring.json5`):
@@ -82,7 +92,7 @@ public struct Configuration: Sendable, Hashable {
                               "outboundProxy", "transport", "expires", "refreshMargin", "retryBase", "retryMax", "codecs", "dtmf",
                               "sendCallerId", "displayName", "keepAlive", "sipPorts"]
     static let portKeys = ["id", "region", "dialPlan", "transmitGain", "receiveGain", "callWaiting", "clir", "dnd", "hotLine",
-                           "warmLineSeconds", "messageWaiting", "reversePolarityOnAnswer"]
+                           "warmLineSeconds", "messageWaiting", "reversePolarityOnAnswer", "timing"]
 
     public static func load(path: String, environment: [String: String] = Configuration.processEnvironment()) throws(DocumentError) -> Configuration {
         try decode(DocumentValue.load(path: path), environment: environment)
@@ -186,11 +196,27 @@ public struct Configuration: Sendable, Hashable {
                 if let w = o.optional("warmLineSeconds") { p.warmLineSeconds = try w.int(in: 1...60) }
                 if let b = o.optional("messageWaiting") { p.messageWaiting = try b.bool() }
                 if let b = o.optional("reversePolarityOnAnswer") { p.reversePolarityOnAnswer = try b.bool() }
+                if let t = o.optional("timing") {
+                    p.timing = try BoardFile.timingOverrides(t)
+                    p.timingSource = t.error("")
+                }
                 if p.warmLineSeconds != nil && p.hotLine == nil { throw (o.optional("warmLineSeconds") ?? v).error("warmLineSeconds needs hotLine (the number to dial)") }
                 c.ports.append(p)
             }
         }
         return c
+    }
+
+    /// What only the board can tell: every port's timing changes applied to the board's
+    /// profile must make a consistent profile. The error names the file and the key.
+    public func check(against board: BoardDescription) throws(DocumentError) {
+        for p in ports {
+            if case .failure(let e) = p.timingProfile(board: board.timingProfile) {
+                var error = p.timingSource ?? DocumentError(file: "configuration", position: nil, path: "ports", message: "")
+                error.message = "\(e.description) (with the board's profile '\(board.timingProfile.name)'; name a base or change the windows)"
+                throw error
+            }
+        }
     }
 
     static func password(_ o: DocumentObject, environment: [String: String], warnings: inout [String]) throws(DocumentError) -> Secret {

@@ -140,7 +140,7 @@ public final class Daemon: @unchecked Sendable {
                         driver = SLICDriverFactory.make(kind: self.board.driver, port: p, chip: chip, scheduler: self.scheduler)
                         audio = try ALSAAudioPort(name: "port \(p.id)", device: p.audio.device, format: p.audio.format)
                     }
-                    let line = PortLine(driver: driver, profile: self.board.timingProfile, scheduler: self.scheduler)
+                    let line = PortLine(driver: driver, profile: self.timingProfile(port: p.id), scheduler: self.scheduler)
                     try line.start()
                     let engine = AudioEngine()
                     try audio.start(handler: engine)
@@ -164,6 +164,11 @@ public final class Daemon: @unchecked Sendable {
             }
             try await attach(account, to: port, group: group)
         }
+    }
+
+    /// The board's hook timing with the port's changes (checked when the file was loaded).
+    func timingProfile(port: Int) -> HookTimingProfile {
+        (try? configuration.port(port).timingProfile(board: board.timingProfile).get()) ?? board.timingProfile
     }
 
     func registrationSettings(_ a: AccountConfiguration, port: Int) -> AccountSettings {
@@ -297,7 +302,10 @@ public final class Daemon: @unchecked Sendable {
     /// is gone is switched off; the other ports are left alone.
     func reload() async {
         let fresh: Configuration
-        do { fresh = try Configuration.load(path: configPath) } catch {
+        do {
+            fresh = try Configuration.load(path: configPath)
+            try fresh.check(against: board)
+        } catch {
             log.error("SIGHUP: the configuration was not reloaded (the running one stays): \(error)")
             return
         }
@@ -377,6 +385,7 @@ public final class Daemon: @unchecked Sendable {
             p.controller = nil
             p.hardware = nil
             p.lastError = nil
+            p.line.setTimingProfile(self.timingProfile(port: p.id))
         }
         guard let a = configuration.account(port: p.id) else { return }
         do { try await attach(a, to: p, group: MultiThreadedEventLoopGroup.singleton) } catch {
@@ -502,6 +511,7 @@ public final class Daemon: @unchecked Sendable {
             var fields: [String] = ["\"port\": \(p.id)"]
             fields.append("\"enabled\": \(p.account?.enabled ?? false)")
             fields.append("\"hook\": \(json(p.hook))")
+            fields.append("\"timing\": \(json(p.line.decoder.profile.name))")
             fields.append("\"feed\": \(json(p.controller.map { "\($0.feed)" } ?? "power-down"))")
             if let a = p.account { fields.append("\"account\": \(json("\(a.user)@\(a.domain)"))") }
             let reg = p.endpoint.map { Daemon.registrationJSON($0.agent.status, now: nowSeconds) } ?? "{\"state\": \"none\"}"

@@ -1,6 +1,6 @@
 /// An error in a user's file (board file, configuration), saying where and what to fix:
 /// `boards/x.json5:12:9: ports[0].signals.hookSense.line: 70000 is out of range 0…1023`.
-public struct DocumentError: Error, Sendable, CustomStringConvertible, Equatable {
+public struct DocumentError: Error, Sendable, CustomStringConvertible, Hashable {
     public var file: String
     public var position: SourcePosition?
     /// The key path inside the document (`ports[0].audio.periodMs`); empty for the root.

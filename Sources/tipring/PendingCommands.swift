@@ -28,6 +28,7 @@ struct Run: AsyncParsableCommand {
         do {
             b = try BoardFile.load(path: board)
             c = try Configuration.load(path: config)
+            try c.check(against: b)
         } catch {
             printError("error: \(error)")
             throw Exit.badInput

@@ -2,6 +2,7 @@ import Foundation  // tests only: files, processes
 import Testing
 import TipRingApp
 import TipRingCore
+import LineHAL
 
 @Suite("Status table")
 struct StatusTableTests {
@@ -115,6 +116,36 @@ struct ConfigurationTests {
         let e = error(text)
         #expect(e.contains(expected), "\(e)")
         #expect(e.hasPrefix("tipring.json5:"), "\(e)")
+    }
+
+    @Test("hook timing per port: a profile's name or changes to the board's, checked once the board is known")
+    func timing() throws {
+        let named = try parse(#"{ accounts: [], ports: [{ id: 1, timing: "gb" }] }"#)
+        #expect(try named.port(1).timingProfile(board: .b222s).get() == .gb)
+        let changed = try parse(#"{ accounts: [], ports: [{ id: 1, timing: { flashMs: [100, 900], hangUpMs: 1000 } }] }"#)
+        let p = try changed.port(1).timingProfile(board: .b222s).get()
+        #expect(p.flash == .milliseconds(100) ... .milliseconds(900) && p.hangUpMinimum == .milliseconds(1000))
+        #expect(p.pulseBreak == HookTimingProfile.b222s.pulseBreak && p.name == "b222s (adjusted)")
+        // A port without changes keeps the board's.
+        #expect(try changed.port(2).timingProfile(board: .us).get() == .us)
+        // Wrong keys and values: named where they are.
+        #expect(error(#"{ accounts: [], ports: [{ id: 1, timing: { flash: [100, 900] } }] }"#).contains("ports[0].timing"))
+        #expect(error(#"{ accounts: [], ports: [{ id: 1, timing: { flash: [100, 900] } }] }"#).contains("unknown key 'flash' (valid keys: base, debounceMs, seizeMs, pulseBreakMs, digitEndMs, flashMs, hangUpMs)"))
+        #expect(error(#"{ accounts: [], ports: [{ id: 1, timing: "uk" }] }"#).contains("ports[0].timing"))
+        #expect(error(#"{ accounts: [], ports: [{ id: 1, timing: { flashMs: [900, 100] } }] }"#).contains("minimum 900 ms is above maximum 100 ms"))
+        // With a base named, an inconsistency is found at once.
+        #expect(error(#"{ accounts: [], ports: [{ id: 1, timing: { base: "us", flashMs: [50, 900] } }] }"#).contains("overlaps the pulse window"))
+        // Without one, when the board is known: the file, line and key path, and what to do.
+        let late = try parse("{ accounts: [],\n  ports: [{ id: 1, timing: { flashMs: [80, 500] } }] }")
+        do {
+            try late.check(against: BoardDescription(name: "t", summary: "", driver: .ag1171, verified: false, timingProfile: .b222s, ports: []))
+            Issue.record("no error")
+        } catch {
+            #expect("\(error)".hasPrefix("tipring.json5:2:"), "\(error)")
+            #expect("\(error)".contains("ports[0].timing: inconsistent timing profile: flash window 80 ms–500 ms overlaps the pulse window 15 ms–90 ms"), "\(error)")
+            #expect("\(error)".contains("the board's profile 'b222s'"), "\(error)")
+        }
+        try changed.check(against: BoardDescription(name: "t", summary: "", driver: .ag1171, verified: false, timingProfile: .b222s, ports: []))
     }
 
     @Test("log levels: one for all, or per module")
@@ -295,7 +326,7 @@ struct DaemonReloadTests {
                 { port: 1, user: "1001", password: "secret1", domain: "127.0.0.1", registrar: "127.0.0.1:\(exchangePort)", sipPorts: [19200, 19209], keepAlive: 0 },
                 \(account2)
               ],
-              ports: [{ id: 1, dialPlan: "\(plan1)" }, { id: 2 }],
+              ports: [{ id: 1, dialPlan: "\(plan1)"\(plan1 == "(2xx)" ? ", timing: { flashMs: [200, 650] }" : "") }, { id: 2 }],
               rtpPorts: [19300, 19399],
               stateDirectory: "\(dir.path)",
             }
@@ -337,11 +368,15 @@ struct DaemonReloadTests {
         kill(pid, SIGHUP)
         #expect(waitForPeer(5) { log().contains("they apply when it is idle") }, "\(log())")
         #expect(port(1, status()).contains("\"line\": \"dialTone\""))
+        #expect(!port(1, status()).contains("(adjusted)"), "\(status())")
         #expect(registrations(1) == port1Registers)
         // On-hook: applied (port 1 unregisters and registers again with its new settings).
         _ = try tipring(["sim", "onhook", "--port", "1"])
         #expect(waitForPeer(10) { log().contains("line idle: applying the new settings") }, "\(log())")
         #expect(waitForPeer(10) { registrations(1) >= port1Registers + 2 && port(1, status()).contains("\"state\": \"registered\"") }, "\(status())\n\(log())\n\((try? String(contentsOfFile: exchangeLog, encoding: .utf8)) ?? "")")
+        // The port's hook timing changed with it.
+        #expect(port(1, status()).contains("(adjusted)\""), "\(status())")
+        #expect(!port(2, status()).contains("(adjusted)"), "\(status())")
         // The old subscription to message waiting ended cleanly (the exchange's dialog, no 481).
         #expect(!log().contains("481"), "\(log())")
         // The new plan holds: 1002 is no number of it (congestion), port 2 never rings.
