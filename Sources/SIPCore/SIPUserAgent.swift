@@ -207,6 +207,14 @@ public final class SIPUserAgent: UserAgent, @unchecked Sendable {
     /// The calls in progress (for status and invariants).
     public var activeCalls: [CallHandle] { calls.keys.sorted { $0.id < $1.id } }
 
+    /// Who a call is with: the far end's address of record (the To of an outgoing call, the
+    /// From of an incoming one) and display name.
+    public func peer(of h: CallHandle) -> CallPeer? {
+        guard let c = calls[h] else { return nil }
+        let party = try? NameAddress(c.remoteParty)
+        return CallPeer(uri: party?.uri ?? c.remoteParty, displayName: party?.displayName, outgoing: c.outgoing)
+    }
+
     /// The agreed media of a call, if any.
     public func media(of h: CallHandle) -> MediaSession? {
         guard let c = calls[h], let remote = c.remote else { return nil }
@@ -1212,4 +1220,11 @@ extension String {
     func replacingSuffix(_ suffix: String, with replacement: String) -> String {
         hasSuffix(suffix) ? String(dropLast(suffix.count)) + replacement : self
     }
+}
+
+/// The other end of a call.
+public struct CallPeer: Sendable, Hashable {
+    public var uri: String
+    public var displayName: String?
+    public var outgoing: Bool
 }

@@ -517,8 +517,13 @@ public final class Daemon: @unchecked Sendable {
             let reg = p.endpoint.map { Daemon.registrationJSON($0.agent.status, now: nowSeconds) } ?? "{\"state\": \"none\"}"
             fields.append("\"registration\": \(reg)")
             if let c = p.controller { fields.append("\"line\": \(json("\(c.machine.line)"))") }
-            if let m = p.media, let s = m.current {
-                fields.append("\"call\": {\"codec\": \(json(s.codec)), \"seconds\": \(Int(s.seconds)), \"packetsSent\": \(s.packetsSent), \"packetsReceived\": \(s.packetsReceived), \"lost\": \(s.packetsLost), \"jitterMs\": \(Double(Int(s.jitterMilliseconds * 10)) / 10)}")
+            if let c = p.controller, let h = Daemon.call(on: c.machine.line), let peer = p.ua?.peer(of: h) {
+                var call = ["\"peer\": \(json(peer.uri))", "\"direction\": \(json(peer.outgoing ? "outgoing" : "incoming"))"]
+                if let name = peer.displayName { call.append("\"peerName\": \(json(name))") }
+                if let m = p.media, let s = m.current {
+                    call.append("\"codec\": \(json(s.codec)), \"seconds\": \(Int(s.seconds)), \"packetsSent\": \(s.packetsSent), \"packetsReceived\": \(s.packetsReceived), \"lost\": \(s.packetsLost), \"jitterMs\": \(Double(Int(s.jitterMilliseconds * 10)) / 10)")
+                }
+                fields.append("\"call\": {" + call.joined(separator: ", ") + "}")
             }
             fields.append("\"messagesWaiting\": \(p.controller?.machine.messagesWaiting ?? false)")
             if let ms = p.seizeToToneMs { fields.append("\"seizeToToneMs\": \(Double(Int(ms * 1000)) / 1000)") }
@@ -526,6 +531,14 @@ public final class Daemon: @unchecked Sendable {
             items.append("{" + fields.joined(separator: ", ") + "}")
         }
         return "{\"board\": \(json(board.name)), \"uptimeSeconds\": \((Instant.monotonicNow() - startedAt).nanoseconds / 1_000_000_000), \"ports\": [" + items.joined(separator: ", ") + "]}"
+    }
+
+    /// The call a line is about: placing, ringing, talking, or the one left waiting.
+    static func call(on line: PortStateMachine.Line) -> CallHandle? {
+        switch line {
+        case .outgoing(let h, _), .ringing(let h), .connected(let h, _), .waitingOnly(let h): h
+        case .idle, .dialTone, .noService, .collecting, .disconnected, .howler, .lockout: nil
+        }
     }
 
     static func registrationJSON(_ s: RegistrationStatus, now: Int64) -> String {

@@ -79,7 +79,13 @@ public enum StatusReport {
             case "failed": reg += ": " + field("reason")
             default: break
             }
-            let call = field("call").isEmpty ? "-" : field("codec") + " " + field("seconds") + " s, lost " + field("lost") + ", jitter " + field("jitterMs") + " ms"
+            var call = "-"
+            if !field("call").isEmpty {
+                call = (field("direction") == "incoming" ? "from " : "to ") + field("peer")
+                if !field("codec").isEmpty {
+                    call += ", " + field("codec") + " " + field("seconds") + " s, lost " + field("lost") + ", jitter " + field("jitterMs") + " ms"
+                }
+            }
             rows.append([port, field("enabled"), field("hook"), reg, field("line"), call])
         }
         return TextTable.render(rows)

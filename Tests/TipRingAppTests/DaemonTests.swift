@@ -10,12 +10,13 @@ struct StatusTableTests {
     func relative() {
         let json = """
         {"board": "sim", "uptimeSeconds": 5, "ports": [\
-        {"port": 1, "enabled": true, "hook": "on-hook", "feed": "forward", "registration": {"state": "registered", "expiresInSeconds": 3592}, "line": "idle", "messagesWaiting": false}, \
+        {"port": 1, "enabled": true, "hook": "off-hook", "feed": "forward", "registration": {"state": "registered", "expiresInSeconds": 3592}, "line": "connected(call#1, other: nil)", "call": {"peer": "sip:1002@example.com", "direction": "outgoing", "codec": "PCMU", "seconds": 12, "packetsSent": 600, "packetsReceived": 598, "lost": 2, "jitterMs": 0.4}, "messagesWaiting": false}, \
         {"port": 2, "enabled": true, "hook": "off-hook", "feed": "forward", "registration": {"state": "retrying", "retryInSeconds": 12, "reason": "503, Retry-After 12 s"}, "line": "noService", "messagesWaiting": false}, \
         {"port": 3, "enabled": false, "hook": "on-hook", "feed": "powerDown", "registration": {"state": "failed", "reason": "403 Forbidden"}, "line": "disabled", "messagesWaiting": false}]}
         """
         let table = StatusReport.render(json)
         #expect(table.contains("registered, expires in 3592 s"), "\(table)")
+        #expect(table.contains("to sip:1002@example.com, PCMU 12 s, lost 2, jitter 0.4 ms"), "\(table)")
         #expect(table.contains("retrying in 12 s (503, Retry-After 12 s)"), "\(table)")
         #expect(table.contains("failed: 403 Forbidden"), "\(table)")
         #expect(!table.contains("Seconds"), "\(table)")
@@ -244,6 +245,9 @@ struct DaemonTests {
         let heard = try tipring(["sim", "listen", "--port", "2", "--seconds", "1"])
         #expect(heard.contains("audio 1004 Hz at -10 dBm0"), "\(heard)")
         #expect(status().contains("\"codec\": \"PCMU\""))
+        // Who each call is with.
+        #expect(status().contains("\"call\": {\"peer\": \"sip:1002@127.0.0.1\", \"direction\": \"outgoing\""), "\(status())")
+        #expect(status().contains("\"call\": {\"peer\": \"sip:1001@127.0.0.1\", \"direction\": \"incoming\""), "\(status())")
         _ = try tipring(["sim", "onhook", "--port", "1"])
         _ = try tipring(["sim", "onhook", "--port", "2"])
         #expect(waitFor(10) { status().components(separatedBy: "\"line\": \"idle\"").count == 3 })
