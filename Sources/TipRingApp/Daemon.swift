@@ -59,6 +59,9 @@ public final class Daemon: @unchecked Sendable {
     }
 
     static let startSeed = UInt64.random(in: 1...UInt64.max)
+    /// SIP for a handful of ports is little work: one event-loop thread carries it (media runs
+    /// in the audio period, not here).
+    let eventLoops = MultiThreadedEventLoopGroup(numberOfThreads: 1)
 
     public let board: BoardDescription
     public private(set) var configuration: Configuration
@@ -120,7 +123,7 @@ public final class Daemon: @unchecked Sendable {
     }
 
     func build() async throws {
-        let group = MultiThreadedEventLoopGroup.singleton
+        let group = eventLoops
         if board.ports.allSatisfy({ $0.gpioChip.hasPrefix("sim") }) {
             simulated = clock.sync { SimulatedBoard(board: self.board, scheduler: self.scheduler) }
         }
@@ -388,7 +391,7 @@ public final class Daemon: @unchecked Sendable {
             p.line.setTimingProfile(self.timingProfile(port: p.id))
         }
         guard let a = configuration.account(port: p.id) else { return }
-        do { try await attach(a, to: p, group: MultiThreadedEventLoopGroup.singleton) } catch {
+        do { try await attach(a, to: p, group: eventLoops) } catch {
             p.lastError = "\(error)"
             log.error("port \(p.id): \(error)", metadata: ["port.id": "\(p.id)"])
             return
@@ -421,6 +424,7 @@ public final class Daemon: @unchecked Sendable {
             }
         }
         for p in ports.values { await p.endpoint?.close() }
+        try? await eventLoops.shutdownGracefully()
         scheduler.shutdown()
         log.info("stopped")
     }
