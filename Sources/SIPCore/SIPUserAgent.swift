@@ -157,6 +157,15 @@ public final class SIPUserAgent: UserAgent, @unchecked Sendable {
         var remoteTag: String?
         var cseq: UInt32 = 0
         var active = false
+        /// What the last SUBSCRIBE asked for (0: ending it); a challenged one is sent again alike.
+        var expires = 0
+        /// Challenges answered for the current request.
+        var challenges = 0
+        /// The notifier's Contact (from the 2xx, refreshed by each NOTIFY): where requests
+        /// within the subscription go (RFC 6665 §4.1.2.1).
+        var remoteTarget: String?
+        /// The dialog's route set (the 2xx's Record-Route, reversed).
+        var routeSet: [String] = []
     }
 
     public init(account: String, agent: AccountAgent, settings: CallSettings = CallSettings(), seed: UInt64 = 1) {
@@ -1111,15 +1120,27 @@ public final class SIPUserAgent: UserAgent, @unchecked Sendable {
         if case .unregistered = s { mwi = nil; cancelTimer("mwi") }
     }
 
-    func subscribe(expires: Int? = nil) {
+    func subscribe(expires: Int? = nil, authorization: (header: String, value: String)? = nil) {
         if mwi == nil { mwi = Subscription(callID: token() + "@tipring", localTag: token()) }
         guard var s = mwi else { return }
         s.cseq += 1
+        if authorization == nil {
+            s.expires = expires ?? settings.subscriptionExpires
+            s.challenges = 0
+        } else {
+            s.challenges += 1
+        }
         mwi = s
-        var m = SIPMessage(startLine: .request(method: .subscribe, uri: aor))
+        // Within the subscription's dialog: to the notifier's Contact along the route set.
+        let inDialog = s.remoteTag != nil
+        var m = SIPMessage(startLine: .request(method: .subscribe, uri: inDialog ? (s.remoteTarget ?? aor) : aor))
         m.add("Via", via())
         m.add("Max-Forwards", "70")
-        if let route = agent.settings.registration.route { m.add("Route", route) }
+        if inDialog && !s.routeSet.isEmpty {
+            for r in s.routeSet { m.add("Route", r) }
+        } else if let route = agent.settings.registration.route {
+            m.add("Route", route)
+        }
         m.add("From", "<\(aor)>;tag=\(s.localTag)")
         m.add("To", "<\(aor)>" + (s.remoteTag.map { ";tag=\($0)" } ?? ""))
         m.add("Call-ID", s.callID)
@@ -1127,7 +1148,8 @@ public final class SIPUserAgent: UserAgent, @unchecked Sendable {
         addContact(&m)
         m.add("Event", "message-summary")
         m.add("Accept", "application/simple-message-summary")
-        m.add("Expires", "\(expires ?? settings.subscriptionExpires)")
+        m.add("Expires", "\(s.expires)")
+        if let authorization { m.add(authorization.header, authorization.value) }
         m.add("User-Agent", "TipRing")
         startClient(m, handle: nil, purpose: .subscribe, to: agent.server)
     }
@@ -1137,27 +1159,19 @@ public final class SIPUserAgent: UserAgent, @unchecked Sendable {
         if status == 401 || status == 407, m["Call-ID"] == s.callID {
             let header = status == 401 ? "WWW-Authenticate" : "Proxy-Authenticate"
             guard let ch = DigestChallenge.preferred(m.values(header)), (m["CSeq"].flatMap { try? CSeq($0) }?.sequence ?? 0) == s.cseq, !s.active || true else { return }
-            if s.cseq > 8 { return }  // no storm
-            s.cseq += 1
-            mwi = s
-            var r = SIPMessage(startLine: .request(method: .subscribe, uri: aor))
-            r.add("Via", via())
-            r.add("Max-Forwards", "70")
-            if let route = agent.settings.registration.route { r.add("Route", route) }
-            r.add("From", "<\(aor)>;tag=\(s.localTag)")
-            r.add("To", "<\(aor)>")
-            r.add("Call-ID", s.callID)
-            r.add("CSeq", "\(s.cseq) SUBSCRIBE")
-            addContact(&r)
-            r.add("Event", "message-summary")
-            r.add("Accept", "application/simple-message-summary")
-            r.add("Expires", "\(settings.subscriptionExpires)")
-            r.add(status == 401 ? "Authorization" : "Proxy-Authorization", digest.authorization(for: ch, method: .subscribe, uri: aor))
-            startClient(r, handle: nil, purpose: .subscribe, to: agent.server)
+            if s.challenges >= 2 { return }  // challenged again after answering twice: no storm
+            let uri = s.remoteTag != nil ? (s.remoteTarget ?? aor) : aor
+            subscribe(authorization: (status == 401 ? "Authorization" : "Proxy-Authorization",
+                                      digest.authorization(for: ch, method: .subscribe, uri: uri)))
             return
         }
         if (200...299).contains(status) {
+            if s.remoteTag == nil {
+                // The dialog is established: its route set is fixed from here on.
+                s.routeSet = m.values("Record-Route").reversed()
+            }
             s.remoteTag = (try? NameAddress(m["To"] ?? ""))?.tag
+            if let target = (try? NameAddress(m["Contact"] ?? ""))?.uri { s.remoteTarget = target }
             s.active = true
             mwi = s
             let granted = m["Expires"].flatMap { Int($0) } ?? settings.subscriptionExpires
@@ -1186,6 +1200,12 @@ public final class SIPUserAgent: UserAgent, @unchecked Sendable {
             return respond(m, status: 489, reason: "Bad Event")
         }
         respond(m, status: 200, reason: "OK")
+        // A NOTIFY within our subscription refreshes the notifier's target.
+        if var s = mwi, let toTag = (try? NameAddress(m["To"] ?? ""))?.tag, toTag == s.localTag,
+           let target = (try? NameAddress(m["Contact"] ?? ""))?.uri {
+            s.remoteTarget = target
+            mwi = s
+        }
         let summary = MessageSummary.parse(m.body)
         emit(.messageWaiting(account: account, waiting: summary.waiting, newMessages: summary.new, oldMessages: summary.old))
     }

@@ -326,6 +326,12 @@ struct CallTests {
         let subs = rig.wire(.subscribe).filter { $0.from == rig.alice.address }.count
         rig.run(3600)
         #expect(rig.wire(.subscribe).filter { $0.from == rig.alice.address }.count > subs)
+        // A refresh goes within the subscription's dialog: to the notifier's Contact, with the
+        // To-tag it gave (RFC 6665 §4.1.2.1); the first went to the address of record.
+        let mine = rig.wire(.subscribe).filter { $0.from == rig.alice.address }.map(\.message)
+        #expect(mine.first.map { "\($0.startLine)" }?.contains("sip:1001@") == true, "\(mine.first.map { "\($0.startLine)" } ?? "")")
+        let refresh = try #require(mine.last { ($0["To"] ?? "").contains("tag=") })
+        #expect("\(refresh.startLine)".contains("sip:\(CallRig.exchangeAddress.host):\(CallRig.exchangeAddress.port)"), "\(refresh.startLine)")
         // Every refresh is answered by the exchange's subscription, none turned away.
         let turnedAway = rig.net.messages.map(\.message).filter { m in
             (try? CSeq(m["CSeq"] ?? ""))?.method == .subscribe && (m.status ?? 0) >= 300 && m.status != 401 && m.status != 407
