@@ -614,6 +614,11 @@ final class ControlSocket: @unchecked Sendable {
     init(path: String, handler: @escaping (String) -> [String]) throws {
         self.path = path
         self.handler = handler
+        // The socket's own directory (/var/run/tipring) is made when missing.
+        if let slash = path.lastIndex(of: "/"), slash != path.startIndex {
+            let dir = String(path[..<slash])
+            if access(dir, F_OK) != 0 { _ = mkdir(dir, 0o755) }
+        }
         unlink(path)
         fd = Glibc.socket(AF_UNIX, Int32(SOCK_STREAM.rawValue) | Int32(SOCK_CLOEXEC.rawValue), 0)
         var addr = sockaddr_un()
@@ -622,7 +627,11 @@ final class ControlSocket: @unchecked Sendable {
         guard bytes.count < MemoryLayout.size(ofValue: addr.sun_path) else { throw SystemSetupError(description: "socket path too long: \(path)") }
         withUnsafeMutableBytes(of: &addr.sun_path) { raw in for (i, b) in bytes.enumerated() { raw[i] = b } }
         let rc = withUnsafePointer(to: &addr) { $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { bind(fd, $0, socklen_t(MemoryLayout<sockaddr_un>.size)) } }
-        guard rc == 0, listen(fd, 8) == 0 else { throw SystemSetupError(description: "cannot listen on \(path): \(String(cString: strerror(errno)))") }
+        guard rc == 0, listen(fd, 8) == 0 else {
+            let why = String(cString: strerror(errno))
+            Glibc.close(fd)
+            throw SystemSetupError(description: "cannot listen on \(path): \(why)")
+        }
         chmod(path, 0o660)
         let box = Unmanaged.passRetained(self)
         var t = pthread_t()

@@ -13,7 +13,9 @@ import TipRingCore
 // the command tree, help and exit codes are stable; each says it is not yet available
 // and exits 1.
 
-let defaultSocket = "/run/tipring.sock"
+/// Where the daemon listens unless told otherwise; /var/run is /run on Debian and /tmp/run on
+/// OpenWrt, and the packaged service files use this path too.
+let defaultSocket = "/var/run/tipring/tipring.sock"
 
 struct Run: AsyncParsableCommand {
     static let configuration = CommandConfiguration(

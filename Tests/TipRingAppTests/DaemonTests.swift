@@ -337,7 +337,8 @@ struct DaemonReloadTests {
             """.write(toFile: config, atomically: true, encoding: .utf8)
         }
         try writeConfig(port2: false, plan1: "(100[1-9])")
-        let socket = dir.appendingPathComponent("t.sock").path
+        // The socket's directory does not exist yet: the daemon makes it.
+        let socket = dir.appendingPathComponent("run/t.sock").path
         let logFile = dir.appendingPathComponent("daemon.log").path
         let pid = try spawn(exe, ["run", "--board", repositoryRoot + "/boards/sim.json5", "--config", config, "--socket", socket, "--log-level", "debug"],
                             stdout: logFile, stderr: logFile)
