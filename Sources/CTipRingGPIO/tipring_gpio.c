@@ -28,10 +28,11 @@ static void copy(char *dst, size_t size, const char *src) {
     snprintf(dst, size, "%s", src ? src : "");
 }
 
+struct tipring_gpio_chip { struct gpiod_chip *chip; };
+
 #ifdef GPIOD_LINE_BULK_MAX_LINES
 /* ---------------------------------------------------------------- libgpiod v1 */
 
-struct tipring_gpio_chip { struct gpiod_chip *chip; };
 struct tipring_gpio_request { struct gpiod_line *line; };
 
 const char *tipring_gpio_api(void) {
@@ -40,22 +41,11 @@ const char *tipring_gpio_api(void) {
     return text;
 }
 
-tipring_gpio_chip *tipring_gpio_open(const char *which, int *err) {
-    struct gpiod_chip *c = NULL;
-    errno = 0;
-    if (which[0] == '/') c = gpiod_chip_open(which);
-    else if (strncmp(which, "gpiochip", 8) == 0) c = gpiod_chip_open_by_name(which);
-    else c = gpiod_chip_open_by_label(which);
-    if (!c) { *err = errno ? errno : ENOENT; return NULL; }
-    tipring_gpio_chip *t = calloc(1, sizeof *t);
-    t->chip = c;
-    return t;
-}
-
-void tipring_gpio_close(tipring_gpio_chip *chip) {
-    if (!chip) return;
-    gpiod_chip_close(chip->chip);
-    free(chip);
+/* A chip by path, by name (gpiochipN) or by label. */
+static struct gpiod_chip *open_chip(const char *which) {
+    if (which[0] == '/') return gpiod_chip_open(which);
+    if (strncmp(which, "gpiochip", 8) == 0) return gpiod_chip_open_by_name(which);
+    return gpiod_chip_open_by_label(which);
 }
 
 void tipring_gpio_chip_info(tipring_gpio_chip *chip, char *name, size_t name_size, char *label, size_t label_size, unsigned *lines) {
@@ -119,7 +109,6 @@ void tipring_gpio_release(tipring_gpio_request *req) {
 #else
 /* ---------------------------------------------------------------- libgpiod v2 */
 
-struct tipring_gpio_chip { struct gpiod_chip *chip; };
 struct tipring_gpio_request { struct gpiod_line_request *req; unsigned offset; struct gpiod_edge_event_buffer *events; };
 
 const char *tipring_gpio_api(void) {
@@ -148,25 +137,15 @@ static struct gpiod_chip *open_label(const char *label) {
     return found;
 }
 
-tipring_gpio_chip *tipring_gpio_open(const char *which, int *err) {
-    struct gpiod_chip *c = NULL;
-    errno = 0;
-    if (which[0] == '/') c = gpiod_chip_open(which);
-    else if (strncmp(which, "gpiochip", 8) == 0) {
+/* A chip by path, by name (gpiochipN) or by label (v2 opens paths only). */
+static struct gpiod_chip *open_chip(const char *which) {
+    if (which[0] == '/') return gpiod_chip_open(which);
+    if (strncmp(which, "gpiochip", 8) == 0) {
         char path[300];
         snprintf(path, sizeof path, "/dev/%s", which);
-        c = gpiod_chip_open(path);
-    } else c = open_label(which);
-    if (!c) { *err = errno ? errno : ENOENT; return NULL; }
-    tipring_gpio_chip *t = calloc(1, sizeof *t);
-    t->chip = c;
-    return t;
-}
-
-void tipring_gpio_close(tipring_gpio_chip *chip) {
-    if (!chip) return;
-    gpiod_chip_close(chip->chip);
-    free(chip);
+        return gpiod_chip_open(path);
+    }
+    return open_label(which);
 }
 
 void tipring_gpio_chip_info(tipring_gpio_chip *chip, char *name, size_t name_size, char *label, size_t label_size, unsigned *lines) {
@@ -262,3 +241,20 @@ void tipring_gpio_release(tipring_gpio_request *req) {
     free(req);
 }
 #endif
+
+/* The same for both APIs. */
+
+tipring_gpio_chip *tipring_gpio_open(const char *which, int *err) {
+    errno = 0;
+    struct gpiod_chip *c = open_chip(which);
+    if (!c) { *err = errno ? errno : ENOENT; return NULL; }
+    tipring_gpio_chip *t = calloc(1, sizeof *t);
+    t->chip = c;
+    return t;
+}
+
+void tipring_gpio_close(tipring_gpio_chip *chip) {
+    if (!chip) return;
+    gpiod_chip_close(chip->chip);
+    free(chip);
+}
