@@ -281,6 +281,9 @@ public final class Daemon: @unchecked Sendable {
         }
     }
 
+    /// How long (seconds) taking a port down waits for the registrar to confirm the unregistration.
+    static let unregisterBound = 4.0
+
     /// The longest `sim listen` (seconds): the simulated earpieces keep that much audio.
     static let longestListen = 10
 
@@ -374,10 +377,7 @@ public final class Daemon: @unchecked Sendable {
         }
         if let controller = p.controller {
             clock.sync { controller.handle(.disable) }
-            let deadline = Instant.monotonicNow() + .seconds(4)
-            while Instant.monotonicNow() < deadline, !clock.sync({ p.endpoint.map { $0.agent.isIdle } ?? true }) {
-                clock.advance(by: .milliseconds(50))
-            }
+            clock.wait(upTo: Daemon.unregisterBound) { p.endpoint.map { $0.agent.isIdle } ?? true }
         }
         await p.endpoint?.close()
         clock.sync {
@@ -409,12 +409,7 @@ public final class Daemon: @unchecked Sendable {
             for p in self.ports.values { p.controller?.handle(.disable) }
         }
         // Bounded wait for the unregistrations.
-        let deadline = Instant.monotonicNow() + .seconds(4)
-        while Instant.monotonicNow() < deadline {
-            let done = clock.sync { self.ports.values.allSatisfy { $0.endpoint.map { $0.agent.isIdle } ?? true } }
-            if done { break }
-            clock.advance(by: .milliseconds(50))
-        }
+        clock.wait(upTo: Daemon.unregisterBound) { self.ports.values.allSatisfy { $0.endpoint.map { $0.agent.isIdle } ?? true } }
         socket?.close()
         clock.sync {
             for p in self.ports.values {

@@ -15,6 +15,21 @@ public protocol DemoClock {
     func sync<T>(_ body: @escaping () -> T) -> T
 }
 
+extension DemoClock {
+    /// Lets time pass in 50 ms steps until `condition` (checked where the system lives) holds,
+    /// at most `seconds`; whether it held.
+    @discardableResult
+    public func wait(upTo seconds: Double, until condition: @escaping () -> Bool) -> Bool {
+        var left = Int64(seconds * 1000)
+        while left > 0 {
+            if sync(condition) { return true }
+            advance(by: .milliseconds(50))
+            left -= 50
+        }
+        return sync(condition)
+    }
+}
+
 public final class VirtualDemoClock: DemoClock {
     let virtual: VirtualScheduler
     public var scheduler: any Scheduler { virtual }
@@ -102,16 +117,7 @@ public enum DemoRunner {
         }
         print("TipRing demo: two phones on the simulated board (region \(system.plan.region), B222s timing), simulated exchange \(SimulatedSystem.domain)")
 
-        // Waits (in small steps) until a condition holds on the system.
-        func wait(upTo seconds: Double, _ condition: @escaping () -> Bool) -> Bool {
-            var left = Int64(seconds * 1000)
-            while left > 0 {
-                if clock.sync(condition) { return true }
-                clock.advance(by: .milliseconds(50))
-                left -= 50
-            }
-            return clock.sync(condition)
-        }
+        func wait(upTo seconds: Double, _ condition: @escaping () -> Bool) -> Bool { clock.wait(upTo: seconds, until: condition) }
         func heard(_ port: Int, for seconds: Double) -> ToneKind? {
             let from = clock.sync { scheduler.now }
             clock.advance(by: .milliseconds(Int64(seconds * 1000)))

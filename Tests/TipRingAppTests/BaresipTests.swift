@@ -66,12 +66,7 @@ final class Baresip {
 
     func stop() {
         guard pid > 0 else { return }
-        kill(pid, SIGTERM)
-        if reap(pid, within: 5) == nil {
-            kill(pid, SIGKILL)
-            var status: Int32 = 0
-            waitpid(pid, &status, 0)
-        }
+        stopProcess(pid)
         pid = 0
     }
 
@@ -104,14 +99,7 @@ struct BaresipTests {
             clock: clock, registrar: ServerName(host: "127.0.0.1", port: k.port), domain: "127.0.0.1",
             accounts: [.init(user: "1001", password: "secret1")], sipPorts: 30000...30999, rtpPorts: 31000...31099,
             group: MultiThreadedEventLoopGroup.singleton)
-        func wait(_ seconds: Double, _ condition: @escaping () -> Bool) -> Bool {
-            let deadline = Date().addingTimeInterval(seconds)
-            while Date() < deadline {
-                if clock.sync(condition) { return true }
-                clock.advance(by: .milliseconds(50))
-            }
-            return clock.sync(condition)
-        }
+        func wait(_ seconds: Double, _ condition: @escaping () -> Bool) -> Bool { clock.wait(upTo: seconds, until: condition) }
         func line() -> PortStateMachine.Line { system.port(1).controller.machine.line }
         clock.sync { system.powerOn() }
         #expect(wait(10) { system.port(1).controller.machine.registration == .registered })

@@ -127,11 +127,7 @@ struct KamailioCallTests {
         return (pid, log)
     }
 
-    func finish(_ pid: pid_t) -> Int32 {
-        var status: Int32 = 0
-        waitpid(pid, &status, 0)
-        return (status >> 8) & 0xFF
-    }
+    func finish(_ pid: pid_t) -> Int32 { exitCode(waitingFor: pid) }
 
     func logText(_ path: String) -> String { (try? String(contentsOfFile: path, encoding: .utf8)) ?? "" }
 

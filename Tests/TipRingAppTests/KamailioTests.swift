@@ -170,6 +170,23 @@ func reap(_ pid: pid_t, within seconds: Double) -> Int32? {
     }
 }
 
+/// Stops a child process: `signal`, then reaped within `seconds`; SIGKILL if it lingers.
+func stopProcess(_ pid: pid_t, with signal: Int32 = SIGTERM, within seconds: Double = 5) {
+    kill(pid, signal)
+    if reap(pid, within: seconds) == nil {
+        kill(pid, SIGKILL)
+        var status: Int32 = 0
+        while waitpid(pid, &status, 0) < 0 && errno == EINTR {}
+    }
+}
+
+/// Waits for a child process to finish; its exit code.
+func exitCode(waitingFor pid: pid_t) -> Int32 {
+    var status: Int32 = 0
+    while waitpid(pid, &status, 0) < 0 && errno == EINTR {}
+    return (status >> 8) & 0xFF
+}
+
 /// Waits (up to 10 s) until something has bound a UDP port on 127.0.0.1 — a server started
 /// by a test is ready.
 func waitUntilUDPPortTaken(_ port: Int) -> Bool {
@@ -253,11 +270,7 @@ func runTipRingSpawned(_ arguments: [String]) throws -> (status: Int32, out: Str
     }
 
     /// Waits for sipp; returns its exit status (0: scenario completed).
-    func finish(_ pid: pid_t) -> Int32 {
-        var status: Int32 = 0
-        waitpid(pid, &status, 0)
-        return (status >> 8) & 0xFF
-    }
+    func finish(_ pid: pid_t) -> Int32 { exitCode(waitingFor: pid) }
 
     func passwordFile() throws -> String {
         let f = FileManager.default.temporaryDirectory.appendingPathComponent("tipring-pw-\(UUID().uuidString.prefix(8))")

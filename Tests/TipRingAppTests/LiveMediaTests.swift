@@ -27,9 +27,7 @@ final class Capture {
 
     func stop() {
         guard pid > 0 else { return }
-        kill(pid, SIGINT)
-        var status: Int32 = 0
-        waitpid(pid, &status, 0)
+        stopProcess(pid, with: SIGINT)  // tshark finishes its file on SIGINT
         pid = 0
     }
 
@@ -66,14 +64,7 @@ struct LiveMediaTests {
             clock: clock, registrar: ServerName(host: "127.0.0.1", port: k.port), domain: "127.0.0.1",
             accounts: [.init(user: "1001", password: "secret1"), .init(user: "1002", password: "secret2")],
             sipPorts: 27000...27999, rtpPorts: 28000...28199, group: MultiThreadedEventLoopGroup.singleton)
-        func wait(_ seconds: Double, _ condition: @escaping () -> Bool) -> Bool {
-            let deadline = Date().addingTimeInterval(seconds)
-            while Date() < deadline {
-                if clock.sync(condition) { return true }
-                clock.advance(by: .milliseconds(50))
-            }
-            return clock.sync(condition)
-        }
+        func wait(_ seconds: Double, _ condition: @escaping () -> Bool) -> Bool { clock.wait(upTo: seconds, until: condition) }
         func line(_ p: Int) -> PortStateMachine.Line { system.port(p).controller.machine.line }
         clock.sync { system.powerOn() }
         #expect(wait(10) { system.ports.values.allSatisfy { $0.controller.machine.registration == .registered } })

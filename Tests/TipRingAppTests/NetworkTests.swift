@@ -48,9 +48,7 @@ final class DNSServer {
 
     func stop() {
         guard pid > 0 else { return }
-        kill(pid, SIGTERM)
-        var status: Int32 = 0
-        waitpid(pid, &status, 0)
+        stopProcess(pid)
         pid = 0
     }
 
