@@ -3,6 +3,7 @@ import Glibc
 #elseif canImport(Musl)
 import Musl
 #endif
+import TipRingCore
 
 /// Gives back what only starting up needed. Argument parsing, decoding the configuration and
 /// board files and building the ports run once, but their code stays mapped: the kernel maps
@@ -40,7 +41,7 @@ public enum MemoryTrim {
     public static func releaseStartupPages() -> Report {
         var report = Report()
         #if os(Linux)
-        guard let maps = readText("/proc/self/maps"), let exe = readLink("/proc/self/exe") else {
+        guard let maps = try? String(decoding: FileIO.readAll(path: "/proc/self/maps"), as: UTF8.self), let exe = readLink("/proc/self/exe") else {
             report.failures.append("cannot read /proc/self/maps or /proc/self/exe")
             return report
         }
@@ -62,21 +63,6 @@ public enum MemoryTrim {
         #endif
         #endif
         return report
-    }
-
-    static func readText(_ path: String) -> String? {
-        let fd = open(path, O_RDONLY | O_CLOEXEC)
-        guard fd >= 0 else { return nil }
-        defer { close(fd) }
-        var bytes: [UInt8] = []
-        var chunk = [UInt8](repeating: 0, count: 16384)
-        while true {
-            let n = chunk.withUnsafeMutableBytes { read(fd, $0.baseAddress, $0.count) }
-            if n < 0 && errno == EINTR { continue }
-            if n <= 0 { break }
-            bytes.append(contentsOf: chunk[0..<n])
-        }
-        return String(decoding: bytes, as: UTF8.self)
     }
 
     static func readLink(_ path: String) -> String? {
