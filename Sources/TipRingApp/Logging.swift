@@ -4,6 +4,7 @@ import Glibc
 import Musl
 #endif
 public import Logging
+import TipRingCore
 
 /// Log lines: readable on a terminal (time, level, metadata, message), syslog-style
 /// (`<priority>tipring[pid]: …`) otherwise — what journald and OpenWrt's logd take.
@@ -58,54 +59,53 @@ public struct TipRingLogHandler: LogHandler {
 /// `tipring status` for people: a table from the daemon's JSON.
 public enum StatusReport {
     public static func render(_ json: String) -> String {
-        // The daemon's JSON is flat enough to read field by field.
         var rows: [[String]] = [["port", "enabled", "hook", "registration", "line", "call"]]
-        for item in json.components(separatedByString: "{\"port\": ").dropFirst() {
-            func field(_ name: String) -> String {
-                guard let r = item.range(ofString: "\"\(name)\": ") else { return "" }
-                let rest = item[r.upperBound...]
-                if rest.hasPrefix("\"") {
-                    let body = rest.dropFirst()
-                    return String(body.prefix { $0 != "\"" })
-                }
-                if rest.hasPrefix("{") { return String(rest.prefix { $0 != "}" }) + "}" }
-                return String(rest.prefix { $0 != "," && $0 != "}" })
-            }
-            let port = String(item.prefix { $0.isNumber })
-            var reg = field("state")
+        guard let status = try? JSON5Parser.parse(json) else { return "unreadable status from the daemon: \(json)" }
+        for port in status["ports"]?.items ?? [] {
+            func field(_ name: String, in node: JSON5Node? = port) -> String { node?[name]?.text ?? "" }
+            let registration = port["registration"]
+            var reg = field("state", in: registration)
             switch reg {
-            case "registered": reg += ", expires in " + field("expiresInSeconds") + " s"
-            case "retrying": reg += " in " + field("retryInSeconds") + " s (" + field("reason") + ")"
-            case "failed": reg += ": " + field("reason")
+            case "registered": reg += ", expires in " + field("expiresInSeconds", in: registration) + " s"
+            case "retrying": reg += " in " + field("retryInSeconds", in: registration) + " s (" + field("reason", in: registration) + ")"
+            case "failed": reg += ": " + field("reason", in: registration)
             default: break
             }
             var call = "-"
-            if !field("call").isEmpty {
-                call = (field("direction") == "incoming" ? "from " : "to ") + field("peer")
-                if !field("codec").isEmpty {
-                    call += ", " + field("codec") + " " + field("seconds") + " s, lost " + field("lost") + ", jitter " + field("jitterMs") + " ms"
+            if let c = port["call"] {
+                call = (field("direction", in: c) == "incoming" ? "from " : "to ") + field("peer", in: c)
+                if c["codec"] != nil {
+                    call += ", " + field("codec", in: c) + " " + field("seconds", in: c) + " s, lost " + field("lost", in: c)
+                        + ", jitter " + field("jitterMs", in: c) + " ms"
                 }
             }
-            rows.append([port, field("enabled"), field("hook"), reg, field("line"), call])
+            rows.append([field("port"), field("enabled"), field("hook"), reg, field("line"), call])
         }
         return TextTable.render(rows)
     }
 }
 
-extension String {
-    func components(separatedByString s: String) -> [String] {
-        var out: [String] = []
-        var rest = Substring(self)
-        while let r = rest.range(ofString: s) {
-            out.append(String(rest[..<r.lowerBound]))
-            rest = rest[r.upperBound...]
-        }
-        out.append(String(rest))
-        return out
+extension JSON5Node {
+    /// A member of an object.
+    subscript(_ key: String) -> JSON5Node? {
+        guard case .object(let members) = kind else { return nil }
+        return members.first { $0.key == key }?.value
     }
-    func replacingAllOccurrences(_ a: String, _ b: String) -> String { components(separatedByString: a).joined(separator: b) }
-}
 
-extension StringProtocol {
-    func range(ofString s: String) -> Range<Index>? { self.firstRange(of: s) }
+    /// The elements of an array.
+    var items: [JSON5Node]? {
+        guard case .array(let items) = kind else { return nil }
+        return items
+    }
+
+    /// A scalar as a person reads it.
+    var text: String? {
+        switch kind {
+        case .string(let s): s
+        case .integer(let i): "\(i)"
+        case .number(let d): "\(d)"
+        case .bool(let b): "\(b)"
+        case .null, .array, .object: nil
+        }
+    }
 }

@@ -12,13 +12,13 @@ struct StatusTableTests {
         {"board": "sim", "uptimeSeconds": 5, "ports": [\
         {"port": 1, "enabled": true, "hook": "off-hook", "feed": "forward", "registration": {"state": "registered", "expiresInSeconds": 3592}, "line": "connected(call#1, other: nil)", "call": {"peer": "sip:1002@example.com", "direction": "outgoing", "codec": "PCMU", "seconds": 12, "packetsSent": 600, "packetsReceived": 598, "lost": 2, "jitterMs": 0.4}, "messagesWaiting": false}, \
         {"port": 2, "enabled": true, "hook": "off-hook", "feed": "forward", "registration": {"state": "retrying", "retryInSeconds": 12, "reason": "503, Retry-After 12 s"}, "line": "noService", "messagesWaiting": false}, \
-        {"port": 3, "enabled": false, "hook": "on-hook", "feed": "powerDown", "registration": {"state": "failed", "reason": "403 Forbidden"}, "line": "disabled", "messagesWaiting": false}]}
+        {"port": 3, "enabled": false, "hook": "on-hook", "feed": "powerDown", "registration": {"state": "failed", "reason": "403 Forbidden (\\"blocked\\", {port: 1})"}, "line": "disabled", "messagesWaiting": false}]}
         """
         let table = StatusReport.render(json)
         #expect(table.contains("registered, expires in 3592 s"), "\(table)")
         #expect(table.contains("to sip:1002@example.com, PCMU 12 s, lost 2, jitter 0.4 ms"), "\(table)")
         #expect(table.contains("retrying in 12 s (503, Retry-After 12 s)"), "\(table)")
-        #expect(table.contains("failed: 403 Forbidden"), "\(table)")
+        #expect(table.contains("failed: 403 Forbidden (\"blocked\", {port: 1})"), "\(table)")
         #expect(!table.contains("Seconds"), "\(table)")
     }
 }
