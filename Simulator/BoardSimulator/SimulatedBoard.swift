@@ -51,6 +51,10 @@ public final class SimulatedBoard {
         self.init(board: try BoardFile.load(path: path), scheduler: scheduler)
     }
 
+    /// Every datasheet rule a driver broke on this board's SLICs, in order; a simulator run
+    /// that leaves any here has driven the hardware in a way that may damage it.
+    public var violations: [String] { slics.keys.sorted().flatMap { slics[$0]!.violations } }
+
     public func telephone(_ port: Int) -> SimulatedTelephone { phones[port]! }
     public func audioPort(_ port: Int) -> SimulatedAudioPort { audio[port]! }
     public func chip(for port: Int) -> SimulatedGPIOChip { chips[board.port(port)!.gpioChip]! }

@@ -18,6 +18,9 @@ public final class SimulatedGPIOChip: GPIOChip, @unchecked Sendable {
         var level: GPIOLevel = .low
         var consumer: String?
         var direction: GPIOLineInfo.Direction = .input
+        var drive: GPIODrive = .pushPull
+        /// What the pin is driven to; like the kernel, releasing a line leaves it as it was.
+        var pin: PinDrive = .released
         var handler: GPIOEdgeHandler?
         var lineName: String?
     }
@@ -48,12 +51,13 @@ public final class SimulatedGPIOChip: GPIOChip, @unchecked Sendable {
         return GPIOLineInfo(offset: offset, name: l.lineName, consumer: l.consumer, direction: l.direction, isUsed: l.consumer != nil)
     }
 
-    public func requestOutput(offset: UInt32, consumer: String, initial: GPIOLevel) throws(HALError) -> any GPIOOutputLine {
+    public func requestOutput(offset: UInt32, consumer: String, initial: GPIOLevel, drive: GPIODrive) throws(HALError) -> any GPIOOutputLine {
         try check(offset)
         let i = Int(offset)
         if lines[i].consumer != nil { throw .lineBusy(chip: name, offset: offset, consumer: lines[i].consumer) }
         lines[i].consumer = consumer
         lines[i].direction = .output
+        lines[i].drive = drive
         let line = Output(chip: self, offset: offset)
         setOutput(offset, initial)
         return line
@@ -65,12 +69,19 @@ public final class SimulatedGPIOChip: GPIOChip, @unchecked Sendable {
         if lines[i].consumer != nil { throw .lineBusy(chip: name, offset: offset, consumer: lines[i].consumer) }
         lines[i].consumer = consumer
         lines[i].direction = .input
+        lines[i].pin = .released
         lines[i].handler = onEdge
         return Input(chip: self, offset: offset)
     }
 
     /// The level of a line now (what an output is driven to, or an input reads).
     public func level(_ offset: UInt32) -> GPIOLevel { lines[Int(offset)].level }
+
+    /// What the chip does to a pin: drives it high or low, or leaves it to whatever it is
+    /// wired to (an input, an unrequested line, or an open-drain output set high).
+    public enum PinDrive: Sendable, Hashable { case high, low, released }
+
+    public func pinDrive(_ offset: UInt32) -> PinDrive { lines[Int(offset)].pin }
 
     /// Whether a line is requested by someone.
     public func isRequested(_ offset: UInt32) -> Bool { lines[Int(offset)].consumer != nil }
@@ -87,8 +98,10 @@ public final class SimulatedGPIOChip: GPIOChip, @unchecked Sendable {
 
     func setOutput(_ offset: UInt32, _ level: GPIOLevel) {
         let i = Int(offset)
-        let changed = lines[i].level != level
+        let pin: PinDrive = level == .low ? .low : lines[i].drive == .openDrain ? .released : .high
+        let changed = lines[i].level != level || lines[i].pin != pin
         lines[i].level = level
+        lines[i].pin = pin
         if logsOutputs { outputLog.append((scheduler.now, offset, level)) }
         if changed { outputObserver?(offset, level) }
     }

@@ -66,10 +66,10 @@ int tipring_gpio_line_info(tipring_gpio_chip *chip, unsigned offset, char *name,
 }
 
 tipring_gpio_request *tipring_gpio_request_output(tipring_gpio_chip *chip, unsigned offset, const char *consumer,
-                                                  int active_low, int initial, int *err) {
+                                                  int open_drain, int initial, int *err) {
     struct gpiod_line *l = gpiod_chip_get_line(chip->chip, offset);
     if (!l) { *err = errno; return NULL; }
-    int flags = active_low ? GPIOD_LINE_REQUEST_FLAG_ACTIVE_LOW : 0;
+    int flags = open_drain ? GPIOD_LINE_REQUEST_FLAG_OPEN_DRAIN : 0;
     if (gpiod_line_request_output_flags(l, consumer, flags, initial) != 0) { *err = errno; return NULL; }
     tipring_gpio_request *r = calloc(1, sizeof *r);
     r->line = l;
@@ -190,11 +190,11 @@ static tipring_gpio_request *request(tipring_gpio_chip *chip, unsigned offset, c
 }
 
 tipring_gpio_request *tipring_gpio_request_output(tipring_gpio_chip *chip, unsigned offset, const char *consumer,
-                                                  int active_low, int initial, int *err) {
+                                                  int open_drain, int initial, int *err) {
     struct gpiod_line_settings *s = gpiod_line_settings_new();
     if (!s) { *err = ENOMEM; return NULL; }
     gpiod_line_settings_set_direction(s, GPIOD_LINE_DIRECTION_OUTPUT);
-    gpiod_line_settings_set_active_low(s, active_low != 0);
+    gpiod_line_settings_set_drive(s, open_drain ? GPIOD_LINE_DRIVE_OPEN_DRAIN : GPIOD_LINE_DRIVE_PUSH_PULL);
     gpiod_line_settings_set_output_value(s, initial ? GPIOD_LINE_VALUE_ACTIVE : GPIOD_LINE_VALUE_INACTIVE);
     return request(chip, offset, consumer, s, err);
 }

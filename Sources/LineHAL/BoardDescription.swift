@@ -53,10 +53,19 @@ public enum SignalRole: String, Sendable, CaseIterable, Comparable {
 public struct SignalLine: Sendable, Hashable {
     public var offset: UInt32
     public var activeLow: Bool
+    /// How an output signal drives its pin (ignored for inputs).
+    public var drive: GPIODrive
 
-    public init(offset: UInt32, activeLow: Bool = false) {
+    public init(offset: UInt32, activeLow: Bool = false, drive: GPIODrive = .pushPull) {
         self.offset = offset
         self.activeLow = activeLow
+        self.drive = drive
+    }
+
+    /// The Ag1171's PD wired as its datasheet asks: active-low, open drain (pin 14 must
+    /// never be driven high; low powers the SLIC down, released lets it run).
+    public static func ag1171PowerDown(_ offset: UInt32) -> SignalLine {
+        SignalLine(offset: offset, activeLow: true, drive: .openDrain)
     }
 
     /// The electrical level for a logical state.

@@ -9,7 +9,8 @@ public import TipRingCore
 ///   timingProfile: "b222s",          // or { base: "b222s", flashMs: [250, 600], … }
 ///   ports: [{
 ///     id: 1, gpioChip: "gpiochip0",
-///     signals: { hookSense: { line: 4, activeLow: true }, ringMode: { line: 5 }, … },
+///     signals: { hookSense: { line: 4, activeLow: true }, ringMode: { line: 5 },
+///                powerDown: { line: 6, activeLow: true, drive: "open-drain" }, … },
 ///     audio: { device: "plughw:CARD=Codec,DEV=0", sampleRate: 8000, periodMs: 20 },
 ///     ring: { frequencyHz: 25, minHz: 20, maxHz: 50 },
 ///   }],
@@ -21,7 +22,7 @@ public import TipRingCore
 public enum BoardFile {
     static let topKeys = ["name", "description", "driver", "verified", "timingProfile", "ports"]
     static let portKeys = ["id", "gpioChip", "signals", "audio", "ring"]
-    static let signalKeys = ["line", "activeLow"]
+    static let signalKeys = ["line", "activeLow", "drive"]
     static let audioKeys = ["device", "sampleRate", "periodMs"]
     static let ringKeys = ["frequencyHz", "minHz", "maxHz"]
     static let profileKeys = ["base", "debounceMs", "seizeMs", "pulseBreakMs", "digitEndMs", "flashMs", "hangUpMs"]
@@ -96,7 +97,16 @@ public enum BoardFile {
             let s = try v.object(allowed: signalKeys)
             let offset = try s.required("line").integer(in: offsetRange)
             let activeLow = try s.optional("activeLow")?.bool() ?? false
-            signals[role] = SignalLine(offset: UInt32(offset), activeLow: activeLow)
+            let drive = try s.optional("drive").map { v throws(DocumentError) in
+                GPIODrive(rawValue: try v.oneOf(GPIODrive.allCases.map(\.rawValue))) ?? .pushPull
+            } ?? .pushPull
+            signals[role] = SignalLine(offset: UInt32(offset), activeLow: activeLow, drive: drive)
+            if driver == .ag1171 && role == .powerDown && (!activeLow || drive != .openDrain) {
+                // Datasheet pin 14: "A logic (L) on this pin powers down the Ag1171. DO NOT put
+                // logic (H) on this pin" (§3.4: drive it through a diode, or leave it open).
+                throw v.error("the Ag1171's PD is active-low and must never be driven high (datasheet pin 14): "
+                    + "set activeLow: true and drive: 'open-drain', and wire it through a diode")
+            }
         }
         for role in driver.requiredSignals where signals[role] == nil {
             throw signalsValue.error("missing signal '\(role.rawValue)', which the \(driver.rawValue) driver needs")

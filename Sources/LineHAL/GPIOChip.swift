@@ -11,6 +11,15 @@ public enum GPIOLevel: Sendable, Hashable, CustomStringConvertible {
     public var description: String { self == .high ? "high" : "low" }
 }
 
+/// How an output drives its pin.
+public enum GPIODrive: String, Sendable, Hashable, CaseIterable {
+    /// Driven both high and low.
+    case pushPull = "push-pull"
+    /// Driven low, or released (high impedance) for "high": the pin is pulled up by the
+    /// device it is wired to. For inputs that must never see our high level (the Ag1171's PD).
+    case openDrain = "open-drain"
+}
+
 /// A change of an input line's level, stamped by whoever saw it first (the kernel on
 /// hardware, the virtual clock in the simulator) on the monotonic time line.
 public struct GPIOEdgeEvent: Sendable, Hashable {
@@ -91,11 +100,19 @@ public protocol GPIOChip: AnyObject {
     /// What is known of a line, requested or not.
     func lineInfo(offset: UInt32) throws(HALError) -> GPIOLineInfo
 
-    /// Requests a line as an output, driven to `initial` at once.
-    func requestOutput(offset: UInt32, consumer: String, initial: GPIOLevel) throws(HALError) -> any GPIOOutputLine
+    /// Requests a line as an output, driven to `initial` at once; with `.openDrain`, a high
+    /// level releases the pin instead of driving it.
+    func requestOutput(offset: UInt32, consumer: String, initial: GPIOLevel, drive: GPIODrive) throws(HALError) -> any GPIOOutputLine
 
     /// Requests a line as an input; with a handler, both edges are reported to it.
     func requestInput(offset: UInt32, consumer: String, onEdge: GPIOEdgeHandler?) throws(HALError) -> any GPIOInputLine
+}
+
+extension GPIOChip {
+    /// A push-pull output.
+    public func requestOutput(offset: UInt32, consumer: String, initial: GPIOLevel) throws(HALError) -> any GPIOOutputLine {
+        try requestOutput(offset: offset, consumer: consumer, initial: initial, drive: .pushPull)
+    }
 }
 
 /// Errors from the hardware layer. Each says which device or line and what went wrong.

@@ -46,7 +46,7 @@ public class GPIOSLICDriver: @unchecked Sendable {
                 // Power-down starts active (the line is dead until someone enables it);
                 // everything else starts inactive.
                 let active = role == .powerDown
-                outputs[role] = try chip.requestOutput(offset: sig.offset, consumer: gpioConsumer, initial: sig.level(active: active))
+                outputs[role] = try chip.requestOutput(offset: sig.offset, consumer: gpioConsumer, initial: sig.level(active: active), drive: sig.drive)
             }
             guard let hook = description.signals[.hookSense] else {
                 throw HALError.unsupported("port \(port) has no hookSense signal")

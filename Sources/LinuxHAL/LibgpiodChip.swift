@@ -63,10 +63,10 @@ public final class LibgpiodChip: GPIOChip, @unchecked Sendable {
                             direction: output != 0 ? .output : .input, isUsed: used != 0)
     }
 
-    public func requestOutput(offset: UInt32, consumer: String, initial: GPIOLevel) throws(HALError) -> any GPIOOutputLine {
+    public func requestOutput(offset: UInt32, consumer: String, initial: GPIOLevel, drive: GPIODrive) throws(HALError) -> any GPIOOutputLine {
         try check(offset)
         var err: Int32 = 0
-        guard let r = tipring_gpio_request_output(chip, offset, consumer, 0, initial.isHigh ? 1 : 0, &err) else {
+        guard let r = tipring_gpio_request_output(chip, offset, consumer, drive == .openDrain ? 1 : 0, initial.isHigh ? 1 : 0, &err) else {
             throw requestError(offset, err)
         }
         return Output(request: r, offset: offset, chip: name)

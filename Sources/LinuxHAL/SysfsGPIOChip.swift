@@ -49,12 +49,17 @@ public final class SysfsGPIOChip: GPIOChip, @unchecked Sendable {
         return GPIOLineInfo(offset: offset, name: nil, consumer: exported ? "sysfs" : nil, direction: dir == "out" ? .output : .input, isUsed: exported)
     }
 
-    public func requestOutput(offset: UInt32, consumer: String, initial: GPIOLevel) throws(HALError) -> any GPIOOutputLine {
+    public func requestOutput(offset: UInt32, consumer: String, initial: GPIOLevel, drive: GPIODrive) throws(HALError) -> any GPIOOutputLine {
         try check(offset)
         try export(offset)
-        // "high"/"low" sets the direction and the first level in one write (no glitch).
-        try Self.write(path(offset) + "/direction", initial.isHigh ? "high" : "low")
-        return Output(path: path(offset), offset: offset, chip: name)
+        let line = Output(path: path(offset), offset: offset, chip: name, drive: drive)
+        if drive == .openDrain {
+            try line.set(initial)
+        } else {
+            // "high"/"low" sets the direction and the first level in one write (no glitch).
+            try Self.write(path(offset) + "/direction", initial.isHigh ? "high" : "low")
+        }
+        return line
     }
 
     public func requestInput(offset: UInt32, consumer: String, onEdge: GPIOEdgeHandler?) throws(HALError) -> any GPIOInputLine {
@@ -89,7 +94,7 @@ public final class SysfsGPIOChip: GPIOChip, @unchecked Sendable {
     static func readInt(_ p: String) -> Int? { readText(p).flatMap { Int($0) } }
 
     static func write(_ p: String, _ text: String) throws(HALError) {
-        let fd = open(p, O_WRONLY | O_CLOEXEC)
+        let fd = open(p, O_WRONLY | O_TRUNC | O_CLOEXEC)  // sysfs ignores O_TRUNC; a plain file (tests) needs it
         if fd < 0 { throw HALError.systemCall(call: "open", subject: p, errno: errno, message: String(cString: strerror(errno))) }
         defer { close(fd) }
         let bytes = Array(text.utf8)
@@ -98,17 +103,25 @@ public final class SysfsGPIOChip: GPIOChip, @unchecked Sendable {
         }
     }
 
+    /// An output line. sysfs has no open-drain flag: such a line is emulated by switching
+    /// the direction — "low" drives 0, "in" releases the pin.
     final class Output: GPIOOutputLine, @unchecked Sendable {
         let path: String, offset: UInt32, chip: String
+        let drive: GPIODrive
         var released = false
-        init(path: String, offset: UInt32, chip: String) {
+        init(path: String, offset: UInt32, chip: String, drive: GPIODrive) {
             self.path = path
             self.offset = offset
             self.chip = chip
+            self.drive = drive
         }
         func set(_ level: GPIOLevel) throws(HALError) {
             guard !released else { throw HALError.released("\(chip) line \(offset)") }
-            try SysfsGPIOChip.write(path + "/value", level.isHigh ? "1" : "0")
+            if drive == .openDrain {
+                try SysfsGPIOChip.write(path + "/direction", level.isHigh ? "in" : "low")
+            } else {
+                try SysfsGPIOChip.write(path + "/value", level.isHigh ? "1" : "0")
+            }
         }
         func release() { released = true }
     }

@@ -16,7 +16,7 @@ public enum BoardReport {
         for port in board.ports {
             for role in port.signals.keys.sorted() {
                 let line = port.signals[role]!
-                rows.append(["\(port.id)", role.rawValue, port.gpioChip, "\(line.offset)", line.activeLow ? "low" : "high"])
+                rows.append(["\(port.id)", role.rawValue, port.gpioChip, "\(line.offset)", (line.activeLow ? "low" : "high") + (line.drive == .openDrain ? ", open drain" : "")])
             }
         }
         out += TextTable.render(rows)

@@ -97,7 +97,7 @@ public final class SimulatedSystem {
             return PortDescription(
                 id: id, gpioChip: "sim0",
                 signals: [.hookSense: SignalLine(offset: base), .ringMode: SignalLine(offset: base + 1),
-                          .forwardReverse: SignalLine(offset: base + 2, activeLow: true), .powerDown: SignalLine(offset: base + 3)],
+                          .forwardReverse: SignalLine(offset: base + 2, activeLow: true), .powerDown: .ag1171PowerDown(base + 3)],
                 audio: AudioDeviceDescription(device: "sim", format: .narrowband20ms),
                 ring: RingLimits(defaultFrequency: 25, minimumFrequency: 16, maximumFrequency: 50))
         }

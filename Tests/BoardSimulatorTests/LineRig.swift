@@ -17,7 +17,7 @@ final class LineRig {
             let base = UInt32((id - 1) * 4)
             let signals: [SignalRole: SignalLine] = driver == .ag1171
                 ? [.hookSense: SignalLine(offset: base), .ringMode: SignalLine(offset: base + 1),
-                   .forwardReverse: SignalLine(offset: base + 2, activeLow: true), .powerDown: SignalLine(offset: base + 3)]
+                   .forwardReverse: SignalLine(offset: base + 2, activeLow: true), .powerDown: .ag1171PowerDown(base + 3)]
                 : [.hookSense: SignalLine(offset: base, activeLow: true), .ringEnable: SignalLine(offset: base + 1),
                    .forwardReverse: SignalLine(offset: base + 2), .powerDown: SignalLine(offset: base + 3)]
             return PortDescription(id: id, gpioChip: "sim0", signals: signals,

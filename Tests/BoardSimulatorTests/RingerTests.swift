@@ -110,28 +110,57 @@ import BoardSimulator
 }
 
 @Suite struct SLICDriverTests {
-    /// (ringMode, forwardReverse, powerDown) electrical levels of port 1 on the rig.
-    func levels(_ rig: LineRig) -> [GPIOLevel] {
+    /// What the chip does to the (RM, F/R, PD) pins of port 1 on the rig.
+    func pins(_ rig: LineRig) -> [SimulatedGPIOChip.PinDrive] {
         let chip = rig.board.chip(for: 1)
-        return [chip.level(1), chip.level(2), chip.level(3)]
+        return [chip.pinDrive(1), chip.pinDrive(2), chip.pinDrive(3)]
     }
 
-    @Test func ag1171FeedModesDriveTheLines() throws {
+    @Test func ag1171FeedModesDriveThePinsAsTheDatasheetSays() throws {
         let rig = try LineRig(ports: 1)
         let line = rig.lines[1]!
         let changesBefore = rig.phone(1).polarityChanges.count
-        // F/R is active-low on the rig (high = forward), PD active-high.
+        // F/R high = forward; PD pulled low to power down, released (never driven high) otherwise.
         line.setFeed(.powerDown)
-        #expect(levels(rig) == [.low, .high, .high])
+        #expect(pins(rig) == [.low, .high, .low])
         #expect(!rig.phone(1).linePowered)
         line.setFeed(.forward)
-        #expect(levels(rig) == [.low, .high, .low])
+        #expect(pins(rig) == [.low, .high, .released])
+        #expect(rig.phone(1).linePowered)
         line.setFeed(.reverse)
-        #expect(levels(rig) == [.low, .low, .low])
+        #expect(pins(rig) == [.low, .low, .released])
         #expect(rig.phone(1).lineReversed)
         line.setFeed(.onHookTransmission)
-        #expect(levels(rig) == [.low, .high, .low])
+        #expect(pins(rig) == [.low, .high, .released])
         #expect(rig.phone(1).polarityChanges.count == changesBefore + 2)
+        rig.lines[1]!.ring(cadence: .us, frequency: 25)
+        rig.run(until: rig.scheduler.now + .seconds(3))
+        rig.lines[1]!.stopRinging()
+        rig.settle()
+        #expect(rig.board.violations == [])
+    }
+
+    /// The simulated Ag1171 reads PD as its datasheet says, not as the board file does: a
+    /// board that calls PD active-high (the old reference wiring) leaves the SLIC powered
+    /// down while the driver thinks the line is live, and drives the pin high — flagged.
+    @Test func theSimulatedAg1171FlagsAPowerDownDrivenHigh() throws {
+        let s = VirtualScheduler(seed: 1)
+        var description = LineRig.description(ports: 1)
+        description.ports[0].signals[.powerDown] = SignalLine(offset: 3)
+        let board = SimulatedBoard(board: description, scheduler: s)
+        let line = PortLine(driver: board.makeDriver(port: 1), profile: .b222s, scheduler: s)
+        try line.start()
+        // "Powered down" at start: the pin is driven high — the level the datasheet forbids.
+        #expect(board.violations.count == 1)
+        #expect(board.violations.first?.contains("PD driven high") == true)
+        // "Live": the pin is pulled low — the SLIC is off while the driver thinks it is on.
+        line.setFeed(.forward)
+        s.runUntilIdle()
+        #expect(!board.telephone(1).linePowered)
+        line.setFeed(.powerDown)
+        s.runUntilIdle()
+        #expect(board.violations.count == 2)
+        line.stop()
     }
 
     @Test func aPoweredDownLineSeesNoHook() throws {
@@ -179,7 +208,7 @@ import BoardSimulator
         rig.lines[1]!.ring(cadence: .us, frequency: 20)
         rig.lines[1]!.stop()
         #expect((0...3).allSatisfy { !chip.isRequested($0) })
-        #expect(chip.level(3) == .high)  // powered down
+        #expect(chip.pinDrive(3) == .low)  // powered down: PD pulled low, and left so
         #expect(chip.level(1) == .low)   // ring mode off
         #expect(throws: HALError.self) { try rig.lines[1]!.driver.setFeed(.forward) }
         // Lines are free again: a second start works.

@@ -38,7 +38,7 @@ let repositoryRoot: String = {
         #expect(p.signals[.ringMode]?.offset == 17)
         #expect(p.signals[.forwardReverse]?.offset == 27)
         #expect(p.signals[.hookSense]?.offset == 22)
-        #expect(p.signals[.powerDown]?.offset == 23)
+        #expect(p.signals[.powerDown] == .ag1171PowerDown(23))
         #expect(b.timingProfile == .permissive)
     }
 }
@@ -49,7 +49,7 @@ let repositoryRoot: String = {
       name: "t", driver: "ag1171", verified: true, timingProfile: "b222s",
       ports: [{
         id: 1, gpioChip: "c0",
-        signals: { hookSense: { line: 0 }, ringMode: { line: 1 }, forwardReverse: { line: 2, activeLow: true }, powerDown: { line: 3 } },
+        signals: { hookSense: { line: 0 }, ringMode: { line: 1 }, forwardReverse: { line: 2, activeLow: true }, powerDown: { line: 3, activeLow: true, drive: 'open-drain' } },
         audio: { device: "sim", sampleRate: 8000, periodMs: 20 },
         ring: { frequencyHz: 25, minHz: 16, maxHz: 50 },
       }],
@@ -86,11 +86,30 @@ let repositoryRoot: String = {
     }
 
     @Test func missingSignalForTheDriver() {
-        let e = error(replacing("powerDown: { line: 3 } ", ""))
+        let e = error(replacing("powerDown: { line: 3, activeLow: true, drive: 'open-drain' } ", ""))
         #expect(e?.path == "ports[0].signals")
         #expect(e?.message == "missing signal 'powerDown', which the ag1171 driver needs")
-        let foreign = error(replacing("powerDown: { line: 3 }", "powerDown: { line: 3 }, ringEnable: { line: 4 }"))
+        let foreign = error(replacing("drive: 'open-drain' }", "drive: 'open-drain' }, ringEnable: { line: 4 }"))
         #expect(foreign?.message.hasPrefix("signal 'ringEnable' is not used by the ag1171 driver") == true)
+    }
+
+    /// Ag1171 datasheet pin 14: "A logic (L) on this pin powers down the Ag1171. DO NOT put
+    /// logic (H) on this pin." A board that would drive it high is refused before it runs.
+    @Test(arguments: [
+        ("powerDown: { line: 3, activeLow: true, drive: 'open-drain' }", "powerDown: { line: 3 }"),
+        ("powerDown: { line: 3, activeLow: true, drive: 'open-drain' }", "powerDown: { line: 3, activeLow: true }"),
+        ("powerDown: { line: 3, activeLow: true, drive: 'open-drain' }", "powerDown: { line: 3, drive: 'open-drain' }"),
+    ])
+    func ag1171PowerDownThatCouldBeDrivenHighIsRefused(from: String, to: String) {
+        let e = error(replacing(from, to))
+        #expect(e?.path == "ports[0].signals.powerDown")
+        #expect(e?.message.hasPrefix("the Ag1171's PD is active-low and must never be driven high (datasheet pin 14)") == true)
+    }
+
+    @Test func driveMustBeAKnownMode() {
+        let e = error(replacing("drive: 'open-drain'", "drive: 'open-collector'"))
+        #expect(e?.path == "ports[0].signals.powerDown.drive")
+        #expect(e?.message.hasPrefix("'open-collector' is not one of: push-pull, open-drain") == true)
     }
 
     @Test func duplicateOffset() {
@@ -100,7 +119,7 @@ let repositoryRoot: String = {
     }
 
     @Test func duplicateOffsetAcrossPorts() {
-        let twoPorts = Self.good.replacing("}],", with: "}, { id: 2, gpioChip: 'c0', signals: { hookSense: { line: 9 }, ringMode: { line: 3 }, forwardReverse: { line: 10 }, powerDown: { line: 11 } }, audio: { device: 'sim' }, ring: { frequencyHz: 25 } }],")
+        let twoPorts = Self.good.replacing("}],", with: "}, { id: 2, gpioChip: 'c0', signals: { hookSense: { line: 9 }, ringMode: { line: 3 }, forwardReverse: { line: 10 }, powerDown: { line: 11, activeLow: true, drive: 'open-drain' } }, audio: { device: 'sim' }, ring: { frequencyHz: 25 } }],")
         let e = error(twoPorts)
         #expect(e?.path == "ports[1].signals.ringMode.line")
         #expect(e?.message == "line 3 of c0 is already used by ports[0].signals.powerDown")
@@ -109,7 +128,7 @@ let repositoryRoot: String = {
     }
 
     @Test(arguments: [
-        ("line: 3 }", "line: 70000 }", "ports[0].signals.powerDown.line", "70000 is out of range 0…65535"),
+        ("line: 3,", "line: 70000,", "ports[0].signals.powerDown.line", "70000 is out of range 0…65535"),
         ("sampleRate: 8000", "sampleRate: 11025", "ports[0].audio.sampleRate", "sample rate 11025 is not supported (use 8000, or 16000 for codecs that insist)"),
         ("periodMs: 20", "periodMs: 15", "ports[0].audio.periodMs", "period 15 ms is not supported (use 10 or 20)"),
         ("frequencyHz: 25", "frequencyHz: 200", "ports[0].ring.frequencyHz", "200 is out of range 10…100"),

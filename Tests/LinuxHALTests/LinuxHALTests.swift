@@ -71,7 +71,7 @@ struct SysfsGPIOTests {
         try FileIO.writeAll(path: d.file("gpiochip32/label"), bytes: Array("fake-slic\n".utf8))
         try FileIO.writeAll(path: d.file("export"), bytes: [])
         // What the kernel creates on export: the test makes the lines it uses beforehand.
-        for n in [33, 34] {
+        for n in [33, 34, 35] {
             mkdir(d.file("gpio\(n)"), 0o755)
             for f in ["direction", "value", "edge"] { try FileIO.writeAll(path: d.file("gpio\(n)/\(f)"), bytes: Array("0\n".utf8)) }
         }
@@ -93,6 +93,13 @@ struct SysfsGPIOTests {
         try out.set(.high)
         #expect(text(d.file("gpio33/value")) == "1")
         #expect(try chip.lineInfo(offset: 1).isUsed)
+        // Open drain (the Ag1171's PD): "high" releases the pin, "low" drives 0; never "high".
+        let od = try chip.requestOutput(offset: 3, consumer: "tipring", initial: .high, drive: .openDrain)
+        #expect(text(d.file("gpio35/direction")) == "in")
+        try od.set(.low)
+        #expect(text(d.file("gpio35/direction")) == "low")
+        try od.set(.high)
+        #expect(text(d.file("gpio35/direction")) == "in")
 
         final class Edges: @unchecked Sendable { var list: [GPIOEdgeEvent.Edge] = [] }
         let edges = Edges()

@@ -21,8 +21,9 @@ void tipring_gpio_chip_info(tipring_gpio_chip *chip, char *name, size_t name_siz
 int tipring_gpio_line_info(tipring_gpio_chip *chip, unsigned offset, char *name, size_t name_size,
                            char *consumer, size_t consumer_size, int *used, int *output);
 
+/* An output driven to `initial` (1 high, 0 low); with open_drain, 1 releases the pin. */
 tipring_gpio_request *tipring_gpio_request_output(tipring_gpio_chip *chip, unsigned offset, const char *consumer,
-                                                  int active_low, int initial, int *err);
+                                                  int open_drain, int initial, int *err);
 /* Input with both edges reported, timestamps on the monotonic clock. */
 tipring_gpio_request *tipring_gpio_request_input(tipring_gpio_chip *chip, unsigned offset, const char *consumer,
                                                  int active_low, int *err);
