@@ -61,15 +61,7 @@ let package = Package(
             dependencies: ["TipRingCore", "LineHAL", "CTipRingGPIO", "CTipRingALSA"],
             swiftSettings: strict
         ),
-        .target(
-            name: "RTPMedia",
-            dependencies: [
-                "TipRingCore", "TelephonyDSP", "LineHAL", "SIPCore",
-                .product(name: "NIOCore", package: "swift-nio"),
-                .product(name: "NIOPosix", package: "swift-nio"),
-            ],
-            swiftSettings: strict
-        ),
+        .target(name: "RTPMedia", dependencies: ["TipRingCore", "TelephonyDSP", "LineHAL", "SIPCore"], swiftSettings: strict),
         .target(
             name: "PortControl",
             dependencies: ["TipRingCore", "TelephonyDSP", "LineHAL", "SIPCore"],
@@ -100,13 +92,20 @@ let package = Package(
             ],
             swiftSettings: strict
         ),
+        // libFuzzer targets over every parser of what peers send (scripts/fuzz.sh builds them
+        // with -sanitize=fuzzer,address); a plain build replays files through them.
+        .executableTarget(
+            name: "tipring-fuzz",
+            dependencies: ["TipRingCore", "TelephonyDSP", "LineHAL", "SIPCore", "RTPMedia", "CTipRingResolv"],
+            path: "Fuzz/Sources"
+        ),
         .testTarget(name: "TipRingCoreTests", dependencies: ["TipRingCore"]),
         .testTarget(name: "TelephonyDSPTests", dependencies: ["TelephonyDSP"]),
         .testTarget(name: "LineHALTests", dependencies: ["LineHAL", "BoardSimulator"]),
         .testTarget(name: "SIPCoreTests", dependencies: ["SIPCore", "TipRingCore"]),
         .testTarget(name: "BoardSimulatorTests", dependencies: ["BoardSimulator", "LineHAL"]),
         .testTarget(name: "LinuxHALTests", dependencies: ["LinuxHAL", "LineHAL", "TipRingCore"]),
-        .testTarget(name: "RTPMediaTests", dependencies: ["RTPMedia", "TelephonyDSP", "SIPCore", "TipRingCore"]),
+        .testTarget(name: "RTPMediaTests", dependencies: ["RTPMedia", "TelephonyDSP", "SIPCore", "TipRingCore", "LineHAL"]),
         .testTarget(name: "PortControlTests", dependencies: ["PortControl", "RTPMedia", "TipRingApp", "BoardSimulator", "LineHAL", "SIPCore", "TelephonyDSP", "TipRingCore"]),
         .testTarget(name: "TipRingAppTests", dependencies: [
             "TipRingApp", "TipRingCore", "LineHAL", "SIPCore", "SIPTransport",

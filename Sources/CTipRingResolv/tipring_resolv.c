@@ -25,18 +25,14 @@ static int tipring_query(const char *name, int type, const char *nameserver, int
     int herr = state.res_h_errno;
     res_nclose(&state);
     if (n < 0) return (herr == HOST_NOT_FOUND || herr == NO_DATA) ? TIPRING_DNS_NONAME : TIPRING_DNS_FAILED;
-    *length = n;
+    /* res_nquery returns the answer's whole length even when it did not fit the buffer. */
+    *length = n > size ? size : n;
     return 0;
 }
 
-int tipring_dns_srv(const char *name, const char *nameserver, int port, int timeout_seconds, int attempts,
-                    tipring_srv_record *out, int max) {
-    unsigned char answer[4096];
-    int length = 0;
-    int rc = tipring_query(name, ns_t_srv, nameserver, port, timeout_seconds, attempts, answer, sizeof answer, &length);
-    if (rc != 0) return rc;
+int tipring_dns_parse_srv(const unsigned char *answer, int length, tipring_srv_record *out, int max) {
     ns_msg msg;
-    if (ns_initparse(answer, length, &msg) != 0) return TIPRING_DNS_FAILED;
+    if (length < 0 || ns_initparse(answer, length, &msg) != 0) return TIPRING_DNS_FAILED;
     int count = 0;
     for (int i = 0; i < ns_msg_count(msg, ns_s_an) && count < max; i++) {
         ns_rr rr;
@@ -54,14 +50,9 @@ int tipring_dns_srv(const char *name, const char *nameserver, int port, int time
     return count == 0 ? TIPRING_DNS_NONAME : count;
 }
 
-int tipring_dns_a(const char *name, const char *nameserver, int port, int timeout_seconds, int attempts,
-                  tipring_a_record *out, int max) {
-    unsigned char answer[4096];
-    int length = 0;
-    int rc = tipring_query(name, ns_t_a, nameserver, port, timeout_seconds, attempts, answer, sizeof answer, &length);
-    if (rc != 0) return rc;
+int tipring_dns_parse_a(const unsigned char *answer, int length, tipring_a_record *out, int max) {
     ns_msg msg;
-    if (ns_initparse(answer, length, &msg) != 0) return TIPRING_DNS_FAILED;
+    if (length < 0 || ns_initparse(answer, length, &msg) != 0) return TIPRING_DNS_FAILED;
     int count = 0;
     for (int i = 0; i < ns_msg_count(msg, ns_s_an) && count < max; i++) {
         ns_rr rr;
@@ -72,4 +63,20 @@ int tipring_dns_a(const char *name, const char *nameserver, int port, int timeou
         count++;
     }
     return count == 0 ? TIPRING_DNS_NONAME : count;
+}
+
+int tipring_dns_srv(const char *name, const char *nameserver, int port, int timeout_seconds, int attempts,
+                    tipring_srv_record *out, int max) {
+    unsigned char answer[4096];
+    int length = 0;
+    int rc = tipring_query(name, ns_t_srv, nameserver, port, timeout_seconds, attempts, answer, sizeof answer, &length);
+    return rc != 0 ? rc : tipring_dns_parse_srv(answer, length, out, max);
+}
+
+int tipring_dns_a(const char *name, const char *nameserver, int port, int timeout_seconds, int attempts,
+                  tipring_a_record *out, int max) {
+    unsigned char answer[4096];
+    int length = 0;
+    int rc = tipring_query(name, ns_t_a, nameserver, port, timeout_seconds, attempts, answer, sizeof answer, &length);
+    return rc != 0 ? rc : tipring_dns_parse_a(answer, length, out, max);
 }

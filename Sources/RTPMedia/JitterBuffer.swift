@@ -156,7 +156,8 @@ public struct JitterBuffer: Sendable {
         }
         highestTS = max(highestTS, ext + Int64(n))
         let expected = maxSeq - baseSeq + 1
-        statistics.packetsLost = max(0, Int(expected) - statistics.packetsReceived)
+        // RFC 3550 A.3: the cumulative loss a report carries is a signed 24-bit number.
+        statistics.packetsLost = min(0x7F_FFFF, max(0, Int(clamping: expected) - statistics.packetsReceived))
     }
 
     /// One playout period (a multiple of 10 ms); returns whether anything was concealed.
@@ -242,7 +243,7 @@ public struct JitterBuffer: Sendable {
         let gain: Int32 = concealRun > 6 ? 0 : 725  // ≈ −3 dB per 10 ms
         for i in 0..<Self.block {
             let v = Int32(last[i]) * gain / 1024
-            dst[i] = Int16(v)
+            dst[i] = Int16(truncatingIfNeeded: v)  // |v| ≤ |last| · 725/1024
             last[i] = dst[i]
         }
     }

@@ -84,8 +84,9 @@ public final class MediaBridge: AudioSource, AudioCaptureConsumer, @unchecked Se
         law = session.codec.name.uppercased() == "PCMA" ? .alaw : .ulaw
         self.ssrc = ssrc
         self.start = start
-        sequence = UInt16(truncatingIfNeeded: ssrc >> 7)
-        timestamp = ssrc &* 2_654_435_761
+        // RFC 3550 §5.1: random initial sequence number and timestamp (not derived from the SSRC).
+        sequence = SecureRandom.bits(UInt16.self)
+        timestamp = SecureRandom.bits(UInt32.self)
         jitter = JitterBuffer(settings: settings.jitter)
         txGain = Int32((pow10(settings.transmitGain / 20) * 4096).rounded())
         rxGain = Int32((pow10(settings.receiveGain / 20) * 4096).rounded())
@@ -268,8 +269,10 @@ public final class MediaBridge: AudioSource, AudioCaptureConsumer, @unchecked Se
             if r.packetsReceived > 0 {
                 let expected = r.packetsReceived + r.packetsLost
                 let fraction = expected == 0 ? 0 : UInt8(min(255, r.packetsLost * 256 / expected))
-                block = RTCP.ReportBlock(ssrc: 0, fractionLost: fraction, cumulativeLost: Int32(r.packetsLost),
-                                         highestSequence: UInt32(jitter.maxSeq & 0xFFFF_FFFF), jitter: UInt32(r.jitterMilliseconds * 8))
+                // Interarrival jitter in timestamp units (8 kHz), finite and within 32 bits.
+                let jitterUnits = r.jitterMilliseconds.isFinite ? min(max(0, r.jitterMilliseconds * 8), Double(UInt32.max)) : 0
+                block = RTCP.ReportBlock(ssrc: 0, fractionLost: fraction, cumulativeLost: Int32(clamping: r.packetsLost),
+                                         highestSequence: UInt32(jitter.maxSeq & 0xFFFF_FFFF), jitter: UInt32(jitterUnits))
             }
             let sender = stats.packetsSent > 0 ? RTCP.SenderInfo(ntp: ntp, rtpTimestamp: timestamp, packets: UInt32(truncatingIfNeeded: stats.packetsSent), octets: octetsSent) : nil
             return RTCP.compound(ssrc: ssrc, sender: sender, block: block, cname: cname)

@@ -49,9 +49,10 @@ public final class PolledMediaSocket: MediaSocket, @unchecked Sendable {
     public func send(_ bytes: UnsafeRawBufferPointer, to: SIPNetworkAddress) {
         guard fd >= 0 else { return }
         if lastTarget != to {
+            guard let port = UInt16(exactly: to.port), port > 0 else { return }
             var a = sockaddr_in()
             a.sin_family = sa_family_t(AF_INET)
-            a.sin_port = in_port_t(UInt16(to.port).bigEndian)
+            a.sin_port = in_port_t(port.bigEndian)
             guard inet_pton(AF_INET, to.host, &a.sin_addr) == 1 else { return }
             target = a
             lastTarget = to

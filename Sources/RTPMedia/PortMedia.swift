@@ -26,20 +26,19 @@ public protocol MediaSocketFactory: AnyObject {
 /// audio (a ``MediaBridge`` between the port's audio engine and the network) when the
 /// controller asks, follows hold/resume and address changes, sends RFC 4733 digits, reports
 /// received ones, sends RTCP every 5 s, and keeps each call's statistics. Symmetric RTP:
-/// once the far end's packets arrive, ours go back to where they come from.
+/// once the far end's packets arrive, ours go back to where they come from — only the far
+/// end's, as ``RTPSourceScreen`` decides; a stranger's packets are dropped and counted.
 public final class PortMedia: @unchecked Sendable {
     public let engine: AudioEngine
     let factory: any MediaSocketFactory
     let scheduler: any Scheduler
     var ports: ClosedRange<Int>
-    var nextPort: Int
     public var settings: MediaSettings
     public let cname: String
     var sockets: [CallHandle: (rtp: any MediaSocket, rtcp: (any MediaSocket)?)] = [:]
     var sessions: [CallHandle: MediaSession] = [:]
     var active: (call: CallHandle, bridge: MediaBridge, remote: Box, rtcpTimer: TimerHandle?)?
     var pendingConnect: CallHandle?
-    var ssrcSeed: UInt64
     /// The last statistics of each call (kept after it ends, for status).
     public private(set) var statistics: [CallHandle: CallStatistics] = [:]
     /// The far end's RFC 4733 digits.
@@ -50,30 +49,40 @@ public final class PortMedia: @unchecked Sendable {
     /// while; the hardware puts this back afterwards).
     public private(set) var source: (any AudioSource)?
 
+    /// RTP and RTCP datagrams from strangers, dropped, over every call of this port.
+    public var droppedPackets: Int { lock.withLock { droppedBefore + (active?.remote.screen.dropped ?? 0) } }
+    let lock = ConditionLock()
+    var droppedBefore = 0
+
+    /// Where our packets go, and the screen that decides which of theirs are taken; shared
+    /// by the socket's thread and the control plane.
     final class Box: @unchecked Sendable {
         let lock = ConditionLock()
-        var address: SIPNetworkAddress
-        var latched = false
-        init(_ a: SIPNetworkAddress) { address = a }
-        var value: SIPNetworkAddress { lock.withLock { address } }
+        var screen: RTPSourceScreen
+        init(_ screen: RTPSourceScreen) { self.screen = screen }
+        /// The latched source, or the SDP's address until one is latched.
+        var value: SIPNetworkAddress { lock.withLock { screen.locked?.address ?? screen.expected } }
+    }
+
+    static func screen(for session: MediaSession) -> RTPSourceScreen {
+        var types: Set<UInt8> = [UInt8(truncatingIfNeeded: session.codec.payloadType), 13]  // 13: comfort noise
+        if let te = session.telephoneEvent { types.insert(UInt8(truncatingIfNeeded: te.payloadType)) }
+        return RTPSourceScreen(expected: SIPNetworkAddress(session.remote.address, session.remote.port), payloadTypes: types)
     }
 
     public init(engine: AudioEngine, factory: any MediaSocketFactory, scheduler: any Scheduler, ports: ClosedRange<Int> = 16384...16482,
-                settings: MediaSettings = MediaSettings(), cname: String, seed: UInt64) {
+                settings: MediaSettings = MediaSettings(), cname: String) {
         self.engine = engine
         self.factory = factory
         self.scheduler = scheduler
         self.ports = ports
-        nextPort = ports.lowerBound + (ports.lowerBound % 2)
         self.settings = settings
         self.cname = cname
-        ssrcSeed = seed
     }
 
     /// The local UDP port range for RTP (even) and RTCP (odd) of this port's calls.
     public func setPorts(_ range: ClosedRange<Int>) {
         ports = range
-        nextPort = range.lowerBound + (range.lowerBound % 2)
     }
 
     /// Hooks the user agent: its SDP ports come from here, its media updates and digits go here.
@@ -83,14 +92,16 @@ public final class PortMedia: @unchecked Sendable {
         ua.onSendDigit = { [weak self] h, d, ms in self?.sendDigit(h, d, ms) }
     }
 
-    /// An RTP/RTCP pair for a call's SDP (even RTP port, RTCP the next one).
+    /// An RTP/RTCP pair for a call's SDP (even RTP port, RTCP the next one), drawn at random
+    /// from the range: a scanner cannot guess the next call's port from the last one.
     public func allocate(_ h: CallHandle) -> Int {
         if let s = sockets[h] { return s.rtp.localPort }
-        let count = (ports.upperBound - ports.lowerBound + 1) / 2
-        for _ in 0..<max(1, count) {
-            let p = nextPort
-            nextPort += 2
-            if nextPort + 1 > ports.upperBound { nextPort = ports.lowerBound + (ports.lowerBound % 2) }
+        let first = ports.lowerBound + (ports.lowerBound % 2)
+        let count = max(0, (ports.upperBound - first + 1) / 2)  // even ports with room for RTCP
+        guard count > 0 else { return 0 }
+        let start = Int(SecureRandom.next() % UInt64(count))
+        for k in 0..<count {
+            let p = first + 2 * ((start + k) % count)
             guard let rtp = factory.open(port: p) else { continue }
             let rtcp = factory.open(port: p + 1)
             sockets[h] = (rtp, rtcp)
@@ -113,8 +124,8 @@ public final class PortMedia: @unchecked Sendable {
         sessions[h] = session
         if let a = active, a.call == h {
             a.bridge.update(session)
-            let remote = SIPNetworkAddress(session.remote.address, session.remote.port)
-            a.remote.lock.withLock { if !a.remote.latched { a.remote.address = remote } }
+            let fresh = Self.screen(for: session)
+            a.remote.lock.withLock { a.remote.screen.update(expected: fresh.expected, payloadTypes: fresh.payloadTypes) }
         } else if pendingConnect == h {
             connect(h)
         }
@@ -133,10 +144,9 @@ public final class PortMedia: @unchecked Sendable {
             return
         }
         pendingConnect = nil
-        ssrcSeed = ssrcSeed &* 6364136223846793005 &+ 1442695040888963407
-        let remote = Box(SIPNetworkAddress(session.remote.address, session.remote.port))
+        let remote = Box(Self.screen(for: session))
         let rtpSocket = sock.rtp
-        let bridge = MediaBridge(session: session, settings: settings, ssrc: UInt32(truncatingIfNeeded: ssrcSeed >> 32), at: scheduler.now) { bytes in
+        let bridge = MediaBridge(session: session, settings: settings, ssrc: SecureRandom.bits(UInt32.self), at: scheduler.now) { bytes in
             rtpSocket.send(bytes, to: remote.value)
         }
         bridge.keyPresent = keyPresent
@@ -144,20 +154,15 @@ public final class PortMedia: @unchecked Sendable {
             guard let self else { return }
             self.scheduler.execute { self.onDigit?(h, d) }
         }
-        let expectedHost = session.remote.address
         sock.rtp.onPacket = { bytes, from, at in
-            // Symmetric RTP: answer to where the far end's packets come from.
-            remote.lock.withLock {
-                if remote.address != from && (from.host == expectedHost || !remote.latched) {
-                    remote.address = from
-                    remote.latched = true
-                } else if remote.address == from {
-                    remote.latched = true
-                }
-            }
+            // Symmetric RTP: answer to where the far end's packets come from — the far end only.
+            guard remote.lock.withLock({ remote.screen.screen(bytes, from: from) }) == .accept else { return }
             bridge.receive(bytes, at: at)
         }
-        sock.rtcp?.onPacket = { bytes, _, _ in bridge.receiveRTCP(Array(bytes)) }
+        sock.rtcp?.onPacket = { bytes, from, _ in
+            guard remote.lock.withLock({ remote.screen.screenControl(from: from) }) == .accept else { return }
+            bridge.receiveRTCP(Array(bytes))
+        }
         let rtcpSocket = sock.rtcp
         bridge.beforePeriod = {
             rtpSocket.poll()
@@ -166,7 +171,7 @@ public final class PortMedia: @unchecked Sendable {
         source = bridge
         engine.addConsumer(bridge)
         engine.setSource(bridge)
-        active = (h, bridge, remote, nil)
+        lock.withLock { active = (h, bridge, remote, nil) }
         scheduleRTCP()
     }
 
@@ -177,7 +182,8 @@ public final class PortMedia: @unchecked Sendable {
             _ = rtcp
             let r = a.remote.value
             let report = a.bridge.rtcpReport(ntp: UInt64(max(0, self.scheduler.now.nanoseconds)) << 2, cname: self.cname)
-            report.withUnsafeBytes { rtcp.send($0, to: SIPNetworkAddress(r.host, r.port + 1)) }
+            // RTCP goes to the RTP port + 1 (RFC 3550 §11); an RTP port of 65535 has none.
+            if r.port < 65535 { report.withUnsafeBytes { rtcp.send($0, to: SIPNetworkAddress(r.host, r.port + 1)) } }
             self.scheduleRTCP()
         }
         active?.rtcpTimer = t
@@ -191,8 +197,12 @@ public final class PortMedia: @unchecked Sendable {
         engine.removeConsumer(a.bridge)
         if engine.currentSource === a.bridge { engine.setSource(nil) }
         sockets[a.call]?.rtp.onPacket = nil
+        sockets[a.call]?.rtcp?.onPacket = nil
         source = nil
-        active = nil
+        lock.withLock {
+            droppedBefore += a.remote.lock.withLock { a.remote.screen.dropped }
+            active = nil
+        }
     }
 
     func sendDigit(_ h: CallHandle, _ d: Character, _ ms: Int) {

@@ -41,33 +41,33 @@ public enum RTCP {
         public var cname: String?
     }
 
-    static func be32(_ v: UInt32, _ out: inout [UInt8]) { out += [UInt8(v >> 24), UInt8((v >> 16) & 0xFF), UInt8((v >> 8) & 0xFF), UInt8(v & 0xFF)] }
+    static func be32(_ v: UInt32, _ out: inout [UInt8]) { out += [UInt8(truncatingIfNeeded: v >> 24), UInt8(truncatingIfNeeded: (v >> 16) & 0xFF), UInt8(truncatingIfNeeded: (v >> 8) & 0xFF), UInt8(truncatingIfNeeded: v & 0xFF)] }
 
     /// SR (with `sender`) or RR, one block (or none), then SDES CNAME.
     public static func compound(ssrc: UInt32, sender: SenderInfo?, block: ReportBlock?, cname: String) -> [UInt8] {
         var out: [UInt8] = []
         let count = block == nil ? 0 : 1
         let words = 1 + (sender == nil ? 0 : 5) + 6 * count
-        out += [0x80 | UInt8(count), sender == nil ? 201 : 200, UInt8(words >> 8), UInt8(words & 0xFF)]
+        out += [0x80 | UInt8(truncatingIfNeeded: count), sender == nil ? 201 : 200, UInt8(truncatingIfNeeded: words >> 8), UInt8(truncatingIfNeeded: words & 0xFF)]
         be32(ssrc, &out)
         if let s = sender {
-            be32(UInt32(s.ntp >> 32), &out); be32(UInt32(s.ntp & 0xFFFF_FFFF), &out)
+            be32(UInt32(truncatingIfNeeded: s.ntp >> 32), &out); be32(UInt32(truncatingIfNeeded: s.ntp), &out)
             be32(s.rtpTimestamp, &out); be32(s.packets, &out); be32(s.octets, &out)
         }
         if let b = block {
             be32(b.ssrc, &out)
             let lost = UInt32(bitPattern: max(-0x80_0000, min(0x7F_FFFF, b.cumulativeLost))) & 0xFF_FFFF
-            be32(UInt32(b.fractionLost) << 24 | lost, &out)
+            be32(UInt32(truncatingIfNeeded: b.fractionLost) << 24 | lost, &out)
             be32(b.highestSequence, &out); be32(b.jitter, &out); be32(b.lastSR, &out); be32(b.delaySinceLastSR, &out)
         }
         // SDES: one chunk, CNAME item, null-terminated and padded to 32 bits.
         let name = Array(cname.utf8.prefix(255))
         var chunk: [UInt8] = []
         be32(ssrc, &chunk)
-        chunk += [1, UInt8(name.count)] + name + [0]
+        chunk += [1, UInt8(truncatingIfNeeded: name.count)] + name + [0]  // ≤ 255 (the prefix above)
         while chunk.count % 4 != 0 { chunk.append(0) }
         let sdesWords = chunk.count / 4
-        out += [0x81, 202, UInt8(sdesWords >> 8), UInt8(sdesWords & 0xFF)] + chunk
+        out += [0x81, 202, UInt8(truncatingIfNeeded: sdesWords >> 8), UInt8(truncatingIfNeeded: sdesWords & 0xFF)] + chunk
         return out
     }
 
@@ -94,7 +94,7 @@ public enum RTCP {
                 var blocks: [ReportBlock] = []
                 for _ in 0..<count where o + 24 <= i + length {
                     let lostField = u32(o + 4) & 0xFF_FFFF
-                    let lost = lostField & 0x80_0000 != 0 ? Int32(bitPattern: lostField | 0xFF00_0000) : Int32(lostField)
+                    let lost = lostField & 0x80_0000 != 0 ? Int32(bitPattern: lostField | 0xFF00_0000) : Int32(bitPattern: lostField)
                     var blk = ReportBlock(ssrc: u32(o), fractionLost: b[o + 4], cumulativeLost: lost, highestSequence: u32(o + 8), jitter: u32(o + 12))
                     blk.lastSR = u32(o + 16)
                     blk.delaySinceLastSR = u32(o + 20)

@@ -83,9 +83,9 @@ public struct RTPPacket: Sendable, Hashable {
     public static func writeHeader(into b: UnsafeMutableRawBufferPointer, payloadType: UInt8, marker: Bool, sequence: UInt16, timestamp: UInt32, ssrc: UInt32) {
         b[0] = 0x80
         b[1] = (marker ? 0x80 : 0) | (payloadType & 0x7F)
-        b[2] = UInt8(sequence >> 8); b[3] = UInt8(sequence & 0xFF)
-        b[4] = UInt8(timestamp >> 24); b[5] = UInt8((timestamp >> 16) & 0xFF); b[6] = UInt8((timestamp >> 8) & 0xFF); b[7] = UInt8(timestamp & 0xFF)
-        b[8] = UInt8(ssrc >> 24); b[9] = UInt8((ssrc >> 16) & 0xFF); b[10] = UInt8((ssrc >> 8) & 0xFF); b[11] = UInt8(ssrc & 0xFF)
+        b[2] = UInt8(truncatingIfNeeded: sequence >> 8); b[3] = UInt8(truncatingIfNeeded: sequence & 0xFF)
+        b[4] = UInt8(truncatingIfNeeded: timestamp >> 24); b[5] = UInt8(truncatingIfNeeded: (timestamp >> 16) & 0xFF); b[6] = UInt8(truncatingIfNeeded: (timestamp >> 8) & 0xFF); b[7] = UInt8(truncatingIfNeeded: timestamp & 0xFF)
+        b[8] = UInt8(truncatingIfNeeded: ssrc >> 24); b[9] = UInt8(truncatingIfNeeded: (ssrc >> 16) & 0xFF); b[10] = UInt8(truncatingIfNeeded: (ssrc >> 8) & 0xFF); b[11] = UInt8(truncatingIfNeeded: ssrc & 0xFF)
     }
 }
 

@@ -3,7 +3,7 @@ public enum TelephoneEvent {
     /// Event codes 0–15 for 0–9 * # A–D (RFC 4733 §3.2).
     public static func code(for digit: Character) -> UInt8? {
         switch digit {
-        case "0"..."9": UInt8(digit.wholeNumberValue!)
+        case "0"..."9": digit.asciiValue.map { $0 - UInt8(ascii: "0") }
         case "*": 10
         case "#": 11
         case "A", "a": 12
@@ -26,7 +26,7 @@ public enum TelephoneEvent {
 
     /// The 4-byte payload: event, E bit and volume (dBm0 below zero), duration in samples.
     public static func payload(code: UInt8, end: Bool, volume: UInt8 = 10, duration: UInt16) -> [UInt8] {
-        [code, (end ? 0x80 : 0) | (volume & 0x3F), UInt8(duration >> 8), UInt8(duration & 0xFF)]
+        [code, (end ? 0x80 : 0) | (volume & 0x3F), UInt8(truncatingIfNeeded: duration >> 8), UInt8(truncatingIfNeeded: duration & 0xFF)]
     }
 
     public struct Parsed: Sendable, Hashable {
@@ -67,7 +67,7 @@ public struct TelephoneEventSender: Sendable {
         sentSamples = min(totalSamples, sentSamples + 160)
         let end = sentSamples >= totalSamples
         if end { endsSent += 1 }
-        return (TelephoneEvent.payload(code: code, end: end, duration: UInt16(min(sentSamples, 65535))), first)
+        return (TelephoneEvent.payload(code: code, end: end, duration: UInt16(clamping: sentSamples)), first)
     }
 }
 

@@ -47,11 +47,19 @@ public final class AccountAgent: @unchecked Sendable {
     let sendMessage: (SIPMessage, SIPNetworkAddress) -> Void
     let sendBytes: ([UInt8], SIPNetworkAddress) -> Void
     var keepAliveTimer: TimerHandle?
-    var optionsCounter: UInt64 = 0
     var running = false
 
     /// Requests dropped because they came from elsewhere than our servers.
     public private(set) var droppedRequests = 0
+    /// Responses dropped because they did not come from where their request went (a forged
+    /// 2xx would move our binding, a forged 401 burn the credential back-off).
+    public private(set) var droppedResponses = 0
+    /// Datagrams that did not parse; only our servers get a 400 for them.
+    public private(set) var droppedMalformed = 0
+    /// Where each recent request went, by its branch: a response is believed only from there.
+    var requestDestinations: [String: SIPNetworkAddress] = [:]
+    var requestOrder: [String] = []
+    static let rememberedRequests = 128
     /// Requests answered with an error (not for us, or a method we do not serve).
     public private(set) var rejectedRequests = 0
     public var onStatus: ((RegistrationStatus) -> Void)?
@@ -148,13 +156,17 @@ public final class AccountAgent: @unchecked Sendable {
     /// A message from the transport with its source.
     public func receive(_ m: SIPMessage, from source: SIPNetworkAddress) {
         guard m.isRequest else {
+            guard let branch = Self.topBranch(m), requestDestinations[branch] == source else {
+                droppedResponses += 1
+                return
+            }
             onTrace?(m, false, source)
             session.receive(m)
             onResponse?(m, source)
             return
         }
         guard case .request(let method, let uri) = m.startLine else { return }
-        if settings.acceptRequestsFromServersOnly && !servers.contains(where: { $0.host == source.host }) {
+        if settings.acceptRequestsFromServersOnly && !isServer(source) {
             droppedRequests += 1
             return
         }
@@ -184,6 +196,29 @@ public final class AccountAgent: @unchecked Sendable {
         }
     }
 
+    /// A datagram that did not parse. Our server gets a 400 naming the fault (RFC 3261
+    /// §8.2); anyone else gets nothing: an answer would fingerprint us and reflect traffic.
+    public func receiveMalformed(_ bytes: [UInt8], error: SIPParseError, from source: SIPNetworkAddress) {
+        droppedMalformed += 1
+        guard isServer(source), let reply = SIPParser.badRequestResponse(to: bytes, error: error) else { return }
+        transmit(reply, to: source)
+    }
+
+    func isServer(_ source: SIPNetworkAddress) -> Bool { servers.contains { $0.host == source.host } }
+
+    static func topBranch(_ m: SIPMessage) -> String? {
+        guard let v = m["Via"] else { return nil }
+        return (try? Via(v))?.branch
+    }
+
+    func remember(_ request: SIPMessage, sentTo destination: SIPNetworkAddress) {
+        guard let branch = Self.topBranch(request) else { return }
+        if requestDestinations.updateValue(destination, forKey: branch) == nil { requestOrder.append(branch) }
+        if requestOrder.count > Self.rememberedRequests {
+            requestDestinations[requestOrder.removeFirst()] = nil
+        }
+    }
+
     func reply(_ m: SIPMessage, status: Int, reason: String, to: SIPNetworkAddress) {
         transmit(SIPResponses.response(to: m, status: status, reason: reason), to: to)
     }
@@ -191,6 +226,7 @@ public final class AccountAgent: @unchecked Sendable {
     /// Sends a message to the current server (or `to`).
     public func transmit(_ m: SIPMessage, to: SIPNetworkAddress? = nil) {
         let dest = to ?? server
+        if m.isRequest { remember(m, sentTo: dest) }
         onTrace?(m, true, dest)
         sendMessage(m, dest)
     }
@@ -246,17 +282,16 @@ public final class AccountAgent: @unchecked Sendable {
         case .off: break
         case .crlf: sendBytes(Array("\r\n\r\n".utf8), server)
         case .options:
-            optionsCounter += 1
             let s = session.client.settings
             var m = SIPMessage(startLine: .request(method: .options, uri: s.registrar))
             let contactURI = try? SIPURI(s.contact)
             let sentBy = contactURI.map { "\($0.host)" + ($0.port.map { ":\($0)" } ?? "") } ?? "invalid"
-            m.add("Via", "SIP/2.0/\(s.transport) \(sentBy);branch=z9hG4bKka\(optionsCounter)x\(scheduler.now.nanoseconds);rport")
+            m.add("Via", "SIP/2.0/\(s.transport) \(sentBy);branch=z9hG4bK\(SecureRandom.token());rport")
             m.add("Max-Forwards", "70")
             if let route = s.route { m.add("Route", route) }
-            m.add("From", "<\(s.addressOfRecord)>;tag=ka\(optionsCounter)")
+            m.add("From", "<\(s.addressOfRecord)>;tag=\(SecureRandom.token())")
             m.add("To", "<\(s.registrar)>")
-            m.add("Call-ID", "ka-\(optionsCounter)-\(scheduler.now.nanoseconds)")
+            m.add("Call-ID", SecureRandom.token())
             m.add("CSeq", "1 OPTIONS")
             transmit(m)
         }

@@ -15,6 +15,7 @@ enum ByteChecks {
     @inline(__always) static func isSpace(_ b: UInt8) -> Bool { b == 32 || b == 9 }
     @inline(__always) static func isDigit(_ b: UInt8) -> Bool { b >= 48 && b <= 57 }
     @inline(__always) static func isAlpha(_ b: UInt8) -> Bool { (b | 0x20) >= 97 && (b | 0x20) <= 122 }
+    @inline(__always) static func isHexDigit(_ b: UInt8) -> Bool { isDigit(b) || ((b | 0x20) >= 97 && (b | 0x20) <= 102) }
     @inline(__always) static func isToken(_ b: UInt8) -> Bool {
         isAlpha(b) || isDigit(b) || b == 45 || b == 46 || b == 33 || b == 37 || b == 42 || b == 95 || b == 43 || b == 96 || b == 39 || b == 126
     }
@@ -26,7 +27,7 @@ enum ByteChecks {
             var n: UInt64 = 0
             while i < b.count, isDigit(b[i]) {
                 n = n * 10 + UInt64(b[i] - 48)
-                if n > UInt64(UInt32.max) { throw SIPParseError("bad CSeq '\(v)'") }
+                if n > UInt64(HeaderNumbers.cseq.upperBound) { throw SIPParseError("bad CSeq '\(v)' (a 32-bit number, RFC 3261 §8.1.1.5)") }
                 i += 1
             }
             guard i > 0, i < b.count, isSpace(b[i]) else { throw SIPParseError("bad CSeq '\(v)'") }
@@ -92,8 +93,8 @@ enum ByteChecks {
                 i += 1
             }
             if colons > 1 { throw SIPParseError("IPv6 address '\(String(decoding: b, as: UTF8.self))' must be enclosed in brackets (RFC 5118)") }
-            if colons == 0 { return }
-            i = b.firstIndex(of: 58)!
+            guard colons == 1, let colon = b.firstIndex(of: 58) else { return }
+            i = colon
             guard i > 0 else { throw SIPParseError("empty host in '\(whole)'") }
         }
         guard i < b.count else { return }

@@ -1,3 +1,4 @@
+import TipRingCore
 import Crypto
 
 /// Digest access authentication for SIP (RFC 3261 §22, RFC 7616, RFC 8760).
@@ -124,12 +125,10 @@ public struct DigestClient: Sendable {
     /// Held only to compute responses; never printed (``description`` omits it).
     var password: String
     var nonceCounts: [String: UInt32] = [:]
-    var cnonceSource: SeededCounter
 
-    public init(username: String, password: String, cnonceSeed: UInt64 = 0x5EED) {
+    public init(username: String, password: String) {
         self.username = username
         self.password = password
-        cnonceSource = SeededCounter(seed: cnonceSeed)
     }
 
     /// The `Authorization` (or `Proxy-Authorization`) value answering `challenge` for a
@@ -137,7 +136,7 @@ public struct DigestClient: Sendable {
     public mutating func authorization(for challenge: DigestChallenge, method: SIPMethod, uri: String, body: [UInt8] = [], cnonce fixedCnonce: String? = nil) -> String {
         let a = challenge.algorithm
         let qop: String? = challenge.qop.contains("auth") ? "auth" : (challenge.qop.contains("auth-int") ? "auth-int" : nil)
-        let cnonce = fixedCnonce ?? cnonceSource.next()
+        let cnonce = fixedCnonce ?? SecureRandom.token()
         var nc: UInt32 = 0
         if qop != nil || a.isSession {
             nc = (nonceCounts[challenge.nonce] ?? 0) + 1
@@ -179,19 +178,6 @@ public enum DigestVerifier {
     }
 }
 
-/// A deterministic source of client nonces (hex), seeded per client.
-struct SeededCounter: Sendable {
-    var state: UInt64
-    init(seed: UInt64) { state = seed }
-    mutating func next() -> String {
-        state &+= 0x9E37_79B9_7F4A_7C15
-        var z = state
-        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-        z ^= z >> 31
-        return String(z, radix: 16).leftPadded(to: 16)
-    }
-}
 
 extension String {
     func leftPadded(to n: Int) -> String { count >= n ? self : String(repeating: "0", count: n - count) + self }

@@ -69,11 +69,13 @@ public struct RegistrationClient: Sendable {
     let callID: String
     let fromTag: String
     var cseq: UInt32 = 0
-    var branchCounter: UInt64 = 0
     var digest: DigestClient
     var requestedExpires: Int
     var pending: SIPMessage?
     var answeredNonce: String?
+    /// Challenges in a row that called our last answer stale (a new nonce, same password).
+    var staleAnswers = 0
+    static let maximumStaleAnswers = 3
     var staleContact: String?
     var failures = 0
     var random: SeededRandom
@@ -81,9 +83,9 @@ public struct RegistrationClient: Sendable {
     public init(settings: RegistrationSettings, seed: UInt64) {
         self.settings = settings
         random = SeededRandom(seed: seed)
-        callID = "reg-" + String(random.next(), radix: 36)
-        fromTag = String(random.next(), radix: 36)
-        digest = DigestClient(username: settings.authUser, password: settings.password, cnonceSeed: seed &+ 1)
+        callID = SecureRandom.token()
+        fromTag = SecureRandom.token()
+        digest = DigestClient(username: settings.authUser, password: settings.password)
         requestedExpires = settings.expires
     }
 
@@ -179,6 +181,7 @@ public struct RegistrationClient: Sendable {
             failures = 0
             staleContact = nil
             answeredNonce = nil
+            staleAnswers = 0
             let granted = grantedExpires(m) ?? requestedExpires
             guard granted > 0 else { return backoff(now: now, reason: "registrar granted no time") }
             let until = now + .seconds(Int64(granted))
@@ -196,19 +199,26 @@ public struct RegistrationClient: Sendable {
             if answeredNonce != nil && !ch.stale {
                 return credentialFailure(now: now, reason: "wrong user name or password (\(status) again)")
             }
+            // A registrar that calls every answer stale would keep us in a tight loop.
+            if ch.stale { staleAnswers += 1 }
+            if staleAnswers > Self.maximumStaleAnswers {
+                staleAnswers = 0
+                return backoff(now: now, reason: "registrar keeps answering stale=true")
+            }
             answeredNonce = ch.nonce
             return send(request(expires: requestedExpires, authorization: authorization(ch, proxy: status == 407)), status: .registering)
         case 403:
             return credentialFailure(now: now, reason: "forbidden (403): check the account")
         case 423:
-            guard let v = m["Min-Expires"], let minimum = Int(v), minimum > requestedExpires, minimum <= 86_400 else {
+            guard let minimum = HeaderNumbers.deltaSeconds(m["Min-Expires"], in: 1...HeaderNumbers.expires.upperBound),
+                  minimum > requestedExpires, minimum < HeaderNumbers.expires.upperBound else {
                 return backoff(now: now, reason: "423 without a usable Min-Expires")
             }
             requestedExpires = minimum
             answeredNonce = nil
             return register(now: now)
         case 503:
-            if let ra = m["Retry-After"], let secs = Int(ra.split(separator: " ").first ?? ""), secs > 0, secs <= 86_400 {
+            if let secs = HeaderNumbers.deltaSeconds(m["Retry-After"], in: HeaderNumbers.retryAfter), secs > 0 {
                 failures += 1
                 let at = now + .seconds(Int64(secs))
                 state = .retrying(at: at, failures: failures)
@@ -269,19 +279,18 @@ public struct RegistrationClient: Sendable {
             guard let n = try? NameAddress(c) else { continue }
             let sameInstance = (n.parameters["+sip.instance"] ?? nil).map { $0.contains(settings.instanceID) } ?? false
             if n.uri == ours || sameInstance {
-                if let e = n.parameters["expires"] ?? nil, let v = Int(e) { return v }
+                if let e = n.parameters["expires"] ?? nil, let v = ASCIIDecimal.clamped(e, to: HeaderNumbers.expires) { return v }
             }
         }
-        return m["Expires"].flatMap { Int($0) }
+        return HeaderNumbers.deltaSeconds(m["Expires"], in: HeaderNumbers.expires)
     }
 
     mutating func request(expires: Int, authorization: (String, String)?) -> SIPMessage {
         cseq += 1
-        branchCounter += 1
         var m = SIPMessage(startLine: .request(method: .register, uri: settings.registrar))
         let host = (try? SIPURI(settings.contact))
         let sentBy = host.map { "\($0.host)" + ($0.port.map { ":\($0)" } ?? "") } ?? "invalid"
-        m.add("Via", "SIP/2.0/\(settings.transport) \(sentBy);branch=z9hG4bK\(callID)-\(branchCounter);rport")
+        m.add("Via", "SIP/2.0/\(settings.transport) \(sentBy);branch=z9hG4bK\(SecureRandom.token());rport")
         m.add("Max-Forwards", "70")
         if let route = settings.route { m.add("Route", route) }
         m.add("From", "<\(settings.addressOfRecord)>;tag=\(fromTag)")

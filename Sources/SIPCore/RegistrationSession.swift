@@ -105,7 +105,7 @@ public final class RegistrationSession: @unchecked Sendable {
                     let received: String? = via.parameters["received"] ?? nil
                     let rport: String? = via.parameters["rport"] ?? nil
                     if received != nil || rport != nil {
-                        onReflexiveAddress?(received ?? "\(via.host)", rport.flatMap { Int($0) } ?? via.port)
+                        onReflexiveAddress?(received ?? "\(via.host)", rport.flatMap { ASCIIDecimal.exact($0, in: 1...65535) } ?? via.port)
                     }
                 }
                 run(client.response(m, now: scheduler.now))

@@ -1,3 +1,5 @@
+import TipRingCore
+
 /// The media direction attribute of an SDP stream (RFC 3264 §5.1).
 public enum MediaDirection: String, Sendable, Hashable {
     case sendrecv, sendonly, recvonly, inactive
@@ -103,7 +105,8 @@ public struct SessionDescription: Sendable, Hashable {
                 if line.isEmpty { continue }
                 throw SIPParseError("SDP line '\(line.prefix(40))' is not type=value")
             }
-            let type = line.first!, value = line.dropFirst(2)
+            guard let type = line.first else { continue }
+            let value = line.dropFirst(2)
             switch type {
             case "v":
                 guard value == "0" else { throw SIPParseError("SDP version \(value) (only 0 exists)") }
@@ -112,8 +115,8 @@ public struct SessionDescription: Sendable, Hashable {
                 let f = value.split(separator: " ")
                 if f.count >= 3 {
                     origin = String(f[0])
-                    sessionID = UInt64(f[1]) ?? 0
-                    version = UInt64(f[2]) ?? 0
+                    sessionID = ASCIIDecimal.exact(f[1], in: 0...Int.max).map(UInt64.init) ?? 0
+                    version = ASCIIDecimal.exact(f[2], in: 0...Int.max).map(UInt64.init) ?? 0
                 }
             case "c":
                 let f = value.split(separator: " ")
@@ -125,13 +128,13 @@ public struct SessionDescription: Sendable, Hashable {
                 guard f.count >= 4 else { throw SIPParseError("SDP media line 'm=\(value)' is malformed") }
                 inAudio = false
                 if f[0] == "audio" && !sawAudio {
-                    guard let p = Int(f[1].split(separator: "/").first ?? ""), (0...65535).contains(p) else {
+                    guard let p = ASCIIDecimal.exact(f[1].split(separator: "/").first ?? "", in: 0...65535) else {
                         throw SIPParseError("SDP audio port '\(f[1])' is not a port")
                     }
                     guard f[2].hasPrefix("RTP/AVP") || f[2] == "RTP/SAVP" else { throw SIPParseError("SDP audio transport \(f[2]) is not RTP/AVP") }
                     port = p
                     types = try f.dropFirst(3).map { t throws(SIPParseError) in
-                        guard let v = Int(t), (0...127).contains(v) else { throw SIPParseError("SDP payload type '\(t)' is not 0–127") }
+                        guard let v = ASCIIDecimal.exact(t, in: 0...127) else { throw SIPParseError("SDP payload type '\(t)' is not 0–127") }
                         return v
                     }
                     inAudio = true
@@ -142,15 +145,15 @@ public struct SessionDescription: Sendable, Hashable {
                 if value.hasPrefix("rtpmap:") {
                     let body = value.dropFirst(7)
                     let parts = body.split(separator: " ", maxSplits: 1)
-                    if parts.count == 2, let pt = Int(parts[0]) {
+                    if parts.count == 2, let pt = ASCIIDecimal.exact(parts[0], in: 0...127) {
                         let enc = parts[1].split(separator: "/")
-                        if enc.count >= 2, let rate = Int(enc[1]) { maps[pt] = (String(enc[0]), rate) }
+                        if enc.count >= 2, let rate = ASCIIDecimal.exact(enc[1], in: 1...192_000) { maps[pt] = (String(enc[0]), rate) }
                     }
                 } else if value.hasPrefix("fmtp:") {
                     let parts = value.dropFirst(5).split(separator: " ", maxSplits: 1)
-                    if parts.count == 2, let pt = Int(parts[0]) { fmtps[pt] = String(parts[1]) }
+                    if parts.count == 2, let pt = ASCIIDecimal.exact(parts[0], in: 0...127) { fmtps[pt] = String(parts[1]) }
                 } else if value.hasPrefix("ptime:") {
-                    ptime = Int(value.dropFirst(6))
+                    ptime = ASCIIDecimal.exact(value.dropFirst(6), in: 10...200)
                 } else if let d = MediaDirection(rawValue: String(value)) {
                     if inAudio { mediaDirection = d } else { direction = d }
                 }

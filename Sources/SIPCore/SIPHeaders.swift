@@ -1,3 +1,5 @@
+import TipRingCore
+
 /// CSeq: sequence number and method.
 public struct CSeq: Sendable, Hashable, CustomStringConvertible {
     public var sequence: UInt32
@@ -8,8 +10,8 @@ public struct CSeq: Sendable, Hashable, CustomStringConvertible {
     }
     public init(_ text: String) throws(SIPParseError) {
         let parts = text.split(whereSeparator: { $0 == " " || $0 == "\t" })
-        guard parts.count == 2, let n = UInt32(parts[0]) else { throw SIPParseError("bad CSeq '\(text)'") }
-        sequence = n
+        guard parts.count == 2, let n = ASCIIDecimal.exact(parts[0], in: HeaderNumbers.cseq) else { throw SIPParseError("bad CSeq '\(text)'") }
+        sequence = UInt32(truncatingIfNeeded: n)  // n is within HeaderNumbers.cseq
         method = SIPMethod(String(parts[1]))
     }
     public var description: String { "\(sequence) \(method)" }
@@ -104,12 +106,12 @@ public struct Via: Sendable, Hashable, CustomStringConvertible {
             host = try SIPHost.parse(hp[...close])
             let rest = hp[hp.index(after: close)...]
             if rest.isEmpty { port = nil } else {
-                guard rest.first == ":", let p = Int(rest.dropFirst()), (1...65535).contains(p) else { throw SIPParseError("bad Via port in '\(hp)'") }
+                guard rest.first == ":", let p = ASCIIDecimal.exact(rest.dropFirst(), in: 1...65535) else { throw SIPParseError("bad Via port in '\(hp)'") }
                 port = p
             }
         } else if let c = hp.firstIndex(of: ":") {
             host = try SIPHost.parse(hp[..<c])
-            guard let p = Int(hp[hp.index(after: c)...]), (1...65535).contains(p) else { throw SIPParseError("bad Via port in '\(hp)'") }
+            guard let p = ASCIIDecimal.exact(hp[hp.index(after: c)...], in: 1...65535) else { throw SIPParseError("bad Via port in '\(hp)'") }
             port = p
         } else {
             host = try SIPHost.parse(hp)

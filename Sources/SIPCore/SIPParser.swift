@@ -1,3 +1,5 @@
+import TipRingCore
+
 /// Parses SIP messages from bytes (RFC 3261 §7, §25).
 ///
 /// Tolerant where the RFC says so — compact header names, any case of names, folded
@@ -108,7 +110,7 @@ public enum SIPParser {
             } else if continuation && i < le {
                 // Continuation: the line break and the white space around it are one space.
                 guard current != nil || folded != nil else { throw SIPParseError("continuation line without a header") }
-                var f = folded ?? Array(head[current!.0..<current!.1])
+                var f = folded ?? current.map { Array(head[$0.0..<$0.1]) } ?? []
                 while let l = f.last, l == 32 || l == 9 { f.removeLast() }
                 f.append(32)
                 f.append(contentsOf: head[a..<b])
@@ -180,19 +182,21 @@ public enum SIPParser {
             throw SIPParseError("missing mandatory header \(name)")
         }
         if m.isRequest, let mf = m.first(id: SIPHeaderName.maxForwardsID) {
-            guard let v = Int(mf), (0...255).contains(v) else { throw SIPParseError("Max-Forwards '\(mf)' is not a number 0–255") }
+            guard ASCIIDecimal.exact(mf, in: 0...255) != nil else { throw SIPParseError("Max-Forwards '\(mf)' is not a number 0–255") }
         }
-        try ByteChecks.cseq(m.first(id: cseq)!, method: m.method)
+        guard let cseqValue = m.first(id: cseq), let topVia = m.headers.first(where: { $0.id == via }),
+              let fromValue = m.first(id: from), let toValue = m.first(id: to) else { throw SIPParseError("missing mandatory header") }
+        try ByteChecks.cseq(cseqValue, method: m.method)
         // The top Via is the one a UA acts on; the others are checked when read.
         // (The byte check stops at the first element's end, so the list needs no splitting.)
-        try ByteChecks.via(m.headers.first { $0.id == via }!.value)
-        try ByteChecks.nameAddress(m.first(id: from)!)
-        try ByteChecks.nameAddress(m.first(id: to)!)
+        try ByteChecks.via(topVia.value)
+        try ByteChecks.nameAddress(fromValue)
+        try ByteChecks.nameAddress(toValue)
     }
 
     static func contentLength(_ m: SIPMessage) throws(SIPParseError) -> Int? {
         guard let v = m.first(id: SIPHeaderName.contentLengthID) else { return nil }
-        guard let n = Int(v), n >= 0 else { throw SIPParseError("Content-Length '\(v)' is not a number") }
+        guard let n = ASCIIDecimal.exact(v, in: HeaderNumbers.contentLength, maxDigits: 10) else { throw SIPParseError("Content-Length '\(v)' is not a number") }
         return n
     }
 

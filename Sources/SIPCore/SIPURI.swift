@@ -1,3 +1,5 @@
+import TipRingCore
+
 /// A host in a SIP URI or Via: a domain name, an IPv4 address or an IPv6 reference.
 public enum SIPHost: Sendable, Hashable, CustomStringConvertible {
     case domain(String)
@@ -23,17 +25,21 @@ public enum SIPHost: Sendable, Hashable, CustomStringConvertible {
             return .ipv6(inner.lowercased())
         }
         if s.contains(":") { throw SIPParseError("IPv6 address '\(s)' must be enclosed in brackets (RFC 5118)") }
-        if s.allSatisfy({ $0.isNumber || $0 == "." }) {
-            let parts = s.split(separator: ".", omittingEmptySubsequences: false)
-            guard parts.count == 4, parts.allSatisfy({ !$0.isEmpty && $0.count <= 3 && Int($0)! <= 255 }) else {
-                throw SIPParseError("'\(s)' is not a valid IPv4 address")
-            }
+        // Grammar on bytes: `Character.isNumber` is true for '١' and '²', which no host holds.
+        if s.utf8.allSatisfy({ ByteChecks.isDigit($0) || $0 == UInt8(ascii: ".") }) {
+            guard isIPv4(s) else { throw SIPParseError("'\(s)' is not a valid IPv4 address") }
             return .ipv4(String(s))
         }
-        guard s.allSatisfy({ $0.isASCII && ($0.isLetter || $0.isNumber || $0 == "-" || $0 == ".") }) else {
+        guard s.utf8.allSatisfy({ ByteChecks.isAlpha($0) || ByteChecks.isDigit($0) || $0 == UInt8(ascii: "-") || $0 == UInt8(ascii: ".") }) else {
             throw SIPParseError("'\(s)' is not a valid host name")
         }
         return .domain(s.lowercased())
+    }
+
+    /// Four dotted decimal octets, each 0–255 in 1–3 ASCII digits.
+    public static func isIPv4(_ s: some StringProtocol) -> Bool {
+        let parts = s.split(separator: ".", omittingEmptySubsequences: false)
+        return parts.count == 4 && parts.allSatisfy { ASCIIDecimal.exact($0, in: 0...255, maxDigits: 3) != nil }
     }
 
     /// RFC 4291 text forms, including an embedded IPv4 tail; at most one "::".
@@ -42,9 +48,7 @@ public enum SIPHost: Sendable, Hashable, CustomStringConvertible {
         var text = s
         var groupsAllowed = 8
         if let lastColon = text.lastIndex(of: ":"), text[text.index(after: lastColon)...].contains(".") {
-            let v4 = text[text.index(after: lastColon)...]
-            let parts = v4.split(separator: ".", omittingEmptySubsequences: false)
-            guard parts.count == 4, parts.allSatisfy({ !$0.isEmpty && $0.count <= 3 && $0.allSatisfy(\.isNumber) && Int($0)! <= 255 }) else { return false }
+            guard isIPv4(text[text.index(after: lastColon)...]) else { return false }
             text = text[...lastColon]
             if !text.hasSuffix("::") { text = text.dropLast() }
             groupsAllowed = 6
@@ -53,7 +57,7 @@ public enum SIPHost: Sendable, Hashable, CustomStringConvertible {
         if doubles > 1 { return false }
         if text.contains(":::") { return false }
         let groups = text.split(separator: ":", omittingEmptySubsequences: true)
-        guard groups.allSatisfy({ $0.count <= 4 && $0.allSatisfy(\.isHexDigit) }) else { return false }
+        guard groups.allSatisfy({ $0.utf8.count <= 4 && $0.utf8.allSatisfy(ByteChecks.isHexDigit) }) else { return false }
         if doubles == 1 { return groups.count < groupsAllowed }
         if text.hasPrefix(":") || text.hasSuffix(":") { return false }
         return groups.count == groupsAllowed
@@ -139,7 +143,7 @@ public struct SIPURI: Sendable, Hashable, CustomStringConvertible {
             if rest.isEmpty {
                 port = nil
             } else {
-                guard rest.first == ":", let p = Int(rest.dropFirst()), (1...65535).contains(p) else {
+                guard rest.first == ":", let p = ASCIIDecimal.exact(rest.dropFirst(), in: 1...65535) else {
                     throw SIPParseError("bad port in '\(text)'")
                 }
                 port = p
@@ -147,7 +151,7 @@ public struct SIPURI: Sendable, Hashable, CustomStringConvertible {
         } else {
             let colons = s.filter { $0 == ":" }.count
             if colons == 1, let c = s.firstIndex(of: ":") {
-                guard let p = Int(s[s.index(after: c)...]), (1...65535).contains(p) else { throw SIPParseError("bad port in '\(text)'") }
+                guard let p = ASCIIDecimal.exact(s[s.index(after: c)...], in: 1...65535) else { throw SIPParseError("bad port in '\(text)'") }
                 host = try SIPHost.parse(s[..<c])
                 port = p
             } else {
@@ -173,10 +177,10 @@ public struct SIPURI: Sendable, Hashable, CustomStringConvertible {
         while let b = bytes.first {
             bytes = bytes.dropFirst()
             if b == UInt8(ascii: "%") {
-                guard bytes.count >= 2, let v = UInt8(String(decoding: bytes.prefix(2), as: UTF8.self), radix: 16) else {
+                guard bytes.count >= 2, let hi = hexValue(bytes[bytes.startIndex]), let lo = hexValue(bytes[bytes.startIndex + 1]) else {
                     throw SIPParseError("bad %-escape in '\(s)'")
                 }
-                out.append(v)
+                out.append(hi << 4 | lo)
                 bytes = bytes.dropFirst(2)
             } else {
                 out.append(b)
@@ -185,12 +189,17 @@ public struct SIPURI: Sendable, Hashable, CustomStringConvertible {
         return String(decoding: out, as: UTF8.self)
     }
 
+    static func hexValue(_ b: UInt8) -> UInt8? {
+        if ByteChecks.isDigit(b) { return b - 48 }
+        let l = b | 0x20
+        return l >= 97 && l <= 102 ? l - 87 : nil
+    }
+
     static func escapeUser(_ s: String) -> String {
         var out = ""
         for b in s.utf8 {
-            let c = Character(Unicode.Scalar(b))
-            if b < 0x80 && (c.isLetter || c.isNumber || "-_.!~*'()&=+$,;?/".contains(c)) {
-                out.append(c)
+            if ByteChecks.isAlpha(b) || ByteChecks.isDigit(b) || "-_.!~*'()&=+$,;?/".utf8.contains(b) {
+                out.append(Character(Unicode.Scalar(b)))
             } else {
                 let h = String(b, radix: 16, uppercase: true)
                 out += "%" + (h.count == 1 ? "0" + h : h)

@@ -72,7 +72,6 @@ public final class SIPUserAgent: UserAgent, @unchecked Sendable {
     var servers: [String: ServerEntry] = [:]
     var timers: [String: TimerHandle] = [:]
     var nextHandle: UInt64 = 0
-    var counter: UInt64 = 0
     var random: SeededRandom
     var digest: DigestClient
     var mwi: Subscription?
@@ -176,7 +175,7 @@ public final class SIPUserAgent: UserAgent, @unchecked Sendable {
         if settings.dtmf == .inband { settings.media.telephoneEvent = false }
         self.settings = settings
         random = SeededRandom(seed: seed ^ 0xCA11)
-        digest = DigestClient(username: agent.settings.registration.authUser, password: agent.settings.registration.password, cnonceSeed: seed &+ 7)
+        digest = DigestClient(username: agent.settings.registration.authUser, password: agent.settings.registration.password)
         agent.onRequest = { [weak self] m, from in self?.request(m, from: from) }
         agent.onResponse = { [weak self] m, from in self?.response(m, from: from) }
         agent.onStatus = { [weak self] s in self?.registrationChanged(s) }
@@ -184,8 +183,7 @@ public final class SIPUserAgent: UserAgent, @unchecked Sendable {
 
     /// Takes the account's (reloaded) credentials for calls too.
     public func updateCredentials() {
-        digest = DigestClient(username: agent.settings.registration.authUser, password: agent.settings.registration.password,
-                              cnonceSeed: random.next())
+        digest = DigestClient(username: agent.settings.registration.authUser, password: agent.settings.registration.password)
     }
 
     // MARK: UserAgent
@@ -237,10 +235,7 @@ public final class SIPUserAgent: UserAgent, @unchecked Sendable {
     var localHost: String { (try? SIPURI(contactURI)).map { "\($0.host)" } ?? agent.localAddress.host }
     var transport: String { agent.settings.registration.transport }
 
-    func token() -> String {
-        counter += 1
-        return String(random.next() >> 16, radix: 36) + String(counter, radix: 36)
-    }
+    func token() -> String { SecureRandom.token() }
 
     func via() -> String {
         let u = try? SIPURI(contactURI)
@@ -526,7 +521,7 @@ public final class SIPUserAgent: UserAgent, @unchecked Sendable {
             c.provisional = true
             if c.cancelWanted { sendCancel(c); return }
             // RFC 3262: a reliable provisional response is PRACKed.
-            if (m["Require"] ?? "").lowercased().contains("100rel"), let rseqText = m["RSeq"], let rseq = UInt32(rseqText) {
+            if (m["Require"] ?? "").lowercased().contains("100rel"), let rseqText = m["RSeq"], let rseq = ASCIIDecimal.exact(rseqText.trimmingSpaces(), in: HeaderNumbers.rseq).map(UInt32.init) {
                 if c.lastRSeq.map({ rseq > $0 }) ?? true {
                     c.lastRSeq = rseq
                     updateTarget(c, from: m)
@@ -583,7 +578,7 @@ public final class SIPUserAgent: UserAgent, @unchecked Sendable {
             let value = digest.authorization(for: ch, method: .invite, uri: uri)
             sendInvite(c, authorization: (status == 401 ? "Authorization" : "Proxy-Authorization", value))
         case 422:
-            if let v = m["Min-SE"].flatMap({ Int($0.split(separator: ";").first?.trimmingSpaces() ?? "") }), v > settings.sessionExpires, v <= 86_400 {
+            if let v = HeaderNumbers.deltaSeconds(m["Min-SE"], in: HeaderNumbers.sessionInterval), v > settings.sessionExpires, v < HeaderNumbers.sessionInterval.upperBound {
                 settings.sessionExpires = v
                 c.authAnswered = false
                 sendInvite(c, authorization: nil)
@@ -697,7 +692,7 @@ public final class SIPUserAgent: UserAgent, @unchecked Sendable {
     func startSessionTimer(_ c: Call, response m: SIPMessage) {
         guard let se = m["Session-Expires"] else { return }
         let parts = se.split(separator: ";").map { $0.trimmingSpaces() }
-        guard let interval = Int(parts.first ?? ""), interval > 0 else { return }
+        guard let interval = HeaderNumbers.deltaSeconds(se, in: HeaderNumbers.sessionInterval) else { return }
         let refresher = parts.dropFirst().first { $0.lowercased().hasPrefix("refresher=") }?.dropFirst(10).lowercased() ?? "uac"
         c.sessionInterval = interval
         c.weRefresh = (refresher == "uac") == c.outgoing
@@ -803,7 +798,7 @@ public final class SIPUserAgent: UserAgent, @unchecked Sendable {
                 return respond(m, status: 400, reason: "Bad Request (\(error.description.prefix(80)))", toTag: token())
             }
         }
-        if let se = m["Session-Expires"], let v = Int(se.split(separator: ";").first?.trimmingSpaces() ?? ""), v < settings.minSessionExpires {
+        if let se = m["Session-Expires"], let v = HeaderNumbers.deltaSeconds(se, in: 0...HeaderNumbers.sessionInterval.upperBound), v < settings.minSessionExpires {
             return respond(m, status: 422, reason: "Session Interval Too Small", toTag: token(), headers: [("Min-SE", "\(settings.minSessionExpires)")])
         }
         let h = makeCallHandle()
@@ -835,7 +830,7 @@ public final class SIPUserAgent: UserAgent, @unchecked Sendable {
         c.incomingKey = serverKey(m)
         c.remote = offer
         c.lateOffer = offer == nil
-        if let se = m["Session-Expires"], let v = Int(se.split(separator: ";").first?.trimmingSpaces() ?? "") {
+        if let se = m["Session-Expires"], let v = HeaderNumbers.deltaSeconds(se, in: HeaderNumbers.sessionInterval) {
             c.sessionInterval = v
             let refresher = se.lowercased().contains("refresher=uas") ? "uas" : "uac"
             c.weRefresh = refresher == "uas"
@@ -999,7 +994,7 @@ public final class SIPUserAgent: UserAgent, @unchecked Sendable {
         }
         c.local = answer
         var headers: [(String, String)] = [("Contact", "<\(contactURI)>"), ("Supported", "100rel, timer")]
-        if let se = m["Session-Expires"], let v = Int(se.split(separator: ";").first?.trimmingSpaces() ?? "") {
+        if let se = m["Session-Expires"], let v = HeaderNumbers.deltaSeconds(se, in: HeaderNumbers.sessionInterval) {
             c.sessionInterval = v
             let refresher = se.lowercased().contains("refresher=uas") ? "uas" : "uac"
             c.weRefresh = (refresher == "uas")
@@ -1174,7 +1169,7 @@ public final class SIPUserAgent: UserAgent, @unchecked Sendable {
             if let target = (try? NameAddress(m["Contact"] ?? ""))?.uri { s.remoteTarget = target }
             s.active = true
             mwi = s
-            let granted = m["Expires"].flatMap { Int($0) } ?? settings.subscriptionExpires
+            let granted = HeaderNumbers.deltaSeconds(m["Expires"], in: HeaderNumbers.expires) ?? settings.subscriptionExpires
             schedule("mwi", after: .seconds(Int64(max(30, granted * 9 / 10)))) { [weak self] in self?.subscribe() }
         } else {
             // Not offered by this server: try again much later, never a storm.
@@ -1227,8 +1222,8 @@ public struct MessageSummary: Sendable, Hashable {
             if name == "voice-message" {
                 let counts = value.split(separator: " ").first?.split(separator: "/") ?? []
                 if counts.count == 2 {
-                    out.new = Int(counts[0])
-                    out.old = Int(counts[1])
+                    out.new = ASCIIDecimal.clamped(counts[0], to: 0...99_999)
+                    out.old = ASCIIDecimal.clamped(counts[1], to: 0...99_999)
                 }
             }
         }

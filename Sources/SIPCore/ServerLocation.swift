@@ -111,7 +111,6 @@ public enum ServerLocator {
     }
 
     public static func isIPv4Literal(_ s: String) -> Bool {
-        let parts = s.split(separator: ".", omittingEmptySubsequences: false)
-        return parts.count == 4 && parts.allSatisfy { p in !p.isEmpty && p.count <= 3 && p.allSatisfy(\.isASCII) && p.allSatisfy(\.isNumber) && Int(p)! <= 255 }
+        SIPHost.isIPv4(s)
     }
 }

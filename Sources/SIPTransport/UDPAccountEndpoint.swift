@@ -54,7 +54,11 @@ public final class UDPAccountEndpoint: @unchecked Sendable {
         let servers = targets.map { SIPNetworkAddress($0.address, $0.port) }
         let box = AgentBox()
         let transport = try await UDPTransport.bind(host: "0.0.0.0", ports: options.localPorts, dscp: options.dscp, group: group,
-                                                    scheduler: scheduler) { m, from in
+                                                    scheduler: scheduler,
+                                                    onMalformed: { bytes, error, from in
+                                                        guard let ip = from.ipAddress, let port = from.port else { return }
+                                                        box.agent?.receiveMalformed(bytes, error: error, from: SIPNetworkAddress(ip, port))
+                                                    }) { m, from in
             guard let ip = from.ipAddress, let port = from.port else { return }
             box.agent?.receive(m, from: SIPNetworkAddress(ip, port))
         }

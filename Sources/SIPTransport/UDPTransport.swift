@@ -12,7 +12,9 @@ public import TipRingCore
 ///
 /// Received messages are handed to the control plane with `Scheduler.execute`, so the
 /// sans-IO machines (transactions, registration) run on the scheduler only. Malformed
-/// datagrams are dropped and counted; requests among them get a 400 where one can be built.
+/// datagrams are counted and handed to `onMalformed` (on the scheduler), which decides
+/// whether anyone deserves a 400; without it they are dropped. Datagrams are received whole
+/// up to 65,535 bytes (RFC 3261 §18.3; NIO's default buffer would cut them at 2,048).
 public final class UDPTransport: @unchecked Sendable {
     public let channel: any Channel
     let scheduler: any Scheduler
@@ -31,11 +33,13 @@ public final class UDPTransport: @unchecked Sendable {
     /// on the scheduler.
     public static func bind(
         host: String, port: Int, group: any EventLoopGroup, scheduler: any Scheduler,
+        onMalformed: MalformedHandler? = nil,
         onMessage: @escaping @Sendable (SIPMessage, SocketAddress) -> Void
     ) async throws -> UDPTransport {
-        let handler = Inbound(scheduler: scheduler, onMessage: onMessage)
+        let handler = Inbound(scheduler: scheduler, onMessage: onMessage, onMalformed: onMalformed)
         let channel = try await DatagramBootstrap(group: group)
             .channelOption(.socketOption(.so_reuseaddr), value: 1)
+            .channelOption(.recvAllocator, value: wholeDatagrams)
             .channelInitializer { ch in ch.pipeline.addHandler(handler) }
             .bind(host: host, port: port)
             .get()
@@ -49,13 +53,15 @@ public final class UDPTransport: @unchecked Sendable {
     /// alone). Fails naming the range when every port is taken.
     public static func bind(
         host: String, ports: ClosedRange<Int>, dscp: Int?, group: any EventLoopGroup, scheduler: any Scheduler,
+        onMalformed: MalformedHandler? = nil,
         onMessage: @escaping @Sendable (SIPMessage, SocketAddress) -> Void
     ) async throws -> UDPTransport {
         var lastError: (any Error)?
         for port in ports {
             do {
-                let handler = Inbound(scheduler: scheduler, onMessage: onMessage)
+                let handler = Inbound(scheduler: scheduler, onMessage: onMessage, onMalformed: onMalformed)
                 var bootstrap = DatagramBootstrap(group: group)
+                    .channelOption(.recvAllocator, value: wholeDatagrams)
                     .channelInitializer { ch in ch.pipeline.addHandler(handler) }
                 if let dscp {
                     bootstrap = bootstrap.channelOption(.ipOption(.init(rawValue: IP_TOS)), value: SocketOptionValue(dscp << 2))
@@ -94,15 +100,23 @@ public final class UDPTransport: @unchecked Sendable {
         try? await channel.close()
     }
 
+    /// Receives a datagram that did not parse, with the reason and its source.
+    public typealias MalformedHandler = @Sendable ([UInt8], SIPParseError, SocketAddress) -> Void
+
+    /// The largest UDP payload there is: a SIP message over UDP may be that big.
+    static let wholeDatagrams = FixedSizeRecvByteBufferAllocator(capacity: 65_536)
+
     final class Inbound: ChannelInboundHandler, @unchecked Sendable {
         typealias InboundIn = AddressedEnvelope<ByteBuffer>
         let scheduler: any Scheduler
         let onMessage: @Sendable (SIPMessage, SocketAddress) -> Void
+        let onMalformed: MalformedHandler?
         weak var transport: UDPTransport?
 
-        init(scheduler: any Scheduler, onMessage: @escaping @Sendable (SIPMessage, SocketAddress) -> Void) {
+        init(scheduler: any Scheduler, onMessage: @escaping @Sendable (SIPMessage, SocketAddress) -> Void, onMalformed: MalformedHandler?) {
             self.scheduler = scheduler
             self.onMessage = onMessage
+            self.onMalformed = onMalformed
         }
 
         func channelRead(context: ChannelHandlerContext, data: NIOAny) {
@@ -117,11 +131,7 @@ public final class UDPTransport: @unchecked Sendable {
                 scheduler.execute { deliver(m, from) }
             } catch {
                 transport?.malformed += 1
-                if let reply = SIPParser.badRequestResponse(to: bytes, error: error) {
-                    var buffer = context.channel.allocator.buffer(capacity: 512)
-                    buffer.writeBytes(reply.serialized())
-                    context.writeAndFlush(NIOAny(AddressedEnvelope(remoteAddress: from, data: buffer)), promise: nil)
-                }
+                if let onMalformed { scheduler.execute { onMalformed(bytes, error, from) } }
             }
         }
     }

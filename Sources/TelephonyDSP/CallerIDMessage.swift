@@ -5,6 +5,9 @@ public struct CallerIDInfo: Sendable, Hashable {
     public enum Absence: Character, Sendable, Hashable {
         case outOfArea = "O"
         case `private` = "P"
+
+        /// The letter as the message carries it.
+        var byte: UInt8 { self == .outOfArea ? UInt8(ascii: "O") : UInt8(ascii: "P") }
     }
 
     /// Month, day, hour, minute (local time of the network).
@@ -15,9 +18,9 @@ public struct CallerIDInfo: Sendable, Hashable {
         }
         /// From `MMDDHHMM`.
         public init?(_ text: String) {
-            let d = Array(text)
-            guard d.count == 8, d.allSatisfy(\.isASCII), d.allSatisfy(\.isNumber) else { return nil }
-            func two(_ i: Int) -> Int { Int(String(d[i...(i + 1)]))! }
+            let d = Array(text.utf8)
+            guard d.count == 8, d.allSatisfy({ $0 >= 48 && $0 <= 57 }) else { return nil }
+            func two(_ i: Int) -> Int { Int(d[i] - 48) * 10 + Int(d[i + 1] - 48) }
             month = two(0); day = two(2); hour = two(4); minute = two(6)
             guard (1...12).contains(month), (1...31).contains(day), (0...23).contains(hour), (0...59).contains(minute) else { return nil }
         }
@@ -76,21 +79,21 @@ public enum CallerIDMessage: Sendable, Hashable {
             if let n = info.number, !n.isEmpty {
                 body += Array(n.utf8.prefix(10))
             } else {
-                body.append((info.numberAbsence ?? .outOfArea).rawValue.asciiValue!)
+                body.append((info.numberAbsence ?? .outOfArea).byte)
             }
         case (.callerID(let info), .multiple):
             type = Self.mdmfCallerID
-            func parameter(_ t: UInt8, _ bytes: [UInt8]) { body += [t, UInt8(bytes.count)] + bytes }
+            func parameter(_ t: UInt8, _ bytes: [UInt8]) { body += [t, UInt8(clamping: bytes.count)] + bytes }
             if let d = info.dateTime { parameter(Self.dateTimeParameter, Array(d.description.utf8)) }
             if let n = info.number, !n.isEmpty {
                 parameter(Self.numberParameter, Array(n.utf8.prefix(20)))
             } else {
-                parameter(Self.numberAbsenceParameter, [(info.numberAbsence ?? .outOfArea).rawValue.asciiValue!])
+                parameter(Self.numberAbsenceParameter, [(info.numberAbsence ?? .outOfArea).byte])
             }
             if let n = info.name, !n.isEmpty {
                 parameter(Self.nameParameter, Array(n.utf8.prefix(50)))
             } else if let a = info.nameAbsence {
-                parameter(Self.nameAbsenceParameter, [a.rawValue.asciiValue!])
+                parameter(Self.nameAbsenceParameter, [a.byte])
             }
         case (.messageWaiting(let on), .single):
             type = Self.sdmfMessageWaiting
@@ -99,7 +102,7 @@ public enum CallerIDMessage: Sendable, Hashable {
             type = Self.mdmfMessageWaiting
             body = [Self.visualIndicatorParameter, 1, on ? 0xFF : 0x00]
         }
-        var out = [type, UInt8(body.count)] + body
+        var out = [type, UInt8(clamping: body.count)] + body  // ≤ 90 bytes: every field is cut above
         out.append(Self.checksum(out))
         return out
     }
@@ -130,7 +133,7 @@ public enum CallerIDMessage: Sendable, Hashable {
             guard body.count >= 9 else { throw DecodeError(description: "SDMF caller ID too short") }
             var info = CallerIDInfo(dateTime: CallerIDInfo.DateTime(text(body[0..<8])))
             let rest = text(body[8...])
-            if rest.count == 1, let a = CallerIDInfo.Absence(rawValue: rest.first!) { info.numberAbsence = a } else { info.number = rest }
+            if rest.count == 1, let c = rest.first, let a = CallerIDInfo.Absence(rawValue: c) { info.numberAbsence = a } else { info.number = rest }
             return .callerID(info)
         case sdmfMessageWaiting:
             guard body.count == 3 else { throw DecodeError(description: "SDMF message waiting must be 3 bytes") }

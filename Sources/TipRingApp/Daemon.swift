@@ -49,6 +49,9 @@ public final class Daemon: @unchecked Sendable {
         /// The last off-hook: from the seizure confirmed to the tone set (ms).
         var seizeToToneMs: Double?
         var hook = "on-hook"
+        /// Drops as last logged (a line at most once a minute, only when they grew).
+        var droppedLogged = DropCounts()
+        var dropped: DropCounts { DropCounts(agent: endpoint?.agent, media: media) }
         init(id: Int, line: PortLine, engine: AudioEngine, audio: any AudioPort, phone: SimulatedTelephone?) {
             self.id = id
             self.line = line
@@ -115,6 +118,7 @@ public final class Daemon: @unchecked Sendable {
         }
         log.info("running \(ports.count) port(s) on board \(board.name)")
         // Starting up is over well before this: hand its pages back (MemoryTrim).
+        reportDrops()
         let log = self.log
         _ = scheduler.schedule(after: .seconds(10)) {
             let r = MemoryTrim.releaseStartupPages()
@@ -353,6 +357,23 @@ public final class Daemon: @unchecked Sendable {
         p.hook == "off-hook" || (p.controller.map { $0.machine.line != .idle } ?? false)
     }
 
+    /// Once a minute (on the scheduler): what each port dropped from the network since the last
+    /// line, if anything — a scanner's flood is one line a minute, not one per packet.
+    func reportDrops() {
+        _ = scheduler.schedule(after: .seconds(60)) { [weak self] in
+            guard let self else { return }
+            for p in self.ports.values.sorted(by: { $0.id < $1.id }) {
+                let now = p.dropped, before = p.droppedLogged
+                guard now.total > before.total else { continue }
+                p.droppedLogged = now
+                let grew = DropCounts.sentence(requests: max(0, now.requests - before.requests), responses: max(0, now.responses - before.responses),
+                                               malformed: max(0, now.malformed - before.malformed), media: max(0, now.media - before.media))
+                self.log.notice("dropped from the network in the last minute: \(grew)", metadata: ["port.id": "\(p.id)"])
+            }
+            self.reportDrops()
+        }
+    }
+
     /// Checks every second (on the scheduler) whether a port with pending settings is idle.
     func watchForIdle(_ p: Port) {
         _ = scheduler.schedule(after: .seconds(1)) { [weak self] in
@@ -527,6 +548,7 @@ public final class Daemon: @unchecked Sendable {
             fields.append("\"messagesWaiting\": \(p.controller?.machine.messagesWaiting ?? false)")
             if let ms = p.seizeToToneMs { fields.append("\"seizeToToneMs\": \(Double(Int(ms * 1000)) / 1000)") }
             if let e = p.lastError { fields.append("\"lastError\": \(json(e))") }
+            fields.append("\"dropped\": \(p.dropped.json)")
             items.append("{" + fields.joined(separator: ", ") + "}")
         }
         return "{\"board\": \(json(board.name)), \"uptimeSeconds\": \((Instant.monotonicNow() - startedAt).nanoseconds / 1_000_000_000), \"ports\": [" + items.joined(separator: ", ") + "]}"

@@ -32,7 +32,12 @@ public enum ExchangeServer {
         let peers = Peers()
         final class Box: @unchecked Sendable { var transport: UDPTransport? }
         let box = Box()
-        let transport = try await UDPTransport.bind(host: host, port: port, group: MultiThreadedEventLoopGroup.singleton, scheduler: scheduler) { m, from in
+        // A server answers a malformed request with 400 (RFC 3261 §8.2) — it is no phone line.
+        let transport = try await UDPTransport.bind(host: host, port: port, group: MultiThreadedEventLoopGroup.singleton, scheduler: scheduler,
+                                                    onMalformed: { bytes, error, from in
+                                                        guard let reply = SIPParser.badRequestResponse(to: bytes, error: error) else { return }
+                                                        box.transport?.send(reply, to: from)
+                                                    }) { m, from in
             guard let ip = from.ipAddress, let p = from.port else { return }
             let peer = SIPNetworkAddress(ip, p)
             if !peers.known.contains(peer) {

@@ -60,6 +60,7 @@ public struct TipRingLogHandler: LogHandler {
 public enum StatusReport {
     public static func render(_ json: String) -> String {
         var rows: [[String]] = [["port", "enabled", "hook", "registration", "line", "call"]]
+        var dropped: [String] = []
         guard let status = try? JSON5Parser.parse(json) else { return "unreadable status from the daemon: \(json)" }
         for port in status["ports"]?.items ?? [] {
             func field(_ name: String, in node: JSON5Node? = port) -> String { node?[name]?.text ?? "" }
@@ -79,9 +80,28 @@ public enum StatusReport {
                         + ", jitter " + field("jitterMs", in: c) + " ms"
                 }
             }
-            rows.append([field("port"), field("enabled"), field("hook"), reg, field("line"), call])
+            rows.append([field("port"), field("enabled"), field("hook"), reg, field("line"), call].map(printable))
+            if let d = port["dropped"] {
+                func count(_ k: String) -> Int { Int(field(k, in: d)) ?? 0 }
+                let s = DropCounts.sentence(requests: count("requests"), responses: count("responses"), malformed: count("malformed"), media: count("rtp"))
+                if !s.isEmpty { dropped.append("port \(field("port")) dropped: \(s)") }
+            }
         }
-        return TextTable.render(rows)
+        return TextTable.render(rows) + dropped.map { $0 + "\n" }.joined()
+    }
+
+    /// A cell as it may reach a terminal: control bytes (an ESC in a caller's name would
+    /// drive the admin's terminal) are shown as `\u{1B}`, not sent.
+    static func printable(_ s: String) -> String {
+        var out = ""
+        for u in s.unicodeScalars {
+            if u.value < 0x20 || (0x7F...0x9F).contains(u.value) {
+                out += "\\u{" + String(u.value, radix: 16, uppercase: true) + "}"
+            } else {
+                out.unicodeScalars.append(u)
+            }
+        }
+        return out
     }
 }
 

@@ -172,7 +172,7 @@ public final class SimulatedSystem {
                                 callSettings: CallSettings, mediaSettings: MediaSettings, seed: UInt64)
         -> (ua: SIPUserAgent, media: PortMedia, hardware: LinePortHardware, controller: PortController) {
         let ua = SIPUserAgent(account: portSettings.account, agent: agent, settings: callSettings, seed: seed &+ UInt64(id))
-        let media = PortMedia(engine: engine, factory: mediaFactory, scheduler: scheduler, settings: mediaSettings, cname: cname, seed: seed &+ UInt64(id))
+        let media = PortMedia(engine: engine, factory: mediaFactory, scheduler: scheduler, settings: mediaSettings, cname: cname)
         media.attach(to: ua)
         let hardware = LinePortHardware(line: line, engine: engine, scheduler: scheduler)
         hardware.mediaConnector = { [weak media] h in media?.connect(h) }

@@ -34,17 +34,22 @@ public struct Instant: Hashable, Comparable, Sendable, CustomStringConvertible {
 
     @inlinable public static func < (a: Instant, b: Instant) -> Bool { a.nanoseconds < b.nanoseconds }
 
+    // Saturating: a deadline a peer pushed past the end of time stays there instead of
+    // wrapping into the past (a timer that would fire at once, and again, and again).
     @inlinable public static func + (a: Instant, d: Duration) -> Instant {
-        Instant(nanoseconds: a.nanoseconds &+ d.nanoseconds)
+        let (sum, overflow) = a.nanoseconds.addingReportingOverflow(d.nanoseconds)
+        return Instant(nanoseconds: overflow ? (d.nanoseconds > 0 ? .max : .min) : sum)
     }
     @inlinable public static func - (a: Instant, d: Duration) -> Instant {
-        Instant(nanoseconds: a.nanoseconds &- d.nanoseconds)
+        let (difference, overflow) = a.nanoseconds.subtractingReportingOverflow(d.nanoseconds)
+        return Instant(nanoseconds: overflow ? (d.nanoseconds > 0 ? .min : .max) : difference)
     }
     @inlinable public static func += (a: inout Instant, d: Duration) { a = a + d }
 
     /// The time from `b` to `a`.
     @inlinable public static func - (a: Instant, b: Instant) -> Duration {
-        .nanoseconds(a.nanoseconds &- b.nanoseconds)
+        let (difference, overflow) = a.nanoseconds.subtractingReportingOverflow(b.nanoseconds)
+        return .nanoseconds(overflow ? (a.nanoseconds > b.nanoseconds ? .max : .min) : difference)
     }
 
     /// Milliseconds since the origin, for logs and tables.
@@ -64,7 +69,10 @@ extension Duration {
     /// The duration in whole nanoseconds (saturating to `Int64`).
     @inlinable public var nanoseconds: Int64 {
         let (s, a) = components
-        return s &* 1_000_000_000 &+ a / 1_000_000_000
+        let (whole, overflow) = s.multipliedReportingOverflow(by: 1_000_000_000)
+        if overflow { return s > 0 ? .max : .min }
+        let (sum, o2) = whole.addingReportingOverflow(a / 1_000_000_000)
+        return o2 ? (s > 0 ? .max : .min) : sum
     }
 
     /// The duration in milliseconds, as a `Double`.

@@ -287,7 +287,7 @@ public struct JSON5Parser {
             case UInt8(ascii: "x"):
                 index += 1
                 let v = try hexDigits(2)
-                out.append(contentsOf: Array(String(Unicode.Scalar(UInt8(v))).utf8))
+                out.append(contentsOf: Array(String(Unicode.Scalar(UInt8(truncatingIfNeeded: v))).utf8))
                 continue
             case UInt8(ascii: "u"):
                 index += 1
@@ -314,7 +314,7 @@ public struct JSON5Parser {
         var v: UInt32 = 0
         for _ in 0..<n {
             guard let b = peek, let d = JSON5Parser.hexValue(b) else { throw error("expected \(n) hex digits") }
-            v = v << 4 | UInt32(d)
+            v = v << 4 | UInt32(truncatingIfNeeded: d)
             index += 1
         }
         return v

@@ -237,6 +237,64 @@ struct AccountAgentTests {
         #expect(answers.first { $0["Call-ID"] == "i1" }?.status == 404)
         #expect(forwarded.map { $0["Call-ID"] } == ["i2"])
     }
+
+    @Test("responses are believed only from where their request went: a forged 2xx moves nothing, a forged 401 burns nothing")
+    func forgedResponses() throws {
+        let rig = AgentRig(servers: [first])
+        let reg = rig.registrar(at: first)
+        rig.agent.start()
+        rig.s.run(until: Instant(nanoseconds: 0) + .seconds(1))
+        #expect(rig.isRegistered)
+        let attacker = SIPNetworkAddress("203.0.113.66", 5060)
+        rig.net.attach(attacker) { _, _ in }
+        let register = try #require(rig.sent(to: first).last { $0.method == .register })
+        // A 2xx that would move our binding to the attacker (RFC 3581 received/rport).
+        var forged = SIPResponses.response(to: register, status: 200, reason: "OK", toTag: "x")
+        let via = try #require(register["Via"])
+        forged.replaceFirst("Via", with: via.replacing(";rport", with: ";rport=6666;received=203.0.113.66"))
+        forged.add("Contact", "<\(rig.agent.contact)>;expires=3600")
+        rig.net.send(forged.serialized(), from: attacker, to: rig.address)
+        // A 401 that would burn the credential back-off.
+        let challenge = SIPResponses.response(to: register, status: 401, reason: "Unauthorized", toTag: "y")
+        rig.net.send(challenge.serialized(), from: attacker, to: rig.address)
+        // And one from the right host but another port.
+        rig.net.send(forged.serialized(), from: SIPNetworkAddress(first.host, 5070), to: rig.address)
+        rig.s.run(until: rig.s.now + .seconds(5))
+        #expect(rig.agent.droppedResponses == 3)
+        #expect(rig.agent.reflexiveAddress == nil)
+        #expect(rig.isRegistered)
+        #expect(reg.contacts(of: "sip:1001@example.com") == ["sip:1001@192.0.2.10:5060"])
+    }
+
+    @Test("a malformed request from a stranger gets no answer (no fingerprint, no reflection); from our server, a 400")
+    func malformedRequests() throws {
+        let rig = AgentRig(servers: [first])
+        rig.registrar(at: first)
+        let stranger = SIPNetworkAddress("203.0.113.66", 5070)
+        let server = SIPNetworkAddress(first.host, 5060)
+        rig.net.attach(stranger) { _, _ in }
+        let broken = Array("""
+        INVITE sip:1001@192.0.2.10 SIP/2.0\r
+        Via: SIP/2.0/UDP 203.0.113.66:5070;branch=z9hG4bKm1\r
+        From: <sip:100@203.0.113.66>;tag=x\r
+        To: <sip:1001@192.0.2.10>\r
+        Call-ID: m1\r
+        Content-Length: 0\r
+        \r
+
+        """.utf8)
+        var error = SIPParseError("")
+        do { _ = try SIPParser.parse(broken) } catch let e { error = e }
+        #expect(error.description.contains("CSeq"))
+        rig.agent.receiveMalformed(broken, error: error, from: stranger)
+        rig.agent.receiveMalformed(broken, error: error, from: server)
+        rig.s.run(until: rig.s.now + .seconds(1))
+        #expect(!rig.net.sent.contains { $0.to == stranger })
+        // The 400 copies what could be read (no CSeq here), so it is checked as bytes.
+        let answers = rig.net.sent.filter { $0.to == server }.map { String(decoding: $0.bytes, as: UTF8.self) }
+        #expect(answers.count == 1 && answers[0].hasPrefix("SIP/2.0 400 Bad Request"), "\(answers)")
+        #expect(rig.agent.droppedMalformed == 2)
+    }
 }
 
 @Suite("DNS SRV ordering (RFC 2782) and RFC 3263 location")

@@ -29,4 +29,8 @@ int tipring_dns_srv(const char *name, const char *nameserver, int port, int time
 int tipring_dns_a(const char *name, const char *nameserver, int port, int timeout_seconds, int attempts,
                   tipring_a_record *out, int max);
 
+/* The answer parsers on their own (pure functions over the bytes a server sent, fuzzed). */
+int tipring_dns_parse_srv(const unsigned char *answer, int length, tipring_srv_record *out, int max);
+int tipring_dns_parse_a(const unsigned char *answer, int length, tipring_a_record *out, int max);
+
 #endif

@@ -1,0 +1,39 @@
+#!/usr/bin/env bash
+# Fails when code that reads network data could trap: a force-unwrap (`x!`, `try!`, `as!`),
+# a narrowing integer conversion without a stated behaviour (`UInt16(x)` instead of
+# `UInt16(exactly:)`, `(clamping:)`, `(truncatingIfNeeded:)`, `(bitPattern:)`), or a
+# floating-point value turned into an integer unchecked. Widening a received byte
+# (`UInt32(b[i])`) and `UInt8(ascii:)` are fine. The files: every parser of what peers send.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+files=(
+  Sources/TipRingCore/ASCIIDecimal.swift Sources/TipRingCore/JSON5.swift
+  Sources/SIPCore/SIPParser.swift Sources/SIPCore/SIPMessage.swift Sources/SIPCore/SIPHeaders.swift
+  Sources/SIPCore/SIPURI.swift Sources/SIPCore/ByteChecks.swift Sources/SIPCore/HeaderNumbers.swift
+  Sources/SIPCore/SDP.swift Sources/SIPCore/DigestAuth.swift Sources/SIPCore/ServerLocation.swift
+  Sources/SIPCore/RegistrationClient.swift Sources/SIPCore/AccountAgent.swift
+  Sources/RTPMedia/RTPPacket.swift Sources/RTPMedia/RTCP.swift Sources/RTPMedia/TelephoneEvents.swift
+  Sources/RTPMedia/RTPSourceScreen.swift Sources/RTPMedia/JitterBuffer.swift
+  Sources/TelephonyDSP/CallerIDMessage.swift
+)
+[ "${1:-}" = "--list" ] && { printf '%s\n' "${files[@]}"; exit 0; }
+found=0
+check() {  # pattern, what it is
+  local hits
+  hits=$(grep -nP "$1" "${files[@]}" | grep -vP '^[^:]+:\d+:\s*//' || true)
+  if [ -n "$hits" ]; then
+    echo "trap-check: $2:" >&2
+    echo "$hits" | sed 's/^/  /' >&2
+    found=1
+  fi
+}
+check '(?<![!=<>])[\w)\]]!(?!=)|\btry!|\bas!' "force-unwrap on a network path (use guard let / if let)"
+check '\b(U?Int(8|16|32))\((?!(truncatingIfNeeded|clamping|exactly|bitPattern|ascii):)(?![a-z]*\[[^\]]*\]\))' \
+      "narrowing integer conversion that can trap (say exactly:, clamping: or truncatingIfNeeded:)"
+check '\b(U?Int(64)?)\((?!(truncatingIfNeeded|clamping|exactly|bitPattern):)[^()]*(\de\d|\.rounded\(|Double\(|\* *1e)' \
+      "a floating-point value turned into an integer unchecked (it traps on NaN, ∞ and overflow)"
+if [ "$found" -ne 0 ]; then
+  echo "trap-check: FAILED — nothing a peer sends may make TipRing trap" >&2
+  exit 1
+fi
+echo "trap-check: ${#files[@]} network-facing files, no trapping construct"
