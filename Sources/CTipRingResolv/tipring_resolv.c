@@ -6,8 +6,8 @@
 #include <resolv.h>
 #include <string.h>
 
-static int tipring_query(const char *name, int type, const char *nameserver, int port, int timeout_seconds,
-                         int attempts, unsigned char *answer, int size, int *length) {
+int tipring_dns_query(const char *name, int type, const char *nameserver, int port, int timeout_seconds,
+                      int attempts, unsigned char *answer, int size, int *length) {
     struct __res_state state;
     memset(&state, 0, sizeof state);
     if (res_ninit(&state) != 0) return TIPRING_DNS_FAILED;
@@ -63,20 +63,4 @@ int tipring_dns_parse_a(const unsigned char *answer, int length, tipring_a_recor
         count++;
     }
     return count == 0 ? TIPRING_DNS_NONAME : count;
-}
-
-int tipring_dns_srv(const char *name, const char *nameserver, int port, int timeout_seconds, int attempts,
-                    tipring_srv_record *out, int max) {
-    unsigned char answer[4096];
-    int length = 0;
-    int rc = tipring_query(name, ns_t_srv, nameserver, port, timeout_seconds, attempts, answer, sizeof answer, &length);
-    return rc != 0 ? rc : tipring_dns_parse_srv(answer, length, out, max);
-}
-
-int tipring_dns_a(const char *name, const char *nameserver, int port, int timeout_seconds, int attempts,
-                  tipring_a_record *out, int max) {
-    unsigned char answer[4096];
-    int length = 0;
-    int rc = tipring_query(name, ns_t_a, nameserver, port, timeout_seconds, attempts, answer, sizeof answer, &length);
-    return rc != 0 ? rc : tipring_dns_parse_a(answer, length, out, max);
 }

@@ -8,7 +8,7 @@ public enum DigestAlgorithm: String, Sendable, Hashable, CaseIterable {
     case sha512_256 = "SHA-512-256", sha512_256Sess = "SHA-512-256-sess"
 
     /// Preference when a server offers several (RFC 8760 §2.4: strongest first).
-    var strength: Int {
+    public var strength: Int {
         switch self {
         case .sha512_256, .sha512_256Sess: 3
         case .sha256, .sha256Sess: 2
@@ -108,9 +108,10 @@ public struct DigestChallenge: Sendable, Hashable {
         return out
     }
 
-    /// The challenge to answer among several: the strongest algorithm, then the first.
-    public static func preferred(_ headers: [String]) -> DigestChallenge? {
-        let parsed = headers.compactMap { try? DigestChallenge($0) }
+    /// The challenge to answer among several: the strongest algorithm, then the first; none
+    /// weaker than `minimum` (an account can refuse MD5).
+    public static func preferred(_ headers: [String], minimum: DigestAlgorithm = .md5) -> DigestChallenge? {
+        let parsed = headers.compactMap { try? DigestChallenge($0) }.filter { $0.algorithm.strength >= minimum.strength }
         return parsed.enumerated().max { a, b in
             a.element.algorithm.strength != b.element.algorithm.strength
                 ? a.element.algorithm.strength < b.element.algorithm.strength
@@ -123,12 +124,12 @@ public struct DigestChallenge: Sendable, Hashable {
 public struct DigestClient: Sendable {
     public var username: String
     /// Held only to compute responses; never printed (``description`` omits it).
-    var password: String
+    var password: Secret
     var nonceCounts: [String: UInt32] = [:]
 
     public init(username: String, password: String) {
         self.username = username
-        self.password = password
+        self.password = Secret(password)
     }
 
     /// The `Authorization` (or `Proxy-Authorization`) value answering `challenge` for a
@@ -143,7 +144,7 @@ public struct DigestClient: Sendable {
             nonceCounts[challenge.nonce] = nc
         }
         let ncText = String(nc, radix: 16).leftPadded(to: 8)
-        let response = DigestVerifier.response(algorithm: a, username: username, realm: challenge.realm, password: password,
+        let response = DigestVerifier.response(algorithm: a, username: username, realm: challenge.realm, password: password.value,
                                                nonce: challenge.nonce, nc: ncText, cnonce: cnonce, qop: qop,
                                                method: method.rawValue, uri: uri, body: body)
         var parts = [

@@ -12,7 +12,7 @@ public struct RegistrationSettings: Sendable, Hashable {
     public var instanceID: String
     /// Authentication user (defaults to the AOR's user) and password.
     public var authUser: String
-    public var password: String
+    public var password: Secret
     /// UDP, TCP (TLS later): the Via transport and the Contact's transport parameter.
     public var transport: String = "UDP"
     public var expires: Int = 3600
@@ -25,6 +25,8 @@ public struct RegistrationSettings: Sendable, Hashable {
     public var credentialRetry: Duration = .seconds(1800)
     /// A Route for every request (the outbound proxy, `<sip:proxy.example.com;lr>`).
     public var route: String?
+    /// The weakest digest algorithm we answer (`.sha256` refuses MD5 challenges).
+    public var minimumDigest: DigestAlgorithm = .md5
 
     public init(registrar: String, addressOfRecord: String, contact: String, instanceID: String, authUser: String, password: String) {
         self.registrar = registrar
@@ -32,7 +34,7 @@ public struct RegistrationSettings: Sendable, Hashable {
         self.contact = contact
         self.instanceID = instanceID
         self.authUser = authUser
-        self.password = password
+        self.password = Secret(password)
     }
 }
 
@@ -85,7 +87,7 @@ public struct RegistrationClient: Sendable {
         random = SeededRandom(seed: seed)
         callID = SecureRandom.token()
         fromTag = SecureRandom.token()
-        digest = DigestClient(username: settings.authUser, password: settings.password)
+        digest = DigestClient(username: settings.authUser, password: settings.password.value)
         requestedExpires = settings.expires
     }
 
@@ -167,7 +169,7 @@ public struct RegistrationClient: Sendable {
         guard let status = m.status, status >= 200 else { return [] }
         guard let cseqValue = m["CSeq"], let c = try? CSeq(cseqValue), c.sequence == cseq, m["Call-ID"] == callID else { return [] }
         if case .unregistering = state {
-            if status == 401 || status == 407, let ch = DigestChallenge.preferred(m.values(status == 401 ? "WWW-Authenticate" : "Proxy-Authenticate")), answeredNonce != ch.nonce {
+            if status == 401 || status == 407, let ch = DigestChallenge.preferred(m.values(status == 401 ? "WWW-Authenticate" : "Proxy-Authenticate"), minimum: settings.minimumDigest), answeredNonce != ch.nonce {
                 answeredNonce = ch.nonce
                 let m = request(expires: 0, authorization: authorization(ch, proxy: status == 407))
                 pending = m
@@ -193,8 +195,10 @@ public struct RegistrationClient: Sendable {
             return [.status(registeredStatus(until)), .wake(at: refresh)]
         case 401, 407:
             let header = status == 401 ? "WWW-Authenticate" : "Proxy-Authenticate"
-            guard let ch = DigestChallenge.preferred(m.values(header)) else {
-                return credentialFailure(now: now, reason: "registrar's challenge cannot be answered")
+            guard let ch = DigestChallenge.preferred(m.values(header), minimum: settings.minimumDigest) else {
+                let weak = DigestChallenge.preferred(m.values(header)) != nil
+                return credentialFailure(now: now, reason: weak ? "registrar offers only digest weaker than \(settings.minimumDigest.rawValue) (minimumDigest)"
+                                                                : "registrar's challenge cannot be answered")
             }
             if answeredNonce != nil && !ch.stale {
                 return credentialFailure(now: now, reason: "wrong user name or password (\(status) again)")

@@ -1,7 +1,19 @@
-/// A malformed SIP message (or part of one), with what was wrong.
+/// A malformed SIP message (or part of one), with what was wrong. The text quotes parts of
+/// what a peer sent: control bytes in it (a bare CR, an ESC) are shown escaped, never passed
+/// on to a log, a terminal or a 400's reason phrase.
 public struct SIPParseError: Error, Sendable, Hashable, CustomStringConvertible {
     public var description: String
-    public init(_ description: String) { self.description = description }
+    public init(_ description: String) {
+        var clean = ""
+        for u in description.unicodeScalars {
+            if u.value < 0x20 || (0x7F...0x9F).contains(u.value) {
+                clean += "\\x" + (u.value < 0x10 ? "0" : "") + String(u.value, radix: 16, uppercase: true)
+            } else {
+                clean.unicodeScalars.append(u)
+            }
+        }
+        self.description = clean
+    }
 }
 
 /// SIP request methods.

@@ -175,7 +175,7 @@ public final class SIPUserAgent: UserAgent, @unchecked Sendable {
         if settings.dtmf == .inband { settings.media.telephoneEvent = false }
         self.settings = settings
         random = SeededRandom(seed: seed ^ 0xCA11)
-        digest = DigestClient(username: agent.settings.registration.authUser, password: agent.settings.registration.password)
+        digest = DigestClient(username: agent.settings.registration.authUser, password: agent.settings.registration.password.value)
         agent.onRequest = { [weak self] m, from in self?.request(m, from: from) }
         agent.onResponse = { [weak self] m, from in self?.response(m, from: from) }
         agent.onStatus = { [weak self] s in self?.registrationChanged(s) }
@@ -183,7 +183,7 @@ public final class SIPUserAgent: UserAgent, @unchecked Sendable {
 
     /// Takes the account's (reloaded) credentials for calls too.
     public func updateCredentials() {
-        digest = DigestClient(username: agent.settings.registration.authUser, password: agent.settings.registration.password)
+        digest = DigestClient(username: agent.settings.registration.authUser, password: agent.settings.registration.password.value)
     }
 
     // MARK: UserAgent
@@ -568,7 +568,7 @@ public final class SIPUserAgent: UserAgent, @unchecked Sendable {
             finish(c, .localHangUp)
         case 401, 407:
             let header = status == 401 ? "WWW-Authenticate" : "Proxy-Authenticate"
-            guard !c.authAnswered, let ch = DigestChallenge.preferred(m.values(header)) else {
+            guard !c.authAnswered, let ch = DigestChallenge.preferred(m.values(header), minimum: agent.settings.registration.minimumDigest) else {
                 finish(c, .failed(status: 403, reason: "authentication failed"))
                 return
             }
@@ -1153,7 +1153,7 @@ public final class SIPUserAgent: UserAgent, @unchecked Sendable {
         guard let status = m.status, status >= 200, var s = mwi else { return }
         if status == 401 || status == 407, m["Call-ID"] == s.callID {
             let header = status == 401 ? "WWW-Authenticate" : "Proxy-Authenticate"
-            guard let ch = DigestChallenge.preferred(m.values(header)), (m["CSeq"].flatMap { try? CSeq($0) }?.sequence ?? 0) == s.cseq, !s.active || true else { return }
+            guard let ch = DigestChallenge.preferred(m.values(header), minimum: agent.settings.registration.minimumDigest), (m["CSeq"].flatMap { try? CSeq($0) }?.sequence ?? 0) == s.cseq, !s.active || true else { return }
             if s.challenges >= 2 { return }  // challenged again after answering twice: no storm
             let uri = s.remoteTag != nil ? (s.remoteTarget ?? aor) : aor
             subscribe(authorization: (status == 401 ? "Authorization" : "Proxy-Authorization",

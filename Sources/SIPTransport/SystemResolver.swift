@@ -17,9 +17,34 @@ public struct SystemResolver: SIPResolver {
     }
 
     public func srv(_ name: String) throws(DNSLookupError) -> [SRVRecord] {
+        try Self.srvRecords(inAnswer: query(name, type: TIPRING_DNS_TYPE_SRV), name: name)
+    }
+
+    public func ipv4(_ name: String) throws(DNSLookupError) -> [String] {
+        if ServerLocator.isIPv4Literal(name) { return [name] }
+        return try Self.ipv4Addresses(inAnswer: query(name, type: TIPRING_DNS_TYPE_A), name: name)
+    }
+
+    /// The raw answer of the configured (or the system's) name server.
+    func query(_ name: String, type: Int32) throws(DNSLookupError) -> [UInt8] {
+        var answer = [UInt8](repeating: 0, count: 4096)
+        var length: Int32 = 0
+        let rc = answer.withUnsafeMutableBufferPointer { p in
+            call(nameserver) { ns in
+                tipring_dns_query(name, type, ns, Int32(clamping: port), Int32(clamping: timeoutSeconds), Int32(clamping: attempts),
+                                  p.baseAddress, Int32(p.count), &length)
+            }
+        }
+        try Self.check(rc, name)
+        return Array(answer.prefix(Int(max(0, length))))
+    }
+
+    /// The SRV records of a DNS answer, as whoever answered sent it (parsed by glibc's
+    /// `ns_parserr` in the C shim; fuzzed).
+    public static func srvRecords(inAnswer bytes: [UInt8], name: String) throws(DNSLookupError) -> [SRVRecord] {
         var buffer = [tipring_srv_record](repeating: tipring_srv_record(), count: 32)
-        let n = buffer.withUnsafeMutableBufferPointer { p in
-            call(nameserver) { ns in tipring_dns_srv(name, ns, Int32(port), Int32(timeoutSeconds), Int32(attempts), p.baseAddress, Int32(p.count)) }
+        let n = bytes.withUnsafeBufferPointer { b in
+            buffer.withUnsafeMutableBufferPointer { tipring_dns_parse_srv(b.baseAddress, Int32(clamping: b.count), $0.baseAddress, Int32($0.count)) }
         }
         try check(n, name)
         return buffer.prefix(Int(n)).map { r in
@@ -27,17 +52,17 @@ public struct SystemResolver: SIPResolver {
         }
     }
 
-    public func ipv4(_ name: String) throws(DNSLookupError) -> [String] {
-        if ServerLocator.isIPv4Literal(name) { return [name] }
+    /// The IPv4 addresses of a DNS answer.
+    public static func ipv4Addresses(inAnswer bytes: [UInt8], name: String) throws(DNSLookupError) -> [String] {
         var buffer = [tipring_a_record](repeating: tipring_a_record(), count: 16)
-        let n = buffer.withUnsafeMutableBufferPointer { p in
-            call(nameserver) { ns in tipring_dns_a(name, ns, Int32(port), Int32(timeoutSeconds), Int32(attempts), p.baseAddress, Int32(p.count)) }
+        let n = bytes.withUnsafeBufferPointer { b in
+            buffer.withUnsafeMutableBufferPointer { tipring_dns_parse_a(b.baseAddress, Int32(clamping: b.count), $0.baseAddress, Int32($0.count)) }
         }
         try check(n, name)
         return buffer.prefix(Int(n)).map { Self.text($0.address) }
     }
 
-    func check(_ n: Int32, _ name: String) throws(DNSLookupError) {
+    static func check(_ n: Int32, _ name: String) throws(DNSLookupError) {
         if n == TIPRING_DNS_NONAME { throw .noSuchName(name) }
         if n < 0 { throw .noAnswer(name) }
     }

@@ -10,13 +10,6 @@ public import PortControl
 import TelephonyDSP
 public import LineHAL
 
-/// A password: kept out of every description, log line and status output.
-public struct Secret: Sendable, Hashable, CustomStringConvertible {
-    public let value: String
-    public init(_ value: String) { self.value = value }
-    public var description: String { "(hidden)" }
-}
-
 /// One SIP account, as a B222s or a good ATA exposes it.
 public struct AccountConfiguration: Sendable, Hashable {
     public var port: Int
@@ -37,6 +30,8 @@ public struct AccountConfiguration: Sendable, Hashable {
     public var displayName: String?
     public var keepAliveSeconds = 25
     public var sipPorts: ClosedRange<Int> = 5060...5079
+    /// The weakest digest algorithm answered: "md5" (default), "sha-256" or "sha-512-256".
+    public var minimumDigest: DigestAlgorithm = .md5
 }
 
 /// One port's behaviour.
@@ -90,7 +85,7 @@ public struct Configuration: Sendable, Hashable {
     static let topKeys = ["accounts", "ports", "rtpPorts", "stateDirectory", "logLevel"]
     static let accountKeys = ["port", "enabled", "user", "authUser", "password", "passwordFile", "passwordEnv", "domain", "registrar",
                               "outboundProxy", "transport", "expires", "refreshMargin", "retryBase", "retryMax", "codecs", "dtmf",
-                              "sendCallerId", "displayName", "keepAlive", "sipPorts"]
+                              "sendCallerId", "displayName", "keepAlive", "sipPorts", "minimumDigest"]
     static let portKeys = ["id", "region", "dialPlan", "transmitGain", "receiveGain", "callWaiting", "clir", "dnd", "hotLine",
                            "warmLineSeconds", "messageWaiting", "reversePolarityOnAnswer", "timing"]
 
@@ -165,6 +160,13 @@ public struct Configuration: Sendable, Hashable {
             if let v = o.optional("displayName") { a.displayName = try v.string() }
             if let v = o.optional("keepAlive") { a.keepAliveSeconds = try v.int(in: 0...3600) }
             if let v = o.optional("sipPorts") { a.sipPorts = try range(v, within: 1...65535) }
+            if let v = o.optional("minimumDigest") {
+                switch try v.oneOf(["md5", "sha-256", "sha-512-256"]) {
+                case "sha-256": a.minimumDigest = .sha256
+                case "sha-512-256": a.minimumDigest = .sha512_256
+                default: a.minimumDigest = .md5
+                }
+            }
             c.accounts.append(a)
             if let v = o.optional("sendCallerId"), try !v.bool() {
                 c.ports.append(PortConfiguration(id: port, withholdIdentity: true))

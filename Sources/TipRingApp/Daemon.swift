@@ -186,6 +186,7 @@ public final class Daemon: @unchecked Sendable {
         r.refreshMargin = .seconds(Int64(a.refreshMargin))
         r.retryBase = .seconds(Int64(a.retryBase))
         r.retryMax = .seconds(Int64(a.retryMax))
+        r.minimumDigest = a.minimumDigest
         var s = AccountSettings(registration: r, contactUser: a.user)
         s.keepAlive = a.keepAliveSeconds == 0 ? .off : .crlf(every: .seconds(Int64(a.keepAliveSeconds)))
         return s

@@ -21,10 +21,10 @@ public final class LiveBoardSystem: @unchecked Sendable {
 
     public struct Account: Sendable {
         public var user: String
-        public var password: String
+        public var password: Secret
         public init(user: String, password: String) {
             self.user = user
-            self.password = password
+            self.password = Secret(password)
         }
     }
 
@@ -49,7 +49,7 @@ public final class LiveBoardSystem: @unchecked Sendable {
             let id = i + 1
             var reg = RegistrationSettings(registrar: "sip:\(domain)", addressOfRecord: "sip:\(account.user)@\(domain)", contact: "",
                                            instanceID: "urn:uuid:00000000-0000-4000-8000-0000000002\(10 + id)", authUser: account.user,
-                                           password: account.password)
+                                           password: account.password.value)
             reg.expires = 600
             var settings = AccountSettings(registration: reg, contactUser: account.user)
             settings.keepAlive = .crlf(every: .seconds(25))

@@ -163,7 +163,8 @@ public struct JSON5Parser {
             case "":
                 throw error("unexpected \(describe(b)); expected a value")
             default:
-                throw error("unexpected word '\(word)'; strings need quotes", at: pos)
+                // The word itself is not repeated: it may be an unquoted password.
+                throw error("unexpected word of \(word.count) character\(word.count == 1 ? "" : "s"); strings need quotes", at: pos)
             }
         }
     }

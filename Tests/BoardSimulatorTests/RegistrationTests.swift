@@ -49,7 +49,7 @@ struct RegistrationRig {
         net = SimulatedSIPNetwork(scheduler: s)
         registrar = SimulatedRegistrar(network: net, address: SIPNetworkAddress("192.0.2.1"), realm: "example.com", users: ["1001": "secret1"], algorithm: algorithm)
         var settings = Self.settings
-        settings.password = password
+        settings.password = Secret(password)
         settings.expires = expires
         runner = RegistrationRunner(scheduler: s, network: net, address: SIPNetworkAddress("192.0.2.10"), registrar: SIPNetworkAddress("192.0.2.1"), settings: settings)
     }

@@ -179,3 +179,56 @@ struct HostileRegistrarTests {
         #expect(cnonce(d1.authorization(for: ch, method: .register, uri: "sip:r")) != cnonce(d2.authorization(for: ch, method: .register, uri: "sip:r")))
     }
 }
+
+@Suite("Secrets and echoes")
+struct SecretsAndEchoesTests {
+    @Test("passwords never appear in a description, debug description or dump of the settings and digest structs")
+    func passwordsRedacted() {
+        var settings = HostileRegistrarTests.settings
+        settings.password = Secret("hunter2")
+        let client = RegistrationClient(settings: settings, seed: 1)
+        let digest = DigestClient(username: "1001", password: "hunter2")
+        let account = AccountSettings(registration: settings, contactUser: "1001")
+        func dumped(_ v: Any) -> String { var s = ""; dump(v, to: &s); return s }
+        for text in ["\(settings)", String(reflecting: settings), dumped(settings), "\(client)", dumped(client),
+                     "\(digest)", String(reflecting: digest), dumped(digest), dumped(account), "\(account)"] {
+            #expect(!text.contains("hunter2"), "\(text)")
+        }
+        #expect(settings.password.value == "hunter2")
+    }
+
+    @Test("a parse error never echoes a bare CR or another control byte back")
+    func noControlBytesInErrors() {
+        let text = "OPTIONS sip:x@192.0.2.1 SIP/2.0\r\nVia: SIP/2.0/UDP 192.0.2.9\rINJECTED;branch=z9hG4bK1\r\nTo: <sip:x@192.0.2.1>\r\nFrom: <sip:y@192.0.2.9>;tag=1\r\nCall-ID: 1\r\nCSeq: 1 OPTIONS\r\n\r\n"
+        do {
+            _ = try SIPParser.parse(Array(text.utf8))
+            Issue.record("parsed")
+        } catch {
+            #expect(!error.description.unicodeScalars.contains { $0.value < 0x20 }, "\(error)")
+            #expect(error.description.contains("\\x0D"), "\(error)")
+            let reply = SIPParser.badRequestResponse(to: Array(text.utf8), error: error)
+            if case .response(_, let reason)? = reply?.startLine { #expect(!reason.unicodeScalars.contains { $0.value < 0x20 }) }
+        }
+        #expect(SIPParseError("a\u{1B}[2Jb").description == "a\\x1B[2Jb")
+    }
+
+    @Test("minimumDigest sha-256: an MD5-only registrar is refused with a reason, SHA-256 is answered")
+    func minimumDigest() throws {
+        var settings = HostileRegistrarTests.settings
+        settings.minimumDigest = .sha256
+        var c = RegistrationClient(settings: settings, seed: 1)
+        let register = try #require(c.start(now: .zero).lazy.compactMap { if case .send(let m) = $0 { m } else { nil } }.first)
+        var md5 = SIPResponses.response(to: register, status: 401, reason: "Unauthorized", toTag: "t")
+        md5.add("WWW-Authenticate", "Digest realm=\"r\", nonce=\"n\", algorithm=MD5, qop=\"auth\"")
+        _ = c.response(md5, now: .zero)
+        guard case .failed(let reason, _) = c.state else { Issue.record("\(c.state)"); return }
+        #expect(reason.contains("weaker than SHA-256"))
+        var d = RegistrationClient(settings: settings, seed: 1)
+        let r2 = try #require(d.start(now: .zero).lazy.compactMap { if case .send(let m) = $0 { m } else { nil } }.first)
+        var both = SIPResponses.response(to: r2, status: 401, reason: "Unauthorized", toTag: "t")
+        both.add("WWW-Authenticate", "Digest realm=\"r\", nonce=\"n\", algorithm=MD5, qop=\"auth\"")
+        both.add("WWW-Authenticate", "Digest realm=\"r\", nonce=\"n\", algorithm=SHA-256, qop=\"auth\"")
+        let answer = try #require(d.response(both, now: .zero).lazy.compactMap { if case .send(let m) = $0 { m } else { nil } }.first)
+        #expect(answer["Authorization"]?.contains("algorithm=SHA-256") == true)
+    }
+}

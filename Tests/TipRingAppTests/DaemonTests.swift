@@ -3,6 +3,7 @@ import Testing
 import TipRingApp
 import TipRingCore
 import LineHAL
+import SIPCore
 
 @Suite("Status table")
 struct StatusTableTests {
@@ -82,6 +83,28 @@ struct ConfigurationTests {
     }
 
     let account = #"user: "1001", password: "pw", domain: "example.com""#
+
+    @Test("a password never reaches an error, a description or a dump — not even an unquoted one in a syntax error")
+    func passwordNeverPrinted() throws {
+        let e = error("{ accounts: [{ port: 1, user: '1001', password: hunter2, domain: 'example.com' }] }")
+        #expect(e.contains("strings need quotes") && e.contains("tipring.json5:1:"), "\(e)")
+        #expect(!e.contains("hunter2"), "\(e)")
+        let c = try parse("{ accounts: [{ port: 1, \(account.replacing("\"pw\"", with: "\"hunter2\"")) }] }")
+        let a = try #require(c.accounts.first)
+        var dumped = ""
+        dump(c, to: &dumped)
+        for text in ["\(c)", String(reflecting: c), "\(a)", String(reflecting: a), dumped] {
+            #expect(!text.contains("hunter2"), "\(text)")
+        }
+        #expect(a.password.value == "hunter2")
+    }
+
+    @Test("minimumDigest: md5 by default, sha-256 refuses MD5, anything else is an error naming the choices")
+    func minimumDigest() throws {
+        #expect(try parse("{ accounts: [{ port: 1, \(account) }] }").accounts[0].minimumDigest == .md5)
+        #expect(try parse("{ accounts: [{ port: 1, \(account), minimumDigest: 'sha-256' }] }").accounts[0].minimumDigest == .sha256)
+        #expect(error("{ accounts: [{ port: 1, \(account), minimumDigest: 'sha1' }] }").contains("'sha1' is not one of: md5, sha-256, sha-512-256"))
+    }
 
     @Test("a full file decodes; the password is never printed")
     func full() throws {

@@ -94,6 +94,77 @@ struct SocketTests {
         await b.close()
     }
 
+    @Test("a 10 kB INVITE over UDP arrives whole (RFC 3261 §18.3), a malformed one goes to onMalformed with its source, no 400 by itself")
+    func largeDatagramsAndMalformed() async throws {
+        let group = MultiThreadedEventLoopGroup.singleton
+        let scheduler = WallClockScheduler()
+        scheduler.start()
+        defer { scheduler.shutdown() }
+        final class Seen: @unchecked Sendable {
+            let lock = ConditionLock()
+            var messages: [SIPMessage] = []
+            var malformed: [(String, Int?)] = []
+        }
+        let seen = Seen()
+        let port = Kamailio.freeUDPPort()
+        let receiver = try await UDPTransport.bind(host: "127.0.0.1", port: port, group: group, scheduler: scheduler,
+                                                   onMalformed: { _, error, from in
+                                                       seen.lock.withLock { seen.malformed.append(("\(error)", from.port)); seen.lock.broadcast() }
+                                                   }) { m, _ in
+            seen.lock.withLock { seen.messages.append(m); seen.lock.broadcast() }
+        }
+        let sender = try await UDPTransport.bind(host: "127.0.0.1", port: 0, group: group, scheduler: scheduler) { _, _ in }
+        let body = String(repeating: "a=x-padding:0123456789abcdef0123456789abcdef0123456789abcdef\r\n", count: 160)
+        var invite = SIPMessage(startLine: .request(method: .invite, uri: "sip:1001@127.0.0.1"))
+        for (n, v) in [("Via", "SIP/2.0/UDP 127.0.0.1:5999;branch=z9hG4bKbig"), ("Max-Forwards", "70"), ("From", "<sip:a@127.0.0.1>;tag=1"),
+                       ("To", "<sip:1001@127.0.0.1>"), ("Call-ID", "big"), ("CSeq", "1 INVITE"), ("Content-Type", "application/sdp")] {
+            invite.add(n, v)
+        }
+        invite.body = Array(body.utf8)
+        #expect(invite.serialized().count > 10_000)
+        let to = try SocketAddress(ipAddress: "127.0.0.1", port: port)
+        sender.send(invite, to: to)
+        sender.send(bytes: Array("INVITE sip:x@127.0.0.1 SIP/2.0\r\nVia: SIP/2.0/UDP 127.0.0.1;branch=z9hG4bKm\r\n\r\n".utf8), to: to)
+        let deadline = Instant.monotonicNow() + .seconds(10)
+        let arrived = seen.lock.withLock { () -> Bool in
+            while (seen.messages.isEmpty || seen.malformed.isEmpty) && Instant.monotonicNow() < deadline { seen.lock.wait(until: deadline) }
+            return !seen.messages.isEmpty && !seen.malformed.isEmpty
+        }
+        #expect(arrived)
+        seen.lock.withLock {
+            #expect(seen.messages.first?.body.count == body.utf8.count)
+            #expect(seen.malformed.first?.1 == sender.localAddress?.port)
+        }
+        #expect(receiver.malformed == 1)
+        await sender.close()
+        await receiver.close()
+    }
+
+    @Test("DNS answers: SRV and A records read from the bytes; truncated or hostile answers refused, never read past")
+    func dnsAnswerParsing() throws {
+        func name(_ n: String) -> [UInt8] { n.split(separator: ".").flatMap { [UInt8($0.utf8.count)] + Array($0.utf8) } + [0] }
+        func be16(_ v: Int) -> [UInt8] { [UInt8(v >> 8), UInt8(v & 0xFF)] }
+        let question = name("_sip._udp.example.com") + be16(33) + be16(1)
+        let rdata = be16(10) + be16(60) + be16(5060) + name("sip1.example.com")
+        let answer = [0xC0, 0x0C] + be16(33) + be16(1) + [0, 0, 1, 44] + be16(rdata.count) + rdata
+        let header = be16(0x1234) + be16(0x8180) + be16(1) + be16(1) + be16(0) + be16(0)
+        let srv = header + question + answer
+        let records = try SystemResolver.srvRecords(inAnswer: srv, name: "_sip._udp.example.com")
+        #expect(records == [SRVRecord(priority: 10, weight: 60, port: 5060, target: "sip1.example.com")])
+        // Every truncation of the answer is refused or yields nothing; none reads past the end.
+        for cut in 0..<srv.count {
+            let r = try? SystemResolver.srvRecords(inAnswer: Array(srv.prefix(cut)), name: "x")
+            #expect(r == nil || r!.isEmpty || cut == srv.count, "cut at \(cut)")
+        }
+        // A compression pointer that points at itself.
+        var loop = srv
+        loop[header.count + question.count + 12 + 6] = 0xC0
+        loop[header.count + question.count + 12 + 7] = UInt8(header.count + question.count + 12 + 6)
+        #expect(throws: DNSLookupError.self) { try SystemResolver.srvRecords(inAnswer: loop, name: "x") }
+        let a = header + name("sip1.example.com") + be16(1) + be16(1) + [0xC0, 0x0C] + be16(1) + be16(1) + [0, 0, 1, 44] + be16(4) + [192, 0, 2, 1]
+        #expect(try SystemResolver.ipv4Addresses(inAnswer: a, name: "sip1.example.com") == ["192.0.2.1"])
+    }
+
     @Test("the +sip.instance is made once and kept; a damaged file gets a fresh one")
     func instanceIDPersists() throws {
         let dir = FileManager.default.temporaryDirectory.appendingPathComponent("tipring-state-\(UUID().uuidString.prefix(8))")

@@ -24,12 +24,15 @@ typedef struct {
 #define TIPRING_DNS_NONAME (-1)
 #define TIPRING_DNS_FAILED (-2)
 
-int tipring_dns_srv(const char *name, const char *nameserver, int port, int timeout_seconds, int attempts,
-                    tipring_srv_record *out, int max);
-int tipring_dns_a(const char *name, const char *nameserver, int port, int timeout_seconds, int attempts,
-                  tipring_a_record *out, int max);
+/* Asks for `type` records (TIPRING_DNS_TYPE_SRV or _A) of `name`; the raw answer goes to `answer`,
+ * its length (at most `size`) to *length. 0, or one of the results above. */
+#define TIPRING_DNS_TYPE_A 1
+#define TIPRING_DNS_TYPE_SRV 33
+int tipring_dns_query(const char *name, int type, const char *nameserver, int port, int timeout_seconds,
+                      int attempts, unsigned char *answer, int size, int *length);
 
-/* The answer parsers on their own (pure functions over the bytes a server sent, fuzzed). */
+/* The answer parsers (pure functions over the bytes a server sent; fuzzed): records found
+ * (at most `max`), TIPRING_DNS_NONAME when none, TIPRING_DNS_FAILED when it does not parse. */
 int tipring_dns_parse_srv(const unsigned char *answer, int length, tipring_srv_record *out, int max);
 int tipring_dns_parse_a(const unsigned char *answer, int length, tipring_a_record *out, int max);
 
