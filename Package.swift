@@ -108,7 +108,7 @@ let package = Package(
         .testTarget(name: "RTPMediaTests", dependencies: ["RTPMedia", "TelephonyDSP", "SIPCore", "TipRingCore", "LineHAL"]),
         .testTarget(name: "PortControlTests", dependencies: ["PortControl", "RTPMedia", "TipRingApp", "BoardSimulator", "LineHAL", "SIPCore", "TelephonyDSP", "TipRingCore"]),
         .testTarget(name: "TipRingAppTests", dependencies: [
-            "TipRingApp", "TipRingCore", "LineHAL", "SIPCore", "SIPTransport",
+            "TipRingApp", "TipRingCore", "LineHAL", "SIPCore", "SIPTransport", "RTPMedia", "TelephonyDSP", "PortControl",
             .product(name: "NIOCore", package: "swift-nio"), .product(name: "NIOPosix", package: "swift-nio"),
         ]),
     ]

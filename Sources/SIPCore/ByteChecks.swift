@@ -71,7 +71,38 @@ enum ByteChecks {
             let hostStart = i
             while i < b.count, b[i] != 59, !isSpace(b[i]), b[i] != 44 { i += 1 }
             try hostPort(UnsafeBufferPointer(rebasing: b[hostStart..<i]), whole: v)
+            var end = i
+            while end < b.count, b[end] != 44 { end += 1 }  // the first element of the list
+            try parameters(UnsafeBufferPointer(rebasing: b[i..<end]), whole: v)
         }
+    }
+
+    /// `*( LWS ";" LWS param )`: no empty parameter (`;;`, a trailing `;`, RFC 4475 §3.1.2.1).
+    static func parameters(_ b: Bytes, whole: String) throws(SIPParseError) {
+        var i = 0
+        while i < b.count, isSpace(b[i]) { i += 1 }
+        guard i < b.count else { return }
+        guard b[i] == 59 else { throw SIPParseError("unexpected text before the parameters of '\(whole)'") }
+        var inQuotes = false
+        var sawName = false
+        i += 1
+        while i <= b.count {
+            let c: UInt8 = i < b.count ? b[i] : 59
+            if inQuotes {
+                if c == 92 { i += 2; continue }
+                if c == 34 { inQuotes = false }
+            } else if c == 34 {
+                inQuotes = true
+                sawName = true
+            } else if c == 59 {
+                guard sawName else { throw SIPParseError("empty parameter in '\(whole)'") }
+                sawName = false
+            } else if !isSpace(c) {
+                sawName = true
+            }
+            i += 1
+        }
+        if inQuotes { throw SIPParseError("unterminated quoted parameter in '\(whole)'") }
     }
 
     /// `host`, `host:port`, `[v6]`, `[v6]:port`.
@@ -108,20 +139,29 @@ enum ByteChecks {
         if port == 0 { throw SIPParseError("bad port in '\(whole)'") }
     }
 
-    /// A URI: for sip/sips the host part is checked; other schemes need only a scheme.
-    static func uri(_ b: Bytes, whole: String) throws(SIPParseError) {
+    /// A URI: for sip/sips the host part is checked; other schemes need only a scheme
+    /// (`ALPHA *( ALPHA / DIGIT / "+" / "-" / "." )`). A Request-URI carries no headers.
+    static func uri(_ b: Bytes, whole: String, requestURI: Bool = false) throws(SIPParseError) {
         guard let colon = b.firstIndex(of: 58), colon > 0 else { throw SIPParseError("'\(whole)' is not a URI") }
         let scheme = b[0..<colon]
+        guard isAlpha(b[0]), scheme.allSatisfy({ isAlpha($0) || isDigit($0) || $0 == 43 || $0 == 45 || $0 == 46 }) else {
+            throw SIPParseError("'\(whole)' does not start with a URI scheme")
+        }
         let isSIP = (scheme.count == 3 || scheme.count == 4)
             && scheme[scheme.startIndex] | 0x20 == 115 && scheme[scheme.startIndex + 1] | 0x20 == 105 && scheme[scheme.startIndex + 2] | 0x20 == 112
             && (scheme.count == 3 || scheme[scheme.startIndex + 3] | 0x20 == 115)
         guard isSIP else { return }
-        var end = b.count
-        if let q = b[(colon + 1)...].firstIndex(of: 63) { end = q }  // ?
+        // The user part may hold '?' and ';'; headers ('?') start after the host, and the
+        // host after the last '@' (headers cannot hold a bare '@').
         var hostStart = colon + 1
-        if let at = b[hostStart..<end].lastIndex(of: 64) {  // @
+        if let at = b[hostStart...].lastIndex(of: 64) {  // @
             guard at > hostStart else { throw SIPParseError("empty user part in '\(whole)'") }
             hostStart = at + 1
+        }
+        var end = b.count
+        if let q = b[hostStart...].firstIndex(of: 63) {  // ?
+            if requestURI { throw SIPParseError("a Request-URI cannot carry headers ('\(whole)', RFC 3261 §19.1.5)") }
+            end = q
         }
         var hostEnd = hostStart
         var inBracket = false
@@ -151,11 +191,21 @@ enum ByteChecks {
             if inQuotes { throw SIPParseError("unterminated display name in '\(v)'") }
             if let lt {
                 guard let gt = b[lt...].firstIndex(of: 62) else { throw SIPParseError("missing '>' in '\(v)'") }
+                // A display name is a quoted string or tokens with LWS (RFC 4475 §3.1.2.15).
+                if b.first != 34 {
+                    for k in 0..<lt where !(isToken(b[k]) || isSpace(b[k])) {
+                        throw SIPParseError("display name in '\(v)' is neither tokens nor a quoted string")
+                    }
+                }
                 try uri(UnsafeBufferPointer(rebasing: b[(lt + 1)..<gt]), whole: v)
+                try parameters(UnsafeBufferPointer(rebasing: b[(gt + 1)...]), whole: v)
             } else {
                 var e = 0
                 while e < b.count, b[e] != 59 { e += 1 }
-                try uri(UnsafeBufferPointer(rebasing: b[0..<e]), whole: v)
+                var u = e
+                while u > 0, isSpace(b[u - 1]) { u -= 1 }  // "sip:a@b.example ;tag=1": LWS before ';'
+                try uri(UnsafeBufferPointer(rebasing: b[0..<u]), whole: v)
+                try parameters(UnsafeBufferPointer(rebasing: b[e...]), whole: v)
             }
         }
     }

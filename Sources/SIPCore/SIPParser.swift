@@ -97,17 +97,25 @@ public enum SIPParser {
         while i < end {
             var le = i
             while le < end && head[le] != 10 {
-                if head[le] == 0 { throw SIPParseError("NUL byte in the header section") }
+                // A NUL only as a quoted-pair ("\\" NUL inside a quoted string, RFC 3261 §25.1).
+                if head[le] == 0, !(le > i && head[le - 1] == 92) { throw SIPParseError("NUL byte in the header section") }
                 le += 1
             }
-            var a = i, b = le
+            var a = i
+            var b = le
+            if startLine == nil {
+                // The start line keeps its spaces: "SIP/2.0 " at the end of a request line is an
+                // error (RFC 4475 §3.1.2.11); an empty reason phrase after "100 " is not.
+                if b > a, head[b - 1] == 13 { b -= 1 }
+                guard a < b else { throw SIPParseError("empty message") }
+                startLine = try parseStartLine(UnsafeBufferPointer(rebasing: head[a..<b]))
+                i = le + 1
+                continue
+            }
             while b > a, head[b - 1] == 13 || head[b - 1] == 32 || head[b - 1] == 9 { b -= 1 }
             let continuation = head[i] == 32 || head[i] == 9
             while a < b, head[a] == 32 || head[a] == 9 { a += 1 }
-            if startLine == nil {
-                guard a < b else { throw SIPParseError("empty message") }
-                startLine = try parseStartLine(UnsafeBufferPointer(rebasing: head[a..<b]))
-            } else if continuation && i < le {
+            if continuation && i < le {
                 // Continuation: the line break and the white space around it are one space.
                 guard current != nil || folded != nil else { throw SIPParseError("continuation line without a header") }
                 var f = folded ?? current.map { Array(head[$0.0..<$0.1]) } ?? []
@@ -155,31 +163,42 @@ public enum SIPParser {
         }
         guard let s2, s2 > rest, !b[(s2 + 1)...].contains(32) else { throw SIPParseError("bad request line '\(line.prefix(60))'") }
         guard text((s2 + 1)..<b.count) == "SIP/2.0" else { throw SIPParseError("unsupported SIP version '\(text((s2 + 1)..<b.count))'") }
-        guard s1 > 0, b[0..<s1].allSatisfy({ ByteChecks.isAlpha($0) || ByteChecks.isDigit($0) || $0 == 45 || $0 == 95 }) else {
+        // A method is any token (RFC 3261 §25.1: `!interesting-Method` and `RE%47IST%45R` are methods).
+        guard s1 > 0, b[0..<s1].allSatisfy(ByteChecks.isToken) else {
             throw SIPParseError("bad method '\(text(0..<s1))'")
         }
         let uri = text(rest..<s2)
         guard b[rest..<s2].contains(58) else { throw SIPParseError("Request-URI '\(uri)' has no scheme") }
-        try ByteChecks.uri(UnsafeBufferPointer(rebasing: b[rest..<s2]), whole: uri)
+        try ByteChecks.uri(UnsafeBufferPointer(rebasing: b[rest..<s2]), whole: uri, requestURI: true)
         return .request(method: SIPMethod(text(0..<s1)), uri: uri)
     }
 
     static func validate(_ m: SIPMessage) throws(SIPParseError) {
-        var seen = 0
+        var seen = 0, twice = 0
         let to = SIPHeaderName.toID, from = SIPHeaderName.fromID, callID = SIPHeaderName.callIDID
         let cseq = SIPHeaderName.cseqID, via = SIPHeaderName.viaID
+        let maxForwards = SIPHeaderName.maxForwardsID, contentLength = SIPHeaderName.contentLengthID
         for h in m.headers {
+            let bit: Int
             switch h.id {
-            case to: seen |= 1
-            case from: seen |= 2
-            case callID: seen |= 4
-            case cseq: seen |= 8
-            case via: seen |= 16
-            default: break
+            case to: bit = 1
+            case from: bit = 2
+            case callID: bit = 4
+            case cseq: bit = 8
+            case via: bit = 16
+            case maxForwards: bit = 32
+            case contentLength: bit = 64
+            default: continue
             }
+            if seen & bit != 0 { twice |= bit }
+            seen |= bit
         }
         for (bit, name) in [(1, "To"), (2, "From"), (4, "Call-ID"), (8, "CSeq"), (16, "Via")] where seen & bit == 0 {
             throw SIPParseError("missing mandatory header \(name)")
+        }
+        // One value only (RFC 4475 §3.1.2.4): which of two Call-IDs would be the dialog's?
+        for (bit, name) in [(1, "To"), (2, "From"), (4, "Call-ID"), (8, "CSeq"), (32, "Max-Forwards"), (64, "Content-Length")] where twice & bit != 0 {
+            throw SIPParseError("more than one \(name) header")
         }
         if m.isRequest, let mf = m.first(id: SIPHeaderName.maxForwardsID) {
             guard ASCIIDecimal.exact(mf, in: 0...255) != nil else { throw SIPParseError("Max-Forwards '\(mf)' is not a number 0–255") }

@@ -110,17 +110,18 @@ public struct SIPURI: Sendable, Hashable, CustomStringConvertible {
         } else {
             throw SIPParseError("'\(text)' is not a sip: or sips: URI")
         }
+        // The user part may hold '?' and ';': the host follows the last '@', and headers ('?')
+        // and parameters (';') come after the host.
+        var userPart: Substring?
+        if let at = s.lastIndex(of: "@") {
+            userPart = s[..<at]
+            s = s[s.index(after: at)...]
+        }
         if let q = s.firstIndex(of: "?") {
             headers = String(s[s.index(after: q)...])
             s = s[..<q]
         } else {
             headers = nil
-        }
-        // Parameters start at the first ';' after the host part.
-        var userPart: Substring?
-        if let at = s.lastIndex(of: "@") {
-            userPart = s[..<at]
-            s = s[s.index(after: at)...]
         }
         var paramText: Substring = ""
         if let semi = s.firstIndex(of: ";") {

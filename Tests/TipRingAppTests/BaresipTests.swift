@@ -1,6 +1,7 @@
 import Foundation  // tests only: files, processes, sockets
 import NIOPosix
-import SIPCore
+@testable import SIPCore
+import RTPMedia
 import SIPTransport
 import TelephonyDSP
 import PortControl
@@ -76,8 +77,133 @@ final class Baresip {
     }
 }
 
+/// UDP datagrams from another loopback address (127.0.0.2): a stranger on the LTE side.
+final class Stranger {
+    let fd: Int32
+    init(host: String = "127.0.0.2") throws {
+        fd = socket(AF_INET, Int32(SOCK_DGRAM.rawValue), 0)
+        var addr = sockaddr_in()
+        addr.sin_family = sa_family_t(AF_INET)
+        addr.sin_addr.s_addr = inet_addr(host)
+        let rc = withUnsafePointer(to: &addr) { $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { bind(fd, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) } }
+        guard fd >= 0, rc == 0 else { throw ToolError(description: "cannot bind a UDP socket on \(host)") }
+    }
+    func send(_ bytes: [UInt8], to port: Int, host: String = "127.0.0.1") {
+        var addr = sockaddr_in()
+        addr.sin_family = sa_family_t(AF_INET)
+        addr.sin_addr.s_addr = inet_addr(host)
+        addr.sin_port = UInt16(port).bigEndian
+        _ = bytes.withUnsafeBytes { b in
+            withUnsafePointer(to: &addr) { $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { sendto(fd, b.baseAddress, b.count, 0, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) } }
+        }
+    }
+    deinit { close(fd) }
+}
+
 @Suite("A TipRing port calls baresip through Kamailio", .serialized)
 struct BaresipTests {
+    @Test("a stranger's SIP (forged BYE, forged responses, the Request-URI that used to crash) and RTP during the call: still registered, still in the call, hearing only baresip")
+    func strangerDuringACall() async throws {
+        let k = try Kamailio()
+        defer { k.stop() }
+        var synth = ToneSynthesizer(try Tone("1004", level: -10))
+        var source = [Int16](repeating: 0, count: 8000 * 30)
+        source.withUnsafeMutableBufferPointer { synth.render(into: $0) }
+        let baresip = try Baresip(registrarPort: k.port, source: source, rtpPorts: "29200-29300")
+        defer { baresip.stop() }
+        _ = try waitForPeer(10) { try !k.contacts(of: "1002").isEmpty }
+        #expect(try !k.contacts(of: "1002").isEmpty, "baresip did not register: \(baresip.log)")
+        let scheduler = WallClockScheduler()
+        scheduler.start()
+        defer { scheduler.shutdown() }
+        let clock = WallDemoClock(scheduler)
+        let system = try await LiveBoardSystem.make(
+            clock: clock, registrar: ServerName(host: "127.0.0.1", port: k.port), domain: "127.0.0.1",
+            accounts: [.init(user: "1001", password: "secret1")], sipPorts: 32000...32999, rtpPorts: 33000...33099,
+            group: MultiThreadedEventLoopGroup.singleton)
+        func wait(_ seconds: Double, _ condition: @escaping () -> Bool) -> Bool { clock.wait(upTo: seconds, until: condition) }
+        func line() -> PortStateMachine.Line { system.port(1).controller.machine.line }
+        clock.sync { system.powerOn() }
+        #expect(wait(10) { system.port(1).controller.machine.registration == .registered })
+        clock.sync { system.port(1).phone.liftHandset() }
+        clock.advance(by: .milliseconds(800))
+        _ = clock.sync { system.port(1).phone.press("1002") }
+        #expect(wait(10) { if case .connected = line() { true } else { false } }, "\(clock.sync { line() })\n\(baresip.log)")
+        guard case .connected(let call, _) = clock.sync({ line() }) else { return }
+        let (sipPort, mediaPort, callID, tags) = clock.sync { () -> (Int, Int, String, (String, String)) in
+            let ua = system.port(1).userAgent
+            let c = ua.calls[call]
+            return (system.port(1).agent.localAddress.port, ua.media(of: call)?.local.port ?? 0, c?.callID ?? "", (c?.localTag ?? "", c?.remoteTag ?? ""))
+        }
+        let stranger = try Stranger()
+        func sip(_ text: String) -> [UInt8] { Array(text.replacing("\n", with: "\r\n").utf8) }
+        let bye = sip("""
+        BYE sip:1001@127.0.0.1:\(sipPort) SIP/2.0
+        Via: SIP/2.0/UDP 127.0.0.2:5060;branch=z9hG4bKforged1;rport
+        From: <sip:1002@127.0.0.1>;tag=\(tags.1)
+        To: <sip:1001@127.0.0.1>;tag=\(tags.0)
+        Call-ID: \(callID)
+        CSeq: 999 BYE
+        Max-Forwards: 70
+        Content-Length: 0
+
+
+        """)
+        let crash = sip("""
+        OPTIONS sip:x@[::ffff:١.1.1.1] SIP/2.0
+        Via: SIP/2.0/UDP 127.0.0.2:5060;branch=z9hG4bKforged2;received=١.1.1.1
+        From: <sip:x@127.0.0.2>;tag=1
+        To: <sip:1001@127.0.0.1>
+        Call-ID: crash
+        CSeq: 1 OPTIONS
+        Content-Length: 0
+
+
+        """)
+        let forgedOK = sip("""
+        SIP/2.0 200 OK
+        Via: SIP/2.0/UDP 127.0.0.1:\(sipPort);branch=z9hG4bKguess;rport=6666;received=127.0.0.2
+        From: <sip:1001@127.0.0.1>;tag=x
+        To: <sip:1001@127.0.0.1>;tag=y
+        Call-ID: guess
+        CSeq: 2 REGISTER
+        Contact: <sip:1001@127.0.0.2:6666>;expires=3600
+        Content-Length: 0
+
+
+        """)
+        var noise = ToneSynthesizer(try Tone("3000", level: -3))
+        var pcm = [Int16](repeating: 0, count: 160), payload = [UInt8](repeating: 0, count: 160)
+        var r = SeededRandom(seed: 7)
+        let t0 = clock.sync { scheduler.now }
+        for i in 0..<150 {
+            switch i % 3 {
+            case 0: stranger.send([bye, crash, forgedOK][(i / 3) % 3], to: sipPort)
+            default:
+                pcm.withUnsafeMutableBufferPointer { noise.render(into: $0) }
+                pcm.withUnsafeBufferPointer { p in payload.withUnsafeMutableBufferPointer { G711.encode(.ulaw, p, into: $0) } }
+                let packet = RTPPacket(payloadType: 0, marker: false, sequence: UInt16(truncatingIfNeeded: r.next()),
+                                       timestamp: UInt32(truncatingIfNeeded: r.next()), ssrc: UInt32(truncatingIfNeeded: r.next()), payload: payload)
+                stranger.send(packet.serialized(), to: mediaPort)
+            }
+            clock.advance(by: .milliseconds(15))
+        }
+        let heard = clock.sync { system.port(1).phone.earpiece.sine(from: t0, to: scheduler.now) }
+        print("during the stranger's traffic: heard \(heard.frequency) Hz at \(heard.level) dBm0 (baresip sends 1004 Hz at -10)")
+        #expect(abs(heard.frequency - 1004) < 10.04 && abs(heard.level - -10) < 1)
+        #expect(clock.sync { line() } == .connected(call, other: nil))
+        #expect(clock.sync { system.port(1).controller.machine.registration } == .registered)
+        let dropped = clock.sync { (system.port(1).agent.droppedRequests, system.port(1).agent.droppedResponses, system.port(1).agent.droppedMalformed, system.port(1).media.droppedPackets) }
+        print("dropped: \(dropped.0) requests, \(dropped.1) responses, \(dropped.2) malformed, \(dropped.3) RTP")
+        #expect(dropped.0 >= 15 && dropped.1 >= 15 && dropped.2 >= 15 && dropped.3 >= 90)
+        #expect(try k.contacts(of: "1001").allSatisfy { !$0.contains("127.0.0.2") })
+        clock.sync { system.port(1).phone.hangUp() }
+        #expect(wait(5) { line() == .idle })
+        clock.sync { system.powerOff() }
+        _ = wait(3) { system.port(1).agent.status == .unregistered }
+        await system.close()
+    }
+
     @Test("baresip's WAV reaches our earpiece, our tone reaches its recording, its RFC 4733 digits reach us, our hang-up ends its call")
     func callBaresip() async throws {
         let k = try Kamailio()
