@@ -49,9 +49,9 @@ public final class PortMedia: @unchecked Sendable {
     /// while; the hardware puts this back afterwards).
     public private(set) var source: (any AudioSource)?
 
-    /// RTP and RTCP datagrams from strangers, dropped, over every call of this port.
-    public var droppedPackets: Int { lock.withLock { droppedBefore + (active?.remote.screen.dropped ?? 0) } }
-    let lock = ConditionLock()
+    /// RTP and RTCP datagrams from strangers, dropped, over every call of this port (read on
+    /// the control plane; the current call's count is kept by its screen, under its lock).
+    public var droppedPackets: Int { droppedBefore + (active.map { a in a.remote.lock.withLock { a.remote.screen.dropped } } ?? 0) }
     var droppedBefore = 0
 
     /// Where our packets go, and the screen that decides which of theirs are taken; shared
@@ -171,7 +171,7 @@ public final class PortMedia: @unchecked Sendable {
         source = bridge
         engine.addConsumer(bridge)
         engine.setSource(bridge)
-        lock.withLock { active = (h, bridge, remote, nil) }
+        active = (h, bridge, remote, nil)
         scheduleRTCP()
     }
 
@@ -199,10 +199,8 @@ public final class PortMedia: @unchecked Sendable {
         sockets[a.call]?.rtp.onPacket = nil
         sockets[a.call]?.rtcp?.onPacket = nil
         source = nil
-        lock.withLock {
-            droppedBefore += a.remote.lock.withLock { a.remote.screen.dropped }
-            active = nil
-        }
+        droppedBefore += a.remote.lock.withLock { a.remote.screen.dropped }
+        active = nil
     }
 
     func sendDigit(_ h: CallHandle, _ d: Character, _ ms: Int) {

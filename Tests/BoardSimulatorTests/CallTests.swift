@@ -283,6 +283,22 @@ struct CallTests {
         #expect(rig.bob.ended(bh) == .timeout)
     }
 
+    @Test("a Session-Expires of 10^17 s is held to a day: no refresh storm, the call stays up")
+    func hugeSessionExpires() throws {
+        let rig = CallRig { user, s in if user == "1001" { s.sessionExpires = 100_000_000_000_000_000 } }
+        let (a, b) = rig.aliceCallsBob()
+        let bh = try #require(b)
+        rig.bob.ua.execute(.answer(bh))
+        rig.run(0.5)
+        let before = rig.wire(.invite).count
+        rig.run(600)
+        #expect(rig.wire(.invite).count == before, "no refresh within 10 minutes")
+        rig.run(86_400)
+        let refreshes = (rig.wire(.invite).count - before) / 2
+        #expect((1...2).contains(refreshes), "\(refreshes) refreshes in a day")
+        #expect(rig.alice.ua.activeCalls == [a] && rig.bob.ua.activeCalls == [bh])
+    }
+
     @Test("a too-short Session-Expires is refused with 422 and the caller retries with Min-SE")
     func sessionIntervalTooSmall() throws {
         let rig = CallRig { user, s in

@@ -100,36 +100,68 @@ final class Stranger {
     deinit { close(fd) }
 }
 
+/// Kamailio on 127.0.0.1, baresip registered there as 1002 (auto-answering, 1004 Hz at
+/// -10 dBm0 as its microphone for 30 s), and our port 1 (1001, simulated phone, real SIP and
+/// RTP) in a call to it. Every piece stops when this goes away.
+final class BaresipCall {
+    let kamailio: Kamailio
+    let baresip: Baresip
+    let scheduler = WallClockScheduler()
+    let clock: WallDemoClock
+    let system: LiveBoardSystem
+    let call: CallHandle
+
+    init(sipPorts: ClosedRange<Int>, rtpPorts: ClosedRange<Int>, baresipRTP: String) async throws {
+        kamailio = try Kamailio()
+        var synth = ToneSynthesizer(try Tone("1004", level: -10))
+        var source = [Int16](repeating: 0, count: 8000 * 30)
+        source.withUnsafeMutableBufferPointer { synth.render(into: $0) }
+        baresip = try Baresip(registrarPort: kamailio.port, source: source, rtpPorts: baresipRTP)
+        let k = kamailio
+        _ = try waitForPeer(10) { try !k.contacts(of: "1002").isEmpty }
+        guard try !kamailio.contacts(of: "1002").isEmpty else { throw ToolError(description: "baresip did not register: \(baresip.log)") }
+        scheduler.start()
+        clock = WallDemoClock(scheduler)
+        system = try await LiveBoardSystem.make(
+            clock: clock, registrar: ServerName(host: "127.0.0.1", port: kamailio.port), domain: "127.0.0.1",
+            accounts: [.init(user: "1001", password: "secret1")], sipPorts: sipPorts, rtpPorts: rtpPorts,
+            group: MultiThreadedEventLoopGroup.singleton)
+        let system = self.system
+        clock.sync { system.powerOn() }
+        guard clock.wait(upTo: 10, until: { system.port(1).controller.machine.registration == .registered }) else {
+            throw ToolError(description: "port 1 did not register at Kamailio")
+        }
+        clock.sync { system.port(1).phone.liftHandset() }
+        clock.advance(by: .milliseconds(800))
+        _ = clock.sync { system.port(1).phone.press("1002") }
+        _ = clock.wait(upTo: 10) { if case .connected = system.port(1).controller.machine.line { true } else { false } }
+        guard case .connected(let h, _) = clock.sync({ system.port(1).controller.machine.line }) else {
+            throw ToolError(description: "no call to baresip: \(clock.sync { system.port(1).controller.machine.line })\n\(baresip.log)")
+        }
+        call = h
+    }
+
+    func wait(_ seconds: Double, _ condition: @escaping () -> Bool) -> Bool { clock.wait(upTo: seconds, until: condition) }
+    func line() -> PortStateMachine.Line { clock.sync { self.system.port(1).controller.machine.line } }
+
+    /// Unregisters, closes the sockets, stops the peers.
+    func close() async {
+        let system = self.system
+        clock.sync { system.powerOff() }
+        _ = wait(3) { system.port(1).agent.status == .unregistered }
+        await system.close()
+        scheduler.shutdown()
+        baresip.stop()
+        kamailio.stop()
+    }
+}
+
 @Suite("A TipRing port calls baresip through Kamailio", .serialized)
 struct BaresipTests {
     @Test("a stranger's SIP (forged BYE, forged responses, the Request-URI that used to crash) and RTP during the call: still registered, still in the call, hearing only baresip")
     func strangerDuringACall() async throws {
-        let k = try Kamailio()
-        defer { k.stop() }
-        var synth = ToneSynthesizer(try Tone("1004", level: -10))
-        var source = [Int16](repeating: 0, count: 8000 * 30)
-        source.withUnsafeMutableBufferPointer { synth.render(into: $0) }
-        let baresip = try Baresip(registrarPort: k.port, source: source, rtpPorts: "29200-29300")
-        defer { baresip.stop() }
-        _ = try waitForPeer(10) { try !k.contacts(of: "1002").isEmpty }
-        #expect(try !k.contacts(of: "1002").isEmpty, "baresip did not register: \(baresip.log)")
-        let scheduler = WallClockScheduler()
-        scheduler.start()
-        defer { scheduler.shutdown() }
-        let clock = WallDemoClock(scheduler)
-        let system = try await LiveBoardSystem.make(
-            clock: clock, registrar: ServerName(host: "127.0.0.1", port: k.port), domain: "127.0.0.1",
-            accounts: [.init(user: "1001", password: "secret1")], sipPorts: 32000...32999, rtpPorts: 33000...33099,
-            group: MultiThreadedEventLoopGroup.singleton)
-        func wait(_ seconds: Double, _ condition: @escaping () -> Bool) -> Bool { clock.wait(upTo: seconds, until: condition) }
-        func line() -> PortStateMachine.Line { system.port(1).controller.machine.line }
-        clock.sync { system.powerOn() }
-        #expect(wait(10) { system.port(1).controller.machine.registration == .registered })
-        clock.sync { system.port(1).phone.liftHandset() }
-        clock.advance(by: .milliseconds(800))
-        _ = clock.sync { system.port(1).phone.press("1002") }
-        #expect(wait(10) { if case .connected = line() { true } else { false } }, "\(clock.sync { line() })\n\(baresip.log)")
-        guard case .connected(let call, _) = clock.sync({ line() }) else { return }
+        let c = try await BaresipCall(sipPorts: 32000...32999, rtpPorts: 33000...33099, baresipRTP: "29200-29300")
+        let (system, clock, scheduler, call) = (c.system, c.clock, c.scheduler, c.call)
         let (sipPort, mediaPort, callID, tags) = clock.sync { () -> (Int, Int, String, (String, String)) in
             let ua = system.port(1).userAgent
             let c = ua.calls[call]
@@ -191,48 +223,23 @@ struct BaresipTests {
         let heard = clock.sync { system.port(1).phone.earpiece.sine(from: t0, to: scheduler.now) }
         print("during the stranger's traffic: heard \(heard.frequency) Hz at \(heard.level) dBm0 (baresip sends 1004 Hz at -10)")
         #expect(abs(heard.frequency - 1004) < 10.04 && abs(heard.level - -10) < 1)
-        #expect(clock.sync { line() } == .connected(call, other: nil))
+        #expect(c.line() == .connected(call, other: nil))
         #expect(clock.sync { system.port(1).controller.machine.registration } == .registered)
         let dropped = clock.sync { (system.port(1).agent.droppedRequests, system.port(1).agent.droppedResponses, system.port(1).agent.droppedMalformed, system.port(1).media.droppedPackets) }
         print("dropped: \(dropped.0) requests, \(dropped.1) responses, \(dropped.2) malformed, \(dropped.3) RTP")
         #expect(dropped.0 >= 15 && dropped.1 >= 15 && dropped.2 >= 15 && dropped.3 >= 90)
-        #expect(try k.contacts(of: "1001").allSatisfy { !$0.contains("127.0.0.2") })
+        #expect(try c.kamailio.contacts(of: "1001").allSatisfy { !$0.contains("127.0.0.2") })
         clock.sync { system.port(1).phone.hangUp() }
-        #expect(wait(5) { line() == .idle })
-        clock.sync { system.powerOff() }
-        _ = wait(3) { system.port(1).agent.status == .unregistered }
-        await system.close()
+        #expect(c.wait(5) { system.port(1).controller.machine.line == .idle })
+        await c.close()
     }
 
     @Test("baresip's WAV reaches our earpiece, our tone reaches its recording, its RFC 4733 digits reach us, our hang-up ends its call")
     func callBaresip() async throws {
-        let k = try Kamailio()
-        defer { k.stop() }
-        // 30 s of 1004 Hz at -10 dBm0 as baresip's microphone (longer than the call).
-        var synth = ToneSynthesizer(try Tone("1004", level: -10))
-        var source = [Int16](repeating: 0, count: 8000 * 30)
-        source.withUnsafeMutableBufferPointer { synth.render(into: $0) }
-        let baresip = try Baresip(registrarPort: k.port, source: source, rtpPorts: "29000-29100")
-        defer { baresip.stop() }
-        _ = try waitForPeer(10) { try !k.contacts(of: "1002").isEmpty }
-        #expect(try !k.contacts(of: "1002").isEmpty, "baresip did not register: \(baresip.log)")
-
-        let scheduler = WallClockScheduler()
-        scheduler.start()
-        defer { scheduler.shutdown() }
-        let clock = WallDemoClock(scheduler)
-        let system = try await LiveBoardSystem.make(
-            clock: clock, registrar: ServerName(host: "127.0.0.1", port: k.port), domain: "127.0.0.1",
-            accounts: [.init(user: "1001", password: "secret1")], sipPorts: 30000...30999, rtpPorts: 31000...31099,
-            group: MultiThreadedEventLoopGroup.singleton)
-        func wait(_ seconds: Double, _ condition: @escaping () -> Bool) -> Bool { clock.wait(upTo: seconds, until: condition) }
+        let c = try await BaresipCall(sipPorts: 30000...30999, rtpPorts: 31000...31099, baresipRTP: "29000-29100")
+        let (system, clock, scheduler, baresip) = (c.system, c.clock, c.scheduler, c.baresip)
+        func wait(_ seconds: Double, _ condition: @escaping () -> Bool) -> Bool { c.wait(seconds, condition) }
         func line() -> PortStateMachine.Line { system.port(1).controller.machine.line }
-        clock.sync { system.powerOn() }
-        #expect(wait(10) { system.port(1).controller.machine.registration == .registered })
-        clock.sync { system.port(1).phone.liftHandset() }
-        clock.advance(by: .milliseconds(800))
-        _ = clock.sync { system.port(1).phone.press("1002") }
-        #expect(wait(10) { if case .connected = line() { true } else { false } }, "\(clock.sync { line() })\n\(baresip.log)")
         clock.sync { system.port(1).phone.mouthpiece.play(try! Tone("1804", level: -16)) }
         clock.advance(by: .seconds(1))
         let t0 = clock.sync { scheduler.now }
@@ -256,8 +263,6 @@ struct BaresipTests {
         let theirs = Level.sine(middle)
         print("to baresip: 1804 Hz at -16 dBm0 → \(theirs.frequency) Hz at \(theirs.level) dBm0 (recorded \(samples.count) samples)")
         #expect(abs(theirs.frequency - 1804) < 18.04 && abs(theirs.level - -16) < 1)
-        clock.sync { system.powerOff() }
-        _ = wait(3) { system.port(1).agent.status == .unregistered }
-        await system.close()
+        await c.close()
     }
 }
