@@ -14,6 +14,11 @@ files=(
   Sources/SIPCore/RegistrationClient.swift Sources/SIPCore/AccountAgent.swift
   Sources/RTPMedia/RTPPacket.swift Sources/RTPMedia/RTCP.swift Sources/RTPMedia/TelephoneEvents.swift
   Sources/RTPMedia/RTPSourceScreen.swift Sources/RTPMedia/JitterBuffer.swift
+  Sources/SIPCore/SIPUserAgent.swift Sources/SIPCore/RegistrationSession.swift Sources/SIPCore/Transaction.swift
+  Sources/RTPMedia/MediaBridge.swift Sources/RTPMedia/PortMedia.swift Sources/RTPMedia/PolledMediaSocket.swift
+  Sources/SIPTransport/UDPTransport.swift Sources/SIPTransport/TCPTransport.swift
+  Sources/SIPTransport/UDPAccountEndpoint.swift Sources/SIPTransport/TCPAccountEndpoint.swift
+  Sources/SIPTransport/SystemResolver.swift
   Sources/TelephonyDSP/CallerIDMessage.swift
 )
 [ "${1:-}" = "--list" ] && { printf '%s\n' "${files[@]}"; exit 0; }
@@ -28,9 +33,11 @@ check() {  # pattern, what it is
   fi
 }
 check '(?<![!=<>])[\w)\]]!(?!=)|\btry!|\bas!' "force-unwrap on a network path (use guard let / if let)"
-check '\b(U?Int(8|16|32))\((?!(truncatingIfNeeded|clamping|exactly|bitPattern|ascii):)(?![a-z]*\[[^\]]*\]\))' \
+check '\b(U?Int(8|16|32))\((?!(truncatingIfNeeded|clamping|exactly|bitPattern|ascii|saturating|bigEndian):)(?![a-z]*\[[^\]]*\]\))' \
       "narrowing integer conversion that can trap (say exactly:, clamping: or truncatingIfNeeded:)"
-check '\b(U?Int(64)?)\((?!(truncatingIfNeeded|clamping|exactly|bitPattern):)[^()]*(\de\d|\.rounded\(|Double\(|\* *1e)' \
+# A line that computes in floating point and converts to an integer without a stated
+# behaviour: Int64(x * 1e9) traps on NaN, infinity and overflow (use Int64(saturating:)).
+check '^(?=.*\b(U?Int(64)?)\((?!(truncatingIfNeeded|clamping|exactly|bitPattern|saturating):)).*(\de\d|\.rounded\(|Double\(|\.unit\(\))' \
       "a floating-point value turned into an integer unchecked (it traps on NaN, ∞ and overflow)"
 if [ "$found" -ne 0 ]; then
   echo "trap-check: FAILED — nothing a peer sends may make TipRing trap" >&2

@@ -88,8 +88,8 @@ public final class MediaBridge: AudioSource, AudioCaptureConsumer, @unchecked Se
         sequence = SecureRandom.bits(UInt16.self)
         timestamp = SecureRandom.bits(UInt32.self)
         jitter = JitterBuffer(settings: settings.jitter)
-        txGain = Int32((pow10(settings.transmitGain / 20) * 4096).rounded())
-        rxGain = Int32((pow10(settings.receiveGain / 20) * 4096).rounded())
+        txGain = Int32(clamping: Int64(saturating: (pow10(settings.transmitGain / 20) * 4096).rounded()))
+        rxGain = Int32(clamping: Int64(saturating: (pow10(settings.receiveGain / 20) * 4096).rounded()))
         captureFrame = [Int16](repeating: 0, count: Self.frame)
         cleaned = [Int16](repeating: 0, count: Self.frame)
         played = [Int16](repeating: 0, count: Self.frame)
@@ -177,26 +177,26 @@ public final class MediaBridge: AudioSource, AudioCaptureConsumer, @unchecked Se
             for k in 0..<Self.frame { cleaned[k] = 0 }
             suppressing = true
         }
-        defer { timestamp &+= UInt32(Self.frame) }
+        defer { timestamp &+= UInt32(truncatingIfNeeded: Self.frame) }
         guard s.sending else { return }
         if var ev = eventSender, let te = s.telephoneEvent, let next = ev.next() {
             eventSender = ev.isFinished ? nil : ev
-            transmit(payloadType: UInt8(te.payloadType), marker: next.marker, timestamp: ev.timestamp, payload: next.payload)
+            transmit(payloadType: UInt8(truncatingIfNeeded: te.payloadType), marker: next.marker, timestamp: ev.timestamp, payload: next.payload)
             if ev.isFinished { firstPacket = true }  // audio after the event starts a talkspurt
             return
         }
         if suppressing && !keyNow { suppressing = false }
         packet.withUnsafeMutableBytes { raw in
-            RTPPacket.writeHeader(into: raw, payloadType: UInt8(s.codec.payloadType), marker: firstPacket, sequence: sequence, timestamp: timestamp, ssrc: ssrc)
+            RTPPacket.writeHeader(into: raw, payloadType: UInt8(truncatingIfNeeded: s.codec.payloadType), marker: firstPacket, sequence: sequence, timestamp: timestamp, ssrc: ssrc)
             cleaned.withUnsafeBufferPointer { pcm in
-                G711.encode(law, pcm, into: UnsafeMutableBufferPointer(start: raw.baseAddress!.assumingMemoryBound(to: UInt8.self) + 12, count: Self.frame))
+                G711.encode(law, pcm, into: UnsafeMutableRawBufferPointer(rebasing: raw[12..<(12 + Self.frame)]).assumingMemoryBound(to: UInt8.self))
             }
             send(UnsafeRawBufferPointer(raw))
         }
         firstPacket = false
         sequence &+= 1
         stats.packetsSent += 1
-        octetsSent &+= UInt32(Self.frame)
+        octetsSent &+= UInt32(truncatingIfNeeded: Self.frame)
     }
 
     func transmit(payloadType: UInt8, marker: Bool, timestamp ts: UInt32, payload: [UInt8]) {
@@ -215,20 +215,20 @@ public final class MediaBridge: AudioSource, AudioCaptureConsumer, @unchecked Se
         guard let h = try? RTPPacket.header(bytes) else { return }
         lock.lock()
         let s = session
-        if let te = s.telephoneEvent, h.payloadType == UInt8(te.payloadType) {
+        if let te = s.telephoneEvent, h.payloadType == UInt8(truncatingIfNeeded: te.payloadType) {
             let d = events.receive(timestamp: h.timestamp, payload: Array(bytes[h.payload]))  // only while a key is sent
             if d != nil { stats.digitsReceived += 1 }
             lock.unlock()
             if let d { onDigit?(d) }
             return
         }
-        guard h.payloadType == UInt8(s.codec.payloadType), s.receiving, !h.payload.isEmpty else {
+        guard h.payloadType == UInt8(truncatingIfNeeded: s.codec.payloadType), s.receiving, !h.payload.isEmpty else {
             lock.unlock()
             return
         }
         // Decoded straight from the datagram into the buffer allocated once.
         let n = min(h.payload.count, decoded.count)
-        let payload = UnsafeBufferPointer(start: bytes.baseAddress!.assumingMemoryBound(to: UInt8.self) + h.payload.lowerBound, count: n)
+        let payload = UnsafeRawBufferPointer(rebasing: bytes[h.payload.lowerBound..<(h.payload.lowerBound + n)]).assumingMemoryBound(to: UInt8.self)
         decoded.withUnsafeMutableBufferPointer { dst in
             G711.decode(law, payload, into: UnsafeMutableBufferPointer(rebasing: dst[0..<n]))
             jitter.insert(sequence: h.sequence, timestamp: h.timestamp, samples: UnsafeBufferPointer(rebasing: dst[0..<n]), arrival: time)
@@ -268,11 +268,11 @@ public final class MediaBridge: AudioSource, AudioCaptureConsumer, @unchecked Se
             var block: RTCP.ReportBlock?
             if r.packetsReceived > 0 {
                 let expected = r.packetsReceived + r.packetsLost
-                let fraction = expected == 0 ? 0 : UInt8(min(255, r.packetsLost * 256 / expected))
+                let fraction = expected == 0 ? 0 : UInt8(clamping: r.packetsLost * 256 / expected)
                 // Interarrival jitter in timestamp units (8 kHz), finite and within 32 bits.
                 let jitterUnits = r.jitterMilliseconds.isFinite ? min(max(0, r.jitterMilliseconds * 8), Double(UInt32.max)) : 0
                 block = RTCP.ReportBlock(ssrc: 0, fractionLost: fraction, cumulativeLost: Int32(clamping: r.packetsLost),
-                                         highestSequence: UInt32(jitter.maxSeq & 0xFFFF_FFFF), jitter: UInt32(jitterUnits))
+                                         highestSequence: UInt32(truncatingIfNeeded: jitter.maxSeq), jitter: UInt32(clamping: Int64(saturating: jitterUnits)))
             }
             let sender = stats.packetsSent > 0 ? RTCP.SenderInfo(ntp: ntp, rtpTimestamp: timestamp, packets: UInt32(truncatingIfNeeded: stats.packetsSent), octets: octetsSent) : nil
             return RTCP.compound(ssrc: ssrc, sender: sender, block: block, cname: cname)
@@ -288,7 +288,7 @@ public final class MediaBridge: AudioSource, AudioCaptureConsumer, @unchecked Se
         }
     }
 
-    static func saturate(_ v: Int32) -> Int16 { Int16(max(-32768, min(32767, v))) }
+    static func saturate(_ v: Int32) -> Int16 { Int16(clamping: v) }
 }
 
 func pow10(_ x: Double) -> Double {

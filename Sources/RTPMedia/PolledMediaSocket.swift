@@ -20,17 +20,17 @@ public final class PolledMediaSocket: MediaSocket, @unchecked Sendable {
     var target = sockaddr_in()
 
     init?(host: String, port: Int, dscp: Int?) {
-        let s = socket(AF_INET, Int32(SOCK_DGRAM.rawValue) | Int32(SOCK_NONBLOCK.rawValue) | Int32(SOCK_CLOEXEC.rawValue), 0)
+        let s = socket(AF_INET, Int32(bitPattern: SOCK_DGRAM.rawValue | SOCK_NONBLOCK.rawValue | SOCK_CLOEXEC.rawValue), 0)
         guard s >= 0 else { return nil }
         var addr = sockaddr_in()
         addr.sin_family = sa_family_t(AF_INET)
-        addr.sin_port = in_port_t(UInt16(port).bigEndian)
+        addr.sin_port = in_port_t(UInt16(clamping: port).bigEndian)
         guard inet_pton(AF_INET, host, &addr.sin_addr) == 1 else { _ = Glibc.close(s); return nil }
         let rc = withUnsafePointer(to: &addr) { $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { bind(s, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) } }
         guard rc == 0 else { _ = Glibc.close(s); return nil }
         if let dscp {
-            var tos = Int32(dscp << 2)
-            setsockopt(s, Int32(IPPROTO_IP), IP_TOS, &tos, socklen_t(MemoryLayout<Int32>.size))
+            var tos = Int32(clamping: dscp << 2)
+            setsockopt(s, Int32(clamping: IPPROTO_IP), IP_TOS, &tos, socklen_t(MemoryLayout<Int32>.size))
         }
         fd = s
         localPort = port
@@ -42,7 +42,7 @@ public final class PolledMediaSocket: MediaSocket, @unchecked Sendable {
     public var dscp: Int {
         var tos: Int32 = 0
         var len = socklen_t(MemoryLayout<Int32>.size)
-        getsockopt(fd, Int32(IPPROTO_IP), IP_TOS, &tos, &len)
+        getsockopt(fd, Int32(clamping: IPPROTO_IP), IP_TOS, &tos, &len)
         return Int(tos) >> 2
     }
 
@@ -58,7 +58,7 @@ public final class PolledMediaSocket: MediaSocket, @unchecked Sendable {
             lastTarget = to
         }
         _ = withUnsafePointer(to: &target) { $0.withMemoryRebound(to: sockaddr.self, capacity: 1) {
-            sendto(fd, bytes.baseAddress, bytes.count, Int32(MSG_DONTWAIT), $0, socklen_t(MemoryLayout<sockaddr_in>.size))
+            sendto(fd, bytes.baseAddress, bytes.count, Int32(clamping: MSG_DONTWAIT), $0, socklen_t(MemoryLayout<sockaddr_in>.size))
         } }
     }
 

@@ -191,7 +191,7 @@ public struct RegistrationClient: Sendable {
             // Refresh before expiry: at 80–90 % of the lifetime, and at least the margin early.
             let lifetime = Double(granted)
             let early = max(settings.refreshMargin.seconds, lifetime * (0.1 + 0.1 * random.unit()))
-            let refresh = now + .nanoseconds(Int64(max(1, lifetime - min(early, lifetime / 2)) * 1e9))
+            let refresh = now + .nanoseconds(Int64(saturating: max(1, lifetime - min(early, lifetime / 2)) * 1e9))
             return [.status(registeredStatus(until)), .wake(at: refresh)]
         case 401, 407:
             let header = status == 401 ? "WWW-Authenticate" : "Proxy-Authenticate"
@@ -253,7 +253,7 @@ public struct RegistrationClient: Sendable {
     mutating func backoff(now: Instant, reason: String) -> [RegistrationAction] {
         failures += 1
         let exp = min(Double(settings.retryMax.nanoseconds), Double(settings.retryBase.nanoseconds) * pow2(failures - 1))
-        let wait = Duration.nanoseconds(Int64(exp * (0.5 + 0.5 * random.unit())))
+        let wait = Duration.nanoseconds(Int64(saturating: exp * (0.5 + 0.5 * random.unit())))
         let at = now + wait
         state = .retrying(at: at, failures: failures)
         return [.status(.retrying(atSeconds: at.nanoseconds / 1_000_000_000, reason: reason)), .wake(at: at)]

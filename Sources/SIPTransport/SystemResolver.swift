@@ -32,7 +32,7 @@ public struct SystemResolver: SIPResolver {
         let rc = answer.withUnsafeMutableBufferPointer { p in
             call(nameserver) { ns in
                 tipring_dns_query(name, type, ns, Int32(clamping: port), Int32(clamping: timeoutSeconds), Int32(clamping: attempts),
-                                  p.baseAddress, Int32(p.count), &length)
+                                  p.baseAddress, Int32(clamping: p.count), &length)
             }
         }
         try Self.check(rc, name)
@@ -44,7 +44,7 @@ public struct SystemResolver: SIPResolver {
     public static func srvRecords(inAnswer bytes: [UInt8], name: String) throws(DNSLookupError) -> [SRVRecord] {
         var buffer = [tipring_srv_record](repeating: tipring_srv_record(), count: 32)
         let n = bytes.withUnsafeBufferPointer { b in
-            buffer.withUnsafeMutableBufferPointer { tipring_dns_parse_srv(b.baseAddress, Int32(clamping: b.count), $0.baseAddress, Int32($0.count)) }
+            buffer.withUnsafeMutableBufferPointer { tipring_dns_parse_srv(b.baseAddress, Int32(clamping: b.count), $0.baseAddress, Int32(clamping: $0.count)) }
         }
         try check(n, name)
         return buffer.prefix(Int(n)).map { r in
@@ -56,7 +56,7 @@ public struct SystemResolver: SIPResolver {
     public static func ipv4Addresses(inAnswer bytes: [UInt8], name: String) throws(DNSLookupError) -> [String] {
         var buffer = [tipring_a_record](repeating: tipring_a_record(), count: 16)
         let n = bytes.withUnsafeBufferPointer { b in
-            buffer.withUnsafeMutableBufferPointer { tipring_dns_parse_a(b.baseAddress, Int32(clamping: b.count), $0.baseAddress, Int32($0.count)) }
+            buffer.withUnsafeMutableBufferPointer { tipring_dns_parse_a(b.baseAddress, Int32(clamping: b.count), $0.baseAddress, Int32(clamping: $0.count)) }
         }
         try check(n, name)
         return buffer.prefix(Int(n)).map { Self.text($0.address) }

@@ -65,6 +65,14 @@ public struct Instant: Hashable, Comparable, Sendable, CustomStringConvertible {
     }
 }
 
+extension Int64 {
+    /// A floating-point value rounded toward zero, saturating at the ends of `Int64`; NaN is
+    /// 0. `Int64(x)` traps on NaN, infinity and overflow, and x may come from a peer.
+    @inlinable public init(saturating d: Double) {
+        if d.isNaN { self = 0 } else if d >= 9.223_372_036_854_775e18 { self = .max } else if d <= -9.223_372_036_854_775e18 { self = .min } else { self = Int64(d) }
+    }
+}
+
 extension Duration {
     /// The duration in whole nanoseconds (saturating to `Int64`).
     @inlinable public var nanoseconds: Int64 {

@@ -96,6 +96,9 @@ struct HostileInputTests {
         #expect(Duration.seconds(Int64.max).nanoseconds == .max)
         #expect(Duration.seconds(Int64.min).nanoseconds == .min)
         #expect((Instant(nanoseconds: .max) - Instant(nanoseconds: .min)).nanoseconds == .max)
+        #expect(Int64(saturating: .nan) == 0)
+        #expect(Int64(saturating: .infinity) == .max && Int64(saturating: -1e300) == .min)
+        #expect(Int64(saturating: 1.9) == 1 && Int64(saturating: -1.9) == -1)
     }
 }
 
