@@ -627,7 +627,10 @@ final class ControlSocket: @unchecked Sendable {
     let path: String
     let handler: (String) -> [String]
     var thread: pthread_t?
-    var closed = false
+    /// Set by ``close()`` on the daemon's side, read by the accepting thread.
+    private let state = ConditionLock()
+    private var closedFlag = false
+    var closed: Bool { state.withLock { closedFlag } }
 
     init(path: String, handler: @escaping (String) -> [String]) throws {
         self.path = path
@@ -707,9 +710,16 @@ final class ControlSocket: @unchecked Sendable {
         }
     }
 
+    /// Stops accepting: wakes the accepting thread, waits for it to end, then closes the
+    /// socket (closing it under a blocked accept could hand its number to another file).
     func close() {
-        closed = true
+        let first = state.withLock { () -> Bool in
+            defer { closedFlag = true }
+            return !closedFlag
+        }
+        guard first else { return }
         shutdown(fd, Int32(SHUT_RDWR))
+        if let thread { pthread_join(thread, nil) }
         Glibc.close(fd)
         unlink(path)
     }
