@@ -8,21 +8,26 @@ public import TipRingCore
 /// error closes the connection (the stream can no longer be trusted).
 public final class TCPTransport: @unchecked Sendable {
     public let channel: any Channel
+    /// Our end of the connection as it was made. Read on the event loop when the connect
+    /// completed: a peer that closes at once (a server still starting) must not leave us
+    /// without the address to register from; the close itself starts a reconnect.
+    public let localAddress: SocketAddress?
 
-    public var localAddress: SocketAddress? { channel.localAddress }
-
-    private init(channel: any Channel) { self.channel = channel }
+    private init(channel: any Channel) {
+        self.channel = channel
+        localAddress = channel.localAddress
+    }
 
     public static func connect(
         host: String, port: Int, group: any EventLoopGroup, scheduler: any Scheduler,
         onMessage: @escaping @Sendable (SIPMessage) -> Void
     ) async throws -> TCPTransport {
-        let channel = try await ClientBootstrap(group: group)
+        try await ClientBootstrap(group: group)
             .channelOption(.socketOption(.tcp_nodelay), value: 1)
             .channelInitializer { ch in ch.pipeline.addHandler(Inbound(scheduler: scheduler, onMessage: onMessage)) }
             .connect(host: host, port: port)
+            .map { TCPTransport(channel: $0) }
             .get()
-        return TCPTransport(channel: channel)
     }
 
     /// The same without Swift concurrency: the result is handed to `completion` on the event
