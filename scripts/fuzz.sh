@@ -16,8 +16,10 @@ esac
 targets=("$@")
 [ ${#targets[@]} -eq 0 ] && targets=(sip-message sip-stream sdp rtp digest json5 caller-id dns)
 build=.build-fuzz
+# swiftc keeps only the last -sanitize= it is given, and SwiftPM passes one per --sanitize:
+# the Swift code gets both at once through -Xswiftc (without it, it had no coverage).
 swift build -c release --build-path "$build" --product tipring-fuzz \
-  --sanitize fuzzer --sanitize address -Xswiftc -DFUZZING -Xswiftc -parse-as-library
+  --sanitize fuzzer --sanitize address -Xswiftc -sanitize=fuzzer,address -Xswiftc -DFUZZING -Xswiftc -parse-as-library
 bin="$build/release/tipring-fuzz"
 mkdir -p "$build/artifacts"
 total=0

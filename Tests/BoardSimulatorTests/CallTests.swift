@@ -82,6 +82,15 @@ final class CallRig {
         return (h, bob.incoming)
     }
 
+    /// Alice calls, Bob answers: both handles once the call is up.
+    func answeredCall() throws -> (CallHandle, CallHandle) {
+        let (a, b) = aliceCallsBob()
+        let bh = try #require(b)
+        bob.ua.execute(.answer(bh))
+        run(0.5)
+        return (a, bh)
+    }
+
     /// The requests of a method that crossed the wire, with their endpoints.
     func wire(_ method: SIPMethod) -> [(from: SIPNetworkAddress, to: SIPNetworkAddress, message: SIPMessage)] {
         net.messages.filter { $0.message.method == method }
@@ -268,10 +277,7 @@ struct CallTests {
     @Test("session timer: the caller refreshes every half interval; a silent refresher gets the call ended")
     func sessionTimer() throws {
         let rig = CallRig { _, s in s.sessionExpires = 120 }
-        let (a, b) = rig.aliceCallsBob()
-        let bh = try #require(b)
-        rig.bob.ua.execute(.answer(bh))
-        rig.run(0.5)
+        let (a, bh) = try rig.answeredCall()
         let before = rig.wire(.invite).count
         rig.run(600)
         let refreshes = (rig.wire(.invite).count - before) / 2
@@ -286,10 +292,7 @@ struct CallTests {
     @Test("a Session-Expires of 10^17 s is held to a day: no refresh storm, the call stays up")
     func hugeSessionExpires() throws {
         let rig = CallRig { user, s in if user == "1001" { s.sessionExpires = 100_000_000_000_000_000 } }
-        let (a, b) = rig.aliceCallsBob()
-        let bh = try #require(b)
-        rig.bob.ua.execute(.answer(bh))
-        rig.run(0.5)
+        let (a, bh) = try rig.answeredCall()
         let before = rig.wire(.invite).count
         rig.run(600)
         #expect(rig.wire(.invite).count == before, "no refresh within 10 minutes")
