@@ -9,6 +9,9 @@ import TipRingCore
 /// A GPIO chip through the legacy sysfs interface (`/sys/class/gpio`), for vendor kernels
 /// older than 4.8 (the B222s's among them): export, direction, value, edge, and `poll`
 /// (`POLLPRI`) on the value file for edges. Timestamps are taken when the edge is read.
+/// libc's write(2), named apart from `SysfsGPIOChip.write(_:_:)` (which would shadow it there).
+private func writeDescriptor(_ fd: Int32, _ bytes: [UInt8]) -> Int { write(fd, bytes, bytes.count) }
+
 public final class SysfsGPIOChip: GPIOChip, @unchecked Sendable {
     public let root: String
     public let name: String
@@ -98,7 +101,7 @@ public final class SysfsGPIOChip: GPIOChip, @unchecked Sendable {
         if fd < 0 { throw HALError.systemCall(call: "open", subject: p, errno: errno, message: String(cString: strerror(errno))) }
         defer { close(fd) }
         let bytes = Array(text.utf8)
-        if Glibc.write(fd, bytes, bytes.count) < 0 {
+        if writeDescriptor(fd, bytes) < 0 {
             throw HALError.systemCall(call: "write '\(text)'", subject: p, errno: errno, message: String(cString: strerror(errno)))
         }
     }

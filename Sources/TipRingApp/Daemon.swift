@@ -621,6 +621,9 @@ func json(_ s: String) -> String {
     return out + "\""
 }
 
+/// libc's close(2), named apart from `ControlSocket.close()` (which would shadow it there).
+private func closeDescriptor(_ fd: Int32) { _ = close(fd) }
+
 /// The daemon's Unix socket: one command per connection (a line), the answer as lines.
 final class ControlSocket: @unchecked Sendable {
     let fd: Int32
@@ -641,7 +644,7 @@ final class ControlSocket: @unchecked Sendable {
             if access(dir, F_OK) != 0 { _ = mkdir(dir, 0o755) }
         }
         unlink(path)
-        fd = Glibc.socket(AF_UNIX, Int32(SOCK_STREAM.rawValue) | Int32(SOCK_CLOEXEC.rawValue), 0)
+        fd = socket(AF_UNIX, Int32(SOCK_STREAM.rawValue) | Int32(SOCK_CLOEXEC.rawValue), 0)
         var addr = sockaddr_un()
         addr.sun_family = sa_family_t(AF_UNIX)
         let bytes = Array(path.utf8)
@@ -650,7 +653,7 @@ final class ControlSocket: @unchecked Sendable {
         let rc = withUnsafePointer(to: &addr) { $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { bind(fd, $0, socklen_t(MemoryLayout<sockaddr_un>.size)) } }
         guard rc == 0, listen(fd, 8) == 0 else {
             let why = String(cString: strerror(errno))
-            Glibc.close(fd)
+            closeDescriptor(fd)
             throw SystemSetupError(description: "cannot listen on \(path): \(why)")
         }
         chmod(path, 0o660)
@@ -691,7 +694,7 @@ final class ControlSocket: @unchecked Sendable {
             self.handler = handler
         }
         func serve() {
-            defer { Glibc.close(fd) }
+            defer { closeDescriptor(fd) }
             var buf = [UInt8](repeating: 0, count: 1024)
             var request: [UInt8] = []
             while !request.contains(10) && request.count < 4096 {
@@ -720,7 +723,7 @@ final class ControlSocket: @unchecked Sendable {
         guard first else { return }
         shutdown(fd, Int32(SHUT_RDWR))
         if let thread { pthread_join(thread, nil) }
-        Glibc.close(fd)
+        closeDescriptor(fd)
         unlink(path)
     }
 }
