@@ -100,6 +100,8 @@ let package = Package(
             path: "Fuzz/Sources"
         ),
         .testTarget(name: "TipRingCoreTests", dependencies: ["TipRingCore"]),
+        // Reads this manifest and holds it to ARCHITECTURE.md's rules.
+        .testTarget(name: "ArchitectureTests"),
         .testTarget(name: "TelephonyDSPTests", dependencies: ["TelephonyDSP"]),
         .testTarget(name: "LineHALTests", dependencies: ["LineHAL", "BoardSimulator"]),
         .testTarget(name: "SIPCoreTests", dependencies: ["SIPCore", "TipRingCore"]),
