@@ -16,6 +16,7 @@ let package = Package(
         .library(name: "TipRingCore", targets: ["TipRingCore"]),
         .library(name: "TelephonyDSP", targets: ["TelephonyDSP"]),
         .library(name: "LineHAL", targets: ["LineHAL"]),
+        .library(name: "PortAudio", targets: ["PortAudio"]),
         .library(name: "SIPCore", targets: ["SIPCore"]),
         .library(name: "PortControl", targets: ["PortControl"]),
         .library(name: "RTPMedia", targets: ["RTPMedia"]),
@@ -35,6 +36,9 @@ let package = Package(
         .target(name: "TipRingCore", swiftSettings: strict),
         .target(name: "TelephonyDSP", dependencies: ["TipRingCore"], swiftSettings: strict),
         .target(name: "LineHAL", dependencies: ["TipRingCore", "TelephonyDSP"], swiftSettings: strict),
+        // The per-port audio engine and the DSP adapters it plays and feeds; hardware only
+        // through LineHAL's AudioPort.
+        .target(name: "PortAudio", dependencies: ["TipRingCore", "TelephonyDSP", "LineHAL"], swiftSettings: strict),
         .target(
             name: "SIPCore",
             dependencies: ["TipRingCore", .product(name: "Crypto", package: "swift-crypto")],
@@ -61,10 +65,10 @@ let package = Package(
             dependencies: ["TipRingCore", "LineHAL", "CTipRingGPIO", "CTipRingALSA"],
             swiftSettings: strict
         ),
-        .target(name: "RTPMedia", dependencies: ["TipRingCore", "TelephonyDSP", "LineHAL", "SIPCore"], swiftSettings: strict),
+        .target(name: "RTPMedia", dependencies: ["TipRingCore", "TelephonyDSP", "PortAudio", "SIPCore"], swiftSettings: strict),
         .target(
             name: "PortControl",
-            dependencies: ["TipRingCore", "TelephonyDSP", "LineHAL", "SIPCore"],
+            dependencies: ["TipRingCore", "TelephonyDSP", "LineHAL", "PortAudio", "SIPCore"],
             swiftSettings: strict
         ),
         .target(
@@ -76,7 +80,7 @@ let package = Package(
         .target(
             name: "TipRingApp",
             dependencies: [
-                "TipRingCore", "TelephonyDSP", "LineHAL", "LinuxHAL", "SIPCore", "SIPTransport", "RTPMedia", "PortControl", "BoardSimulator",
+                "TipRingCore", "TelephonyDSP", "LineHAL", "PortAudio", "LinuxHAL", "SIPCore", "SIPTransport", "RTPMedia", "PortControl", "BoardSimulator",
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
                 .product(name: "UnixSignals", package: "swift-service-lifecycle"),
@@ -105,9 +109,9 @@ let package = Package(
         .testTarget(name: "TelephonyDSPTests", dependencies: ["TelephonyDSP"]),
         .testTarget(name: "LineHALTests", dependencies: ["LineHAL", "BoardSimulator"]),
         .testTarget(name: "SIPCoreTests", dependencies: ["SIPCore", "TipRingCore"]),
-        .testTarget(name: "BoardSimulatorTests", dependencies: ["BoardSimulator", "LineHAL"]),
+        .testTarget(name: "BoardSimulatorTests", dependencies: ["BoardSimulator", "LineHAL", "PortAudio"]),
         .testTarget(name: "LinuxHALTests", dependencies: ["LinuxHAL", "LineHAL", "TipRingCore"]),
-        .testTarget(name: "RTPMediaTests", dependencies: ["RTPMedia", "TelephonyDSP", "SIPCore", "TipRingCore", "LineHAL"]),
+        .testTarget(name: "RTPMediaTests", dependencies: ["RTPMedia", "PortAudio", "TelephonyDSP", "SIPCore", "TipRingCore", "LineHAL"]),
         .testTarget(name: "PortControlTests", dependencies: ["PortControl", "RTPMedia", "TipRingApp", "BoardSimulator", "LineHAL", "SIPCore", "TelephonyDSP", "TipRingCore"]),
         .testTarget(name: "TipRingAppTests", dependencies: [
             "TipRingApp", "TipRingCore", "LineHAL", "SIPCore", "SIPTransport", "RTPMedia", "TelephonyDSP", "PortControl",

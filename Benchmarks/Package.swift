@@ -47,6 +47,7 @@ let package = Package(
                 .product(name: "SIPTransport", package: "TipRing"),
                 .product(name: "SIPCore", package: "TipRing"),
                 .product(name: "LineHAL", package: "TipRing"),
+                .product(name: "PortAudio", package: "TipRing"),
                 .product(name: "TelephonyDSP", package: "TipRing"),
                 .product(name: "TipRingCore", package: "TipRing"),
                 .product(name: "NIOPosix", package: "swift-nio"),
@@ -58,6 +59,7 @@ let package = Package(
             dependencies: [
                 .product(name: "Benchmark", package: "benchmark"),
                 .product(name: "LineHAL", package: "TipRing"),
+                .product(name: "PortAudio", package: "TipRing"),
                 .product(name: "TipRingCore", package: "TipRing"),
             ],
             path: "Benchmarks/AudioEngine",

@@ -1,6 +1,7 @@
 public import TipRingCore
 public import TelephonyDSP
 public import LineHAL
+public import PortAudio
 public import SIPCore
 
 /// What a port controller drives: the line (feed, ringing), the earpiece (tones, caller-ID

@@ -1,6 +1,6 @@
 public import TipRingCore
 import TelephonyDSP
-public import LineHAL
+public import PortAudio
 public import SIPCore
 
 /// Per-call media settings (from the port's configuration).

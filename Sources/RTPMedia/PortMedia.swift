@@ -1,5 +1,5 @@
 public import TipRingCore
-public import LineHAL
+public import PortAudio
 public import SIPCore
 
 /// A datagram socket for RTP or RTCP (real UDP, or the simulator's network).

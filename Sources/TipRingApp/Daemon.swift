@@ -6,6 +6,7 @@ import Musl
 import TipRingCore
 import TelephonyDSP
 public import LineHAL
+public import PortAudio
 import LinuxHAL
 import SIPCore
 import SIPTransport

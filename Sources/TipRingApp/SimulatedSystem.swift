@@ -1,6 +1,7 @@
 public import TipRingCore
 public import TelephonyDSP
 public import LineHAL
+public import PortAudio
 public import SIPCore
 public import PortControl
 public import BoardSimulator

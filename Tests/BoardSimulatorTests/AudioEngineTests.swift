@@ -1,6 +1,7 @@
 import Testing
 import TipRingCore
 import LineHAL
+import PortAudio
 import BoardSimulator
 
 final class ConstantSource: AudioSource {

@@ -2,6 +2,7 @@ import Testing
 import TipRingCore
 import TelephonyDSP
 import LineHAL
+import PortAudio
 import BoardSimulator
 
 @Suite struct SimulatedPhoneAudioTests {

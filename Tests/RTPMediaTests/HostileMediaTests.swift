@@ -1,6 +1,7 @@
 import Testing
 import TipRingCore
 import LineHAL
+import PortAudio
 import SIPCore
 @testable import RTPMedia
 

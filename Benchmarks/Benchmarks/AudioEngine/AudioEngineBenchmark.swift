@@ -1,5 +1,6 @@
 import Benchmark
 import LineHAL
+import PortAudio
 import TipRingCore
 
 #if canImport(Glibc)

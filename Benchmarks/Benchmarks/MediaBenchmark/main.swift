@@ -6,6 +6,7 @@ import Glibc
 #endif
 import BenchmarkSupport
 import LineHAL
+import PortAudio
 import NIOPosix
 import PortControl
 import RTPMedia

@@ -1,4 +1,5 @@
 public import TipRingCore
+public import LineHAL
 
 /// Produces the playback audio of a port, one period at a time: a tone, a caller-ID
 /// spill, decoded media, … Called on the audio thread; must not block or allocate.
