@@ -25,9 +25,9 @@ public final class PolledMediaSocket: MediaSocket, @unchecked Sendable {
         var addr = sockaddr_in()
         addr.sin_family = sa_family_t(AF_INET)
         addr.sin_port = in_port_t(UInt16(clamping: port).bigEndian)
-        guard inet_pton(AF_INET, host, &addr.sin_addr) == 1 else { _ = Glibc.close(s); return nil }
+        guard inet_pton(AF_INET, host, &addr.sin_addr) == 1 else { _ = closeDescriptor(s); return nil }
         let rc = withUnsafePointer(to: &addr) { $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { bind(s, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) } }
-        guard rc == 0 else { _ = Glibc.close(s); return nil }
+        guard rc == 0 else { _ = closeDescriptor(s); return nil }
         if let dscp {
             var tos = Int32(clamping: dscp << 2)
             setsockopt(s, Int32(clamping: IPPROTO_IP), IP_TOS, &tos, socklen_t(MemoryLayout<Int32>.size))
@@ -93,7 +93,7 @@ public final class PolledMediaSocket: MediaSocket, @unchecked Sendable {
     public func close() {
         guard !closed else { return }
         closed = true
-        _ = Glibc.close(fd)
+        _ = closeDescriptor(fd)
     }
 }
 
@@ -107,3 +107,6 @@ public final class PolledMediaSocketFactory: MediaSocketFactory, @unchecked Send
     }
     public func open(port: Int) -> (any MediaSocket)? { PolledMediaSocket(host: host, port: port, dscp: dscp) }
 }
+
+/// libc's close(2), named apart from the socket's own `close()` that shadows it.
+private func closeDescriptor(_ fd: Int32) -> Int32 { close(fd) }

@@ -1,3 +1,10 @@
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Musl)
+import Musl
+#elseif canImport(Darwin)
+import Darwin
+#endif
 /// Tells which of a region's tones a stretch of audio is — what a person on the phone
 /// would call "dial tone", "busy", "ringing".
 ///

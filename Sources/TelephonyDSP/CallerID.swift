@@ -1,3 +1,10 @@
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Musl)
+import Musl
+#elseif canImport(Darwin)
+import Darwin
+#endif
 /// The caller-ID schemes TipRing sends, and the signals around them.
 public enum CallerIDScheme: Sendable, Hashable, CustomStringConvertible {
     /// Bell 202 FSK, MDMF (or SDMF), in the first silent interval after the first ring.

@@ -1,3 +1,10 @@
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Musl)
+import Musl
+#elseif canImport(Darwin)
+import Darwin
+#endif
 /// The DTMF keypad: row (low group) and column (high group) frequencies (ITU-T Q.23).
 public enum DTMF {
     public static let rowFrequencies: [Double] = [697, 770, 852, 941]

@@ -1,3 +1,10 @@
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Musl)
+import Musl
+#elseif canImport(Darwin)
+import Darwin
+#endif
 /// A DTMF receiver for 8 kHz audio.
 ///
 /// Works in blocks of 102 samples (12.75 ms): Goertzel filters at the eight DTMF

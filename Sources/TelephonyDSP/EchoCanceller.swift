@@ -1,3 +1,10 @@
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Musl)
+import Musl
+#elseif canImport(Darwin)
+import Darwin
+#endif
 /// A line echo canceller for the hybrid echo of an analog line (ITU-T G.168 style).
 ///
 /// The port plays the far end's voice into the line (`farEnd`); the 2-to-4-wire hybrid

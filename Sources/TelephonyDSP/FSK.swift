@@ -1,3 +1,10 @@
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Musl)
+import Musl
+#elseif canImport(Darwin)
+import Darwin
+#endif
 /// 1200 bit/s FSK as caller ID uses it.
 public struct FSKModem: Sendable, Hashable {
     /// Frequency of a 1 (mark) and a 0 (space), Hz.

@@ -1,3 +1,10 @@
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Musl)
+import Musl
+#elseif canImport(Darwin)
+import Darwin
+#endif
 /// Signal levels in dBm0 for 16-bit linear audio.
 ///
 /// Reference (ITU-T G.711): a full-scale sine through A-law is +3.14 dBm0 (through mu-law

@@ -1,7 +1,9 @@
+// The C library's maths (sin, cos, exp, log10, …), for this module only: nothing above
+// re-exports libc, so each file that calls it says so.
 #if canImport(Glibc)
-@_exported import Glibc
+import Glibc
 #elseif canImport(Musl)
-@_exported import Musl
+import Musl
 #elseif canImport(Darwin)
-@_exported import Darwin
+import Darwin
 #endif

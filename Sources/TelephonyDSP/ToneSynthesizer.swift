@@ -1,3 +1,10 @@
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Musl)
+import Musl
+#elseif canImport(Darwin)
+import Darwin
+#endif
 /// Renders a ``Tone`` at 8 kHz, sample-accurately and without clicks.
 ///
 /// Each segment lasts exactly its milliseconds × 8 samples; the repetition restarts at the
