@@ -21,6 +21,7 @@ let package = Package(
         .library(name: "PortControl", targets: ["PortControl"]),
         .library(name: "RTPMedia", targets: ["RTPMedia"]),
         .library(name: "SIPTransport", targets: ["SIPTransport"]),
+        .library(name: "PortStack", targets: ["PortStack"]),
         .library(name: "TipRingApp", targets: ["TipRingApp"]),
         .library(name: "BoardSimulator", targets: ["BoardSimulator"]),
     ],
@@ -77,10 +78,17 @@ let package = Package(
             path: "Simulator/BoardSimulator",
             swiftSettings: strict
         ),
+        // The one place a port is wired (line, audio, media, SIP account, controller) from a
+        // board backend (real or simulated) and settings.
+        .target(
+            name: "PortStack",
+            dependencies: ["TipRingCore", "TelephonyDSP", "LineHAL", "PortAudio", "LinuxHAL", "SIPCore", "RTPMedia", "PortControl"],
+            swiftSettings: strict
+        ),
         .target(
             name: "TipRingApp",
             dependencies: [
-                "TipRingCore", "TelephonyDSP", "LineHAL", "PortAudio", "LinuxHAL", "SIPCore", "SIPTransport", "RTPMedia", "PortControl", "BoardSimulator",
+                "TipRingCore", "TelephonyDSP", "LineHAL", "PortAudio", "LinuxHAL", "SIPCore", "SIPTransport", "RTPMedia", "PortControl", "PortStack", "BoardSimulator",
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
                 .product(name: "UnixSignals", package: "swift-service-lifecycle"),

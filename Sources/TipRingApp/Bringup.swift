@@ -8,6 +8,7 @@ public import TelephonyDSP
 public import LineHAL
 public import PortAudio
 import LinuxHAL
+import PortStack
 import BoardSimulator
 
 /// `tipring bringup`: what an engineer runs on a new board. On real hardware the board
@@ -20,7 +21,8 @@ public final class BringupTool {
     let simulated: SimulatedBoard?
     let virtual: VirtualScheduler?
     let scheduler: any Scheduler
-    var chips: [String: any GPIOChip] = [:]
+    /// The board's chips and sound devices, real or simulated.
+    let backend: any BoardBackend
 
     /// The board file's `gpioChip` "sim0" (and audio "sim") mean the simulated board.
     public init(board: BoardDescription, print: @escaping (String) -> Void) {
@@ -30,10 +32,13 @@ public final class BringupTool {
             let v = VirtualScheduler(seed: 1)
             virtual = v
             scheduler = v
-            simulated = SimulatedBoard(board: board, scheduler: v)
+            let s = SimulatedBoard(board: board, scheduler: v)
+            simulated = s
+            backend = SimulatedBoardBackend(s)
         } else {
             virtual = nil
             simulated = nil
+            backend = LinuxBoardBackend()
             let w = WallClockScheduler()
             w.start()
             scheduler = w
@@ -59,22 +64,12 @@ public final class BringupTool {
         return p
     }
 
-    func chip(_ name: String) throws(HALError) -> any GPIOChip {
-        if let c = chips[name] { return c }
-        let c: any GPIOChip
-        if let s = simulated, let p = board.ports.first(where: { $0.gpioChip == name }) { c = s.chip(for: p.id) } else { c = try LibgpiodChip.open(name) }
-        chips[name] = c
-        return c
-    }
+    func chip(_ name: String) throws(HALError) -> any GPIOChip { try backend.chip(named: name) }
 
     /// The port's line: its SLIC driver, hook decoder and ringer.
     func line(_ id: Int) throws(HALError) -> PortLine {
-        let p = try port(id)
-        let driver: any LineDriver
-        if let s = simulated { driver = s.makeDriver(port: id) } else {
-            driver = SLICDriverFactory.make(kind: board.driver, port: p, chip: try chip(p.gpioChip), scheduler: scheduler)
-        }
-        let l = PortLine(driver: driver, profile: board.timingProfile, scheduler: scheduler)
+        let l = PortLine(driver: try backend.lineDriver(for: try port(id), driver: board.driver, scheduler: scheduler),
+                         profile: board.timingProfile, scheduler: scheduler)
         try l.start()
         l.setFeed(.forward)
         return l
@@ -82,12 +77,8 @@ public final class BringupTool {
 
     /// The port's audio engine, running.
     func audio(_ id: Int) throws(HALError) -> (AudioEngine, any AudioPort) {
-        let p = try port(id)
         let engine = AudioEngine()
-        let device: any AudioPort
-        if let s = simulated { device = s.audioPort(id) } else {
-            device = try ALSAAudioPort(name: "port \(id)", device: p.audio.device, format: p.audio.format)
-        }
+        let device = try backend.audioPort(for: try port(id))
         try device.start(handler: engine)
         return (engine, device)
     }
@@ -161,14 +152,11 @@ public final class BringupTool {
                 rows.append(["\(p.id)", "\(role.rawValue)", place, outcome])
             }
             var audio = "ok"
-            if simulated == nil {
-                do {
-                    let a = try ALSAAudioPort(name: "port \(p.id)", device: p.audio.device, format: p.audio.format)
-                    _ = a
-                } catch {
-                    audio = "\(error)"
-                    ok = false
-                }
+            do {
+                _ = try backend.audioPort(for: p)
+            } catch {
+                audio = "\(error)"
+                ok = false
             }
             rows.append(["\(p.id)", "audio", p.audio.device, audio])
         }

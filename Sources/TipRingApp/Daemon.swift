@@ -7,6 +7,7 @@ import TipRingCore
 import TelephonyDSP
 public import LineHAL
 public import PortAudio
+import PortStack
 import LinuxHAL
 import SIPCore
 import SIPTransport
@@ -132,36 +133,23 @@ public final class Daemon: @unchecked Sendable {
         if board.ports.allSatisfy({ $0.gpioChip.hasPrefix("sim") }) {
             simulated = clock.sync { SimulatedBoard(board: self.board, scheduler: self.scheduler) }
         }
-        var chips: [String: any GPIOChip] = [:]
+        let backend: any BoardBackend = simulated.map { SimulatedBoardBackend($0) } ?? LinuxBoardBackend()
         for p in board.ports {
             let account = configuration.account(port: p.id)
-            let built: Result<Port, any Error> = clock.sync {
-                Result {
-                    let driver: any LineDriver
-                    let audio: any AudioPort
-                    if let s = self.simulated {
-                        driver = s.makeDriver(port: p.id)
-                        audio = s.audioPort(p.id)
-                    } else {
-                        let chip: any GPIOChip
-                        if let c = chips[p.gpioChip] { chip = c } else { chip = try LibgpiodChip.open(p.gpioChip); chips[p.gpioChip] = chip }
-                        driver = SLICDriverFactory.make(kind: self.board.driver, port: p, chip: chip, scheduler: self.scheduler)
-                        audio = try ALSAAudioPort(name: "port \(p.id)", device: p.audio.device, format: p.audio.format)
-                    }
-                    let line = PortLine(driver: driver, profile: self.timingProfile(port: p.id), scheduler: self.scheduler)
-                    try line.start()
-                    let engine = AudioEngine()
-                    try audio.start(handler: engine)
+            let built: Result<Port, PortSetupError> = clock.sync {
+                Result { () throws(PortSetupError) -> Port in
+                    let running = try PortStack.startLine(p, driver: self.board.driver, backend: backend,
+                                                          profile: self.timingProfile(port: p.id), scheduler: self.scheduler)
                     // A simulated phone's earpiece records only while someone listens
                     // (`sim listen`), and never more than a listen can ask for.
                     self.simulated?.telephone(p.id).earpiece.retainSeconds = Daemon.longestListen + 2
                     self.simulated?.telephone(p.id).earpiece.isRecording = false
-                    return Port(id: p.id, line: line, engine: engine, audio: audio, phone: self.simulated?.telephone(p.id))
+                    return Port(id: p.id, line: running.line, engine: running.engine, audio: running.audio, phone: self.simulated?.telephone(p.id))
                 }
             }
             let port: Port
             do { port = try built.get() } catch {
-                log.error("port \(p.id): \(error)", metadata: ["port.id": "\(p.id)"])
+                log.error("\(error)", metadata: ["port.id": "\(p.id)"])
                 continue
             }
             ports[p.id] = port
@@ -181,14 +169,14 @@ public final class Daemon: @unchecked Sendable {
 
     func registrationSettings(_ a: AccountConfiguration, port: Int) -> AccountSettings {
         let instance = (try? InstanceID.loadOrCreate(path: configuration.stateDirectory + "/instance-port\(port)")) ?? "urn:uuid:00000000-0000-4000-8000-0000000000\(10 + port)"
-        var r = RegistrationSettings(registrar: "sip:\(a.domain)", addressOfRecord: "sip:\(a.user)@\(a.domain)", contact: "",
-                                     instanceID: instance, authUser: a.authUser, password: a.password.value)
+        var s = PortStack.accountSettings(user: a.user, domain: a.domain, authUser: a.authUser, password: a.password.value, instanceID: instance)
+        var r = s.registration
         r.expires = a.expires
         r.refreshMargin = .seconds(Int64(a.refreshMargin))
         r.retryBase = .seconds(Int64(a.retryBase))
         r.retryMax = .seconds(Int64(a.retryMax))
         r.minimumDigest = a.minimumDigest
-        var s = AccountSettings(registration: r, contactUser: a.user)
+        s.registration = r
         s.keepAlive = a.keepAliveSeconds == 0 ? .off : .crlf(every: .seconds(Int64(a.keepAliveSeconds)))
         return s
     }
@@ -235,9 +223,9 @@ public final class Daemon: @unchecked Sendable {
         let lower = configuration.rtpPorts.lowerBound + index * span
         let sipLog = Logger(label: "tipring.sip"), portLog = Logger(label: "tipring.port"), mediaLog = Logger(label: "tipring.media")
         clock.sync {
-            let parts = SimulatedSystem.assemble(id: port.id, line: port.line, engine: port.engine, plan: plan, scheduler: self.scheduler,
-                                                 agent: endpoint.agent, mediaFactory: PolledMediaSocketFactory(), cname: "port\(port.id)@\(a.domain)",
-                                                 portSettings: ps, callSettings: cs, mediaSettings: ms, seed: port.seed)
+            let parts = PortStack.wire(id: port.id, line: port.line, engine: port.engine, plan: plan, scheduler: self.scheduler,
+                                       agent: endpoint.agent, mediaFactory: PolledMediaSocketFactory(), cname: "port\(port.id)@\(a.domain)",
+                                       portSettings: ps, callSettings: cs, mediaSettings: ms, seed: port.seed)
             parts.media.setPorts(lower...(lower + max(span, 2) - 1))
             parts.controller.onLog = { text in portLog.info("\(text)", metadata: ["port.id": "\(port.id)"]) }
             parts.media.onDigit = { _, d in mediaLog.info("far end sent digit \(d)", metadata: ["port.id": "\(port.id)"]) }
@@ -649,13 +637,13 @@ final class ControlSocket: @unchecked Sendable {
         var addr = sockaddr_un()
         addr.sun_family = sa_family_t(AF_UNIX)
         let bytes = Array(path.utf8)
-        guard bytes.count < MemoryLayout.size(ofValue: addr.sun_path) else { throw SystemSetupError(description: "socket path too long: \(path)") }
+        guard bytes.count < MemoryLayout.size(ofValue: addr.sun_path) else { throw ControlSocketError(description: "socket path too long: \(path)") }
         withUnsafeMutableBytes(of: &addr.sun_path) { raw in for (i, b) in bytes.enumerated() { raw[i] = b } }
         let rc = withUnsafePointer(to: &addr) { $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { bind(fd, $0, socklen_t(MemoryLayout<sockaddr_un>.size)) } }
         guard rc == 0, listen(fd, 8) == 0 else {
             let why = String(cString: strerror(errno))
             closeDescriptor(fd)
-            throw SystemSetupError(description: "cannot listen on \(path): \(why)")
+            throw ControlSocketError(description: "cannot listen on \(path): \(why)")
         }
         chmod(path, 0o660)
         let box = Unmanaged.passRetained(self)
@@ -738,7 +726,7 @@ public func controlRequest(_ path: String, _ command: String) throws -> [String]
     let bytes = Array(path.utf8)
     withUnsafeMutableBytes(of: &addr.sun_path) { raw in for (i, b) in bytes.enumerated() where i < raw.count - 1 { raw[i] = b } }
     let rc = withUnsafePointer(to: &addr) { $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { connect(fd, $0, socklen_t(MemoryLayout<sockaddr_un>.size)) } }
-    guard rc == 0 else { throw SystemSetupError(description: "no daemon at \(path) (\(String(cString: strerror(errno)))); is `tipring run` running?") }
+    guard rc == 0 else { throw ControlSocketError(description: "no daemon at \(path) (\(String(cString: strerror(errno)))); is `tipring run` running?") }
     let req = Array((command + "\n").utf8)
     _ = req.withUnsafeBytes { write(fd, $0.baseAddress, $0.count) }
     var out: [UInt8] = []
@@ -749,4 +737,9 @@ public func controlRequest(_ path: String, _ command: String) throws -> [String]
         out += buf[0..<n]
     }
     return String(decoding: out, as: UTF8.self).split(separator: "\n").map(String.init)
+}
+
+/// The control socket could not be opened, or no daemon answers on it.
+public struct ControlSocketError: Error, CustomStringConvertible {
+    public var description: String
 }

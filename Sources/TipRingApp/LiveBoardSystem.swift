@@ -6,6 +6,7 @@ public import SIPTransport
 public import PortControl
 public import BoardSimulator
 import RTPMedia
+import PortStack
 public import NIOCore
 
 /// The simulated board with real networking: each port's account on its own UDP socket
@@ -40,18 +41,16 @@ public final class LiveBoardSystem: @unchecked Sendable {
                             region: Region = .us, resolver: any SIPResolver = SystemResolver(),
                             configure: @escaping (Int, inout PortSettings, inout CallSettings) -> Void = { _, _, _ in },
                             seed: UInt64 = 1) async throws -> LiveBoardSystem {
-        guard let plan = RegionTonePlan.forRegion(region) else { throw SystemSetupError(description: "no tone plan for region \(region)") }
+        guard let plan = RegionTonePlan.forRegion(region) else { throw PortSetupError(description: "no tone plan for region \(region)") }
         let scheduler = clock.scheduler
         let system = clock.sync {
             LiveBoardSystem(scheduler: scheduler, board: SimulatedBoard(board: SimulatedSystem.boardDescription(ports: accounts.count), scheduler: scheduler), plan: plan)
         }
         for (i, account) in accounts.enumerated() {
             let id = i + 1
-            var reg = RegistrationSettings(registrar: "sip:\(domain)", addressOfRecord: "sip:\(account.user)@\(domain)", contact: "",
-                                           instanceID: "urn:uuid:00000000-0000-4000-8000-0000000002\(10 + id)", authUser: account.user,
-                                           password: account.password.value)
-            reg.expires = 600
-            var settings = AccountSettings(registration: reg, contactUser: account.user)
+            var settings = PortStack.accountSettings(user: account.user, domain: domain, password: account.password.value,
+                                                     instanceID: "urn:uuid:00000000-0000-4000-8000-0000000002\(10 + id)")
+            settings.registration.expires = 600
             settings.keepAlive = .crlf(every: .seconds(25))
             var options = UDPAccountEndpoint.Options(registrar: registrar)
             options.localPorts = sipPorts

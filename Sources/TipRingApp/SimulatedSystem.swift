@@ -6,6 +6,7 @@ public import SIPCore
 public import PortControl
 public import BoardSimulator
 public import RTPMedia
+public import PortStack
 
 /// A media socket on the simulator's network.
 final class SimulatedMediaSocket: MediaSocket, @unchecked Sendable {
@@ -109,7 +110,7 @@ public final class SimulatedSystem {
     public init(scheduler: any Scheduler, region: Region = .us, ports count: Int = 2, names: [Int: String] = [1: "Alice", 2: "Bob"],
                 configure: (Int, inout PortSettings, inout CallSettings) -> Void = { _, _, _ in }, seed: UInt64 = 1) throws {
         self.scheduler = scheduler
-        guard let plan = RegionTonePlan.forRegion(region) else { throw SystemSetupError(description: "no tone plan for region \(region)") }
+        guard let plan = RegionTonePlan.forRegion(region) else { throw PortSetupError(description: "no tone plan for region \(region)") }
         self.plan = plan
         board = SimulatedBoard(board: Self.boardDescription(ports: count), scheduler: scheduler)
         network = SimulatedSIPNetwork(scheduler: scheduler, seed: seed)
@@ -121,11 +122,9 @@ public final class SimulatedSystem {
         for id in 1...count {
             let user = "100\(id)"
             let address = SIPNetworkAddress("192.0.2.\(10 * id)")
-            var reg = RegistrationSettings(registrar: "sip:\(Self.domain)", addressOfRecord: "sip:\(user)@\(Self.domain)", contact: "",
-                                           instanceID: "urn:uuid:00000000-0000-4000-8000-0000000000\(10 + id)", authUser: user,
-                                           password: "secret\(id)")
-            reg.expires = 600
-            var account = AccountSettings(registration: reg, contactUser: user)
+            var account = PortStack.accountSettings(user: user, domain: Self.domain, password: "secret\(id)",
+                                                    instanceID: "urn:uuid:00000000-0000-4000-8000-0000000000\(10 + id)")
+            account.registration.expires = 600
             account.keepAlive = .off
             let net = network
             let agent = AccountAgent(settings: account, servers: [Self.exchangeAddress], localAddress: address, scheduler: scheduler,
@@ -146,42 +145,24 @@ public final class SimulatedSystem {
     public static func assemblePort(id: Int, user: String, board: SimulatedBoard, plan: RegionTonePlan, scheduler: any Scheduler,
                                     agent: AccountAgent, mediaFactory: any MediaSocketFactory, cname: String,
                                     configure: (Int, inout PortSettings, inout CallSettings) -> Void, seed: UInt64) throws -> Port {
-        let line = PortLine(driver: board.makeDriver(port: id), profile: board.board.timingProfile, scheduler: scheduler)
-        do { try line.start() } catch { throw SystemSetupError(description: "port \(id): \(error)") }
-        let engine = AudioEngine()
-        do { try board.audioPort(id).start(handler: engine) } catch { throw SystemSetupError(description: "port \(id) audio: \(error)") }
+        guard let description = board.board.port(id) else { throw PortSetupError(description: "the simulated board has no port \(id)") }
+        let running = try PortStack.startLine(description, driver: board.board.driver, backend: SimulatedBoardBackend(board),
+                                              profile: board.board.timingProfile, scheduler: scheduler)
         var portSettings = PortSettings(account: "port\(id)")
         portSettings.dialPlan = try! DialPlan("(100[1-9]|*xx|[2-9]x.T|0x.T)")
         var callSettings = CallSettings()
         configure(id, &portSettings, &callSettings)
-        let parts = assemble(id: id, line: line, engine: engine, plan: plan, scheduler: scheduler, agent: agent, mediaFactory: mediaFactory,
-                             cname: cname, portSettings: portSettings, callSettings: callSettings, mediaSettings: MediaSettings(), seed: seed)
-        let port = Port(id: id, user: user, line: line, engine: engine, agent: agent, userAgent: parts.ua, controller: parts.controller,
-                        phone: board.telephone(id), media: parts.media)
+        let parts = PortStack.wire(id: id, line: running.line, engine: running.engine, plan: plan, scheduler: scheduler, agent: agent,
+                                   mediaFactory: mediaFactory, cname: cname, portSettings: portSettings, callSettings: callSettings,
+                                   mediaSettings: MediaSettings(), seed: seed)
+        let port = Port(id: id, user: user, line: running.line, engine: running.engine, agent: agent, userAgent: parts.ua,
+                        controller: parts.controller, phone: board.telephone(id), media: parts.media)
         let controller = parts.controller
         parts.media.onDigit = { [weak port, weak controller] _, d in
             port?.digitsReceived.append(d)
             controller?.onLog?("far end sent digit \(d) (RFC 4733)")
         }
         return port
-    }
-
-    /// The parts of a port above its line and audio engine: user agent, media, hardware
-    /// adapter and controller, wired together.
-    public static func assemble(id: Int, line: PortLine, engine: AudioEngine, plan: RegionTonePlan, scheduler: any Scheduler,
-                                agent: AccountAgent, mediaFactory: any MediaSocketFactory, cname: String, portSettings: PortSettings,
-                                callSettings: CallSettings, mediaSettings: MediaSettings, seed: UInt64)
-        -> (ua: SIPUserAgent, media: PortMedia, hardware: LinePortHardware, controller: PortController) {
-        let ua = SIPUserAgent(account: portSettings.account, agent: agent, settings: callSettings, seed: seed &+ UInt64(id))
-        let media = PortMedia(engine: engine, factory: mediaFactory, scheduler: scheduler, settings: mediaSettings, cname: cname)
-        media.attach(to: ua)
-        let hardware = LinePortHardware(line: line, engine: engine, scheduler: scheduler)
-        hardware.mediaConnector = { [weak media] h in media?.connect(h) }
-        hardware.mediaSource = { [weak media] in media?.source }
-        let keypad = hardware.keypad
-        media.keyPresent = { keypad.keyPresent }
-        let controller = PortController(port: id, settings: portSettings, plan: plan, hardware: hardware, userAgent: ua, scheduler: scheduler)
-        return (ua, media, hardware, controller)
     }
 
     /// Power on: every port enabled (registers at once).
@@ -198,8 +179,4 @@ public final class SimulatedSystem {
             board.audioPort(id).stop()
         }
     }
-}
-
-public struct SystemSetupError: Error, CustomStringConvertible {
-    public var description: String
 }

@@ -1,0 +1,88 @@
+public import TipRingCore
+public import TelephonyDSP
+public import LineHAL
+public import PortAudio
+public import SIPCore
+public import RTPMedia
+public import PortControl
+
+/// The one place a port is wired, for every product: the daemon, the bring-up tool, the demo,
+/// `sim script` and the tests build ports here, from a ``BoardBackend`` and settings.
+///
+/// A port is two halves. Below SIP, its ``Line``: the SLIC driver, hook decoder and ringer
+/// (``PortLine``) and the audio engine on the port's sound device. Above, its ``Parts``: the
+/// user agent on the account, the media, the adapter that lets the controller drive the
+/// line, and the controller itself.
+public enum PortStack {
+    /// A port's line and audio, running.
+    public struct Line {
+        public let line: PortLine
+        public let engine: AudioEngine
+        public let audio: any AudioPort
+    }
+
+    /// Opens the port's hardware from `backend` and starts it: the line (SLIC driver, hook
+    /// decoder by `profile`, ringer) and the audio engine on the sound device.
+    public static func startLine(_ port: PortDescription, driver kind: SLICDriverKind, backend: any BoardBackend,
+                                 profile: HookTimingProfile, scheduler: any Scheduler) throws(PortSetupError) -> Line {
+        let line: PortLine
+        do {
+            line = PortLine(driver: try backend.lineDriver(for: port, driver: kind, scheduler: scheduler), profile: profile, scheduler: scheduler)
+            try line.start()
+        } catch {
+            throw PortSetupError(description: "port \(port.id): \(error)")
+        }
+        let engine = AudioEngine()
+        let audio: any AudioPort
+        do {
+            audio = try backend.audioPort(for: port)
+            try audio.start(handler: engine)
+        } catch {
+            line.stop()
+            throw PortSetupError(description: "port \(port.id) audio: \(error)")
+        }
+        return Line(line: line, engine: engine, audio: audio)
+    }
+
+    /// The parts of a port above its line, wired to each other.
+    public struct Parts {
+        public let ua: SIPUserAgent
+        public let media: PortMedia
+        public let hardware: LinePortHardware
+        public let controller: PortController
+    }
+
+    /// Wires the parts above a running line: the user agent on `agent`'s account, the media
+    /// (sockets from `mediaFactory`) attached to it, the line adapter, the controller.
+    public static func wire(id: Int, line: PortLine, engine: AudioEngine, plan: RegionTonePlan, scheduler: any Scheduler,
+                            agent: AccountAgent, mediaFactory: any MediaSocketFactory, cname: String, portSettings: PortSettings,
+                            callSettings: CallSettings, mediaSettings: MediaSettings, seed: UInt64) -> Parts {
+        let ua = SIPUserAgent(account: portSettings.account, agent: agent, settings: callSettings, seed: seed &+ UInt64(id))
+        let media = PortMedia(engine: engine, factory: mediaFactory, scheduler: scheduler, settings: mediaSettings, cname: cname)
+        media.attach(to: ua)
+        let hardware = LinePortHardware(line: line, engine: engine, scheduler: scheduler)
+        hardware.mediaConnector = { [weak media] h in media?.connect(h) }
+        hardware.mediaSource = { [weak media] in media?.source }
+        let keypad = hardware.keypad
+        media.keyPresent = { keypad.keyPresent }
+        let controller = PortController(port: id, settings: portSettings, plan: plan, hardware: hardware, userAgent: ua, scheduler: scheduler)
+        return Parts(ua: ua, media: media, hardware: hardware, controller: controller)
+    }
+
+    /// A port's account settings: user `user` at `domain` (address of record and registrar
+    /// `sip:domain`), authenticating as `authUser` (default: the user). The one place the
+    /// daemon, the simulators and the tools turn an account into SIP settings; the caller
+    /// adjusts expiry, back-off and keep-alive on the result.
+    public static func accountSettings(user: String, domain: String, authUser: String? = nil, password: String,
+                                       instanceID: String) -> AccountSettings {
+        let registration = RegistrationSettings(registrar: "sip:\(domain)", addressOfRecord: "sip:\(user)@\(domain)", contact: "",
+                                                instanceID: instanceID, authUser: authUser ?? user, password: password)
+        return AccountSettings(registration: registration, contactUser: user)
+    }
+}
+
+/// A port could not be set up (its hardware would not open, its settings do not hold).
+public struct PortSetupError: Error, CustomStringConvertible {
+    public var description: String
+    public init(description: String) { self.description = description }
+}
