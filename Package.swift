@@ -98,7 +98,7 @@ let package = Package(
         .executableTarget(
             name: "tipring",
             dependencies: [
-                "TipRingApp", "TipRingCore", "LineHAL", "BoardSimulator", "TelephonyDSP", "SIPCore",
+                "TipRingApp", "PortStack", "TipRingCore", "LineHAL", "BoardSimulator", "TelephonyDSP", "SIPCore",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
             ],
@@ -122,7 +122,7 @@ let package = Package(
         .testTarget(name: "RTPMediaTests", dependencies: ["RTPMedia", "PortAudio", "TelephonyDSP", "SIPCore", "TipRingCore", "LineHAL"]),
         .testTarget(name: "PortControlTests", dependencies: ["PortControl", "RTPMedia", "TipRingApp", "BoardSimulator", "LineHAL", "SIPCore", "TelephonyDSP", "TipRingCore"]),
         .testTarget(name: "TipRingAppTests", dependencies: [
-            "TipRingApp", "TipRingCore", "LineHAL", "SIPCore", "SIPTransport", "RTPMedia", "TelephonyDSP", "PortControl",
+            "TipRingApp", "PortStack", "TipRingCore", "LineHAL", "SIPCore", "SIPTransport", "RTPMedia", "TelephonyDSP", "PortControl",
             .product(name: "NIOCore", package: "swift-nio"), .product(name: "NIOPosix", package: "swift-nio"),
         ]),
     ]

@@ -42,6 +42,7 @@ let package = Package(
             dependencies: [
                 "BenchmarkSupport",
                 .product(name: "TipRingApp", package: "TipRing"),
+                .product(name: "PortStack", package: "TipRing"),
                 .product(name: "RTPMedia", package: "TipRing"),
                 .product(name: "PortControl", package: "TipRing"),
                 .product(name: "SIPTransport", package: "TipRing"),

@@ -72,7 +72,7 @@ public final class Daemon: @unchecked Sendable {
     public private(set) var configuration: Configuration
     let configPath: String
     let scheduler = WallClockScheduler()
-    let clock: WallDemoClock
+    let clock: WallClockControlPlane
     let log: Logger
     var simulated: SimulatedBoard?
     var ports: [Int: Port] = [:]
@@ -88,7 +88,7 @@ public final class Daemon: @unchecked Sendable {
         self.configuration = configuration
         self.configPath = configPath
         self.log = log
-        clock = WallDemoClock(scheduler)
+        clock = WallClockControlPlane(scheduler)
     }
 
     /// Runs until SIGTERM or SIGINT; returns the exit status. The daemon is one service of a

@@ -4,75 +4,13 @@ import LineHAL
 import SIPCore
 import PortControl
 import BoardSimulator
-
-/// How the demo waits and reaches the system: on the wall clock (the scheduler's own thread)
-/// or in virtual time (tests).
-public protocol DemoClock {
-    var scheduler: any Scheduler { get }
-    /// Lets time pass.
-    func advance(by d: Duration)
-    /// Runs `body` where the system lives (the scheduler's thread) and returns its result.
-    func sync<T>(_ body: @escaping () -> T) -> T
-}
-
-extension DemoClock {
-    /// Lets time pass in 50 ms steps until `condition` (checked where the system lives) holds,
-    /// at most `seconds`; whether it held.
-    @discardableResult
-    public func wait(upTo seconds: Double, until condition: @escaping () -> Bool) -> Bool {
-        var left = Int64(seconds * 1000)
-        while left > 0 {
-            if sync(condition) { return true }
-            advance(by: .milliseconds(50))
-            left -= 50
-        }
-        return sync(condition)
-    }
-}
-
-public final class VirtualDemoClock: DemoClock {
-    let virtual: VirtualScheduler
-    public var scheduler: any Scheduler { virtual }
-    public init(_ s: VirtualScheduler) { virtual = s }
-    public func advance(by d: Duration) { virtual.run(until: virtual.now + d) }
-    public func sync<T>(_ body: @escaping () -> T) -> T { body() }
-}
-
-public final class WallDemoClock: DemoClock, @unchecked Sendable {
-    let wall: WallClockScheduler
-    let lock = ConditionLock()
-    public var scheduler: any Scheduler { wall }
-    public init(_ s: WallClockScheduler) { wall = s }
-    public func advance(by d: Duration) {
-        let until = Instant.monotonicNow() + d
-        lock.withLock { while Instant.monotonicNow() < until { lock.wait(until: until) } }
-    }
-
-    final class Box<T>: @unchecked Sendable {
-        var value: T?
-        let body: () -> T
-        init(_ body: @escaping () -> T) { self.body = body }
-    }
-
-    public func sync<T>(_ body: @escaping () -> T) -> T {
-        let box = Box(body)
-        let lock = self.lock
-        wall.execute {
-            let v = box.body()
-            lock.withLock { box.value = v; lock.broadcast() }
-        }
-        return lock.withLock {
-            while box.value == nil { lock.wait(until: nil) }
-            return box.value!
-        }
-    }
-}
+public import PortStack
 
 /// `tipring demo`: two simulated phones on the simulated board call each other through the
 /// simulated exchange. Prints a timeline (hook, tones heard, ringing, caller ID, SIP) and
 /// returns whether every step happened.
 public enum DemoRunner {
-    public static func run(clock: any DemoClock, print: @escaping (String) -> Void) -> Bool {
+    public static func run(clock: any ControlPlane, print: @escaping (String) -> Void) -> Bool {
         let scheduler = clock.scheduler
         let start = clock.sync { scheduler.now }
         var ok = true

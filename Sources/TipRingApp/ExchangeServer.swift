@@ -10,6 +10,7 @@ import BoardSimulator
 import NIOCore
 import NIOPosix
 import UnixSignals
+import PortStack
 
 /// `tipring sim exchange`: the simulated exchange (registrar, digest, record-routing proxy,
 /// message waiting) served on a real UDP socket, so a configuration registers and calls with
@@ -21,7 +22,7 @@ public enum ExchangeServer {
         let scheduler = WallClockScheduler()
         scheduler.start()
         defer { scheduler.shutdown() }
-        let clock = WallDemoClock(scheduler)
+        let clock = WallClockControlPlane(scheduler)
         let address = SIPNetworkAddress(host, port)
         let (network, exchange) = clock.sync { () -> (SimulatedSIPNetwork, SimulatedExchange) in
             let n = SimulatedSIPNetwork(scheduler: scheduler, conditions: .init(delay: .zero))

@@ -6,7 +6,7 @@ public import SIPTransport
 public import PortControl
 public import BoardSimulator
 import RTPMedia
-import PortStack
+public import PortStack
 public import NIOCore
 
 /// The simulated board with real networking: each port's account on its own UDP socket
@@ -36,7 +36,7 @@ public final class LiveBoardSystem: @unchecked Sendable {
     }
 
     /// Builds the ports (call from outside the scheduler's thread; the assembly runs on it).
-    public static func make(clock: any DemoClock, registrar: ServerName, domain: String, accounts: [Account],
+    public static func make(clock: any ControlPlane, registrar: ServerName, domain: String, accounts: [Account],
                             sipPorts: ClosedRange<Int>, rtpPorts: ClosedRange<Int>, group: any EventLoopGroup,
                             region: Region = .us, resolver: any SIPResolver = SystemResolver(),
                             configure: @escaping (Int, inout PortSettings, inout CallSettings) -> Void = { _, _, _ in },

@@ -8,6 +8,7 @@ import TelephonyDSP
 import SIPCore
 import TipRingApp
 import TipRingCore
+import PortStack
 
 // Verbs of the CLI whose implementation lands with later work. Each one exists now so
 // the command tree, help and exit codes are stable; each says it is not yet available
@@ -80,12 +81,12 @@ struct Demo: ParsableCommand {
     func run() throws {
         let ok: Bool
         if virtual {
-            ok = DemoRunner.run(clock: VirtualDemoClock(VirtualScheduler(seed: 1))) { print($0) }
+            ok = DemoRunner.run(clock: VirtualControlPlane(VirtualScheduler(seed: 1))) { print($0) }
         } else {
             let scheduler = WallClockScheduler()
             scheduler.start()
             defer { scheduler.shutdown() }
-            ok = DemoRunner.run(clock: WallDemoClock(scheduler)) { print($0) }
+            ok = DemoRunner.run(clock: WallClockControlPlane(scheduler)) { print($0) }
         }
         if !ok { throw Exit.checkFailed }
     }

@@ -8,6 +8,7 @@ import PortControl
 import Testing
 import TipRingApp
 import TipRingCore
+import PortStack
 
 /// baresip (Debian) as user 1002 on Kamailio: auto-answers, plays a WAV as its microphone,
 /// records what it hears; started and stopped by the test.
@@ -107,7 +108,7 @@ final class BaresipCall {
     let kamailio: Kamailio
     let baresip: Baresip
     let scheduler = WallClockScheduler()
-    let clock: WallDemoClock
+    let clock: WallClockControlPlane
     let system: LiveBoardSystem
     let call: CallHandle
 
@@ -121,7 +122,7 @@ final class BaresipCall {
         _ = try waitForPeer(10) { try !k.contacts(of: "1002").isEmpty }
         guard try !kamailio.contacts(of: "1002").isEmpty else { throw ToolError(description: "baresip did not register: \(baresip.log)") }
         scheduler.start()
-        clock = WallDemoClock(scheduler)
+        clock = WallClockControlPlane(scheduler)
         system = try await LiveBoardSystem.make(
             clock: clock, registrar: ServerName(host: "127.0.0.1", port: kamailio.port), domain: "127.0.0.1",
             accounts: [.init(user: "1001", password: "secret1")], sipPorts: sipPorts, rtpPorts: rtpPorts,

@@ -7,6 +7,7 @@ import PortControl
 import Testing
 import TipRingApp
 import TipRingCore
+import PortStack
 
 /// tshark capturing loopback UDP into a file (Debian tshark, installed by `make test`).
 final class Capture {
@@ -59,7 +60,7 @@ struct LiveMediaTests {
         let scheduler = WallClockScheduler()
         scheduler.start()
         defer { scheduler.shutdown() }
-        let clock = WallDemoClock(scheduler)
+        let clock = WallClockControlPlane(scheduler)
         let system = try await LiveBoardSystem.make(
             clock: clock, registrar: ServerName(host: "127.0.0.1", port: k.port), domain: "127.0.0.1",
             accounts: [.init(user: "1001", password: "secret1"), .init(user: "1002", password: "secret2")],

@@ -15,6 +15,7 @@ import SIPTransport
 import TelephonyDSP
 import TipRingApp
 import TipRingCore
+import PortStack
 
 func monotonicSeconds() -> Double {
     var ts = timespec()
@@ -190,7 +191,7 @@ usleep(500_000)
 
 let scheduler = WallClockScheduler()
 scheduler.start()
-let clock = WallDemoClock(scheduler)
+let clock = WallClockControlPlane(scheduler)
 let system = try await LiveBoardSystem.make(
     clock: clock, registrar: ServerName(host: "127.0.0.1", port: bsPort), domain: "127.0.0.1",
     accounts: [.init(user: "tipring", password: "x")], sipPorts: 38000...38999, rtpPorts: 39000...39099,
