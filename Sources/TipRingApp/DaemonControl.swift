@@ -1,0 +1,150 @@
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Musl)
+import Musl
+#endif
+import TipRingCore
+import TelephonyDSP
+public import LineHAL
+public import PortAudio
+import PortStack
+import LinuxHAL
+import SIPCore
+import SIPTransport
+import RTPMedia
+import PortControl
+import BoardSimulator
+public import Logging
+import NIOPosix
+import NIOCore
+import ServiceLifecycle
+import UnixSignals
+
+/// What the control socket asks of the daemon: commands (`tipring status`, `tipring sim …`)
+/// and the status as JSON.
+extension Daemon {
+    func command(_ line: String) -> [String] {
+        let words = line.split(separator: " ").map(String.init)
+        guard let verb = words.first else { return ["error: empty command"] }
+        func port(_ i: Int) -> Port? { words.count > i ? Int(words[i]).flatMap { ports[$0] } : nil }
+        switch verb {
+        case "status":
+            return [clock.sync { self.statusJSON() }]
+        case "offhook", "onhook", "flash":
+            guard let p = port(1), let phone = p.phone else { return ["error: no simulated port \(words.dropFirst().first ?? "?") (sim commands need the simulated board)"] }
+            clock.sync {
+                switch verb {
+                case "offhook": phone.liftHandset()
+                case "onhook": phone.hangUp()
+                default: _ = phone.flash(for: .milliseconds(400))
+                }
+            }
+            return ["ok"]
+        case "dial":
+            guard let p = port(1), let phone = p.phone, words.count >= 3 else { return ["error: dial PORT DIGITS [pulse]"] }
+            let digits = words[2]
+            let pulse = words.count > 3 && words[3] == "pulse"
+            if pulse && !digits.allSatisfy(\.isNumber) { return ["error: a rotary dial has only 0-9"] }
+            if !digits.allSatisfy({ "0123456789*#ABCD".contains($0) }) { return ["error: '\(digits)' has keys a telephone does not have"] }
+            clock.sync { _ = pulse ? phone.dialPulses(digits) : phone.press(digits) }
+            return ["ok"]
+        case "say":
+            guard let p = port(1), let phone = p.phone, words.count >= 3, let hz = Double(words[2]), hz >= 0, hz <= 3800 else { return ["error: say PORT HZ (0 = silence)"] }
+            clock.sync {
+                if hz == 0 { phone.mouthpiece.generator = nil } else { phone.mouthpiece.play(try! Tone("\(Int(hz))", level: -10)) }
+            }
+            return ["ok"]
+        case "listen":
+            guard let p = port(1), let phone = p.phone else { return ["error: listen PORT [SECONDS]"] }
+            let seconds = words.count > 2 ? (Double(words[2]) ?? 2) : 2
+            guard seconds > 0, seconds <= Double(Daemon.longestListen) else { return ["error: listen for more than 0 and at most \(Daemon.longestListen) seconds"] }
+            let plan = RegionTonePlan.forRegion(configuration.port(p.id).region) ?? RegionTonePlan.forRegion(.us)!
+            let from = clock.sync {
+                p.listeners += 1
+                if p.listeners == 1 {
+                    phone.earpiece.clear()
+                    phone.earpiece.isRecording = true
+                }
+                return self.scheduler.now
+            }
+            clock.advance(by: .milliseconds(Int64(seconds * 1000)))
+            return clock.sync {
+                defer {
+                    p.listeners -= 1
+                    if p.listeners == 0 {
+                        phone.earpiece.isRecording = false
+                        phone.earpiece.clear(releasingMemory: true)
+                    }
+                }
+                let to = self.scheduler.now
+                var out: [String] = []
+                if let t = phone.earpiece.tone(from: from, to: to, plan: plan) { out.append("tone \(t)") }
+                let sine = phone.earpiece.sine(from: from, to: to)
+                if sine.level > -50 { out.append("audio \(Int(sine.frequency.rounded())) Hz at \(Int(sine.level.rounded())) dBm0") } else { out.append("silence") }
+                var detector = DTMFDetector()
+                var keys = ""
+                let samples = Array(phone.earpiece.samples(from: from, to: to))
+                samples.withUnsafeBufferPointer { detector.process($0) { k, _ in keys.append(k) } }
+                if !keys.isEmpty { out.append("dtmf \(keys)") }
+                if let scheme = CallerIDScheme(plan.callerID) {
+                    for m in phone.earpiece.callerID(from: from, to: to, scheme: scheme) {
+                        if case .callerID(let info) = m { out.append("caller-id \(info.number ?? "(\(info.numberAbsence.map { String($0.rawValue) } ?? "-"))") \"\(info.name ?? "")\"") }
+                        if case .messageWaiting(let on) = m { out.append("message-waiting \(on ? "on" : "off")") }
+                    }
+                }
+                return out
+            }
+        default:
+            return ["error: unknown command '\(verb)' (status, offhook, onhook, flash, dial, say, listen)"]
+        }
+    }
+
+    /// Per port: enabled, hook, feed, registration, current call, messages waiting, last error.
+    /// Never a password.
+    func statusJSON() -> String {
+        var items: [String] = []
+        for p in ports.values.sorted(by: { $0.id < $1.id }) {
+            var fields: [String] = ["\"port\": \(p.id)"]
+            fields.append("\"enabled\": \(p.account?.enabled ?? false)")
+            fields.append("\"hook\": \(json(p.hook))")
+            fields.append("\"timing\": \(json(p.line.decoder.profile.name))")
+            fields.append("\"feed\": \(json(p.controller.map { "\($0.feed)" } ?? "power-down"))")
+            if let a = p.account { fields.append("\"account\": \(json("\(a.user)@\(a.domain)"))") }
+            let reg = p.endpoint.map { Daemon.registrationJSON($0.agent.status, now: nowSeconds) } ?? "{\"state\": \"none\"}"
+            fields.append("\"registration\": \(reg)")
+            if let c = p.controller { fields.append("\"line\": \(json("\(c.machine.line)"))") }
+            if let c = p.controller, let h = Daemon.call(on: c.machine.line), let peer = p.ua?.peer(of: h) {
+                var call = ["\"peer\": \(json(peer.uri))", "\"direction\": \(json(peer.outgoing ? "outgoing" : "incoming"))"]
+                if let name = peer.displayName { call.append("\"peerName\": \(json(name))") }
+                if let m = p.media, let s = m.current {
+                    call.append("\"codec\": \(json(s.codec)), \"seconds\": \(Int(s.seconds)), \"packetsSent\": \(s.packetsSent), \"packetsReceived\": \(s.packetsReceived), \"lost\": \(s.packetsLost), \"jitterMs\": \(Double(Int(s.jitterMilliseconds * 10)) / 10)")
+                }
+                fields.append("\"call\": {" + call.joined(separator: ", ") + "}")
+            }
+            fields.append("\"messagesWaiting\": \(p.controller?.machine.messagesWaiting ?? false)")
+            if let ms = p.seizeToToneMs { fields.append("\"seizeToToneMs\": \(Double(Int(ms * 1000)) / 1000)") }
+            if let e = p.lastError { fields.append("\"lastError\": \(json(e))") }
+            fields.append("\"dropped\": \(p.dropped.json)")
+            items.append("{" + fields.joined(separator: ", ") + "}")
+        }
+        return "{\"board\": \(json(board.name)), \"uptimeSeconds\": \((Instant.monotonicNow() - startedAt).nanoseconds / 1_000_000_000), \"ports\": [" + items.joined(separator: ", ") + "]}"
+    }
+
+    /// The call a line is about: placing, ringing, talking, or the one left waiting.
+    static func call(on line: PortStateMachine.Line) -> CallHandle? {
+        switch line {
+        case .outgoing(let h, _), .ringing(let h), .connected(let h, _), .waitingOnly(let h): h
+        case .idle, .dialTone, .noService, .collecting, .disconnected, .howler, .lockout: nil
+        }
+    }
+
+    static func registrationJSON(_ s: RegistrationStatus, now: Int64) -> String {
+        switch s {
+        case .unregistered: "{\"state\": \"unregistered\"}"
+        case .registering: "{\"state\": \"registering\"}"
+        case .registered(let until): "{\"state\": \"registered\", \"expiresInSeconds\": \(max(0, until - now))}"
+        case .retrying(let at, let reason): "{\"state\": \"retrying\", \"retryInSeconds\": \(max(0, at - now)), \"reason\": \(json(reason))}"
+        case .failed(let reason): "{\"state\": \"failed\", \"reason\": \(json(reason))}"
+        }
+    }
+}

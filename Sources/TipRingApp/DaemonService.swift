@@ -1,0 +1,32 @@
+import ServiceLifecycle
+import UnixSignals
+
+/// The daemon as a service: up, SIGHUP reloads until the group shuts down gracefully
+/// (SIGTERM, SIGINT), then hang up, unregister and power down.
+struct DaemonService: Service {
+    let daemon: Daemon
+    let socketPath: String?
+
+    func run() async throws {
+        let hangups = await UnixSignalsSequence(trapping: .sighup)
+        do { try await daemon.start(socketPath: socketPath) } catch {
+            await daemon.shutdown()
+            throw error
+        }
+        let daemon = self.daemon
+        await withTaskGroup(of: Void.self) { group in
+            group.addTask {
+                for await _ in hangups { daemon.events.continuation.yield(.reload) }
+            }
+            for await event in daemon.events.stream.cancelOnGracefulShutdown() {
+                switch event {
+                case .reload: await daemon.reload()
+                case .apply(let port): await daemon.applyPending(port)
+                }
+            }
+            group.cancelAll()
+        }
+        daemon.log.info("shutting down: hanging up and unregistering")
+        await daemon.shutdown()
+    }
+}
