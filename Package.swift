@@ -22,7 +22,9 @@ let package = Package(
         .library(name: "RTPMedia", targets: ["RTPMedia"]),
         .library(name: "SIPTransport", targets: ["SIPTransport"]),
         .library(name: "PortStack", targets: ["PortStack"]),
-        .library(name: "TipRingApp", targets: ["TipRingApp"]),
+        .library(name: "TipRingDaemon", targets: ["TipRingDaemon"]),
+        .library(name: "BringupTool", targets: ["BringupTool"]),
+        .library(name: "SimulatorApp", targets: ["SimulatorApp"]),
         .library(name: "BoardSimulator", targets: ["BoardSimulator"]),
     ],
     dependencies: [
@@ -82,23 +84,50 @@ let package = Package(
         // board backend (real or simulated) and settings.
         .target(
             name: "PortStack",
-            dependencies: ["TipRingCore", "TelephonyDSP", "LineHAL", "PortAudio", "LinuxHAL", "SIPCore", "RTPMedia", "PortControl"],
+            dependencies: ["TipRingCore", "TelephonyDSP", "LineHAL", "PortAudio", "SIPCore", "RTPMedia", "PortControl"],
             swiftSettings: strict
         ),
+        // `tipring run`: lifecycle, reload, shutdown, configuration, control socket, status, logging.
         .target(
-            name: "TipRingApp",
+            name: "TipRingDaemon",
             dependencies: [
-                "TipRingCore", "TelephonyDSP", "LineHAL", "PortAudio", "LinuxHAL", "SIPCore", "SIPTransport", "RTPMedia", "PortControl", "PortStack", "BoardSimulator",
+                "TipRingCore", "TelephonyDSP", "LineHAL", "PortAudio", "LinuxHAL", "SIPCore", "SIPTransport", "RTPMedia", "PortControl",
+                "PortStack", "BoardSimulator",
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
                 .product(name: "UnixSignals", package: "swift-service-lifecycle"),
             ],
             swiftSettings: strict
         ),
+        // `tipring bringup …` and `tipring board check`: what an engineer runs on a new board.
+        .target(
+            name: "BringupTool",
+            dependencies: ["TipRingCore", "TelephonyDSP", "LineHAL", "PortAudio", "LinuxHAL", "PortStack", "BoardSimulator"],
+            swiftSettings: strict
+        ),
+        // The simulator's front-ends: the simulated system, the demo, `sim script`, `sim exchange`,
+        // and the live board (simulated phones, real SIP and RTP) the interop tests call through.
+        .target(
+            name: "SimulatorApp",
+            dependencies: [
+                "TipRingCore", "TelephonyDSP", "LineHAL", "PortAudio", "SIPCore", "SIPTransport", "RTPMedia", "PortControl", "PortStack",
+                "BoardSimulator",
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
+                .product(name: "UnixSignals", package: "swift-service-lifecycle"),
+            ],
+            path: "Simulator/SimulatorApp",
+            swiftSettings: strict
+        ),
         .executableTarget(
             name: "tipring",
             dependencies: [
-                "TipRingApp", "PortStack", "TipRingCore", "LineHAL", "BoardSimulator", "TelephonyDSP", "SIPCore",
+                "TipRingDaemon", "BringupTool", "SimulatorApp", "PortStack", "TipRingCore", "LineHAL", "BoardSimulator", "TelephonyDSP",
+                "SIPCore", "SIPTransport",
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
             ],
@@ -120,9 +149,9 @@ let package = Package(
         .testTarget(name: "BoardSimulatorTests", dependencies: ["BoardSimulator", "LineHAL", "PortAudio"]),
         .testTarget(name: "LinuxHALTests", dependencies: ["LinuxHAL", "LineHAL", "TipRingCore"]),
         .testTarget(name: "RTPMediaTests", dependencies: ["RTPMedia", "PortAudio", "TelephonyDSP", "SIPCore", "TipRingCore", "LineHAL"]),
-        .testTarget(name: "PortControlTests", dependencies: ["PortControl", "RTPMedia", "TipRingApp", "BoardSimulator", "LineHAL", "SIPCore", "TelephonyDSP", "TipRingCore"]),
+        .testTarget(name: "PortControlTests", dependencies: ["PortControl", "RTPMedia", "SimulatorApp", "PortStack", "BoardSimulator", "LineHAL", "SIPCore", "TelephonyDSP", "TipRingCore"]),
         .testTarget(name: "TipRingAppTests", dependencies: [
-            "TipRingApp", "PortStack", "TipRingCore", "LineHAL", "SIPCore", "SIPTransport", "RTPMedia", "TelephonyDSP", "PortControl",
+            "TipRingDaemon", "SimulatorApp", "PortStack", "TipRingCore", "LineHAL", "SIPCore", "SIPTransport", "RTPMedia", "TelephonyDSP", "PortControl",
             .product(name: "NIOCore", package: "swift-nio"), .product(name: "NIOPosix", package: "swift-nio"),
         ]),
     ]

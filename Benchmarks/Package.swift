@@ -41,7 +41,7 @@ let package = Package(
             name: "MediaBenchmark",
             dependencies: [
                 "BenchmarkSupport",
-                .product(name: "TipRingApp", package: "TipRing"),
+                .product(name: "SimulatorApp", package: "TipRing"),
                 .product(name: "PortStack", package: "TipRing"),
                 .product(name: "RTPMedia", package: "TipRing"),
                 .product(name: "PortControl", package: "TipRing"),

@@ -1,6 +1,6 @@
 import ArgumentParser
 import LineHAL
-import TipRingApp
+import BringupTool
 
 struct Board: ParsableCommand {
     static let configuration = CommandConfiguration(

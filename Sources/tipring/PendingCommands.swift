@@ -6,7 +6,9 @@ import Glibc
 import LineHAL
 import TelephonyDSP
 import SIPCore
-import TipRingApp
+import TipRingDaemon
+import BringupTool
+import SimulatorApp
 import TipRingCore
 import PortStack
 

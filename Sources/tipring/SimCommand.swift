@@ -5,7 +5,8 @@ import Musl
 #endif
 import ArgumentParser
 import LineHAL
-import TipRingApp
+import SimulatorApp
+import TipRingDaemon
 import TipRingCore
 
 struct Sim: ParsableCommand {

@@ -86,8 +86,10 @@ enum ArchitectureRules {
              why: "the HAL never imports its implementations"),
         Rule(from: ["TelephonyDSP"], to: hardware.union(["SIPCore", "RTPMedia", "PortControl"]),
              why: "DSP is pure signal processing"),
-        Rule(from: ["BoardSimulator", "ExchangeSimulator"], to: ["LinuxHAL", "CTipRingGPIO", "CTipRingALSA"],
+        Rule(from: ["BoardSimulator", "ExchangeSimulator", "SimulatorApp"], to: ["LinuxHAL", "CTipRingGPIO", "CTipRingALSA"],
              why: "the simulators never import LinuxHAL"),
+        Rule(from: ["PortStack"], to: ["LinuxHAL", "BoardSimulator", "ExchangeSimulator", "SimulatorApp", "TipRingDaemon", "BringupTool"],
+             why: "a port is wired the same whatever its backend: the backend is handed in"),
     ]
 }
 

@@ -4,7 +4,7 @@ import TelephonyDSP
 import SIPCore
 import RTPMedia
 import PortControl
-import TipRingApp
+import SimulatorApp
 @testable import SIPCore
 
 /// A stateful, seeded fuzz of the whole port: a call is up between the two simulated ports,

@@ -6,7 +6,7 @@ import SIPCore
 import PortControl
 import RTPMedia
 import BoardSimulator
-import TipRingApp
+import SimulatorApp
 
 @Suite("Media between two simulated ports (virtual time)")
 struct MediaScenarioTests {

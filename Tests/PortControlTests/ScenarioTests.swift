@@ -5,7 +5,7 @@ import LineHAL
 import SIPCore
 import PortControl
 import BoardSimulator
-import TipRingApp
+import SimulatorApp
 
 /// The simulated board and exchange in virtual time, with helpers to act as the person at
 /// each phone and to check what they hear, see and feel.

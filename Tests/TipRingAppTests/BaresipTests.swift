@@ -6,7 +6,7 @@ import SIPTransport
 import TelephonyDSP
 import PortControl
 import Testing
-import TipRingApp
+import SimulatorApp
 import TipRingCore
 import PortStack
 

@@ -1,6 +1,6 @@
 import Foundation  // tests only: files, processes
 import Testing
-import TipRingApp
+import TipRingDaemon
 import TipRingCore
 import LineHAL
 import SIPCore

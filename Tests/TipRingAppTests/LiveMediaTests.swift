@@ -5,7 +5,7 @@ import SIPTransport
 import TelephonyDSP
 import PortControl
 import Testing
-import TipRingApp
+import SimulatorApp
 import TipRingCore
 import PortStack
 

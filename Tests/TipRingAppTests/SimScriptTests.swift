@@ -1,7 +1,7 @@
 import Testing
 import LineHAL
 import TipRingCore
-@testable import TipRingApp
+@testable import SimulatorApp
 
 @Suite struct SimScriptTests {
     let board = { () -> BoardDescription in

@@ -13,7 +13,7 @@ import RTPMedia
 import SIPCore
 import SIPTransport
 import TelephonyDSP
-import TipRingApp
+import SimulatorApp
 import TipRingCore
 import PortStack
 

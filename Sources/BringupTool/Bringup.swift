@@ -34,7 +34,7 @@ public final class BringupTool {
             scheduler = v
             let s = SimulatedBoard(board: board, scheduler: v)
             simulated = s
-            backend = SimulatedBoardBackend(s)
+            backend = s
         } else {
             virtual = nil
             simulated = nil

@@ -146,7 +146,7 @@ public final class SimulatedSystem {
                                     agent: AccountAgent, mediaFactory: any MediaSocketFactory, cname: String,
                                     configure: (Int, inout PortSettings, inout CallSettings) -> Void, seed: UInt64) throws -> Port {
         guard let description = board.board.port(id) else { throw PortSetupError(description: "the simulated board has no port \(id)") }
-        let running = try PortStack.startLine(description, driver: board.board.driver, backend: SimulatedBoardBackend(board),
+        let running = try PortStack.startLine(description, driver: board.board.driver, backend: board,
                                               profile: board.board.timingProfile, scheduler: scheduler)
         var portSettings = PortSettings(account: "port\(id)")
         portSettings.dialPlan = try! DialPlan("(100[1-9]|*xx|[2-9]x.T|0x.T)")

@@ -133,7 +133,7 @@ public final class Daemon: @unchecked Sendable {
         if board.ports.allSatisfy({ $0.gpioChip.hasPrefix("sim") }) {
             simulated = clock.sync { SimulatedBoard(board: self.board, scheduler: self.scheduler) }
         }
-        let backend: any BoardBackend = simulated.map { SimulatedBoardBackend($0) } ?? LinuxBoardBackend()
+        let backend: any BoardBackend = simulated ?? LinuxBoardBackend()
         for p in board.ports {
             let account = configuration.account(port: p.id)
             let built: Result<Port, PortSetupError> = clock.sync {
