@@ -11,22 +11,25 @@ if grep -rnE '^\s*(@_exported |public |internal |package )?import Foundation\s*$
   exit 1
 fi
 
-echo "== footprint: dynamically linked release binary"
-swift build -c release --product tipring
-bin=$(swift build -c release --show-bin-path)/tipring
-if ldd "$bin" | grep -E 'libFoundation\.so|libFoundationInternationalization\.so|libicu'; then
-  echo "error: $bin links full Foundation or ICU (see above)" >&2
-  exit 1
-fi
-echo "ldd: no libFoundation.so, libFoundationInternationalization.so or ICU"
-
 echo "== footprint: static Swift runtime, stripped"
 sbin=$(scripts/release-build.sh .build-static)
+# Linked statically, Foundation or ICU would not show in ldd: look for their symbols in the
+# unstripped binary instead (full Foundation's `$s10Foundation…`, FoundationInternationalization's
+# `$s31FoundationInternationalization…`, the ICU it carries as `swift_ucal_…`/`swift_ucol_…`).
+if nm "$sbin" | grep -m 3 -E ' \$s10Foundation|\$s31FoundationInternationalization| swift_uc(al|ol)_'; then
+  echo "error: $sbin carries full Foundation or ICU (see above)" >&2
+  exit 1
+fi
+echo "nm: no full Foundation, FoundationInternationalization or ICU symbols"
 mkdir -p .build-static/stripped
 strip -o .build-static/stripped/tipring "$sbin"
 size=$(stat -c %s .build-static/stripped/tipring)
 echo "stripped static binary: $size bytes ($(( size / 1048576 )) MiB; budget ${budget_mb} MiB)"
 echo "it needs: $(ldd .build-static/stripped/tipring | awk '/=>/ {print $1}' | tr '\n' ' ')"
+if ldd .build-static/stripped/tipring | grep -E 'libFoundation|libicu'; then
+  echo "error: the release binary links Foundation or ICU (see above)" >&2
+  exit 1
+fi
 if ldd .build-static/stripped/tipring | grep -q 'libstdc++'; then
   echo "error: the release binary should carry libstdc++ (routers seldom have it)" >&2
   exit 1
