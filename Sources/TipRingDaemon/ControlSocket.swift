@@ -5,23 +5,6 @@ import Musl
 #endif
 import TipRingCore
 
-/// A JSON string literal.
-func json(_ s: String) -> String {
-    var out = "\""
-    for c in s.unicodeScalars {
-        switch c {
-        case "\"": out += "\\\""
-        case "\\": out += "\\\\"
-        case "\n": out += "\\n"
-        case "\r": out += "\\r"
-        case "\t": out += "\\t"
-        default:
-            if c.value < 0x20 { out += "\\u" + String(repeating: "0", count: 4 - String(c.value, radix: 16).count) + String(c.value, radix: 16) } else { out.unicodeScalars.append(c) }
-        }
-    }
-    return out + "\""
-}
-
 /// libc's close(2), named apart from `ControlSocket.close()` (which would shadow it there).
 private func closeDescriptor(_ fd: Int32) { _ = close(fd) }
 

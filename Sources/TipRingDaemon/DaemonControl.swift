@@ -29,7 +29,7 @@ extension Daemon {
         func port(_ i: Int) -> Port? { words.count > i ? Int(words[i]).flatMap { ports[$0] } : nil }
         switch verb {
         case "status":
-            return [clock.sync { self.statusJSON() }]
+            return [clock.sync { self.statusSnapshot().json.rendered }]
         case "offhook", "onhook", "flash":
             guard let p = port(1), let phone = p.phone else { return ["error: no simulated port \(words.dropFirst().first ?? "?") (sim commands need the simulated board)"] }
             clock.sync {
@@ -101,33 +101,32 @@ extension Daemon {
 
     /// Per port: enabled, hook, feed, registration, current call, messages waiting, last error.
     /// Never a password.
-    func statusJSON() -> String {
-        var items: [String] = []
-        for p in ports.values.sorted(by: { $0.id < $1.id }) {
-            var fields: [String] = ["\"port\": \(p.id)"]
-            fields.append("\"enabled\": \(p.account?.enabled ?? false)")
-            fields.append("\"hook\": \(json(p.hook))")
-            fields.append("\"timing\": \(json(p.line.decoder.profile.name))")
-            fields.append("\"feed\": \(json(p.controller.map { "\($0.feed)" } ?? "power-down"))")
-            if let a = p.account { fields.append("\"account\": \(json("\(a.user)@\(a.domain)"))") }
-            let reg = p.endpoint.map { Daemon.registrationJSON($0.agent.status, now: nowSeconds) } ?? "{\"state\": \"none\"}"
-            fields.append("\"registration\": \(reg)")
-            if let c = p.controller { fields.append("\"line\": \(json("\(c.machine.line)"))") }
-            if let c = p.controller, let h = Daemon.call(on: c.machine.line), let peer = p.ua?.peer(of: h) {
-                var call = ["\"peer\": \(json(peer.uri))", "\"direction\": \(json(peer.outgoing ? "outgoing" : "incoming"))"]
-                if let name = peer.displayName { call.append("\"peerName\": \(json(name))") }
-                if let m = p.media, let s = m.current {
-                    call.append("\"codec\": \(json(s.codec)), \"seconds\": \(Int(s.seconds)), \"packetsSent\": \(s.packetsSent), \"packetsReceived\": \(s.packetsReceived), \"lost\": \(s.packetsLost), \"jitterMs\": \(Double(Int(s.jitterMilliseconds * 10)) / 10)")
-                }
-                fields.append("\"call\": {" + call.joined(separator: ", ") + "}")
+    /// The daemon's state as one value (called on the control plane).
+    func statusSnapshot() -> DaemonStatus {
+        DaemonStatus(board: board.name, uptimeSeconds: (Instant.monotonicNow() - startedAt).nanoseconds / 1_000_000_000,
+                     ports: ports.values.sorted { $0.id < $1.id }.map(portStatus))
+    }
+
+    func portStatus(_ p: Port) -> PortStatus {
+        var call: PortStatus.Call?
+        if let c = p.controller, let h = Daemon.call(on: c.machine.line), let peer = p.ua?.peer(of: h) {
+            let media = p.media?.current.map { s in
+                PortStatus.Media(codec: s.codec, seconds: Int64(saturating: s.seconds), packetsSent: Int64(s.packetsSent),
+                                 packetsReceived: Int64(s.packetsReceived), lost: Int64(s.packetsLost),
+                                 jitterMs: (s.jitterMilliseconds * 10).rounded() / 10)
             }
-            fields.append("\"messagesWaiting\": \(p.controller?.machine.messagesWaiting ?? false)")
-            if let ms = p.seizeToToneMs { fields.append("\"seizeToToneMs\": \(Double(Int(ms * 1000)) / 1000)") }
-            if let e = p.lastError { fields.append("\"lastError\": \(json(e))") }
-            fields.append("\"dropped\": \(p.dropped.json)")
-            items.append("{" + fields.joined(separator: ", ") + "}")
+            call = PortStatus.Call(peer: peer.uri, peerName: peer.displayName, direction: peer.outgoing ? "outgoing" : "incoming", media: media)
         }
-        return "{\"board\": \(json(board.name)), \"uptimeSeconds\": \((Instant.monotonicNow() - startedAt).nanoseconds / 1_000_000_000), \"ports\": [" + items.joined(separator: ", ") + "]}"
+        let d = p.dropped
+        return PortStatus(
+            port: p.id, enabled: p.account?.enabled ?? false, hook: p.hook, timing: p.line.decoder.profile.name,
+            feed: p.controller.map { "\($0.feed)" } ?? "\(LineFeed.powerDown)",
+            account: p.account.map { "\($0.user)@\($0.domain)" },
+            registration: p.endpoint.map { Daemon.registration($0.agent.status, now: nowSeconds) } ?? .init(state: "none"),
+            line: p.controller.map { Daemon.line($0.machine.line) } ?? .init(state: "disabled"),
+            call: call, messagesWaiting: p.controller?.machine.messagesWaiting ?? false,
+            seizeToToneMs: p.seizeToToneMs.map { ($0 * 1000).rounded() / 1000 }, lastError: p.lastError,
+            dropped: .init(requests: Int64(d.requests), responses: Int64(d.responses), malformed: Int64(d.malformed), rtp: Int64(d.media)))
     }
 
     /// The call a line is about: placing, ringing, talking, or the one left waiting.
@@ -138,13 +137,36 @@ extension Daemon {
         }
     }
 
-    static func registrationJSON(_ s: RegistrationStatus, now: Int64) -> String {
+    /// The line's state in the status's words (never a Swift description: call handles and
+    /// dialled digits stay inside).
+    static func line(_ line: PortStateMachine.Line) -> PortStatus.Line {
+        switch line {
+        case .idle: .init(state: "idle")
+        case .dialTone: .init(state: "dial-tone")
+        case .noService: .init(state: "no-service")
+        case .collecting: .init(state: "collecting")
+        case .outgoing(_, let ringback): .init(state: "outgoing", tone: ringback ? "ringback" : nil)
+        case .ringing: .init(state: "ringing")
+        case .connected(_, let other):
+            switch other {
+            case .waiting?: .init(state: "connected", other: "waiting")
+            case .held?: .init(state: "connected", other: "held")
+            case nil: .init(state: "connected")
+            }
+        case .disconnected(let tone): .init(state: "disconnected", tone: tone.rawValue)
+        case .waitingOnly: .init(state: "waiting-only")
+        case .howler: .init(state: "howler")
+        case .lockout: .init(state: "lockout")
+        }
+    }
+
+    static func registration(_ s: RegistrationStatus, now: Int64) -> PortStatus.Registration {
         switch s {
-        case .unregistered: "{\"state\": \"unregistered\"}"
-        case .registering: "{\"state\": \"registering\"}"
-        case .registered(let until): "{\"state\": \"registered\", \"expiresInSeconds\": \(max(0, until - now))}"
-        case .retrying(let at, let reason): "{\"state\": \"retrying\", \"retryInSeconds\": \(max(0, at - now)), \"reason\": \(json(reason))}"
-        case .failed(let reason): "{\"state\": \"failed\", \"reason\": \(json(reason))}"
+        case .unregistered: .init(state: "unregistered")
+        case .registering: .init(state: "registering")
+        case .registered(let until): .init(state: "registered", expiresInSeconds: max(0, until - now))
+        case .retrying(let at, let reason): .init(state: "retrying", retryInSeconds: max(0, at - now), reason: reason)
+        case .failed(let reason): .init(state: "failed", reason: reason)
         }
     }
 }

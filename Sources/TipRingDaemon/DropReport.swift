@@ -18,10 +18,6 @@ struct DropCounts: Sendable, Hashable {
 
     var total: Int { requests + responses + malformed + media }
 
-    var json: String {
-        "{\"requests\": \(requests), \"responses\": \(responses), \"malformed\": \(malformed), \"rtp\": \(media)}"
-    }
-
     /// `12 requests from strangers, 3 responses, 1,204 RTP`: the kinds that happened.
     static func sentence(requests: Int, responses: Int, malformed: Int, media: Int) -> String {
         var parts: [String] = []

@@ -67,7 +67,14 @@ struct Status: ParsableCommand {
                 printError("error: \(error)")
                 throw Exit.checkFailed
             }
-            print(json ? lines.joined(separator: "\n") : StatusReport.render(lines.joined()))
+            if json {
+                print(lines.joined(separator: "\n"))
+            } else {
+                do { print(StatusTable.render(try DaemonStatus(parsing: lines.joined())), terminator: "") } catch {
+                    printError("error: \(error)")
+                    throw Exit.checkFailed
+                }
+            }
             if watch { sleep(1) }
         } while watch
     }
