@@ -18,6 +18,7 @@ let package = Package(
         .library(name: "LineHAL", targets: ["LineHAL"]),
         .library(name: "PortAudio", targets: ["PortAudio"]),
         .library(name: "SIPCore", targets: ["SIPCore"]),
+        .library(name: "SIPAgent", targets: ["SIPAgent"]),
         .library(name: "PortControl", targets: ["PortControl"]),
         .library(name: "RTPMedia", targets: ["RTPMedia"]),
         .library(name: "SIPTransport", targets: ["SIPTransport"]),
@@ -47,12 +48,16 @@ let package = Package(
             dependencies: ["TipRingCore", .product(name: "Crypto", package: "swift-crypto")],
             swiftSettings: strict
         ),
+        // The runners that drive SIPCore's machines on a Scheduler: the user agent (calls, message
+        // waiting), the account agent (server order, failover, keep-alive, screening), the
+        // registration session, the address watcher.
+        .target(name: "SIPAgent", dependencies: ["TipRingCore", "SIPCore"], swiftSettings: strict),
         // glibc's resolver library (res_nquery, ns_parserr) for DNS SRV and A look-ups.
         .target(name: "CTipRingResolv", linkerSettings: [.linkedLibrary("resolv")]),
         .target(
             name: "SIPTransport",
             dependencies: [
-                "TipRingCore", "SIPCore", "CTipRingResolv",
+                "TipRingCore", "SIPCore", "SIPAgent", "CTipRingResolv",
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
             ],
@@ -68,7 +73,7 @@ let package = Package(
             dependencies: ["TipRingCore", "LineHAL", "CTipRingGPIO", "CTipRingALSA"],
             swiftSettings: strict
         ),
-        .target(name: "RTPMedia", dependencies: ["TipRingCore", "TelephonyDSP", "PortAudio", "SIPCore"], swiftSettings: strict),
+        .target(name: "RTPMedia", dependencies: ["TipRingCore", "TelephonyDSP", "PortAudio", "SIPCore", "SIPAgent"], swiftSettings: strict),
         .target(
             name: "PortControl",
             dependencies: ["TipRingCore", "TelephonyDSP", "LineHAL", "PortAudio", "SIPCore"],
@@ -84,14 +89,14 @@ let package = Package(
         // board backend (real or simulated) and settings.
         .target(
             name: "PortStack",
-            dependencies: ["TipRingCore", "TelephonyDSP", "LineHAL", "PortAudio", "SIPCore", "RTPMedia", "PortControl"],
+            dependencies: ["TipRingCore", "TelephonyDSP", "LineHAL", "PortAudio", "SIPCore", "SIPAgent", "RTPMedia", "PortControl"],
             swiftSettings: strict
         ),
         // `tipring run`: lifecycle, reload, shutdown, configuration, control socket, status, logging.
         .target(
             name: "TipRingDaemon",
             dependencies: [
-                "TipRingCore", "TelephonyDSP", "LineHAL", "PortAudio", "LinuxHAL", "SIPCore", "SIPTransport", "RTPMedia", "PortControl",
+                "TipRingCore", "TelephonyDSP", "LineHAL", "PortAudio", "LinuxHAL", "SIPCore", "SIPAgent", "SIPTransport", "RTPMedia", "PortControl",
                 "PortStack", "BoardSimulator",
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
@@ -112,7 +117,7 @@ let package = Package(
         .target(
             name: "SimulatorApp",
             dependencies: [
-                "TipRingCore", "TelephonyDSP", "LineHAL", "PortAudio", "SIPCore", "SIPTransport", "RTPMedia", "PortControl", "PortStack",
+                "TipRingCore", "TelephonyDSP", "LineHAL", "PortAudio", "SIPCore", "SIPAgent", "SIPTransport", "RTPMedia", "PortControl", "PortStack",
                 "BoardSimulator",
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
@@ -125,7 +130,7 @@ let package = Package(
             name: "tipring",
             dependencies: [
                 "TipRingDaemon", "BringupTool", "SimulatorApp", "PortStack", "TipRingCore", "LineHAL", "BoardSimulator", "TelephonyDSP",
-                "SIPCore", "SIPTransport",
+                "SIPCore", "SIPAgent", "SIPTransport",
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
@@ -145,13 +150,13 @@ let package = Package(
         .testTarget(name: "ArchitectureTests"),
         .testTarget(name: "TelephonyDSPTests", dependencies: ["TelephonyDSP"]),
         .testTarget(name: "LineHALTests", dependencies: ["LineHAL", "BoardSimulator"]),
-        .testTarget(name: "SIPCoreTests", dependencies: ["SIPCore", "TipRingCore"]),
-        .testTarget(name: "BoardSimulatorTests", dependencies: ["BoardSimulator", "LineHAL", "PortAudio"]),
+        .testTarget(name: "SIPCoreTests", dependencies: ["SIPCore", "SIPAgent", "BoardSimulator", "TipRingCore"]),
+        .testTarget(name: "BoardSimulatorTests", dependencies: ["BoardSimulator", "LineHAL", "PortAudio", "SIPCore", "SIPAgent"]),
         .testTarget(name: "LinuxHALTests", dependencies: ["LinuxHAL", "LineHAL", "TipRingCore"]),
-        .testTarget(name: "RTPMediaTests", dependencies: ["RTPMedia", "PortAudio", "TelephonyDSP", "SIPCore", "TipRingCore", "LineHAL"]),
-        .testTarget(name: "PortControlTests", dependencies: ["PortControl", "RTPMedia", "SimulatorApp", "PortStack", "BoardSimulator", "LineHAL", "SIPCore", "TelephonyDSP", "TipRingCore"]),
+        .testTarget(name: "RTPMediaTests", dependencies: ["RTPMedia", "PortAudio", "TelephonyDSP", "SIPCore", "SIPAgent", "TipRingCore", "LineHAL"]),
+        .testTarget(name: "PortControlTests", dependencies: ["PortControl", "RTPMedia", "SimulatorApp", "PortStack", "BoardSimulator", "LineHAL", "SIPCore", "SIPAgent", "TelephonyDSP", "TipRingCore"]),
         .testTarget(name: "TipRingAppTests", dependencies: [
-            "TipRingDaemon", "SimulatorApp", "PortStack", "TipRingCore", "LineHAL", "SIPCore", "SIPTransport", "RTPMedia", "TelephonyDSP", "PortControl",
+            "TipRingDaemon", "SimulatorApp", "PortStack", "TipRingCore", "LineHAL", "SIPCore", "SIPAgent", "SIPTransport", "RTPMedia", "TelephonyDSP", "PortControl",
             .product(name: "NIOCore", package: "swift-nio"), .product(name: "NIOPosix", package: "swift-nio"),
         ]),
     ]

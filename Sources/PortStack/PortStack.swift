@@ -3,6 +3,7 @@ public import TelephonyDSP
 public import LineHAL
 public import PortAudio
 public import SIPCore
+public import SIPAgent
 public import RTPMedia
 public import PortControl
 

@@ -1,6 +1,7 @@
 public import TipRingCore
 public import PortAudio
 public import SIPCore
+public import SIPAgent
 
 /// A datagram socket for RTP or RTCP (real UDP, or the simulator's network).
 public protocol MediaSocket: AnyObject {

@@ -1,6 +1,7 @@
 public import NIOCore
 import NIOPosix
 public import SIPCore
+public import SIPAgent
 public import TipRingCore
 
 /// What the daemon needs of an account's network side, over UDP or TCP.

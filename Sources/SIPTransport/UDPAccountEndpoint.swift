@@ -1,6 +1,7 @@
 public import NIOCore
 import NIOPosix
 public import SIPCore
+public import SIPAgent
 public import TipRingCore
 
 /// Where an account sends, as configured: a host (name or address) and an optional port.

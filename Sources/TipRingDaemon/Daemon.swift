@@ -10,6 +10,7 @@ public import PortAudio
 import PortStack
 import LinuxHAL
 import SIPCore
+import SIPAgent
 import SIPTransport
 import RTPMedia
 import PortControl

@@ -1,4 +1,5 @@
 import SIPCore
+import SIPAgent
 import RTPMedia
 
 /// What one port dropped from the network side: requests from strangers, responses from

@@ -1,6 +1,7 @@
 import NIOPosix
 import NIOCore
 import SIPCore
+import SIPAgent
 import SIPTransport
 import TipRingCore
 

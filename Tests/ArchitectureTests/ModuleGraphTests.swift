@@ -50,6 +50,15 @@ struct ModuleGraphTests {
             """)
     }
 
+    @Test("SIPCore is pure values: none of its files names a Scheduler (the runners are SIPAgent's)")
+    func sipCoreHasNoScheduler() throws {
+        let folder = ModuleGraph.root + "/Sources/SIPCore"
+        let files = try FileManager.default.contentsOfDirectory(atPath: folder).filter { $0.hasSuffix(".swift") }
+        #expect(!files.isEmpty)
+        let naming = try files.filter { try String(contentsOfFile: folder + "/" + $0, encoding: .utf8).contains("Scheduler") }
+        #expect(naming.isEmpty, "\(naming)")
+    }
+
     @Test("the rules hold on a graph that breaks them (the check can fail)")
     func rulesBite() {
         let bad = ModuleGraph(targets: [

@@ -1,6 +1,7 @@
 import Testing
 import TipRingCore
 import SIPCore
+import SIPAgent
 import BoardSimulator
 
 /// An ``AccountAgent`` on the simulated network.

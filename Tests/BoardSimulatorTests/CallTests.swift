@@ -1,6 +1,7 @@
 import Testing
 import TipRingCore
 import SIPCore
+import SIPAgent
 import BoardSimulator
 
 /// Two user agents (1001 "Alice", 1002 "Bob") registered with the simulated exchange.

@@ -1,6 +1,7 @@
 import Testing
 import TipRingCore
 import SIPCore
+import SIPAgent
 import BoardSimulator
 
 /// A ``RegistrationSession`` on the simulated network, at an address that can move.

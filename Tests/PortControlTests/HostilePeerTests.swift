@@ -5,7 +5,7 @@ import SIPCore
 import RTPMedia
 import PortControl
 import SimulatorApp
-@testable import SIPCore
+@testable import SIPAgent
 
 /// A stateful, seeded fuzz of the whole port: a call is up between the two simulated ports,
 /// and a hostile peer replays, mutates and forges SIP (requests and responses, from its own

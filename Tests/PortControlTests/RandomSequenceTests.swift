@@ -6,6 +6,7 @@ import TipRingCore
 import TelephonyDSP
 import LineHAL
 import SIPCore
+import SIPAgent
 import PortControl
 import BoardSimulator
 

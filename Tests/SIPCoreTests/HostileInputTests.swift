@@ -1,6 +1,7 @@
 import Testing
 import TipRingCore
 @testable import SIPCore
+import SIPAgent
 
 /// What a stranger on the LTE side can send must never trap, and every number it carries
 /// is read as ASCII digits and clamped to its RFC range.

@@ -1,6 +1,7 @@
 import Testing
 import TipRingCore
 @testable import SIPCore
+import BoardSimulator
 
 /// Runs transactions of one endpoint on the simulated network: executes their actions,
 /// owns their timers, matches responses by branch and requests by branch + method.

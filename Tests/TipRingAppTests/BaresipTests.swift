@@ -1,6 +1,7 @@
 import Foundation  // tests only: files, processes, sockets
 import NIOPosix
-@testable import SIPCore
+import SIPCore
+@testable import SIPAgent
 import RTPMedia
 import SIPTransport
 import TelephonyDSP

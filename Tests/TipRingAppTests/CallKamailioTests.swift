@@ -1,6 +1,7 @@
 import Foundation  // tests only: files, processes
 import NIOPosix
 import SIPCore
+import SIPAgent
 import SIPTransport
 import Testing
 import TipRingCore

@@ -2,6 +2,7 @@ import Foundation  // tests only: files, processes
 import NIOCore
 import NIOPosix
 import SIPCore
+import SIPAgent
 import SIPTransport
 import Testing
 import TipRingCore

@@ -1,4 +1,5 @@
 public import TipRingCore
+public import SIPCore
 
 /// How an account keeps a NAT binding toward its server open between registrations.
 public enum KeepAlive: Sendable, Hashable {

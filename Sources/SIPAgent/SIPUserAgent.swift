@@ -1,54 +1,5 @@
 import TipRingCore
-
-/// How digits dialled during a call reach the far end.
-public enum DTMFMode: String, Sendable, Hashable {
-    /// RFC 4733 telephone-event packets when negotiated (in-band otherwise).
-    case rfc4733
-    /// SIP INFO with `application/dtmf-relay`.
-    case info
-    /// Tones in the audio.
-    case inband
-}
-
-/// Call settings of one account.
-public struct CallSettings: Sendable, Hashable {
-    public var media = MediaPolicy()
-    public var dtmf: DTMFMode = .rfc4733
-    /// RFC 4028 session interval we ask for (seconds; 0 = no session timer).
-    public var sessionExpires = 1800
-    /// The shortest session interval we accept (Min-SE).
-    public var minSessionExpires = 90
-    /// Subscribe to message-summary (RFC 3842) while registered.
-    public var subscribeMessageWaiting = true
-    public var subscriptionExpires = 3600
-    /// Shown as the display name in From (CLIR sends "Anonymous").
-    public var displayName: String?
-    /// Require reliable provisional responses (RFC 3262) on our INVITEs, as some networks do.
-    public var requireReliableProvisional = false
-    public init() {}
-}
-
-/// The audio session agreed for a call: what we send to, what we receive on.
-public struct MediaSession: Sendable, Hashable {
-    public var local: SessionDescription
-    public var remote: SessionDescription
-    /// The negotiated codec (in the remote's payload numbering) and telephone-event, if any.
-    public var codec: PayloadFormat
-    public var telephoneEvent: PayloadFormat?
-    /// Whether we send / receive audio now (hold in either direction).
-    public var sending: Bool
-    public var receiving: Bool
-
-    public init(local: SessionDescription, remote: SessionDescription, codec: PayloadFormat, telephoneEvent: PayloadFormat?,
-                sending: Bool, receiving: Bool) {
-        self.local = local
-        self.remote = remote
-        self.codec = codec
-        self.telephoneEvent = telephoneEvent
-        self.sending = sending
-        self.receiving = receiving
-    }
-}
+public import SIPCore
 
 /// One account's SIP user agent: registration (through its ``AccountAgent``), calls
 /// (RFC 3261 dialogs, CANCEL, re-INVITE hold, RFC 4028 session timers, RFC 3262 reliable
@@ -1203,31 +1154,6 @@ public final class SIPUserAgent: UserAgent, @unchecked Sendable {
         }
         let summary = MessageSummary.parse(m.body)
         emit(.messageWaiting(account: account, waiting: summary.waiting, newMessages: summary.new, oldMessages: summary.old))
-    }
-}
-
-/// An `application/simple-message-summary` body (RFC 3842).
-public struct MessageSummary: Sendable, Hashable {
-    public var waiting: Bool
-    public var new: Int?
-    public var old: Int?
-
-    public static func parse(_ body: [UInt8]) -> MessageSummary {
-        var out = MessageSummary(waiting: false, new: nil, old: nil)
-        for line in String(decoding: body, as: UTF8.self).split(whereSeparator: \.isNewline) {
-            let parts = line.split(separator: ":", maxSplits: 1)
-            guard parts.count == 2 else { continue }
-            let name = parts[0].trimmingSpaces().lowercased(), value = parts[1].trimmingSpaces()
-            if name == "messages-waiting" { out.waiting = value.lowercased() == "yes" }
-            if name == "voice-message" {
-                let counts = value.split(separator: " ").first?.split(separator: "/") ?? []
-                if counts.count == 2 {
-                    out.new = ASCIIDecimal.clamped(counts[0], to: 0...99_999)
-                    out.old = ASCIIDecimal.clamped(counts[1], to: 0...99_999)
-                }
-            }
-        }
-        return out
     }
 }
 

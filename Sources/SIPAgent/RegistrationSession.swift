@@ -1,4 +1,5 @@
 public import TipRingCore
+public import SIPCore
 
 /// Runs one account's ``RegistrationClient`` and its REGISTER transactions on a scheduler,
 /// sending through `send` and fed responses with ``receive(_:)``. Used by the daemon, by

@@ -1,15 +1,5 @@
 public import TipRingCore
-
-/// A transport address on the simulated network: host and port.
-public struct SIPNetworkAddress: Sendable, Hashable, CustomStringConvertible {
-    public var host: String
-    public var port: Int
-    public init(_ host: String, _ port: Int = 5060) {
-        self.host = host
-        self.port = port
-    }
-    public var description: String { host.contains(":") ? "[\(host)]:\(port)" : "\(host):\(port)" }
-}
+public import SIPCore
 
 /// An in-memory datagram network for SIP tests, in the scheduler's time.
 ///
