@@ -145,18 +145,31 @@ let package = Package(
             dependencies: ["TipRingCore", "TelephonyDSP", "LineHAL", "SIPCore", "RTPMedia", "CTipRingResolv"],
             path: "Fuzz/Sources"
         ),
+        // What the tests share: the repository's root, the simulated line rig.
+        .target(
+            name: "TestSupport",
+            dependencies: ["TipRingCore", "TelephonyDSP", "LineHAL", "BoardSimulator"],
+            path: "Tests/TestSupport"
+        ),
         .testTarget(name: "TipRingCoreTests", dependencies: ["TipRingCore"]),
         // Reads this manifest and holds it to ARCHITECTURE.md's rules.
         .testTarget(name: "ArchitectureTests"),
-        .testTarget(name: "TelephonyDSPTests", dependencies: ["TelephonyDSP"]),
-        .testTarget(name: "LineHALTests", dependencies: ["LineHAL", "BoardSimulator"]),
+        .testTarget(name: "TelephonyDSPTests", dependencies: ["TelephonyDSP", "TestSupport"]),
+        .testTarget(name: "LineHALTests", dependencies: ["LineHAL", "BoardSimulator", "TestSupport"]),
+        .testTarget(name: "PortAudioTests", dependencies: ["PortAudio", "LineHAL", "BoardSimulator", "TestSupport"]),
         .testTarget(name: "SIPCoreTests", dependencies: ["SIPCore", "SIPAgent", "BoardSimulator", "TipRingCore"]),
-        .testTarget(name: "BoardSimulatorTests", dependencies: ["BoardSimulator", "LineHAL", "PortAudio", "SIPCore", "SIPAgent"]),
-        .testTarget(name: "LinuxHALTests", dependencies: ["LinuxHAL", "LineHAL", "TipRingCore"]),
+        .testTarget(name: "SIPAgentTests", dependencies: ["SIPAgent", "SIPCore", "BoardSimulator", "TipRingCore"]),
+        .testTarget(name: "BoardSimulatorTests", dependencies: ["BoardSimulator", "LineHAL", "PortAudio", "TestSupport"]),
+        .testTarget(name: "LinuxHALTests", dependencies: ["LinuxHAL", "LineHAL", "TipRingCore", "TestSupport"]),
         .testTarget(name: "RTPMediaTests", dependencies: ["RTPMedia", "PortAudio", "TelephonyDSP", "SIPCore", "SIPAgent", "TipRingCore", "LineHAL"]),
         .testTarget(name: "PortControlTests", dependencies: ["PortControl", "RTPMedia", "SimulatorApp", "PortStack", "BoardSimulator", "LineHAL", "SIPCore", "SIPAgent", "TelephonyDSP", "TipRingCore"]),
-        .testTarget(name: "TipRingAppTests", dependencies: [
-            "TipRingDaemon", "SimulatorApp", "PortStack", "TipRingCore", "LineHAL", "SIPCore", "SIPAgent", "SIPTransport", "RTPMedia", "TelephonyDSP", "PortControl",
+        .testTarget(name: "TipRingDaemonTests", dependencies: ["TipRingDaemon", "TipRingCore", "LineHAL", "SIPCore", "TestSupport"]),
+        .testTarget(name: "SimulatorAppTests", dependencies: ["SimulatorApp", "LineHAL", "TipRingCore", "TestSupport"]),
+        // Everything that starts a real peer (Kamailio, baresip, sipp, dnsmasq, tshark) or the
+        // built binary; the process harness they share is ProcessHarness.swift.
+        .testTarget(name: "InteropTests", dependencies: [
+            "TipRingDaemon", "SimulatorApp", "PortStack", "TipRingCore", "LineHAL", "SIPCore", "SIPAgent", "SIPTransport", "RTPMedia", "TelephonyDSP",
+            "PortControl", "TestSupport",
             .product(name: "NIOCore", package: "swift-nio"), .product(name: "NIOPosix", package: "swift-nio"),
         ]),
     ]

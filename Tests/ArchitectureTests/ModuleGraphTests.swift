@@ -204,11 +204,11 @@ struct ModuleGraph {
         return chain.first == from ? chain : []
     }
 
-    /// The production targets (not tests) with their direct dependencies, in manifest order
-    /// of names.
+    /// The production targets (not tests, nor the support code under `Tests/`) with their
+    /// direct dependencies.
     func productionTable() -> [String: [String]] {
         var table: [String: [String]] = [:]
-        for (name, t) in targets where t.kind != "test" { table[name] = t.dependencies.sorted() }
+        for (name, t) in targets where t.kind != "test" && !(t.path ?? "").hasPrefix("Tests/") { table[name] = t.dependencies.sorted() }
         return table
     }
 }

@@ -4,6 +4,7 @@ import TelephonyDSP
 import LineHAL
 import PortAudio
 import BoardSimulator
+import TestSupport
 
 @Suite struct SimulatedPhoneAudioTests {
     @Test func theKeypadSendsRealDTMFThroughTheCapturePath() throws {

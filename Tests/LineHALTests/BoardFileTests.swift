@@ -1,13 +1,7 @@
 import Testing
 import TipRingCore
 @testable import LineHAL
-
-/// The repository's root, found from this file's path (tests read only the repository).
-let repositoryRoot: String = {
-    var parts = #filePath.split(separator: "/", omittingEmptySubsequences: false)
-    parts.removeLast(3)  // Tests/LineHALTests/BoardFileTests.swift
-    return parts.joined(separator: "/")
-}()
+import TestSupport
 
 @Suite struct ShippedBoardTests {
     @Test func simBoardHasTwoAg1171Ports() throws {

@@ -5,6 +5,7 @@ import Testing
 import TipRingCore
 import LineHAL
 import LinuxHAL
+import TestSupport
 
 /// A per-test folder.
 final class TempDir {

@@ -1,12 +1,7 @@
 import Foundation  // tests only: Process and temporary files
 import TipRingCore
 import TelephonyDSP
-
-let repositoryRoot: String = {
-    var parts = #filePath.split(separator: "/", omittingEmptySubsequences: false)
-    parts.removeLast(3)
-    return parts.joined(separator: "/")
-}()
+import TestSupport
 
 struct ToolFailure: Error, CustomStringConvertible { var description: String }
 

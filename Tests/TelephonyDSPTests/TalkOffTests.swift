@@ -2,6 +2,7 @@ import Foundation  // tests only
 import Testing
 import TipRingCore
 @testable import TelephonyDSP
+import TestSupport
 
 /// Talk-off: speech and the call-progress tones of every region must never be taken for a
 /// DTMF key. Speech comes from espeak-ng (several voices, speeds and pitches), resampled to

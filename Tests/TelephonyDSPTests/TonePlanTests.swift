@@ -2,6 +2,7 @@ import Foundation  // tests only
 import Testing
 import TipRingCore
 @testable import TelephonyDSP
+import TestSupport
 
 @Suite struct TonePlanTests {
     @Test func everyRegionHasEveryTone() {

@@ -3,6 +3,7 @@ import TipRingCore
 import LineHAL
 import PortAudio
 import BoardSimulator
+import TestSupport
 
 final class ConstantSource: AudioSource {
     let value: Int16

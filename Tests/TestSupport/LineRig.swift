@@ -1,18 +1,18 @@
-import TipRingCore
-import TelephonyDSP
-import LineHAL
-import BoardSimulator
+package import TipRingCore
+package import TelephonyDSP
+package import LineHAL
+package import BoardSimulator
 
 /// A simulated board with the real SLIC driver, hook decoder and ringer on every port,
 /// in virtual time: what every line-layer test runs on.
-final class LineRig {
-    let scheduler: VirtualScheduler
-    let board: SimulatedBoard
-    var lines: [Int: PortLine] = [:]
-    var events: [Int: [HookEvent]] = [:]
-    var silences: [Int: [Instant]] = [:]
+package final class LineRig {
+    package let scheduler: VirtualScheduler
+    package let board: SimulatedBoard
+    package var lines: [Int: PortLine] = [:]
+    package var events: [Int: [HookEvent]] = [:]
+    package var silences: [Int: [Instant]] = [:]
 
-    static func description(driver: SLICDriverKind = .ag1171, profile: HookTimingProfile = .b222s, ports: Int = 2) -> BoardDescription {
+    package static func description(driver: SLICDriverKind = .ag1171, profile: HookTimingProfile = .b222s, ports: Int = 2) -> BoardDescription {
         let ps = (1...ports).map { id -> PortDescription in
             let base = UInt32((id - 1) * 4)
             let signals: [SignalRole: SignalLine] = driver == .ag1171
@@ -27,7 +27,7 @@ final class LineRig {
         return BoardDescription(name: "rig", summary: "", driver: driver, verified: true, timingProfile: profile, ports: ps)
     }
 
-    init(driver: SLICDriverKind = .ag1171, profile: HookTimingProfile = .b222s, ports: Int = 2, seed: UInt64 = 1) throws {
+    package init(driver: SLICDriverKind = .ag1171, profile: HookTimingProfile = .b222s, ports: Int = 2, seed: UInt64 = 1) throws {
         scheduler = VirtualScheduler(seed: seed)
         board = SimulatedBoard(board: Self.description(driver: driver, profile: profile, ports: ports), scheduler: scheduler)
         for id in 1...ports {
@@ -41,25 +41,25 @@ final class LineRig {
         scheduler.runUntilIdle()
     }
 
-    func phone(_ id: Int) -> SimulatedTelephone { board.telephone(id) }
+    package func phone(_ id: Int) -> SimulatedTelephone { board.telephone(id) }
 
     /// The decoded events of a port, without the loop-closed hints.
-    func decoded(_ id: Int) -> [HookEvent.Kind] {
+    package func decoded(_ id: Int) -> [HookEvent.Kind] {
         (events[id] ?? []).map(\.kind).filter { $0 != .loopClosed }
     }
 
     /// Runs until `t` (virtual), then lets every pending decision settle.
-    func run(until t: Instant) {
+    package func run(until t: Instant) {
         scheduler.run(until: t)
     }
 
-    func settle() {
+    package func settle() {
         scheduler.run(until: scheduler.now + .seconds(5))
     }
 
     /// Lifts the handset and waits for off-hook to be confirmed; returns that time.
     @discardableResult
-    func offHook(_ id: Int) -> Instant {
+    package func offHook(_ id: Int) -> Instant {
         phone(id).liftHandset()
         scheduler.run(until: scheduler.now + .seconds(1))
         return scheduler.now

@@ -2,6 +2,7 @@ import Testing
 import LineHAL
 import TipRingCore
 @testable import SimulatorApp
+import TestSupport
 
 @Suite struct SimScriptTests {
     let board = { () -> BoardDescription in

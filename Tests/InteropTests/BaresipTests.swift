@@ -10,6 +10,7 @@ import Testing
 import SimulatorApp
 import TipRingCore
 import PortStack
+import TestSupport
 
 /// baresip (Debian) as user 1002 on Kamailio: auto-answers, plays a WAV as its microphone,
 /// records what it hears; started and stopped by the test.

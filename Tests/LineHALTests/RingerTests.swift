@@ -3,6 +3,7 @@ import TipRingCore
 import TelephonyDSP
 import LineHAL
 import BoardSimulator
+import TestSupport
 
 @Suite struct RingerOnTheSimulatedBoardTests {
     static let regions: [(String, RingCadence, Double)] = [("us", .us, 20), ("gb", .gb, 25), ("de", .de, 25)]

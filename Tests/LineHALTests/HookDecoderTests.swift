@@ -2,6 +2,7 @@ import Testing
 import TipRingCore
 import LineHAL
 import BoardSimulator
+import TestSupport
 
 /// Hook decoding, end to end through the simulated GPIO chip: telephone contact → simulated
 /// Ag1171 SHK → real ag1171 driver → decoder.

@@ -1,9 +1,11 @@
 import Foundation  // tests only: Process, files
 import Testing
 import TipRingCore
+import TestSupport
 
-/// A Kamailio registrar on 127.0.0.1 for one test: its own port, folder and process.
-/// Kamailio is a test dependency (`make test` installs it); if it cannot start, the test fails.
+// The harness every interop test shares: spawning and reaping real peers, waiting for them
+// to be ready, and a Kamailio of its own per test.
+
 /// Spawns a program with stdin from /dev/null and stdout/stderr to files; returns its pid.
 /// (posix_spawn + waitpid directly: Foundation's Process did not reap children reliably
 /// once a long-running server was among them.)
@@ -46,6 +48,8 @@ func runCommand(_ path: String, _ args: [String]) throws -> (status: Int32, out:
     return (code, (try? String(contentsOfFile: out, encoding: .utf8)) ?? "", (try? String(contentsOfFile: err, encoding: .utf8)) ?? "")
 }
 
+/// A Kamailio registrar on 127.0.0.1 for one test: its own port, folder and process.
+/// Kamailio is a test dependency (`make test` installs it); if it cannot start, the test fails.
 final class Kamailio {
     let port: Int
     let run: URL
@@ -205,104 +209,4 @@ func waitUntilUDPPortTaken(_ port: Int) -> Bool {
 func runTipRingSpawned(_ arguments: [String]) throws -> (status: Int32, out: String, err: String) {
     let exe = URL(fileURLWithPath: "/proc/self/exe").resolvingSymlinksInPath().deletingLastPathComponent().appendingPathComponent("tipring").path
     return try runCommand(exe, arguments)
-}
-
-@Suite(.serialized) struct KamailioRegisterTests {
-    func passwordFile(_ password: String) throws -> String {
-        let f = FileManager.default.temporaryDirectory.appendingPathComponent("tipring-pw-\(UUID().uuidString.prefix(8))")
-        try (password + "\n").write(to: f, atomically: true, encoding: .utf8)
-        return f.path
-    }
-
-    @Test(arguments: [("MD5", "udp"), ("SHA-256", "udp"), ("MD5", "tcp"), ("SHA-256", "tcp")])
-    func registersWithQopAuthAndLeavesNoBinding(algorithm: String, transport: String) throws {
-        let k = try Kamailio(algorithm: algorithm)
-        defer { k.stop() }
-        let pw = try passwordFile("secret1")
-        defer { try? FileManager.default.removeItem(atPath: pw) }
-        let r = try runTipRingSpawned(["sip", "register", "--registrar", "127.0.0.1:\(k.port)", "--user", "1001", "--password-file", pw, "--transport", transport])
-        #expect(r.status == 0, "\(r.out)\(r.err)")
-        #expect(r.out.contains("(\(transport.uppercased())), registrar 127.0.0.1:\(k.port)"))
-        #expect(r.out.contains("← 401 Unauthorized: challenge realm \"127.0.0.1\", algorithm \(algorithm), qop auth"))
-        #expect(r.out.contains("with credentials (algorithm \(algorithm), qop auth, nc 00000001)"))
-        #expect(r.out.contains("← 200 OK: granted"))
-        #expect(r.out.contains("registered and unregistered"))
-        #expect(!r.out.contains("secret1") && !r.err.contains("secret1"))
-        #expect(try k.contacts(of: "1001").isEmpty)
-    }
-
-    @Test func aWrongPasswordIsRefusedWithoutAStorm() throws {
-        let k = try Kamailio()
-        defer { k.stop() }
-        let pw = try passwordFile("not-the-password")
-        defer { try? FileManager.default.removeItem(atPath: pw) }
-        let r = try runTipRingSpawned(["sip", "register", "--registrar", "127.0.0.1:\(k.port)", "--user", "1001", "--password-file", pw])
-        #expect(r.status == 1)
-        #expect(r.out.contains("wrong user name or password"))
-        #expect(r.out.components(separatedBy: "→ REGISTER").count - 1 == 2)
-        #expect(!r.out.contains("not-the-password"))
-    }
-
-    @Test func noRegistrarMeansExitOne() throws {
-        let pw = try passwordFile("x")
-        defer { try? FileManager.default.removeItem(atPath: pw) }
-        // Nothing listens on this port: the transaction times out (32 s) — bounded by the tool.
-        let r = try runTipRingSpawned(["sip", "register", "--registrar", "127.0.0.1:\(Kamailio.freeUDPPort())", "--user", "1001", "--password-file", pw, "--expires", "60"])
-        #expect(r.status == 1)
-        #expect(try runTipRingSpawned(["sip", "register", "--registrar", "127.0.0.1:99999", "--user", "1", "--password-file", pw]).status == 2)
-        #expect(try runTipRingSpawned(["sip", "register", "--registrar", "127.0.0.1", "--user", "1", "--password-file", "/nonexistent"]).status == 2)
-    }
-}
-
-/// sipp (Debian sip-tester, installed by `make test`) playing odd registrars.
-@Suite(.serialized) struct SippRegistrarTests {
-    /// Starts sipp with a scenario on a free port; returns (pid, port, log path).
-    func sipp(_ scenario: String) throws -> (pid_t, Int, String) {
-        let port = Kamailio.freeUDPPort()
-        let log = FileManager.default.temporaryDirectory.appendingPathComponent("tipring-sipp-\(UUID().uuidString.prefix(8)).log").path
-        let pid = try spawn("/usr/bin/sipp", ["-sf", repositoryRoot + "/Tests/Fixtures/sipp/\(scenario).xml", "-i", "127.0.0.1",
-                                              "-p", "\(port)", "-m", "1", "-nostdin", "-timeout", "90s"], stdout: log, stderr: log)
-        guard waitUntilUDPPortTaken(port) else {
-            kill(pid, SIGKILL)
-            throw ToolError(description: "sipp did not start (make test installs sip-tester)")
-        }
-        return (pid, port, log)
-    }
-
-    /// Waits for sipp; returns its exit status (0: scenario completed).
-    func finish(_ pid: pid_t) -> Int32 { exitCode(waitingFor: pid) }
-
-    func passwordFile() throws -> String {
-        let f = FileManager.default.temporaryDirectory.appendingPathComponent("tipring-pw-\(UUID().uuidString.prefix(8))")
-        try "secret1\n".write(to: f, atomically: true, encoding: .utf8)
-        return f.path
-    }
-
-    @Test func intervalTooBriefThenRegistered() throws {
-        let (pid, port, log) = try sipp("registrar-423")
-        let pw = try passwordFile()
-        let r = try runTipRingSpawned(["sip", "register", "--registrar", "127.0.0.1:\(port)", "--user", "1001", "--password-file", pw, "--expires", "600"])
-        #expect(r.status == 0, "\(r.out)")
-        #expect(r.out.contains("← 423 Interval Too Brief\n→ REGISTER Expires: 7200\n← 200 OK: granted 7200 s"))
-        #expect(finish(pid) == 0, "\((try? String(contentsOfFile: log, encoding: .utf8)) ?? "")")
-    }
-
-    @Test func aShorterGrantIsAccepted() throws {
-        let (pid, port, _) = try sipp("registrar-shorter")
-        let pw = try passwordFile()
-        let r = try runTipRingSpawned(["sip", "register", "--registrar", "127.0.0.1:\(port)", "--user", "1001", "--password-file", pw])
-        #expect(r.status == 0)
-        #expect(r.out.contains("← 200 OK: granted 60 s"))
-        #expect(finish(pid) == 0)
-    }
-
-    @Test func serviceUnavailableReportsRetryAfter() throws {
-        let (pid, port, _) = try sipp("registrar-503")
-        let pw = try passwordFile()
-        let r = try runTipRingSpawned(["sip", "register", "--registrar", "127.0.0.1:\(port)", "--user", "1001", "--password-file", pw])
-        #expect(r.status == 1)
-        #expect(r.out.contains("registration failed: 503, Retry-After 120 s"))
-        #expect(r.out.components(separatedBy: "→ REGISTER").count - 1 == 1)
-        #expect(finish(pid) == 0)
-    }
 }

@@ -5,6 +5,7 @@ import SIPAgent
 import SIPTransport
 import Testing
 import TipRingCore
+import TestSupport
 
 /// User-agent events as they happen on the wall clock, with a bounded wait.
 final class EventLog: @unchecked Sendable {

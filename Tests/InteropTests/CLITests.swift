@@ -1,5 +1,6 @@
 import Foundation  // tests only: Process to run the built binary
 import Testing
+import TestSupport
 
 /// Runs the built `tipring` binary (it sits next to the test bundle).
 func runTipRing(_ arguments: [String], cwd: String? = nil) throws -> (status: Int32, out: String, err: String) {
@@ -19,12 +20,6 @@ func runTipRing(_ arguments: [String], cwd: String? = nil) throws -> (status: In
     p.waitUntilExit()
     return (p.terminationStatus, String(decoding: o, as: UTF8.self), String(decoding: e, as: UTF8.self))
 }
-
-let repositoryRoot: String = {
-    var parts = #filePath.split(separator: "/", omittingEmptySubsequences: false)
-    parts.removeLast(3)
-    return parts.joined(separator: "/")
-}()
 
 @Suite struct BoardCheckCLITests {
     @Test func validBoardPrintsATableAndExitsZero() throws {

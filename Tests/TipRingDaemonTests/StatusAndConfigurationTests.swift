@@ -1,0 +1,257 @@
+import Foundation  // tests only: files, processes
+import Testing
+import TipRingDaemon
+import TipRingCore
+import LineHAL
+import SIPCore
+import TestSupport
+
+@Suite("Status table")
+struct StatusTableTests {
+    @Test("registration times are shown relative to now; failures with their reason")
+    func relative() throws {
+        let json = """
+        {"board": "sim", "uptimeSeconds": 5, "ports": [\
+        {"port": 1, "enabled": true, "hook": "off-hook", "feed": "forward", "registration": {"state": "registered", "expiresInSeconds": 3592}, "line": {"state": "connected"}, "call": {"peer": "sip:1002@example.com", "direction": "outgoing", "media": {"codec": "PCMU", "seconds": 12, "packetsSent": 600, "packetsReceived": 598, "lost": 2, "jitterMs": 0.4}}, "messagesWaiting": false}, \
+        {"port": 2, "enabled": true, "hook": "off-hook", "feed": "forward", "registration": {"state": "retrying", "retryInSeconds": 12, "reason": "503, Retry-After 12 s"}, "line": {"state": "no-service"}, "messagesWaiting": false}, \
+        {"port": 3, "enabled": false, "hook": "on-hook", "feed": "power-down", "registration": {"state": "failed", "reason": "403 Forbidden (\\"blocked\\", {port: 1})"}, "line": {"state": "disabled"}, "messagesWaiting": false}]}
+        """
+        let table = StatusTable.render(try DaemonStatus(parsing: json))
+        #expect(table.contains("registered, expires in 3592 s"), "\(table)")
+        #expect(table.contains("to sip:1002@example.com, PCMU 12 s, lost 2, jitter 0.4 ms"), "\(table)")
+        #expect(table.contains("retrying in 12 s (503, Retry-After 12 s)"), "\(table)")
+        #expect(table.contains("failed: 403 Forbidden (\"blocked\", {port: 1})"), "\(table)")
+        #expect(!table.contains("Seconds"), "\(table)")
+    }
+
+    @Test("drops from the network are summed up per port; control bytes of a caller's name never reach the terminal")
+    func dropsAndControlBytes() throws {
+        let json = """
+        {"board": "sim", "uptimeSeconds": 5, "ports": [\
+        {"port": 1, "enabled": true, "hook": "off-hook", "registration": {"state": "registered", "expiresInSeconds": 30}, "line": {"state": "ringing"}, "call": {"peer": "sip:evil\\u001B[2J@example.com", "direction": "incoming"}, "dropped": {"requests": 12, "responses": 3, "malformed": 0, "rtp": 1204}}, \
+        {"port": 2, "enabled": true, "hook": "on-hook", "registration": {"state": "registered", "expiresInSeconds": 30}, "line": {"state": "idle"}, "dropped": {"requests": 0, "responses": 0, "malformed": 0, "rtp": 0}}]}
+        """
+        let table = StatusTable.render(try DaemonStatus(parsing: json))
+        #expect(table.contains("port 1 dropped: 12 requests from strangers, 3 responses, 1,204 RTP"), "\(table)")
+        #expect(!table.contains("port 2 dropped"), "\(table)")
+        #expect(!table.unicodeScalars.contains { $0.value == 0x1B }, "\(table)")
+        #expect(table.contains("evil\\u{1B}[2J"), "\(table)")
+    }
+
+    @Test("a status read back from the JSON the daemon writes is the same value; its JSON escapes control bytes")
+    func roundTrip() throws {
+        let json = """
+        {"board": "b\\"1", "uptimeSeconds": 7, "ports": [{"port": 1, "enabled": true, "hook": "off-hook", "timing": "b222s", "feed": "reverse", \
+        "account": "1001@example.com", "registration": {"state": "registered", "expiresInSeconds": 30}, "line": {"state": "connected", "other": "held"}, \
+        "call": {"peer": "sip:1002@example.com", "peerName": "Bo\\u0007b", "direction": "incoming", "media": {"codec": "PCMA", "seconds": 3, "packetsSent": 150, \
+        "packetsReceived": 149, "lost": 1, "jitterMs": 1.5}}, "messagesWaiting": true, "seizeToToneMs": 0.25, "lastError": "x", \
+        "dropped": {"requests": 1, "responses": 2, "malformed": 3, "rtp": 4}}]}
+        """
+        let status = try DaemonStatus(parsing: json)
+        #expect(status.ports.first?.call?.peerName == "Bo\u{07}b")
+        #expect(status.ports.first?.line.state == "connected" && status.ports.first?.line.other == "held")
+        let written = status.json.rendered
+        #expect(written.contains("Bo\\u0007b"), "\(written)")
+        #expect(!written.unicodeScalars.contains { $0.value < 0x20 }, "\(written)")
+        #expect(try DaemonStatus(parsing: written) == status)
+    }
+
+    @Test("a status without a required field is refused, naming the field")
+    func missingField() {
+        #expect(throws: StatusFormatError.self) { try DaemonStatus(parsing: "{\"board\": \"sim\", \"uptimeSeconds\": 1, \"ports\": [{\"port\": 1}]}") }
+        do {
+            _ = try DaemonStatus(parsing: "{\"board\": \"sim\", \"uptimeSeconds\": 1, \"ports\": [{\"port\": 1, \"enabled\": true, \"hook\": \"on-hook\"}]}")
+            Issue.record("accepted a port without registration")
+        } catch {
+            #expect("\(error)".contains("status.ports[0].registration"), "\(error)")
+        }
+    }
+}
+
+@Suite("Handing startup pages back")
+struct MemoryTrimTests {
+    @Test("only the executable's read-only mappings are chosen")
+    func choosesReadOnlyMappingsOfTheExecutable() {
+        let maps = """
+        55d3579b6000-55d358e96000 r-xp 00000000 fe:00 5318088                    /usr/bin/tipring
+        55d358e96000-55d358f26000 r--p 014df000 fe:00 5318088                    /usr/bin/tipring
+        55d358f26000-55d3591bc000 rw-p 0156f000 fe:00 5318088                    /usr/bin/tipring
+        55d3591bc000-55d3591d0000 rw-p 00000000 00:00 0                          [heap]
+        7f194d81e000-7f194d844000 r-xp 00000000 fe:00 1234                       /usr/lib/x86_64-linux-gnu/libc.so.6
+        7f194d900000-7f194d901000 r-xp 00000000 fe:00 777                        /opt/my tools/tipring
+        """
+        let chosen = MemoryTrim.ownReadOnlyMappings(maps: maps, executable: "/usr/bin/tipring")
+        #expect(chosen.map(\.start) == [0x55d3579b6000, 0x55d358e96000])
+        #expect(chosen.map(\.end) == [0x55d358e96000, 0x55d358f26000])
+        // A path with a space is matched whole.
+        #expect(MemoryTrim.ownReadOnlyMappings(maps: maps, executable: "/opt/my tools/tipring").count == 1)
+    }
+
+    @Test("the running executable's pages are handed back and it keeps running")
+    func handsBackThisProcessesPages() {
+        let r = MemoryTrim.releaseStartupPages()
+        #expect(r.failures.isEmpty, "\(r.failures)")
+        #expect(r.mappings >= 1 && r.bytes > 0)
+        // Code runs on after its pages went back (they fault in again).
+        #expect(MemoryTrim.ownReadOnlyMappings(maps: "", executable: "x").isEmpty)
+    }
+}
+
+@Suite("Configuration file: every error names the file, the key and what to fix")
+struct ConfigurationTests {
+    func parse(_ text: String, env: [String: String] = [:]) throws -> Configuration {
+        try Configuration.parse(text, file: "tipring.json5", environment: env)
+    }
+
+    func error(_ text: String, env: [String: String] = [:]) -> String {
+        do {
+            _ = try parse(text, env: env)
+            return "no error"
+        } catch {
+            return "\(error)"
+        }
+    }
+
+    let account = #"user: "1001", password: "pw", domain: "example.com""#
+
+    @Test("a password never reaches an error, a description or a dump — not even an unquoted one in a syntax error")
+    func passwordNeverPrinted() throws {
+        let e = error("{ accounts: [{ port: 1, user: '1001', password: hunter2, domain: 'example.com' }] }")
+        #expect(e.contains("strings need quotes") && e.contains("tipring.json5:1:"), "\(e)")
+        #expect(!e.contains("hunter2"), "\(e)")
+        let c = try parse("{ accounts: [{ port: 1, \(account.replacing("\"pw\"", with: "\"hunter2\"")) }] }")
+        let a = try #require(c.accounts.first)
+        var dumped = ""
+        dump(c, to: &dumped)
+        for text in ["\(c)", String(reflecting: c), "\(a)", String(reflecting: a), dumped] {
+            #expect(!text.contains("hunter2"), "\(text)")
+        }
+        #expect(a.password.value == "hunter2")
+    }
+
+    @Test("minimumDigest: md5 by default, sha-256 refuses MD5, anything else is an error naming the choices")
+    func minimumDigest() throws {
+        #expect(try parse("{ accounts: [{ port: 1, \(account) }] }").accounts[0].minimumDigest == .md5)
+        #expect(try parse("{ accounts: [{ port: 1, \(account), minimumDigest: 'sha-256' }] }").accounts[0].minimumDigest == .sha256)
+        #expect(error("{ accounts: [{ port: 1, \(account), minimumDigest: 'sha1' }] }").contains("'sha1' is not one of: md5, sha-256, sha-512-256"))
+    }
+
+    @Test("a full file decodes; the password is never printed")
+    func full() throws {
+        let c = try parse("""
+        {
+          // two lines, one account each
+          accounts: [
+            { port: 1, user: "1001", authUser: "a1001", password: "s3cret-one", domain: "sip.example.com", registrar: "sip.example.com:5080",
+              outboundProxy: "proxy.example.com", transport: "tcp", expires: 600, refreshMargin: 20, retryBase: 10, retryMax: 600,
+              codecs: ["PCMA", "PCMU"], dtmf: "info", sendCallerId: false, displayName: "Kitchen", keepAlive: 0, sipPorts: [5070, 5071] },
+            { port: 2, user: "1002", passwordEnv: "PW2", domain: "sip.example.com", enabled: false },
+          ],
+          ports: [{ id: 1, region: "de", dialPlan: "(0x.T|[1-9]x.T)", transmitGain: -3, receiveGain: 2.5, callWaiting: false, dnd: true,
+                    hotLine: "112", warmLineSeconds: 5, messageWaiting: false, reversePolarityOnAnswer: true }],
+          rtpPorts: [20000, 20099], stateDirectory: "/tmp", logLevel: "debug",
+        }
+        """, env: ["PW2": "s3cret-two"])
+        #expect(c.accounts.count == 2)
+        let a = try #require(c.account(port: 1))
+        #expect(a.authUser == "a1001" && a.registrar == .init(host: "sip.example.com", port: 5080) && a.outboundProxy?.host == "proxy.example.com")
+        #expect(a.codecs.map(\.name) == ["PCMA", "PCMU"] && a.dtmf == .info && a.keepAliveSeconds == 0 && a.sipPorts == 5070...5071)
+        #expect(c.account(port: 2)?.password.value == "s3cret-two" && c.account(port: 2)?.enabled == false)
+        let p = c.port(1)
+        #expect(p.region.code == "de" && p.withholdIdentity && p.doNotDisturb && p.hotLine == "112" && p.warmLineSeconds == 5 && p.receiveGain == 2.5)
+        #expect(!"\(c)".contains("s3cret"))
+        #expect("\(a.password)" == "(hidden)")
+    }
+
+    @Test("each kind of error", arguments: [
+        ("{ acounts: [] }", "tipring.json5:1:3: acounts: unknown key 'acounts' (did you mean 'accounts'?)"),
+        (#"{ accounts: [{ port: 1, user: "1001", domain: "x" }] }"#, "the account needs one of password, passwordFile or passwordEnv"),
+        (#"{ accounts: [{ port: 1, user: "1001", domain: "x", password: "a", passwordEnv: "B" }] }"#, "give only one of password, passwordEnv"),
+        (#"{ accounts: [{ port: 1, user: "1001", domain: "x", passwordEnv: "NOPE" }] }"#, "the environment variable NOPE is not set"),
+        (#"{ accounts: [{ port: 1, user: "1001", domain: "x", passwordFile: "/nonexistent/pw" }] }"#, "cannot read the password file"),
+        (#"{ accounts: [{ port: 1, user: "1001", password: "p", domain: "x", registrar: "host:99999" }] }"#, "'host:99999' is not host or host:port"),
+        (#"{ accounts: [{ port: 1, user: "1001", password: "p", domain: "x", retryBase: 60, retryMax: 30 }] }"#, "retryMax (30) is shorter than retryBase (60)"),
+        (#"{ accounts: [{ port: 1, user: "1001", password: "p", domain: "x", codecs: ["G729"] }] }"#, "G729"),
+        (#"{ accounts: [{ port: 1, user: "1001", password: "p", domain: "x" }, { port: 1, user: "1002", password: "p", domain: "x" }] }"#, "port 1 has two accounts"),
+        (#"{ accounts: [], ports: [{ id: 1, dialPlan: "(1a)" }] }"#, "ports[0].dialPlan: 'a' is not allowed"),
+        (#"{ accounts: [], ports: [{ id: 1, region: "zz" }] }"#, "no tone plan for region 'zz'"),
+        (#"{ accounts: [], ports: [{ id: 1, warmLineSeconds: 4 }] }"#, "warmLineSeconds needs hotLine"),
+        (#"{ accounts: [], rtpPorts: [30000, 20000] }"#, "the range [30000, 20000] runs backwards"),
+        (#"{ accounts: [{ port: 1, user: "1001", password: "p", domain: "x", trasport: "udp" }] }"#, "(did you mean 'transport'?)"),
+        (#"{ accounts: [{ port: 1, user: "1001", password: "p", domain: "x", expires: 5 }] }"#, "accounts[0].expires"),
+    ])
+    func errors(text: String, expected: String) {
+        let e = error(text)
+        #expect(e.contains(expected), "\(e)")
+        #expect(e.hasPrefix("tipring.json5:"), "\(e)")
+    }
+
+    @Test("hook timing per port: a profile's name or changes to the board's, checked once the board is known")
+    func timing() throws {
+        let named = try parse(#"{ accounts: [], ports: [{ id: 1, timing: "gb" }] }"#)
+        #expect(try named.port(1).timingProfile(board: .b222s).get() == .gb)
+        let changed = try parse(#"{ accounts: [], ports: [{ id: 1, timing: { flashMs: [100, 900], hangUpMs: 1000 } }] }"#)
+        let p = try changed.port(1).timingProfile(board: .b222s).get()
+        #expect(p.flash == .milliseconds(100) ... .milliseconds(900) && p.hangUpMinimum == .milliseconds(1000))
+        #expect(p.pulseBreak == HookTimingProfile.b222s.pulseBreak && p.name == "b222s (adjusted)")
+        // A port without changes keeps the board's.
+        #expect(try changed.port(2).timingProfile(board: .us).get() == .us)
+        // Wrong keys and values: named where they are.
+        #expect(error(#"{ accounts: [], ports: [{ id: 1, timing: { flash: [100, 900] } }] }"#).contains("ports[0].timing"))
+        #expect(error(#"{ accounts: [], ports: [{ id: 1, timing: { flash: [100, 900] } }] }"#).contains("unknown key 'flash' (valid keys: base, debounceMs, seizeMs, pulseBreakMs, digitEndMs, flashMs, hangUpMs)"))
+        #expect(error(#"{ accounts: [], ports: [{ id: 1, timing: "uk" }] }"#).contains("ports[0].timing"))
+        #expect(error(#"{ accounts: [], ports: [{ id: 1, timing: { flashMs: [900, 100] } }] }"#).contains("minimum 900 ms is above maximum 100 ms"))
+        // With a base named, an inconsistency is found at once.
+        #expect(error(#"{ accounts: [], ports: [{ id: 1, timing: { base: "us", flashMs: [50, 900] } }] }"#).contains("overlaps the pulse window"))
+        // Without one, when the board is known: the file, line and key path, and what to do.
+        let late = try parse("{ accounts: [],\n  ports: [{ id: 1, timing: { flashMs: [80, 500] } }] }")
+        do {
+            try late.check(against: BoardDescription(name: "t", summary: "", driver: .ag1171, verified: false, timingProfile: .b222s, ports: []))
+            Issue.record("no error")
+        } catch {
+            #expect("\(error)".hasPrefix("tipring.json5:2:"), "\(error)")
+            #expect("\(error)".contains("ports[0].timing: inconsistent timing profile: flash window 80 ms–500 ms overlaps the pulse window 15 ms–90 ms"), "\(error)")
+            #expect("\(error)".contains("the board's profile 'b222s'"), "\(error)")
+        }
+        try changed.check(against: BoardDescription(name: "t", summary: "", driver: .ag1171, verified: false, timingProfile: .b222s, ports: []))
+    }
+
+    @Test("log levels: one for all, or per module")
+    func logLevels() throws {
+        #expect(try parse(#"{ accounts: [], logLevel: "debug" }"#).logLevel == "debug")
+        let c = try parse(#"{ accounts: [], logLevel: { default: "warning", sip: "debug" } }"#)
+        #expect(c.logLevel == "warning" && c.moduleLogLevels == ["sip": "debug"])
+        #expect(error(#"{ accounts: [], logLevel: { sipp: "debug" } }"#).contains("(did you mean 'sip'?)"))
+        #expect(error(#"{ accounts: [], logLevel: "loud" }"#).contains("logLevel"))
+    }
+
+    @Test("a password file others can read: a warning naming the fix")
+    func passwordFileMode() throws {
+        let f = FileManager.default.temporaryDirectory.appendingPathComponent("tipring-pw-\(UUID().uuidString.prefix(8))").path
+        try "s3cret\n".write(toFile: f, atomically: true, encoding: .utf8)
+        defer { try? FileManager.default.removeItem(atPath: f) }
+        chmod(f, 0o644)
+        let open = try parse(#"{ accounts: [{ port: 1, user: "1001", domain: "x", passwordFile: "\#(f)" }] }"#)
+        #expect(open.account(port: 1)?.password.value == "s3cret")
+        #expect(open.warnings == ["\(f): the password file can be read by others (chmod 600 \(f))"])
+        chmod(f, 0o600)
+        #expect(try parse(#"{ accounts: [{ port: 1, user: "1001", domain: "x", passwordFile: "\#(f)" }] }"#).warnings.isEmpty)
+    }
+}
+
+@Suite("The shipped example configurations")
+struct ExampleConfigurationTests {
+    @Test("examples/tipring.json5 and examples/sim-demo.json5 decode (the password file swapped for a test one)")
+    func examples() throws {
+        let f = FileManager.default.temporaryDirectory.appendingPathComponent("tipring-pw-\(UUID().uuidString.prefix(8))").path
+        try "pw\n".write(toFile: f, atomically: true, encoding: .utf8)
+        chmod(f, 0o600)
+        defer { try? FileManager.default.removeItem(atPath: f) }
+        let text = try String(contentsOfFile: repositoryRoot + "/examples/tipring.json5", encoding: .utf8)
+            .replacingOccurrences(of: "/etc/tipring/1001.password", with: f)
+        let c = try Configuration.parse(text, file: "examples/tipring.json5")
+        #expect(c.accounts.count == 1 && c.account(port: 1)?.registrar.host == "sip.example.com")
+        let demo = try Configuration.load(path: repositoryRoot + "/examples/sim-demo.json5")
+        #expect(demo.accounts.map(\.user) == ["1001", "1002"])
+    }
+}
