@@ -50,7 +50,7 @@ public final class SimulatedAudioPort: AudioPort {
     }
 
     private func schedule() {
-        timer = scheduler.schedule(at: nextPeriod) { [unowned self] in self.period() }
+        timer = scheduler.schedule(at: nextPeriod) { [weak self] in self?.period() }
     }
 
     private func period() {

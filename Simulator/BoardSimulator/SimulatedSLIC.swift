@@ -25,7 +25,7 @@ final class SimulatedSLIC {
         self.chip = chip
         self.telephone = telephone
         self.scheduler = scheduler
-        telephone.onContactChange = { [unowned self] _ in self.updateHookSense() }
+        telephone.onContactChange = { [weak self] _ in self?.updateHookSense() }
         updateLineState()
     }
 

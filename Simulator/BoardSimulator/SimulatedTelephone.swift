@@ -92,7 +92,8 @@ public final class SimulatedTelephone {
     public func press(_ keys: String, duration: Duration = .milliseconds(100), interval: Duration = .milliseconds(200), at time: Instant? = nil) -> Instant {
         var t = time ?? scheduler.now
         for k in keys {
-            scheduler.schedule(at: t) { [unowned self] in
+            scheduler.schedule(at: t) { [weak self] in
+                guard let self else { return }
                 self.keysPressed.append((k, self.scheduler.now))
                 self.onKeyPress?(k, duration)
                 let g = DTMFGenerator(lowLevel: self.dtmfLevels.low, highLevel: self.dtmfLevels.high,
@@ -121,8 +122,8 @@ public final class SimulatedTelephone {
             edges.append((t, closed))
         }
         for (when, state) in edges {
-            scheduler.schedule(at: when) { [unowned self] in
-                guard self.contactClosed != state else { return }
+            scheduler.schedule(at: when) { [weak self] in
+                guard let self, self.contactClosed != state else { return }
                 self.contactClosed = state
                 self.onContactChange?(state)
             }

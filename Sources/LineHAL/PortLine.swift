@@ -41,7 +41,9 @@ public final class PortLine {
     public var isRinging: Bool { ringer?.isRinging ?? false }
 
     public func start() throws(HALError) {
-        try driver.start { [unowned self] edge in self.hookEdge(edge) }
+        // Weak: a driver's thread (or a pending timer) may still deliver after the line is gone
+        // (a port rebuilt on reload); that edge is dropped, never a trap.
+        try driver.start { [weak self] edge in self?.hookEdge(edge) }
     }
 
     public func stop() {
@@ -94,7 +96,8 @@ public final class PortLine {
                 onHookEvent?(e)
             case .wake(let at):
                 if let t = decoderTimer { scheduler.cancel(t) }
-                decoderTimer = scheduler.schedule(at: at) { [unowned self] in
+                decoderTimer = scheduler.schedule(at: at) { [weak self] in
+                    guard let self else { return }
                     self.decoderTimer = nil
                     self.handle(self.decoder.wake(now: self.scheduler.now))
                 }
@@ -113,7 +116,8 @@ public final class PortLine {
                 onRingSilence?(until)
             case .wake(let at):
                 if let t = ringerTimer { scheduler.cancel(t) }
-                ringerTimer = scheduler.schedule(at: at) { [unowned self] in
+                ringerTimer = scheduler.schedule(at: at) { [weak self] in
+                    guard let self else { return }
                     self.ringerTimer = nil
                     guard var r = self.ringer else { return }
                     let next = r.wake(now: self.scheduler.now)
