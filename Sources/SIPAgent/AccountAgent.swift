@@ -84,7 +84,7 @@ public final class AccountAgent: @unchecked Sendable {
         self.sendBytes = sendBytes
         settings.registration.contact = Self.contact(user: settings.contactUser, at: localAddress, transport: settings.registration.transport)
         self.settings = settings
-        let reliable = settings.registration.transport.uppercased() != "UDP"
+        let reliable = settings.registration.transport.isReliable
         var sendTo: ((SIPMessage) -> Void)?
         session = RegistrationSession(client: RegistrationClient(settings: settings.registration, seed: seed),
                                       scheduler: scheduler, reliable: reliable, timers: settings.timers) { m in sendTo?(m) }
@@ -103,8 +103,8 @@ public final class AccountAgent: @unchecked Sendable {
     /// No binding and nothing in flight (an unregistration finished, or never registered).
     public var isIdle: Bool { if case .idle = session.client.state { true } else { false } }
 
-    public static func contact(user: String, at a: SIPNetworkAddress, transport: String) -> String {
-        "sip:\(user)@\(a)" + (transport.uppercased() == "UDP" ? "" : ";transport=\(transport.lowercased())")
+    public static func contact(user: String, at a: SIPNetworkAddress, transport: Transport) -> String {
+        "sip:\(user)@\(a)" + transport.uriParameter
     }
 
     public func start() {
@@ -285,9 +285,7 @@ public final class AccountAgent: @unchecked Sendable {
         case .options:
             let s = session.client.settings
             var m = SIPMessage(startLine: .request(method: .options, uri: s.registrar))
-            let contactURI = try? SIPURI(s.contact)
-            let sentBy = contactURI.map { "\($0.host)" + ($0.port.map { ":\($0)" } ?? "") } ?? "invalid"
-            m.add("Via", "SIP/2.0/\(s.transport) \(sentBy);branch=z9hG4bK\(SecureRandom.token());rport")
+            m.add("Via", s.transport.via(fromContact: s.contact))
             m.add("Max-Forwards", "70")
             if let route = s.route { m.add("Route", route) }
             m.add("From", "<\(s.addressOfRecord)>;tag=\(SecureRandom.token())")

@@ -184,15 +184,11 @@ public final class SIPUserAgent: UserAgent, @unchecked Sendable {
     var aor: String { agent.settings.registration.addressOfRecord }
     var contactURI: String { agent.contact }
     var localHost: String { (try? SIPURI(contactURI)).map { "\($0.host)" } ?? agent.localAddress.host }
-    var transport: String { agent.settings.registration.transport }
+    var transport: Transport { agent.settings.registration.transport }
 
     func token() -> String { SecureRandom.token() }
 
-    func via() -> String {
-        let u = try? SIPURI(contactURI)
-        let sentBy = u.map { "\($0.host)" + ($0.port.map { ":\($0)" } ?? "") } ?? "invalid"
-        return "SIP/2.0/\(transport) \(sentBy);branch=z9hG4bK\(token());rport"
-    }
+    func via() -> String { transport.via(fromContact: contactURI) }
 
     /// A request inside a call's dialog (RFC 3261 §12.2.1.1).
     func dialogRequest(_ c: Call, _ method: SIPMethod, cseq: UInt32? = nil) -> SIPMessage {
@@ -231,7 +227,7 @@ public final class SIPUserAgent: UserAgent, @unchecked Sendable {
     }
 
     func startClient(_ m: SIPMessage, handle: CallHandle?, purpose: Purpose, to dest: SIPNetworkAddress) {
-        guard var t = try? ClientTransaction(request: m, reliable: transport.uppercased() != "UDP", timers: agent.settings.timers) else { return }
+        guard var t = try? ClientTransaction(request: m, reliable: transport.isReliable, timers: agent.settings.timers) else { return }
         clients[t.branch] = ClientEntry(transaction: t, handle: handle, purpose: purpose, destination: dest)
         let actions = t.start(now: scheduler.now)
         clients[t.branch]?.transaction = t
@@ -405,7 +401,7 @@ public final class SIPUserAgent: UserAgent, @unchecked Sendable {
         m.add("Call-ID", c.callID)
         if let cs = try? CSeq(inv["CSeq"] ?? "") { m.add("CSeq", "\(cs.sequence) CANCEL") }
         // The CANCEL shares the INVITE's branch but is its own transaction: key it apart.
-        guard var t = try? ClientTransaction(request: m, reliable: transport.uppercased() != "UDP", timers: agent.settings.timers) else { return }
+        guard var t = try? ClientTransaction(request: m, reliable: transport.isReliable, timers: agent.settings.timers) else { return }
         let key = t.branch + "-cancel"
         clients[key] = ClientEntry(transaction: t, handle: c.handle, purpose: .cancel, destination: agent.server)
         let actions = t.start(now: scheduler.now)
@@ -697,7 +693,7 @@ public final class SIPUserAgent: UserAgent, @unchecked Sendable {
             return
         }
         if method == .cancel { return cancelReceived(m, from: source) }
-        guard var t = try? ServerTransaction(request: m, reliable: transport.uppercased() != "UDP", timers: agent.settings.timers) else { return }
+        guard var t = try? ServerTransaction(request: m, reliable: transport.isReliable, timers: agent.settings.timers) else { return }
         let key = serverKey(m)
         servers[key] = ServerEntry(transaction: t, source: source)
         let actions = t.start(now: scheduler.now)

@@ -14,7 +14,7 @@ public struct RegistrationSettings: Sendable, Hashable {
     public var authUser: String
     public var password: Secret
     /// UDP, TCP (TLS later): the Via transport and the Contact's transport parameter.
-    public var transport: String = "UDP"
+    public var transport: Transport = .udp
     public var expires: Int = 3600
     /// Refresh this long before the binding expires (at least).
     public var refreshMargin: Duration = .seconds(30)
@@ -292,9 +292,7 @@ public struct RegistrationClient: Sendable {
     mutating func request(expires: Int, authorization: (String, String)?) -> SIPMessage {
         cseq += 1
         var m = SIPMessage(startLine: .request(method: .register, uri: settings.registrar))
-        let host = (try? SIPURI(settings.contact))
-        let sentBy = host.map { "\($0.host)" + ($0.port.map { ":\($0)" } ?? "") } ?? "invalid"
-        m.add("Via", "SIP/2.0/\(settings.transport) \(sentBy);branch=z9hG4bK\(SecureRandom.token());rport")
+        m.add("Via", settings.transport.via(fromContact: settings.contact))
         m.add("Max-Forwards", "70")
         if let route = settings.route { m.add("Route", route) }
         m.add("From", "<\(settings.addressOfRecord)>;tag=\(fromTag)")

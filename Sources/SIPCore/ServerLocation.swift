@@ -58,13 +58,13 @@ public struct ServerTarget: Sendable, Hashable, CustomStringConvertible {
 /// and weighted at random within a priority (RFC 2782), each target's A records in turn;
 /// no SRV → A records on 5060. The caller fails over to the next target on a timeout or 503.
 public enum ServerLocator {
-    public static func targets(host: String, port: Int?, transport: String, resolver: any SIPResolver,
+    public static func targets(host: String, port: Int?, transport: Transport, resolver: any SIPResolver,
                                random: inout SeededRandom) throws(DNSLookupError) -> [ServerTarget] {
         if isIPv4Literal(host) { return [ServerTarget(address: host, port: port ?? 5060, name: host)] }
         if let port {
             return try resolver.ipv4(host).map { ServerTarget(address: $0, port: port, name: host) }
         }
-        let service = (transport.uppercased() == "TCP" ? "_sip._tcp." : "_sip._udp.") + host
+        let service = transport.srvService + host
         let records: [SRVRecord]
         do {
             records = try resolver.srv(service)

@@ -46,7 +46,7 @@ public final class TCPAccountEndpoint: AccountEndpoint, @unchecked Sendable {
                             group: any EventLoopGroup, scheduler: any Scheduler, seed: UInt64) async throws -> TCPAccountEndpoint {
         let next = options.outboundProxy ?? options.registrar
         var random = SeededRandom(seed: seed)
-        let found = try ServerLocator.targets(host: next.host, port: next.port, transport: "TCP", resolver: resolver, random: &random)
+        let found = try ServerLocator.targets(host: next.host, port: next.port, transport: .tcp, resolver: resolver, random: &random)
         let targets = found.map { SIPNetworkAddress($0.address, $0.port) }
         let box = Box()
         let (transport, server) = try await connect(targets, group: group, scheduler: scheduler, box: box)
@@ -54,7 +54,7 @@ public final class TCPAccountEndpoint: AccountEndpoint, @unchecked Sendable {
             throw TransportError(description: "the TCP connection to \(server) has no local address")
         }
         var settings = settings
-        settings.registration.transport = "TCP"
+        settings.registration.transport = .tcp
         settings.keepAlive = .off  // the connection itself keeps the NAT binding; CRLF pings are for UDP here
         if let proxy = options.outboundProxy, settings.registration.route == nil {
             settings.registration.route = "<sip:\(proxy);transport=tcp;lr>"

@@ -51,7 +51,7 @@ public final class UDPAccountEndpoint: @unchecked Sendable {
                             group: any EventLoopGroup, scheduler: any Scheduler, seed: UInt64) async throws -> UDPAccountEndpoint {
         let next = options.outboundProxy ?? options.registrar
         var random = SeededRandom(seed: seed)
-        let targets = try ServerLocator.targets(host: next.host, port: next.port, transport: "UDP", resolver: resolver, random: &random)
+        let targets = try ServerLocator.targets(host: next.host, port: next.port, transport: .udp, resolver: resolver, random: &random)
         let servers = targets.map { SIPNetworkAddress($0.address, $0.port) }
         let box = AgentBox()
         let transport = try await UDPTransport.bind(host: "0.0.0.0", ports: options.localPorts, dscp: options.dscp, group: group,
@@ -66,7 +66,7 @@ public final class UDPAccountEndpoint: @unchecked Sendable {
         guard let localPort = transport.localAddress?.port else { throw TransportError(description: "the UDP socket has no local port") }
         let localHost = try LocalAddress.toward(ipv4: servers[0].host, port: servers[0].port)
         var settings = settings
-        settings.registration.transport = "UDP"
+        settings.registration.transport = .udp
         if let proxy = options.outboundProxy, settings.registration.route == nil {
             settings.registration.route = "<sip:\(proxy);lr>"
         }

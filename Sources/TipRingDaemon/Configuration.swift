@@ -20,7 +20,7 @@ public struct AccountConfiguration: Sendable, Hashable {
     public var domain: String
     public var registrar: ServerName
     public var outboundProxy: ServerName?
-    public var transport = "udp"
+    public var transport: Transport = .udp
     public var expires = 3600
     public var refreshMargin = 30
     public var retryBase = 30
@@ -143,7 +143,7 @@ public struct Configuration: Sendable, Hashable {
             if let r = o.optional("registrar") { registrarValue = r } else { registrarValue = try o.required("domain") }
             a.registrar = try server(registrarValue)
             if let v = o.optional("outboundProxy") { a.outboundProxy = try server(v) }
-            if let v = o.optional("transport") { a.transport = try v.oneOf(["udp", "tcp"]) }
+            if let v = o.optional("transport") { a.transport = Transport(rawValue: try v.oneOf(Transport.allCases.map(\.rawValue))) ?? .udp }
             if let v = o.optional("expires") { a.expires = try v.int(in: 60...86_400) }
             if let v = o.optional("refreshMargin") { a.refreshMargin = try v.int(in: 5...3600) }
             if let v = o.optional("retryBase") { a.retryBase = try v.int(in: 1...3600) }

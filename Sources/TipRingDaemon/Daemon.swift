@@ -187,10 +187,11 @@ public final class Daemon: @unchecked Sendable {
         options.localPorts = a.sipPorts
         let endpoint: any AccountEndpoint
         do {
-            if a.transport == "tcp" {
+            switch a.transport {
+            case .tcp:
                 endpoint = try await TCPAccountEndpoint.make(settings: registrationSettings(a, port: port.id), options: options,
                                                              resolver: SystemResolver(), group: group, scheduler: scheduler, seed: port.seed)
-            } else {
+            case .udp:
                 endpoint = try await UDPAccountEndpoint.make(settings: registrationSettings(a, port: port.id), options: options,
                                                              resolver: SystemResolver(), group: group, scheduler: scheduler, seed: port.seed)
             }

@@ -77,7 +77,7 @@ public enum SIPRegisterTool {
             instanceID: "urn:uuid:00000000-0000-4000-8000-\(String(UInt64(localPort) &* 2654435761, radix: 16).leftPadded12)",
             authUser: user, password: password)
         settings.expires = expires
-        settings.transport = tcp ? "TCP" : "UDP"
+        settings.transport = tcp ? .tcp : .udp
         settings.retryBase = .seconds(3600)  // one attempt: a failure ends the tool
         let finalSettings = settings
         scheduler.execute {

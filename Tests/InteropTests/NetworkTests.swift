@@ -199,7 +199,7 @@ struct DNSAndRecoveryTests {
         #expect(Set(records) == [SRVRecord(priority: 10, weight: 10, port: 5061, target: "sip-a.tipring.test"),
                                  SRVRecord(priority: 20, weight: 10, port: 5062, target: "sip-b.tipring.test")])
         var random = SeededRandom(seed: 9)
-        let targets = try ServerLocator.targets(host: "tipring.test", port: nil, transport: "UDP", resolver: resolver, random: &random)
+        let targets = try ServerLocator.targets(host: "tipring.test", port: nil, transport: .udp, resolver: resolver, random: &random)
         #expect(targets.map(\.description) == ["sip-a.tipring.test (127.0.0.11:5061)", "sip-b.tipring.test (127.0.0.12:5062)"])
         #expect(throws: DNSLookupError.noSuchName("nothing.tipring.test")) { try resolver.ipv4("nothing.tipring.test") }
         // A server that does not answer at all.

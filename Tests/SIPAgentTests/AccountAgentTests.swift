@@ -341,13 +341,13 @@ struct ServerLocatorTests {
         let t = Table(srvs: ["_sip._udp.example.com": [SRVRecord(priority: 1, weight: 0, port: 5080, target: "sip1.example.com")],
                              "_sip._tcp.example.com": [SRVRecord(priority: 1, weight: 0, port: 5090, target: "sip1.example.com")]],
                       hosts: ["sip1.example.com": ["192.0.2.11"], "example.com": ["192.0.2.12"], "plain.example": ["192.0.2.13"]])
-        #expect(try ServerLocator.targets(host: "192.0.2.1", port: nil, transport: "UDP", resolver: t, random: &random).map(\.description) == ["192.0.2.1:5060"])
-        #expect(try ServerLocator.targets(host: "example.com", port: nil, transport: "UDP", resolver: t, random: &random).map(\.port) == [5080])
-        #expect(try ServerLocator.targets(host: "example.com", port: nil, transport: "TCP", resolver: t, random: &random).map(\.port) == [5090])
-        #expect(try ServerLocator.targets(host: "example.com", port: 5070, transport: "UDP", resolver: t, random: &random).map(\.description) == ["example.com (192.0.2.12:5070)"])
-        #expect(try ServerLocator.targets(host: "plain.example", port: nil, transport: "UDP", resolver: t, random: &random).map(\.description) == ["plain.example (192.0.2.13:5060)"])
+        #expect(try ServerLocator.targets(host: "192.0.2.1", port: nil, transport: .udp, resolver: t, random: &random).map(\.description) == ["192.0.2.1:5060"])
+        #expect(try ServerLocator.targets(host: "example.com", port: nil, transport: .udp, resolver: t, random: &random).map(\.port) == [5080])
+        #expect(try ServerLocator.targets(host: "example.com", port: nil, transport: .tcp, resolver: t, random: &random).map(\.port) == [5090])
+        #expect(try ServerLocator.targets(host: "example.com", port: 5070, transport: .udp, resolver: t, random: &random).map(\.description) == ["example.com (192.0.2.12:5070)"])
+        #expect(try ServerLocator.targets(host: "plain.example", port: nil, transport: .udp, resolver: t, random: &random).map(\.description) == ["plain.example (192.0.2.13:5060)"])
         #expect(throws: DNSLookupError.noSuchName("nowhere.example")) {
-            try ServerLocator.targets(host: "nowhere.example", port: nil, transport: "UDP", resolver: t, random: &random)
+            try ServerLocator.targets(host: "nowhere.example", port: nil, transport: .udp, resolver: t, random: &random)
         }
     }
 }
