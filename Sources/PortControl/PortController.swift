@@ -32,6 +32,9 @@ public final class LinePortHardware: PortHardware, @unchecked Sendable {
     public private(set) var mediaCall: CallHandle?
     /// The keypad's DTMF detector.
     public let keypad: DTMFReceiver
+    /// The last seizure: from its confirmation to the controller having set the tone (which
+    /// plays from the next audio period) — the "dial tone within 10 ms" figure.
+    public private(set) var lastSeizureToTone: Duration?
     /// Connects a call's audio (the media layer); without one, calls are silent.
     public var mediaConnector: ((CallHandle?) -> Void)?
     /// The source to play while a call is connected (after a tone such as call waiting).
@@ -47,7 +50,11 @@ public final class LinePortHardware: PortHardware, @unchecked Sendable {
             scheduler.execute { box.value?.onKeypadDigit?(key) }
         }
         box.value = self
-        line.onHookEvent = { [weak self] e in self?.onHookEvent?(e.kind) }
+        line.onHookEvent = { [weak self] e in
+            guard let self else { return }
+            self.onHookEvent?(e.kind)
+            if case .offHook = e.kind { self.lastSeizureToTone = scheduler.now - e.at }
+        }
         engine.addConsumer(keypad)
     }
 

@@ -64,6 +64,8 @@ public final class AccountAgent: @unchecked Sendable {
     /// Requests answered with an error (not for us, or a method we do not serve).
     public private(set) var rejectedRequests = 0
     public var onStatus: ((RegistrationStatus) -> Void)?
+    /// What an operator should read about this account (registration changes), as lines.
+    public var onLog: ((String) -> Void)?
     /// Every message in and out, for traces and tests.
     public var onTrace: ((SIPMessage, _ outgoing: Bool, SIPNetworkAddress) -> Void)?
     /// Requests that passed screening and are not handled here (INVITE, NOTIFY, …).
@@ -255,6 +257,7 @@ public final class AccountAgent: @unchecked Sendable {
     }
 
     func statusChanged(_ s: RegistrationStatus) {
+        onLog?("registration: " + s.summary(now: scheduler.now.nanoseconds / 1_000_000_000))
         if case .registered = s, running { startKeepAlive() } else if case .registering = s {} else { stopKeepAlive() }
     }
 

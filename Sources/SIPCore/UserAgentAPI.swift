@@ -21,6 +21,17 @@ public enum RegistrationStatus: Sendable, Hashable {
     case retrying(atSeconds: Int64, reason: String)
     /// Given up until something changes (wrong credentials, 403).
     case failed(reason: String)
+
+    /// As a log line says it, with times relative to `now` (seconds of the same clock).
+    public func summary(now: Int64) -> String {
+        switch self {
+        case .unregistered: "unregistered"
+        case .registering: "registering"
+        case .registered(let until): "registered (expires in \(max(0, until - now)) s)"
+        case .retrying(let at, let reason): "retrying in \(max(0, at - now)) s (\(reason))"
+        case .failed(let reason): "failed: \(reason)"
+        }
+    }
 }
 
 /// Who is calling, as caller ID shows it (from P-Asserted-Identity, else From).

@@ -49,9 +49,6 @@ public final class Daemon: @unchecked Sendable {
         let phone: SimulatedTelephone?
         var account: AccountConfiguration?
         var lastError: String?
-        /// The last off-hook: from the seizure confirmed to the tone set (ms).
-        var seizeToToneMs: Double?
-        var hook = "on-hook"
         /// Drops as last logged (a line at most once a minute, only when they grew).
         var droppedLogged = DropCounts()
         var dropped: DropCounts { DropCounts(agent: endpoint?.agent, media: media) }
@@ -246,28 +243,7 @@ public final class Daemon: @unchecked Sendable {
                 }
                 sipLog.debug("\(out ? "→" : "←") \(peer) \(first)", metadata: ["port.id": "\(port.id)", "sip.call_id": "\(m["Call-ID"] ?? "")"])
             }
-            let ua = parts.ua
-            let previous = ua.onEvent
-            ua.onEvent = { e in
-                previous?(e)
-                if case .registration(_, let s) = e {
-                    sipLog.info("registration: \(Daemon.describe(s, now: self.nowSeconds))", metadata: ["port.id": "\(port.id)"])
-                }
-            }
-            port.line.onHookEvent = { [weak port] e in
-                switch e.kind {
-                case .offHook: port?.hook = "off-hook"
-                case .onHook: port?.hook = "on-hook"
-                default: break
-                }
-                parts.hardware.onHookEvent?(e.kind)
-                if case .offHook = e.kind, let port {
-                    // Seizure confirmed → the tone chosen and playing from the next period.
-                    let ms = Double((Instant.monotonicNow() - e.at).nanoseconds) / 1_000_000
-                    port.seizeToToneMs = ms
-                    portLog.debug("tone \(ms) ms after the seizure was confirmed", metadata: ["port.id": "\(port.id)"])
-                }
-            }
+            endpoint.agent.onLog = { text in sipLog.info("\(text)", metadata: ["port.id": "\(port.id)"]) }
             port.endpoint = endpoint
             port.ua = parts.ua
             port.media = parts.media
@@ -285,14 +261,4 @@ public final class Daemon: @unchecked Sendable {
 
     /// The scheduler's clock in whole seconds: what registration times are stated in.
     var nowSeconds: Int64 { scheduler.now.nanoseconds / 1_000_000_000 }
-
-    static func describe(_ s: RegistrationStatus, now: Int64) -> String {
-        switch s {
-        case .unregistered: "unregistered"
-        case .registering: "registering"
-        case .registered(let until): "registered (expires in \(max(0, until - now)) s)"
-        case .retrying(let at, let reason): "retrying in \(max(0, at - now)) s (\(reason))"
-        case .failed(let reason): "failed: \(reason)"
-        }
-    }
 }

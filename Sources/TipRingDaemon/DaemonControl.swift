@@ -119,13 +119,13 @@ extension Daemon {
         }
         let d = p.dropped
         return PortStatus(
-            port: p.id, enabled: p.account?.enabled ?? false, hook: p.hook, timing: p.line.decoder.profile.name,
+            port: p.id, enabled: p.account?.enabled ?? false, hook: "\(p.line.decoder.isOffHook ? HookState.offHook : .onHook)", timing: p.line.decoder.profile.name,
             feed: p.controller.map { "\($0.feed)" } ?? "\(LineFeed.powerDown)",
             account: p.account.map { "\($0.user)@\($0.domain)" },
             registration: p.endpoint.map { Daemon.registration($0.agent.status, now: nowSeconds) } ?? .init(state: "none"),
             line: p.controller.map { Daemon.line($0.machine.line) } ?? .init(state: "disabled"),
             call: call, messagesWaiting: p.controller?.machine.messagesWaiting ?? false,
-            seizeToToneMs: p.seizeToToneMs.map { ($0 * 1000).rounded() / 1000 }, lastError: p.lastError,
+            seizeToToneMs: p.hardware?.lastSeizureToTone.map { (Double($0.nanoseconds) / 1000).rounded() / 1000 }, lastError: p.lastError,
             dropped: .init(requests: Int64(d.requests), responses: Int64(d.responses), malformed: Int64(d.malformed), rtp: Int64(d.media)))
     }
 

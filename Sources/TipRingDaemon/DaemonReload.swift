@@ -70,7 +70,7 @@ extension Daemon {
 
     /// Off-hook, ringing, in a call: anything but an idle line. On the scheduler.
     func isBusy(_ p: Port) -> Bool {
-        p.hook == "off-hook" || (p.controller.map { $0.machine.line != .idle } ?? false)
+        p.line.decoder.isOffHook || (p.controller.map { $0.machine.line != .idle } ?? false)
     }
 
     /// Once a minute (on the scheduler): what each port dropped from the network since the last
