@@ -52,7 +52,8 @@ let package = Package(
         // waiting), the account agent (server order, failover, keep-alive, screening), the
         // registration session, the address watcher.
         .target(name: "SIPAgent", dependencies: ["TipRingCore", "SIPCore"], swiftSettings: strict),
-        // glibc's resolver library (res_nquery, ns_parserr) for DNS SRV and A look-ups.
+        // DNS SRV and A look-ups: the C library's resolver (glibc res_nquery, musl res_query),
+        // a UDP exchange of its own with a given server, answers parsed with ns_parserr.
         .target(name: "CTipRingResolv", linkerSettings: [.linkedLibrary("resolv")]),
         .target(
             name: "SIPTransport",

@@ -2,7 +2,9 @@
 #define TIPRING_RESOLV_H
 #include <stdint.h>
 
-/* DNS look-ups through glibc's resolver library (res_nquery + ns_parserr). */
+/* DNS look-ups: the system's servers through the C library's resolver (glibc: res_nquery
+ * with our timeouts; musl: res_query), a given server by a UDP exchange of our own; answers
+ * parsed with ns_parserr. */
 
 typedef struct {
     uint16_t priority;
