@@ -23,8 +23,8 @@ public final class PortLine {
     /// A hardware error (a GPIO write failed, …).
     public var onFault: ((HALError) -> Void)?
 
-    var decoderTimer: TimerHandle?
-    var ringerTimer: TimerHandle?
+    enum TimerKey: Hashable { case decoder, ringer }
+    lazy var timers = ActionTimers<TimerKey>(scheduler: scheduler)
 
     public init(driver: any LineDriver, profile: HookTimingProfile, scheduler: any Scheduler) {
         self.driver = driver
@@ -47,10 +47,7 @@ public final class PortLine {
     }
 
     public func stop() {
-        if let t = decoderTimer { scheduler.cancel(t) }
-        if let t = ringerTimer { scheduler.cancel(t) }
-        decoderTimer = nil
-        ringerTimer = nil
+        timers.cancelAll()
         ringer = nil
         driver.stop()
     }
@@ -73,8 +70,7 @@ public final class PortLine {
         guard var r = ringer else { return }
         let actions = r.stop()
         ringer = nil
-        if let t = ringerTimer { scheduler.cancel(t) }
-        ringerTimer = nil
+        timers.cancel(.ringer)
         execute(actions)
     }
 
@@ -95,10 +91,8 @@ public final class PortLine {
                 }
                 onHookEvent?(e)
             case .wake(let at):
-                if let t = decoderTimer { scheduler.cancel(t) }
-                decoderTimer = scheduler.schedule(at: at) { [weak self] in
+                timers.start(.decoder, at: at) { [weak self] in
                     guard let self else { return }
-                    self.decoderTimer = nil
                     self.handle(self.decoder.wake(now: self.scheduler.now))
                 }
             }
@@ -115,11 +109,8 @@ public final class PortLine {
             case .silence(let until):
                 onRingSilence?(until)
             case .wake(let at):
-                if let t = ringerTimer { scheduler.cancel(t) }
-                ringerTimer = scheduler.schedule(at: at) { [weak self] in
-                    guard let self else { return }
-                    self.ringerTimer = nil
-                    guard var r = self.ringer else { return }
+                timers.start(.ringer, at: at) { [weak self] in
+                    guard let self, var r = self.ringer else { return }
                     let next = r.wake(now: self.scheduler.now)
                     self.ringer = r
                     self.execute(next)

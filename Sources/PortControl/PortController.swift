@@ -89,7 +89,7 @@ public final class PortController: @unchecked Sendable {
     public let userAgent: any UserAgent
     public let plan: RegionTonePlan
     let scheduler: any Scheduler
-    var timers: [PortTimer: TimerHandle] = [:]
+    lazy var timers = ActionTimers<PortTimer>(scheduler: scheduler)
     var signalTimers: [TimerHandle] = []
     /// The tone playing now (nil: none), for status and invariants.
     public private(set) var tone: ToneKind?
@@ -188,14 +188,9 @@ public final class PortController: @unchecked Sendable {
         case .resume(let h): userAgent.execute(.resume(h))
         case .connectMedia(let h): hardware.connectMedia(h)
         case .startTimer(let t, let d):
-            if let old = timers[t] { scheduler.cancel(old) }
-            timers[t] = scheduler.schedule(after: d) { [weak self] in
-                guard let self else { return }
-                self.timers[t] = nil
-                self.handle(.timer(t))
-            }
+            timers.start(t, after: d) { [weak self] in self?.handle(.timer(t)) }
         case .cancelTimer(let t):
-            if let old = timers.removeValue(forKey: t) { scheduler.cancel(old) }
+            timers.cancel(t)
         }
     }
 

@@ -47,7 +47,8 @@ public final class AccountAgent: @unchecked Sendable {
     public let session: RegistrationSession
     let sendMessage: (SIPMessage, SIPNetworkAddress) -> Void
     let sendBytes: ([UInt8], SIPNetworkAddress) -> Void
-    var keepAliveTimer: TimerHandle?
+    enum TimerKey: Hashable { case keepAlive }
+    lazy var timers = ActionTimers<TimerKey>(scheduler: scheduler)
     var running = false
 
     /// Requests dropped because they came from elsewhere than our servers.
@@ -262,23 +263,21 @@ public final class AccountAgent: @unchecked Sendable {
     }
 
     func startKeepAlive() {
-        guard keepAliveTimer == nil else { return }
+        guard !timers.isPending(.keepAlive) else { return }
         let interval: Duration
         switch settings.keepAlive {
         case .off: return
         case .crlf(let every), .options(let every): interval = every
         }
-        keepAliveTimer = scheduler.schedule(after: interval) { [weak self] in
+        timers.start(.keepAlive, after: interval) { [weak self] in
             guard let self else { return }
-            self.keepAliveTimer = nil
             self.sendKeepAlive()
             self.startKeepAlive()
         }
     }
 
     func stopKeepAlive() {
-        if let t = keepAliveTimer { scheduler.cancel(t) }
-        keepAliveTimer = nil
+        timers.cancel(.keepAlive)
     }
 
     func sendKeepAlive() {

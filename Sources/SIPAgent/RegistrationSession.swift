@@ -11,8 +11,14 @@ public final class RegistrationSession: @unchecked Sendable {
     let reliable: Bool
     let timers: TransactionTimers
     var transactions: [String: ClientTransaction] = [:]
-    var pendingTimers: [String: TimerHandle] = [:]
-    var wake: TimerHandle?
+    enum TimerKey: Hashable {
+        /// The registration client's own wake-up (refresh, retry).
+        case wake
+        /// A transaction's timer: its branch and which timer.
+        case transaction(branch: String, TransactionTimer)
+        var isTransaction: Bool { if case .transaction = self { true } else { false } }
+    }
+    lazy var pendingTimers = ActionTimers<TimerKey>(scheduler: scheduler)
     /// Every status change, in order.
     public var onStatus: ((RegistrationStatus) -> Void)?
     /// Each REGISTER sent and each response received, for a step-by-step trace.
@@ -35,13 +41,12 @@ public final class RegistrationSession: @unchecked Sendable {
     /// Applies new settings (credentials, expiry, …) and registers again if running.
     public func replaceClient(_ newClient: RegistrationClient) {
         abandonTransactions()
-        if let w = wake { scheduler.cancel(w) }
-        wake = nil
+        pendingTimers.cancel(.wake)
         client = newClient
     }
 
     /// Whether a refresh or retry is scheduled (a registered account always has one).
-    public var wakeScheduled: Bool { wake != nil }
+    public var wakeScheduled: Bool { pendingTimers.isPending(.wake) }
 
     public func start() { run(client.start(now: scheduler.now)) }
     /// Unregisters: REGISTERs still in flight are abandoned (no more retransmissions of a
@@ -52,8 +57,7 @@ public final class RegistrationSession: @unchecked Sendable {
     }
 
     func abandonTransactions() {
-        for (_, h) in pendingTimers { scheduler.cancel(h) }
-        pendingTimers.removeAll()
+        pendingTimers.cancel(where: \.isTransaction)
         transactions.removeAll()
     }
     public func contactChanged(_ contact: String) { run(client.contactChanged(contact, now: scheduler.now)) }
@@ -76,15 +80,12 @@ public final class RegistrationSession: @unchecked Sendable {
                 transactions[t.branch] = t
                 runTransaction(acts, branch: t.branch)
             case .wake(let at):
-                if let w = wake { scheduler.cancel(w) }
-                wake = scheduler.schedule(at: at) { [weak self] in
+                pendingTimers.start(.wake, at: at) { [weak self] in
                     guard let self else { return }
-                    self.wake = nil
                     self.run(self.client.timer(now: self.scheduler.now))
                 }
             case .cancelWake:
-                if let w = wake { scheduler.cancel(w) }
-                wake = nil
+                pendingTimers.cancel(.wake)
             case .status(let s):
                 onStatus?(s)
             }
@@ -118,13 +119,10 @@ public final class RegistrationSession: @unchecked Sendable {
                 run(client.timeout(now: scheduler.now))
             case .terminated: transactions[branch] = nil
             case .cancelTimer(let t):
-                if let h = pendingTimers.removeValue(forKey: branch + t.rawValue) { scheduler.cancel(h) }
+                pendingTimers.cancel(.transaction(branch: branch, t))
             case .startTimer(let t, let at):
-                if let h = pendingTimers[branch + t.rawValue] { scheduler.cancel(h) }
-                pendingTimers[branch + t.rawValue] = scheduler.schedule(at: at) { [weak self] in
-                    guard let self else { return }
-                    self.pendingTimers[branch + t.rawValue] = nil
-                    guard var tr = self.transactions[branch] else { return }
+                pendingTimers.start(.transaction(branch: branch, t), at: at) { [weak self] in
+                    guard let self, var tr = self.transactions[branch] else { return }
                     let acts = tr.timer(t, now: self.scheduler.now)
                     self.transactions[branch] = tr
                     self.runTransaction(acts, branch: branch)

@@ -21,7 +21,7 @@ public final class SIPUserAgent: UserAgent, @unchecked Sendable {
     var calls: [CallHandle: Call] = [:]
     var clients: [String: ClientEntry] = [:]
     var servers: [String: ServerEntry] = [:]
-    var timers: [String: TimerHandle] = [:]
+    lazy var timers = ActionTimers<String>(scheduler: scheduler)
     var nextHandle: UInt64 = 0
     var random: SeededRandom
     var digest: DigestClient
@@ -248,19 +248,15 @@ public final class SIPUserAgent: UserAgent, @unchecked Sendable {
             case .terminated:
                 clients[branch] = nil
             case .startTimer(let t, let at):
-                let key = "c" + branch + t.rawValue
-                if let old = timers[key] { scheduler.cancel(old) }
-                timers[key] = scheduler.schedule(at: at) { [weak self] in
-                    guard let self else { return }
-                    self.timers[key] = nil
-                    guard var e = self.clients[branch] else { return }
+                timers.start("c" + branch + t.rawValue, at: at) { [weak self] in
+                    guard let self, var e = self.clients[branch] else { return }
                     let acts = e.transaction.timer(t, now: self.scheduler.now)
                     self.clients[branch]?.transaction = e.transaction
                     _ = e
                     self.runClient(acts, branch: branch)
                 }
             case .cancelTimer(let t):
-                if let h = timers.removeValue(forKey: "c" + branch + t.rawValue) { scheduler.cancel(h) }
+                timers.cancel("c" + branch + t.rawValue)
             }
         }
     }
@@ -296,33 +292,21 @@ public final class SIPUserAgent: UserAgent, @unchecked Sendable {
             case .timeout: break
             case .terminated: servers[key] = nil
             case .startTimer(let t, let at):
-                let tk = "s" + key + t.rawValue
-                if let old = timers[tk] { scheduler.cancel(old) }
-                timers[tk] = scheduler.schedule(at: at) { [weak self] in
-                    guard let self else { return }
-                    self.timers[tk] = nil
-                    guard var e = self.servers[key] else { return }
+                timers.start("s" + key + t.rawValue, at: at) { [weak self] in
+                    guard let self, var e = self.servers[key] else { return }
                     let acts = e.transaction.timer(t, now: self.scheduler.now)
                     self.servers[key] = e
                     self.runServer(acts, key: key)
                 }
             case .cancelTimer(let t):
-                if let h = timers.removeValue(forKey: "s" + key + t.rawValue) { scheduler.cancel(h) }
+                timers.cancel("s" + key + t.rawValue)
             }
         }
     }
 
-    func schedule(_ key: String, after: Duration, _ body: @escaping () -> Void) {
-        cancelTimer(key)
-        timers[key] = scheduler.schedule(after: after) { [weak self] in
-            self?.timers[key] = nil
-            body()
-        }
-    }
+    func schedule(_ key: String, after: Duration, _ body: @escaping () -> Void) { timers.start(key, after: after, body) }
 
-    func cancelTimer(_ key: String) {
-        if let t = timers.removeValue(forKey: key) { scheduler.cancel(t) }
-    }
+    func cancelTimer(_ key: String) { timers.cancel(key) }
 
     func emit(_ e: UserAgentEvent) { onEvent?(e) }
 
