@@ -10,15 +10,13 @@ public final class RegistrationSession: @unchecked Sendable {
     let send: (SIPMessage) -> Void
     let reliable: Bool
     let timers: TransactionTimers
-    var transactions: [String: ClientTransaction] = [:]
+    /// The REGISTER transactions in flight, by branch.
+    let transactions: TransactionRunner<ClientTransaction, Void>
     enum TimerKey: Hashable {
         /// The registration client's own wake-up (refresh, retry).
         case wake
-        /// A transaction's timer: its branch and which timer.
-        case transaction(branch: String, TransactionTimer)
-        var isTransaction: Bool { if case .transaction = self { true } else { false } }
     }
-    lazy var pendingTimers = ActionTimers<TimerKey>(scheduler: scheduler)
+    let pendingTimers: ActionTimers<TimerKey>
     /// Every status change, in order.
     public var onStatus: ((RegistrationStatus) -> Void)?
     /// Each REGISTER sent and each response received, for a step-by-step trace.
@@ -33,9 +31,12 @@ public final class RegistrationSession: @unchecked Sendable {
                 timers: TransactionTimers = TransactionTimers(), send: @escaping (SIPMessage) -> Void) {
         self.client = client
         self.scheduler = scheduler
+        transactions = TransactionRunner(scheduler: scheduler)
+        pendingTimers = ActionTimers(scheduler: scheduler)
         self.reliable = reliable
         self.timers = timers
         self.send = send
+        transactions.perform = { [weak self] action, _, _ in self?.transactionAction(action) }
     }
 
     /// Applies new settings (credentials, expiry, …) and registers again if running.
@@ -57,28 +58,23 @@ public final class RegistrationSession: @unchecked Sendable {
     }
 
     func abandonTransactions() {
-        pendingTimers.cancel(where: \.isTransaction)
         transactions.removeAll()
     }
     public func contactChanged(_ contact: String) { run(client.contactChanged(contact, now: scheduler.now)) }
 
     /// A response from the network (any; those not ours are ignored).
     public func receive(_ m: SIPMessage) {
-        guard !m.isRequest, let via = m["Via"], let branch = try? Via(via).branch, var t = transactions[branch] else { return }
+        guard !m.isRequest, let via = m["Via"], let branch = try? Via(via).branch, transactions.context(branch) != nil else { return }
         onTrace?(m, false)
-        let actions = t.receive(m, now: scheduler.now)
-        transactions[branch] = t
-        runTransaction(actions, branch: branch)
+        transactions.feed(branch) { $0.receive(m, now: scheduler.now) }
     }
 
     func run(_ actions: [RegistrationAction]) {
         for a in actions {
             switch a {
             case .send(let m):
-                guard var t = try? ClientTransaction(request: m, reliable: reliable, timers: timers) else { continue }
-                let acts = t.start(now: scheduler.now)
-                transactions[t.branch] = t
-                runTransaction(acts, branch: t.branch)
+                guard let t = try? ClientTransaction(request: m, reliable: reliable, timers: timers) else { continue }
+                transactions.add(t, context: ())
             case .wake(let at):
                 pendingTimers.start(.wake, at: at) { [weak self] in
                     guard let self else { return }
@@ -92,42 +88,33 @@ public final class RegistrationSession: @unchecked Sendable {
         }
     }
 
-    func runTransaction(_ actions: [TransactionAction], branch: String) {
-        for a in actions {
-            switch a {
-            case .send(let m):
-                if m.isRequest { onTrace?(m, true) }
-                send(m)
-            case .deliver(let m):
-                if m.status == 503, failover?() == true {
-                    run(client.resend(now: scheduler.now))
-                    continue
-                }
-                if let s = m.status, (200..<300).contains(s), let top = m["Via"], let via = try? Via(top) {
-                    let received: String? = via.parameters["received"] ?? nil
-                    let rport: String? = via.parameters["rport"] ?? nil
-                    if received != nil || rport != nil {
-                        onReflexiveAddress?(received ?? "\(via.host)", rport.flatMap { ASCIIDecimal.exact($0, in: 1...65535) } ?? via.port)
-                    }
-                }
-                run(client.response(m, now: scheduler.now))
-            case .timeout:
-                if failover?() == true {
-                    run(client.resend(now: scheduler.now))
-                    continue
-                }
-                run(client.timeout(now: scheduler.now))
-            case .terminated: transactions[branch] = nil
-            case .cancelTimer(let t):
-                pendingTimers.cancel(.transaction(branch: branch, t))
-            case .startTimer(let t, let at):
-                pendingTimers.start(.transaction(branch: branch, t), at: at) { [weak self] in
-                    guard let self, var tr = self.transactions[branch] else { return }
-                    let acts = tr.timer(t, now: self.scheduler.now)
-                    self.transactions[branch] = tr
-                    self.runTransaction(acts, branch: branch)
+    /// What a REGISTER transaction hands back: the request to send (again), the response, or
+    /// that none came.
+    func transactionAction(_ action: TransactionAction) {
+        switch action {
+        case .send(let m):
+            if m.isRequest { onTrace?(m, true) }
+            send(m)
+        case .deliver(let m):
+            if m.status == 503, failover?() == true {
+                run(client.resend(now: scheduler.now))
+                return
+            }
+            if let s = m.status, (200..<300).contains(s), let top = m["Via"], let via = try? Via(top) {
+                let received: String? = via.parameters["received"] ?? nil
+                let rport: String? = via.parameters["rport"] ?? nil
+                if received != nil || rport != nil {
+                    onReflexiveAddress?(received ?? "\(via.host)", rport.flatMap { ASCIIDecimal.exact($0, in: 1...65535) } ?? via.port)
                 }
             }
+            run(client.response(m, now: scheduler.now))
+        case .timeout:
+            if failover?() == true {
+                run(client.resend(now: scheduler.now))
+                return
+            }
+            run(client.timeout(now: scheduler.now))
+        case .terminated, .startTimer, .cancelTimer: break  // the runner's
         }
     }
 }

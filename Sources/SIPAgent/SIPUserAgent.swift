@@ -19,8 +19,10 @@ public final class SIPUserAgent: UserAgent, @unchecked Sendable {
 
     var scheduler: any Scheduler { agent.scheduler }
     var calls: [CallHandle: Call] = [:]
-    var clients: [String: ClientEntry] = [:]
-    var servers: [String: ServerEntry] = [:]
+    /// Our requests' transactions, by branch (a CANCEL's keyed apart), with what each is for.
+    let clients: TransactionRunner<ClientTransaction, ClientContext>
+    /// The transactions of requests we received, by branch and method, with their source.
+    let servers: TransactionRunner<ServerTransaction, SIPNetworkAddress>
     lazy var timers = ActionTimers<String>(scheduler: scheduler)
     var nextHandle: UInt64 = 0
     var random: SeededRandom
@@ -29,16 +31,10 @@ public final class SIPUserAgent: UserAgent, @unchecked Sendable {
     /// The local tag of the subscription last ended: its final NOTIFY still gets a 200.
     var endedSubscriptionTag: String?
 
-    struct ClientEntry {
-        var transaction: ClientTransaction
+    struct ClientContext {
         var handle: CallHandle?
         var purpose: Purpose
         var destination: SIPNetworkAddress
-    }
-
-    struct ServerEntry {
-        var transaction: ServerTransaction
-        var source: SIPNetworkAddress
     }
 
     enum Purpose: Equatable { case invite, reinvite, cancel, bye, prack, info, update, subscribe, other }
@@ -127,6 +123,14 @@ public final class SIPUserAgent: UserAgent, @unchecked Sendable {
         self.settings = settings
         random = SeededRandom(seed: seed ^ 0xCA11)
         digest = DigestClient(username: agent.settings.registration.authUser, password: agent.settings.registration.password.value)
+        clients = TransactionRunner(scheduler: agent.scheduler)
+        servers = TransactionRunner(scheduler: agent.scheduler)
+        clients.perform = { [weak self] action, _, context in self?.clientAction(action, context) }
+        servers.perform = { [weak self] action, _, source in
+            // A server transaction only ever sends (retransmitted responses); what it receives
+            // first is handled where it arrived.
+            if case .send(let m) = action { self?.agent.transmit(m, to: source) }
+        }
         agent.onRequest = { [weak self] m, from in self?.request(m, from: from) }
         agent.onResponse = { [weak self] m, from in self?.response(m, from: from) }
         agent.onStatus = { [weak self] s in self?.registrationChanged(s) }
@@ -227,37 +231,16 @@ public final class SIPUserAgent: UserAgent, @unchecked Sendable {
     }
 
     func startClient(_ m: SIPMessage, handle: CallHandle?, purpose: Purpose, to dest: SIPNetworkAddress) {
-        guard var t = try? ClientTransaction(request: m, reliable: transport.isReliable, timers: agent.settings.timers) else { return }
-        clients[t.branch] = ClientEntry(transaction: t, handle: handle, purpose: purpose, destination: dest)
-        let actions = t.start(now: scheduler.now)
-        clients[t.branch]?.transaction = t
-        runClient(actions, branch: t.branch)
+        guard let t = try? ClientTransaction(request: m, reliable: transport.isReliable, timers: agent.settings.timers) else { return }
+        clients.add(t, context: ClientContext(handle: handle, purpose: purpose, destination: dest))
     }
 
-    func runClient(_ actions: [TransactionAction], branch: String) {
-        for a in actions {
-            switch a {
-            case .send(let m):
-                if let dest = clients[branch]?.destination { agent.transmit(m, to: dest) }
-            case .deliver(let m):
-                guard let e = clients[branch] else { continue }
-                clientResponse(m, entry: e)
-            case .timeout:
-                guard let e = clients[branch] else { continue }
-                clientTimeout(e)
-            case .terminated:
-                clients[branch] = nil
-            case .startTimer(let t, let at):
-                timers.start("c" + branch + t.rawValue, at: at) { [weak self] in
-                    guard let self, var e = self.clients[branch] else { return }
-                    let acts = e.transaction.timer(t, now: self.scheduler.now)
-                    self.clients[branch]?.transaction = e.transaction
-                    _ = e
-                    self.runClient(acts, branch: branch)
-                }
-            case .cancelTimer(let t):
-                timers.cancel("c" + branch + t.rawValue)
-            }
+    func clientAction(_ action: TransactionAction, _ context: ClientContext) {
+        switch action {
+        case .send(let m): agent.transmit(m, to: context.destination)
+        case .deliver(let m): clientResponse(m, entry: context)
+        case .timeout: clientTimeout(context)
+        case .terminated, .startTimer, .cancelTimer: break  // the runner's
         }
     }
 
@@ -265,12 +248,8 @@ public final class SIPUserAgent: UserAgent, @unchecked Sendable {
         var r = SIPResponses.response(to: request, status: status, reason: reason, toTag: toTag)
         for (n, v) in headers { r.add(n, v) }
         if let body { withBody(&r, body) }
-        let key = serverKey(request)
-        if var e = servers[key] {
-            let actions = e.transaction.respond(r, now: scheduler.now)
-            servers[key] = e
-            runServer(actions, key: key)
-        } else if let source = lastSource {
+        // Through the request's server transaction; without one (a stray request), straight back.
+        if !servers.feed(serverKey(request), { $0.respond(r, now: scheduler.now) }), let source = lastSource {
             agent.transmit(r, to: source)
         }
     }
@@ -281,27 +260,6 @@ public final class SIPUserAgent: UserAgent, @unchecked Sendable {
         let branch = (try? Via(m["Via"] ?? "").branch) ?? nil ?? ""
         let method = m.method == .ack ? SIPMethod.invite : (m.method ?? (try? CSeq(m["CSeq"] ?? ""))?.method ?? .invite)
         return branch + " " + method.rawValue
-    }
-
-    func runServer(_ actions: [TransactionAction], key: String) {
-        for a in actions {
-            switch a {
-            case .send(let m):
-                if let s = servers[key]?.source { agent.transmit(m, to: s) }
-            case .deliver: break
-            case .timeout: break
-            case .terminated: servers[key] = nil
-            case .startTimer(let t, let at):
-                timers.start("s" + key + t.rawValue, at: at) { [weak self] in
-                    guard let self, var e = self.servers[key] else { return }
-                    let acts = e.transaction.timer(t, now: self.scheduler.now)
-                    self.servers[key] = e
-                    self.runServer(acts, key: key)
-                }
-            case .cancelTimer(let t):
-                timers.cancel("s" + key + t.rawValue)
-            }
-        }
     }
 
     func schedule(_ key: String, after: Duration, _ body: @escaping () -> Void) { timers.start(key, after: after, body) }
@@ -385,12 +343,8 @@ public final class SIPUserAgent: UserAgent, @unchecked Sendable {
         m.add("Call-ID", c.callID)
         if let cs = try? CSeq(inv["CSeq"] ?? "") { m.add("CSeq", "\(cs.sequence) CANCEL") }
         // The CANCEL shares the INVITE's branch but is its own transaction: key it apart.
-        guard var t = try? ClientTransaction(request: m, reliable: transport.isReliable, timers: agent.settings.timers) else { return }
-        let key = t.branch + "-cancel"
-        clients[key] = ClientEntry(transaction: t, handle: c.handle, purpose: .cancel, destination: agent.server)
-        let actions = t.start(now: scheduler.now)
-        clients[key]?.transaction = t
-        runClient(actions, branch: key)
+        guard let t = try? ClientTransaction(request: m, reliable: transport.isReliable, timers: agent.settings.timers) else { return }
+        clients.add(t, key: t.branch + "-cancel", context: ClientContext(handle: c.handle, purpose: .cancel, destination: agent.server))
     }
 
     /// A response from the network: to its client transaction (CANCELs keyed apart), or a
@@ -399,19 +353,16 @@ public final class SIPUserAgent: UserAgent, @unchecked Sendable {
         guard let top = m["Via"], let branch = try? Via(top).branch else { return }
         let method = (try? CSeq(m["CSeq"] ?? ""))?.method
         let key = method == .cancel ? branch + "-cancel" : branch
-        guard var e = clients[key] else {
+        guard clients.feed(key, { $0.receive(m, now: scheduler.now) }) else {
             if method == .invite, let s = m.status, (200...299).contains(s), let c = call(for: m), c.state == .confirmed,
                let cseq = try? CSeq(m["CSeq"] ?? "") {
                 sendAck(c, cseq: cseq.sequence)
             }
             return
         }
-        let actions = e.transaction.receive(m, now: scheduler.now)
-        clients[key]?.transaction = e.transaction
-        runClient(actions, branch: key)
     }
 
-    func clientResponse(_ m: SIPMessage, entry e: ClientEntry) {
+    func clientResponse(_ m: SIPMessage, entry e: ClientContext) {
         guard let status = m.status else { return }
         if e.purpose == .subscribe { return subscribeResponse(m) }
         guard let h = e.handle, let c = calls[h] else {
@@ -426,7 +377,7 @@ public final class SIPUserAgent: UserAgent, @unchecked Sendable {
         }
     }
 
-    func clientTimeout(_ e: ClientEntry) {
+    func clientTimeout(_ e: ClientContext) {
         guard let h = e.handle, let c = calls[h] else { return }
         switch e.purpose {
         case .invite: finish(c, .timeout)
@@ -656,33 +607,18 @@ public final class SIPUserAgent: UserAgent, @unchecked Sendable {
         lastSource = source
         // Retransmissions go to their server transaction.
         if method != .ack {
-            let key = serverKey(m)
-            if var e = servers[key] {
-                let actions = e.transaction.receive(m, now: scheduler.now)
-                servers[key] = e
-                runServer(actions, key: key)
-                return
-            }
+            if servers.feed(serverKey(m), { $0.receive(m, now: scheduler.now) }) { return }
         }
         let toTag = (try? NameAddress(m["To"] ?? ""))?.tag
         if method == .ack {
             // ACK of a non-2xx goes to its INVITE transaction; ACK of our 2xx to the call.
-            let key = serverKey(m)
-            if var e = servers[key] {
-                let actions = e.transaction.receive(m, now: scheduler.now)
-                servers[key] = e
-                runServer(actions, key: key)
-            }
+            servers.feed(serverKey(m)) { $0.receive(m, now: scheduler.now) }
             if let c = call(for: m) { ackReceived(c, m) }
             return
         }
         if method == .cancel { return cancelReceived(m, from: source) }
-        guard var t = try? ServerTransaction(request: m, reliable: transport.isReliable, timers: agent.settings.timers) else { return }
-        let key = serverKey(m)
-        servers[key] = ServerEntry(transaction: t, source: source)
-        let actions = t.start(now: scheduler.now)
-        servers[key]?.transaction = t
-        runServer(actions.filter { if case .deliver = $0 { false } else { true } }, key: key)
+        guard let t = try? ServerTransaction(request: m, reliable: transport.isReliable, timers: agent.settings.timers) else { return }
+        servers.add(t, key: serverKey(m), context: source)
 
         if let toTag {
             guard let c = call(for: m), c.localTag == toTag else {
@@ -808,12 +744,7 @@ public final class SIPUserAgent: UserAgent, @unchecked Sendable {
         c.state = .confirmed
         c.reliable180 = nil
         cancelTimer("rel" + c.callID)
-        let key = serverKey(inv)
-        if var e = servers[key] {
-            let actions = e.transaction.respond(ok, now: scheduler.now)
-            servers[key] = e
-            runServer(actions, key: key)
-        } else {
+        if !servers.feed(serverKey(inv), { $0.respond(ok, now: scheduler.now) }) {
             agent.transmit(ok, to: c.destination)
         }
         // The 2xx is retransmitted until the ACK (RFC 3261 §13.3.1.4).
@@ -935,12 +866,7 @@ public final class SIPUserAgent: UserAgent, @unchecked Sendable {
         var ok = SIPResponses.response(to: m, status: 200, reason: "OK")
         for (n, v) in headers { ok.add(n, v) }
         withBody(&ok, answer)
-        let key = serverKey(m)
-        if var e = servers[key] {
-            let actions = e.transaction.respond(ok, now: scheduler.now)
-            servers[key] = e
-            runServer(actions, key: key)
-        }
+        servers.feed(serverKey(m)) { $0.respond(ok, now: scheduler.now) }
         c.ok = ok
         c.okInterval = agent.settings.timers.t1
         retransmitReinviteOK(c)
