@@ -188,9 +188,9 @@ public final class AccountAgent: @unchecked Sendable {
         }
         if method == .options && onRequest == nil {
             var r = SIPResponses.response(to: m, status: 200, reason: "OK")
-            r.add("Allow", "INVITE, ACK, CANCEL, BYE, OPTIONS, INFO, UPDATE, PRACK, NOTIFY")
+            r.add("Allow", SIPRequests.allow)
             r.add("Accept", "application/sdp")
-            r.add("Supported", "replaces, timer")
+            r.add("Supported", SIPRequests.supported)
             transmit(r, to: source)
             return
         }
@@ -286,9 +286,7 @@ public final class AccountAgent: @unchecked Sendable {
         case .crlf: sendBytes(Array("\r\n\r\n".utf8), server)
         case .options:
             let s = session.client.settings
-            var m = SIPMessage(startLine: .request(method: .options, uri: s.registrar))
-            m.add("Via", s.transport.via(fromContact: s.contact))
-            m.add("Max-Forwards", "70")
+            var m = SIPRequests.new(.options, uri: s.registrar, via: s.transport.via(fromContact: s.contact))
             if let route = s.route { m.add("Route", route) }
             m.add("From", "<\(s.addressOfRecord)>;tag=\(SecureRandom.token())")
             m.add("To", "<\(s.registrar)>")

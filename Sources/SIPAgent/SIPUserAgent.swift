@@ -196,9 +196,7 @@ public final class SIPUserAgent: UserAgent, @unchecked Sendable {
 
     /// A request inside a call's dialog (RFC 3261 §12.2.1.1).
     func dialogRequest(_ c: Call, _ method: SIPMethod, cseq: UInt32? = nil) -> SIPMessage {
-        var m = SIPMessage(startLine: .request(method: method, uri: c.remoteTarget))
-        m.add("Via", via())
-        m.add("Max-Forwards", "70")
+        var m = SIPRequests.new(method, uri: c.remoteTarget, via: via())
         for r in c.routeSet { m.add("Route", r) }
         m.add("From", c.localParty + ";tag=\(c.localTag)")
         m.add("To", c.remoteParty + (c.remoteTag.map { ";tag=\($0)" } ?? ""))
@@ -302,12 +300,12 @@ public final class SIPUserAgent: UserAgent, @unchecked Sendable {
             m.add("Privacy", "id")
             m.add("P-Preferred-Identity", "<\(aor)>")
         }
-        m.add("Allow", "INVITE, ACK, CANCEL, BYE, OPTIONS, INFO, UPDATE, PRACK, NOTIFY")
+        m.add("Allow", SIPRequests.allow)
         if settings.requireReliableProvisional {
             m.add("Require", "100rel")
             m.add("Supported", "timer")
         } else {
-            m.add("Supported", "100rel, timer")
+            m.add("Supported", SIPRequests.supported)
         }
         if settings.sessionExpires > 0 {
             m.add("Session-Expires", "\(settings.sessionExpires)")
@@ -332,16 +330,8 @@ public final class SIPUserAgent: UserAgent, @unchecked Sendable {
     }
 
     func sendCancel(_ c: Call) {
-        guard let inv = c.invite, !c.cancelled, case .request(_, let uri) = inv.startLine else { return }
+        guard let inv = c.invite, !c.cancelled, let m = SIPRequests.derived(.cancel, from: inv, to: inv["To"]) else { return }
         c.cancelled = true
-        var m = SIPMessage(startLine: .request(method: .cancel, uri: uri))
-        if let v = inv["Via"] { m.add("Via", v) }
-        for r in inv.values("Route") { m.add("Route", r) }
-        m.add("Max-Forwards", "70")
-        if let f = inv["From"] { m.add("From", f) }
-        if let t = inv["To"] { m.add("To", t) }
-        m.add("Call-ID", c.callID)
-        if let cs = try? CSeq(inv["CSeq"] ?? "") { m.add("CSeq", "\(cs.sequence) CANCEL") }
         // The CANCEL shares the INVITE's branch but is its own transaction: key it apart.
         guard let t = try? ClientTransaction(request: m, reliable: transport.isReliable, timers: agent.settings.timers) else { return }
         clients.add(t, key: t.branch + "-cancel", context: ClientContext(handle: c.handle, purpose: .cancel, destination: agent.server))
@@ -532,7 +522,7 @@ public final class SIPUserAgent: UserAgent, @unchecked Sendable {
     func sendReinvite(_ c: Call) {
         var m = dialogRequest(c, .invite)
         addContact(&m)
-        m.add("Supported", "100rel, timer")
+        m.add("Supported", SIPRequests.supported)
         if c.sessionInterval > 0 {
             m.add("Session-Expires", "\(c.sessionInterval);refresher=\(c.outgoing ? "uac" : "uas")")
         }
@@ -641,10 +631,10 @@ public final class SIPUserAgent: UserAgent, @unchecked Sendable {
         }
     }
 
-    let allowed = "INVITE, ACK, CANCEL, BYE, OPTIONS, INFO, UPDATE, PRACK, NOTIFY"
+    var allowed: String { SIPRequests.allow }
 
     func respondOptions(_ m: SIPMessage) {
-        respond(m, status: 200, reason: "OK", headers: [("Allow", allowed), ("Accept", "application/sdp"), ("Supported", "100rel, timer")])
+        respond(m, status: 200, reason: "OK", headers: [("Allow", allowed), ("Accept", "application/sdp"), ("Supported", SIPRequests.supported)])
     }
 
     func call(for m: SIPMessage) -> Call? {
@@ -731,7 +721,7 @@ public final class SIPUserAgent: UserAgent, @unchecked Sendable {
 
     func answer(_ h: CallHandle) {
         guard let c = calls[h], c.state == .incoming, let inv = c.incomingInvite else { return }
-        var headers: [(String, String)] = [("Contact", "<\(contactURI)>"), ("Allow", allowed), ("Supported", "100rel, timer")]
+        var headers: [(String, String)] = [("Contact", "<\(contactURI)>"), ("Allow", allowed), ("Supported", SIPRequests.supported)]
         if c.sessionInterval > 0 {
             headers.append(("Session-Expires", "\(c.sessionInterval);refresher=\(c.weRefresh ? "uas" : "uac")"))
             headers.append(("Require", "timer"))
@@ -855,7 +845,7 @@ public final class SIPUserAgent: UserAgent, @unchecked Sendable {
             c.remote = offer
         }
         c.local = answer
-        var headers: [(String, String)] = [("Contact", "<\(contactURI)>"), ("Supported", "100rel, timer")]
+        var headers: [(String, String)] = [("Contact", "<\(contactURI)>"), ("Supported", SIPRequests.supported)]
         if let se = m["Session-Expires"], let v = HeaderNumbers.deltaSeconds(se, in: HeaderNumbers.sessionInterval) {
             c.sessionInterval = v
             let refresher = se.lowercased().contains("refresher=uas") ? "uas" : "uac"
@@ -985,9 +975,7 @@ public final class SIPUserAgent: UserAgent, @unchecked Sendable {
         mwi = s
         // Within the subscription's dialog: to the notifier's Contact along the route set.
         let inDialog = s.remoteTag != nil
-        var m = SIPMessage(startLine: .request(method: .subscribe, uri: inDialog ? (s.remoteTarget ?? aor) : aor))
-        m.add("Via", via())
-        m.add("Max-Forwards", "70")
+        var m = SIPRequests.new(.subscribe, uri: inDialog ? (s.remoteTarget ?? aor) : aor, via: via())
         if inDialog && !s.routeSet.isEmpty {
             for r in s.routeSet { m.add("Route", r) }
         } else if let route = agent.settings.registration.route {

@@ -291,9 +291,7 @@ public struct RegistrationClient: Sendable {
 
     mutating func request(expires: Int, authorization: (String, String)?) -> SIPMessage {
         cseq += 1
-        var m = SIPMessage(startLine: .request(method: .register, uri: settings.registrar))
-        m.add("Via", settings.transport.via(fromContact: settings.contact))
-        m.add("Max-Forwards", "70")
+        var m = SIPRequests.new(.register, uri: settings.registrar, via: settings.transport.via(fromContact: settings.contact))
         if let route = settings.route { m.add("Route", route) }
         m.add("From", "<\(settings.addressOfRecord)>;tag=\(fromTag)")
         m.add("To", "<\(settings.addressOfRecord)>")

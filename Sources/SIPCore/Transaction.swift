@@ -140,16 +140,7 @@ public struct ClientTransaction: Sendable {
     /// The ACK for a non-2xx final response (RFC 3261 §17.1.1.3): same Request-URI,
     /// Call-ID, From, top Via and CSeq number; To from the response.
     func ack(for response: SIPMessage) -> SIPMessage {
-        guard case .request(_, let uri) = request.startLine else { return request }
-        var m = SIPMessage(startLine: .request(method: .ack, uri: uri))
-        if let v = request["Via"] { m.add("Via", v) }
-        for r in request.values("Route") { m.add("Route", r) }
-        m.add("Max-Forwards", "70")
-        if let f = request["From"] { m.add("From", f) }
-        if let t = response["To"] { m.add("To", t) }
-        if let c = request["Call-ID"] { m.add("Call-ID", c) }
-        if let cseq = try? CSeq(request["CSeq"] ?? "") { m.add("CSeq", "\(cseq.sequence) ACK") }
-        return m
+        SIPRequests.derived(.ack, from: request, to: response["To"]) ?? request
     }
 }
 
