@@ -6,19 +6,8 @@ import Musl
 import TipRingCore
 import TelephonyDSP
 public import LineHAL
-public import PortAudio
-import PortStack
-import LinuxHAL
 import SIPCore
-import SIPTransport
-import RTPMedia
 import PortControl
-import BoardSimulator
-public import Logging
-import NIOPosix
-import NIOCore
-import ServiceLifecycle
-import UnixSignals
 
 /// What the control socket asks of the daemon: commands (`tipring status`, `tipring sim …`)
 /// and the status as JSON.

@@ -4,21 +4,10 @@ import Glibc
 import Musl
 #endif
 import TipRingCore
-import TelephonyDSP
-public import LineHAL
-public import PortAudio
-import PortStack
-import LinuxHAL
+import LineHAL
 import SIPCore
-import SIPTransport
-import RTPMedia
 import PortControl
-import BoardSimulator
 public import Logging
-import NIOPosix
-import NIOCore
-import ServiceLifecycle
-import UnixSignals
 
 /// Reload (SIGHUP) and shutdown: ports taken down and brought up again, one at a time.
 extension Daemon {
