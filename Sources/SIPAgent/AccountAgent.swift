@@ -67,6 +67,9 @@ public final class AccountAgent: @unchecked Sendable {
     public var onStatus: ((RegistrationStatus) -> Void)?
     /// What an operator should read about this account (registration changes), as lines.
     public var onLog: ((String) -> Void)?
+    /// A REGISTER went unanswered: a connection-oriented transport makes its connection again
+    /// (RFC 5626 §4.4: a flow that carries no answers is treated as failed).
+    public var onNoAnswer: (() -> Void)?
     /// Every message in and out, for traces and tests.
     public var onTrace: ((SIPMessage, _ outgoing: Bool, SIPNetworkAddress) -> Void)?
     /// Requests that passed screening and are not handled here (INVITE, NOTIFY, …).
@@ -93,6 +96,7 @@ public final class AccountAgent: @unchecked Sendable {
                                       scheduler: scheduler, reliable: reliable, timers: settings.timers) { m in sendTo?(m) }
         sendTo = { [weak self] m in self?.transmit(m) }
         session.failover = { [weak self] in self?.nextServer() ?? false }
+        session.onNoAnswer = { [weak self] in self?.onNoAnswer?() }
         session.onReflexiveAddress = { [weak self] host, port in self?.reflexive(host: host, port: port) }
         session.onStatus = { [weak self] s in
             self?.statusChanged(s)

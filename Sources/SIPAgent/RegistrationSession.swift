@@ -24,6 +24,8 @@ public final class RegistrationSession: @unchecked Sendable {
     /// Asked when a REGISTER times out or gets 503: return true after switching to another
     /// server (RFC 3263 failover) and the request goes there at once, without a backoff.
     public var failover: (() -> Bool)?
+    /// A REGISTER got no answer at all (Timer F): over a connection, the flow is suspect.
+    public var onNoAnswer: (() -> Void)?
     /// The address and port the registrar saw us at (RFC 3581 `received`/`rport` of a 2xx).
     public var onReflexiveAddress: ((_ host: String, _ port: Int?) -> Void)?
 
@@ -109,6 +111,7 @@ public final class RegistrationSession: @unchecked Sendable {
             }
             run(client.response(m, now: scheduler.now))
         case .timeout:
+            onNoAnswer?()
             if failover?() == true {
                 run(client.resend(now: scheduler.now))
                 return

@@ -65,6 +65,9 @@ public final class TCPAccountEndpoint: AccountEndpoint, @unchecked Sendable {
                                  sendBytes: { _, _ in })
         let endpoint = TCPAccountEndpoint(agent: agent, transport: transport, targets: targets, scheduler: scheduler, group: group)
         box.endpoint = endpoint
+        // A connection the registrar accepted but never answers on (a server still starting, a
+        // half-dead NAT binding) is closed; the close makes it again and registers anew.
+        agent.onNoAnswer = { box.endpoint?.current?.channel.close(promise: nil) }
         return endpoint
     }
 

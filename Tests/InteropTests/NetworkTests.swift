@@ -314,6 +314,52 @@ struct DNSAndRecoveryTests {
 
 @Suite("An account over TCP against Kamailio", .serialized)
 struct TCPAccountTests {
+    @Test("a registrar that accepts the connection but never answers: the REGISTER times out, the connection is made again and the REGISTER goes out on the new one")
+    func silentConnectionIsReplaced() async throws {
+        final class Listener: ChannelInboundHandler, @unchecked Sendable {
+            typealias InboundIn = ByteBuffer
+            let lock = ConditionLock()
+            var connections = 0, registers = 0
+            func channelActive(context: ChannelHandlerContext) { lock.withLock { connections += 1; lock.broadcast() } }
+            func channelRead(context: ChannelHandlerContext, data: NIOAny) {
+                let b = unwrapInboundIn(data)
+                if String(decoding: b.readableBytesView, as: UTF8.self).contains("REGISTER sip:") { lock.withLock { registers += 1; lock.broadcast() } }
+            }
+            func wait(seconds: Double, _ ok: (Int, Int) -> Bool) -> Bool {
+                let deadline = Instant.monotonicNow() + .milliseconds(Int64(seconds * 1000))
+                return lock.withLock {
+                    while !ok(connections, registers) && Instant.monotonicNow() < deadline { lock.wait(until: deadline) }
+                    return ok(connections, registers)
+                }
+            }
+        }
+        let listener = Listener()
+        let server = try await ServerBootstrap(group: MultiThreadedEventLoopGroup.singleton)
+            .serverChannelOption(.socketOption(.so_reuseaddr), value: 1)
+            .childChannelInitializer { $0.pipeline.addHandler(listener) }
+            .bind(host: "127.0.0.1", port: 0).get()
+        defer { try? server.close().wait() }
+        let port = try #require(server.localAddress?.port)
+        let scheduler = WallClockScheduler()
+        scheduler.start()
+        defer { scheduler.shutdown() }
+        let log = StatusLog()
+        let endpoint = try await TCPAccountEndpoint.make(settings: accountSettings(domain: "127.0.0.1"),
+                                                         options: UDPAccountEndpoint.Options(registrar: ServerName(host: "127.0.0.1", port: port)),
+                                                         resolver: SystemResolver(), group: MultiThreadedEventLoopGroup.singleton,
+                                                         scheduler: scheduler, seed: 21)
+        scheduler.execute {
+            endpoint.agent.onStatus = { log.append($0) }
+            endpoint.agent.start()
+        }
+        #expect(listener.wait(seconds: 5) { c, r in c == 1 && r >= 1 }, "the first REGISTER on the first connection")
+        // Timer F (64 × T1 = 3.2 s), then the reconnect (1 s) and a REGISTER on it.
+        #expect(listener.wait(seconds: 15) { c, r in c >= 2 && r >= 2 }, "no second connection with a REGISTER")
+        #expect(log.all.contains(where: isRetrying), "\(log.all)")
+        scheduler.execute { endpoint.agent.stop() }
+        await endpoint.close()
+    }
+
     @Test("registers over TCP (Contact transport=tcp); Kamailio restarted → the connection is made again and the account registers again; unregister leaves no binding")
     func tcpAccount() async throws {
         let k = try Kamailio()
