@@ -57,12 +57,28 @@ public final class PortMedia: @unchecked Sendable {
 
     /// Where our packets go, and the screen that decides which of theirs are taken; shared
     /// by the socket's thread and the control plane.
+    /// The far end of the connected call as the audio thread and the sockets see it: where to
+    /// send, who may be heard, and whether sending is still allowed.
     final class Box: @unchecked Sendable {
         let lock = ConditionLock()
         var screen: RTPSourceScreen
+        var sending = true
         init(_ screen: RTPSourceScreen) { self.screen = screen }
         /// The latched source, or the SDP's address until one is latched.
         var value: SIPNetworkAddress { lock.withLock { screen.locked?.address ?? screen.expected } }
+
+        /// Sends to the far end unless the call was disconnected. The audio thread may be in
+        /// the middle of a period when the control plane disconnects; the lock makes
+        /// ``stopSending()`` wait for a send under way, so none leaves after it returns (after
+        /// the BYE, RFC 3261 §15: the session is over).
+        func send(_ body: (SIPNetworkAddress) -> Void) {
+            lock.withLock {
+                guard sending else { return }
+                body(screen.locked?.address ?? screen.expected)
+            }
+        }
+
+        func stopSending() { lock.withLock { sending = false } }
     }
 
     static func screen(for session: MediaSession) -> RTPSourceScreen {
@@ -148,7 +164,7 @@ public final class PortMedia: @unchecked Sendable {
         let remote = Box(Self.screen(for: session))
         let rtpSocket = sock.rtp
         let bridge = MediaBridge(session: session, settings: settings, ssrc: SecureRandom.bits(UInt32.self), at: scheduler.now) { bytes in
-            rtpSocket.send(bytes, to: remote.value)
+            remote.send { rtpSocket.send(bytes, to: $0) }
         }
         bridge.keyPresent = keyPresent
         bridge.onDigit = { [weak self] d in
@@ -193,6 +209,7 @@ public final class PortMedia: @unchecked Sendable {
     func disconnect() {
         pendingConnect = nil
         guard let a = active else { return }
+        a.remote.stopSending()
         if let t = a.rtcpTimer { scheduler.cancel(t) }
         statistics[a.call] = a.bridge.statistics
         engine.removeConsumer(a.bridge)

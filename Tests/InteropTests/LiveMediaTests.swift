@@ -112,8 +112,11 @@ struct LiveMediaTests {
         let byes = try capture.rows("sip.Method == \"BYE\"", fields: ["frame.time_epoch", "udp.srcport", "udp.dstport"], sipPorts: [k.port])
         #expect(rtp.count > 200, "\(rtp.count) RTP packets")
         #expect(rtp.contains { $0.count > 2 && $0[2] == "101" }, "RFC 4733 events on the wire")
-        #expect(byes.count == 2, "\(byes)")  // TipRing → Kamailio → TipRing
-        guard let byeSent = byes.first.flatMap({ Double($0[0]) }), let byeArrived = byes.last.flatMap({ Double($0[0]) }) else { return }
+        // TipRing → Kamailio → TipRing; a slow 200 (a loaded machine) may bring UDP
+        // retransmissions of the same BYE (Timer E), so: the first BYE each way.
+        let toProxy = byes.filter { $0.count > 2 && $0[2] == "\(k.port)" }, fromProxy = byes.filter { $0.count > 2 && $0[1] == "\(k.port)" }
+        #expect(!toProxy.isEmpty && !fromProxy.isEmpty, "\(byes)")
+        guard let byeSent = toProxy.first.flatMap({ Double($0[0]) }), let byeArrived = fromProxy.first.flatMap({ Double($0[0]) }) else { return }
         let port1RTP = rtp.filter { (28000...28099).contains(Int($0[1]) ?? 0) }.compactMap { Double($0[0]) }
         let port2RTP = rtp.filter { (28100...28199).contains(Int($0[1]) ?? 0) }.compactMap { Double($0[0]) }
         #expect(port1RTP.allSatisfy { $0 <= byeSent + 0.001 }, "port 1 sent RTP \((port1RTP.max() ?? 0) - byeSent) s after its BYE")

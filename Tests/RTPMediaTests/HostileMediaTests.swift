@@ -94,6 +94,39 @@ struct HostileMediaTests {
         }
     }
 
+    @Test("a period under way when the call is disconnected (the BYE) sends nothing after the disconnect")
+    func noRTPAfterDisconnect() throws {
+        final class Counting: MediaSocketFactory {
+            var sent = 0
+            final class Socket: MediaSocket {
+                let localPort: Int
+                weak var owner: Counting?
+                var onPacket: ((UnsafeRawBufferPointer, SIPNetworkAddress, Instant) -> Void)?
+                init(_ p: Int, _ o: Counting) { localPort = p; owner = o }
+                func send(_ bytes: UnsafeRawBufferPointer, to: SIPNetworkAddress) { owner?.sent += 1 }
+                func close() {}
+            }
+            func open(port: Int) -> (any MediaSocket)? { Socket(port, self) }
+        }
+        let scheduler = VirtualScheduler(seed: 1)
+        let engine = AudioEngine()
+        let sockets = Counting()
+        let media = PortMedia(engine: engine, factory: sockets, scheduler: scheduler, cname: "t")
+        let call = CallHandle(id: 1)
+        _ = media.allocate(call)
+        let sd = SessionDescription(address: peer.host, port: peer.port, formats: [.pcmu])
+        media.mediaChanged(call, MediaSession(local: sd, remote: sd, codec: .pcmu, telephoneEvent: nil, sending: true, receiving: true))
+        media.connect(call)
+        let bridge = try #require(media.source as? MediaBridge)
+        let frame = [Int16](repeating: 1000, count: 160)
+        frame.withUnsafeBufferPointer { bridge.consume($0, at: .zero) }
+        #expect(sockets.sent == 1, "a connected call sends")
+        // The audio thread took the consumer list, then the control plane hangs up.
+        media.connect(nil)
+        frame.withUnsafeBufferPointer { bridge.consume($0, at: .milliseconds(20)) }
+        #expect(sockets.sent == 1, "RTP after the disconnect")
+    }
+
     @Test("RTP ports are drawn at random within the range, even, with room for RTCP")
     func randomPorts() throws {
         let scheduler = VirtualScheduler(seed: 1)
