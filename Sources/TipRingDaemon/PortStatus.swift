@@ -200,28 +200,26 @@ struct StatusReader {
         StatusFormatError(description: "the daemon's status has no \(kind) \(path).\(key)")
     }
 
-    func string(_ key: String) throws(StatusFormatError) -> String {
-        guard let s = optionalString(key) else { throw missing(key, "string") }
-        return s
+    /// A field that must be there, read by `read`; missing or of another kind, an error
+    /// naming its path.
+    func required<T>(_ key: String, _ kind: String, _ read: (String) -> T?) throws(StatusFormatError) -> T {
+        guard let value = read(key) else { throw missing(key, kind) }
+        return value
     }
+
+    func string(_ key: String) throws(StatusFormatError) -> String { try required(key, "string", optionalString) }
 
     func optionalString(_ key: String) -> String? {
         if case .string(let s)? = member(key)?.kind { s } else { nil }
     }
 
-    func integer(_ key: String) throws(StatusFormatError) -> Int64 {
-        guard let i = optionalInteger(key) else { throw missing(key, "integer") }
-        return i
-    }
+    func integer(_ key: String) throws(StatusFormatError) -> Int64 { try required(key, "integer", optionalInteger) }
 
     func optionalInteger(_ key: String) -> Int64? {
         if case .integer(let i)? = member(key)?.kind { i } else { nil }
     }
 
-    func number(_ key: String) throws(StatusFormatError) -> Double {
-        guard let d = optionalNumber(key) else { throw missing(key, "number") }
-        return d
-    }
+    func number(_ key: String) throws(StatusFormatError) -> Double { try required(key, "number", optionalNumber) }
 
     func optionalNumber(_ key: String) -> Double? {
         switch member(key)?.kind {
@@ -231,19 +229,13 @@ struct StatusReader {
         }
     }
 
-    func bool(_ key: String) throws(StatusFormatError) -> Bool {
-        guard let b = optionalBool(key) else { throw missing(key, "boolean") }
-        return b
-    }
+    func bool(_ key: String) throws(StatusFormatError) -> Bool { try required(key, "boolean", optionalBool) }
 
     func optionalBool(_ key: String) -> Bool? {
         if case .bool(let b)? = member(key)?.kind { b } else { nil }
     }
 
-    func object(_ key: String) throws(StatusFormatError) -> StatusReader {
-        guard let o = optionalObject(key) else { throw missing(key, "object") }
-        return o
-    }
+    func object(_ key: String) throws(StatusFormatError) -> StatusReader { try required(key, "object", optionalObject) }
 
     func optionalObject(_ key: String) -> StatusReader? {
         guard let m = member(key), case .object = m.kind else { return nil }
