@@ -7,10 +7,11 @@ demo:
 test:
 	scripts/test
 
-# Each fuzz target for FUZZ_SECONDS (default 600) with libFuzzer and AddressSanitizer.
+# Each fuzz target for FUZZ_SECONDS (default 600) with libFuzzer and AddressSanitizer;
+# FUZZ_RUNS=N stops each after N executions instead (FUZZ_SECONDS then only bounds it).
 fuzz:
 	scripts/deps.sh build
-	scripts/fuzz.sh run $(or $(FUZZ_SECONDS),600)
+	FUZZ_RUNS=$(FUZZ_RUNS) scripts/fuzz.sh run $(or $(FUZZ_SECONDS),$(if $(FUZZ_RUNS),86400,600))
 
 # The test suite under ThreadSanitizer, then under AddressSanitizer.
 test-sanitize:

@@ -2,6 +2,8 @@
 # libFuzzer with AddressSanitizer over every parser of what peers send (Fuzz/Sources).
 #   scripts/fuzz.sh smoke [SECONDS]          each target briefly (make test; default 8 s)
 #   scripts/fuzz.sh run [SECONDS] [TARGET…]  long runs (make fuzz; default 600 s each)
+#   FUZZ_RUNS=N scripts/fuzz.sh run …        stop each target after N executions instead
+#                                            (seconds then only bound it: make fuzz FUZZ_RUNS=10000000)
 # Seeds are in Fuzz/Corpus/<target>; what a run learns stays in .build-fuzz/corpus (not
 # committed). A crash stops the script with the input in .build-fuzz/artifacts, which
 # `TIPRING_FUZZ_TARGET=<target> .build/debug/tipring-fuzz <file>` replays without the fuzzer.
@@ -29,7 +31,7 @@ for t in "${targets[@]}"; do
   mkdir -p "$work"
   log="$build/$t.log"
   if ! TIPRING_FUZZ_TARGET="$t" SWIFT_BACKTRACE=enable=no ASAN_OPTIONS=detect_leaks=0 \
-      "$bin" -max_total_time="$seconds" -timeout=10 -rss_limit_mb=2048 -max_len=65536 -print_final_stats=1 \
+      "$bin" -max_total_time="$seconds" ${FUZZ_RUNS:+-runs="$FUZZ_RUNS"} -timeout=10 -rss_limit_mb=2048 -max_len=65536 -print_final_stats=1 \
       -artifact_prefix="$build/artifacts/$t-" "$work" "Fuzz/Corpus/$t" > "$log" 2>&1; then
     tail -n 40 "$log" >&2
     echo "fuzz: $t FOUND A CRASH (input in $build/artifacts/)" >&2
@@ -37,6 +39,7 @@ for t in "${targets[@]}"; do
   fi
   runs=$(grep -o 'stat::number_of_executed_units: [0-9]*' "$log" | grep -o '[0-9]*$' || echo 0)
   total=$(( total + runs ))
-  printf 'fuzz: %-12s %12s executions in %s s, 0 crashes\n' "$t" "$runs" "$seconds"
+  took=$(grep -oE 'stat::average_exec_per_sec: *[0-9]+' "$log" | grep -oE '[0-9]+$' || echo 0)
+  printf 'fuzz: %-12s %12s executions (%s a second), 0 crashes\n' "$t" "$runs" "$took"
 done
 echo "fuzz: ${#targets[@]} targets, $total executions, 0 crashes"
