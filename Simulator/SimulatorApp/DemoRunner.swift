@@ -1,4 +1,4 @@
-public import TipRingCore
+import TipRingCore
 import TelephonyDSP
 import LineHAL
 import SIPCore

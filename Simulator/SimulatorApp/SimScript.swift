@@ -1,7 +1,7 @@
 public import TipRingCore
 public import TelephonyDSP
 public import LineHAL
-public import PortAudio
+import PortAudio
 import BoardSimulator
 
 /// A scenario for the simulated board, one command per line (a line starting with `#`,

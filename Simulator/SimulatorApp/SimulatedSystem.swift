@@ -7,7 +7,7 @@ public import SIPAgent
 public import PortControl
 public import BoardSimulator
 public import RTPMedia
-public import PortStack
+import PortStack
 
 /// A media socket on the simulator's network.
 final class SimulatedMediaSocket: MediaSocket, @unchecked Sendable {
@@ -149,7 +149,7 @@ public final class SimulatedSystem {
         guard let description = board.board.port(id) else { throw PortSetupError(description: "the simulated board has no port \(id)") }
         let running = try PortStack.startLine(description, driver: board.board.driver, backend: board,
                                               profile: board.board.timingProfile, scheduler: scheduler)
-        var portSettings = PortSettings(account: "port\(id)")
+        var portSettings = PortSettings()
         portSettings.dialPlan = try! DialPlan("(100[1-9]|*xx|[2-9]x.T|0x.T)")
         var callSettings = CallSettings()
         configure(id, &portSettings, &callSettings)

@@ -128,14 +128,14 @@ public final class PortController: @unchecked Sendable {
         userAgent.onEvent = { [weak self] e in
             guard let self else { return }
             switch e {
-            case .registration(_, let s): self.handle(.registration(s))
-            case .incomingCall(let h, _, let caller): self.handle(.incomingCall(h, caller))
+            case .registration(let s): self.handle(.registration(s))
+            case .incomingCall(let h, let caller): self.handle(.incomingCall(h, caller))
             case .ringing(let h): self.handle(.ringing(h))
             case .earlyMedia(let h): self.handle(.earlyMedia(h))
             case .answered(let h): self.handle(.answered(h))
             case .ended(let h, let r): self.handle(.ended(h, r))
             case .digit(_, let d): self.log("far end sent digit \(d)")
-            case .messageWaiting(_, let w, let new, _):
+            case .messageWaiting(let w, let new, _):
                 self.log("message waiting: \(w ? "yes" : "no")" + (new.map { " (\($0) new)" } ?? ""))
                 self.handle(.messageWaiting(w))
             }
@@ -154,8 +154,14 @@ public final class PortController: @unchecked Sendable {
 
     func perform(_ a: PortAction) {
         switch a {
-        case .register: userAgent.execute(.register(account: settings.account))
-        case .unregister: userAgent.execute(.unregister(account: settings.account))
+        case .sip(let command):
+            switch command {
+            case .invite(_, let target, let withhold): log("calls \(target)" + (withhold ? " (number withheld)" : ""))
+            case .answer: log("answers")
+            case .hangUp: log("hangs up")
+            default: break
+            }
+            userAgent.execute(command)
         case .setFeed(let f):
             feed = f
             hardware.setFeed(f)
@@ -173,19 +179,6 @@ public final class PortController: @unchecked Sendable {
             if tone != nil { hardware.playTone(nil, kind: nil) }
             tone = nil
         case .sendMessageWaiting(let on): sendMessageWaiting(on)
-        case .invite(let h, let target, let withhold):
-            log("calls \(target)" + (withhold ? " (number withheld)" : ""))
-            userAgent.execute(.invite(h, account: settings.account, target: target, withholdIdentity: withhold))
-        case .cancel(let h): userAgent.execute(.cancel(h))
-        case .answer(let h):
-            log("answers")
-            userAgent.execute(.answer(h))
-        case .reject(let h, let status): userAgent.execute(.reject(h, status: status))
-        case .hangUp(let h):
-            log("hangs up")
-            userAgent.execute(.hangUp(h))
-        case .hold(let h): userAgent.execute(.hold(h))
-        case .resume(let h): userAgent.execute(.resume(h))
         case .connectMedia(let h): hardware.connectMedia(h)
         case .startTimer(let t, let d):
             timers.start(t, after: d) { [weak self] in self?.handle(.timer(t)) }

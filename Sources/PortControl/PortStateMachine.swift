@@ -4,7 +4,6 @@ public import SIPCore
 
 /// A port's features and timers (from the configuration; defaults as a good ATA ships them).
 public struct PortSettings: Sendable, Hashable {
-    public var account: String
     public var dialPlan: DialPlan = .standard
     /// Off-hook with no digit this long: reorder.
     public var firstDigitTimeout: Duration = .seconds(10)
@@ -27,7 +26,7 @@ public struct PortSettings: Sendable, Hashable {
     /// Visual message-waiting (FSK lamp) while on-hook.
     public var visualMessageWaiting = true
 
-    public init(account: String) { self.account = account }
+    public init() {}
 }
 
 /// The timers a port's machine runs.
@@ -57,8 +56,8 @@ public enum PortEvent: Sendable, Hashable {
 
 /// What the machine asks the controller to do.
 public enum PortAction: Sendable, Hashable {
-    case register
-    case unregister
+    /// A command for the port's SIP user agent (register, place, answer, end, hold a call…).
+    case sip(UserAgentCommand)
     case setFeed(LineFeed)
     /// Ring with the region's cadence, delivering caller ID at the region's point.
     case startRinging(CallerIdentity?)
@@ -67,13 +66,6 @@ public enum PortAction: Sendable, Hashable {
     case stopTone
     /// On-hook visual message-waiting signal (lamp on/off).
     case sendMessageWaiting(Bool)
-    case invite(CallHandle, target: String, withholdIdentity: Bool)
-    case cancel(CallHandle)
-    case answer(CallHandle)
-    case reject(CallHandle, status: Int)
-    case hangUp(CallHandle)
-    case hold(CallHandle)
-    case resume(CallHandle)
     /// Audio of this call to and from the handset (nil: none).
     case connectMedia(CallHandle?)
     case startTimer(PortTimer, Duration)
@@ -160,17 +152,17 @@ public struct PortStateMachine: Sendable {
     public mutating func handle(_ event: PortEvent) -> [PortAction] {
         switch event {
         case .powerOn:
-            return enabled ? [.setFeed(.forward), .register] : [.setFeed(.powerDown)]
+            return enabled ? [.setFeed(.forward), .sip(.register)] : [.setFeed(.powerDown)]
         case .enable:
             guard !enabled else { return [] }
             enabled = true
             registration = .registering
-            return [.setFeed(.forward), .register]
+            return [.setFeed(.forward), .sip(.register)]
         case .disable:
             guard enabled else { return [] }
             enabled = false
             registration = .disabled
-            let out = teardown() + [.unregister, .setFeed(.powerDown)]
+            let out = teardown() + [.sip(.unregister), .setFeed(.powerDown)]
             line = .idle
             return out
         case .registration(let status):
@@ -253,7 +245,7 @@ public struct PortStateMachine: Sendable {
         case .ringing(let h):
             // Answer (the line already tripped the ring).
             line = .connected(h, other: nil)
-            return [.stopRinging, .answer(h), .connectMedia(h)]
+            return [.stopRinging, .sip(.answer(h)), .connectMedia(h)]
         case .dialTone, .noService, .collecting, .outgoing, .connected, .disconnected, .waitingOnly, .howler, .lockout:
             return []  // already off-hook
         }
@@ -271,12 +263,12 @@ public struct PortStateMachine: Sendable {
             return [.stopTone] + cancelLineTimers() + visualIndicator()
         case .outgoing(let h, _):
             line = .idle
-            return [.stopTone, .connectMedia(nil), .cancel(h)] + visualIndicator()
+            return [.stopTone, .connectMedia(nil), .sip(.cancel(h))] + visualIndicator()
         case .waitingOnly(let w):
             line = .ringing(w)
             return [.stopTone, .startRinging(nil)]
         case .connected(let h, let other):
-            var out: [PortAction] = [.stopTone, .connectMedia(nil), .hangUp(h)]
+            var out: [PortAction] = [.stopTone, .connectMedia(nil), .sip(.hangUp(h))]
             if settings.reversePolarityOnAnswer { out.append(.setFeed(.forward)) }
             switch other {
             case nil:
@@ -297,16 +289,16 @@ public struct PortStateMachine: Sendable {
             switch other {
             case .waiting(let w):
                 line = .connected(w, other: .held(h))
-                return [.stopTone, .hold(h), .answer(w), .connectMedia(w)]
+                return [.stopTone, .sip(.hold(h)), .sip(.answer(w)), .connectMedia(w)]
             case .held(let o):
                 line = .connected(o, other: .held(h))
-                return [.hold(h), .resume(o), .connectMedia(o)]
+                return [.sip(.hold(h)), .sip(.resume(o)), .connectMedia(o)]
             case nil:
                 return []  // no second call to swap to
             }
         case .waitingOnly(let w):
             line = .connected(w, other: nil)
-            return [.stopTone, .answer(w), .connectMedia(w)]
+            return [.stopTone, .sip(.answer(w)), .connectMedia(w)]
         case .idle, .dialTone, .noService, .collecting, .outgoing, .ringing, .disconnected, .howler, .lockout:
             return []
         }
@@ -347,7 +339,7 @@ public struct PortStateMachine: Sendable {
     mutating func placeCall(_ number: String) -> [PortAction] {
         let h = nextHandle()
         line = .outgoing(h, ringback: false)
-        return [.stopTone, .invite(h, target: number, withholdIdentity: settings.withholdIdentity)]
+        return [.stopTone, .sip(.invite(h, target: number, withholdIdentity: settings.withholdIdentity))]
     }
 
     mutating func disconnect(_ tone: ToneKind) -> [PortAction] {
@@ -377,8 +369,8 @@ public struct PortStateMachine: Sendable {
     }
 
     mutating func incoming(_ h: CallHandle, _ caller: CallerIdentity) -> [PortAction] {
-        guard enabled, registered else { return [.reject(h, status: 480)] }
-        if settings.doNotDisturb { return [.reject(h, status: 486)] }
+        guard enabled, registered else { return [.sip(.reject(h, status: 480))] }
+        if settings.doNotDisturb { return [.sip(.reject(h, status: 486))] }
         switch line {
         case .idle:
             line = .ringing(h)
@@ -387,7 +379,7 @@ public struct PortStateMachine: Sendable {
             line = .connected(active, other: .waiting(h))
             return [.playTone(.callWaiting)]
         case .connected, .ringing, .dialTone, .noService, .collecting, .outgoing, .disconnected, .waitingOnly, .howler, .lockout:
-            return [.reject(h, status: 486)]
+            return [.sip(.reject(h, status: 486))]
         }
     }
 
@@ -408,7 +400,7 @@ public struct PortStateMachine: Sendable {
             case .held(let o):
                 // The active far end hung up: go back to the held call.
                 line = .connected(o, other: nil)
-                return out + [.resume(o), .connectMedia(o)]
+                return out + [.sip(.resume(o)), .connectMedia(o)]
             case .waiting(let w):
                 // Nobody on the line but a waiting caller: flash takes it, on-hook rings for it.
                 line = .waitingOnly(w)
@@ -444,16 +436,16 @@ public struct PortStateMachine: Sendable {
     mutating func teardown() -> [PortAction] {
         var out: [PortAction] = [.stopTone, .connectMedia(nil)] + cancelLineTimers()
         switch line {
-        case .outgoing(let h, _): out.append(.cancel(h))
-        case .ringing(let h): out += [.stopRinging, .reject(h, status: 480)]
+        case .outgoing(let h, _): out.append(.sip(.cancel(h)))
+        case .ringing(let h): out += [.stopRinging, .sip(.reject(h, status: 480))]
         case .connected(let h, let other):
-            out.append(.hangUp(h))
+            out.append(.sip(.hangUp(h)))
             switch other {
-            case .held(let o): out.append(.hangUp(o))
-            case .waiting(let o): out.append(.reject(o, status: 480))
+            case .held(let o): out.append(.sip(.hangUp(o)))
+            case .waiting(let o): out.append(.sip(.reject(o, status: 480)))
             case nil: break
             }
-        case .waitingOnly(let w): out.append(.reject(w, status: 480))
+        case .waitingOnly(let w): out.append(.sip(.reject(w, status: 480)))
         case .idle, .dialTone, .noService, .collecting, .disconnected, .howler, .lockout: break
         }
         return out

@@ -58,7 +58,7 @@ public enum PortStack {
     public static func wire(id: Int, line: PortLine, engine: AudioEngine, plan: RegionTonePlan, scheduler: any Scheduler,
                             agent: AccountAgent, mediaFactory: any MediaSocketFactory, cname: String, portSettings: PortSettings,
                             callSettings: CallSettings, mediaSettings: MediaSettings, seed: UInt64) -> Parts {
-        let ua = SIPUserAgent(account: portSettings.account, agent: agent, settings: callSettings, seed: seed &+ UInt64(id))
+        let ua = SIPUserAgent(agent: agent, settings: callSettings, seed: seed &+ UInt64(id))
         let media = PortMedia(engine: engine, factory: mediaFactory, scheduler: scheduler, settings: mediaSettings, cname: cname)
         media.attach(to: ua)
         let hardware = LinePortHardware(line: line, engine: engine, scheduler: scheduler)

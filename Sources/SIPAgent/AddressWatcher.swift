@@ -1,5 +1,5 @@
 public import TipRingCore
-public import SIPCore
+import SIPCore
 
 /// Notices when the local address toward the server changes (an LTE reconnect hands out a new
 /// one) with a cheap periodic probe — the daemon's probe asks the kernel's routing table

@@ -1,16 +1,16 @@
 import TipRingCore
-public import SIPCore
+import SIPCore
 
 /// Message waiting (RFC 3842): the subscription to message-summary and its NOTIFYs.
 extension SIPUserAgent {
     func registrationChanged(_ s: RegistrationStatus) {
-        emit(.registration(account: account, s))
+        emit(.registration(s))
         if case .registered = s, settings.subscribeMessageWaiting, mwi == nil { subscribe() }
         if case .unregistered = s { mwi = nil; cancelTimer("mwi") }
     }
 
     func subscribe(expires: Int? = nil, authorization: (header: String, value: String)? = nil) {
-        if mwi == nil { mwi = Subscription(callID: token() + "@tipring", localTag: token()) }
+        if mwi == nil { mwi = Subscription(callID: SecureRandom.token() + "@tipring", localTag: SecureRandom.token()) }
         guard var s = mwi else { return }
         s.cseq += 1
         if authorization == nil {
@@ -38,7 +38,7 @@ extension SIPUserAgent {
         m.add("Expires", "\(s.expires)")
         if let authorization { m.add(authorization.header, authorization.value) }
         m.add("User-Agent", "TipRing")
-        startClient(m, handle: nil, purpose: .subscribe, to: agent.server)
+        startClient(m, purpose: .subscribe, to: agent.server)
     }
 
     func subscribeResponse(_ m: SIPMessage) {
@@ -94,6 +94,6 @@ extension SIPUserAgent {
             mwi = s
         }
         let summary = MessageSummary.parse(m.body)
-        emit(.messageWaiting(account: account, waiting: summary.waiting, newMessages: summary.new, oldMessages: summary.old))
+        emit(.messageWaiting(waiting: summary.waiting, newMessages: summary.new, oldMessages: summary.old))
     }
 }

@@ -6,7 +6,6 @@ public import SIPCore
 /// provisionals), SDP offer/answer, INFO digits and message-waiting (RFC 3842). Runs on the
 /// scheduler; the port controller drives it through ``UserAgent`` commands and events.
 public final class SIPUserAgent: UserAgent, @unchecked Sendable {
-    public let account: String
     public let agent: AccountAgent
     public var settings: CallSettings
     public var onEvent: ((UserAgentEvent) -> Void)?
@@ -18,7 +17,8 @@ public final class SIPUserAgent: UserAgent, @unchecked Sendable {
     public var mediaPort: (CallHandle) -> Int = { _ in 4000 }
 
     var scheduler: any Scheduler { agent.scheduler }
-    var calls: [CallHandle: Call] = [:]
+    /// The calls in progress, each a pure ``SIPCall`` this agent carries out.
+    var calls: [CallHandle: SIPCall] = [:]
     /// Our requests' transactions, by branch (a CANCEL's keyed apart), with what each is for.
     let clients: TransactionRunner<ClientTransaction, ClientContext>
     /// The transactions of requests we received, by branch and method, with their source.
@@ -32,69 +32,13 @@ public final class SIPUserAgent: UserAgent, @unchecked Sendable {
     var endedSubscriptionTag: String?
 
     struct ClientContext {
-        var handle: CallHandle?
         var purpose: Purpose
         var destination: SIPNetworkAddress
     }
 
-    enum Purpose: Equatable { case invite, reinvite, cancel, bye, prack, info, update, subscribe, other }
-
-    enum CallState: Equatable { case calling, early, incoming, confirmed, ended }
-
-    final class Call {
-        let handle: CallHandle
-        let outgoing: Bool
-        let callID: String
-        let localTag: String
-        var remoteTag: String?
-        var localParty: String
-        var remoteParty: String
-        var remoteTarget: String
-        var routeSet: [String] = []
-        var localCSeq: UInt32 = 0
-        var remoteCSeq: UInt32 = 0
-        var state: CallState
-        var destination: SIPNetworkAddress
-        // Outgoing INVITE.
-        var invite: SIPMessage?
-        var inviteBranch: String?
-        var provisional = false
-        var cancelWanted = false
-        var cancelled = false
-        var authAnswered = false
-        var withhold = false
-        // Incoming INVITE.
-        var incomingInvite: SIPMessage?
-        var incomingKey: String?
-        var ok: SIPMessage?
-        var okInterval: Duration = .zero
-        var reliable180: SIPMessage?
-        var rseqInterval: Duration = .zero
-        var lateOffer = false
-        // Media.
-        var local: SessionDescription
-        var remote: SessionDescription?
-        var wanted: MediaDirection = .sendrecv
-        var reinvitePending = false
-        var pendingDirection: MediaDirection?
-        // RFC 4028.
-        var sessionInterval = 0
-        var weRefresh = false
-        var lastRSeq: UInt32?
-
-        init(handle: CallHandle, outgoing: Bool, callID: String, localTag: String, localParty: String, remoteParty: String,
-             remoteTarget: String, state: CallState, destination: SIPNetworkAddress, local: SessionDescription) {
-            self.handle = handle
-            self.outgoing = outgoing
-            self.callID = callID
-            self.localTag = localTag
-            self.localParty = localParty
-            self.remoteParty = remoteParty
-            self.remoteTarget = remoteTarget
-            self.state = state
-            self.destination = destination
-            self.local = local
-        }
+    enum Purpose: Equatable {
+        case call(CallHandle, CallRequest)
+        case subscribe
     }
 
     struct Subscription {
@@ -114,8 +58,7 @@ public final class SIPUserAgent: UserAgent, @unchecked Sendable {
         var routeSet: [String] = []
     }
 
-    public init(account: String, agent: AccountAgent, settings: CallSettings = CallSettings(), seed: UInt64 = 1) {
-        self.account = account
+    public init(agent: AccountAgent, settings: CallSettings = CallSettings(), seed: UInt64 = 1) {
         self.agent = agent
         var settings = settings
         // In-band DTMF: the tones stay in the audio; no telephone-event is offered.
@@ -149,20 +92,25 @@ public final class SIPUserAgent: UserAgent, @unchecked Sendable {
     }
 
     public func execute(_ command: UserAgentCommand) {
+        let ctx = context
         switch command {
         case .register: agent.start()
         case .unregister:
-            for h in Array(calls.keys) { end(h) }
+            for h in activeCalls { update(h) { $0.hangUp(context: ctx) } }
             unsubscribe()
             agent.stop()
-        case .invite(let h, _, let target, let withhold): invite(h, target: target, withhold: withhold)
-        case .cancel(let h): cancel(h)
-        case .answer(let h): answer(h)
-        case .reject(let h, let status): reject(h, status: status)
-        case .hangUp(let h): end(h)
-        case .hold(let h): reinvite(h, direction: .sendonly)
-        case .resume(let h): reinvite(h, direction: .sendrecv)
-        case .sendDigit(let h, let digit, let ms): sendDigit(h, digit, ms)
+        case .invite(let h, let target, let withhold):
+            let (call, actions) = SIPCall.placing(h, to: target, withholdIdentity: withhold, addressOfRecord: aor, settings: settings,
+                                                  localPort: mediaPort(h), sessionID: random.next() >> 20, seed: random.next(), context: ctx)
+            if let call { calls[h] = call }
+            perform(actions, for: h)
+        case .cancel(let h): update(h) { $0.cancel(context: ctx) }
+        case .answer(let h): update(h) { $0.answer(context: ctx) }
+        case .reject(let h, let status): update(h) { $0.reject(status: status) }
+        case .hangUp(let h): update(h) { $0.hangUp(context: ctx) }
+        case .hold(let h): update(h) { $0.changeDirection(to: .sendonly, context: ctx) }
+        case .resume(let h): update(h) { $0.changeDirection(to: .sendrecv, context: ctx) }
+        case .sendDigit(let h, let digit, let ms): update(h) { $0.sendDigit(digit, milliseconds: ms, context: ctx) }
         }
     }
 
@@ -178,78 +126,97 @@ public final class SIPUserAgent: UserAgent, @unchecked Sendable {
     }
 
     /// The agreed media of a call, if any.
-    public func media(of h: CallHandle) -> MediaSession? {
-        guard let c = calls[h], let remote = c.remote else { return nil }
-        return session(local: c.local, remote: remote)
-    }
+    public func media(of h: CallHandle) -> MediaSession? { calls[h]?.media }
 
-    // MARK: building requests
+    // MARK: carrying out calls
 
     var aor: String { agent.settings.registration.addressOfRecord }
     var contactURI: String { agent.contact }
-    var localHost: String { (try? SIPURI(contactURI)).map { "\($0.host)" } ?? agent.localAddress.host }
     var transport: Transport { agent.settings.registration.transport }
 
-    func token() -> String { SecureRandom.token() }
+    /// What a call needs of the account, as it is now.
+    var context: CallContext {
+        CallContext(contact: contactURI, transport: transport, timers: agent.settings.timers, server: agent.server,
+                    route: agent.settings.registration.route, minimumDigest: agent.settings.registration.minimumDigest,
+                    mediaHost: (try? SIPURI(contactURI)).map { "\($0.host)" } ?? agent.localAddress.host,
+                    mediaSendsDigits: onSendDigit != nil)
+    }
+
+    /// Gives a call an event and carries out what it returns. The call is stored (or
+    /// forgotten, once over) first: an event handler may already command it again.
+    func update(_ h: CallHandle, _ event: (inout SIPCall) -> [CallAction]) {
+        guard var c = calls[h] else { return }
+        let actions = event(&c)
+        calls[h] = c.isOver ? nil : c
+        perform(actions, for: h)
+    }
+
+    func perform(_ actions: [CallAction], for h: CallHandle) {
+        for action in actions {
+            switch action {
+            case .request(let m, let purpose, let destination):
+                startClient(m, purpose: .call(h, purpose), to: destination)
+            case .transmit(let m, let destination):
+                agent.transmit(m, to: destination)
+            case .respond(let r, let destination):
+                respond(r, to: destination)
+            case .startTimer(let t, let delay):
+                timers.start(Self.timerKey(h, t), after: delay) { [weak self] in
+                    guard let self else { return }
+                    let ctx = self.context
+                    self.update(h) { $0.timerFired(t, context: ctx) }
+                }
+            case .cancelTimer(let t):
+                timers.cancel(Self.timerKey(h, t))
+            case .event(let e):
+                emit(e)
+            case .media(let session):
+                onMedia?(h, session)
+            case .sendDigit(let digit, let ms):
+                onSendDigit?(h, digit, ms)
+            }
+        }
+    }
+
+    static func timerKey(_ h: CallHandle, _ t: CallTimer) -> String { "\(h.id) \(t)" }
 
     func via() -> String { transport.via(fromContact: contactURI) }
-
-    /// A request inside a call's dialog (RFC 3261 §12.2.1.1).
-    func dialogRequest(_ c: Call, _ method: SIPMethod, cseq: UInt32? = nil) -> SIPMessage {
-        var m = SIPRequests.new(method, uri: c.remoteTarget, via: via())
-        for r in c.routeSet { m.add("Route", r) }
-        m.add("From", c.localParty + ";tag=\(c.localTag)")
-        m.add("To", c.remoteParty + (c.remoteTag.map { ";tag=\($0)" } ?? ""))
-        m.add("Call-ID", c.callID)
-        if let cseq { m.add("CSeq", "\(cseq) \(method)") } else {
-            c.localCSeq += 1
-            m.add("CSeq", "\(c.localCSeq) \(method)")
-        }
-        m.add("User-Agent", "TipRing")
-        return m
-    }
 
     func addContact(_ m: inout SIPMessage) {
         m.add("Contact", "<\(contactURI)>")
     }
 
-    func withBody(_ m: inout SIPMessage, _ sdp: SessionDescription) {
-        m.add("Content-Type", "application/sdp")
-        m.body = sdp.serialized()
-    }
-
-    /// Where an in-dialog request goes: the first route, else the remote target, when either
-    /// is a numeric address; otherwise the server.
-    func destination(for c: Call) -> SIPNetworkAddress {
-        let first = c.routeSet.first.flatMap { try? NameAddress($0) }?.uri ?? c.remoteTarget
-        if let u = try? SIPURI(first), ServerLocator.isIPv4Literal("\(u.host)") {
-            return SIPNetworkAddress("\(u.host)", u.port ?? 5060)
-        }
-        return agent.server
-    }
-
-    func startClient(_ m: SIPMessage, handle: CallHandle?, purpose: Purpose, to dest: SIPNetworkAddress) {
+    /// Starts a client transaction; a CANCEL shares its INVITE's branch but is its own
+    /// transaction, so it is keyed apart.
+    func startClient(_ m: SIPMessage, purpose: Purpose, to dest: SIPNetworkAddress) {
         guard let t = try? ClientTransaction(request: m, reliable: transport.isReliable, timers: agent.settings.timers) else { return }
-        clients.add(t, context: ClientContext(handle: handle, purpose: purpose, destination: dest))
+        var key: String?
+        if case .call(_, .cancel) = purpose { key = t.branch + "-cancel" }
+        clients.add(t, key: key, context: ClientContext(purpose: purpose, destination: dest))
     }
 
     func clientAction(_ action: TransactionAction, _ context: ClientContext) {
         switch action {
         case .send(let m): agent.transmit(m, to: context.destination)
-        case .deliver(let m): clientResponse(m, entry: context)
-        case .timeout: clientTimeout(context)
+        case .deliver(let m): clientResponse(m, purpose: context.purpose)
+        case .timeout: clientTimeout(context.purpose)
         case .terminated, .startTimer, .cancelTimer: break  // the runner's
         }
     }
 
-    func respond(_ request: SIPMessage, status: Int, reason: String, toTag: String? = nil, headers: [(String, String)] = [], body: SessionDescription? = nil) {
+    /// A response to send: through its request's server transaction; without one (a stray
+    /// request), straight to `destination`.
+    func respond(_ r: SIPMessage, to destination: SIPNetworkAddress) {
+        if !servers.feed(serverKey(r), { $0.respond(r, now: scheduler.now) }) {
+            agent.transmit(r, to: destination)
+        }
+    }
+
+    /// A response to a request outside any call, back to where it came from.
+    func respond(_ request: SIPMessage, status: Int, reason: String, toTag: String? = nil, headers: [(String, String)] = []) {
         var r = SIPResponses.response(to: request, status: status, reason: reason, toTag: toTag)
         for (n, v) in headers { r.add(n, v) }
-        if let body { withBody(&r, body) }
-        // Through the request's server transaction; without one (a stray request), straight back.
-        if !servers.feed(serverKey(request), { $0.respond(r, now: scheduler.now) }), let source = lastSource {
-            agent.transmit(r, to: source)
-        }
+        if let source = lastSource { respond(r, to: source) }
     }
 
     var lastSource: SIPNetworkAddress?

@@ -33,3 +33,14 @@ public enum SIPRequests {
         return m
     }
 }
+
+extension SIPResponses {
+    /// The 200 to OPTIONS (RFC 3261 §11.2): what we allow, accept and support.
+    public static func capabilities(to request: SIPMessage) -> SIPMessage {
+        var r = response(to: request, status: 200, reason: "OK")
+        r.add("Allow", SIPRequests.allow)
+        r.add("Accept", "application/sdp")
+        r.add("Supported", SIPRequests.supported)
+        return r
+    }
+}

@@ -1,7 +1,8 @@
 /// The interface through which the port controller drives SIP, and what SIP tells it.
 ///
-/// The controller never sees transports, transactions or dialogs: it issues commands for an
-/// account or a call handle and receives events. Registration, dialogs and media follow
+/// The controller never sees transports, transactions or dialogs: it issues commands to its
+/// port's user agent (one account each), about the account or a call handle, and receives
+/// events. Registration, dialogs and media follow
 /// this contract in their own components.
 
 /// A call as the controller knows it: an opaque number, unique per user agent.
@@ -61,11 +62,11 @@ public enum CallEndReason: Sendable, Hashable {
 
 /// What the port controller asks the user agent to do.
 public enum UserAgentCommand: Sendable, Hashable {
-    case register(account: String)
+    case register
     /// Unregister (`Expires: 0`).
-    case unregister(account: String)
+    case unregister
     /// Place a call; `withholdIdentity` sends an anonymous From and `Privacy: id` (CLIR).
-    case invite(CallHandle, account: String, target: String, withholdIdentity: Bool)
+    case invite(CallHandle, target: String, withholdIdentity: Bool)
     /// Give up an outgoing call before it is answered (CANCEL).
     case cancel(CallHandle)
     /// Answer an incoming call (200 OK).
@@ -83,8 +84,8 @@ public enum UserAgentCommand: Sendable, Hashable {
 
 /// What the user agent reports.
 public enum UserAgentEvent: Sendable, Hashable {
-    case registration(account: String, RegistrationStatus)
-    case incomingCall(CallHandle, account: String, caller: CallerIdentity)
+    case registration(RegistrationStatus)
+    case incomingCall(CallHandle, caller: CallerIdentity)
     /// 180: the far end rings (play ringback unless early media comes).
     case ringing(CallHandle)
     /// 183 with session description: play what the far end sends.
@@ -93,7 +94,7 @@ public enum UserAgentEvent: Sendable, Hashable {
     case ended(CallHandle, CallEndReason)
     /// A digit received in the call.
     case digit(CallHandle, Character)
-    case messageWaiting(account: String, waiting: Bool, newMessages: Int?, oldMessages: Int?)
+    case messageWaiting(waiting: Bool, newMessages: Int?, oldMessages: Int?)
 }
 
 /// A SIP user agent as the port controller uses it.

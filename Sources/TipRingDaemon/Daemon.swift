@@ -6,7 +6,7 @@ import Musl
 import TipRingCore
 import TelephonyDSP
 public import LineHAL
-public import PortAudio
+import PortAudio
 import PortStack
 import LinuxHAL
 import SIPCore
@@ -199,7 +199,7 @@ public final class Daemon: @unchecked Sendable {
         }
         let pc = configuration.port(port.id)
         let plan = RegionTonePlan.forRegion(pc.region) ?? RegionTonePlan.forRegion(.us)!
-        var ps = PortSettings(account: "port\(port.id)")
+        var ps = PortSettings()
         ps.dialPlan = pc.dialPlan
         ps.callWaiting = pc.callWaiting
         ps.withholdIdentity = pc.withholdIdentity

@@ -5,7 +5,7 @@ import Musl
 #endif
 import TipRingCore
 import TelephonyDSP
-public import LineHAL
+import LineHAL
 import SIPCore
 import PortControl
 

@@ -7,7 +7,7 @@ import TipRingCore
 import LineHAL
 import SIPCore
 import PortControl
-public import Logging
+import Logging
 
 /// Reload (SIGHUP) and shutdown: ports taken down and brought up again, one at a time.
 extension Daemon {

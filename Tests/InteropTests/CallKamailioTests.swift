@@ -56,19 +56,19 @@ final class LivePhone: @unchecked Sendable {
         sync { [self] in
             var cs = CallSettings()
             cs.subscribeMessageWaiting = false
-            ua = SIPUserAgent(account: "port1", agent: endpoint.agent, settings: cs, seed: 8)
+            ua = SIPUserAgent(agent: endpoint.agent, settings: cs, seed: 8)
             ua.mediaPort = { h in 40000 + Int(h.id) * 2 }
             ua.onEvent = { [self] e in
                 log.append(e)
-                if autoAnswer, case .incomingCall(let h, _, _) = e { ua.execute(.answer(h)) }
+                if autoAnswer, case .incomingCall(let h, _) = e { ua.execute(.answer(h)) }
             }
             endpoint.agent.onTrace = { [self] m, out, _ in
                 let line = (out ? "→ " : "← ") + (String(decoding: m.serialized(), as: UTF8.self).split(separator: "\r\n").first.map(String.init) ?? "")
                 trace.lock.withLock { trace.value = (trace.value ?? []) + [line + " " + (m["CSeq"] ?? "")] }
             }
-            ua.execute(.register(account: "port1"))
+            ua.execute(.register)
         }
-        guard log.wait(seconds: 10, { $0.contains { if case .registration(_, .registered) = $0 { true } else { false } } }) else {
+        guard log.wait(seconds: 10, { $0.contains { if case .registration(.registered) = $0 { true } else { false } } }) else {
             throw ToolError(description: "TipRing did not register with Kamailio: \(log.all)")
         }
     }
@@ -99,8 +99,8 @@ final class LivePhone: @unchecked Sendable {
     func media(_ h: CallHandle) -> MediaSession? { sync { [self] in ua.media(of: h) } }
 
     func close() async {
-        execute(.unregister(account: "port1"))
-        _ = log.wait(seconds: 5) { $0.last == .registration(account: "port1", .unregistered) }
+        execute(.unregister)
+        _ = log.wait(seconds: 5) { $0.last == .registration(.unregistered) }
         await endpoint.close()
         scheduler.shutdown()
     }
@@ -143,7 +143,7 @@ struct KamailioCallTests {
         let phone = try await LivePhone(kamailio: k, ports: 23000...23999)
         let (pid, log) = try sipp("uas-answer-hold-bye", port: uasPort, extra: [])
         let h = phone.newHandle()
-        phone.execute(.invite(h, account: "port1", target: "9000", withholdIdentity: false))
+        phone.execute(.invite(h, target: "9000", withholdIdentity: false))
         #expect(phone.log.wait(seconds: 10) { $0.contains(.answered(h)) }, "\(phone.log.all)\n\(phone.wire)\n\(logText(log))")
         #expect(phone.log.all.contains(.ringing(h)))
         #expect(phone.media(h)?.codec.name == "PCMU")
@@ -165,7 +165,7 @@ struct KamailioCallTests {
         let phone = try await LivePhone(kamailio: k, ports: 24000...24999)
         let (pid, log) = try sipp("uas-ring-cancel", port: uasPort, extra: [])
         let h = phone.newHandle()
-        phone.execute(.invite(h, account: "port1", target: "9000", withholdIdentity: false))
+        phone.execute(.invite(h, target: "9000", withholdIdentity: false))
         #expect(phone.log.wait(seconds: 10) { $0.contains(.ringing(h)) }, "\(phone.log.all)")
         phone.execute(.cancel(h))
         #expect(phone.log.wait(seconds: 10) { endedReason($0, h) == .localHangUp }, "\(phone.log.all)\n\(phone.wire)\n\(logText(k.run.appendingPathComponent("kamailio.log").path).suffix(3000))")
@@ -182,7 +182,7 @@ struct KamailioCallTests {
         let (pid, log) = try sipp("uac-call-hold-bye", port: Kamailio.freeUDPPort(), extra: ["-s", "1001", "127.0.0.1:\(k.port)"])
         #expect(finish(pid) == 0, "\(logText(log))")
         let events = phone.log.all
-        let incoming = events.compactMap { e -> (CallHandle, CallerIdentity)? in if case .incomingCall(let h, _, let c) = e { (h, c) } else { nil } }.first
+        let incoming = events.compactMap { e -> (CallHandle, CallerIdentity)? in if case .incomingCall(let h, let c) = e { (h, c) } else { nil } }.first
         let (h, caller) = try #require(incoming, "\(events)")
         #expect(caller == CallerIdentity(number: "1002", name: "Bob", availability: .available))
         #expect(events.contains(.answered(h)))

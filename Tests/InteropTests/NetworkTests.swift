@@ -338,7 +338,7 @@ struct TCPAccountTests {
             .serverChannelOption(.socketOption(.so_reuseaddr), value: 1)
             .childChannelInitializer { $0.pipeline.addHandler(listener) }
             .bind(host: "127.0.0.1", port: 0).get()
-        defer { try? server.close().wait() }
+        defer { server.close(promise: nil) }
         let port = try #require(server.localAddress?.port)
         let scheduler = WallClockScheduler()
         scheduler.start()

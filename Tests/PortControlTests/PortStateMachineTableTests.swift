@@ -15,7 +15,7 @@ struct PortStateMachineTableTests {
 
     /// A machine brought into a state by real events, with its main and other call.
     static func machine(_ state: String) -> (PortStateMachine, main: CallHandle, other: CallHandle) {
-        var settings = PortSettings(account: "port1")
+        var settings = PortSettings()
         settings.dialPlan = try! DialPlan("(1xxx)")
         var m = PortStateMachine(settings: settings)
         func feed(_ events: PortEvent...) { for e in events { _ = m.handle(e) } }
@@ -110,23 +110,23 @@ struct PortStateMachineTableTests {
     @Test("key actions: the SIP side of hanging up, answering, flash and failures")
     func keyActions() {
         var (m, main, other) = Self.machine("O")
-        #expect(m.handle(.onHook) == [.stopTone, .connectMedia(nil), .cancel(main)])
+        #expect(m.handle(.onHook) == [.stopTone, .connectMedia(nil), .sip(.cancel(main))])
         (m, main, _) = Self.machine("R")
-        #expect(m.handle(.offHook) == [.stopRinging, .answer(main), .connectMedia(main)])
+        #expect(m.handle(.offHook) == [.stopRinging, .sip(.answer(main)), .connectMedia(main)])
         (m, main, other) = Self.machine("XW")
-        #expect(m.handle(.flash) == [.stopTone, .hold(main), .answer(other), .connectMedia(other)])
+        #expect(m.handle(.flash) == [.stopTone, .sip(.hold(main)), .sip(.answer(other)), .connectMedia(other)])
         (m, main, other) = Self.machine("XH")
-        #expect(m.handle(.flash) == [.hold(main), .resume(other), .connectMedia(other)])
+        #expect(m.handle(.flash) == [.sip(.hold(main)), .sip(.resume(other)), .connectMedia(other)])
         (m, main, _) = Self.machine("X")
         #expect(m.handle(.disable) == [.stopTone, .connectMedia(nil), .cancelTimer(.firstDigit), .cancelTimer(.interDigit),
                                        .cancelTimer(.offHookWarning), .cancelTimer(.howler), .cancelTimer(.autoDial),
-                                       .hangUp(main), .unregister, .setFeed(.powerDown)])
+                                       .sip(.hangUp(main)), .sip(.unregister), .setFeed(.powerDown)])
         (m, _, _) = Self.machine("I")
         #expect(m.handle(.incomingCall(Self.second, Self.caller)) == [.startRinging(Self.caller)])
         (m, _, _) = Self.machine("NS")
-        #expect(m.handle(.incomingCall(Self.second, Self.caller)) == [.reject(Self.second, status: 480)])
+        #expect(m.handle(.incomingCall(Self.second, Self.caller)) == [.sip(.reject(Self.second, status: 480))])
         (m, _, _) = Self.machine("DT")
-        #expect(m.handle(.incomingCall(Self.second, Self.caller)) == [.reject(Self.second, status: 486)])
+        #expect(m.handle(.incomingCall(Self.second, Self.caller)) == [.sip(.reject(Self.second, status: 486))])
         #expect(PortStateMachine.tone(for: .failed(status: 486, reason: "")) == .busy)
         #expect(PortStateMachine.tone(for: .failed(status: 404, reason: "")) == .specialInformation)
         #expect(PortStateMachine.tone(for: .failed(status: 503, reason: "")) == .congestion)
@@ -135,25 +135,25 @@ struct PortStateMachineTableTests {
 
     @Test("features: DND, hot line, warm line, no call waiting, stutter dial tone, visual message waiting")
     func features() {
-        var s = PortSettings(account: "p")
+        var s = PortSettings()
         s.doNotDisturb = true
         var m = PortStateMachine(settings: s)
         _ = m.handle(.enable); _ = m.handle(.registration(.registered(untilSeconds: 1)))
-        #expect(m.handle(.incomingCall(Self.second, Self.caller)) == [.reject(Self.second, status: 486)])
+        #expect(m.handle(.incomingCall(Self.second, Self.caller)) == [.sip(.reject(Self.second, status: 486))])
 
-        s = PortSettings(account: "p")
+        s = PortSettings()
         s.autoDial = "1002"
         m = PortStateMachine(settings: s)
         _ = m.handle(.enable); _ = m.handle(.registration(.registered(untilSeconds: 1)))
-        #expect(m.handle(.offHook) == [.stopTone, .invite(Self.firstOutgoing, target: "1002", withholdIdentity: false)])
+        #expect(m.handle(.offHook) == [.stopTone, .sip(.invite(Self.firstOutgoing, target: "1002", withholdIdentity: false))])
 
         s.autoDialDelay = .seconds(5)
         m = PortStateMachine(settings: s)
         _ = m.handle(.enable); _ = m.handle(.registration(.registered(untilSeconds: 1)))
         #expect(m.handle(.offHook).contains(.startTimer(.autoDial, .seconds(5))))
-        #expect(m.handle(.timer(.autoDial)).contains(.invite(Self.firstOutgoing, target: "1002", withholdIdentity: false)))
+        #expect(m.handle(.timer(.autoDial)).contains(.sip(.invite(Self.firstOutgoing, target: "1002", withholdIdentity: false))))
 
-        s = PortSettings(account: "p")
+        s = PortSettings()
         s.callWaiting = false
         s.withholdIdentity = true
         s.dialPlan = try! DialPlan("(1xxx)")
@@ -163,9 +163,9 @@ struct PortStateMachineTableTests {
         #expect(m.handle(.offHook).first == .playTone(.stutterDial))
         var last: [PortAction] = []
         for d in "1002" { last = m.handle(.digit(d)) }
-        #expect(last.contains(.invite(Self.firstOutgoing, target: "1002", withholdIdentity: true)))
+        #expect(last.contains(.sip(.invite(Self.firstOutgoing, target: "1002", withholdIdentity: true))))
         _ = m.handle(.answered(Self.firstOutgoing))
-        #expect(m.handle(.incomingCall(Self.second, Self.caller)) == [.reject(Self.second, status: 486)])
+        #expect(m.handle(.incomingCall(Self.second, Self.caller)) == [.sip(.reject(Self.second, status: 486))])
         // Messages heard during the call: the lamp goes off once the handset is down.
         #expect(m.handle(.messageWaiting(false)) == [])
         #expect(m.handle(.onHook).contains(.sendMessageWaiting(false)))

@@ -69,7 +69,7 @@ final class RandomWorld {
         for n in 1...2 {
             let ua = Self.makeUA(net: net, s: s, seed: seed, "100\(n)", "192.0.2.\(10 * n)", "p\(n)", UInt64(n))
             let hw = RecordingHardware()
-            var settings = PortSettings(account: "port\(n)")
+            var settings = PortSettings()
             settings.dialPlan = try! DialPlan("(100[1-9]|x.T)")
             settings.callWaiting = n == 1
             let c = PortController(port: n, settings: settings, plan: RegionTonePlan.forRegion(.us)!, hardware: hw, userAgent: ua, scheduler: s)
@@ -94,7 +94,7 @@ final class RandomWorld {
                                      sendBytes: { b, to in net.send(b, from: address, to: to) })
             var cs = CallSettings()
             cs.sessionExpires = 0
-            let ua = SIPUserAgent(account: "port\(n)", agent: agent, settings: cs, seed: seed &+ n)
+            let ua = SIPUserAgent(agent: agent, settings: cs, seed: seed &+ n)
             net.attach(address) { [weak agent] b, from in
                 if let m = try? SIPParser.parse(b) { agent?.receive(m, from: from) }
             }
@@ -114,12 +114,12 @@ final class RandomWorld {
         }
         outside.onEvent = { [unowned self] e in
             switch e {
-            case .incomingCall(let h, _, _): self.outside.execute(.reject(h, status: 486))
+            case .incomingCall(let h, _): self.outside.execute(.reject(h, status: 486))
             case .ended(let h, _): self.outsideCalls.removeAll { $0 == h }
             default: break
             }
         }
-        outside.execute(.register(account: "port9"))
+        outside.execute(.register)
         for c in controllers { c.handle(.enable) }
         s.run(until: s.now + .seconds(1))
     }
@@ -162,7 +162,7 @@ final class RandomWorld {
             let h = outside.makeCallHandle()
             outsideCalls.append(h)
             log.append("outside calls port \(p + 1)")
-            outside.execute(.invite(h, account: "port9", target: "100\(p + 1)", withholdIdentity: pick(3) == 0))
+            outside.execute(.invite(h, target: "100\(p + 1)", withholdIdentity: pick(3) == 0))
         case 75..<85:
             if let h = outsideCalls.first {
                 log.append("outside hangs up")

@@ -103,7 +103,7 @@ struct NetworkRun {
             }
         }
         arrivals.sort { $0.at < $1.at }
-        var samples = [Int16](repeating: 1000, count: 160)
+        let samples = [Int16](repeating: 1000, count: 160)
         var out = [Int16](repeating: 0, count: 160)
         var next = 0
         var t: Int64 = 0

@@ -26,7 +26,7 @@ final class CallRig {
             self.address = address
         }
         var incoming: CallHandle? {
-            for e in events.reversed() { if case .incomingCall(let h, _, _) = e { return h } }
+            for e in events.reversed() { if case .incomingCall(let h, _) = e { return h } }
             return nil
         }
         func ended(_ h: CallHandle) -> CallEndReason? {
@@ -54,7 +54,7 @@ final class CallRig {
                                    sendBytes: { [weak net] b, to in net?.send(b, from: p.address, to: to) })
             var cs = CallSettings()
             configure(user, &cs)
-            p.ua = SIPUserAgent(account: "port\(user.suffix(1))", agent: p.agent, settings: cs, seed: UInt64(user)!)
+            p.ua = SIPUserAgent(agent: p.agent, settings: cs, seed: UInt64(user)!)
             p.ua.mediaPort = { h in 10000 + Int(h.id) * 2 }
             p.ua.onEvent = { [weak p] e in p?.events.append(e) }
             p.ua.onMedia = { [weak p] h, m in p?.media[h] = m }
@@ -64,8 +64,8 @@ final class CallRig {
             phones[user] = p
         }
         if start {
-            alice.ua.execute(.register(account: "port1"))
-            bob.ua.execute(.register(account: "port2"))
+            alice.ua.execute(.register)
+            bob.ua.execute(.register)
             run(1)
         }
     }
@@ -78,7 +78,7 @@ final class CallRig {
     /// Alice calls Bob; returns both handles once Bob's phone rings.
     func aliceCallsBob(withhold: Bool = false) -> (CallHandle, CallHandle?) {
         let h = alice.ua.makeCallHandle()
-        alice.ua.execute(.invite(h, account: "port1", target: "1002", withholdIdentity: withhold))
+        alice.ua.execute(.invite(h, target: "1002", withholdIdentity: withhold))
         run(0.5)
         return (h, bob.incoming)
     }
@@ -110,7 +110,7 @@ struct CallTests {
         #expect(rig.alice.registered && rig.bob.registered)
         let (a, b) = rig.aliceCallsBob()
         let bh = try #require(b)
-        #expect(rig.bob.saw(.incomingCall(bh, account: "port2", caller: CallerIdentity(number: "1001", name: "Alice", availability: .available))))
+        #expect(rig.bob.saw(.incomingCall(bh, caller: CallerIdentity(number: "1001", name: "Alice", availability: .available))))
         #expect(rig.alice.saw(.ringing(a)))
         let invites = rig.wire(.invite)
         #expect(rig.responses(407, to: .invite).count == 1)
@@ -141,7 +141,7 @@ struct CallTests {
     func callOtherWayCalleeHangsUp() throws {
         let rig = CallRig()
         let h = rig.bob.ua.makeCallHandle()
-        rig.bob.ua.execute(.invite(h, account: "port2", target: "1001", withholdIdentity: false))
+        rig.bob.ua.execute(.invite(h, target: "1001", withholdIdentity: false))
         rig.run(0.5)
         let ah = try #require(rig.alice.incoming)
         rig.alice.ua.execute(.answer(ah))
@@ -172,7 +172,7 @@ struct CallTests {
         let rig = CallRig()
         rig.exchange.authenticateCalls = false
         let h = rig.alice.ua.makeCallHandle()
-        rig.alice.ua.execute(.invite(h, account: "port1", target: "1002", withholdIdentity: false))
+        rig.alice.ua.execute(.invite(h, target: "1002", withholdIdentity: false))
         rig.alice.ua.execute(.cancel(h))
         rig.run(2)
         #expect(rig.alice.ended(h) == .localHangUp)
@@ -184,7 +184,7 @@ struct CallTests {
     func cancelBeforeChallenge() throws {
         let rig = CallRig()
         let h = rig.alice.ua.makeCallHandle()
-        rig.alice.ua.execute(.invite(h, account: "port1", target: "1002", withholdIdentity: false))
+        rig.alice.ua.execute(.invite(h, target: "1002", withholdIdentity: false))
         rig.alice.ua.execute(.cancel(h))
         rig.run(2)
         #expect(rig.alice.ended(h) == .localHangUp)
@@ -229,7 +229,7 @@ struct CallTests {
     func notRegistered() {
         let rig = CallRig()
         let h = rig.alice.ua.makeCallHandle()
-        rig.alice.ua.execute(.invite(h, account: "port1", target: "1099", withholdIdentity: false))
+        rig.alice.ua.execute(.invite(h, target: "1099", withholdIdentity: false))
         rig.run(1)
         #expect(rig.alice.ended(h) == .failed(status: 480, reason: "Temporarily Unavailable"))
     }
@@ -239,7 +239,7 @@ struct CallTests {
         let rig = CallRig()
         let (_, b) = rig.aliceCallsBob(withhold: true)
         let bh = try #require(b)
-        #expect(rig.bob.saw(.incomingCall(bh, account: "port2", caller: CallerIdentity(number: nil, name: nil, availability: .withheld))))
+        #expect(rig.bob.saw(.incomingCall(bh, caller: CallerIdentity(number: nil, name: nil, availability: .withheld))))
         let toBob = try #require(rig.wire(.invite).first { $0.to == rig.bob.address }?.message)
         #expect(toBob["From"]?.contains("anonymous@anonymous.invalid") == true)
         #expect(toBob["Privacy"] == "id")
@@ -338,10 +338,10 @@ struct CallTests {
         #expect(rig.wire(.subscribe).contains { $0.from == rig.alice.address && $0.message["Event"] == "message-summary" })
         rig.exchange.setMessages(user: "1001", new: 2, old: 5)
         rig.run(0.5)
-        #expect(rig.alice.saw(.messageWaiting(account: "port1", waiting: true, newMessages: 2, oldMessages: 5)))
+        #expect(rig.alice.saw(.messageWaiting(waiting: true, newMessages: 2, oldMessages: 5)))
         rig.exchange.setMessages(user: "1001", new: 0, old: 7)
         rig.run(0.5)
-        #expect(rig.alice.events.last == .messageWaiting(account: "port1", waiting: false, newMessages: 0, oldMessages: 7))
+        #expect(rig.alice.events.last == .messageWaiting(waiting: false, newMessages: 0, oldMessages: 7))
         // Refreshed before it lapses.
         let subs = rig.wire(.subscribe).filter { $0.from == rig.alice.address }.count
         rig.run(3600)
@@ -359,7 +359,7 @@ struct CallTests {
         #expect(turnedAway.isEmpty, "\(turnedAway.map { $0.status ?? 0 })")
         // Unregistering ends the subscription; the final NOTIFY (terminated) is answered 200.
         let notifiesAnswered = rig.responses(200, to: .notify).count
-        rig.alice.ua.execute(.unregister(account: "port1"))
+        rig.alice.ua.execute(.unregister)
         rig.run(5)
         let final = rig.wire(.notify).last { $0.to == rig.alice.address }?.message
         #expect(final?["Subscription-State"] == "terminated")
@@ -375,7 +375,7 @@ struct CallTests {
         let rig = CallRig { _, s in s.subscribeMessageWaiting = false }
         rig.exchange.setMessages(user: "1002", new: 1, old: 0)
         rig.run(0.5)
-        #expect(rig.bob.saw(.messageWaiting(account: "port2", waiting: true, newMessages: 1, oldMessages: 0)))
+        #expect(rig.bob.saw(.messageWaiting(waiting: true, newMessages: 1, oldMessages: 0)))
         #expect(rig.wire(.subscribe).isEmpty)
     }
 
@@ -412,12 +412,12 @@ struct CallTests {
         let (a, b) = rig.aliceCallsBob()
         rig.bob.ua.execute(.answer(try #require(b)))
         rig.run(0.5)
-        rig.alice.ua.execute(.unregister(account: "port1"))
+        rig.alice.ua.execute(.unregister)
         rig.run(1)
         #expect(rig.alice.ended(a) == .localHangUp)
         #expect(rig.bob.ua.activeCalls.isEmpty)
         #expect(rig.exchange.registrar.contacts(of: "sip:1001@example.com").isEmpty)
-        #expect(rig.alice.events.last == .registration(account: "port1", .unregistered))
+        #expect(rig.alice.events.last == .registration(.unregistered))
     }
 }
 

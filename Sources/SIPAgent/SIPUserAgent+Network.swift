@@ -1,0 +1,114 @@
+import TipRingCore
+import SIPCore
+
+/// What comes from the network: responses to their client transactions, requests to their
+/// server transaction, to the call whose dialog they name, or to a new call.
+extension SIPUserAgent {
+    /// A response: to its client transaction (CANCELs keyed apart), or a retransmitted 2xx of
+    /// an INVITE whose transaction is over — ACKed again by its call.
+    func response(_ m: SIPMessage, from source: SIPNetworkAddress) {
+        guard let top = m["Via"], let branch = try? Via(top).branch else { return }
+        let method = (try? CSeq(m["CSeq"] ?? ""))?.method
+        let key = method == .cancel ? branch + "-cancel" : branch
+        if clients.feed(key, { $0.receive(m, now: scheduler.now) }) { return }
+        if method == .invite, let h = call(for: m) {
+            let ctx = context
+            update(h) { $0.retransmittedAnswer(m, context: ctx) }
+        }
+    }
+
+    func clientResponse(_ m: SIPMessage, purpose: Purpose) {
+        switch purpose {
+        case .subscribe: subscribeResponse(m)
+        case .call(let h, let request):
+            let ctx = context
+            update(h) { $0.receive(m, for: request, context: ctx, digest: &digest) }
+        }
+    }
+
+    func clientTimeout(_ purpose: Purpose) {
+        guard case .call(let h, let request) = purpose else { return }
+        let ctx = context
+        update(h) { $0.timedOut(request, context: ctx) }
+    }
+
+    func request(_ m: SIPMessage, from source: SIPNetworkAddress) {
+        guard case .request(let method, _) = m.startLine else { return }
+        lastSource = source
+        // Retransmissions go to their server transaction.
+        if method != .ack, servers.feed(serverKey(m), { $0.receive(m, now: scheduler.now) }) { return }
+        if method == .ack {
+            // ACK of a non-2xx goes to its INVITE transaction; ACK of our 2xx to the call.
+            servers.feed(serverKey(m)) { $0.receive(m, now: scheduler.now) }
+            if let h = call(for: m) { update(h) { $0.acknowledged(m) } }
+            return
+        }
+        if method == .cancel { return cancelReceived(m, from: source) }
+        guard let t = try? ServerTransaction(request: m, reliable: transport.isReliable, timers: agent.settings.timers) else { return }
+        servers.add(t, key: serverKey(m), context: source)
+
+        if let toTag = (try? NameAddress(m["To"] ?? ""))?.tag {
+            guard let h = call(for: m), calls[h]?.localTag == toTag else {
+                if method == .notify, mwi?.localTag == toTag { return notifyReceived(m) }
+                // The last NOTIFY of a subscription we ended (RFC 6665 §4.1.2.3): acknowledged.
+                if method == .notify, endedSubscriptionTag == toTag { return respond(m, status: 200, reason: "OK") }
+                return respond(m, status: 481, reason: "Call/Transaction Does Not Exist")
+            }
+            let ctx = context
+            return update(h) { $0.received(m, from: source, context: ctx) }
+        }
+        switch method {
+        case .invite: incomingInvite(m, from: source)
+        case .options: respond(SIPResponses.capabilities(to: m), to: source)
+        case .notify: notifyReceived(m)
+        case .bye: respond(m, status: 481, reason: "Call/Transaction Does Not Exist")
+        case .info, .update, .prack, .subscribe, .refer, .message:
+            respond(m, status: 405, reason: "Method Not Allowed", headers: [("Allow", SIPRequests.allow)])
+        default:
+            respond(m, status: 501, reason: "Not Implemented", headers: [("Allow", SIPRequests.allow)])
+        }
+    }
+
+    /// The call a message's Call-ID names.
+    func call(for m: SIPMessage) -> CallHandle? {
+        guard let id = m["Call-ID"] else { return nil }
+        return calls.first { $0.value.callID == id }?.key
+    }
+
+    /// A new INVITE: screened first, so a refused call costs no media port; then a handle, a
+    /// port and a ringing call.
+    func incomingInvite(_ m: SIPMessage, from source: SIPNetworkAddress) {
+        if let h = call(for: m), calls[h]?.outgoing == false { return }  // a merged or looped request
+        switch SIPCall.screen(m, settings: settings) {
+        case .refuse(let r):
+            respond(r, to: source)
+        case .accept(let offer):
+            let h = makeCallHandle()
+            guard let (c, actions) = SIPCall.ringing(m, offer: offer, handle: h, from: source, settings: settings, localPort: mediaPort(h),
+                                                     sessionID: random.next() >> 20, seed: random.next(), context: context) else {
+                onMedia?(h, nil)  // the port goes back
+                return respond(m, status: 400, reason: "Bad Request")
+            }
+            calls[h] = c
+            perform(actions, for: h)
+            emit(.incomingCall(h, caller: Self.callerIdentity(m)))
+        }
+    }
+
+    /// A CANCEL matches the INVITE's server transaction by branch.
+    func cancelReceived(_ m: SIPMessage, from source: SIPNetworkAddress) {
+        let key = serverKey(m).replacingSuffix(" CANCEL", with: " INVITE")
+        let ringing = calls.first { $0.value.incomingInvite.map(self.serverKey) == key }?.key
+        var handled = false
+        if let h = ringing {
+            update(h) { c in
+                guard let actions = c.cancelled(by: m, from: source) else { return [] }
+                handled = true
+                return actions
+            }
+        }
+        if !handled {
+            agent.transmit(SIPResponses.response(to: m, status: 481, reason: "Call/Transaction Does Not Exist", toTag: SecureRandom.token()), to: source)
+        }
+    }
+}

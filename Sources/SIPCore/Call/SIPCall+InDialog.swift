@@ -1,0 +1,106 @@
+import TipRingCore
+
+/// Requests inside the call's dialog: BYE, re-INVITE, UPDATE, PRACK, INFO, OPTIONS.
+extension SIPCall {
+    /// A request whose Call-ID and tags name this call (not its ACK: ``acknowledged(_:)``).
+    public mutating func received(_ m: SIPMessage, from source: SIPNetworkAddress, context ctx: CallContext) -> [CallAction] {
+        guard let method = m.method else { return [] }
+        let cseq = (try? CSeq(m["CSeq"] ?? ""))?.sequence ?? 0
+        // RFC 3261 §12.2.2: a CSeq not above the last one is out of order.
+        if method != .prack, cseq <= remoteCSeq, remoteCSeq > 0, !(method == .bye && phase == .incoming) {
+            return [respond(m, 500, "Server Internal Error (CSeq out of order)", to: source)]
+        }
+        if method != .prack { remoteCSeq = max(remoteCSeq, cseq) }
+        switch method {
+        case .bye:
+            return [respond(m, 200, "OK", to: source)] + finish(.remoteHangUp)
+        case .invite:
+            return reinviteReceived(m, from: source, ctx)
+        case .update:
+            // A session refresh without a new offer.
+            var headers: [(String, String)] = [("Contact", "<\(ctx.contact)>")]
+            if sessionInterval > 0 { headers.append(("Session-Expires", "\(sessionInterval);refresher=\(weRefresh == outgoing ? "uac" : "uas")")) }
+            return [respond(m, 200, "OK", headers: headers, to: source)] + restartSessionTimer()
+        case .prack:
+            if case .incoming(var r) = state {
+                r.reliable180 = nil
+                state = .incoming(r)
+            }
+            return [.cancelTimer(.reliableProvisional), respond(m, 200, "OK", to: source)]
+        case .info:
+            return infoReceived(m, from: source)
+        case .options:
+            return [.respond(SIPResponses.capabilities(to: m), to: source)]
+        case .notify, .refer, .message, .subscribe:
+            return [respond(m, 405, "Method Not Allowed", headers: [("Allow", SIPRequests.allow)], to: source)]
+        default:
+            return [respond(m, 501, "Not Implemented", headers: [("Allow", SIPRequests.allow)], to: source)]
+        }
+    }
+
+    mutating func reinviteReceived(_ m: SIPMessage, from source: SIPNetworkAddress, _ ctx: CallContext) -> [CallAction] {
+        guard case .confirmed(var e) = state, !e.reinvitePending else { return [respond(m, 491, "Request Pending", to: source)] }
+        updateTarget(from: m)
+        var answer = local
+        if !m.body.isEmpty {
+            let offer: SessionDescription
+            do { offer = try SessionDescription.parse(m.body) } catch {
+                return [respond(m, 488, "Not Acceptable Here", headers: [("Warning", "399 TipRing \"\(error.description.prefix(60))\"")], to: source)]
+            }
+            guard var a = settings.media.answer(to: offer, address: ctx.mediaHost, port: local.port, wanting: wanted) else {
+                return [respond(m, 488, "Not Acceptable Here", to: source)]
+            }
+            a.sessionID = local.sessionID
+            a.version = local.version + (a == local ? 0 : 1)
+            answer = a
+            remote = offer
+        }
+        local = answer
+        var headers: [(String, String)] = [("Contact", "<\(ctx.contact)>"), ("Supported", SIPRequests.supported)]
+        if let se = m["Session-Expires"], let v = HeaderNumbers.deltaSeconds(se, in: HeaderNumbers.sessionInterval) {
+            sessionInterval = v
+            let refresher = se.lowercased().contains("refresher=uas") ? "uas" : "uac"
+            weRefresh = refresher == "uas"
+            headers.append(("Session-Expires", "\(v);refresher=\(refresher)"))
+            headers.append(("Require", "timer"))
+        }
+        var ok = SIPResponses.response(to: m, status: 200, reason: "OK")
+        for (n, v) in headers { ok.add(n, v) }
+        Self.withBody(&ok, answer)
+        e.unacknowledged = UnacknowledgedOK(response: ok, interval: ctx.timers.t1, initial: false)
+        state = .confirmed(e)
+        return [.respond(ok, to: source), .startTimer(.okRetransmit, after: ctx.timers.t1)] + restartSessionTimer() + mediaChanged()
+    }
+
+    mutating func infoReceived(_ m: SIPMessage, from source: SIPNetworkAddress) -> [CallAction] {
+        let type = (m["Content-Type"] ?? "").lowercased()
+        let body = String(decoding: m.body, as: UTF8.self)
+        var digit: Character?
+        if type.hasPrefix("application/dtmf-relay") {
+            for line in body.split(whereSeparator: \.isNewline) where line.lowercased().hasPrefix("signal") {
+                digit = line.split(separator: "=", maxSplits: 1).last?.trimmingSpaces().first
+            }
+        } else if type.hasPrefix("application/dtmf") {
+            digit = body.trimmingSpaces().first
+        }
+        if let d = digit.map({ Character($0.uppercased()) }), "0123456789*#ABCD".contains(d) {
+            return [respond(m, 200, "OK", to: source), .event(.digit(handle, d))]
+        }
+        if type.isEmpty && m.body.isEmpty { return [respond(m, 200, "OK", to: source)] }  // an INFO keep-alive
+        return [respond(m, 415, "Unsupported Media Type", headers: [("Accept", "application/dtmf-relay, application/dtmf")], to: source)]
+    }
+
+    /// Sends a digit in the call: RFC 4733 or in-band through the media layer, or SIP INFO
+    /// when configured so (or when RFC 4733 was not agreed and the media layer cannot).
+    public mutating func sendDigit(_ digit: Character, milliseconds ms: Int, context ctx: CallContext) -> [CallAction] {
+        guard case .confirmed = state, settings.dtmf != .inband else { return [] }
+        let negotiated = remote?.telephoneEvent != nil
+        guard settings.dtmf == .info || (settings.dtmf == .rfc4733 && !negotiated && !ctx.mediaSendsDigits) else {
+            return [.sendDigit(digit, milliseconds: ms)]
+        }
+        var m = dialogRequest(.info, ctx)
+        m.add("Content-Type", "application/dtmf-relay")
+        m.body = Array("Signal=\(digit)\r\nDuration=\(ms)\r\n".utf8)
+        return [.request(m, .info, to: dialogDestination(ctx))]
+    }
+}

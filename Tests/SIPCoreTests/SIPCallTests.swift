@@ -1,0 +1,385 @@
+import Testing
+import TipRingCore
+@testable import SIPCore
+
+/// The call as a pure value: messages are fed to it one at a time, and what it asks for (the
+/// actions) is read against RFC 3261, 3262 and 4028 — no network, no scheduler, no user agent.
+@Suite("A call as a pure state machine")
+struct SIPCallTests {
+    static let server = SIPNetworkAddress("192.0.2.1")
+    static let peer = SIPNetworkAddress("198.51.100.7")
+    static let ctx = CallContext(contact: "sip:1001@192.0.2.10:5060", transport: .udp, timers: TransactionTimers(), server: server,
+                                 route: nil, minimumDigest: .md5, mediaHost: "192.0.2.10", mediaSendsDigits: true)
+    static let answerSDP = """
+    v=0\r
+    o=- 7 7 IN IP4 198.51.100.7\r
+    s=-\r
+    c=IN IP4 198.51.100.7\r
+    t=0 0\r
+    m=audio 30000 RTP/AVP 0 101\r
+    a=rtpmap:0 PCMU/8000\r
+    a=rtpmap:101 telephone-event/8000\r
+    a=sendrecv\r
+
+    """
+
+    // MARK: helpers
+
+    static func placing(_ settings: CallSettings = CallSettings()) throws -> (SIPCall, SIPMessage) {
+        let (call, actions) = SIPCall.placing(CallHandle(id: 1), to: "1002", withholdIdentity: false, addressOfRecord: "sip:1001@example.com",
+                                              settings: settings, localPort: 4000, sessionID: 42, seed: 1, context: ctx)
+        let c = try #require(call)
+        guard case .request(let invite, .invite, let to)? = actions.first, actions.count == 1 else {
+            Issue.record("placing a call sends exactly its INVITE: \(actions)")
+            throw Failure()
+        }
+        #expect(to == server)
+        return (c, invite)
+    }
+
+    struct Failure: Error {}
+
+    static func response(to request: SIPMessage, _ status: Int, _ reason: String, toTag: String? = "b0b",
+                         headers: [(String, String)] = [], sdp: String? = nil) -> SIPMessage {
+        var r = SIPResponses.response(to: request, status: status, reason: reason, toTag: toTag)
+        for (n, v) in headers { r.add(n, v) }
+        if let sdp {
+            r.add("Content-Type", "application/sdp")
+            r.body = Array(sdp.utf8)
+        }
+        return r
+    }
+
+    static func parse(_ text: String) throws -> SIPMessage {
+        try SIPParser.parse(Array(text.replacing("\n", with: "\r\n").utf8))
+    }
+
+    static func incomingInvite(require: String? = nil, sessionExpires: String? = nil, sdp: String? = answerSDP) throws -> SIPMessage {
+        var extra = ""
+        if let require { extra += "Require: \(require)\n" }
+        if let sessionExpires { extra += "Session-Expires: \(sessionExpires)\n" }
+        let body = (sdp ?? "").replacing("\r\n", with: "\n")
+        return try parse("""
+        INVITE sip:1001@192.0.2.10:5060 SIP/2.0
+        Via: SIP/2.0/UDP 198.51.100.7:5060;branch=z9hG4bKcaller1
+        Max-Forwards: 70
+        From: "Bob" <sip:1002@example.com>;tag=bobtag
+        To: <sip:1001@example.com>
+        Call-ID: incoming-1@198.51.100.7
+        CSeq: 10 INVITE
+        Contact: <sip:1002@198.51.100.7:5060>
+        \(extra)Content-Type: application/sdp
+        Content-Length: \(body.replacing("\n", with: "\r\n").utf8.count)
+
+        \(body)
+        """)
+    }
+
+    static func ringing(_ invite: SIPMessage) throws -> (SIPCall, [CallAction]) {
+        guard case .accept(let offer) = SIPCall.screen(invite, settings: CallSettings()) else {
+            Issue.record("the INVITE should ring")
+            throw Failure()
+        }
+        return try #require(SIPCall.ringing(invite, offer: offer, handle: CallHandle(id: 9), from: peer, settings: CallSettings(),
+                                            localPort: 4000, sessionID: 42, seed: 1, context: ctx))
+    }
+
+    static func requests(_ actions: [CallAction]) -> [(SIPMessage, CallRequest)] {
+        actions.compactMap { if case .request(let m, let p, _) = $0 { (m, p) } else { nil } }
+    }
+
+    static func transmitted(_ actions: [CallAction]) -> [SIPMessage] {
+        actions.compactMap { if case .transmit(let m, _) = $0 { m } else { nil } }
+    }
+
+    static func responses(_ actions: [CallAction]) -> [SIPMessage] {
+        actions.compactMap { if case .respond(let m, _) = $0 { m } else { nil } }
+    }
+
+    static func events(_ actions: [CallAction]) -> [UserAgentEvent] {
+        actions.compactMap { if case .event(let e) = $0 { e } else { nil } }
+    }
+
+    static func started(_ actions: [CallAction], _ timer: CallTimer) -> Duration? {
+        for case .startTimer(timer, let d) in actions { return d }
+        return nil
+    }
+
+    // MARK: outgoing
+
+    @Test("an outgoing call: INVITE, 180 rings, 200 is ACKed to the dialog's target and starts the refresh at half the interval, BYE ends it")
+    func outgoingCall() throws {
+        var (call, invite) = try Self.placing()
+        var digest = DigestClient(username: "1001", password: "x")
+        #expect(invite["CSeq"] == "1 INVITE")
+        #expect(invite["Session-Expires"] == "1800")
+        #expect(invite["Content-Type"] == "application/sdp")
+        #expect((try? NameAddress(invite["From"] ?? ""))?.tag == call.localTag)
+        #expect(call.phase == .calling)
+
+        let ringing = call.receive(Self.response(to: invite, 180, "Ringing"), for: .invite, context: Self.ctx, digest: &digest)
+        #expect(Self.events(ringing) == [.ringing(call.handle)])
+        #expect(call.phase == .early)
+        #expect(call.remoteTag == "b0b")
+
+        let ok = Self.response(to: invite, 200, "OK", headers: [("Contact", "<sip:1002@198.51.100.7:5070>"),
+                                                               ("Session-Expires", "1800;refresher=uac")], sdp: Self.answerSDP)
+        let answered = call.receive(ok, for: .invite, context: Self.ctx, digest: &digest)
+        #expect(call.phase == .confirmed)
+        guard case .transmit(let ack, let to)? = answered.first else { Issue.record("the 2xx is ACKed first: \(answered)"); return }
+        #expect(ack.method == .ack)
+        #expect(ack["CSeq"] == "1 ACK")  // the INVITE's number (RFC 3261 §13.2.2.4)
+        #expect(to == SIPNetworkAddress("198.51.100.7", 5070))  // the Contact: a numeric target
+        if case .request(.ack, let uri) = ack.startLine { #expect(uri == "sip:1002@198.51.100.7:5070") }
+        #expect(Self.started(answered, .sessionRefresh) == .seconds(900))  // we are the UAC refresher
+        #expect(call.media?.remote.port == 30000)
+        #expect(Self.events(answered) == [.answered(call.handle)])
+
+        let hangUp = call.hangUp(context: Self.ctx)
+        let bye = try #require(Self.requests(hangUp).first)
+        #expect(bye.1 == .bye)
+        #expect(bye.0["CSeq"] == "2 BYE")
+        #expect((try? NameAddress(bye.0["To"] ?? ""))?.tag == "b0b")
+        #expect(hangUp.contains(.media(nil)))
+        #expect(hangUp.contains(.cancelTimer(.sessionRefresh)))
+        #expect(Self.events(hangUp) == [.ended(call.handle, .localHangUp)])
+        #expect(call.isOver)
+        #expect(call.hangUp(context: Self.ctx).isEmpty)  // nothing twice
+    }
+
+    @Test("a CANCEL waits for a provisional response (RFC 3261 §9.1); a 200 that crosses it is ACKed and BYEd")
+    func cancelWaitsForProvisional() throws {
+        var (call, invite) = try Self.placing()
+        var digest = DigestClient(username: "1001", password: "x")
+        #expect(call.cancel(context: Self.ctx).isEmpty)
+        let trying = call.receive(Self.response(to: invite, 100, "Trying", toTag: nil), for: .invite, context: Self.ctx, digest: &digest)
+        #expect(trying.isEmpty)
+        let afterRinging = call.receive(Self.response(to: invite, 180, "Ringing"), for: .invite, context: Self.ctx, digest: &digest)
+        let cancel = try #require(Self.requests(afterRinging).first)
+        #expect(cancel.1 == .cancel)
+        #expect(cancel.0["CSeq"] == "1 CANCEL")
+        #expect(cancel.0["Via"] == invite["Via"])  // the INVITE's branch
+        #expect(call.cancel(context: Self.ctx).isEmpty)  // one CANCEL
+
+        let crossed = call.receive(Self.response(to: invite, 200, "OK", sdp: Self.answerSDP), for: .invite, context: Self.ctx, digest: &digest)
+        #expect(Self.transmitted(crossed).map(\.method) == [.ack])
+        #expect(Self.requests(crossed).map(\.1) == [.bye])
+        #expect(Self.events(crossed) == [.ended(call.handle, .localHangUp)])
+    }
+
+    @Test("a reliable provisional (RFC 3262) is PRACKed once per RSeq, wherever 100rel stands in its Require list")
+    func reliableProvisionalPRACKed() throws {
+        var (call, invite) = try Self.placing()
+        var digest = DigestClient(username: "1001", password: "x")
+        let reliable = Self.response(to: invite, 183, "Session Progress", headers: [("Require", "timer, 100rel"), ("RSeq", "7")], sdp: Self.answerSDP)
+        let first = call.receive(reliable, for: .invite, context: Self.ctx, digest: &digest)
+        let prack = try #require(Self.requests(first).first)
+        #expect(prack.1 == .prack)
+        #expect(prack.0["RAck"] == "7 1 INVITE")
+        #expect(Self.events(first) == [.earlyMedia(call.handle)])
+        let repeated = call.receive(reliable, for: .invite, context: Self.ctx, digest: &digest)
+        #expect(Self.requests(repeated).isEmpty)
+    }
+
+    @Test("a challenge is answered once with a new CSeq; a second one ends the call as 403")
+    func challengeAnsweredOnce() throws {
+        var (call, invite) = try Self.placing()
+        var digest = DigestClient(username: "1001", password: "secret")
+        let challenge = ("Proxy-Authenticate", "Digest realm=\"example.com\", nonce=\"abc\", qop=\"auth\", algorithm=MD5")
+        let first = call.receive(Self.response(to: invite, 407, "Proxy Authentication Required", headers: [challenge]),
+                                 for: .invite, context: Self.ctx, digest: &digest)
+        let again = try #require(Self.requests(first).first)
+        #expect(again.1 == .invite)
+        #expect(again.0["CSeq"] == "2 INVITE")
+        #expect(again.0["Proxy-Authorization"]?.contains("username=\"1001\"") == true)
+        #expect(again.0["Call-ID"] == invite["Call-ID"])
+        #expect(again.0["Via"] != invite["Via"])  // a new transaction
+        let second = call.receive(Self.response(to: again.0, 407, "Proxy Authentication Required", headers: [challenge]),
+                                  for: .invite, context: Self.ctx, digest: &digest)
+        #expect(Self.events(second) == [.ended(call.handle, .failed(status: 403, reason: "authentication failed"))])
+    }
+
+    @Test("a 422 raises this call's interval to the Min-SE asked for and tries again; the account's setting is not changed")
+    func sessionIntervalTooSmall() throws {
+        var settings = CallSettings()
+        settings.sessionExpires = 90
+        var (call, invite) = try Self.placing(settings)
+        var digest = DigestClient(username: "1001", password: "x")
+        let retry = call.receive(Self.response(to: invite, 422, "Session Interval Too Small", headers: [("Min-SE", "600")]),
+                                 for: .invite, context: Self.ctx, digest: &digest)
+        let again = try #require(Self.requests(retry).first)
+        #expect(again.0["Session-Expires"] == "600")
+        #expect(settings.sessionExpires == 90)
+        // A Min-SE beyond what we accept ends the call instead of looping.
+        let refused = call.receive(Self.response(to: again.0, 422, "Session Interval Too Small", headers: [("Min-SE", "99999999999")]),
+                                   for: .invite, context: Self.ctx, digest: &digest)
+        #expect(Self.events(refused) == [.ended(call.handle, .failed(status: 422, reason: "Session Interval Too Small"))])
+    }
+
+    @Test("hold meets glare (491): the re-INVITE is sent again after 2.1–4 s (RFC 3261 §14.1); a resume asked meanwhile follows it")
+    func glare() throws {
+        var (call, invite) = try Self.placing()
+        var digest = DigestClient(username: "1001", password: "x")
+        _ = call.receive(Self.response(to: invite, 200, "OK", sdp: Self.answerSDP), for: .invite, context: Self.ctx, digest: &digest)
+        let hold = try #require(Self.requests(call.changeDirection(to: .sendonly, context: Self.ctx)).first)
+        #expect(hold.1 == .reinvite)
+        #expect(String(decoding: hold.0.body, as: UTF8.self).contains("a=sendonly"))
+        #expect(call.changeDirection(to: .sendrecv, context: Self.ctx).isEmpty)  // waits for the one out
+        let glare = call.receive(Self.response(to: hold.0, 491, "Request Pending"), for: .reinvite, context: Self.ctx, digest: &digest)
+        let wait = try #require(Self.started(glare, .glareRetry))
+        #expect(wait >= .milliseconds(2100) && wait <= .seconds(4))
+        let retried = try #require(Self.requests(call.timerFired(.glareRetry, context: Self.ctx)).first)
+        #expect(retried.1 == .reinvite)
+        let accepted = call.receive(Self.response(to: retried.0, 200, "OK", sdp: Self.answerSDP), for: .reinvite, context: Self.ctx, digest: &digest)
+        #expect(Self.transmitted(accepted).map(\.method) == [.ack])
+        let resume = try #require(Self.requests(accepted).first)
+        #expect(String(decoding: resume.0.body, as: UTF8.self).contains("a=sendrecv"))
+    }
+
+    // MARK: incoming
+
+    @Test("screening refuses before anything is allocated: 420 for an unknown extension, 488 for no common codec, 400 without a From tag")
+    func screening() throws {
+        guard case .refuse(let r420) = SIPCall.screen(try Self.incomingInvite(require: "100rel, foo"), settings: CallSettings()) else {
+            Issue.record("420 expected"); return
+        }
+        #expect(r420.status == 420)
+        #expect(r420["Unsupported"] == "foo")
+        let g729 = Self.answerSDP.replacing("RTP/AVP 0 101", with: "RTP/AVP 18").replacing("a=rtpmap:0 PCMU/8000", with: "a=rtpmap:18 G729/8000")
+        guard case .refuse(let r488) = SIPCall.screen(try Self.incomingInvite(sdp: g729), settings: CallSettings()) else {
+            Issue.record("488 expected"); return
+        }
+        #expect(r488.status == 488)
+        var noTag = try Self.incomingInvite()
+        noTag.set("From", "<sip:1002@example.com>")
+        guard case .refuse(let r400) = SIPCall.screen(noTag, settings: CallSettings()) else { Issue.record("400 expected"); return }
+        #expect(r400.status == 400)
+        guard case .accept(let offer) = SIPCall.screen(try Self.incomingInvite(), settings: CallSettings()) else {
+            Issue.record("a plain INVITE rings"); return
+        }
+        #expect(offer?.port == 30000)
+    }
+
+    @Test("a reliable 180 (RFC 3262) is sent again at T1, 2·T1… until the PRACK; the answer's 2xx until the ACK, which reports the answer")
+    func incomingReliableRinging() throws {
+        var (call, ring) = try Self.ringing(try Self.incomingInvite(require: "100rel"))
+        let r180 = try #require(Self.responses(ring).first)
+        #expect(r180.status == 180)
+        #expect(r180["RSeq"] == "1")
+        #expect(r180["Require"] == "100rel")
+        #expect((try? NameAddress(r180["To"] ?? ""))?.tag == call.localTag)
+        #expect(Self.started(ring, .reliableProvisional) == .milliseconds(500))
+        let again = call.timerFired(.reliableProvisional, context: Self.ctx)
+        #expect(Self.transmitted(again) == [r180])
+        #expect(Self.started(again, .reliableProvisional) == .seconds(1))
+
+        let prack = try Self.parse("""
+        PRACK sip:1001@192.0.2.10:5060 SIP/2.0
+        Via: SIP/2.0/UDP 198.51.100.7:5060;branch=z9hG4bKprack1
+        From: "Bob" <sip:1002@example.com>;tag=bobtag
+        To: <sip:1001@example.com>;tag=\(call.localTag)
+        Call-ID: incoming-1@198.51.100.7
+        CSeq: 11 PRACK
+        RAck: 1 10 INVITE
+        Content-Length: 0
+
+
+        """)
+        let acked = call.received(prack, from: Self.peer, context: Self.ctx)
+        #expect(acked.contains(.cancelTimer(.reliableProvisional)))
+        #expect(Self.responses(acked).map(\.status) == [200])
+        #expect(call.timerFired(.reliableProvisional, context: Self.ctx).isEmpty)
+
+        let answer = call.answer(context: Self.ctx)
+        let ok = try #require(Self.responses(answer).first)
+        #expect(ok.status == 200)
+        #expect(ok["Content-Type"] == "application/sdp")
+        #expect(Self.started(answer, .okRetransmit) == .milliseconds(500))
+        #expect(Self.events(answer).isEmpty)  // answered only once the ACK is in
+
+        let ack = try Self.parse("""
+        ACK sip:1001@192.0.2.10:5060 SIP/2.0
+        Via: SIP/2.0/UDP 198.51.100.7:5060;branch=z9hG4bKack1
+        From: "Bob" <sip:1002@example.com>;tag=bobtag
+        To: <sip:1001@example.com>;tag=\(call.localTag)
+        Call-ID: incoming-1@198.51.100.7
+        CSeq: 10 ACK
+        Content-Length: 0
+
+
+        """)
+        let done = call.acknowledged(ack)
+        #expect(done.contains(.cancelTimer(.okRetransmit)))
+        #expect(Self.events(done) == [.answered(call.handle)])
+        #expect(call.acknowledged(ack).isEmpty)
+    }
+
+    @Test("a 2xx never ACKed is sent at T1 doubling up to T2 for 64·T1, then the call ends with a BYE (RFC 3261 §13.3.1.4)")
+    func unacknowledgedAnswerEnds() throws {
+        var (call, _) = try Self.ringing(try Self.incomingInvite())
+        var delay = try #require(Self.started(call.answer(context: Self.ctx), .okRetransmit))
+        var elapsed = Duration.zero
+        var sent = 0
+        for _ in 0..<100 {
+            elapsed += delay
+            let actions = call.timerFired(.okRetransmit, context: Self.ctx)
+            if call.isOver {
+                #expect(Self.requests(actions).map(\.1) == [.bye])
+                #expect(Self.events(actions) == [.ended(call.handle, .timeout)])
+                break
+            }
+            sent += Self.transmitted(actions).count
+            delay = try #require(Self.started(actions, .okRetransmit))
+            #expect(delay <= .seconds(4))
+        }
+        #expect(call.isOver)
+        #expect(elapsed >= .seconds(32) && elapsed <= .seconds(36))
+        #expect(sent == 10)  // at 0.5, 1.5, 3.5, 7.5, 11.5 … 31.5 s: T1 doubling, then T2 apart
+    }
+
+    @Test("when the caller refreshes (refresher=uac), a session nobody refreshes ends at the interval less min(32 s, a third) with a BYE")
+    func sessionExpiry() throws {
+        var (call, _) = try Self.ringing(try Self.incomingInvite(sessionExpires: "120;refresher=uac"))
+        let answer = call.answer(context: Self.ctx)
+        #expect(Self.responses(answer).first?["Session-Expires"] == "120;refresher=uac")
+        #expect(Self.started(answer, .sessionExpiry) == .seconds(88))
+        #expect(Self.started(answer, .sessionRefresh) == nil)
+        let expired = call.timerFired(.sessionExpiry, context: Self.ctx)
+        #expect(Self.requests(expired).map(\.1) == [.bye])
+        #expect(Self.events(expired) == [.ended(call.handle, .timeout)])
+    }
+
+    @Test("CANCEL while ringing: 200 to the CANCEL, 487 to the INVITE; a request with an old CSeq gets 500")
+    func cancelAndOrder() throws {
+        var (call, _) = try Self.ringing(Self.incomingInvite())
+        let stale = try Self.parse("""
+        INFO sip:1001@192.0.2.10:5060 SIP/2.0
+        Via: SIP/2.0/UDP 198.51.100.7:5060;branch=z9hG4bKinfo1
+        From: "Bob" <sip:1002@example.com>;tag=bobtag
+        To: <sip:1001@example.com>;tag=\(call.localTag)
+        Call-ID: incoming-1@198.51.100.7
+        CSeq: 9 INFO
+        Content-Length: 0
+
+
+        """)
+        #expect(Self.responses(call.received(stale, from: Self.peer, context: Self.ctx)).map(\.status) == [500])
+        let cancel = try Self.parse("""
+        CANCEL sip:1001@192.0.2.10:5060 SIP/2.0
+        Via: SIP/2.0/UDP 198.51.100.7:5060;branch=z9hG4bKcaller1
+        From: "Bob" <sip:1002@example.com>;tag=bobtag
+        To: <sip:1001@example.com>
+        Call-ID: incoming-1@198.51.100.7
+        CSeq: 10 CANCEL
+        Content-Length: 0
+
+
+        """)
+        let cancelled = call.cancelled(by: cancel, from: Self.peer)
+        let actions = try #require(cancelled)
+        #expect(Self.transmitted(actions).map(\.status) == [200])
+        #expect(Self.responses(actions).map(\.status) == [487])
+        #expect(Self.events(actions) == [.ended(call.handle, .remoteHangUp)])
+        #expect(call.cancelled(by: cancel, from: Self.peer) == nil)
+    }
+}
