@@ -2,6 +2,7 @@ public import TipRingCore
 public import TelephonyDSP
 public import LineHAL
 import PortAudio
+import PortStack
 import BoardSimulator
 
 /// A scenario for the simulated board, one command per line (a line starting with `#`,
@@ -182,25 +183,21 @@ public enum SimScriptRunner {
         var engines: [Int: AudioEngine] = [:]
         var plan = RegionTonePlan.forRegion(.us)!
         for port in board.ports {
-            let line = PortLine(driver: sim.makeDriver(port: port.id), profile: board.timingProfile, scheduler: scheduler)
+            // Ports are built as every product builds them (PortStack), on the simulated board.
+            let running: PortStack.Line
+            do {
+                running = try PortStack.startLine(port, driver: board.driver, backend: sim, profile: board.timingProfile, scheduler: scheduler)
+            } catch {
+                throw Failure(description: error.description)
+            }
+            let line = running.line, engine = running.engine
             line.onHookEvent = { e in if e.kind != .loopClosed { log(port.id, e.description) } }
             line.onFault = { log(port.id, "fault: \($0)") }
             line.onRingTrip = { log(port.id, "ring-trip: ringing stopped") }
-            do {
-                try line.start()
-            } catch {
-                throw Failure(description: "port \(port.id): \(error)")
-            }
             line.setFeed(.forward)
             lines[port.id] = line
             let phone = sim.telephone(port.id)
-            let engine = AudioEngine()
             engine.addConsumer(DTMFReceiver { key, _ in log(port.id, "dtmf digit \(key)") })
-            do {
-                try sim.audioPort(port.id).start(handler: engine)
-            } catch {
-                throw Failure(description: "port \(port.id) audio: \(error)")
-            }
             engines[port.id] = engine
             phone.bell.onBurstEnd = { b in
                 let f = b.frequency.map { " at \(format($0)) Hz" } ?? ""

@@ -1,83 +1,7 @@
 public import TipRingCore
 public import TelephonyDSP
 public import LineHAL
-public import PortAudio
 public import SIPCore
-
-/// What a port controller drives: the line (feed, ringing), the earpiece (tones, caller-ID
-/// signals, the call's audio) — and what it hears back (hook events, keypad digits).
-public protocol PortHardware: AnyObject {
-    var onHookEvent: ((HookEvent.Kind) -> Void)? { get set }
-    var onKeypadDigit: ((Character) -> Void)? { get set }
-    func setFeed(_ feed: LineFeed)
-    func startRinging(cadence: RingCadence, frequency: Double)
-    func stopRinging()
-    /// Plays a tone to the earpiece until replaced (nil: silence).
-    func playTone(_ tone: Tone?, kind: ToneKind?)
-    /// Plays samples once (caller ID, message-waiting signals).
-    func playSamples(_ samples: [Int16])
-    /// Connects a call's audio to the handset (nil: disconnect).
-    func connectMedia(_ call: CallHandle?)
-}
-
-/// A real (or simulated) line through the line layer: ``PortLine`` for hook, feed and
-/// ringing; the port's ``AudioEngine`` for tones and keypad digits.
-public final class LinePortHardware: PortHardware, @unchecked Sendable {
-    public let line: PortLine
-    public let engine: AudioEngine
-    let scheduler: any Scheduler
-    public var onHookEvent: ((HookEvent.Kind) -> Void)?
-    public var onKeypadDigit: ((Character) -> Void)?
-    /// The call whose audio is connected.
-    public private(set) var mediaCall: CallHandle?
-    /// The keypad's DTMF detector.
-    public let keypad: DTMFReceiver
-    /// The last seizure: from its confirmation to the controller having set the tone (which
-    /// plays from the next audio period) — the "dial tone within 10 ms" figure.
-    public private(set) var lastSeizureToTone: Duration?
-    /// Connects a call's audio (the media layer); without one, calls are silent.
-    public var mediaConnector: ((CallHandle?) -> Void)?
-    /// The source to play while a call is connected (after a tone such as call waiting).
-    public var mediaSource: (() -> (any AudioSource)?)?
-
-    public init(line: PortLine, engine: AudioEngine, scheduler: any Scheduler) {
-        self.line = line
-        self.engine = engine
-        self.scheduler = scheduler
-        // Keypad digits are detected on the audio path and handed to the control plane.
-        let box = WeakBox<LinePortHardware>()
-        keypad = DTMFReceiver { key, _ in
-            scheduler.execute { box.value?.onKeypadDigit?(key) }
-        }
-        box.value = self
-        line.onHookEvent = { [weak self] e in
-            guard let self else { return }
-            self.onHookEvent?(e.kind)
-            if case .offHook = e.kind { self.lastSeizureToTone = scheduler.now - e.at }
-        }
-        engine.addConsumer(keypad)
-    }
-
-    public func setFeed(_ feed: LineFeed) { line.setFeed(feed) }
-    public func startRinging(cadence: RingCadence, frequency: Double) { line.ring(cadence: cadence, frequency: frequency) }
-    public func stopRinging() { line.stopRinging() }
-    public func playTone(_ tone: Tone?, kind: ToneKind?) {
-        if let tone {
-            engine.setSource(ToneSource(tone, kind: kind))
-        } else {
-            engine.setSource(mediaCall == nil ? nil : mediaSource?() ?? nil)
-        }
-    }
-    public func playSamples(_ samples: [Int16]) { engine.setSource(SampleBufferSource(samples: samples)) }
-    public func connectMedia(_ call: CallHandle?) {
-        mediaCall = call
-        if let c = mediaConnector { c(call) } else { engine.setSource(nil) }
-    }
-}
-
-final class WeakBox<T: AnyObject>: @unchecked Sendable {
-    weak var value: T?
-}
 
 /// Runs one port: its ``PortStateMachine`` fed by the hardware, the user agent and timers;
 /// the machine's actions carried out on them. Everything runs on the scheduler. A port's
@@ -90,7 +14,9 @@ public final class PortController: @unchecked Sendable {
     public let plan: RegionTonePlan
     let scheduler: any Scheduler
     lazy var timers = ActionTimers<PortTimer>(scheduler: scheduler)
-    var signalTimers: [TimerHandle] = []
+    /// The pending steps of a line signal plan (caller ID, message waiting).
+    lazy var signalTimers = ActionTimers<Int>(scheduler: scheduler)
+    var signalCount = 0
     /// The tone playing now (nil: none), for status and invariants.
     public private(set) var tone: ToneKind?
     public private(set) var ringing = false
@@ -125,6 +51,8 @@ public final class PortController: @unchecked Sendable {
                 self.handle(.digit(d))
             }
         }
+        // One numbering for the port's calls, whichever side starts them.
+        userAgent.newCallHandle = { [weak self] in self?.machine.newCallHandle() ?? CallHandle(id: 0) }
         userAgent.onEvent = { [weak self] e in
             guard let self else { return }
             switch e {
@@ -187,65 +115,51 @@ public final class PortController: @unchecked Sendable {
         }
     }
 
-    // MARK: ringing and caller ID
+    // MARK: ringing, caller ID and on-hook signals
 
     func startRinging(_ caller: CallerIdentity?) {
         cancelSignals()
         ringing = true
-        let ring = plan.ringing
-        log("rings (\(plan.region): \(ring.cadence))")
-        guard let caller, let scheme = CallerIDScheme(plan.callerID),
-              let delivery = CallerIDSender.plan(.callerID(Self.info(caller)), scheme: scheme, cadence: ring.cadence) else {
-            hardware.startRinging(cadence: ring.cadence, frequency: ring.frequency)
-            return
+        log("rings (\(plan.region): \(plan.ringing.cadence))")
+        let info = caller.map(Self.info)
+        let signals = LineSignalPlan.ringing(callerID: info, plan: plan)
+        if let info, signals.steps.count > 1, let scheme = CallerIDScheme(plan.callerID) {
+            log("caller ID \(info.number ?? "(\(info.numberAbsence.map { String($0.rawValue) } ?? "-"))") " +
+                (info.name.map { "\"\($0)\" " } ?? "") + "by \(scheme)")
         }
-        log("caller ID \(Self.info(caller).number ?? "(\(Self.info(caller).numberAbsence.map { String($0.rawValue) } ?? "-"))") " +
-            (Self.info(caller).name.map { "\"\($0)\" " } ?? "") + "by \(scheme)")
-        var audio = delivery.audio.makeIterator()
-        for (offset, step) in delivery.steps {
-            let samples: [Int16]?
-            if case .play = step { samples = audio.next() } else { samples = nil }
-            let run: () -> Void = { [weak self] in
-                guard let self, self.ringing else { return }
-                switch step {
-                case .startRinging: self.hardware.startRinging(cadence: ring.cadence, frequency: ring.frequency)
-                case .reversePolarity: self.hardware.setFeed(.reverse)
-                case .restorePolarity: self.hardware.setFeed(self.feed)
-                case .ringPulse(let ms):
-                    self.hardware.startRinging(cadence: RingCadence(milliseconds: [Int64(ms), 3_600_000]), frequency: ring.frequency)
-                    self.signalTimers.append(self.scheduler.schedule(after: .milliseconds(Int64(ms))) { [weak self] in
-                        guard let self, self.ringing else { return }
-                        self.hardware.stopRinging()
-                    })
-                case .play:
-                    guard let samples else { return }
-                    self.transmitOnHook(samples)
-                }
-            }
-            if offset == 0 { run() } else { signalTimers.append(scheduler.schedule(after: .milliseconds(Int64(offset)), run)) }
-        }
-    }
-
-    /// On-hook transmission: the feed that carries audio with the handset down, then back.
-    func transmitOnHook(_ samples: [Int16]) {
-        hardware.setFeed(.onHookTransmission)
-        hardware.playSamples(samples)
-        signalTimers.append(scheduler.schedule(after: .milliseconds(Int64(samples.count / 8 + 20))) { [weak self] in
-            guard let self else { return }
-            if !self.machine.offHook { self.hardware.setFeed(self.feed) }
-        })
-    }
-
-    func cancelSignals() {
-        for t in signalTimers { scheduler.cancel(t) }
-        signalTimers.removeAll()
+        play(signals)
     }
 
     func sendMessageWaiting(_ on: Bool) {
-        guard let scheme = CallerIDScheme(plan.callerID), let samples = CallerIDSender.audio(.messageWaiting(on), scheme: scheme) else { return }
+        guard let signals = LineSignalPlan.messageWaiting(on, plan: plan) else { return }
         log("message-waiting lamp \(on ? "on" : "off")")
-        transmitOnHook(samples)
+        play(signals)
     }
+
+    /// Plays a signal plan: the steps due now at once, the rest on timers that ringing's end
+    /// (or a new plan) cancels.
+    func play(_ signals: LineSignalPlan) {
+        for step in signals.steps {
+            if step.at <= .zero {
+                apply(step.signal)
+            } else {
+                signalCount += 1
+                signalTimers.start(signalCount, after: step.at) { [weak self] in self?.apply(step.signal) }
+            }
+        }
+    }
+
+    func apply(_ signal: LineSignal) {
+        switch signal {
+        case .ring(let cadence, let frequency): hardware.startRinging(cadence: cadence, frequency: frequency)
+        case .stopRing: hardware.stopRinging()
+        case .feed(let f): hardware.setFeed(f)
+        case .restoreFeed(let onlyOnHook): if !onlyOnHook || !machine.offHook { hardware.setFeed(feed) }
+        case .play(let samples): hardware.playSamples(samples)
+        }
+    }
+
+    func cancelSignals() { signalTimers.cancelAll() }
 
     /// Caller identity as caller ID carries it: withheld → "P", unavailable → "O".
     public static func info(_ c: CallerIdentity) -> CallerIDInfo {

@@ -1,76 +1,5 @@
 public import TelephonyDSP
-public import LineHAL
 public import SIPCore
-
-/// A port's features and timers (from the configuration; defaults as a good ATA ships them).
-public struct PortSettings: Sendable, Hashable {
-    public var dialPlan: DialPlan = .standard
-    /// Off-hook with no digit this long: reorder.
-    public var firstDigitTimeout: Duration = .seconds(10)
-    /// Between digits when the number is incomplete / could be complete.
-    public var longInterDigit: Duration = .seconds(10)
-    public var shortInterDigit: Duration = .seconds(4)
-    /// Busy/reorder this long before the howler, and the howler this long before silence.
-    public var offHookWarning: Duration = .seconds(30)
-    public var howlerDuration: Duration = .seconds(60)
-    public var callWaiting = true
-    /// CLIR: anonymous From and Privacy: id.
-    public var withholdIdentity = false
-    /// Do not disturb: incoming calls are refused (486).
-    public var doNotDisturb = false
-    /// Hot line (delay zero) or warm line: dial this number after off-hook.
-    public var autoDial: String?
-    public var autoDialDelay: Duration = .zero
-    /// Reverse the line polarity while an outgoing call is answered (payphones, meters).
-    public var reversePolarityOnAnswer = false
-    /// Visual message-waiting (FSK lamp) while on-hook.
-    public var visualMessageWaiting = true
-
-    public init() {}
-}
-
-/// The timers a port's machine runs.
-public enum PortTimer: String, Sendable, Hashable, CaseIterable {
-    case firstDigit, interDigit, offHookWarning, howler, autoDial
-}
-
-/// What happens to a port.
-public enum PortEvent: Sendable, Hashable {
-    case powerOn
-    case enable
-    case disable
-    case registration(RegistrationStatus)
-    case offHook
-    case onHook
-    case flash
-    /// A dialled digit, keypad (DTMF) or rotary (pulse) alike.
-    case digit(Character)
-    case timer(PortTimer)
-    case incomingCall(CallHandle, CallerIdentity)
-    case ringing(CallHandle)
-    case earlyMedia(CallHandle)
-    case answered(CallHandle)
-    case ended(CallHandle, CallEndReason)
-    case messageWaiting(Bool)
-}
-
-/// What the machine asks the controller to do.
-public enum PortAction: Sendable, Hashable {
-    /// A command for the port's SIP user agent (register, place, answer, end, hold a call…).
-    case sip(UserAgentCommand)
-    case setFeed(LineFeed)
-    /// Ring with the region's cadence, delivering caller ID at the region's point.
-    case startRinging(CallerIdentity?)
-    case stopRinging
-    case playTone(ToneKind)
-    case stopTone
-    /// On-hook visual message-waiting signal (lamp on/off).
-    case sendMessageWaiting(Bool)
-    /// Audio of this call to and from the handset (nil: none).
-    case connectMedia(CallHandle?)
-    case startTimer(PortTimer, Duration)
-    case cancelTimer(PortTimer)
-}
 
 /// One port's behaviour (DESIGN.md "Port state machine"), sans-IO: feed events, carry out
 /// the actions. Two parts: registration, and line/call. Every (state, event) pair is
@@ -112,24 +41,21 @@ public struct PortStateMachine: Sendable {
     }
 
     public let settings: PortSettings
-    public private(set) var enabled = false
-    public private(set) var registration: Registration = .disabled
-    public private(set) var line: Line = .idle
-    public private(set) var offHook = false
-    public private(set) var messagesWaiting = false
+    public internal(set) var enabled = false
+    public internal(set) var registration: Registration = .disabled
+    public internal(set) var line: Line = .idle
+    public internal(set) var offHook = false
+    public internal(set) var messagesWaiting = false
     var lampShown = false
-    /// Outgoing calls get handles from their own range (the user agent numbers incoming
-    /// calls from 1), so the two never collide.
-    var handleCounter: UInt64 = 1 << 40
+    /// The port's one numbering of calls, placed here and received by the user agent.
+    var handles = CallHandles()
 
     public init(settings: PortSettings) {
         self.settings = settings
     }
 
-    mutating func nextHandle() -> CallHandle {
-        handleCounter += 1
-        return CallHandle(id: handleCounter)
-    }
+    /// The handle for a new call of this port (the user agent takes incoming calls' from here).
+    public mutating func newCallHandle() -> CallHandle { handles.next() }
 
     /// Every call the port is part of now.
     public var calls: [CallHandle] {
@@ -337,7 +263,7 @@ public struct PortStateMachine: Sendable {
     }
 
     mutating func placeCall(_ number: String) -> [PortAction] {
-        let h = nextHandle()
+        let h = newCallHandle()
         line = .outgoing(h, ringback: false)
         return [.stopTone, .sip(.invite(h, target: number, withholdIdentity: settings.withholdIdentity))]
     }
@@ -366,100 +292,5 @@ public struct PortStateMachine: Sendable {
         case (.firstDigit, _), (.autoDial, _), (.interDigit, _), (.offHookWarning, _), (.howler, _):
             return []  // a timer for a state already left
         }
-    }
-
-    mutating func incoming(_ h: CallHandle, _ caller: CallerIdentity) -> [PortAction] {
-        guard enabled, registered else { return [.sip(.reject(h, status: 480))] }
-        if settings.doNotDisturb { return [.sip(.reject(h, status: 486))] }
-        switch line {
-        case .idle:
-            line = .ringing(h)
-            return [.startRinging(caller)]
-        case .connected(let active, nil) where settings.callWaiting:
-            line = .connected(active, other: .waiting(h))
-            return [.playTone(.callWaiting)]
-        case .connected, .ringing, .dialTone, .noService, .collecting, .outgoing, .disconnected, .waitingOnly, .howler, .lockout:
-            return [.sip(.reject(h, status: 486))]
-        }
-    }
-
-    mutating func ended(_ h: CallHandle, _ reason: CallEndReason) -> [PortAction] {
-        switch line {
-        case .outgoing(h, _):
-            return [.stopTone] + disconnect(Self.tone(for: reason))
-        case .ringing(h):
-            // The caller gave up (or a held call's far end hung up while re-ringing).
-            line = .idle
-            return [.stopRinging] + visualIndicator()
-        case .connected(h, let other):
-            var out: [PortAction] = []
-            if settings.reversePolarityOnAnswer { out.append(.setFeed(.forward)) }
-            switch other {
-            case nil:
-                return out + disconnect(.busy)
-            case .held(let o):
-                // The active far end hung up: go back to the held call.
-                line = .connected(o, other: nil)
-                return out + [.sip(.resume(o)), .connectMedia(o)]
-            case .waiting(let w):
-                // Nobody on the line but a waiting caller: flash takes it, on-hook rings for it.
-                line = .waitingOnly(w)
-                return out + [.connectMedia(nil), .playTone(.callWaiting)]
-            }
-        case .connected(let active, .waiting(h)):
-            line = .connected(active, other: nil)
-            return [.stopTone]
-        case .connected(let active, .held(h)):
-            line = .connected(active, other: nil)
-            return []
-        case .waitingOnly(h):
-            return [.stopTone] + disconnect(.busy)
-        case .idle, .dialTone, .noService, .collecting, .outgoing, .ringing, .connected, .disconnected, .waitingOnly, .howler, .lockout:
-            return []
-        }
-    }
-
-    /// The tone a failed outgoing call leaves on the line.
-    public static func tone(for reason: CallEndReason) -> ToneKind {
-        switch reason {
-        case .failed(let status, _):
-            switch status {
-            case 486, 600: return .busy
-            case 404, 410, 484, 604: return .specialInformation
-            default: return .congestion
-            }
-        case .timeout: return .congestion
-        case .remoteHangUp, .localHangUp: return .busy
-        }
-    }
-
-    mutating func teardown() -> [PortAction] {
-        var out: [PortAction] = [.stopTone, .connectMedia(nil)] + cancelLineTimers()
-        switch line {
-        case .outgoing(let h, _): out.append(.sip(.cancel(h)))
-        case .ringing(let h): out += [.stopRinging, .sip(.reject(h, status: 480))]
-        case .connected(let h, let other):
-            out.append(.sip(.hangUp(h)))
-            switch other {
-            case .held(let o): out.append(.sip(.hangUp(o)))
-            case .waiting(let o): out.append(.sip(.reject(o, status: 480)))
-            case nil: break
-            }
-        case .waitingOnly(let w): out.append(.sip(.reject(w, status: 480)))
-        case .idle, .dialTone, .noService, .collecting, .disconnected, .howler, .lockout: break
-        }
-        return out
-    }
-
-    func cancelLineTimers() -> [PortAction] {
-        [.cancelTimer(.firstDigit), .cancelTimer(.interDigit), .cancelTimer(.offHookWarning), .cancelTimer(.howler), .cancelTimer(.autoDial)]
-    }
-
-    /// Back on-hook and idle: bring the message-waiting lamp up to date (it cannot change
-    /// while the handset is off-hook).
-    mutating func visualIndicator() -> [PortAction] {
-        guard settings.visualMessageWaiting, enabled, lampShown != messagesWaiting else { return [] }
-        lampShown = messagesWaiting
-        return [.sendMessageWaiting(messagesWaiting)]
     }
 }

@@ -83,7 +83,7 @@ extension SIPUserAgent {
         case .refuse(let r):
             respond(r, to: source)
         case .accept(let offer):
-            let h = makeCallHandle()
+            let h = newCallHandle()
             guard let (c, actions) = SIPCall.ringing(m, offer: offer, handle: h, from: source, settings: settings, localPort: mediaPort(h),
                                                      sessionID: random.next() >> 20, seed: random.next(), context: context) else {
                 onMedia?(h, nil)  // the port goes back

@@ -24,7 +24,6 @@ public final class SIPUserAgent: UserAgent, @unchecked Sendable {
     /// The transactions of requests we received, by branch and method, with their source.
     let servers: TransactionRunner<ServerTransaction, SIPNetworkAddress>
     lazy var timers = ActionTimers<String>(scheduler: scheduler)
-    var nextHandle: UInt64 = 0
     var random: SeededRandom
     var digest: DigestClient
     var mwi: Subscription?
@@ -86,10 +85,12 @@ public final class SIPUserAgent: UserAgent, @unchecked Sendable {
 
     // MARK: UserAgent
 
-    public func makeCallHandle() -> CallHandle {
-        nextHandle += 1
-        return CallHandle(id: nextHandle)
-    }
+    /// Handles for incoming calls; an agent on its own (a tool, a test) numbers its calls
+    /// itself, one in a port is given the port's numbering (``PortController``).
+    public var newCallHandle: () -> CallHandle = {
+        var own = CallHandles()
+        return { own.next() }
+    }()
 
     public func execute(_ command: UserAgentCommand) {
         let ctx = context

@@ -12,6 +12,16 @@ public struct CallHandle: Sendable, Hashable, CustomStringConvertible {
     public var description: String { "call#\(id)" }
 }
 
+/// The numbering of one port's calls: handles in the order calls began, never reused.
+public struct CallHandles: Sendable {
+    private var last: UInt64 = 0
+    public init() {}
+    public mutating func next() -> CallHandle {
+        last += 1
+        return CallHandle(id: last)
+    }
+}
+
 /// An account's registration state, as a UI shows it.
 public enum RegistrationStatus: Sendable, Hashable {
     case unregistered
@@ -103,6 +113,8 @@ public protocol UserAgent: AnyObject {
     var onEvent: ((UserAgentEvent) -> Void)? { get set }
     /// Carries out a command; failures come back as events.
     func execute(_ command: UserAgentCommand)
-    /// A new handle for an outgoing call.
-    func makeCallHandle() -> CallHandle
+    /// Where the agent gets the handle of each incoming call. In a port this is the port's
+    /// ``CallHandles`` — the one numbering of the port's calls, also used for the calls it
+    /// places — so handles never collide.
+    var newCallHandle: () -> CallHandle { get set }
 }

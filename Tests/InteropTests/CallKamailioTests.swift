@@ -94,7 +94,7 @@ final class LivePhone: @unchecked Sendable {
         }
     }
 
-    func newHandle() -> CallHandle { sync { [self] in ua.makeCallHandle() } }
+    func newHandle() -> CallHandle { sync { [self] in ua.newCallHandle() } }
 
     func media(_ h: CallHandle) -> MediaSession? { sync { [self] in ua.media(of: h) } }
 

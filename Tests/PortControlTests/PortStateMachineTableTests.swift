@@ -11,7 +11,7 @@ struct PortStateMachineTableTests {
     static let incoming = CallHandle(id: 7)
     static let second = CallHandle(id: 8)
     static let stranger = CallHandle(id: 999)
-    static let firstOutgoing = CallHandle(id: (1 << 40) + 1)
+    static let firstOutgoing = CallHandle(id: 1)  // the port numbers its calls from 1
 
     /// A machine brought into a state by real events, with its main and other call.
     static func machine(_ state: String) -> (PortStateMachine, main: CallHandle, other: CallHandle) {

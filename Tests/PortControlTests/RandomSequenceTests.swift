@@ -159,7 +159,7 @@ final class RandomWorld {
             exchange.registrar.mode = m
             if pick(4) == 0 { log.append("registrar restarts"); exchange.registrar.restart() }
         case 57..<75:
-            let h = outside.makeCallHandle()
+            let h = outside.newCallHandle()
             outsideCalls.append(h)
             log.append("outside calls port \(p + 1)")
             outside.execute(.invite(h, target: "100\(p + 1)", withholdIdentity: pick(3) == 0))
@@ -233,6 +233,30 @@ struct RandomSequenceTests {
             }
         }
         #expect(failures.isEmpty, "\(failures.joined(separator: "\n"))")
+    }
+
+    @Test("a port numbers its calls once: the call it places and the one it receives never share a handle")
+    func oneNumberingPerPort() throws {
+        let w = RandomWorld(seed: 77)
+        let port1 = w.controllers[0], hw = w.hardware[0]
+        // Port 1 places a call to port 2 (1002) …
+        hw.lift()
+        for d in "1002" { port1.handle(.digit(d)) }
+        w.s.run(until: w.s.now + .seconds(8))  // the dial plan's x.T waits for the inter-digit timeout
+        let placed = try #require(port1.machine.calls.first, "\(port1.machine.line) \(port1.machine.registration) \(hw.tone.map { "\($0)" } ?? "-")")
+        // … port 2 answers, and, with call waiting, the outside caller reaches port 1 during that call.
+        w.hardware[1].lift()
+        w.s.run(until: w.s.now + .seconds(2))
+        let h = w.outside.newCallHandle()
+        w.outside.execute(.invite(h, target: "1001", withholdIdentity: false))
+        w.s.run(until: w.s.now + .seconds(2))
+        let calls = port1.machine.calls
+        #expect(calls.count == 2, "\(port1.machine.line)")
+        #expect(Set(calls).count == calls.count)
+        #expect(calls.first == placed)
+        #expect(calls.map(\.id) == [1, 2])  // one numbering, in the order the calls began
+        // The user agent carries exactly the port's calls, under the port's handles.
+        #expect(Set(w.agents[0].activeCalls) == Set(calls))
     }
 
     @Test("a sequence is reproducible from its seed")

@@ -77,7 +77,7 @@ final class CallRig {
 
     /// Alice calls Bob; returns both handles once Bob's phone rings.
     func aliceCallsBob(withhold: Bool = false) -> (CallHandle, CallHandle?) {
-        let h = alice.ua.makeCallHandle()
+        let h = alice.ua.newCallHandle()
         alice.ua.execute(.invite(h, target: "1002", withholdIdentity: withhold))
         run(0.5)
         return (h, bob.incoming)
@@ -140,7 +140,7 @@ struct CallTests {
     @Test("Bob calls Alice and hangs up himself")
     func callOtherWayCalleeHangsUp() throws {
         let rig = CallRig()
-        let h = rig.bob.ua.makeCallHandle()
+        let h = rig.bob.ua.newCallHandle()
         rig.bob.ua.execute(.invite(h, target: "1001", withholdIdentity: false))
         rig.run(0.5)
         let ah = try #require(rig.alice.incoming)
@@ -171,7 +171,7 @@ struct CallTests {
     func cancelBeforeProvisional() throws {
         let rig = CallRig()
         rig.exchange.authenticateCalls = false
-        let h = rig.alice.ua.makeCallHandle()
+        let h = rig.alice.ua.newCallHandle()
         rig.alice.ua.execute(.invite(h, target: "1002", withholdIdentity: false))
         rig.alice.ua.execute(.cancel(h))
         rig.run(2)
@@ -183,7 +183,7 @@ struct CallTests {
     @Test("given up before the challenge is answered: no second INVITE, the callee never rings")
     func cancelBeforeChallenge() throws {
         let rig = CallRig()
-        let h = rig.alice.ua.makeCallHandle()
+        let h = rig.alice.ua.newCallHandle()
         rig.alice.ua.execute(.invite(h, target: "1002", withholdIdentity: false))
         rig.alice.ua.execute(.cancel(h))
         rig.run(2)
@@ -216,19 +216,22 @@ struct CallTests {
         #expect(rig.wire(.ack).contains { $0.from == rig.alice.address })
     }
 
-    @Test("no common codec: 488 with a Warning, and the callee never rings")
+    @Test("no common codec: 488 with a Warning, the callee never rings and takes no media port for it")
     func noCommonCodec() throws {
         let rig = CallRig { user, s in if user == "1001" { s.media.codecs = [PayloadFormat(payloadType: 18, name: "G729")] } }
+        var portsTaken = 0
+        rig.bob.ua.mediaPort = { h in portsTaken += 1; return 10000 + Int(h.id) * 2 }
         let (a, b) = rig.aliceCallsBob()
         rig.run(1)
         #expect(b == nil)
         #expect(rig.alice.ended(a) == .failed(status: 488, reason: "Not Acceptable Here"))
+        #expect(portsTaken == 0)
     }
 
     @Test("calling a user who is not registered: 480")
     func notRegistered() {
         let rig = CallRig()
-        let h = rig.alice.ua.makeCallHandle()
+        let h = rig.alice.ua.newCallHandle()
         rig.alice.ua.execute(.invite(h, target: "1099", withholdIdentity: false))
         rig.run(1)
         #expect(rig.alice.ended(h) == .failed(status: 480, reason: "Temporarily Unavailable"))

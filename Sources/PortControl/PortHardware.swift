@@ -1,0 +1,80 @@
+public import TipRingCore
+public import TelephonyDSP
+public import LineHAL
+public import PortAudio
+public import SIPCore
+
+/// What a port controller drives: the line (feed, ringing), the earpiece (tones, caller-ID
+/// signals, the call's audio) — and what it hears back (hook events, keypad digits).
+public protocol PortHardware: AnyObject {
+    var onHookEvent: ((HookEvent.Kind) -> Void)? { get set }
+    var onKeypadDigit: ((Character) -> Void)? { get set }
+    func setFeed(_ feed: LineFeed)
+    func startRinging(cadence: RingCadence, frequency: Double)
+    func stopRinging()
+    /// Plays a tone to the earpiece until replaced (nil: silence).
+    func playTone(_ tone: Tone?, kind: ToneKind?)
+    /// Plays samples once (caller ID, message-waiting signals).
+    func playSamples(_ samples: [Int16])
+    /// Connects a call's audio to the handset (nil: disconnect).
+    func connectMedia(_ call: CallHandle?)
+}
+
+/// A real (or simulated) line through the line layer: ``PortLine`` for hook, feed and
+/// ringing; the port's ``AudioEngine`` for tones and keypad digits.
+public final class LinePortHardware: PortHardware, @unchecked Sendable {
+    public let line: PortLine
+    public let engine: AudioEngine
+    let scheduler: any Scheduler
+    public var onHookEvent: ((HookEvent.Kind) -> Void)?
+    public var onKeypadDigit: ((Character) -> Void)?
+    /// The call whose audio is connected.
+    public private(set) var mediaCall: CallHandle?
+    /// The keypad's DTMF detector.
+    public let keypad: DTMFReceiver
+    /// The last seizure: from its confirmation to the controller having set the tone (which
+    /// plays from the next audio period) — the "dial tone within 10 ms" figure.
+    public private(set) var lastSeizureToTone: Duration?
+    /// Connects a call's audio (the media layer); without one, calls are silent.
+    public var mediaConnector: ((CallHandle?) -> Void)?
+    /// The source to play while a call is connected (after a tone such as call waiting).
+    public var mediaSource: (() -> (any AudioSource)?)?
+
+    public init(line: PortLine, engine: AudioEngine, scheduler: any Scheduler) {
+        self.line = line
+        self.engine = engine
+        self.scheduler = scheduler
+        // Keypad digits are detected on the audio path and handed to the control plane.
+        let box = WeakBox<LinePortHardware>()
+        keypad = DTMFReceiver { key, _ in
+            scheduler.execute { box.value?.onKeypadDigit?(key) }
+        }
+        box.value = self
+        line.onHookEvent = { [weak self] e in
+            guard let self else { return }
+            self.onHookEvent?(e.kind)
+            if case .offHook = e.kind { self.lastSeizureToTone = scheduler.now - e.at }
+        }
+        engine.addConsumer(keypad)
+    }
+
+    public func setFeed(_ feed: LineFeed) { line.setFeed(feed) }
+    public func startRinging(cadence: RingCadence, frequency: Double) { line.ring(cadence: cadence, frequency: frequency) }
+    public func stopRinging() { line.stopRinging() }
+    public func playTone(_ tone: Tone?, kind: ToneKind?) {
+        if let tone {
+            engine.setSource(ToneSource(tone, kind: kind))
+        } else {
+            engine.setSource(mediaCall == nil ? nil : mediaSource?() ?? nil)
+        }
+    }
+    public func playSamples(_ samples: [Int16]) { engine.setSource(SampleBufferSource(samples: samples)) }
+    public func connectMedia(_ call: CallHandle?) {
+        mediaCall = call
+        if let c = mediaConnector { c(call) } else { engine.setSource(nil) }
+    }
+}
+
+final class WeakBox<T: AnyObject>: @unchecked Sendable {
+    weak var value: T?
+}

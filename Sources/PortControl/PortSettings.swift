@@ -1,0 +1,31 @@
+/// A port's features and timers (from the configuration; defaults as a good ATA ships them).
+public struct PortSettings: Sendable, Hashable {
+    public var dialPlan: DialPlan = .standard
+    /// Off-hook with no digit this long: reorder.
+    public var firstDigitTimeout: Duration = .seconds(10)
+    /// Between digits when the number is incomplete / could be complete.
+    public var longInterDigit: Duration = .seconds(10)
+    public var shortInterDigit: Duration = .seconds(4)
+    /// Busy/reorder this long before the howler, and the howler this long before silence.
+    public var offHookWarning: Duration = .seconds(30)
+    public var howlerDuration: Duration = .seconds(60)
+    public var callWaiting = true
+    /// CLIR: anonymous From and Privacy: id.
+    public var withholdIdentity = false
+    /// Do not disturb: incoming calls are refused (486).
+    public var doNotDisturb = false
+    /// Hot line (delay zero) or warm line: dial this number after off-hook.
+    public var autoDial: String?
+    public var autoDialDelay: Duration = .zero
+    /// Reverse the line polarity while an outgoing call is answered (payphones, meters).
+    public var reversePolarityOnAnswer = false
+    /// Visual message-waiting (FSK lamp) while on-hook.
+    public var visualMessageWaiting = true
+
+    public init() {}
+}
+
+/// The timers a port's machine runs.
+public enum PortTimer: String, Sendable, Hashable, CaseIterable {
+    case firstDigit, interDigit, offHookWarning, howler, autoDial
+}

@@ -1,0 +1,101 @@
+public import TelephonyDSP
+public import SIPCore
+
+/// Calls coming and going: an incoming call (ringing, call waiting, refused), a call that
+/// ended (which tone, which other call takes over), and tearing everything down.
+extension PortStateMachine {
+    mutating func incoming(_ h: CallHandle, _ caller: CallerIdentity) -> [PortAction] {
+        guard enabled, registered else { return [.sip(.reject(h, status: 480))] }
+        if settings.doNotDisturb { return [.sip(.reject(h, status: 486))] }
+        switch line {
+        case .idle:
+            line = .ringing(h)
+            return [.startRinging(caller)]
+        case .connected(let active, nil) where settings.callWaiting:
+            line = .connected(active, other: .waiting(h))
+            return [.playTone(.callWaiting)]
+        case .connected, .ringing, .dialTone, .noService, .collecting, .outgoing, .disconnected, .waitingOnly, .howler, .lockout:
+            return [.sip(.reject(h, status: 486))]
+        }
+    }
+
+    mutating func ended(_ h: CallHandle, _ reason: CallEndReason) -> [PortAction] {
+        switch line {
+        case .outgoing(h, _):
+            return [.stopTone] + disconnect(Self.tone(for: reason))
+        case .ringing(h):
+            // The caller gave up (or a held call's far end hung up while re-ringing).
+            line = .idle
+            return [.stopRinging] + visualIndicator()
+        case .connected(h, let other):
+            var out: [PortAction] = []
+            if settings.reversePolarityOnAnswer { out.append(.setFeed(.forward)) }
+            switch other {
+            case nil:
+                return out + disconnect(.busy)
+            case .held(let o):
+                // The active far end hung up: go back to the held call.
+                line = .connected(o, other: nil)
+                return out + [.sip(.resume(o)), .connectMedia(o)]
+            case .waiting(let w):
+                // Nobody on the line but a waiting caller: flash takes it, on-hook rings for it.
+                line = .waitingOnly(w)
+                return out + [.connectMedia(nil), .playTone(.callWaiting)]
+            }
+        case .connected(let active, .waiting(h)):
+            line = .connected(active, other: nil)
+            return [.stopTone]
+        case .connected(let active, .held(h)):
+            line = .connected(active, other: nil)
+            return []
+        case .waitingOnly(h):
+            return [.stopTone] + disconnect(.busy)
+        case .idle, .dialTone, .noService, .collecting, .outgoing, .ringing, .connected, .disconnected, .waitingOnly, .howler, .lockout:
+            return []
+        }
+    }
+
+    /// The tone a failed outgoing call leaves on the line.
+    public static func tone(for reason: CallEndReason) -> ToneKind {
+        switch reason {
+        case .failed(let status, _):
+            switch status {
+            case 486, 600: return .busy
+            case 404, 410, 484, 604: return .specialInformation
+            default: return .congestion
+            }
+        case .timeout: return .congestion
+        case .remoteHangUp, .localHangUp: return .busy
+        }
+    }
+
+    mutating func teardown() -> [PortAction] {
+        var out: [PortAction] = [.stopTone, .connectMedia(nil)] + cancelLineTimers()
+        switch line {
+        case .outgoing(let h, _): out.append(.sip(.cancel(h)))
+        case .ringing(let h): out += [.stopRinging, .sip(.reject(h, status: 480))]
+        case .connected(let h, let other):
+            out.append(.sip(.hangUp(h)))
+            switch other {
+            case .held(let o): out.append(.sip(.hangUp(o)))
+            case .waiting(let o): out.append(.sip(.reject(o, status: 480)))
+            case nil: break
+            }
+        case .waitingOnly(let w): out.append(.sip(.reject(w, status: 480)))
+        case .idle, .dialTone, .noService, .collecting, .disconnected, .howler, .lockout: break
+        }
+        return out
+    }
+
+    func cancelLineTimers() -> [PortAction] {
+        [.cancelTimer(.firstDigit), .cancelTimer(.interDigit), .cancelTimer(.offHookWarning), .cancelTimer(.howler), .cancelTimer(.autoDial)]
+    }
+
+    /// Back on-hook and idle: bring the message-waiting lamp up to date (it cannot change
+    /// while the handset is off-hook).
+    mutating func visualIndicator() -> [PortAction] {
+        guard settings.visualMessageWaiting, enabled, lampShown != messagesWaiting else { return [] }
+        lampShown = messagesWaiting
+        return [.sendMessageWaiting(messagesWaiting)]
+    }
+}
