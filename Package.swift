@@ -38,6 +38,8 @@ let package = Package(
     ],
     targets: [
         .target(name: "TipRingCore", swiftSettings: strict),
+        .target(name: "CTipRingSys"),
+        .target(name: "SystemCalls", dependencies: ["TipRingCore", "CTipRingSys"], swiftSettings: strict),
         .target(name: "TelephonyDSP", dependencies: ["TipRingCore"], swiftSettings: strict),
         .target(name: "LineHAL", dependencies: ["TipRingCore", "TelephonyDSP"], swiftSettings: strict),
         // The per-port audio engine and the DSP adapters it plays and feeds; hardware only
@@ -58,7 +60,7 @@ let package = Package(
         .target(
             name: "SIPTransport",
             dependencies: [
-                "TipRingCore", "SIPCore", "SIPAgent", "CTipRingResolv",
+                "TipRingCore", "SystemCalls", "SIPCore", "SIPAgent", "CTipRingResolv",
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
             ],
@@ -74,7 +76,7 @@ let package = Package(
             dependencies: ["TipRingCore", "LineHAL", "CTipRingGPIO", "CTipRingALSA"],
             swiftSettings: strict
         ),
-        .target(name: "RTPMedia", dependencies: ["TipRingCore", "TelephonyDSP", "PortAudio", "SIPCore", "SIPAgent"], swiftSettings: strict),
+        .target(name: "RTPMedia", dependencies: ["TipRingCore", "SystemCalls", "TelephonyDSP", "PortAudio", "SIPCore", "SIPAgent"], swiftSettings: strict),
         .target(
             name: "PortControl",
             dependencies: ["TipRingCore", "TelephonyDSP", "LineHAL", "PortAudio", "SIPCore"],
@@ -97,8 +99,8 @@ let package = Package(
         .target(
             name: "TipRingDaemon",
             dependencies: [
-                "TipRingCore", "TelephonyDSP", "LineHAL", "PortAudio", "LinuxHAL", "SIPCore", "SIPAgent", "SIPTransport", "RTPMedia", "PortControl",
-                "PortStack", "BoardSimulator",
+                "TipRingCore", "SystemCalls", "TelephonyDSP", "LineHAL", "PortAudio", "LinuxHAL", "SIPCore", "SIPAgent", "SIPTransport", "RTPMedia",
+                "PortControl", "PortStack", "BoardSimulator",
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
                 .product(name: "Logging", package: "swift-log"),
@@ -153,6 +155,7 @@ let package = Package(
             path: "Tests/TestSupport"
         ),
         .testTarget(name: "TipRingCoreTests", dependencies: ["TipRingCore"]),
+        .testTarget(name: "SystemCallsTests", dependencies: ["SystemCalls", "TipRingCore"]),
         // Reads this manifest and holds it to ARCHITECTURE.md's rules.
         .testTarget(name: "ArchitectureTests"),
         .testTarget(name: "TelephonyDSPTests", dependencies: ["TelephonyDSP", "TestSupport"]),

@@ -10,10 +10,16 @@ trap 'rm -rf "$work"' EXIT
 cc=(musl-gcc -std=gnu11 -O1 -Wall -Wextra -Werror -D_GNU_SOURCE)
 "${cc[@]}" -static -ISources/CTipRingResolv/include Sources/CTipRingResolv/tipring_resolv.c Tests/Fixtures/musl/resolv_check.c \
   -o "$work/resolv_check"
+# The system-call shim (sockets, route, files) — linked statically and run.
+"${cc[@]}" -static -ISources/CTipRingSys/include Sources/CTipRingSys/tipring_sys.c Tests/Fixtures/musl/sys_check.c -o "$work/sys_check"
+"$work/sys_check"
 "$work/resolv_check"
+# The system-call shim (sockets, route, files) — linked statically and run.
+"${cc[@]}" -static -ISources/CTipRingSys/include Sources/CTipRingSys/tipring_sys.c Tests/Fixtures/musl/sys_check.c -o "$work/sys_check"
+"$work/sys_check"
 # GPIO and ALSA: the shims against musl's libc; only the libraries' own headers come from
 # /usr/include (searched after musl's).
 for shim in CTipRingGPIO/tipring_gpio.c CTipRingALSA/tipring_alsa.c; do
   "${cc[@]}" -c -I"Sources/$(dirname "$shim")/include" -idirafter /usr/include "Sources/$shim" -o "$work/$(basename "$shim" .c).o"
 done
-echo "musl-check: the resolver, GPIO and ALSA shims build with musl-gcc; the resolver runs"
+echo "musl-check: the resolver, system-call, GPIO and ALSA shims build with musl-gcc; the resolver and system-call shims run"

@@ -1,4 +1,4 @@
-public import TipRingCore
+import TipRingCore
 public import LineHAL
 
 /// Renders a board description as the table `tipring board check` prints.

@@ -6,7 +6,7 @@ import Musl
 public import TipRingCore
 public import TelephonyDSP
 public import LineHAL
-public import PortAudio
+import PortAudio
 import LinuxHAL
 import PortStack
 import BoardSimulator

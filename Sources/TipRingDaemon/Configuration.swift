@@ -1,9 +1,10 @@
 #if canImport(Glibc)
-import Glibc
+import Glibc  // environ
 #elseif canImport(Musl)
 import Musl
 #endif
 public import TipRingCore
+import SystemCalls
 public import SIPCore
 public import SIPTransport
 public import PortControl
@@ -235,8 +236,7 @@ public struct Configuration: Sendable, Hashable {
             let path = try v.nonEmptyString()
             let bytes: [UInt8]
             do { bytes = try FileIO.readAll(path: path, limit: 4096) } catch { throw v.error("cannot read the password file: \(error)") }
-            var st = stat()
-            if stat(path, &st) == 0, st.st_mode & 0o077 != 0 {
+            if let mode = try? FileInfo.mode(of: path), mode & 0o077 != 0 {
                 warnings.append("\(path): the password file can be read by others (chmod 600 \(path))")
             }
             var text = String(decoding: bytes, as: UTF8.self)

@@ -1,9 +1,5 @@
-#if canImport(Glibc)
-import Glibc
-#elseif canImport(Musl)
-import Musl
-#endif
 import TipRingCore
+import SystemCalls
 
 /// Gives back what only starting up needed. Argument parsing, decoding the configuration and
 /// board files and building the ports run once, but their code stays mapped: the kernel maps
@@ -41,40 +37,25 @@ public enum MemoryTrim {
     public static func releaseStartupPages() -> Report {
         var report = Report()
         #if os(Linux)
-        guard let maps = try? String(decoding: FileIO.readAll(path: "/proc/self/maps"), as: UTF8.self), let exe = readLink("/proc/self/exe") else {
+        guard let maps = try? String(decoding: FileIO.readAll(path: "/proc/self/maps"), as: UTF8.self),
+              let exe = try? FileInfo.linkTarget("/proc/self/exe") else {
             report.failures.append("cannot read /proc/self/maps or /proc/self/exe")
             return report
         }
-        let pageOut: Int32 = 21  // MADV_PAGEOUT (Linux 5.4)
         for m in ownReadOnlyMappings(maps: maps, executable: exe) {
             guard let p = UnsafeMutableRawPointer(bitPattern: m.start) else { continue }
             let length = Int(m.end - m.start)
-            _ = madvise(p, length, MADV_RANDOM)
-            if madvise(p, length, pageOut) == 0 {
+            do {
+                try Memory.pageOut(p, length: length)
                 report.mappings += 1
                 report.bytes += length
-            } else {
+            } catch {
                 // Older kernels (EINVAL): nothing lost, the pages simply stay.
-                report.failures.append("madvise: \(String(cString: strerror(errno)))")
+                report.failures.append("\(error)")
             }
         }
-        #if canImport(Glibc)
-        _ = glibcMallocTrim(0)
-        #endif
+        Memory.trimHeap()
         #endif
         return report
     }
-
-    static func readLink(_ path: String) -> String? {
-        var buffer = [CChar](repeating: 0, count: 4096)
-        let n = buffer.withUnsafeMutableBufferPointer { readlink(path, $0.baseAddress!, $0.count - 1) }
-        guard n > 0 else { return nil }
-        return String(decoding: buffer[0..<n].map { UInt8(bitPattern: $0) }, as: UTF8.self)
-    }
 }
-
-#if canImport(Glibc)
-/// glibc's `malloc_trim` (declared in <malloc.h>, which the Glibc module leaves out).
-@_silgen_name("malloc_trim")
-func glibcMallocTrim(_ pad: Int) -> Int32
-#endif

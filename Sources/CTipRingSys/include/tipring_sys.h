@@ -1,0 +1,62 @@
+#ifndef TIPRING_SYS_H
+#define TIPRING_SYS_H
+/* The system calls TipRing makes outside the hardware layer, each returning the result or
+ * -errno (never a stale global errno), with EINTR retried here. glibc and musl alike. */
+#include <stddef.h>
+#include <stdint.h>
+#include <sys/types.h>
+#include <errno.h>
+
+/* IPv4 dotted quad <-> address in network order; 0 on success, -EINVAL when not one. */
+int tr_ipv4_parse(const char *text, uint32_t *address);
+void tr_ipv4_format(uint32_t address, char out[16]);
+
+/* A host name to its first IPv4 address (getaddrinfo: /etc/hosts, then DNS; numeric hosts
+ * pass through): 0 and *address, or -EHOSTUNREACH. Blocks: not on the control plane. */
+int tr_resolve_ipv4(const char *host, uint32_t *address);
+
+/* A non-blocking, close-on-exec UDP socket bound to host:port; IP TOS set when tos >= 0. */
+int tr_udp_open(uint32_t address, uint16_t port, int tos);
+/* The TOS byte a socket marks packets with, or -errno. */
+int tr_udp_tos(int fd);
+/* One datagram without blocking: bytes sent or -errno. */
+ssize_t tr_udp_send(int fd, const void *bytes, size_t count, uint32_t address, uint16_t port);
+/* One datagram if one waits: its length (and source) or -errno (-EAGAIN: none). */
+ssize_t tr_udp_receive(int fd, void *buffer, size_t capacity, uint32_t *address, uint16_t *port);
+
+/* The local address the kernel's routing table picks toward address:port (a connected UDP
+ * socket sends nothing): 0 and *source, or -errno. */
+int tr_route_source(uint32_t address, uint16_t port, uint32_t *source);
+
+/* A Unix stream socket listening at path (the old one removed, the directory made, the
+ * socket's mode set): the descriptor or -errno (-ENAMETOOLONG for a path too long). */
+int tr_unix_listen(const char *path, int backlog, unsigned mode);
+int tr_unix_connect(const char *path);
+/* The next connection, or -errno. */
+int tr_accept(int fd);
+/* Reads what is there (0: end), or -errno. */
+ssize_t tr_read(int fd, void *buffer, size_t capacity);
+/* Writes everything: 0 or -errno. */
+int tr_write_all(int fd, const void *bytes, size_t count);
+/* Wakes a thread blocked in accept or read on fd (it then sees an error or the end). */
+void tr_shutdown(int fd);
+int tr_close(int fd);
+int tr_unlink(const char *path);
+
+/* A thread running body(context); joinable unless detached. 0 and *thread, or -errno. */
+int tr_thread_start(void (*body)(void *), void *context, int detached, uint64_t *thread);
+int tr_thread_join(uint64_t thread);
+
+/* Advises the kernel that [start, start+length) is read at random and may be paged out now
+ * (MADV_PAGEOUT, Linux 5.4): 0 or -errno (-EINVAL on older kernels). */
+int tr_page_out(void *start, size_t length);
+/* The target of a symbolic link, NUL-terminated: its length or -errno. */
+ssize_t tr_read_link(const char *path, char *out, size_t capacity);
+/* The permission bits of a file (stat): 0 and *mode, or -errno. */
+int tr_file_mode(const char *path, unsigned *mode);
+
+/* Gives freed heap back to the system (glibc malloc_trim; nothing to do on musl). 1 when
+ * memory was released. */
+int tr_memory_trim(void);
+
+#endif

@@ -1,0 +1,126 @@
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Musl)
+import Musl
+#endif
+import Testing
+import TipRingCore
+import SystemCalls
+
+/// The one room for system calls, against the real kernel: every failure names the call,
+/// what it was about and errno's text.
+@Suite("System calls")
+struct SystemCallsTests {
+    /// A per-test folder under /tmp.
+    static func folder() -> String {
+        var template = Array("/tmp/tipring-sys-XXXXXX".utf8CString)
+        return template.withUnsafeMutableBufferPointer { String(cString: mkdtemp($0.baseAddress!)) }
+    }
+
+    /// A socket on a free loopback port (tests run in parallel: try ports until one binds).
+    static func boundSocket() throws -> DatagramSocket {
+        var last: SystemError?
+        for _ in 0..<200 {
+            let port = 40000 + Int(SecureRandom.next() % 20000)
+            do { return try DatagramSocket(binding: IPv4Endpoint(host: "127.0.0.1", port: port)!) } catch { last = error }
+        }
+        throw last!
+    }
+
+    @Test("a datagram crosses loopback with its source; a busy port fails as bind(127.0.0.1:port): Address already in use")
+    func datagrams() throws {
+        let a = try Self.boundSocket(), b = try Self.boundSocket()
+        var buffer = [UInt8](repeating: 0, count: 64)
+        #expect(buffer.withUnsafeMutableBytes { b.receive(into: $0) } == nil)  // nothing waits yet
+        let sent = [UInt8]("hello".utf8)
+        #expect(sent.withUnsafeBytes { a.send($0, to: b.local) })
+        var got: (count: Int, source: IPv4Endpoint)?
+        for _ in 0..<1000 where got == nil {
+            got = buffer.withUnsafeMutableBytes { b.receive(into: $0) }
+            if got == nil { usleep(1000) }
+        }
+        let (count, source) = try #require(got)
+        #expect(Array(buffer[0..<count]) == sent)
+        #expect(source == a.local)
+        do {
+            _ = try DatagramSocket(binding: a.local)
+            Issue.record("a second socket bound the same port")
+        } catch {
+            #expect(error.call == "bind")
+            #expect(error.errno == EADDRINUSE)
+            #expect(error.description.contains("bind(127.0.0.1:\(a.local.port))"))
+            #expect(error.description.contains(String(cString: strerror(EADDRINUSE))))
+        }
+    }
+
+    @Test("DSCP marks are set and read back from the socket (EF = 46)")
+    func dscp() throws {
+        var s: DatagramSocket?
+        for _ in 0..<200 where s == nil {
+            s = try? DatagramSocket(binding: IPv4Endpoint(host: "127.0.0.1", port: 40000 + Int(SecureRandom.next() % 20000))!, dscp: 46)
+        }
+        #expect(try #require(s).dscp == 46)
+    }
+
+    @Test("IPv4 endpoints: dotted quads only, ports 1…65535")
+    func endpoints() {
+        #expect(IPv4Endpoint(host: "192.0.2.7", port: 5060)?.description == "192.0.2.7:5060")
+        #expect(IPv4Endpoint(host: "192.0.2.7", port: 0) == nil)
+        #expect(IPv4Endpoint(host: "192.0.2.7", port: 65536) == nil)
+        #expect(IPv4Endpoint(host: "١.1.1.1", port: 5060) == nil)
+        #expect(IPv4Endpoint(host: "example.com", port: 5060) == nil)
+    }
+
+    @Test("the route toward loopback leaves from loopback; the resolver reads /etc/hosts and names getaddrinfo when it fails")
+    func routeAndResolver() throws {
+        #expect(try Route.sourceAddress(toward: IPv4Endpoint(host: "127.0.0.1", port: 5060)!) == "127.0.0.1")
+        #expect(try Resolver.ipv4("localhost").host == "127.0.0.1")
+        #expect(throws: SystemError.self) { try Resolver.ipv4("no-such-host.invalid") }
+    }
+
+    @Test("a Unix stream socket: a line asked, a line answered; a shut-down listener stops accepting; its path goes on close")
+    func unixStream() throws {
+        let path = Self.folder() + "/control.sock"
+        let listener = try UnixStreamListener(path: path, mode: 0o600)
+        #expect(try FileInfo.mode(of: path) & 0o777 == 0o600)
+        let server = try SystemThread.start {
+            while let c = try? listener.accept() {
+                let line = (try? c.readLine()) ?? ""
+                try? c.write(Array("you said \(line)\n".utf8))
+            }
+        }
+        let client = try UnixStream(connectingTo: path)
+        try client.write(Array("status\n".utf8))
+        #expect(try client.readLine() == "you said status")
+        listener.shutdown()
+        server.join()  // accept threw: the loop ended
+        listener.close()
+        #expect(throws: SystemError.self) { try FileInfo.mode(of: path) }
+        do {
+            _ = try UnixStream(connectingTo: path)
+            Issue.record("connected to a closed listener")
+        } catch {
+            #expect(error.call == "connect" && error.errno == ENOENT)
+        }
+    }
+
+    @Test("a socket path longer than sun_path is refused by name, not truncated")
+    func longPath() {
+        let path = "/tmp/" + String(repeating: "x", count: 200)
+        do {
+            _ = try UnixStreamListener(path: path)
+            Issue.record("listened on a truncated path")
+        } catch {
+            #expect(error.call == "listen" && error.errno == ENAMETOOLONG)
+        }
+    }
+
+    @Test("file modes and link targets")
+    func files() throws {
+        let file = Self.folder() + "/secret"
+        try FileIO.writeAll(path: file, bytes: [1, 2, 3], mode: 0o600)
+        #expect(try FileInfo.mode(of: file) == 0o600)
+        #expect(try FileInfo.linkTarget("/proc/self/exe").hasPrefix("/"))
+        #expect(throws: SystemError.self) { try FileInfo.linkTarget(file) }  // not a link: EINVAL
+    }
+}
