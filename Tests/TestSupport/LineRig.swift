@@ -1,5 +1,5 @@
 package import TipRingCore
-package import TelephonyDSP
+import TelephonyDSP
 package import LineHAL
 package import BoardSimulator
 
