@@ -13,6 +13,11 @@ public final class SimulatedBoard {
     var slics: [Int: SimulatedSLIC] = [:]
     var phones: [Int: SimulatedTelephone] = [:]
     var audio: [Int: SimulatedAudioPort] = [:]
+    /// A test that provokes a datasheet violation on purpose says so; every other violation
+    /// is printed as it happens with ``violationMarker``, which fails `make test` whichever
+    /// test (or simulated product) caused it.
+    public var expectsViolations = false
+    public static let violationMarker = "Ag1171 datasheet violation"
 
     public init(board: BoardDescription, scheduler: any Scheduler) {
         self.board = board
@@ -33,7 +38,11 @@ public final class SimulatedBoard {
             let chip = chips[port.gpioChip]!
             let phone = SimulatedTelephone(port: port.id, scheduler: scheduler)
             phones[port.id] = phone
-            slics[port.id] = SimulatedSLIC(description: port, kind: board.driver, chip: chip, telephone: phone, scheduler: scheduler)
+            let slic = SimulatedSLIC(description: port, kind: board.driver, chip: chip, telephone: phone, scheduler: scheduler)
+            slic.onViolation = { [weak self] v in
+                if self?.expectsViolations != true { print("TipRing simulator: \(Self.violationMarker): \(v)") }
+            }
+            slics[port.id] = slic
             audio[port.id] = SimulatedAudioPort(name: "sim:port\(port.id)", format: port.audio.format, telephone: phone, scheduler: scheduler)
         }
         for (name, chip) in chips {

@@ -102,7 +102,7 @@ public final class SimulatedSystem {
                 signals: [.hookSense: SignalLine(offset: base), .ringMode: SignalLine(offset: base + 1),
                           .forwardReverse: SignalLine(offset: base + 2, activeLow: true), .powerDown: .ag1171PowerDown(base + 3)],
                 audio: AudioDeviceDescription(device: "sim", format: .narrowband20ms),
-                ring: RingLimits(defaultFrequency: 25, minimumFrequency: 16, maximumFrequency: 50))
+                ring: RingLimits(defaultFrequency: 25, minimumFrequency: 20, maximumFrequency: 25))
         }
         return BoardDescription(name: "sim", summary: "simulated", driver: .ag1171, verified: true, timingProfile: .b222s, ports: ps)
     }

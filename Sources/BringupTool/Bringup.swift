@@ -180,7 +180,8 @@ public final class BringupTool {
             let bursts = phone.bell.bursts
             for b in bursts { print("  bell rang \(Int(b.duration.milliseconds)) ms" + (b.frequency.map { " at \(Int($0.rounded())) Hz" } ?? "")) }
             let first = ringing.cadence.segments.first { $0.ring }?.duration.milliseconds ?? 0
-            let good = !bursts.isEmpty && abs(bursts[0].duration.milliseconds - first) < 60 && abs((bursts[0].frequency ?? 0) - ringing.frequency) < 2
+            // Within the ±10 % GR-506 and ETSI allow (a SLIC's duty limit may shorten a burst).
+            let good = !bursts.isEmpty && abs(bursts[0].duration.milliseconds - first) <= first / 10 && abs((bursts[0].frequency ?? 0) - ringing.frequency) < 2
             return result(good, "the bell rang with the cadence")
         }
         if tripped { print("  ring-trip: the handset was lifted") }

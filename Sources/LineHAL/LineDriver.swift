@@ -70,6 +70,38 @@ public protocol LineDriver: AnyObject {
     /// Starts the ring signal at `frequency` Hz (within the board's limits).
     func ringOn(frequency: Double) throws(HALError)
 
-    /// Stops the ring signal at once and restores the feed.
+    /// Stops the ring signal (within ``RingConstraints/stopDelay``) and restores the feed.
     func ringOff() throws(HALError)
+
+    /// What the SLIC demands of ringing.
+    var ringConstraints: RingConstraints { get }
+}
+
+extension LineDriver {
+    public var ringConstraints: RingConstraints { RingConstraints() }
+}
+
+/// What a SLIC demands of the ring signal and cadence (its datasheet's limits).
+public struct RingConstraints: Sendable, Hashable {
+    /// The ring frequencies it can make; a region asking for another is clamped into them.
+    public var frequencies: ClosedRange<Double>?
+    /// The largest share of time the ring signal may be on (the Ag1171's RM: 33 %).
+    public var maximumDuty: Double?
+    /// How long the ring signal stays on after ``LineDriver/ringOff()`` (the Ag1171: F/R high
+    /// first, RM low 20 ms later)…
+    public var stopDelay: Duration
+    /// …after the half-cycle under way has ended.
+    public var finishesHalfCycle: Bool
+
+    public init(frequencies: ClosedRange<Double>? = nil, maximumDuty: Double? = nil, stopDelay: Duration = .zero, finishesHalfCycle: Bool = false) {
+        self.frequencies = frequencies
+        self.maximumDuty = maximumDuty
+        self.stopDelay = stopDelay
+        self.finishesHalfCycle = finishesHalfCycle
+    }
+
+    /// The longest the ring signal stays on after it is told to stop, at `frequency`.
+    public func stopTime(at frequency: Double) -> Duration {
+        stopDelay + (finishesHalfCycle ? .nanoseconds(Int64(1e9 / (2 * frequency))) : .zero)
+    }
 }

@@ -22,6 +22,12 @@ public final class PortLine {
     public var onRingTrip: (() -> Void)?
     /// A hardware error (a GPIO write failed, …).
     public var onFault: ((HALError) -> Void)?
+    /// Something asked of the line that the SLIC cannot do as asked, and what it does
+    /// instead (a ring frequency clamped into the SLIC's range) — once per distinct request.
+    public var onWarning: ((String) -> Void)?
+    var warned: Set<String> = []
+    /// Room left in every ring burst for the ring-off timer to fire late.
+    public static let ringLatenessAllowance: Duration = .milliseconds(20)
 
     enum TimerKey: Hashable { case decoder, ringer }
     lazy var timers = ActionTimers<TimerKey>(scheduler: scheduler)
@@ -56,9 +62,23 @@ public final class PortLine {
         do { try driver.setFeed(feed) } catch { onFault?(error) }
     }
 
-    /// Starts ringing with a cadence; ignored (not an error) when the phone is off-hook.
+    /// Starts ringing with a cadence; ignored (not an error) when the phone is off-hook. The
+    /// SLIC's limits hold whatever the region asks: the frequency is clamped into its range
+    /// (with a warning), and ring bursts are shortened so the ring signal, with its stop delay
+    /// and a late timer, stays within the SLIC's duty.
     public func ring(cadence: RingCadence, frequency: Double) {
         if decoder.isOffHook { return }
+        let limits = driver.ringConstraints
+        var frequency = frequency
+        if let range = limits.frequencies, !range.contains(frequency) {
+            let clamped = min(max(frequency, range.lowerBound), range.upperBound)
+            warnOnce("ring frequency \(frequency) Hz is outside port \(port)'s SLIC range \(range.lowerBound)–\(range.upperBound) Hz: ringing at \(clamped) Hz")
+            frequency = clamped
+        }
+        var cadence = cadence
+        if let duty = limits.maximumDuty {
+            cadence = cadence.limitingDuty(duty, overhead: limits.stopTime(at: frequency) + Self.ringLatenessAllowance)
+        }
         var r = Ringer(cadence: cadence, frequency: frequency)
         let actions = r.start(now: scheduler.now)
         ringer = r
@@ -72,6 +92,10 @@ public final class PortLine {
         ringer = nil
         timers.cancel(.ringer)
         execute(actions)
+    }
+
+    func warnOnce(_ text: String) {
+        if warned.insert(text).inserted { onWarning?(text) }
     }
 
     /// Hook statistics for the bring-up histogram.

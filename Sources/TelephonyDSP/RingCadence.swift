@@ -43,6 +43,36 @@ public struct RingCadence: Sendable, Hashable, CustomStringConvertible {
         segments.map { "\($0.ring ? "on" : "off") \(Int64($0.duration.milliseconds)) ms" }.joined(separator: ", ")
     }
 
+    /// The cadence with its ring segments shortened — each silence after a ring lengthened by
+    /// as much, so the period stays — until ringing, with `overhead` added to every ring
+    /// segment (a SLIC's stop delay, a timer's lateness), is on at most `duty` of the period.
+    /// Unchanged when it already is.
+    public func limitingDuty(_ duty: Double, overhead: Duration) -> RingCadence {
+        let rings = segments.filter(\.ring)
+        let ringNs = rings.reduce(Int64(0)) { $0 + $1.duration.nanoseconds }
+        let allowed = Int64(duty * Double(period.nanoseconds)) - Int64(rings.count) * overhead.nanoseconds
+        guard ringNs > allowed, ringNs > 0 else { return self }
+        let scale = Double(max(allowed, 0)) / Double(ringNs)
+        var out = segments
+        var carried: Int64 = 0
+        for i in out.indices {
+            let ns = out[i].duration.nanoseconds
+            if out[i].ring {
+                // Whole milliseconds, at least one: a bell still rings, shorter.
+                let kept = max(1_000_000, Int64(Double(ns) * scale) / 1_000_000 * 1_000_000)
+                carried += ns - kept
+                out[i].duration = .nanoseconds(kept)
+            } else {
+                out[i].duration = .nanoseconds(ns + carried)
+                carried = 0
+            }
+        }
+        if carried > 0, let last = out.indices.last(where: { !out[$0].ring }) {
+            out[last].duration = .nanoseconds(out[last].duration.nanoseconds + carried)
+        }
+        return RingCadence(segments: out)
+    }
+
     /// North America (Telcordia GR-506): 2 s on, 4 s off, 20 Hz.
     public static let us = RingCadence(milliseconds: [2000, 4000])
     /// United Kingdom (BT SIN 350): 0.4 on, 0.2 off, 0.4 on, 2.0 off, 25 Hz.

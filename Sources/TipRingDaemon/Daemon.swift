@@ -151,6 +151,12 @@ public final class Daemon: @unchecked Sendable {
                 continue
             }
             ports[p.id] = port
+            // What the SLIC cannot do as asked (a clamped ring frequency) and hardware errors.
+            let log = self.log
+            clock.sync {
+                port.line.onWarning = { log.warning("port \(p.id): \($0)", metadata: ["port.id": "\(p.id)"]) }
+                port.line.onFault = { log.error("port \(p.id): \($0)", metadata: ["port.id": "\(p.id)"]) }
+            }
             guard let account else {
                 log.notice("port \(p.id): no account configured; the line stays powered down", metadata: ["port.id": "\(p.id)"])
                 clock.sync { port.line.setFeed(.powerDown) }

@@ -22,7 +22,7 @@ package final class LineRig {
                    .forwardReverse: SignalLine(offset: base + 2), .powerDown: SignalLine(offset: base + 3)]
             return PortDescription(id: id, gpioChip: "sim0", signals: signals,
                                    audio: AudioDeviceDescription(device: "sim", format: .narrowband20ms),
-                                   ring: RingLimits(defaultFrequency: 25, minimumFrequency: 16, maximumFrequency: 50))
+                                   ring: RingLimits(defaultFrequency: 25, minimumFrequency: 20, maximumFrequency: 25))
         }
         return BoardDescription(name: "rig", summary: "", driver: driver, verified: true, timingProfile: profile, ports: ps)
     }
