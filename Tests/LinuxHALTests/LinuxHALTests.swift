@@ -110,15 +110,18 @@ struct SysfsGPIOTests {
         #expect(try input.read() == .low)
         try FileIO.writeAll(path: d.file("gpio34/value"), bytes: Array("1\n".utf8))
         #expect(try input.read() == .high)
-        // Edges: the value file changes and the poll reports each change once.
-        let watched = try chip.requestInput(offset: 2, consumer: "tipring") { e in edges.list.append(e.edge) }
-        #expect(text(d.file("gpio34/edge")) == "both")
-        let w = try #require(watched as? SysfsGPIOChip.Input)
-        watched.release()  // the test drives poll() itself (a fake tree has no POLLPRI)
-        _ = w
+        // Edges: the value file changes and the poll reports each change once (the test drives
+        // poll() itself: a fake tree has no POLLPRI to wake a watcher).
+        sysfsInput.handlerForTests = { e in edges.list.append(e.edge) }
         sysfsInput.poll()
-        #expect(edges.list.isEmpty)
+        try FileIO.writeAll(path: d.file("gpio34/value"), bytes: Array("0\n".utf8))
+        sysfsInput.poll()
+        sysfsInput.poll()
+        #expect(edges.list == [.rising, .falling])
         input.release()
+        let watched = try chip.requestInput(offset: 2, consumer: "tipring") { _ in }
+        #expect(text(d.file("gpio34/edge")) == "both")
+        watched.release()
 
         #expect(throws: HALError.noSuchLine(chip: "gpiochip32", offset: 16, lineCount: 16)) { try chip.requestOutput(offset: 16, consumer: "x", initial: .low) }
         do {

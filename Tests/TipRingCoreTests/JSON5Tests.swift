@@ -90,16 +90,13 @@ import Testing
         let d = try doc("{ a: { b: [1, 'x', 2.5, 99] } }")
         let items = try d.object(allowed: ["a"]).required("a").object(allowed: ["b"]).required("b").array()
         #expect(try items[0].int(in: 0...10) == 1)
-        #expect(throws: DocumentError.self) { try items[1].int(in: 0...10) }
-        do { _ = try items[1].int(in: 0...10) } catch {
-            #expect(error.description == "x.json5:1:15: a.b[1]: expected a whole number, found a string")
-        }
-        do { _ = try items[2].int(in: 0...10) } catch {
-            #expect(error.message == "expected a whole number, found 2.5")
-        }
-        do { _ = try items[3].int(in: 0...10) } catch {
-            #expect(error.description == "x.json5:1:25: a.b[3]: 99 is out of range 0…10")
-        }
+        // Each must throw (a check that passes when nothing throws proves nothing).
+        let e1 = #expect(throws: DocumentError.self) { try items[1].int(in: 0...10) }
+        #expect(e1?.description == "x.json5:1:15: a.b[1]: expected a whole number, found a string")
+        let e2 = #expect(throws: DocumentError.self) { try items[2].int(in: 0...10) }
+        #expect(e2?.message == "expected a whole number, found 2.5")
+        let e3 = #expect(throws: DocumentError.self) { try items[3].int(in: 0...10) }
+        #expect(e3?.description == "x.json5:1:25: a.b[3]: 99 is out of range 0…10")
     }
 
     @Test(arguments: [("nmae", "name"), ("hooksense", "hookSense"), ("hookSence", "hookSense"), ("ag117", "ag1171"), ("fr", nil), ("zzzz", nil)] as [(String, String?)])
@@ -109,10 +106,10 @@ import Testing
 
     @Test func missingKeyAndChoiceErrors() throws {
         let o = try doc("{ kind: 'ag117' }").object(allowed: ["kind", "name"])
-        do { _ = try o.required("name") } catch { #expect(error.message == "missing required key 'name'") }
-        do { _ = try o.required("kind").oneOf(["ag1171", "gpio-ring"]) } catch {
-            #expect(error.message == "'ag117' is not one of: ag1171, gpio-ring (did you mean 'ag1171'?)")
-        }
+        let missing = #expect(throws: DocumentError.self) { try o.required("name") }
+        #expect(missing?.message == "missing required key 'name'")
+        let wrong = #expect(throws: DocumentError.self) { try o.required("kind").oneOf(["ag1171", "gpio-ring"]) }
+        #expect(wrong?.message == "'ag117' is not one of: ag1171, gpio-ring (did you mean 'ag1171'?)")
     }
 
     @Test func unreadableFileIsADocumentError() {
