@@ -10,6 +10,11 @@ public struct PortSettings: Sendable, Hashable {
     public var offHookWarning: Duration = .seconds(30)
     public var howlerDuration: Duration = .seconds(60)
     public var callWaiting = true
+    /// An incoming call nobody answers is refused (480) after this: a caller that vanished
+    /// without a CANCEL (a lost packet, a stateless proxy) never leaves the bell ringing for
+    /// ever. Longer than the 3 minutes of a proxy's Timer C (RFC 3261 §16.6), so a proxy that
+    /// does cancel is first.
+    public var ringTimeout: Duration = .seconds(200)
     /// CLIR: anonymous From and Privacy: id.
     public var withholdIdentity = false
     /// Do not disturb: incoming calls are refused (486).
@@ -27,5 +32,5 @@ public struct PortSettings: Sendable, Hashable {
 
 /// The timers a port's machine runs.
 public enum PortTimer: String, Sendable, Hashable, CaseIterable {
-    case firstDigit, interDigit, offHookWarning, howler, autoDial
+    case firstDigit, interDigit, offHookWarning, howler, autoDial, ringTimeout
 }

@@ -8,9 +8,11 @@ extension PortStateMachine {
         guard enabled, registered else { return [.sip(.reject(h, status: 480))] }
         if settings.doNotDisturb { return [.sip(.reject(h, status: 486))] }
         switch line {
+        case .idle where offHook:
+            return [.sip(.reject(h, status: 486))]  // never ring a lifted handset
         case .idle:
             line = .ringing(h)
-            return [.startRinging(caller)]
+            return [.startRinging(caller), .startTimer(.ringTimeout, settings.ringTimeout)]
         case .connected(let active, nil) where settings.callWaiting:
             line = .connected(active, other: .waiting(h))
             return [.playTone(.callWaiting)]

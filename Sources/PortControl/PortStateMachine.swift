@@ -83,7 +83,9 @@ public struct PortStateMachine: Sendable {
             guard !enabled else { return [] }
             enabled = true
             registration = .registering
-            return [.setFeed(.forward), .sip(.register)]
+            // A handset already up when the port comes alive is a seizure now (no-service tone
+            // until registered), never an idle line that an incoming call would ring.
+            return [.setFeed(.forward), .sip(.register)] + (offHook ? goOffHook() : [])
         case .disable:
             guard enabled else { return [] }
             enabled = false
@@ -289,7 +291,11 @@ public struct PortStateMachine: Sendable {
         case (.howler, .howler):
             line = .lockout
             return [.stopTone]
-        case (.firstDigit, _), (.autoDial, _), (.interDigit, _), (.offHookWarning, _), (.howler, _):
+        case (.ringTimeout, .ringing(let h)):
+            // Nobody answered, nobody cancelled: give up the call ourselves.
+            line = .idle
+            return [.stopRinging, .sip(.reject(h, status: 480))] + visualIndicator()
+        case (.firstDigit, _), (.autoDial, _), (.interDigit, _), (.offHookWarning, _), (.howler, _), (.ringTimeout, _):
             return []  // a timer for a state already left
         }
     }

@@ -81,7 +81,10 @@ public struct ClientTransaction: Sendable {
         case (true, .calling, 100...199), (true, .proceeding, 100...199):
             let wasCalling = state == .calling
             state = .proceeding
-            return (wasCalling ? [.cancelTimer(.a)] : []) + [.deliver(response)]
+            // Timer B guards only "Calling" (RFC 3261 §17.1.1.2): a call that rings stays up until
+            // a final response or our CANCEL — a caller that timed out here would leave the
+            // callee ringing with nobody to answer.
+            return (wasCalling ? [.cancelTimer(.a), .cancelTimer(.b)] : []) + [.deliver(response)]
         case (true, .calling, 200...299), (true, .proceeding, 200...299):
             // The TU acknowledges 2xx itself (the ACK is its own transaction-less request).
             state = .terminated
@@ -121,7 +124,7 @@ public struct ClientTransaction: Sendable {
         case (.a, .calling):
             retransmitInterval = retransmitInterval * 2
             return [.send(request), .startTimer(.a, at: now + retransmitInterval)]
-        case (.b, .calling), (.b, .proceeding), (.f, .trying), (.f, .proceeding):
+        case (.b, .calling), (.f, .trying), (.f, .proceeding):
             state = .terminated
             return [.cancelTimer(.a), .cancelTimer(.e), .timeout, .terminated]
         case (.e, .trying):

@@ -49,6 +49,8 @@ public struct PortConfiguration: Sendable, Hashable {
     public var warmLineSeconds: Int?
     public var messageWaiting = true
     public var reversePolarityOnAnswer = false
+    /// An unanswered incoming call is refused after this many seconds.
+    public var ringTimeoutSeconds = 200
     /// Changes to the board's hook timing for this port's telephone.
     public var timing = HookTimingOverrides()
     /// Where `timing` was written (for an error found once the board is known).
@@ -88,7 +90,7 @@ public struct Configuration: Sendable, Hashable {
                               "outboundProxy", "transport", "expires", "refreshMargin", "retryBase", "retryMax", "codecs", "dtmf",
                               "sendCallerId", "displayName", "keepAlive", "sipPorts", "minimumDigest"]
     static let portKeys = ["id", "region", "dialPlan", "transmitGain", "receiveGain", "callWaiting", "clir", "dnd", "hotLine",
-                           "warmLineSeconds", "messageWaiting", "reversePolarityOnAnswer", "timing"]
+                           "warmLineSeconds", "messageWaiting", "reversePolarityOnAnswer", "ringTimeoutSeconds", "timing"]
 
     public static func load(path: String, environment: [String: String] = Configuration.processEnvironment()) throws(DocumentError) -> Configuration {
         try decode(DocumentValue.load(path: path), environment: environment)
@@ -199,6 +201,7 @@ public struct Configuration: Sendable, Hashable {
                 if let w = o.optional("warmLineSeconds") { p.warmLineSeconds = try w.int(in: 1...60) }
                 if let b = o.optional("messageWaiting") { p.messageWaiting = try b.bool() }
                 if let b = o.optional("reversePolarityOnAnswer") { p.reversePolarityOnAnswer = try b.bool() }
+                if let t = o.optional("ringTimeoutSeconds") { p.ringTimeoutSeconds = try t.int(in: 10...3600) }
                 if let t = o.optional("timing") {
                     p.timing = try BoardFile.timingOverrides(t)
                     p.timingSource = t.error("")

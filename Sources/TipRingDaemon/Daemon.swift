@@ -214,6 +214,7 @@ public final class Daemon: @unchecked Sendable {
         ps.autoDialDelay = .seconds(Int64(pc.warmLineSeconds ?? 0))
         ps.visualMessageWaiting = pc.messageWaiting
         ps.reversePolarityOnAnswer = pc.reversePolarityOnAnswer
+        ps.ringTimeout = .seconds(Int64(pc.ringTimeoutSeconds))
         var cs = CallSettings()
         cs.media.codecs = a.codecs
         cs.dtmf = a.dtmf

@@ -122,7 +122,7 @@ struct PortStateMachineTableTests {
                                        .cancelTimer(.offHookWarning), .cancelTimer(.howler), .cancelTimer(.autoDial),
                                        .sip(.hangUp(main)), .sip(.unregister), .setFeed(.powerDown)])
         (m, _, _) = Self.machine("I")
-        #expect(m.handle(.incomingCall(Self.second, Self.caller)) == [.startRinging(Self.caller)])
+        #expect(m.handle(.incomingCall(Self.second, Self.caller)) == [.startRinging(Self.caller), .startTimer(.ringTimeout, .seconds(200))])
         (m, _, _) = Self.machine("NS")
         #expect(m.handle(.incomingCall(Self.second, Self.caller)) == [.sip(.reject(Self.second, status: 480))])
         (m, _, _) = Self.machine("DT")
@@ -131,6 +131,27 @@ struct PortStateMachineTableTests {
         #expect(PortStateMachine.tone(for: .failed(status: 404, reason: "")) == .specialInformation)
         #expect(PortStateMachine.tone(for: .failed(status: 503, reason: "")) == .congestion)
         #expect(PortStateMachine.tone(for: .timeout) == .congestion)
+    }
+
+    @Test("an incoming call nobody answers or cancels is refused 480 after the ring timeout; a new call restarts it")
+    func ringTimeout() {
+        var (m, h, _) = Self.machine("R")
+        #expect(m.line == .ringing(h))
+        #expect(m.handle(.timer(.ringTimeout)) == [.stopRinging, .sip(.reject(h, status: 480))])
+        #expect(m.line == .idle)
+        // Restarted by the next call; a stale timer for a line no longer ringing does nothing.
+        #expect(m.handle(.incomingCall(Self.second, Self.caller)) == [.startRinging(Self.caller), .startTimer(.ringTimeout, .seconds(200))])
+        _ = m.handle(.ended(Self.second, .remoteHangUp))
+        #expect(m.handle(.timer(.ringTimeout)) == [])
+    }
+
+    @Test("a handset already up when the port is enabled is a seizure (no-service tone until registered), never rung")
+    func enabledWithTheHandsetUp() {
+        var m = PortStateMachine(settings: PortSettings())
+        _ = m.handle(.offHook)  // lifted while the port is disabled: nothing to do yet
+        #expect(m.handle(.enable) == [.setFeed(.forward), .sip(.register), .playTone(.noService)])
+        _ = m.handle(.registration(.registered(untilSeconds: 3600)))
+        #expect(m.handle(.incomingCall(Self.second, Self.caller)) == [.sip(.reject(Self.second, status: 486))])
     }
 
     @Test("features: DND, hot line, warm line, no call waiting, stutter dial tone, visual message waiting")

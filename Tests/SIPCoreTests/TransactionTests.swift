@@ -143,6 +143,20 @@ func request(_ method: SIPMethod, branch: String, cseq: UInt32 = 1) -> SIPMessag
         #expect(client.timeouts == 1)
     }
 
+    /// RFC 3261 §17.1.1.2: Timer B guards "Calling" only. An INVITE that got a 180 waits
+    /// for its final response (the caller hears ringback) — it never times out on its own,
+    /// which would leave the callee ringing after the caller has given up.
+    @Test func aRingingInviteDoesNotTimeOut() throws {
+        var t = try ClientTransaction(request: request(.invite, branch: "z9hG4bKring"), reliable: false)
+        #expect(t.start(now: .zero).contains(.startTimer(.b, at: .seconds(32))))
+        var ringing = SIPResponses.response(to: request(.invite, branch: "z9hG4bKring"), status: 180, reason: "Ringing", toTag: "b")
+        ringing.add("Contact", "<sip:bob@10.0.0.2>")
+        let provisional = t.receive(ringing, now: .milliseconds(200))
+        #expect(provisional.contains(.cancelTimer(.b)))
+        #expect(t.timer(.b, now: .seconds(32)).isEmpty)
+        #expect(t.state == .proceeding)
+    }
+
     @Test func configurableTimers() throws {
         var t = try ClientTransaction(request: request(.options, branch: "z9hG4bKq"), reliable: false,
                                       timers: TransactionTimers(t1: .milliseconds(100), t2: .milliseconds(400)))
