@@ -14,6 +14,7 @@ let package = Package(
     products: [
         .executable(name: "tipring", targets: ["tipring"]),
         .library(name: "TipRingCore", targets: ["TipRingCore"]),
+        .library(name: "SystemCalls", targets: ["SystemCalls"]),
         .library(name: "TelephonyDSP", targets: ["TelephonyDSP"]),
         .library(name: "LineHAL", targets: ["LineHAL"]),
         .library(name: "PortAudio", targets: ["PortAudio"]),
@@ -92,7 +93,7 @@ let package = Package(
         // board backend (real or simulated) and settings.
         .target(
             name: "PortStack",
-            dependencies: ["TipRingCore", "TelephonyDSP", "LineHAL", "PortAudio", "SIPCore", "SIPAgent", "RTPMedia", "PortControl"],
+            dependencies: ["TipRingCore", "SystemCalls", "TelephonyDSP", "LineHAL", "PortAudio", "SIPCore", "SIPAgent", "RTPMedia", "PortControl"],
             swiftSettings: strict
         ),
         // `tipring run`: lifecycle, reload, shutdown, configuration, control socket, status, logging.
@@ -112,7 +113,7 @@ let package = Package(
         // `tipring bringup …` and `tipring board check`: what an engineer runs on a new board.
         .target(
             name: "BringupTool",
-            dependencies: ["TipRingCore", "TelephonyDSP", "LineHAL", "PortAudio", "LinuxHAL", "PortStack", "BoardSimulator"],
+            dependencies: ["TipRingCore", "SystemCalls", "TelephonyDSP", "LineHAL", "PortAudio", "LinuxHAL", "PortStack", "BoardSimulator"],
             swiftSettings: strict
         ),
         // The simulator's front-ends: the simulated system, the demo, `sim script`, `sim exchange`,
@@ -120,8 +121,8 @@ let package = Package(
         .target(
             name: "SimulatorApp",
             dependencies: [
-                "TipRingCore", "TelephonyDSP", "LineHAL", "PortAudio", "SIPCore", "SIPAgent", "SIPTransport", "RTPMedia", "PortControl", "PortStack",
-                "BoardSimulator",
+                "TipRingCore", "SystemCalls", "TelephonyDSP", "LineHAL", "PortAudio", "SIPCore", "SIPAgent", "SIPTransport", "RTPMedia", "PortControl",
+                "PortStack", "BoardSimulator",
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
                 .product(name: "UnixSignals", package: "swift-service-lifecycle"),
@@ -132,8 +133,8 @@ let package = Package(
         .executableTarget(
             name: "tipring",
             dependencies: [
-                "TipRingDaemon", "BringupTool", "SimulatorApp", "PortStack", "TipRingCore", "LineHAL", "BoardSimulator", "TelephonyDSP",
-                "SIPCore", "SIPAgent", "SIPTransport",
+                "TipRingDaemon", "BringupTool", "SimulatorApp", "PortStack", "TipRingCore", "SystemCalls", "LineHAL", "BoardSimulator",
+                "TelephonyDSP", "SIPCore", "SIPAgent", "SIPTransport",
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
@@ -154,12 +155,12 @@ let package = Package(
             dependencies: ["TipRingCore", "TelephonyDSP", "LineHAL", "BoardSimulator"],
             path: "Tests/TestSupport"
         ),
-        .testTarget(name: "TipRingCoreTests", dependencies: ["TipRingCore"]),
-        .testTarget(name: "SystemCallsTests", dependencies: ["SystemCalls", "TipRingCore"]),
+        .testTarget(name: "TipRingCoreTests", dependencies: ["TipRingCore", "TestSupport"]),
+        .testTarget(name: "SystemCallsTests", dependencies: ["SystemCalls", "TipRingCore", "TestSupport"]),
         // Reads this manifest and holds it to ARCHITECTURE.md's rules.
         .testTarget(name: "ArchitectureTests"),
         .testTarget(name: "TelephonyDSPTests", dependencies: ["TelephonyDSP", "TestSupport"]),
-        .testTarget(name: "LineHALTests", dependencies: ["LineHAL", "BoardSimulator", "TestSupport"]),
+        .testTarget(name: "LineHALTests", dependencies: ["LineHAL", "BoardSimulator", "SystemCalls", "TestSupport"]),
         .testTarget(name: "PortAudioTests", dependencies: ["PortAudio", "LineHAL", "BoardSimulator", "TestSupport"]),
         .testTarget(name: "SIPCoreTests", dependencies: ["SIPCore", "SIPAgent", "BoardSimulator", "TipRingCore"]),
         .testTarget(name: "SIPAgentTests", dependencies: ["SIPAgent", "SIPCore", "BoardSimulator", "TipRingCore"]),
@@ -172,7 +173,7 @@ let package = Package(
         // Everything that starts a real peer (Kamailio, baresip, sipp, dnsmasq, tshark) or the
         // built binary; the process harness they share is ProcessHarness.swift.
         .testTarget(name: "InteropTests", dependencies: [
-            "TipRingDaemon", "SimulatorApp", "PortStack", "TipRingCore", "LineHAL", "SIPCore", "SIPAgent", "SIPTransport", "RTPMedia", "TelephonyDSP",
+            "TipRingDaemon", "SimulatorApp", "PortStack", "TipRingCore", "SystemCalls", "LineHAL", "SIPCore", "SIPAgent", "SIPTransport", "RTPMedia", "TelephonyDSP",
             "PortControl", "TestSupport",
             .product(name: "NIOCore", package: "swift-nio"), .product(name: "NIOPosix", package: "swift-nio"),
         ]),

@@ -43,6 +43,7 @@ let package = Package(
                 "BenchmarkSupport",
                 .product(name: "SimulatorApp", package: "TipRing"),
                 .product(name: "PortStack", package: "TipRing"),
+                .product(name: "SystemCalls", package: "TipRing"),
                 .product(name: "RTPMedia", package: "TipRing"),
                 .product(name: "PortControl", package: "TipRing"),
                 .product(name: "SIPTransport", package: "TipRing"),

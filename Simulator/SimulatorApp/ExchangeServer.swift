@@ -4,6 +4,7 @@ import Glibc
 import Musl
 #endif
 import TipRingCore
+import SystemCalls
 import SIPCore
 import SIPTransport
 import BoardSimulator
@@ -20,7 +21,7 @@ public enum ExchangeServer {
     public static func run(host: String, port: Int, domain: String, users: [String: String], print: @escaping @Sendable (String) -> Void) async throws -> Int32 {
         let signals = await UnixSignalsSequence(trapping: .sigterm, .sigint)
         let scheduler = WallClockScheduler()
-        scheduler.start()
+        try scheduler.start()
         defer { scheduler.shutdown() }
         let clock = WallClockControlPlane(scheduler)
         let address = SIPNetworkAddress(host, port)

@@ -4,6 +4,7 @@ import Glibc
 import Musl
 #endif
 public import TipRingCore
+import SystemCalls
 public import TelephonyDSP
 public import LineHAL
 import PortAudio
@@ -25,7 +26,7 @@ public final class BringupTool {
     let backend: any BoardBackend
 
     /// The board file's `gpioChip` "sim0" (and audio "sim") mean the simulated board.
-    public init(board: BoardDescription, print: @escaping (String) -> Void) {
+    public init(board: BoardDescription, print: @escaping (String) -> Void) throws(SystemError) {
         self.board = board
         self.print = print
         if board.ports.allSatisfy({ $0.gpioChip.hasPrefix("sim") }) {
@@ -40,7 +41,7 @@ public final class BringupTool {
             simulated = nil
             backend = LinuxBoardBackend()
             let w = WallClockScheduler()
-            w.start()
+            try w.start()
             scheduler = w
         }
     }

@@ -234,6 +234,10 @@ int tr_thread_start(void (*body)(void *), void *context, int detached, uint64_t 
     return 0;
 }
 
+uint64_t tr_thread_self(void) {
+    return (uint64_t)(uintptr_t)pthread_self();
+}
+
 int tr_thread_join(uint64_t thread) {
     return -pthread_join((pthread_t)(uintptr_t)thread, NULL);
 }

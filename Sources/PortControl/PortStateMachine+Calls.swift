@@ -12,7 +12,7 @@ extension PortStateMachine {
             return [.sip(.reject(h, status: 486))]  // never ring a lifted handset
         case .idle:
             line = .ringing(h)
-            return [.startRinging(caller), .startTimer(.ringTimeout, settings.ringTimeout)]
+            return [.startRinging(caller)]
         case .connected(let active, nil) where settings.callWaiting:
             line = .connected(active, other: .waiting(h))
             return [.playTone(.callWaiting)]

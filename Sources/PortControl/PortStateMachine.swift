@@ -76,6 +76,24 @@ public struct PortStateMachine: Sendable {
     // MARK: events
 
     public mutating func handle(_ event: PortEvent) -> [PortAction] {
+        let before = ringingCall
+        let actions = dispatch(event)
+        // However ringing began (a new call, a waiting call rung on hang-up) its timeout starts;
+        // however it ended (answered, cancelled, refused, disabled) the timeout goes.
+        switch (before, ringingCall) {
+        case (let a, let b?) where a != b: return actions + [.startTimer(.ringTimeout, settings.ringTimeout)]
+        case (_?, nil): return actions + [.cancelTimer(.ringTimeout)]
+        default: return actions
+        }
+    }
+
+    /// The call the bell rings for, if it rings.
+    var ringingCall: CallHandle? {
+        if case .ringing(let h) = line { return h }
+        return nil
+    }
+
+    mutating func dispatch(_ event: PortEvent) -> [PortAction] {
         switch event {
         case .powerOn:
             return enabled ? [.setFeed(.forward), .sip(.register)] : [.setFeed(.powerDown)]

@@ -1,4 +1,5 @@
 public import TipRingCore
+public import SystemCalls
 
 /// The control plane: the one serial executor every port's state machines, SIP transactions
 /// and timers run on (its ``Scheduler``), as seen from outside it — the daemon's start-up and

@@ -4,10 +4,10 @@ import CTipRingSys
 /// A thread of our own (a blocking accept loop, a connection), for the few places that must
 /// block outside the schedulers.
 public final class SystemThread: @unchecked Sendable {
-    private let id: UInt64
+    private let threadID: UInt64
     private var joined = false
 
-    private init(id: UInt64) { self.id = id }
+    private init(id: UInt64) { threadID = id }
 
     /// Starts `body` on a new thread that ``join()`` waits for.
     public static func start(_ body: @escaping @Sendable () -> Void) throws(SystemError) -> SystemThread {
@@ -33,11 +33,17 @@ public final class SystemThread: @unchecked Sendable {
         return id
     }
 
+    /// The calling thread's identity.
+    public static var currentID: UInt64 { tr_thread_self() }
+
+    /// This thread's identity.
+    public var id: UInt64 { threadID }
+
     /// Waits for the thread to finish (once).
     public func join() {
         guard !joined else { return }
         joined = true
-        _ = tr_thread_join(id)
+        _ = tr_thread_join(threadID)
     }
 
     private final class Body {

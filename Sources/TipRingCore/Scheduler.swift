@@ -43,21 +43,23 @@ extension Scheduler {
 
 /// The queue of timed work both schedulers share: a binary min-heap ordered by
 /// (deadline, sequence number), so equal deadlines keep their scheduling order.
-struct TimerQueue {
-    struct Entry {
-        var deadline: Instant
-        var sequence: UInt64
-        var body: () -> Void
+package struct TimerQueue {
+    package struct Entry {
+        package var deadline: Instant
+        package var sequence: UInt64
+        package var body: () -> Void
     }
 
     private var heap: [Entry] = []
     private var cancelled: Set<UInt64> = []
     private var nextSequence: UInt64 = 1
 
-    var isEmpty: Bool { heap.isEmpty }
-    var count: Int { heap.count - cancelled.count }
+    package init() {}
 
-    mutating func insert(_ deadline: Instant, _ body: @escaping () -> Void) -> TimerHandle {
+    package var isEmpty: Bool { heap.isEmpty }
+    package var count: Int { heap.count - cancelled.count }
+
+    package mutating func insert(_ deadline: Instant, _ body: @escaping () -> Void) -> TimerHandle {
         let seq = nextSequence
         nextSequence += 1
         heap.append(Entry(deadline: deadline, sequence: seq, body: body))
@@ -65,14 +67,14 @@ struct TimerQueue {
         return TimerHandle(rawValue: seq)
     }
 
-    mutating func cancel(_ handle: TimerHandle) {
+    package mutating func cancel(_ handle: TimerHandle) {
         if heap.contains(where: { $0.sequence == handle.rawValue }) {
             cancelled.insert(handle.rawValue)
         }
     }
 
     /// The earliest live deadline, dropping cancelled entries on the way.
-    mutating func nextDeadline() -> Instant? {
+    package mutating func nextDeadline() -> Instant? {
         while let top = heap.first {
             if cancelled.remove(top.sequence) != nil {
                 _ = popTop()
@@ -84,7 +86,7 @@ struct TimerQueue {
     }
 
     /// Removes and returns the earliest live entry if it is due at or before `limit`.
-    mutating func popDue(notAfter limit: Instant) -> Entry? {
+    package mutating func popDue(notAfter limit: Instant) -> Entry? {
         guard let deadline = nextDeadline(), deadline <= limit else { return nil }
         return popTop()
     }

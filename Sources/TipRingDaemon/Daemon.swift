@@ -4,6 +4,7 @@ import Glibc
 import Musl
 #endif
 import TipRingCore
+import SystemCalls
 import TelephonyDSP
 public import LineHAL
 import PortAudio
@@ -104,7 +105,7 @@ public final class Daemon: @unchecked Sendable {
 
     /// Brings every port up: lines, accounts, the control socket; enables the ports.
     func start(socketPath: String?) async throws {
-        scheduler.start()
+        try scheduler.start()
         for w in configuration.warnings { log.warning("\(w)") }
         try await build()
         if let socketPath {

@@ -10,6 +10,7 @@ import TipRingDaemon
 import BringupTool
 import SimulatorApp
 import TipRingCore
+import SystemCalls
 import PortStack
 
 // Verbs of the CLI whose implementation lands with later work. Each one exists now so
@@ -93,7 +94,7 @@ struct Demo: ParsableCommand {
             ok = DemoRunner.run(clock: VirtualControlPlane(VirtualScheduler(seed: 1))) { print($0) }
         } else {
             let scheduler = WallClockScheduler()
-            scheduler.start()
+            try scheduler.start()
             defer { scheduler.shutdown() }
             ok = DemoRunner.run(clock: WallClockControlPlane(scheduler)) { print($0) }
         }
@@ -113,7 +114,7 @@ struct Bringup: ParsableCommand {
 
         func tool() throws -> BringupTool {
             do {
-                return BringupTool(board: try BoardFile.load(path: board)) { print($0) }
+                return try BringupTool(board: try BoardFile.load(path: board)) { print($0) }
             } catch {
                 printError("error: \(error)")
                 throw Exit.badInput

@@ -4,6 +4,7 @@ import SIPCore
 import SIPAgent
 import SIPTransport
 import TipRingCore
+import SystemCalls
 
 /// `tipring sip register`: one registration and unregistration against a real registrar,
 /// step by step. The password is never printed.
@@ -29,7 +30,10 @@ public enum SIPRegisterTool {
         let group = MultiThreadedEventLoopGroup(numberOfThreads: 1)
         defer { try? group.syncShutdownGracefully() }
         let scheduler = WallClockScheduler()
-        scheduler.start()
+        do { try scheduler.start() } catch {
+            print("cannot start the scheduler: \(error)")
+            return false
+        }
         defer { scheduler.shutdown() }
         let outcome = Outcome()
         let remote: SocketAddress

@@ -9,6 +9,7 @@ import PortControl
 import Testing
 import SimulatorApp
 import TipRingCore
+import SystemCalls
 import PortStack
 import TestSupport
 
@@ -123,7 +124,7 @@ final class BaresipCall {
         let k = kamailio
         _ = try waitForPeer(10) { try !k.contacts(of: "1002").isEmpty }
         guard try !kamailio.contacts(of: "1002").isEmpty else { throw ToolError(description: "baresip did not register: \(baresip.log)") }
-        scheduler.start()
+        try scheduler.start()
         clock = WallClockControlPlane(scheduler)
         system = try await LiveBoardSystem.make(
             clock: clock, registrar: ServerName(host: "127.0.0.1", port: kamailio.port), domain: "127.0.0.1",

@@ -5,6 +5,7 @@ import SIPAgent
 import SIPTransport
 import Testing
 import TipRingCore
+import SystemCalls
 import TestSupport
 
 /// User-agent events as they happen on the wall clock, with a bounded wait.
@@ -45,7 +46,7 @@ final class LivePhone: @unchecked Sendable {
     var wire: String { trace.lock.withLock { (trace.value ?? []).joined(separator: "\n") } }
 
     init(kamailio k: Kamailio, ports: ClosedRange<Int>, autoAnswer: Bool = false) async throws {
-        scheduler.start()
+        try scheduler.start()
         var settings = accountSettings(domain: "127.0.0.1", expires: 600)
         settings.registration.retryBase = .seconds(30)
         settings.timers = TransactionTimers()

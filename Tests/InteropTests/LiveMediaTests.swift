@@ -7,6 +7,7 @@ import PortControl
 import Testing
 import SimulatorApp
 import TipRingCore
+import SystemCalls
 import PortStack
 
 /// tshark capturing loopback UDP into a file (Debian tshark, installed by `make test`).
@@ -58,7 +59,7 @@ struct LiveMediaTests {
         // Only this test's traffic (other suites run at the same time).
         let capture = try Capture(filter: "udp and (portrange 27000-28199 or port \(k.port))")
         let scheduler = WallClockScheduler()
-        scheduler.start()
+        try scheduler.start()
         defer { scheduler.shutdown() }
         let clock = WallClockControlPlane(scheduler)
         let system = try await LiveBoardSystem.make(

@@ -6,6 +6,7 @@ import SIPAgent
 import SIPTransport
 import Testing
 import TipRingCore
+import SystemCalls
 
 /// Registration statuses as they happen on the wall clock, with a bounded wait.
 final class StatusLog: @unchecked Sendable {
@@ -75,7 +76,7 @@ struct SocketTests {
     func portRangeAndDSCP() async throws {
         let group = MultiThreadedEventLoopGroup.singleton
         let scheduler = WallClockScheduler()
-        scheduler.start()
+        try scheduler.start()
         defer { scheduler.shutdown() }
         let base = Kamailio.freeUDPPort()
         let range = base...(base + 1)
@@ -99,7 +100,7 @@ struct SocketTests {
     func largeDatagramsAndMalformed() async throws {
         let group = MultiThreadedEventLoopGroup.singleton
         let scheduler = WallClockScheduler()
-        scheduler.start()
+        try scheduler.start()
         defer { scheduler.shutdown() }
         final class Seen: @unchecked Sendable {
             let lock = ConditionLock()
@@ -224,7 +225,7 @@ struct DNSAndRecoveryTests {
         defer { dns.stop() }
         let group = MultiThreadedEventLoopGroup.singleton
         let scheduler = WallClockScheduler()
-        scheduler.start()
+        try scheduler.start()
         defer { scheduler.shutdown() }
         let log = StatusLog()
         var options = UDPAccountEndpoint.Options(registrar: ServerName(host: "tipring.test"))
@@ -251,7 +252,7 @@ struct DNSAndRecoveryTests {
         defer { k.stop() }
         let group = MultiThreadedEventLoopGroup.singleton
         let scheduler = WallClockScheduler()
-        scheduler.start()
+        try scheduler.start()
         defer { scheduler.shutdown() }
         let log = StatusLog()
         var options = UDPAccountEndpoint.Options(registrar: ServerName(host: "127.0.0.1", port: k.port))
@@ -281,7 +282,7 @@ struct DNSAndRecoveryTests {
         let (pid, port, _) = try SippRegistrarTests().sipp("registrar-silent")
         defer { kill(pid, SIGKILL); var st: Int32 = 0; waitpid(pid, &st, 0) }
         let scheduler = WallClockScheduler()
-        scheduler.start()
+        try scheduler.start()
         defer { scheduler.shutdown() }
         let log = StatusLog()
         var options = UDPAccountEndpoint.Options(registrar: ServerName(host: "127.0.0.1", port: port))
@@ -341,7 +342,7 @@ struct TCPAccountTests {
         defer { server.close(promise: nil) }
         let port = try #require(server.localAddress?.port)
         let scheduler = WallClockScheduler()
-        scheduler.start()
+        try scheduler.start()
         defer { scheduler.shutdown() }
         let log = StatusLog()
         let endpoint = try await TCPAccountEndpoint.make(settings: accountSettings(domain: "127.0.0.1"),
@@ -365,7 +366,7 @@ struct TCPAccountTests {
         let k = try Kamailio()
         defer { k.stop() }
         let scheduler = WallClockScheduler()
-        scheduler.start()
+        try scheduler.start()
         defer { scheduler.shutdown() }
         let log = StatusLog()
         let options = UDPAccountEndpoint.Options(registrar: ServerName(host: "127.0.0.1", port: k.port))

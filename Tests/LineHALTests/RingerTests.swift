@@ -1,5 +1,6 @@
 import Testing
 import TipRingCore
+import SystemCalls
 import TelephonyDSP
 import LineHAL
 import BoardSimulator
@@ -269,7 +270,7 @@ final class WallRingTrial: @unchecked Sendable {
 @Suite(.serialized) struct WallClockRingTests {
     @Test func ringsInRealTimeAndReportsHalfCycleJitter() throws {
         let s = WallClockScheduler()
-        s.start()
+        try s.start()
         defer { s.shutdown() }
         let trial = WallRingTrial()
         s.execute {

@@ -112,7 +112,7 @@ struct PortStateMachineTableTests {
         var (m, main, other) = Self.machine("O")
         #expect(m.handle(.onHook) == [.stopTone, .connectMedia(nil), .sip(.cancel(main))])
         (m, main, _) = Self.machine("R")
-        #expect(m.handle(.offHook) == [.stopRinging, .sip(.answer(main)), .connectMedia(main)])
+        #expect(m.handle(.offHook) == [.stopRinging, .sip(.answer(main)), .connectMedia(main), .cancelTimer(.ringTimeout)])
         (m, main, other) = Self.machine("XW")
         #expect(m.handle(.flash) == [.stopTone, .sip(.hold(main)), .sip(.answer(other)), .connectMedia(other)])
         (m, main, other) = Self.machine("XH")
@@ -137,12 +137,16 @@ struct PortStateMachineTableTests {
     func ringTimeout() {
         var (m, h, _) = Self.machine("R")
         #expect(m.line == .ringing(h))
-        #expect(m.handle(.timer(.ringTimeout)) == [.stopRinging, .sip(.reject(h, status: 480))])
+        #expect(m.handle(.timer(.ringTimeout)) == [.stopRinging, .sip(.reject(h, status: 480)), .cancelTimer(.ringTimeout)])
         #expect(m.line == .idle)
         // Restarted by the next call; a stale timer for a line no longer ringing does nothing.
         #expect(m.handle(.incomingCall(Self.second, Self.caller)) == [.startRinging(Self.caller), .startTimer(.ringTimeout, .seconds(200))])
-        _ = m.handle(.ended(Self.second, .remoteHangUp))
+        #expect(m.handle(.ended(Self.second, .remoteHangUp)).last == .cancelTimer(.ringTimeout))
         #expect(m.handle(.timer(.ringTimeout)) == [])
+        // A waiting call rung when the handset goes down gets its own timeout.
+        var (w, waiting, _) = Self.machine("WO")
+        #expect(w.handle(.onHook).last == .startTimer(.ringTimeout, .seconds(200)))
+        #expect(w.line == .ringing(waiting))
     }
 
     @Test("a handset already up when the port is enabled is a seizure (no-service tone until registered), never rung")

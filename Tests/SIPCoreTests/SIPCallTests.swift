@@ -75,6 +75,21 @@ struct SIPCallTests {
         """)
     }
 
+    /// A request from Bob in the incoming call's dialog (`toTag`: ours; nil before it exists).
+    static func fromBob(_ method: String, cseq: Int, branch: String, toTag: String?, extra: String = "") throws -> SIPMessage {
+        try parse("""
+        \(method) sip:1001@192.0.2.10:5060 SIP/2.0
+        Via: SIP/2.0/UDP 198.51.100.7:5060;branch=\(branch)
+        From: "Bob" <sip:1002@example.com>;tag=bobtag
+        To: <sip:1001@example.com>\(toTag.map { ";tag=\($0)" } ?? "")
+        Call-ID: incoming-1@198.51.100.7
+        CSeq: \(cseq) \(method)
+        \(extra)Content-Length: 0
+
+
+        """)
+    }
+
     static func ringing(_ invite: SIPMessage) throws -> (SIPCall, [CallAction]) {
         guard case .accept(let offer) = SIPCall.screen(invite, settings: CallSettings()) else {
             Issue.record("the INVITE should ring")
@@ -273,18 +288,7 @@ struct SIPCallTests {
         #expect(Self.transmitted(again) == [r180])
         #expect(Self.started(again, .reliableProvisional) == .seconds(1))
 
-        let prack = try Self.parse("""
-        PRACK sip:1001@192.0.2.10:5060 SIP/2.0
-        Via: SIP/2.0/UDP 198.51.100.7:5060;branch=z9hG4bKprack1
-        From: "Bob" <sip:1002@example.com>;tag=bobtag
-        To: <sip:1001@example.com>;tag=\(call.localTag)
-        Call-ID: incoming-1@198.51.100.7
-        CSeq: 11 PRACK
-        RAck: 1 10 INVITE
-        Content-Length: 0
-
-
-        """)
+        let prack = try Self.fromBob("PRACK", cseq: 11, branch: "z9hG4bKprack1", toTag: call.localTag, extra: "RAck: 1 10 INVITE\n")
         let acked = call.received(prack, from: Self.peer, context: Self.ctx)
         #expect(acked.contains(.cancelTimer(.reliableProvisional)))
         #expect(Self.responses(acked).map(\.status) == [200])
@@ -297,17 +301,7 @@ struct SIPCallTests {
         #expect(Self.started(answer, .okRetransmit) == .milliseconds(500))
         #expect(Self.events(answer).isEmpty)  // answered only once the ACK is in
 
-        let ack = try Self.parse("""
-        ACK sip:1001@192.0.2.10:5060 SIP/2.0
-        Via: SIP/2.0/UDP 198.51.100.7:5060;branch=z9hG4bKack1
-        From: "Bob" <sip:1002@example.com>;tag=bobtag
-        To: <sip:1001@example.com>;tag=\(call.localTag)
-        Call-ID: incoming-1@198.51.100.7
-        CSeq: 10 ACK
-        Content-Length: 0
-
-
-        """)
+        let ack = try Self.fromBob("ACK", cseq: 10, branch: "z9hG4bKack1", toTag: call.localTag)
         let done = call.acknowledged(ack)
         #expect(done.contains(.cancelTimer(.okRetransmit)))
         #expect(Self.events(done) == [.answered(call.handle)])
@@ -352,29 +346,9 @@ struct SIPCallTests {
     @Test("CANCEL while ringing: 200 to the CANCEL, 487 to the INVITE; a request with an old CSeq gets 500")
     func cancelAndOrder() throws {
         var (call, _) = try Self.ringing(Self.incomingInvite())
-        let stale = try Self.parse("""
-        INFO sip:1001@192.0.2.10:5060 SIP/2.0
-        Via: SIP/2.0/UDP 198.51.100.7:5060;branch=z9hG4bKinfo1
-        From: "Bob" <sip:1002@example.com>;tag=bobtag
-        To: <sip:1001@example.com>;tag=\(call.localTag)
-        Call-ID: incoming-1@198.51.100.7
-        CSeq: 9 INFO
-        Content-Length: 0
-
-
-        """)
+        let stale = try Self.fromBob("INFO", cseq: 9, branch: "z9hG4bKinfo1", toTag: call.localTag)
         #expect(Self.responses(call.received(stale, from: Self.peer, context: Self.ctx)).map(\.status) == [500])
-        let cancel = try Self.parse("""
-        CANCEL sip:1001@192.0.2.10:5060 SIP/2.0
-        Via: SIP/2.0/UDP 198.51.100.7:5060;branch=z9hG4bKcaller1
-        From: "Bob" <sip:1002@example.com>;tag=bobtag
-        To: <sip:1001@example.com>
-        Call-ID: incoming-1@198.51.100.7
-        CSeq: 10 CANCEL
-        Content-Length: 0
-
-
-        """)
+        let cancel = try Self.fromBob("CANCEL", cseq: 10, branch: "z9hG4bKcaller1", toTag: nil)
         let cancelled = call.cancelled(by: cancel, from: Self.peer)
         let actions = try #require(cancelled)
         #expect(Self.transmitted(actions).map(\.status) == [200])

@@ -1,5 +1,6 @@
 import Testing
 @testable import TipRingCore
+import TestSupport
 
 @Suite struct VirtualSchedulerTests {
     @Test func runsWorkInDeadlineOrderWithFIFOTies() {
@@ -98,54 +99,7 @@ import Testing
     }
 }
 
-final class Counter: @unchecked Sendable {
-    private let lock = ConditionLock()
-    private var n = 0
-    func add() { lock.withLock { n += 1; lock.broadcast() } }
-    var value: Int { lock.withLock { n } }
-    /// Waits (on a condition variable, not a sleep) until the count reaches `target` or
-    /// `timeout` of monotonic time passes.
-    func wait(for target: Int, timeout: Duration) -> Bool {
-        let deadline = Instant.monotonicNow() + timeout
-        return lock.withLock {
-            while n < target {
-                if Instant.monotonicNow() >= deadline { return false }
-                lock.wait(until: deadline)
-            }
-            return true
-        }
-    }
-}
 
-@Suite struct WallClockSchedulerTests {
-    @Test func runsWorkOnItsThreadInDeadlineOrder() {
-        let s = WallClockScheduler()
-        s.start()
-        defer { s.shutdown() }
-        let done = Counter()
-        let order = OrderLog()
-        let base = s.now
-        for (i, ms) in [30, 10, 20].enumerated() {
-            s.schedule(at: base + .milliseconds(Int64(ms))) {
-                order.append(i)
-                #expect(s.isOnSchedulerThread)
-                #expect(s.now >= base + .milliseconds(Int64(ms)))
-                done.add()
-            }
-        }
-        s.execute { order.append(-1); done.add() }
-        #expect(done.wait(for: 4, timeout: .seconds(10)))
-        #expect(order.items == [-1, 1, 2, 0])
-        #expect(!s.isOnSchedulerThread)
-    }
-}
-
-final class OrderLog: @unchecked Sendable {
-    private let lock = ConditionLock()
-    private var log: [Int] = []
-    func append(_ i: Int) { lock.withLock { log.append(i) } }
-    var items: [Int] { lock.withLock { log } }
-}
 
 @Suite struct InstantTests {
     @Test func arithmeticAndDescription() {

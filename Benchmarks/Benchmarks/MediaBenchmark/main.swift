@@ -15,6 +15,7 @@ import SIPTransport
 import TelephonyDSP
 import SimulatorApp
 import TipRingCore
+import SystemCalls
 import PortStack
 
 func monotonicSeconds() -> Double {
@@ -190,7 +191,7 @@ if posix_spawn(&pid, "/usr/bin/baresip", &actions, nil, argv, environ) != 0 {
 usleep(500_000)
 
 let scheduler = WallClockScheduler()
-scheduler.start()
+try scheduler.start()
 let clock = WallClockControlPlane(scheduler)
 let system = try await LiveBoardSystem.make(
     clock: clock, registrar: ServerName(host: "127.0.0.1", port: bsPort), domain: "127.0.0.1",

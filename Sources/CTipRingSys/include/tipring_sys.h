@@ -46,6 +46,8 @@ int tr_unlink(const char *path);
 /* A thread running body(context); joinable unless detached. 0 and *thread, or -errno. */
 int tr_thread_start(void (*body)(void *), void *context, int detached, uint64_t *thread);
 int tr_thread_join(uint64_t thread);
+/* The calling thread's identity, comparable with what tr_thread_start gave. */
+uint64_t tr_thread_self(void);
 
 /* Advises the kernel that [start, start+length) is read at random and may be paged out now
  * (MADV_PAGEOUT, Linux 5.4): 0 or -errno (-EINVAL on older kernels). */

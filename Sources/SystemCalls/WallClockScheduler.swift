@@ -1,10 +1,4 @@
-#if canImport(Glibc)
-import Glibc
-#elseif canImport(Musl)
-import Musl
-#elseif canImport(Darwin)
-import Darwin
-#endif
+public import TipRingCore
 
 /// A scheduler that runs work on its own thread at monotonic-clock deadlines.
 ///
@@ -14,8 +8,8 @@ public final class WallClockScheduler: Scheduler, @unchecked Sendable {
     private let lock = ConditionLock()
     private var queue = TimerQueue()
     private var stopping = false
-    private var thread: pthread_t?
-    private var threadID: pthread_t?
+    private var thread: SystemThread?
+    private var threadID: UInt64?
     /// How late work ran behind its deadline, at worst, since the start (nanoseconds).
     public private(set) var worstLatenessNanoseconds: Int64 = 0
 
@@ -26,7 +20,7 @@ public final class WallClockScheduler: Scheduler, @unchecked Sendable {
     /// Whether the caller is running on the scheduler's thread.
     public var isOnSchedulerThread: Bool {
         guard let t = lock.withLock({ threadID }) else { return false }
-        return pthread_equal(t, pthread_self()) != 0
+        return t == SystemThread.currentID
     }
 
     @discardableResult
@@ -46,38 +40,27 @@ public final class WallClockScheduler: Scheduler, @unchecked Sendable {
         _ = schedule(at: .zero, body)
     }
 
-    /// Starts the scheduler's thread.
-    public func start() {
-        let box = Unmanaged.passRetained(self)
-        var t = pthread_t()
-        let rc = pthread_create(&t, nil, { raw in
-            #if canImport(Darwin)
-            let me = Unmanaged<WallClockScheduler>.fromOpaque(raw).takeRetainedValue()
-            #else
-            let me = Unmanaged<WallClockScheduler>.fromOpaque(raw!).takeRetainedValue()
-            #endif
-            me.loop()
-            return nil
-        }, box.toOpaque())
-        precondition(rc == 0, "pthread_create failed: \(rc)")
+    /// Starts the scheduler's thread; fails (naming `pthread_create` and errno) when the
+    /// system cannot make one.
+    public func start() throws(SystemError) {
+        let t = try SystemThread.start { [self] in loop() }
         lock.withLock { thread = t }
     }
 
-    /// Stops the thread after the work running now; waiting work is dropped. Waits for it.
+    /// Stops the thread after the work running now; waiting work is dropped. Waits for it
+    /// (unless called on it).
     public func shutdown() {
-        let t: pthread_t? = lock.withLock {
+        let t: SystemThread? = lock.withLock {
             stopping = true
             lock.broadcast()
             return thread
         }
-        if let t, pthread_equal(t, pthread_self()) == 0 {
-            pthread_join(t, nil)
-        }
+        if let t, t.id != SystemThread.currentID { t.join() }
         lock.withLock { thread = nil }
     }
 
     private func loop() {
-        lock.withLock { threadID = pthread_self() }
+        lock.withLock { threadID = SystemThread.currentID }
         while true {
             lock.lock()
             if stopping {
