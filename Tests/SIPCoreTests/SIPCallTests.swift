@@ -162,6 +162,14 @@ struct SIPCallTests {
         #expect(call.hangUp(context: Self.ctx).isEmpty)  // nothing twice
     }
 
+    @Test("a target that cannot be a URI ends at once as 484, handing the media port back")
+    func unusableTarget() {
+        let (call, actions) = SIPCall.placing(CallHandle(id: 3), to: "sip:bob@", withholdIdentity: false, addressOfRecord: "sip:1001@example.com",
+                                              settings: CallSettings(), localPort: 4000, sessionID: 1, seed: 1, context: Self.ctx)
+        #expect(call == nil)
+        #expect(actions == [.media(nil), .event(.ended(CallHandle(id: 3), .failed(status: 484, reason: "Address Incomplete")))])
+    }
+
     @Test("a CANCEL waits for a provisional response (RFC 3261 §9.1); a 200 that crosses it is ACKed and BYEd")
     func cancelWaitsForProvisional() throws {
         var (call, invite) = try Self.placing()

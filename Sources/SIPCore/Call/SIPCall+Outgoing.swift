@@ -4,7 +4,8 @@ import TipRingCore
 /// resume, session refresh) with their responses.
 extension SIPCall {
     /// A call to `target` (a number in the account's domain, or a `sip:`/`sips:`/`tel:` URI):
-    /// the call and its INVITE; nil and a 484 end when the target cannot be a URI.
+    /// the call and its INVITE; nil and a 484 end when the target cannot be a URI (the media
+    /// port taken for it goes back).
     public static func placing(_ handle: CallHandle, to target: String, withholdIdentity withhold: Bool, addressOfRecord aor: String,
                                settings: CallSettings, localPort: Int, sessionID: UInt64, seed: UInt64,
                                context ctx: CallContext) -> (SIPCall?, [CallAction]) {
@@ -12,7 +13,7 @@ extension SIPCall {
         let requestURI: String
         if target.hasPrefix("sip:") || target.hasPrefix("sips:") || target.hasPrefix("tel:") { requestURI = target } else { requestURI = "sip:\(target)@\(domain)" }
         guard (try? SIPURI(requestURI)) != nil else {
-            return (nil, [.event(.ended(handle, .failed(status: 484, reason: "Address Incomplete")))])
+            return (nil, [.media(nil), .event(.ended(handle, .failed(status: 484, reason: "Address Incomplete")))])
         }
         let from = withhold ? "\"Anonymous\" <sip:anonymous@anonymous.invalid>" : (settings.displayName.map { "\"\($0)\" " } ?? "") + "<\(aor)>"
         var local = settings.media.offer(address: ctx.mediaHost, port: localPort)
