@@ -175,6 +175,25 @@ import TipRingCore
         #expect(try SpanDSP.decodeCallerID(standard: standard, absent) == ["datetime=01010101", "number-absence=P", "name-absence=O"])
     }
 
+    /// ETSI DT-AS (the UK's caller ID before the first ring): the V.23 data after the dual-tone
+    /// alert, as our plan sends it, decoded by spandsp's CLIP receiver.
+    @Test func spanDSPDecodesOurDTASData() throws {
+        let info = CallerIDInfo(number: "01632960123", name: "CAROL", dateTime: CallerIDInfo.DateTime("12021815"))
+        let plan = try #require(CallerIDSender.plan(.callerID(info), scheme: .etsiDTAS, cadence: .gb))
+        #expect(plan.audio.count == 2)
+        let data = plan.audio[1]
+        let fields = try SpanDSP.decodeCallerID(standard: "clip", [Int16](repeating: 0, count: 400) + data + [Int16](repeating: 0, count: 400))
+        #expect(fields == ["datetime=12021815", "number=01632960123", "name=CAROL"])
+    }
+
+    /// DTMF caller ID (Denmark, the Netherlands, Brazil, India…): "A<number>C" as our plan plays
+    /// it, decoded by spandsp's CLIP-DTMF receiver.
+    @Test func spanDSPDecodesOurDTMFCallerID() throws {
+        let audio = try #require(CallerIDSender.audio(.callerID(CallerIDInfo(number: "4512345678", name: nil)), scheme: .dtmf(.aToC)))
+        let fields = try SpanDSP.decodeCallerID(standard: "clip-dtmf", [Int16](repeating: 0, count: 400) + audio + [Int16](repeating: 0, count: 800))
+        #expect(fields == ["number=4512345678"])
+    }
+
     @Test(arguments: cases)
     func weDecodeSpanDSPsSpills(standard: String, scheme: CallerIDScheme) throws {
         let theirs = try SpanDSP.generateCallerID(standard: standard, number: "0123456789", name: "BOB JONES", dateTime: "02290745")

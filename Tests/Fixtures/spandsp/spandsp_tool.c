@@ -51,8 +51,11 @@ static int dtmf_detect(void) {
 }
 
 static int adsi_standard(const char *name) {
+    if (strcmp(name, "clip-dtmf") == 0) return ADSI_STANDARD_CLIP_DTMF;
     return strcmp(name, "clip") == 0 ? ADSI_STANDARD_CLIP : ADSI_STANDARD_CLASS;
 }
+
+static int dtmf_standard;
 
 /* adsi-gen class|clip NUMBER NAME MMDDHHMM: an on-hook MDMF caller-ID spill. */
 static int adsi_gen(char **argv) {
@@ -87,14 +90,21 @@ static void adsi_message(void *user_data, const uint8_t *msg, int len) {
     int pos = 0;
     while ((pos = adsi_next_field(decoder, msg, len, pos, &type, &body, &field_len)) > 0) {
         if (body == NULL) continue;
-        const char *key = type == MCLASS_DATETIME ? "datetime" : type == MCLASS_CALLER_NUMBER ? "number"
-            : type == MCLASS_CALLER_NAME ? "name" : type == MCLASS_ABSENCE1 ? "number-absence"
-            : type == MCLASS_ABSENCE2 ? "name-absence" : "other";
+        const char *key;
+        if (dtmf_standard) {
+            /* DTMF caller ID (spandsp's CLIP_DTMF): A… number, B… (C-terminated) or D… absence. */
+            key = type == CLIP_DTMF_C_CALLER_NUMBER ? "number" : type == CLIP_DTMF_C_ABSENCE || type == CLIP_DTMF_HASH_ABSENCE ? "number-absence" : "other";
+        } else {
+            key = type == MCLASS_DATETIME ? "datetime" : type == MCLASS_CALLER_NUMBER ? "number"
+                : type == MCLASS_CALLER_NAME ? "name" : type == MCLASS_ABSENCE1 ? "number-absence"
+                : type == MCLASS_ABSENCE2 ? "name-absence" : "other";
+        }
         printf("%s=%.*s\n", key, field_len, (const char *) body);
     }
 }
 
 static int adsi_decode(char **argv) {
+    dtmf_standard = adsi_standard(argv[2]) == ADSI_STANDARD_CLIP_DTMF;
     decoder = adsi_rx_init(NULL, adsi_standard(argv[2]), adsi_message, NULL);
     int16_t buf[160];
     size_t n;
