@@ -68,6 +68,15 @@ enum SpanDSP {
         return samples(r.out)
     }
 
+    /// The level of `samples` in dBm0 by spandsp's power meter.
+    static func levelDBm0(_ samples: [Int16]) throws -> Double {
+        let r = try run(try path(), ["power"], input: bytes(samples))
+        guard r.status == 0, let v = Double(String(decoding: r.out, as: UTF8.self).trimmingCharacters(in: .whitespacesAndNewlines)) else {
+            throw ToolFailure(description: r.err)
+        }
+        return v
+    }
+
     static func detectDTMF(_ samples: [Int16]) throws -> String {
         let r = try run(try path(), ["dtmf-detect"], input: bytes(samples))
         guard r.status == 0 else { throw ToolFailure(description: r.err) }

@@ -50,6 +50,19 @@ static int dtmf_detect(void) {
     return 0;
 }
 
+/* power: the level of the samples on stdin, in dBm0, by spandsp's own power meter (its
+ * dBm0 reference, not ours). */
+static int measure_power(void) {
+    power_meter_t meter;
+    power_meter_init(&meter, 10);
+    int16_t buf[160];
+    size_t n;
+    while ((n = fread(buf, sizeof(int16_t), 160, stdin)) > 0)
+        for (size_t i = 0; i < n; i++) power_meter_update(&meter, buf[i]);
+    printf("%.2f\n", power_meter_current_dbm0(&meter));
+    return 0;
+}
+
 static int adsi_standard(const char *name) {
     if (strcmp(name, "clip-dtmf") == 0) return ADSI_STANDARD_CLIP_DTMF;
     return strcmp(name, "clip") == 0 ? ADSI_STANDARD_CLIP : ADSI_STANDARD_CLASS;
@@ -119,6 +132,7 @@ int main(int argc, char **argv) {
     if (argc >= 3 && strcmp(argv[1], "adsi-decode") == 0) return adsi_decode(argv);
     if (argc >= 3 && strcmp(argv[1], "dtmf-gen") == 0) return dtmf_gen(argc, argv);
     if (argc >= 2 && strcmp(argv[1], "dtmf-detect") == 0) return dtmf_detect();
+    if (argc >= 2 && strcmp(argv[1], "power") == 0) return measure_power();
     fprintf(stderr, "usage: spandsp_tool dtmf-gen DIGITS [level twist on off] | dtmf-detect | adsi-gen class|clip NUMBER NAME MMDDHHMM | adsi-decode class|clip\n");
     return 64;
 }
