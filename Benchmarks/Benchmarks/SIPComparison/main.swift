@@ -107,9 +107,28 @@ for (name, bytes) in [("REGISTER with Authorization", register), ("INVITE with S
         free(dest)  // osip_free is free() unless custom allocators are set
         osip_message_free(msg)
     }
-    worst = min(worst, ours / peer)
+    // The fair row: libosip2 parses every header into its structures (Via, From, To, CSeq,
+    // Contact, Call-ID, Authorization, Record-Route); ours parses lazily, so this row reads
+    // every header typed as well before serializing.
+    let oursTyped = rate {
+        let m = try! SIPParser.parse(bytes)
+        var read = 0
+        for v in m.values("Via") { if let via = try? Via(v), via.branch != nil { read += 1 } }
+        for n in ["From", "To", "Contact", "Record-Route", "Route"] {
+            for v in m.values(n) { if let a = try? NameAddress(v), (try? SIPURI(a.uri)) != nil { read += 1 } }
+        }
+        if let c = m["CSeq"], (try? CSeq(c)) != nil { read += 1 }
+        if m["Call-ID"] != nil { read += 1 }
+        if HeaderNumbers.deltaSeconds(m["Max-Forwards"], in: 0...255) != nil { read += 1 }
+        if HeaderNumbers.deltaSeconds(m["Content-Length"], in: HeaderNumbers.contentLength) != nil { read += 1 }
+        if let auth = m["Authorization"], (try? DigestChallenge.parameters(String(auth.dropFirst(6)))) != nil { read += 1 }
+        let out = m.serialized()
+        precondition(out.count > 0 && read > 3)
+    }
+    worst = min(worst, oursTyped / peer)
     print("\(name) (\(bytes.count) bytes)")
     print("  TipRing \(Int(ours)) msg/s   libosip2 \(Int(peer)) msg/s   ratio \(fixed(ours / peer, 2))×")
+    print("  every header read typed too: TipRing \(Int(oursTyped)) msg/s   ratio \(fixed(oursTyped / peer, 2))×")
 }
 print("")
 print("lowest ratio: \(fixed(worst, 2))×")
