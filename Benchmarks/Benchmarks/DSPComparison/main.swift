@@ -31,6 +31,55 @@ func fmt(_ x: Double) -> String {
     return fixed(x, 1)
 }
 
+// MARK: DTMF detectors, timed on the same audio
+
+/// Our detector over `audio` in 20 ms blocks: its rate and the keys it heard.
+func ourDTMF(_ audio: [Int16], seconds: Double) -> (rate: Double, heard: String) {
+    var heard = ""
+    let r = rate(channelSeconds: seconds) {
+        var d = DTMFDetector()
+        var keys = ""
+        audio.withUnsafeBufferPointer { all in
+            var i = 0
+            while i < all.count {
+                let n = min(160, all.count - i)
+                d.process(UnsafeBufferPointer(rebasing: all[i..<(i + n)])) { k, _ in keys.append(k) }
+                i += n
+            }
+        }
+        heard = keys
+    }
+    return (r, heard)
+}
+
+final class Collected { var digits: [UInt8] = [] }
+
+/// spandsp's detector over `audio` in 20 ms blocks: its rate and the keys it heard.
+func spandspDTMF(_ audio: [Int16], seconds: Double) -> (rate: Double, heard: String) {
+    let collected = Collected()
+    let callback: @convention(c) (UnsafeMutableRawPointer?, UnsafePointer<CChar>?, Int32) -> Void = { user, digits, len in
+        guard let user, let digits else { return }
+        let box = Unmanaged<Collected>.fromOpaque(user).takeUnretainedValue()
+        for i in 0..<Int(len) { box.digits.append(UInt8(bitPattern: digits[i])) }
+    }
+    var heard = ""
+    let r = rate(channelSeconds: seconds) {
+        collected.digits.removeAll(keepingCapacity: true)
+        let rx = dtmf_rx_init(nil, callback, Unmanaged.passUnretained(collected).toOpaque())
+        audio.withUnsafeBufferPointer { all in
+            var i = 0
+            while i < all.count {
+                let n = min(160, all.count - i)
+                _ = dtmf_rx(rx, all.baseAddress! + i, Int32(n))
+                i += n
+            }
+        }
+        heard = String(decoding: collected.digits, as: UTF8.self)
+        dtmf_rx_free(rx)
+    }
+    return (r, heard)
+}
+
 // MARK: DTMF detection — the same 60 s of keys in noise for both.
 do {
     var keys = ""
@@ -46,42 +95,8 @@ do {
     }
     let seconds = Double(audio.count) / 8000
 
-    var oursHeard = ""
-    let ours = rate(channelSeconds: seconds) {
-        var d = DTMFDetector()
-        var heard = ""
-        audio.withUnsafeBufferPointer { all in
-            var i = 0
-            while i < all.count {
-                let n = min(160, all.count - i)
-                d.process(UnsafeBufferPointer(rebasing: all[i..<(i + n)])) { k, _ in heard.append(k) }
-                i += n
-            }
-        }
-        oursHeard = heard
-    }
-    final class Collected { var digits: [UInt8] = [] }
-    let collected = Collected()
-    let callback: @convention(c) (UnsafeMutableRawPointer?, UnsafePointer<CChar>?, Int32) -> Void = { user, digits, len in
-        guard let user, let digits else { return }
-        let box = Unmanaged<Collected>.fromOpaque(user).takeUnretainedValue()
-        for i in 0..<Int(len) { box.digits.append(UInt8(bitPattern: digits[i])) }
-    }
-    var peerHeard = ""
-    let peer = rate(channelSeconds: seconds) {
-        collected.digits.removeAll(keepingCapacity: true)
-        let rx = dtmf_rx_init(nil, callback, Unmanaged.passUnretained(collected).toOpaque())
-        audio.withUnsafeBufferPointer { all in
-            var i = 0
-            while i < all.count {
-                let n = min(160, all.count - i)
-                _ = dtmf_rx(rx, all.baseAddress! + i, Int32(n))
-                i += n
-            }
-        }
-        peerHeard = String(decoding: collected.digits, as: UTF8.self)
-        dtmf_rx_free(rx)
-    }
+    let (ours, oursHeard) = ourDTMF(audio, seconds: seconds)
+    let (peer, peerHeard) = spandspDTMF(audio, seconds: seconds)
     let oursRight = zip(oursHeard, keys).filter { $0 == $1 }.count
     let peerRight = zip(peerHeard, keys).filter { $0 == $1 }.count
     rows.append(Row(name: "DTMF detection (600 keys, 30 dB S/N)", ours: ours, peer: peer,
@@ -127,42 +142,8 @@ do {
             audio[at] = Int16(max(-32768, min(32767, Int(audio[at]) + Int(v))))
         }
     }
-    var oursHeard = ""
-    let ours = rate(channelSeconds: seconds) {
-        var d = DTMFDetector()
-        var heard = ""
-        audio.withUnsafeBufferPointer { all in
-            var i = 0
-            while i < all.count {
-                let n = min(160, all.count - i)
-                d.process(UnsafeBufferPointer(rebasing: all[i..<(i + n)])) { k, _ in heard.append(k) }
-                i += n
-            }
-        }
-        oursHeard = heard
-    }
-    final class Collected { var digits: [UInt8] = [] }
-    let collected = Collected()
-    let callback: @convention(c) (UnsafeMutableRawPointer?, UnsafePointer<CChar>?, Int32) -> Void = { user, digits, len in
-        guard let user, let digits else { return }
-        let box = Unmanaged<Collected>.fromOpaque(user).takeUnretainedValue()
-        for i in 0..<Int(len) { box.digits.append(UInt8(bitPattern: digits[i])) }
-    }
-    var peerHeard = ""
-    let peer = rate(channelSeconds: seconds) {
-        collected.digits.removeAll(keepingCapacity: true)
-        let rx = dtmf_rx_init(nil, callback, Unmanaged.passUnretained(collected).toOpaque())
-        audio.withUnsafeBufferPointer { all in
-            var i = 0
-            while i < all.count {
-                let n = min(160, all.count - i)
-                _ = dtmf_rx(rx, all.baseAddress! + i, Int32(n))
-                i += n
-            }
-        }
-        peerHeard = String(decoding: collected.digits, as: UTF8.self)
-        dtmf_rx_free(rx)
-    }
+    let (ours, oursHeard) = ourDTMF(audio, seconds: seconds)
+    let (peer, peerHeard) = spandspDTMF(audio, seconds: seconds)
     rows.append(Row(name: "DTMF detection on continuous speech (60 keys over 60 s of voice, no silence)", ours: ours, peer: peer,
                     note: "heard: ours \(oursHeard.count) (\(oursHeard == keys ? "all 60 right" : "sent \(keys), heard \(oursHeard)")), "
                         + "spandsp \(peerHeard.count) (\(peerHeard == keys ? "all 60 right" : "heard \(peerHeard)"))"))
