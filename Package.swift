@@ -74,7 +74,7 @@ let package = Package(
         .target(name: "CTipRingALSA", dependencies: ["CALSA"]),
         .target(
             name: "LinuxHAL",
-            dependencies: ["TipRingCore", "LineHAL", "CTipRingGPIO", "CTipRingALSA"],
+            dependencies: ["TipRingCore", "SystemCalls", "LineHAL", "CTipRingGPIO", "CTipRingALSA"],
             swiftSettings: strict
         ),
         .target(name: "RTPMedia", dependencies: ["TipRingCore", "SystemCalls", "TelephonyDSP", "PortAudio", "SIPCore", "SIPAgent"], swiftSettings: strict),

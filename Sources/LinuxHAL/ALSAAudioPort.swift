@@ -6,6 +6,7 @@ import Musl
 import CTipRingALSA
 public import LineHAL
 import TipRingCore
+import SystemCalls
 
 /// One direction of PCM audio: what ``ALSAAudioPort`` reads from and writes to. alsa-lib's
 /// PCM implements it; tests wrap it to inject errors such as an xrun.
@@ -82,7 +83,7 @@ public final class ALSAAudioPort: AudioPort, @unchecked Sendable {
     let playback: any PCMStream
     let lock = ConditionLock()
     var running = false
-    var thread: pthread_t?
+    var thread: SystemThread?
     var handler: (any AudioPeriodHandler)?
     let captureBuffer: UnsafeMutableBufferPointer<Int16>
     let playbackBuffer: UnsafeMutableBufferPointer<Int16>
@@ -125,22 +126,22 @@ public final class ALSAAudioPort: AudioPort, @unchecked Sendable {
             return false
         }
         if already { throw HALError.unsupported("\(name) is already started") }
-        let box = Unmanaged.passRetained(self)
-        var t = pthread_t()
-        pthread_create(&t, nil, { raw in
-            let me = Unmanaged<ALSAAudioPort>.fromOpaque(raw!).takeRetainedValue()
-            me.loop()
-            return nil
-        }, box.toOpaque())
-        lock.withLock { thread = t }
+        do {
+            let t = try SystemThread.start { [self] in loop() }
+            lock.withLock { thread = t }
+        } catch {
+            // No audio thread: say so, instead of a port that is "started" and silent.
+            lock.withLock { running = false; self.handler = nil }
+            throw HALError.systemCall(call: error.call, subject: name, errno: error.errno, message: String(cString: strerror(error.errno)))
+        }
     }
 
     public func stop() {
-        let t: pthread_t? = lock.withLock {
+        let t: SystemThread? = lock.withLock {
             running = false
             return thread
         }
-        if let t, pthread_equal(t, pthread_self()) == 0 { pthread_join(t, nil) }
+        if let t, t.id != SystemThread.currentID { t.join() }
         lock.withLock { thread = nil }
     }
 

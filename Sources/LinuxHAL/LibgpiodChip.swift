@@ -77,7 +77,12 @@ public final class LibgpiodChip: GPIOChip, @unchecked Sendable {
         var err: Int32 = 0
         guard let r = tipring_gpio_request_input(chip, offset, consumer, 0, &err) else { throw requestError(offset, err) }
         let line = Input(request: r, offset: offset, chip: name)
-        if let onEdge { line.watch(onEdge) }
+        if let onEdge {
+            do { try line.watch(onEdge) } catch {
+                line.release()
+                throw error
+            }
+        }
         return line
     }
 
@@ -123,7 +128,7 @@ public final class LibgpiodChip: GPIOChip, @unchecked Sendable {
             self.offset = offset
             self.chip = chip
         }
-        func watch(_ onEdge: @escaping GPIOEdgeHandler) {
+        func watch(_ onEdge: @escaping GPIOEdgeHandler) throws(HALError) {
             guard let r = request else { return }
             let offset = self.offset
             let w = FDWatcher(fd: tipring_gpio_event_fd(r), events: Int16(POLLIN)) {
@@ -134,7 +139,7 @@ public final class LibgpiodChip: GPIOChip, @unchecked Sendable {
                 }
             }
             watcher = w
-            w.start()
+            try w.start(subject: "\(chip) line \(offset)")
         }
         func read() throws(HALError) -> GPIOLevel {
             guard let r = request else { throw HALError.released("\(chip) line \(offset)") }

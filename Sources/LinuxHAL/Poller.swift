@@ -4,6 +4,8 @@ import Glibc
 import Musl
 #endif
 import TipRingCore
+import LineHAL
+import SystemCalls
 
 /// A dedicated thread (never the cooperative pool) that waits on one file descriptor for
 /// `events` and calls `ready` each time; stopped through a pipe.
@@ -12,7 +14,7 @@ final class FDWatcher: @unchecked Sendable {
     let events: Int16
     let ready: () -> Void
     var stopPipe: [Int32] = [-1, -1]
-    var thread: pthread_t?
+    var thread: SystemThread?
 
     init(fd: Int32, events: Int16, ready: @escaping () -> Void) {
         self.fd = fd
@@ -20,16 +22,18 @@ final class FDWatcher: @unchecked Sendable {
         self.ready = ready
     }
 
-    func start() {
-        _ = stopPipe.withUnsafeMutableBufferPointer { pipe($0.baseAddress!) }
-        let box = Unmanaged.passRetained(self)
-        var t = pthread_t()
-        pthread_create(&t, nil, { raw in
-            let me = Unmanaged<FDWatcher>.fromOpaque(raw!).takeRetainedValue()
-            me.loop()
-            return nil
-        }, box.toOpaque())
-        thread = t
+    /// Starts watching; fails (naming the call) when no pipe or thread can be made — a line
+    /// whose edges would silently never arrive is worse than an error.
+    func start(subject: String) throws(HALError) {
+        let rc = stopPipe.withUnsafeMutableBufferPointer { pipe($0.baseAddress!) }
+        if rc != 0 { throw HALError.systemCall(call: "pipe", subject: subject, errno: errno, message: String(cString: strerror(errno))) }
+        do {
+            thread = try SystemThread.start { [self] in loop() }
+        } catch {
+            close(stopPipe[0])
+            close(stopPipe[1])
+            throw HALError.systemCall(call: error.call, subject: subject, errno: error.errno, message: String(cString: strerror(error.errno)))
+        }
     }
 
     func loop() {
@@ -52,7 +56,7 @@ final class FDWatcher: @unchecked Sendable {
         guard let t = thread else { return }
         var one: UInt8 = 1
         _ = write(stopPipe[1], &one, 1)
-        if pthread_equal(t, pthread_self()) == 0 { pthread_join(t, nil) }
+        if t.id != SystemThread.currentID { t.join() }
         close(stopPipe[0])
         close(stopPipe[1])
         thread = nil

@@ -72,7 +72,10 @@ public final class SysfsGPIOChip: GPIOChip, @unchecked Sendable {
         let line = try Input(path: path(offset), offset: offset, chip: name)
         if let onEdge {
             try Self.write(path(offset) + "/edge", "both")
-            line.watch(onEdge)
+            do { try line.watch(onEdge) } catch {
+                line.release()
+                throw error
+            }
         }
         return line
     }
@@ -151,11 +154,11 @@ public final class SysfsGPIOChip: GPIOChip, @unchecked Sendable {
             last = (try? read()) ?? .low
         }
 
-        func watch(_ onEdge: @escaping GPIOEdgeHandler) {
+        func watch(_ onEdge: @escaping GPIOEdgeHandler) throws(HALError) {
             handler = onEdge
             let w = FDWatcher(fd: fd, events: Int16(POLLPRI)) { [weak self] in self?.poll() }
             watcher = w
-            w.start()
+            try w.start(subject: "\(chip) line \(offset)")
         }
 
         public func read() throws(HALError) -> GPIOLevel {
