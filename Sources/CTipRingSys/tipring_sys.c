@@ -9,6 +9,7 @@
 #include <fcntl.h>
 #include <netdb.h>
 #include <netinet/in.h>
+#include <poll.h>
 #include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
@@ -68,6 +69,15 @@ int tr_udp_open(uint32_t address, uint16_t port, int tos) {
         return -e;
     }
     return fd;
+}
+
+int tr_wait_readable(int fd, int timeout_ms) {
+    struct pollfd p = { .fd = fd, .events = POLLIN, .revents = 0 };
+    for (;;) {
+        int n = poll(&p, 1, timeout_ms);
+        if (n >= 0) return n > 0 ? 1 : 0;
+        if (errno != EINTR) return -errno;
+    }
 }
 
 int tr_udp_tos(int fd) {

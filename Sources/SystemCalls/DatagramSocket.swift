@@ -28,6 +28,14 @@ public final class DatagramSocket: @unchecked Sendable {
         return tr_udp_send(descriptor, bytes.baseAddress, bytes.count, destination.address, destination.port) >= 0
     }
 
+    /// Waits (in the kernel, not a sleep loop) until a datagram can be read or `timeout`
+    /// passes; whether one can.
+    public func waitReadable(timeout: Duration) -> Bool {
+        guard !closed else { return false }
+        let ms = Int32(clamping: timeout.components.seconds * 1000 + timeout.components.attoseconds / 1_000_000_000_000_000)
+        return tr_wait_readable(descriptor, ms) == 1
+    }
+
     /// The next waiting datagram into `buffer`: its length and source; nil when none waits.
     public func receive(into buffer: UnsafeMutableRawBufferPointer) -> (count: Int, source: IPv4Endpoint)? {
         guard !closed else { return nil }

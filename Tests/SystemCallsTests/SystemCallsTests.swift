@@ -34,11 +34,8 @@ struct SystemCallsTests {
         #expect(buffer.withUnsafeMutableBytes { b.receive(into: $0) } == nil)  // nothing waits yet
         let sent = [UInt8]("hello".utf8)
         #expect(sent.withUnsafeBytes { a.send($0, to: b.local) })
-        var got: (count: Int, source: IPv4Endpoint)?
-        for _ in 0..<1000 where got == nil {
-            got = buffer.withUnsafeMutableBytes { b.receive(into: $0) }
-            if got == nil { usleep(1000) }
-        }
+        #expect(b.waitReadable(timeout: .seconds(5)))
+        let got = buffer.withUnsafeMutableBytes { b.receive(into: $0) }
         let (count, source) = try #require(got)
         #expect(Array(buffer[0..<count]) == sent)
         #expect(source == a.local)

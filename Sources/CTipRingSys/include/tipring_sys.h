@@ -17,6 +17,9 @@ int tr_resolve_ipv4(const char *host, uint32_t *address);
 
 /* A non-blocking, close-on-exec UDP socket bound to host:port; IP TOS set when tos >= 0. */
 int tr_udp_open(uint32_t address, uint16_t port, int tos);
+/* Waits up to timeout_ms for something to read: 1 when there is, 0 when the time ran out,
+ * or -errno. */
+int tr_wait_readable(int fd, int timeout_ms);
 /* The TOS byte a socket marks packets with, or -errno. */
 int tr_udp_tos(int fd);
 /* One datagram without blocking: bytes sent or -errno. */
