@@ -210,7 +210,7 @@ let flag = Flag()
 let handle: CallHandle = clock.sync {
     port.phone.earpiece.isRecording = false
     port.phone.mouthpiece.play(try! Tone("1804", level: -16))
-    let h = port.userAgent.makeCallHandle()
+    let h = port.userAgent.newCallHandle()
     let previous = port.userAgent.onEvent
     port.userAgent.onEvent = { e in
         previous?(e)
@@ -219,7 +219,7 @@ let handle: CallHandle = clock.sync {
             port.media.connect(h)
         }
     }
-    port.userAgent.execute(.invite(h, account: "port1", target: "sip:bench@127.0.0.1:\(bsPort)", withholdIdentity: false))
+    port.userAgent.execute(.invite(h, target: "sip:bench@127.0.0.1:\(bsPort)", withholdIdentity: false))
     return h
 }
 var waited = 0
