@@ -164,6 +164,7 @@ let package = Package(
         .testTarget(name: "PortAudioTests", dependencies: ["PortAudio", "LineHAL", "BoardSimulator", "TestSupport"]),
         .testTarget(name: "SIPCoreTests", dependencies: ["SIPCore", "SIPAgent", "BoardSimulator", "TipRingCore"]),
         .testTarget(name: "SIPAgentTests", dependencies: ["SIPAgent", "SIPCore", "BoardSimulator", "TipRingCore"]),
+        .testTarget(name: "SIPTransportTests", dependencies: ["SIPTransport", "SIPAgent", "SIPCore", "SystemCalls", "BoardSimulator", "TipRingCore"]),
         .testTarget(name: "BoardSimulatorTests", dependencies: ["BoardSimulator", "LineHAL", "PortAudio", "TestSupport"]),
         .testTarget(name: "LinuxHALTests", dependencies: ["LinuxHAL", "LineHAL", "TipRingCore", "TestSupport"]),
         .testTarget(name: "RTPMediaTests", dependencies: ["RTPMedia", "PortAudio", "TelephonyDSP", "SIPCore", "SIPAgent", "TipRingCore", "LineHAL"]),

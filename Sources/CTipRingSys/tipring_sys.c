@@ -35,14 +35,33 @@ void tr_ipv4_format(uint32_t address, char out[16]) {
 }
 
 int tr_resolve_ipv4(const char *host, uint32_t *address) {
+    int n = tr_resolve_ipv4_all(host, address, 1);
+    return n > 0 ? 0 : -EHOSTUNREACH;
+}
+
+int tr_resolve_ipv4_all(const char *host, uint32_t *addresses, int max) {
+    if (host == NULL || addresses == NULL || max <= 0) return -EINVAL;
     struct addrinfo hints, *result = NULL;
     memset(&hints, 0, sizeof hints);
     hints.ai_family = AF_INET;
     hints.ai_socktype = SOCK_DGRAM;
-    if (getaddrinfo(host, NULL, &hints, &result) != 0 || !result) return -EHOSTUNREACH;
-    *address = ((struct sockaddr_in *)result->ai_addr)->sin_addr.s_addr;
+    int rc = getaddrinfo(host, NULL, &hints, &result);
+    if (rc != 0) {
+#ifdef EAI_NODATA
+        if (rc == EAI_NODATA) return -ENOENT;
+#endif
+        return rc == EAI_NONAME ? -ENOENT : -EAGAIN;
+    }
+    int count = 0;
+    for (struct addrinfo *a = result; a != NULL && count < max; a = a->ai_next) {
+        if (a->ai_family != AF_INET || a->ai_addrlen < (socklen_t)sizeof(struct sockaddr_in)) continue;
+        uint32_t address = ((struct sockaddr_in *)a->ai_addr)->sin_addr.s_addr;
+        int seen = 0;
+        for (int i = 0; i < count && !seen; i++) seen = addresses[i] == address;
+        if (!seen) addresses[count++] = address;
+    }
     freeaddrinfo(result);
-    return 0;
+    return count > 0 ? count : -ENOENT;
 }
 
 static struct sockaddr_in ipv4(uint32_t address, uint16_t port) {

@@ -70,6 +70,9 @@ public final class AccountAgent: @unchecked Sendable {
     /// A REGISTER went unanswered: a connection-oriented transport makes its connection again
     /// (RFC 5626 §4.4: a flow that carries no answers is treated as failed).
     public var onNoAnswer: (() -> Void)?
+    /// Every server in the list failed to answer (or answered 503) in turn: what DNS said
+    /// may be out of date — the endpoint looks the servers up again.
+    public var onServersExhausted: (() -> Void)?
     /// Every message in and out, for traces and tests.
     public var onTrace: ((SIPMessage, _ outgoing: Bool, SIPNetworkAddress) -> Void)?
     /// Requests that passed screening and are not handled here (INVITE, NOTIFY, …).
@@ -134,11 +137,19 @@ public final class AccountAgent: @unchecked Sendable {
         session.replaceClient(RegistrationClient(settings: r, seed: seed))
     }
 
-    /// New server addresses (DNS answered differently); the next request goes to the first.
+    /// New server addresses (DNS answered differently). A registration with a server still
+    /// listed stays where it is; otherwise the account registers with the first of the new
+    /// list at once (a new server is a failover, which RFC 3263 makes without waiting out a
+    /// back-off).
     public func replaceServers(_ new: [SIPNetworkAddress]) {
-        guard !new.isEmpty else { return }
+        guard !new.isEmpty, new != servers else { return }
+        let kept = new.firstIndex(of: server)
         servers = new
-        serverIndex = 0
+        serverIndex = kept ?? 0
+        guard running else { return }
+        onLog?("servers now \(new.map(\.description).joined(separator: ", ")) (DNS answered differently)")
+        if case .registered = status, kept != nil { return }
+        session.restart()
     }
 
     /// The connection to the server was made again (TCP): its bindings may be gone with it
@@ -242,6 +253,7 @@ public final class AccountAgent: @unchecked Sendable {
     func nextServer() -> Bool {
         guard running, serverIndex + 1 < servers.count else {
             serverIndex = 0
+            if running { onServersExhausted?() }
             return false
         }
         serverIndex += 1

@@ -52,6 +52,12 @@ public final class RegistrationSession: @unchecked Sendable {
     public var wakeScheduled: Bool { pendingTimers.isPending(.wake) }
 
     public func start() { run(client.start(now: scheduler.now)) }
+    /// Registers afresh toward a new server: REGISTERs in flight to the old one are abandoned
+    /// (their answers, if any, no longer count).
+    public func restart() {
+        abandonTransactions()
+        start()
+    }
     /// Unregisters: REGISTERs still in flight are abandoned (no more retransmissions of a
     /// binding we are taking back), then `Expires: 0` goes out.
     public func stop() {

@@ -248,13 +248,10 @@ public struct RegistrationClient: Sendable {
         return [.status(status), .send(m)]
     }
 
-    /// RFC 5626 §4.5: wait a random time between 50 % and 100 % of
-    /// min(max, base · 2^(failures−1)).
+    /// RFC 5626 §4.5 (``FlowRecoveryBackoff``).
     mutating func backoff(now: Instant, reason: String) -> [RegistrationAction] {
         failures += 1
-        let exp = min(Double(settings.retryMax.nanoseconds), Double(settings.retryBase.nanoseconds) * pow2(failures - 1))
-        let wait = Duration.nanoseconds(Int64(saturating: exp * (0.5 + 0.5 * random.unit())))
-        let at = now + wait
+        let at = now + FlowRecoveryBackoff.wait(failures: failures, base: settings.retryBase, ceiling: settings.retryMax, unit: random.unit())
         state = .retrying(at: at, failures: failures)
         return [.status(.retrying(atSeconds: at.nanoseconds / 1_000_000_000, reason: reason)), .wake(at: at)]
     }
@@ -264,12 +261,6 @@ public struct RegistrationClient: Sendable {
         let at = now + settings.credentialRetry
         state = .failed(reason: reason, retryAt: at)
         return [.status(.failed(reason: reason)), .wake(at: at)]
-    }
-
-    func pow2(_ n: Int) -> Double {
-        var v = 1.0
-        for _ in 0..<min(max(n, 0), 30) { v *= 2 }
-        return v
     }
 
     mutating func authorization(_ ch: DigestChallenge, proxy: Bool) -> (String, String) {

@@ -6,12 +6,15 @@ public struct SRVRecord: Sendable, Hashable {
     public var weight: UInt16
     public var port: UInt16
     public var target: String
+    /// How long (seconds) the answer may be kept; 0 when unknown.
+    public var ttl: UInt32
 
-    public init(priority: UInt16, weight: UInt16, port: UInt16, target: String) {
+    public init(priority: UInt16, weight: UInt16, port: UInt16, target: String, ttl: UInt32 = 0) {
         self.priority = priority
         self.weight = weight
         self.port = port
         self.target = target
+        self.ttl = ttl
     }
 }
 
@@ -43,11 +46,15 @@ public struct ServerTarget: Sendable, Hashable, CustomStringConvertible {
     public var port: Int
     /// The host name it came from (the SRV target), for messages.
     public var name: String
+    /// How long (seconds) DNS said this may be kept (the SRV record's TTL); nil when unknown
+    /// (a literal address, or the system's host look-up, which does not tell).
+    public var ttl: UInt32?
 
-    public init(address: String, port: Int, name: String) {
+    public init(address: String, port: Int, name: String, ttl: UInt32? = nil) {
         self.address = address
         self.port = port
         self.name = name
+        self.ttl = ttl
     }
 
     public var description: String { name == address ? "\(address):\(port)" : "\(name) (\(address):\(port))" }
@@ -56,7 +63,7 @@ public struct ServerTarget: Sendable, Hashable, CustomStringConvertible {
 /// The RFC 3263 subset an ATA needs: a numeric host is used as it is; a host with a port gets
 /// A records; a host without a port gets SRV (`_sip._udp` / `_sip._tcp`), ordered by priority
 /// and weighted at random within a priority (RFC 2782), each target's A records in turn;
-/// no SRV → A records on 5060. The caller fails over to the next target on a timeout or 503.
+/// no SRV (or no DNS answer, when the host is known locally) → A records on 5060. The caller fails over to the next target on a timeout or 503.
 public enum ServerLocator {
     public static func targets(host: String, port: Int?, transport: Transport, resolver: any SIPResolver,
                                random: inout SeededRandom) throws(DNSLookupError) -> [ServerTarget] {
@@ -70,6 +77,11 @@ public enum ServerLocator {
             records = try resolver.srv(service)
         } catch .noSuchName {
             return try resolver.ipv4(host).map { ServerTarget(address: $0, port: 5060, name: host) }
+        } catch {
+            // No DNS server answered: the host may still be known locally (/etc/hosts on a
+            // router whose modem has not attached); if not, the SRV failure is the reason.
+            guard let local = try? resolver.ipv4(host), !local.isEmpty else { throw error }
+            return local.map { ServerTarget(address: $0, port: 5060, name: host) }
         }
         // A single "." target means the service is decidedly not offered (RFC 2782).
         if records.count == 1 && (records[0].target == "." || records[0].target.isEmpty) { throw .noSuchName(service) }
@@ -77,7 +89,9 @@ public enum ServerLocator {
         var lastError: DNSLookupError = .noSuchName(service)
         for r in order(records, random: &random) {
             do {
-                for a in try resolver.ipv4(r.target) { out.append(ServerTarget(address: a, port: Int(r.port), name: r.target)) }
+                for a in try resolver.ipv4(r.target) {
+                    out.append(ServerTarget(address: a, port: Int(r.port), name: r.target, ttl: r.ttl == 0 ? nil : r.ttl))
+                }
             } catch {
                 lastError = error
             }

@@ -1,8 +1,15 @@
 import CTipRingResolv
+import SystemCalls
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Musl)
+import Musl
+#endif
 public import SIPCore
 
-/// DNS through glibc's resolver library (`res_nquery`, `ns_parserr`): the system's servers
-/// from /etc/resolv.conf, or one given server (tests point it at a local dnsmasq).
+/// DNS through the C library: SRV records with its resolver (`res_nquery`, `ns_parserr`) from
+/// the servers in /etc/resolv.conf, host addresses as every program finds them (`getaddrinfo`,
+/// so /etc/hosts counts); or everything from one given server (tests point it at a dnsmasq).
 public struct SystemResolver: SIPResolver {
     public var nameserver: String?
     public var port: Int
@@ -20,9 +27,16 @@ public struct SystemResolver: SIPResolver {
         try Self.srvRecords(inAnswer: query(name, type: TIPRING_DNS_TYPE_SRV), name: name)
     }
 
+    /// A given name server is asked for A records itself; otherwise the system looks the name
+    /// up as it looks up any host (`getaddrinfo`: /etc/hosts first, then DNS).
     public func ipv4(_ name: String) throws(DNSLookupError) -> [String] {
         if ServerLocator.isIPv4Literal(name) { return [name] }
-        return try Self.ipv4Addresses(inAnswer: query(name, type: TIPRING_DNS_TYPE_A), name: name)
+        if nameserver != nil { return try Self.ipv4Addresses(inAnswer: query(name, type: TIPRING_DNS_TYPE_A), name: name) }
+        do {
+            return try Resolver.ipv4Addresses(name).map(\.host)
+        } catch {
+            throw error.errno == ENOENT ? .noSuchName(name) : .noAnswer(name)
+        }
     }
 
     /// The raw answer of the configured (or the system's) name server.
@@ -48,7 +62,7 @@ public struct SystemResolver: SIPResolver {
         }
         try check(n, name)
         return buffer.prefix(Int(n)).map { r in
-            SRVRecord(priority: r.priority, weight: r.weight, port: r.port, target: Self.text(r.target))
+            SRVRecord(priority: r.priority, weight: r.weight, port: r.port, target: Self.text(r.target), ttl: r.ttl)
         }
     }
 

@@ -13,10 +13,7 @@ public protocol AccountEndpoint: AnyObject, Sendable {
     func close() async
 }
 
-extension UDPAccountEndpoint: AccountEndpoint {
-    public func startWatching() { watcher.start() }
-    public func stopWatching() { watcher.stop() }
-}
+extension UDPAccountEndpoint: AccountEndpoint {}
 
 /// One account over TCP (RFC 3261 §18): a connection to the first server that accepts it
 /// (DNS `_sip._tcp` SRV order), requests and responses both ways on it, framed by
@@ -26,16 +23,22 @@ public final class TCPAccountEndpoint: AccountEndpoint, @unchecked Sendable {
     public let agent: AccountAgent
     let scheduler: any Scheduler
     let group: any EventLoopGroup
-    let targets: [SIPNetworkAddress]
+    /// Where a dropped connection is made again, in order (on the scheduler; DNS refreshes it).
+    var targets: [SIPNetworkAddress]
+    let refresh: ServerRefresh
+    let firstLookupLifetime: Duration
     let lock = ConditionLock()
     var transport: TCPTransport?
     var closed = false
     var failures = 0
 
-    init(agent: AccountAgent, transport: TCPTransport, targets: [SIPNetworkAddress], scheduler: any Scheduler, group: any EventLoopGroup) {
+    init(agent: AccountAgent, transport: TCPTransport, targets: [SIPNetworkAddress], refresh: ServerRefresh,
+         firstLookupLifetime: Duration, scheduler: any Scheduler, group: any EventLoopGroup) {
         self.agent = agent
         self.transport = transport
         self.targets = targets
+        self.refresh = refresh
+        self.firstLookupLifetime = firstLookupLifetime
         self.scheduler = scheduler
         self.group = group
     }
@@ -45,8 +48,10 @@ public final class TCPAccountEndpoint: AccountEndpoint, @unchecked Sendable {
     public static func make(settings: AccountSettings, options: UDPAccountEndpoint.Options, resolver: any SIPResolver,
                             group: any EventLoopGroup, scheduler: any Scheduler, seed: UInt64) async throws -> TCPAccountEndpoint {
         let next = options.outboundProxy ?? options.registrar
-        var random = SeededRandom(seed: seed)
-        let found = try ServerLocator.targets(host: next.host, port: next.port, transport: .tcp, resolver: resolver, random: &random)
+        let found = try await BlockingLookup.run {
+            var random = SeededRandom(seed: seed)
+            return try ServerLocator.targets(host: next.host, port: next.port, transport: .tcp, resolver: resolver, random: &random)
+        }
         let targets = found.map { SIPNetworkAddress($0.address, $0.port) }
         let box = Box()
         let (transport, server) = try await connect(targets, group: group, scheduler: scheduler, box: box)
@@ -63,8 +68,14 @@ public final class TCPAccountEndpoint: AccountEndpoint, @unchecked Sendable {
                                  scheduler: scheduler, seed: seed,
                                  send: { m, _ in box.endpoint?.current?.send(m) },
                                  sendBytes: { _, _ in })
-        let endpoint = TCPAccountEndpoint(agent: agent, transport: transport, targets: targets, scheduler: scheduler, group: group)
+        let refresh = ServerRefresh(name: next, transport: .tcp, resolver: resolver, scheduler: scheduler, seed: seed)
+        let endpoint = TCPAccountEndpoint(agent: agent, transport: transport, targets: targets, refresh: refresh,
+                                          firstLookupLifetime: ServerRefresh.lifetime(of: found), scheduler: scheduler, group: group)
         box.endpoint = endpoint
+        // Reconnections go where DNS now says; the connection in use stays until it drops.
+        refresh.onTargets = { found in box.endpoint?.targets = found.map { SIPNetworkAddress($0.address, $0.port) } }
+        refresh.onFailure = { error in box.endpoint?.agent.onLog?("looking the servers up again failed (the old ones stay): \(error)") }
+        agent.onServersExhausted = { box.endpoint?.refresh.refreshNow() }
         // A connection the registrar accepted but never answers on (a server still starting, a
         // half-dead NAT binding) is closed; the close makes it again and registers anew.
         agent.onNoAnswer = { box.endpoint?.current?.channel.close(promise: nil) }
@@ -136,8 +147,8 @@ public final class TCPAccountEndpoint: AccountEndpoint, @unchecked Sendable {
                              })
     }
 
-    public func startWatching() {}
-    public func stopWatching() {}
+    public func startWatching() { refresh.start(after: firstLookupLifetime) }
+    public func stopWatching() { refresh.stop() }
 
     public func close() async {
         let t = lock.withLock { () -> TCPTransport? in

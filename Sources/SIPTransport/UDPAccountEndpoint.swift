@@ -15,9 +15,10 @@ public struct ServerName: Sendable, Hashable, CustomStringConvertible {
     public var description: String { host + (port.map { ":\($0)" } ?? "") }
 }
 
-/// One account over UDP on a real network: servers located by DNS (RFC 3263), a socket
-/// bound in the configured port range with DSCP marking, the ``AccountAgent`` on the
-/// scheduler, and an ``AddressWatcher`` probing the route toward the server.
+/// One account over UDP on a real network: servers located by DNS (RFC 3263) and looked up
+/// again as their answers age (``ServerRefresh``), a socket bound in the configured port range
+/// with DSCP marking, the ``AccountAgent`` on the scheduler, and an ``AddressWatcher`` probing
+/// the route toward the server.
 public final class UDPAccountEndpoint: @unchecked Sendable {
     public let agent: AccountAgent
     public let transport: UDPTransport
@@ -38,10 +39,16 @@ public final class UDPAccountEndpoint: @unchecked Sendable {
         }
     }
 
-    init(agent: AccountAgent, transport: UDPTransport, watcher: AddressWatcher, scheduler: any Scheduler) {
+    let refresh: ServerRefresh
+    let firstLookupLifetime: Duration
+
+    init(agent: AccountAgent, transport: UDPTransport, watcher: AddressWatcher, refresh: ServerRefresh,
+         firstLookupLifetime: Duration, scheduler: any Scheduler) {
         self.agent = agent
         self.transport = transport
         self.watcher = watcher
+        self.refresh = refresh
+        self.firstLookupLifetime = firstLookupLifetime
         self.scheduler = scheduler
     }
 
@@ -50,8 +57,10 @@ public final class UDPAccountEndpoint: @unchecked Sendable {
     public static func make(settings: AccountSettings, options: Options, resolver: any SIPResolver,
                             group: any EventLoopGroup, scheduler: any Scheduler, seed: UInt64) async throws -> UDPAccountEndpoint {
         let next = options.outboundProxy ?? options.registrar
-        var random = SeededRandom(seed: seed)
-        let targets = try ServerLocator.targets(host: next.host, port: next.port, transport: .udp, resolver: resolver, random: &random)
+        let targets = try await BlockingLookup.run {
+            var random = SeededRandom(seed: seed)
+            return try ServerLocator.targets(host: next.host, port: next.port, transport: .udp, resolver: resolver, random: &random)
+        }
         let servers = targets.map { SIPNetworkAddress($0.address, $0.port) }
         let box = AgentBox()
         let transport = try await UDPTransport.bind(host: "0.0.0.0", ports: options.localPorts, dscp: options.dscp, group: group,
@@ -86,23 +95,39 @@ public final class UDPAccountEndpoint: @unchecked Sendable {
                                          return try? LocalAddress.toward(ipv4: s.host, port: s.port)
                                      },
                                      onChange: { [weak agent] host in agent?.localAddressChanged(SIPNetworkAddress(host, localPort)) })
-        return UDPAccountEndpoint(agent: agent, transport: transport, watcher: watcher, scheduler: scheduler)
+        let refresh = ServerRefresh(name: next, transport: .udp, resolver: resolver, scheduler: scheduler, seed: seed)
+        refresh.onTargets = { [weak agent] found in agent?.replaceServers(found.map { SIPNetworkAddress($0.address, $0.port) }) }
+        refresh.onFailure = { [weak agent] error in agent?.onLog?("looking the servers up again failed (the old ones stay): \(error)") }
+        agent.onServersExhausted = { [weak refresh] in refresh?.refreshNow() }
+        return UDPAccountEndpoint(agent: agent, transport: transport, watcher: watcher, refresh: refresh,
+                                  firstLookupLifetime: ServerRefresh.lifetime(of: targets), scheduler: scheduler)
     }
 
-    /// Registers and starts watching the address (on the scheduler).
+    /// Registers and starts watching the address and DNS (on the scheduler).
     public func start() {
         scheduler.execute { [self] in
             agent.start()
-            watcher.start()
+            startWatching()
         }
     }
 
     /// Unregisters (the caller waits for the status) and stops watching.
     public func stop() {
         scheduler.execute { [self] in
-            watcher.stop()
+            stopWatching()
             agent.stop()
         }
+    }
+
+    /// Follows the local address and the servers' DNS answers (on the scheduler).
+    public func startWatching() {
+        watcher.start()
+        refresh.start(after: firstLookupLifetime)
+    }
+
+    public func stopWatching() {
+        watcher.stop()
+        refresh.stop()
     }
 
     public func close() async { await transport.close() }

@@ -55,6 +55,14 @@ public enum Resolver {
         _ = try check(tr_resolve_ipv4(host, &address), "getaddrinfo", host)
         return IPv4Endpoint(address: address, port: 0)
     }
+
+    /// Every IPv4 address of `host` (up to 16, each once, in the resolver's order). The
+    /// error's errno is `ENOENT` when the name does not exist, `EAGAIN` when nothing answered.
+    public static func ipv4Addresses(_ host: String) throws(SystemError) -> [IPv4Endpoint] {
+        var addresses = [UInt32](repeating: 0, count: 16)
+        let n = try check(addresses.withUnsafeMutableBufferPointer { tr_resolve_ipv4_all(host, $0.baseAddress, Int32($0.count)) }, "getaddrinfo", host)
+        return addresses.prefix(Int(n)).map { IPv4Endpoint(address: $0, port: 0) }
+    }
 }
 
 /// Memory given back to the system.

@@ -50,6 +50,11 @@ public final class Daemon: @unchecked Sendable {
         let phone: SimulatedTelephone?
         var account: AccountConfiguration?
         var lastError: String?
+        /// The account could not be attached (no DNS answer, no socket, no connection): when
+        /// it is tried again and why. On the control plane.
+        var attachRetry: AttachRetry?
+        /// An endpoint being made for the account (a retry, a reload); cancelled on shutdown.
+        var attachTask: Task<Void, Never>?
         /// Drops as last logged (a line at most once a minute, only when they grew).
         var droppedLogged = DropCounts()
         var dropped: DropCounts { DropCounts(agent: endpoint?.agent, media: media) }
@@ -77,9 +82,14 @@ public final class Daemon: @unchecked Sendable {
     var ports: [Int: Port] = [:]
     var socket: ControlSocket?
     let startedAt = Instant.monotonicNow()
-    /// What the service loop acts on: reloads (SIGHUP) and ports whose new settings can now
-    /// be applied.
-    enum Event: Sendable { case reload, apply(port: Int) }
+    /// What the service loop acts on: reloads (SIGHUP), ports whose new settings can now be
+    /// applied, an account's endpoint made (or not) and the time to try one again.
+    enum Event: Sendable {
+        case reload
+        case apply(port: Int)
+        case attached(port: Int, generation: UInt64, Result<any AccountEndpoint, any Error>)
+        case retryAttach(port: Int, generation: UInt64)
+    }
     let events = AsyncStream.makeStream(of: Event.self)
 
     public init(board: BoardDescription, configuration: Configuration, configPath: String, log: Logger) {
@@ -103,19 +113,14 @@ public final class Daemon: @unchecked Sendable {
         return 0
     }
 
-    /// Brings every port up: lines, accounts, the control socket; enables the ports.
+    /// Brings every port up: lines and the control socket at once; each account as soon as its
+    /// endpoint is made (``beginAttach(_:)``), which enables the port.
     func start(socketPath: String?) async throws {
         try scheduler.start()
         for w in configuration.warnings { log.warning("\(w)") }
         try await build()
         if let socketPath {
             socket = try ControlSocket(path: socketPath) { [weak self] line in self?.command(line) ?? ["error: shutting down"] }
-        }
-        clock.sync {
-            for p in self.ports.values.sorted(by: { $0.id < $1.id }) {
-                if p.account?.enabled == true { p.controller?.handle(.enable) } else { p.controller?.handle(.powerOn) }
-                p.endpoint?.startWatching()
-            }
         }
         log.info("running \(ports.count) port(s) on board \(board.name)")
         // Starting up is over well before this: hand its pages back (MemoryTrim).
@@ -158,13 +163,14 @@ public final class Daemon: @unchecked Sendable {
                 port.line.onWarning = { log.warning("port \(p.id): \($0)", metadata: ["port.id": "\(p.id)"]) }
                 port.line.onFault = { log.error("port \(p.id): \($0)", metadata: ["port.id": "\(p.id)"]) }
             }
-            guard let account else {
+            if account == nil {
                 log.notice("port \(p.id): no account configured; the line stays powered down", metadata: ["port.id": "\(p.id)"])
                 clock.sync { port.line.setFeed(.powerDown) }
-                continue
             }
-            try await attach(account, to: port, group: group)
         }
+        // Every port's account at once: one whose registrar does not resolve yet (the modem
+        // has not attached) neither holds up the others nor stays down (it is tried again).
+        for port in ports.values.sorted(by: { $0.id < $1.id }) { beginAttach(port) }
     }
 
     /// The board's hook timing with the port's changes (checked when the file was loaded).
@@ -186,24 +192,26 @@ public final class Daemon: @unchecked Sendable {
         return s
     }
 
-    func attach(_ a: AccountConfiguration, to port: Port, group: any EventLoopGroup) async throws {
+    /// The account's way onto the network: its servers looked up (off the scheduler and the
+    /// cooperative threads: DNS may block for seconds), a socket bound or a connection made.
+    /// Touches no daemon state, so ports make theirs side by side.
+    static func makeEndpoint(_ a: AccountConfiguration, settings: AccountSettings, seed: UInt64,
+                             group: any EventLoopGroup, scheduler: any Scheduler) async throws -> any AccountEndpoint {
         var options = UDPAccountEndpoint.Options(registrar: a.registrar, outboundProxy: a.outboundProxy)
         options.localPorts = a.sipPorts
-        let endpoint: any AccountEndpoint
-        do {
-            switch a.transport {
-            case .tcp:
-                endpoint = try await TCPAccountEndpoint.make(settings: registrationSettings(a, port: port.id), options: options,
-                                                             resolver: SystemResolver(), group: group, scheduler: scheduler, seed: port.seed)
-            case .udp:
-                endpoint = try await UDPAccountEndpoint.make(settings: registrationSettings(a, port: port.id), options: options,
-                                                             resolver: SystemResolver(), group: group, scheduler: scheduler, seed: port.seed)
-            }
-        } catch {
-            port.lastError = "\(error)"
-            log.error("port \(port.id): cannot reach \(a.registrar): \(error)", metadata: ["port.id": "\(port.id)"])
-            return
+        switch a.transport {
+        case .tcp:
+            return try await TCPAccountEndpoint.make(settings: settings, options: options, resolver: SystemResolver(),
+                                                     group: group, scheduler: scheduler, seed: seed)
+        case .udp:
+            return try await UDPAccountEndpoint.make(settings: settings, options: options, resolver: SystemResolver(),
+                                                     group: group, scheduler: scheduler, seed: seed)
         }
+    }
+
+    /// Builds the port's calls, media and controller on an endpoint (on the service loop; the
+    /// wiring itself runs on the control plane).
+    func wire(_ a: AccountConfiguration, endpoint: any AccountEndpoint, to port: Port) {
         let pc = configuration.port(port.id)
         let plan = RegionTonePlan.forRegion(pc.region) ?? RegionTonePlan.forRegion(.us)!
         var ps = PortSettings()

@@ -111,7 +111,7 @@ extension Daemon {
             port: p.id, enabled: p.account?.enabled ?? false, hook: "\(p.line.decoder.isOffHook ? HookState.offHook : .onHook)", timing: p.line.decoder.profile.name,
             feed: p.controller.map { "\($0.feed)" } ?? "\(LineFeed.powerDown)",
             account: p.account.map { "\($0.user)@\($0.domain)" },
-            registration: p.endpoint.map { Daemon.registration($0.agent.status, now: nowSeconds) } ?? .init(state: "none"),
+            registration: registration(of: p),
             line: p.controller.map { Daemon.line($0.machine.line) } ?? .init(state: "disabled"),
             call: call, messagesWaiting: p.controller?.machine.messagesWaiting ?? false,
             seizeToToneMs: p.hardware?.lastSeizureToTone.map { (Double($0.nanoseconds) / 1000).rounded() / 1000 }, lastError: p.lastError,
@@ -147,6 +147,17 @@ extension Daemon {
         case .howler: .init(state: "howler")
         case .lockout: .init(state: "lockout")
         }
+    }
+
+    /// The account's registration; before it has an endpoint, why not and when it is tried
+    /// again, or that it is being attached.
+    func registration(of p: Port) -> PortStatus.Registration {
+        if let e = p.endpoint { return Daemon.registration(e.agent.status, now: nowSeconds) }
+        if let retry = p.attachRetry {
+            return .init(state: "retrying", retryInSeconds: max(0, (retry.at - scheduler.now).nanoseconds / 1_000_000_000), reason: retry.reason)
+        }
+        if p.attachTask != nil { return .init(state: "registering", reason: "looking up the registrar") }
+        return .init(state: "none")
     }
 
     static func registration(_ s: RegistrationStatus, now: Int64) -> PortStatus.Registration {

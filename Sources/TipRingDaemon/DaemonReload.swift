@@ -95,11 +95,14 @@ extension Daemon {
     }
 
     /// Takes a port's account side down (unregistered, bounded wait; endpoint closed) and
-    /// builds it again from the current configuration.
+    /// attaches it again from the current configuration.
     func apply(_ p: Port) async {
         clock.sync {
             p.pendingApply = false
             p.generation += 1
+            p.attachTask?.cancel()
+            p.attachTask = nil
+            p.attachRetry = nil
         }
         if let controller = p.controller {
             clock.sync { controller.handle(.disable) }
@@ -116,21 +119,14 @@ extension Daemon {
             p.lastError = nil
             p.line.setTimingProfile(self.timingProfile(port: p.id))
         }
-        guard let a = configuration.account(port: p.id) else { return }
-        do { try await attach(a, to: p, group: eventLoops) } catch {
-            p.lastError = "\(error)"
-            log.error("port \(p.id): \(error)", metadata: ["port.id": "\(p.id)"])
-            return
-        }
-        clock.sync {
-            if a.enabled { p.controller?.handle(.enable) } else { p.controller?.handle(.powerOn) }
-            p.endpoint?.startWatching()
-        }
+        // Comes back as an `attached` event, which enables the port (or tries again later).
+        beginAttach(p)
     }
 
     // MARK: shutdown
 
     func shutdown() async {
+        await abandonAttachments()
         clock.sync {
             for p in self.ports.values { p.controller?.handle(.disable) }
         }

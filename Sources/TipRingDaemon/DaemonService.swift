@@ -22,6 +22,8 @@ struct DaemonService: Service {
                 switch event {
                 case .reload: await daemon.reload()
                 case .apply(let port): await daemon.applyPending(port)
+                case .attached(let port, let generation, let result): await daemon.attached(port, generation: generation, result)
+                case .retryAttach(let port, let generation): daemon.retryAttach(port, generation: generation)
                 }
             }
             group.cancelAll()

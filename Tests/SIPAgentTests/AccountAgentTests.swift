@@ -86,6 +86,40 @@ struct AccountAgentTests {
         #expect(rig.agent.server == dead)
     }
 
+    @Test("every server failed in turn: the endpoint is asked to look them up again, once per round")
+    func exhaustedServersAskForANewLookUp() {
+        let rig = AgentRig(servers: [dead, SIPNetworkAddress("192.0.2.92")])
+        var asked = 0
+        rig.agent.onServersExhausted = { asked += 1 }
+        rig.agent.start()
+        // Two Timer F's (6.4 s each with T1 = 100 ms): one round.
+        rig.s.run(until: Instant(nanoseconds: 0) + .seconds(13))
+        #expect(asked == 1)
+        #expect(rig.statuses.contains { if case .retrying = $0 { true } else { false } })
+    }
+
+    @Test("DNS moved the registrar: the account registers with the new server at once; the same list again, or one that keeps our server, changes nothing")
+    func replacedServers() {
+        let rig = AgentRig(servers: [first])
+        let old = rig.registrar(at: first)
+        let moved = rig.registrar(at: second)
+        rig.agent.start()
+        rig.s.run(until: Instant(nanoseconds: 0) + .seconds(2))
+        #expect(rig.isRegistered && old.contacts(of: "sip:1001@example.com").count == 1)
+        let sent = rig.net.messages.count
+        rig.agent.replaceServers([first])
+        rig.agent.replaceServers([second, first])  // ours is still listed: the binding stays
+        rig.s.run(until: Instant(nanoseconds: 0) + .seconds(4))
+        #expect(rig.net.messages.count == sent)
+        rig.agent.replaceServers([second])
+        rig.s.run(until: Instant(nanoseconds: 0) + .seconds(6))
+        #expect(rig.agent.server == second)
+        #expect(moved.contacts(of: "sip:1001@example.com") == ["sip:1001@192.0.2.10:5060"])
+        #expect(rig.isRegistered)
+        // Requests now come from the new server only.
+        #expect(rig.agent.servers == [second])
+    }
+
     @Test("behind a NAT: the Contact moves to the address the registrar saw (received/rport), the private one is unbound")
     func natReflexiveContact() {
         let inside = SIPNetworkAddress("10.0.0.2", 5060)
@@ -303,7 +337,10 @@ struct ServerLocatorTests {
     struct Table: SIPResolver {
         var srvs: [String: [SRVRecord]] = [:]
         var hosts: [String: [String]] = [:]
+        /// No DNS server answers SRV queries (the modem has not attached).
+        var srvUnanswered = false
         func srv(_ name: String) throws(DNSLookupError) -> [SRVRecord] {
+            if srvUnanswered { throw .noAnswer(name) }
             guard let r = srvs[name] else { throw .noSuchName(name) }
             return r
         }
@@ -349,5 +386,25 @@ struct ServerLocatorTests {
         #expect(throws: DNSLookupError.noSuchName("nowhere.example")) {
             try ServerLocator.targets(host: "nowhere.example", port: nil, transport: .udp, resolver: t, random: &random)
         }
+    }
+
+    @Test("no DNS answer for SRV: a host known locally (/etc/hosts) is used on 5060; unknown, the SRV failure is the reason")
+    func unansweredSRVFallsBackToALocalHost() throws {
+        var random = SeededRandom(seed: 1)
+        let t = Table(hosts: ["sip.example.com": ["192.0.2.21"]], srvUnanswered: true)
+        #expect(try ServerLocator.targets(host: "sip.example.com", port: nil, transport: .udp, resolver: t, random: &random).map(\.description)
+                == ["sip.example.com (192.0.2.21:5060)"])
+        #expect(throws: DNSLookupError.noAnswer("_sip._udp.elsewhere.example")) {
+            try ServerLocator.targets(host: "elsewhere.example", port: nil, transport: .udp, resolver: t, random: &random)
+        }
+    }
+
+    @Test("SRV answers carry their TTL to each target; A-only answers have none")
+    func targetsCarryTheirTTL() throws {
+        var random = SeededRandom(seed: 1)
+        let t = Table(srvs: ["_sip._udp.example.com": [SRVRecord(priority: 1, weight: 0, port: 5080, target: "sip1.example.com", ttl: 120)]],
+                      hosts: ["sip1.example.com": ["192.0.2.11", "192.0.2.12"], "plain.example": ["192.0.2.13"]])
+        #expect(try ServerLocator.targets(host: "example.com", port: nil, transport: .udp, resolver: t, random: &random).map(\.ttl) == [120, 120])
+        #expect(try ServerLocator.targets(host: "plain.example", port: nil, transport: .udp, resolver: t, random: &random).map(\.ttl) == [nil])
     }
 }

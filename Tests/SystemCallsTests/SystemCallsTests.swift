@@ -72,6 +72,7 @@ struct SystemCallsTests {
     func routeAndResolver() throws {
         #expect(try Route.sourceAddress(toward: IPv4Endpoint(host: "127.0.0.1", port: 5060)!) == "127.0.0.1")
         #expect(try Resolver.ipv4("localhost").host == "127.0.0.1")
+        #expect(try Resolver.ipv4Addresses("localhost").map(\.host) == ["127.0.0.1"])  // each address once (getaddrinfo gives one per socket type)
         #expect(throws: SystemError.self) { try Resolver.ipv4("no-such-host.invalid") }
     }
 

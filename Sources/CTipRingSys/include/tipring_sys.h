@@ -14,6 +14,10 @@ void tr_ipv4_format(uint32_t address, char out[16]);
 /* A host name to its first IPv4 address (getaddrinfo: /etc/hosts, then DNS; numeric hosts
  * pass through): 0 and *address, or -EHOSTUNREACH. Blocks: not on the control plane. */
 int tr_resolve_ipv4(const char *host, uint32_t *address);
+/* Up to `max` distinct IPv4 addresses of `host` (network order) as getaddrinfo finds them
+ * (/etc/hosts, then DNS): how many; -ENOENT when the name does not exist, -EAGAIN when no
+ * server answered (or another failure). */
+int tr_resolve_ipv4_all(const char *host, uint32_t *addresses, int max);
 
 /* A non-blocking, close-on-exec UDP socket bound to host:port; IP TOS set when tos >= 0. */
 int tr_udp_open(uint32_t address, uint16_t port, int tos);
