@@ -107,10 +107,12 @@ extension Daemon {
             call = PortStatus.Call(peer: peer.uri, peerName: peer.displayName, direction: peer.outgoing ? "outgoing" : "incoming", media: media)
         }
         let d = p.dropped
+        // Before its endpoint exists (being attached, or retrying), the account as configured.
+        let account = p.account ?? configuration.account(port: p.id)
         return PortStatus(
-            port: p.id, enabled: p.account?.enabled ?? false, hook: "\(p.line.decoder.isOffHook ? HookState.offHook : .onHook)", timing: p.line.decoder.profile.name,
+            port: p.id, enabled: account?.enabled ?? false, hook: "\(p.line.decoder.isOffHook ? HookState.offHook : .onHook)", timing: p.line.decoder.profile.name,
             feed: p.controller.map { "\($0.feed)" } ?? "\(LineFeed.powerDown)",
-            account: p.account.map { "\($0.user)@\($0.domain)" },
+            account: account.map { "\($0.user)@\($0.domain)" },
             registration: registration(of: p),
             line: p.controller.map { Daemon.line($0.machine.line) } ?? .init(state: "disabled"),
             call: call, messagesWaiting: p.controller?.machine.messagesWaiting ?? false,
