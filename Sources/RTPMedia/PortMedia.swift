@@ -40,8 +40,11 @@ public final class PortMedia: @unchecked Sendable {
     var sessions: [CallHandle: MediaSession] = [:]
     var active: (call: CallHandle, bridge: MediaBridge, remote: Box, rtcpTimer: TimerHandle?)?
     var pendingConnect: CallHandle?
-    /// The last statistics of each call (kept after it ends, for status).
+    /// The last statistics of each recent call (kept after it ends, for status and history):
+    /// the latest ``keptStatistics`` calls; older ones are dropped (a port runs for months).
     public private(set) var statistics: [CallHandle: CallStatistics] = [:]
+    var statisticsOrder: [CallHandle] = []
+    public static let keptStatistics = 50
     /// The far end's RFC 4733 digits.
     public var onDigit: ((CallHandle, Character) -> Void)?
     /// Whether the handset is sending a DTMF key (for in-band suppression).
@@ -211,7 +214,7 @@ public final class PortMedia: @unchecked Sendable {
         guard let a = active else { return }
         a.remote.stopSending()
         if let t = a.rtcpTimer { scheduler.cancel(t) }
-        statistics[a.call] = a.bridge.statistics
+        keep(a.bridge.statistics, of: a.call)
         engine.removeConsumer(a.bridge)
         if engine.currentSource === a.bridge { engine.setSource(nil) }
         sockets[a.call]?.rtp.onPacket = nil
@@ -225,6 +228,11 @@ public final class PortMedia: @unchecked Sendable {
         guard let a = active, a.call == h else { return }
         // Without agreed events the digit already went in-band in the audio.
         if a.bridge.eventsAgreed { a.bridge.sendDigit(d, milliseconds: ms) }
+    }
+
+    func keep(_ s: CallStatistics, of call: CallHandle) {
+        if statistics.updateValue(s, forKey: call) == nil { statisticsOrder.append(call) }
+        while statisticsOrder.count > Self.keptStatistics { statistics[statisticsOrder.removeFirst()] = nil }
     }
 
     /// The statistics of the connected call now.

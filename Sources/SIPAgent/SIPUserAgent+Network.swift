@@ -78,7 +78,11 @@ extension SIPUserAgent {
     /// A new INVITE: screened first, so a refused call costs no media port; then a handle, a
     /// port and a ringing call.
     func incomingInvite(_ m: SIPMessage, from source: SIPNetworkAddress) {
-        if let h = call(for: m), calls[h]?.outgoing == false { return }  // a merged or looped request
+        // The Call-ID of a call we have, without a To tag, on a new branch (retransmissions
+        // were absorbed by their transaction): the same request reached us twice by a fork
+        // that merged, or our own INVITE came back round a loop (RFC 3261 §8.2.2.2). Answered
+        // 482, which also ends the transaction made for it.
+        if call(for: m) != nil { return respond(m, status: 482, reason: "Loop Detected") }
         switch SIPCall.screen(m, settings: settings) {
         case .refuse(let r):
             respond(r, to: source)

@@ -118,6 +118,10 @@ public final class SIPUserAgent: UserAgent, @unchecked Sendable {
     /// The calls in progress (for status and invariants).
     public var activeCalls: [CallHandle] { calls.keys.sorted { $0.id < $1.id } }
 
+    /// Client and server transactions not yet over (each ends by its own timers; a count that
+    /// only grows is a leak).
+    public var openTransactions: Int { clients.keys.count + servers.keys.count }
+
     /// Who a call is with: the far end's address of record (the To of an outgoing call, the
     /// From of an incoming one) and display name.
     public func peer(of h: CallHandle) -> CallPeer? {

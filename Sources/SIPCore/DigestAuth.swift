@@ -125,7 +125,25 @@ public struct DigestClient: Sendable {
     public var username: String
     /// Held only to compute responses; never printed (``description`` omits it).
     var password: Secret
-    var nonceCounts: [String: UInt32] = [:]
+    /// The nonces used lately with their counts, the most recently used last.
+    var nonceCounts: [(nonce: String, count: UInt32)] = []
+    /// Nonces counted at once: servers hand out a fresh one now and then (a hostile one with
+    /// every challenge); the one used longest ago is forgotten first.
+    static let rememberedNonces = 16
+    /// How many nonces the client counts for now (at most ``rememberedNonces``).
+    public var countedNonces: Int { nonceCounts.count }
+
+    /// The next `nc` for `nonce` (1 for a nonce not counted yet).
+    mutating func count(_ nonce: String) -> UInt32 {
+        var n: UInt32 = 1
+        if let i = nonceCounts.firstIndex(where: { $0.nonce == nonce }) {
+            n = nonceCounts.remove(at: i).count &+ 1
+        } else if nonceCounts.count >= Self.rememberedNonces {
+            nonceCounts.removeFirst()
+        }
+        nonceCounts.append((nonce, n))
+        return n
+    }
 
     public init(username: String, password: String) {
         self.username = username
@@ -140,8 +158,7 @@ public struct DigestClient: Sendable {
         let cnonce = fixedCnonce ?? SecureRandom.token()
         var nc: UInt32 = 0
         if qop != nil || a.isSession {
-            nc = (nonceCounts[challenge.nonce] ?? 0) + 1
-            nonceCounts[challenge.nonce] = nc
+            nc = count(challenge.nonce)
         }
         let ncText = String(nc, radix: 16).leftPadded(to: 8)
         let response = DigestVerifier.response(algorithm: a, username: username, realm: challenge.realm, password: password.value,

@@ -141,4 +141,12 @@ struct HostileMediaTests {
         #expect(zip(ports, ports.dropFirst()).contains { $1 != $0 + 2 })
         #expect(Set(ports).count > 1)
     }
+
+    @Test("the statistics of ended calls are kept for the latest 50 calls, not for ever")
+    func keptStatisticsAreBounded() {
+        let media = PortMedia(engine: AudioEngine(), factory: Sockets(), scheduler: VirtualScheduler(seed: 1), ports: 16384...16482, cname: "t")
+        for id in 0..<500 { media.keep(CallStatistics(codec: "PCMU"), of: CallHandle(id: UInt64(id))) }
+        #expect(media.statistics.count == PortMedia.keptStatistics)
+        #expect(Set(media.statistics.keys.map(\.id)) == Set(450..<500))
+    }
 }

@@ -453,6 +453,19 @@ struct UserAgentRobustnessTests {
         #expect(status("stray-bye") == 481)
         #expect(status("opt") == 200)
         #expect(rig.bob.incoming == nil)
+        // The same INVITE again on a new branch (a fork that merged, a loop): 482, and the
+        // transaction made for it ends with its timers.
+        send("INVITE", callID: "opt2", extra: "Content-Type: application/sdp\n", body: "v=0\no=- 1 1 IN IP4 192.0.2.1\ns=-\nc=IN IP4 192.0.2.1\nt=0 0\nm=audio 4000 RTP/AVP 0\n")
+        rig.run(1)
+        #expect(rig.bob.incoming != nil)
+        let merged = "INVITE sip:1002@192.0.2.20 SIP/2.0\nVia: SIP/2.0/UDP 192.0.2.1:5999;branch=z9hG4bKmerged\nFrom: <sip:1001@example.com>;tag=fopt2\nTo: <sip:1002@example.com>\nCall-ID: opt2\nCSeq: 1 INVITE\nMax-Forwards: 69\nContact: <sip:1001@192.0.2.1:5999>\nContent-Length: 0\n\n"
+        rig.net.send(raw(merged), from: server, to: rig.bob.address)
+        rig.run(1)
+        #expect(rig.net.messages.contains { $0.to == server && $0.message.status == 482 && (try? Via($0.message["Via"] ?? ""))?.branch == "z9hG4bKmerged" })
+        rig.run(40)
+        // Only the ringing call's INVITE transaction is left (every other one, the 482's
+        // included, ended with Timer J or I).
+        #expect(rig.bob.ua.openTransactions == 1)
         // A stray response is ignored without a reply.
         rig.net.send(raw("SIP/2.0 200 OK\nVia: SIP/2.0/UDP 192.0.2.20;branch=z9hG4bKnothing\nFrom: <sip:a@b>;tag=1\nTo: <sip:c@d>;tag=2\nCall-ID: stray\nCSeq: 9 INVITE\nContent-Length: 0\n\n"), from: server, to: rig.bob.address)
         rig.run(1)

@@ -53,6 +53,20 @@ func hex(_ b: [UInt8]) -> String { b.map { String($0, radix: 16).count == 1 ? "0
         #expect(!h.contains("p\""))
     }
 
+    @Test("a server (or anyone) handing out a new nonce with every challenge: the counts stay bounded, the nonce in use keeps counting")
+    func nonceCountsAreBounded() throws {
+        var client = DigestClient(username: "u", password: "p")
+        func nc(_ h: String) throws -> String? { try DigestChallenge.parameters(String(h.dropFirst(6)))["nc"] }
+        let current = try DigestChallenge("Digest realm=\"r\", nonce=\"current\", qop=\"auth\"")
+        for i in 0..<10_000 {
+            _ = client.authorization(for: try DigestChallenge("Digest realm=\"r\", nonce=\"n\(i)\", qop=\"auth\""), method: .register, uri: "sip:r")
+            if i % 5 == 0 { _ = client.authorization(for: current, method: .register, uri: "sip:r") }
+        }
+        #expect(client.countedNonces <= 16)
+        // Used 2,000 times among the flood, always recently enough to be remembered.
+        #expect(try nc(client.authorization(for: current, method: .register, uri: "sip:r")) == "000007d1")  // 2,001
+    }
+
     @Test func authIntHashesTheBody() throws {
         var client = DigestClient(username: "u", password: "p")
         let c = try DigestChallenge("Digest realm=\"r\", nonce=\"n\", qop=\"auth-int\"")
