@@ -211,7 +211,9 @@ ssize_t tr_read(int fd, void *buffer, size_t capacity) {
 int tr_write_all(int fd, const void *bytes, size_t count) {
     const char *p = bytes;
     while (count > 0) {
-        ssize_t n = write(fd, p, count);
+        /* send, not write: a peer that has gone away is EPIPE here, never a SIGPIPE that
+         * would end the daemon. */
+        ssize_t n = send(fd, p, count, MSG_NOSIGNAL);
         if (n < 0) {
             if (errno == EINTR) continue;
             return -errno;
@@ -300,4 +302,11 @@ int tr_memory_trim(void) {
 #else
     return 0;
 #endif
+}
+
+int tr_socket_timeouts(int fd, int milliseconds) {
+    struct timeval t = { .tv_sec = milliseconds / 1000, .tv_usec = (milliseconds % 1000) * 1000 };
+    if (setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &t, sizeof t) != 0) return -errno;
+    if (setsockopt(fd, SOL_SOCKET, SO_SNDTIMEO, &t, sizeof t) != 0) return -errno;
+    return 0;
 }

@@ -42,6 +42,13 @@ public final class UnixStream: @unchecked Sendable {
 
     deinit { _ = tr_close(descriptor) }
 
+    /// Reads and writes that make no progress for `timeout` fail instead of blocking for ever
+    /// (a client that connects and says nothing, or stops reading).
+    public func setTimeout(_ timeout: Duration) throws(SystemError) {
+        let ms = Int32(clamping: max(1, timeout.nanoseconds / 1_000_000))
+        _ = try check(tr_socket_timeouts(descriptor, ms), "setsockopt", "socket timeouts")
+    }
+
     /// What has arrived, up to `limit` bytes; empty at the end of the stream.
     public func read(limit: Int = 4096) throws(SystemError) -> [UInt8] {
         var buffer = [UInt8](repeating: 0, count: limit)

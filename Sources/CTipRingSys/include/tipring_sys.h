@@ -39,11 +39,13 @@ int tr_route_source(uint32_t address, uint16_t port, uint32_t *source);
  * socket's mode set): the descriptor or -errno (-ENAMETOOLONG for a path too long). */
 int tr_unix_listen(const char *path, int backlog, unsigned mode);
 int tr_unix_connect(const char *path);
+/* Reads and writes on `fd` give up (-EAGAIN) after `milliseconds` without progress. */
+int tr_socket_timeouts(int fd, int milliseconds);
 /* The next connection, or -errno. */
 int tr_accept(int fd);
 /* Reads what is there (0: end), or -errno. */
 ssize_t tr_read(int fd, void *buffer, size_t capacity);
-/* Writes everything: 0 or -errno. */
+/* Writes everything to a socket: 0 or -errno (-EPIPE when the peer has gone: no SIGPIPE). */
 int tr_write_all(int fd, const void *bytes, size_t count);
 /* Wakes a thread blocked in accept or read on fd (it then sees an error or the end). */
 void tr_shutdown(int fd);
