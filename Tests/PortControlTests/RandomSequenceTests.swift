@@ -60,6 +60,9 @@ final class RandomWorld {
     /// Requests each port sent since it was disabled (must be only unregistration and teardown).
     var sentWhileDisabled: [Int: [String]] = [:]
     var disabledAt: [Int: Int] = [:]
+    /// The calls each port holds an RTP port for (given by `mediaPort`, handed back by the
+    /// call's last media update): one that outlives its call is a leaked socket pair.
+    var mediaPorts: [Set<CallHandle>] = [[], []]
 
     init(seed: UInt64) {
         s = VirtualScheduler(seed: seed)
@@ -80,6 +83,12 @@ final class RandomWorld {
             hardware.append(hw)
             controllers.append(c)
             agents.append(ua)
+            let index = n - 1
+            ua.mediaPort = { [unowned self] h in
+                self.mediaPorts[index].insert(h)
+                return 20000 + 2 * Int(h.id % 1000)
+            }
+            ua.onMedia = { [unowned self] h, session in if session == nil { self.mediaPorts[index].remove(h) } }
         }
         setUp()
     }
@@ -234,6 +243,7 @@ final class RandomWorld {
                 if let bad = sentWhileDisabled[i + 1]?.first(where: { !allowed.contains($0) }) { return "\(port) disabled but sent \(bad)" }
             }
             let uaCalls = Set(ua.activeCalls), portCalls = Set(m.calls)
+            if !mediaPorts[i].isSubset(of: uaCalls) { return "\(port): RTP ports held for calls \(mediaPorts[i].subtracting(uaCalls)) that are over" }
             if !uaCalls.isSubset(of: portCalls) { return "\(port): SIP calls \(uaCalls) outlive the port's calls \(portCalls) (line \(m.line))" }
             if !portCalls.isSubset(of: uaCalls) { return "\(port): the port holds calls \(portCalls) SIP no longer has (\(uaCalls))" }
         }
