@@ -47,6 +47,29 @@ public final class SimulatedAudioPort: AudioPort {
         if let t = timer { scheduler.cancel(t) }
         timer = nil
         handler = nil
+        failure = nil
+        stalled = false
+    }
+
+    /// Set by ``fail(_:)``: the device failed and its periods stopped.
+    public private(set) var failure: String?
+    /// Set by ``stall()``: the periods stopped without an error (a hung audio thread).
+    public private(set) var stalled = false
+
+    /// The sound device fails as ALSA reports it: periods stop, ``failure`` says why (a
+    /// fault the driver sees and reports).
+    public func fail(_ reason: String) {
+        if let t = timer { scheduler.cancel(t) }
+        timer = nil
+        failure = "\(name): \(reason)"
+    }
+
+    /// The periods stop with no error at all (a thread stuck in a driver): only a watchdog
+    /// can notice.
+    public func stall() {
+        if let t = timer { scheduler.cancel(t) }
+        timer = nil
+        stalled = true
     }
 
     private func schedule() {

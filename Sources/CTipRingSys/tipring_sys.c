@@ -11,6 +11,7 @@
 #include <netinet/in.h>
 #include <poll.h>
 #include <pthread.h>
+#include <stddef.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
@@ -310,3 +311,23 @@ int tr_socket_timeouts(int fd, int milliseconds) {
     if (setsockopt(fd, SOL_SOCKET, SO_SNDTIMEO, &t, sizeof t) != 0) return -errno;
     return 0;
 }
+
+int tr_notify(const char *socket_path, const char *message) {
+    if (socket_path == NULL || message == NULL) return -EINVAL;
+    size_t length = strlen(socket_path);
+    struct sockaddr_un s;
+    memset(&s, 0, sizeof s);
+    s.sun_family = AF_UNIX;
+    if (length < 2 || length >= sizeof s.sun_path) return -EINVAL;
+    memcpy(s.sun_path, socket_path, length);
+    if (s.sun_path[0] == '@') s.sun_path[0] = 0;   /* the abstract namespace */
+    int fd = socket(AF_UNIX, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+    if (fd < 0) return -errno;
+    socklen_t size = (socklen_t)(offsetof(struct sockaddr_un, sun_path) + length);
+    ssize_t n = sendto(fd, message, strlen(message), MSG_NOSIGNAL, (struct sockaddr *)&s, size);
+    int e = errno;
+    close(fd);
+    return n < 0 ? -e : 0;
+}
+
+int tr_getpid(void) { return (int)getpid(); }

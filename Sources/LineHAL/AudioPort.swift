@@ -42,4 +42,7 @@ public protocol AudioPort: AnyObject {
     func start(handler: any AudioPeriodHandler) throws(HALError)
     /// Stops the periods; no call to the handler follows the return.
     func stop()
+    /// Why the periods stopped by themselves (a device error recovery could not fix); nil
+    /// while they run, and after ``stop()``.
+    var failure: String? { get }
 }

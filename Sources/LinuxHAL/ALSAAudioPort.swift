@@ -147,6 +147,9 @@ public final class ALSAAudioPort: AudioPort, @unchecked Sendable {
 
     var isRunning: Bool { lock.withLock { running } }
 
+    /// The device error that ended the period loop (nil while it runs or after a stop).
+    public var failure: String? { lock.withLock { running || thread == nil ? nil : lastError } }
+
     func loop() {
         // Prime the playback buffer with silence so that capture and playback run together.
         for _ in 0..<2 { _ = playback.write(UnsafeBufferPointer(playbackBuffer)) }

@@ -26,8 +26,10 @@ public final class AudioEngine: AudioPeriodHandler, @unchecked Sendable {
     private var source: (any AudioSource)?
     private var consumers: [any AudioCaptureConsumer] = []
     private var sourceGeneration: UInt64 = 0
-    /// Periods processed since creation.
-    public private(set) var periods: UInt64 = 0
+    /// Periods begun since creation (counted under the lock: the watchdog reads it from
+    /// another thread to see that the audio thread is alive).
+    private var periodCount: UInt64 = 0
+    public var periods: UInt64 { lock.withLock { periodCount } }
     /// The source generation the last period played (tests check hand-off boundaries).
     public private(set) var playedGeneration: UInt64 = 0
 
@@ -59,6 +61,7 @@ public final class AudioEngine: AudioPeriodHandler, @unchecked Sendable {
         let src = source
         let list = consumers
         let generation = sourceGeneration
+        periodCount &+= 1
         lock.unlock()
         for c in list { c.consume(capture, at: time) }
         if let src {
@@ -66,7 +69,6 @@ public final class AudioEngine: AudioPeriodHandler, @unchecked Sendable {
         } else {
             playback.update(repeating: 0)
         }
-        periods &+= 1
         playedGeneration = generation
     }
 }

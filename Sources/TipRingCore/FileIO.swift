@@ -70,7 +70,42 @@ public enum FileIO {
     }
 
     /// Writes a whole file (created with `mode`, truncated if it exists).
+    /// Replaces the file at `path` as a whole or not at all: written to a temporary file
+    /// beside it, flushed to the device, then renamed over it — a power cut (a router is
+    /// unplugged, not shut down) leaves the old file or the new one, never half of one.
+    public static func replace(path: String, bytes: [UInt8], mode: UInt32 = 0o644) throws(SystemError) {
+        let temporary = path + ".new"
+        try writeAll(path: temporary, bytes: bytes, mode: mode, sync: true)
+        if rename(temporary, path) != 0 {
+            let e = errno
+            unlink(temporary)
+            throw SystemError(call: "rename", subject: path, errno: e)
+        }
+        // The rename itself must reach the device too.
+        let directory = path.contains("/") ? String(path[..<path.lastIndex(of: "/")!]) : "."
+        let fd = open(directory.isEmpty ? "/" : directory, O_RDONLY | O_DIRECTORY | O_CLOEXEC)
+        if fd >= 0 {
+            _ = fsync(fd)
+            close(fd)
+        }
+    }
+
+    /// Makes `path` and any missing parents (mode 0755); an existing directory is fine.
+    public static func makeDirectories(_ path: String) throws(SystemError) {
+        var current = path.hasPrefix("/") ? "" : "."
+        for part in path.split(separator: "/") {
+            current += "/" + part
+            if mkdir(current, 0o755) != 0 && errno != EEXIST {
+                throw SystemError(call: "mkdir", subject: current, errno: errno)
+            }
+        }
+    }
+
     public static func writeAll(path: String, bytes: [UInt8], mode: UInt32 = 0o644) throws(SystemError) {
+        try writeAll(path: path, bytes: bytes, mode: mode, sync: false)
+    }
+
+    static func writeAll(path: String, bytes: [UInt8], mode: UInt32, sync: Bool) throws(SystemError) {
         let fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, mode_t(mode))
         if fd < 0 { throw SystemError(call: "open", subject: path, errno: errno) }
         defer { close(fd) }
@@ -83,5 +118,6 @@ public enum FileIO {
             }
             offset += n
         }
+        if sync && fsync(fd) != 0 { throw SystemError(call: "fsync", subject: path, errno: errno) }
     }
 }

@@ -76,6 +76,9 @@ public struct Configuration: Sendable, Hashable {
     public var ports: [PortConfiguration] = []
     public var rtpPorts: ClosedRange<Int> = 16384...16482
     public var stateDirectory = "/var/lib/tipring"
+    /// The file names no state directory: `tipring run --state-directory` may choose it (the
+    /// OpenWrt service does: /var is RAM there, and an instance id must survive reboots).
+    public var stateDirectoryIsDefault = true
     public var logLevel = "info"
     /// Per module (`sip`, `port`, `media`, `daemon`): a level other than `logLevel`.
     public var moduleLogLevels: [String: String] = [:]
@@ -115,7 +118,10 @@ public struct Configuration: Sendable, Hashable {
         var c = Configuration()
         let top = try root.object(allowed: topKeys)
         if let v = top.optional("rtpPorts") { c.rtpPorts = try range(v, within: 1024...65535) }
-        if let v = top.optional("stateDirectory") { c.stateDirectory = try v.nonEmptyString() }
+        if let v = top.optional("stateDirectory") {
+            c.stateDirectory = try v.nonEmptyString()
+            c.stateDirectoryIsDefault = false
+        }
         let levels = ["trace", "debug", "info", "notice", "warning", "error", "critical"]
         if let v = top.optional("logLevel") {
             if case .object = v.node.kind {

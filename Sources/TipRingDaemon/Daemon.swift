@@ -81,6 +81,11 @@ public final class Daemon: @unchecked Sendable {
     var simulated: SimulatedBoard?
     var ports: [Int: Port] = [:]
     var socket: ControlSocket?
+    /// systemd's notification socket, when it gave one (READY, WATCHDOG, STOPPING).
+    var serviceManager: ServiceManager?
+    var watchdogGate = WatchdogGate()
+    /// Instance ids that could not be written to the state directory (kept for the run).
+    var unsavedInstanceIDs: [Int: String] = [:]
     let startedAt = Instant.monotonicNow()
     /// What the service loop acts on: reloads (SIGHUP), ports whose new settings can now be
     /// applied, an account's endpoint made (or not) and the time to try one again.
@@ -92,9 +97,13 @@ public final class Daemon: @unchecked Sendable {
     }
     let events = AsyncStream.makeStream(of: Event.self)
 
-    public init(board: BoardDescription, configuration: Configuration, configPath: String, log: Logger) {
+    /// `--state-directory`: used when the configuration names none (also after a reload).
+    let stateDirectoryOverride: String?
+
+    public init(board: BoardDescription, configuration: Configuration, configPath: String, log: Logger, stateDirectory: String? = nil) {
         self.board = board
-        self.configuration = configuration
+        stateDirectoryOverride = stateDirectory
+        self.configuration = Daemon.withStateDirectory(configuration, stateDirectory)
         self.configPath = configPath
         self.log = log
         clock = WallClockControlPlane(scheduler)
@@ -123,6 +132,7 @@ public final class Daemon: @unchecked Sendable {
             socket = try ControlSocket(path: socketPath) { [weak self] line in self?.command(line) ?? ["error: shutting down"] }
         }
         log.info("running \(ports.count) port(s) on board \(board.name)")
+        clock.sync { self.notifyReady() }
         // Starting up is over well before this: hand its pages back (MemoryTrim).
         reportDrops()
         let log = self.log
@@ -179,7 +189,7 @@ public final class Daemon: @unchecked Sendable {
     }
 
     func registrationSettings(_ a: AccountConfiguration, port: Int) -> AccountSettings {
-        let instance = (try? InstanceID.loadOrCreate(path: configuration.stateDirectory + "/instance-port\(port)")) ?? "urn:uuid:00000000-0000-4000-8000-0000000000\(10 + port)"
+        let instance = instanceID(port: port)
         var s = PortStack.accountSettings(user: a.user, domain: a.domain, authUser: a.authUser, password: a.password.value, instanceID: instance)
         var r = s.registration
         r.expires = a.expires
@@ -266,6 +276,28 @@ public final class Daemon: @unchecked Sendable {
             port.controller = parts.controller
             port.hardware = parts.hardware
             port.account = a
+        }
+    }
+
+    static func withStateDirectory(_ c: Configuration, _ directory: String?) -> Configuration {
+        guard let directory, c.stateDirectoryIsDefault else { return c }
+        var c = c
+        c.stateDirectory = directory
+        return c
+    }
+
+    /// The port's RFC 5626 instance id from the state directory. When it cannot be kept there
+    /// (a read-only or missing disk), a fresh one for this run, and a warning: a registrar
+    /// then sees a new instance after each restart (a stale binding until it expires), which
+    /// is better than sharing a made-up id with every other such device.
+    func instanceID(port: Int) -> String {
+        let path = configuration.stateDirectory + "/instance-port\(port)"
+        do { return try InstanceID.loadOrCreate(path: path) } catch {
+            if let kept = unsavedInstanceIDs[port] { return kept }
+            let id = InstanceID.fresh()
+            unsavedInstanceIDs[port] = id
+            log.warning("port \(port): the instance id cannot be kept in \(path) (\(error)); using a new one until the daemon restarts", metadata: ["port.id": "\(port)"])
+            return id
         }
     }
 

@@ -8,6 +8,7 @@ import TelephonyDSP
 import LineHAL
 import SIPCore
 import PortControl
+import BoardSimulator
 
 /// What the control socket asks of the daemon: commands (`tipring status`, `tipring sim …`)
 /// and the status as JSON.
@@ -83,8 +84,19 @@ extension Daemon {
                 }
                 return out
             }
+        case "fault":
+            // The simulated hardware failing on command: what the daemon must notice and survive.
+            guard let p = port(1), let audio = p.audio as? SimulatedAudioPort, words.count >= 3 else {
+                return ["error: fault PORT audio-fail|audio-stall (the simulated board only)"]
+            }
+            switch words[2] {
+            case "audio-fail": clock.sync { audio.fail("input/output error (simulated)") }
+            case "audio-stall": clock.sync { audio.stall() }
+            default: return ["error: fault PORT audio-fail|audio-stall"]
+            }
+            return ["ok"]
         default:
-            return ["error: unknown command '\(verb)' (status, offhook, onhook, flash, dial, say, listen)"]
+            return ["error: unknown command '\(verb)' (status, offhook, onhook, flash, dial, say, listen, fault)"]
         }
     }
 

@@ -18,7 +18,7 @@ extension Daemon {
     func reload() async {
         let fresh: Configuration
         do {
-            fresh = try Configuration.load(path: configPath)
+            fresh = Daemon.withStateDirectory(try Configuration.load(path: configPath), stateDirectoryOverride)
             try fresh.check(against: board)
         } catch {
             log.error("SIGHUP: the configuration was not reloaded (the running one stays): \(error)")
@@ -126,6 +126,7 @@ extension Daemon {
     // MARK: shutdown
 
     func shutdown() async {
+        clock.sync { self.notifyStopping() }
         await abandonAttachments()
         clock.sync {
             for p in self.ports.values { p.controller?.handle(.disable) }

@@ -28,6 +28,8 @@ struct Run: AsyncParsableCommand {
     @Option(help: "The configuration file (JSON5).") var config: String
     @Option(help: "The status and control socket.") var socket: String = defaultSocket
     @Option(help: "Log level: trace, debug, info, notice, warning, error (overrides the configuration).") var logLevel: String?
+    @Option(help: "Where the instance ids are kept when the configuration does not say (default /var/lib/tipring; it must survive reboots).")
+    var stateDirectory: String?
 
     func run() async throws {
         let b: BoardDescription, c: Configuration
@@ -49,7 +51,7 @@ struct Run: AsyncParsableCommand {
             h.logLevel = modules[module].flatMap { Logger.Level(rawValue: $0) } ?? level
             return h
         }
-        let daemon = Daemon(board: b, configuration: c, configPath: config, log: Logger(label: "tipring"))
+        let daemon = Daemon(board: b, configuration: c, configPath: config, log: Logger(label: "tipring"), stateDirectory: stateDirectory)
         let code = try await daemon.run(socketPath: socket)
         if code != 0 { throw ExitCode(code) }
     }

@@ -12,7 +12,7 @@ import TipRingCore
 struct Sim: ParsableCommand {
     static let configuration = CommandConfiguration(
         abstract: "The simulator: scripted boards, simulated phones, the simulated exchange.",
-        subcommands: [Script.self, OffHook.self, OnHook.self, Flash.self, Dial.self, Say.self, Listen.self, Exchange.self])
+        subcommands: [Script.self, OffHook.self, OnHook.self, Flash.self, Dial.self, Say.self, Listen.self, Fault.self, Exchange.self])
 
     struct Script: ParsableCommand {
         static let configuration = CommandConfiguration(
@@ -101,6 +101,13 @@ struct Sim: ParsableCommand {
         @OptionGroup var options: SimPort
         @Option(help: "How long to listen.") var seconds: Double = 2
         func run() throws { try options.send("listen \(options.port) \(seconds)") }
+    }
+    struct Fault: ParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "Make a simulated port's hardware fail (running daemon): audio-fail (the device reports an error), audio-stall (its periods stop without one).")
+        @OptionGroup var options: SimPort
+        @Argument(help: "audio-fail or audio-stall.") var kind: String
+        func run() throws { try options.send("fault \(options.port) \(kind)") }
     }
     struct Exchange: AsyncParsableCommand {
         static let configuration = CommandConfiguration(

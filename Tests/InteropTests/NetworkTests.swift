@@ -181,6 +181,27 @@ struct SocketTests {
         try "garbage".write(toFile: path, atomically: true, encoding: .utf8)
         let replaced = try InstanceID.loadOrCreate(path: path)
         #expect(replaced != first && InstanceID.isValid(replaced))
+        // Replaced whole (no temporary left beside it); a missing state directory is made.
+        #expect(!FileManager.default.fileExists(atPath: path + ".new"))
+        let deeper = dir.appendingPathComponent("not/yet/there/instance-1").path
+        #expect(InstanceID.isValid(try InstanceID.loadOrCreate(path: deeper)))
+        #expect(try InstanceID.loadOrCreate(path: deeper) == (try String(contentsOfFile: deeper, encoding: .utf8)).trimmingCharacters(in: .whitespacesAndNewlines))
+    }
+
+    @Test("an atomic replace leaves the old file or the new one: a temporary beside it never replaces a good file half-written")
+    func atomicReplace() throws {
+        let dir = FileManager.default.temporaryDirectory.appendingPathComponent("tipring-replace-\(UUID().uuidString.prefix(8))")
+        try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(at: dir) }
+        let path = dir.appendingPathComponent("f").path
+        try FileIO.replace(path: path, bytes: Array("one\n".utf8))
+        try FileIO.replace(path: path, bytes: Array("two\n".utf8))
+        #expect(try String(contentsOfFile: path, encoding: .utf8) == "two\n")
+        // A directory where the file should go: the replace fails naming it; nothing is left over.
+        let blocked = dir.appendingPathComponent("d").path
+        try FileManager.default.createDirectory(atPath: blocked + "/x", withIntermediateDirectories: true)
+        #expect(throws: SystemError.self) { try FileIO.replace(path: blocked, bytes: [1]) }
+        #expect(!FileManager.default.fileExists(atPath: blocked + ".new"))
     }
 }
 

@@ -39,6 +39,11 @@ int tr_route_source(uint32_t address, uint16_t port, uint32_t *source);
  * socket's mode set): the descriptor or -errno (-ENAMETOOLONG for a path too long). */
 int tr_unix_listen(const char *path, int backlog, unsigned mode);
 int tr_unix_connect(const char *path);
+/* One datagram to a service manager's notification socket (systemd's NOTIFY_SOCKET: a path,
+ * or an abstract name written with a leading '@'): 0 or -errno. */
+int tr_notify(const char *socket_path, const char *message);
+/* getpid(). */
+int tr_getpid(void);
 /* Reads and writes on `fd` give up (-EAGAIN) after `milliseconds` without progress. */
 int tr_socket_timeouts(int fd, int milliseconds);
 /* The next connection, or -errno. */

@@ -1,0 +1,92 @@
+import Foundation  // tests only: files, processes
+import Testing
+import TipRingCore
+import TestSupport
+
+/// A datagram socket standing in for systemd's notification socket.
+final class NotifySocket {
+    let path: String
+    let fd: Int32
+
+    init(path: String) throws {
+        self.path = path
+        fd = socket(AF_UNIX, Int32(SOCK_DGRAM.rawValue), 0)
+        var address = sockaddr_un()
+        address.sun_family = sa_family_t(AF_UNIX)
+        withUnsafeMutableBytes(of: &address.sun_path) { raw in
+            for (i, b) in path.utf8.enumerated() where i < raw.count - 1 { raw[i] = b }
+        }
+        let rc = withUnsafePointer(to: &address) { $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { bind(fd, $0, socklen_t(MemoryLayout<sockaddr_un>.size)) } }
+        guard fd >= 0, rc == 0 else { throw ToolError(description: "cannot bind \(path): errno \(errno)") }
+    }
+
+    /// The next notification, or nil when none comes within `seconds`.
+    func next(within seconds: Double) -> String? {
+        var p = pollfd(fd: fd, events: Int16(POLLIN), revents: 0)
+        guard poll(&p, 1, Int32(seconds * 1000)) == 1 else { return nil }
+        var buffer = [UInt8](repeating: 0, count: 4096)
+        let n = recv(fd, &buffer, buffer.count, 0)
+        return n > 0 ? String(decoding: buffer.prefix(n), as: UTF8.self) : nil
+    }
+
+    /// Notifications until `predicate` holds for one, at most `seconds`; all of them.
+    func collect(for seconds: Double, until predicate: (String) -> Bool = { _ in false }) -> [String] {
+        var out: [String] = []
+        let deadline = Date().addingTimeInterval(seconds)
+        while Date() < deadline, let m = next(within: deadline.timeIntervalSinceNow) {
+            out.append(m)
+            if predicate(m) { break }
+        }
+        return out
+    }
+
+    deinit {
+        close(fd)
+        unlink(path)
+    }
+}
+
+@Suite("tipring run under a service manager: READY, WATCHDOG, STOPPING", .serialized)
+struct DaemonWatchdogTests {
+    @Test("READY=1 once up; WATCHDOG=1 twice per interval while every audio thread runs; none once one stalls (its port named); STOPPING=1 on SIGTERM")
+    func watchdog() throws {
+        let dir = FileManager.default.temporaryDirectory.appendingPathComponent("tipring-watchdog-\(UUID().uuidString.prefix(8))")
+        try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(at: dir) }
+        let notify = try NotifySocket(path: dir.appendingPathComponent("notify.sock").path)
+        let config = dir.appendingPathComponent("tipring.json5").path
+        try """
+        {
+          accounts: [{ port: 1, user: "1001", password: "secret1", domain: "127.0.0.1", registrar: "127.0.0.1:\(Kamailio.freeUDPPort())", sipPorts: [19600, 19609], keepAlive: 0 }],
+          rtpPorts: [19700, 19799],
+          stateDirectory: "\(dir.path)",
+        }
+        """.write(toFile: config, atomically: true, encoding: .utf8)
+        let exe = URL(fileURLWithPath: "/proc/self/exe").resolvingSymlinksInPath().deletingLastPathComponent().appendingPathComponent("tipring").path
+        let socket = dir.appendingPathComponent("t.sock").path
+        let logFile = dir.appendingPathComponent("daemon.log").path
+        // env execs the daemon: the pid is the daemon's, as WATCHDOG_PID says.
+        let pid = try spawn("/usr/bin/env", ["NOTIFY_SOCKET=\(notify.path)", "WATCHDOG_USEC=400000", exe, "run", "--board", repositoryRoot + "/boards/sim.json5",
+                                             "--config", config, "--socket", socket], stdout: logFile, stderr: logFile)
+        defer { stopProcess(pid, with: SIGKILL) }
+        func log() -> String { (try? String(contentsOfFile: logFile, encoding: .utf8)) ?? "" }
+
+        let start = notify.collect(for: 10) { $0.contains("READY=1") }
+        #expect(start.last?.contains("READY=1") == true && start.last?.contains("STATUS=2 port(s) on board") == true, "\(start)\n\(log())")
+        // 200 ms apart: about 10 in 2 s.
+        let pets = notify.collect(for: 2).filter { $0 == "WATCHDOG=1" }.count
+        #expect((6...14).contains(pets), "\(pets) pets in 2 s")
+
+        // Port 2's audio thread hangs without an error: no more pets.
+        let r = try runCommand(exe, ["sim", "fault", "--port", "2", "audio-stall", "--socket", socket])
+        #expect(r.status == 0, "\(r)")
+        _ = notify.collect(for: 0.5)  // one check may have been under way
+        #expect(notify.collect(for: 1.5).filter { $0 == "WATCHDOG=1" }.isEmpty)
+        #expect(log().contains("the audio of port(s) 2 made no progress"), "\(log())")
+
+        kill(pid, SIGTERM)
+        let stopping = notify.collect(for: 6) { $0.contains("STOPPING=1") }
+        #expect(stopping.last?.contains("STOPPING=1") == true, "\(stopping)")
+        #expect(reap(pid, within: 6) == 0, "\(log())")
+    }
+}
