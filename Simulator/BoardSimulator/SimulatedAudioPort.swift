@@ -37,6 +37,10 @@ public final class SimulatedAudioPort: AudioPort {
     public var isRunning: Bool { handler != nil }
 
     public func start(handler: any AudioPeriodHandler) throws(HALError) {
+        if refusedStarts > 0 {
+            refusedStarts -= 1
+            throw HALError.systemCall(call: "snd_pcm_open", subject: name, errno: 5, message: "Input/output error (simulated)")
+        }
         guard self.handler == nil else { throw HALError.unsupported("\(name) is already started") }
         self.handler = handler
         nextPeriod = scheduler.now + format.period
@@ -53,6 +57,8 @@ public final class SimulatedAudioPort: AudioPort {
 
     /// Set by ``fail(_:)``: the device failed and its periods stopped.
     public private(set) var failure: String?
+    /// Starts still to be refused (a device that stays broken for a while after failing).
+    public var refusedStarts = 0
     /// Set by ``stall()``: the periods stopped without an error (a hung audio thread).
     public private(set) var stalled = false
 

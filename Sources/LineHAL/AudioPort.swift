@@ -46,3 +46,23 @@ public protocol AudioPort: AnyObject {
     /// while they run, and after ``stop()``.
     var failure: String? { get }
 }
+
+/// Stands in for a sound device that could not be opened (or was closed to be opened again):
+/// no periods, and ``failure`` says why — the port shows the fault while it is retried.
+public final class UnavailableAudioPort: AudioPort {
+    public let name: String
+    public let format: AudioFormat
+    public let failure: String?
+
+    public init(name: String, format: AudioFormat, reason: String) {
+        self.name = name
+        self.format = format
+        failure = reason
+    }
+
+    public func start(handler: any AudioPeriodHandler) throws(HALError) {
+        throw HALError.unsupported("\(name) is not open (\(failure ?? "closed"))")
+    }
+
+    public func stop() {}
+}

@@ -23,9 +23,12 @@ public enum PortStack {
     }
 
     /// Opens the port's hardware from `backend` and starts it: the line (SLIC driver, hook
-    /// decoder by `profile`, ringer) and the audio engine on the sound device.
+    /// decoder by `profile`, ringer) and the audio engine on the sound device. A sound device
+    /// that will not open fails the port, unless `tolerateAudioFailure`: then the line runs
+    /// with an ``UnavailableAudioPort`` saying why (the daemon opens the device again later).
     public static func startLine(_ port: PortDescription, driver kind: SLICDriverKind, backend: any BoardBackend,
-                                 profile: HookTimingProfile, scheduler: any Scheduler) throws(PortSetupError) -> Line {
+                                 profile: HookTimingProfile, scheduler: any Scheduler,
+                                 tolerateAudioFailure: Bool = false) throws(PortSetupError) -> Line {
         let line: PortLine
         do {
             line = PortLine(driver: try backend.lineDriver(for: port, driver: kind, scheduler: scheduler), profile: profile, scheduler: scheduler)
@@ -36,13 +39,22 @@ public enum PortStack {
         let engine = AudioEngine()
         let audio: any AudioPort
         do {
-            audio = try backend.audioPort(for: port)
-            try audio.start(handler: engine)
+            audio = try startAudio(port, backend: backend, engine: engine)
         } catch {
-            line.stop()
-            throw PortSetupError(description: "port \(port.id) audio: \(error)")
+            guard tolerateAudioFailure else {
+                line.stop()
+                throw PortSetupError(description: "port \(port.id) audio: \(error)")
+            }
+            audio = UnavailableAudioPort(name: port.audio.device, format: port.audio.format, reason: "\(error)")
         }
         return Line(line: line, engine: engine, audio: audio)
+    }
+
+    /// Opens the port's sound device and runs `engine` on it.
+    public static func startAudio(_ port: PortDescription, backend: any BoardBackend, engine: AudioEngine) throws(HALError) -> any AudioPort {
+        let audio = try backend.audioPort(for: port)
+        try audio.start(handler: engine)
+        return audio
     }
 
     /// The parts of a port above its line, wired to each other.

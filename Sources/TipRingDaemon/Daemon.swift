@@ -31,7 +31,10 @@ public final class Daemon: @unchecked Sendable {
         let id: Int
         let line: PortLine
         let engine: AudioEngine
-        let audio: any AudioPort
+        /// The sound device; replaced when it fails and is opened again (on the control plane).
+        var audio: any AudioPort
+        /// A hardware fault the port is recovering from (on the control plane).
+        var fault: HardwareFault?
         var endpoint: (any AccountEndpoint)?
         var ua: SIPUserAgent?
         var media: PortMedia?
@@ -79,6 +82,8 @@ public final class Daemon: @unchecked Sendable {
     let clock: WallClockControlPlane
     let log: Logger
     var simulated: SimulatedBoard?
+    /// Where the ports' hardware comes from (to open a failed sound device again).
+    var backend: (any BoardBackend)?
     var ports: [Int: Port] = [:]
     var socket: ControlSocket?
     /// systemd's notification socket, when it gave one (READY, WATCHDOG, STOPPING).
@@ -132,7 +137,10 @@ public final class Daemon: @unchecked Sendable {
             socket = try ControlSocket(path: socketPath) { [weak self] line in self?.command(line) ?? ["error: shutting down"] }
         }
         log.info("running \(ports.count) port(s) on board \(board.name)")
-        clock.sync { self.notifyReady() }
+        clock.sync {
+            self.notifyReady()
+            self.superviseHardware()
+        }
         // Starting up is over well before this: hand its pages back (MemoryTrim).
         reportDrops()
         let log = self.log
@@ -148,12 +156,16 @@ public final class Daemon: @unchecked Sendable {
             simulated = clock.sync { SimulatedBoard(board: self.board, scheduler: self.scheduler) }
         }
         let backend: any BoardBackend = simulated ?? LinuxBoardBackend()
+        self.backend = backend
         for p in board.ports {
             let account = configuration.account(port: p.id)
             let built: Result<Port, PortSetupError> = clock.sync {
                 Result { () throws(PortSetupError) -> Port in
+                    // A sound device that will not open is a fault the port recovers from,
+                    // not a port lost until a restart.
                     let running = try PortStack.startLine(p, driver: self.board.driver, backend: backend,
-                                                          profile: self.timingProfile(port: p.id), scheduler: self.scheduler)
+                                                          profile: self.timingProfile(port: p.id), scheduler: self.scheduler,
+                                                          tolerateAudioFailure: true)
                     // A simulated phone's earpiece records only while someone listens
                     // (`sim listen`), and never more than a listen can ask for.
                     self.simulated?.telephone(p.id).earpiece.retainSeconds = Daemon.longestListen + 2

@@ -59,7 +59,13 @@ extension Daemon {
             clock.sync {
                 p.attachRetry = nil
                 p.lastError = nil
-                if a.enabled { p.controller?.handle(.enable) } else { p.controller?.handle(.powerOn) }
+                if !a.enabled {
+                    p.controller?.handle(.powerOn)
+                } else if p.fault != nil {
+                    p.fault?.wasEnabled = true  // in service once its hardware is back
+                } else {
+                    p.controller?.handle(.enable)
+                }
                 p.endpoint?.startWatching()
             }
         case .failure(let error as CancellationError):

@@ -87,12 +87,18 @@ extension Daemon {
         case "fault":
             // The simulated hardware failing on command: what the daemon must notice and survive.
             guard let p = port(1), let audio = p.audio as? SimulatedAudioPort, words.count >= 3 else {
-                return ["error: fault PORT audio-fail|audio-stall (the simulated board only)"]
+                return ["error: fault PORT audio-fail [REFUSALS]|audio-stall (the simulated board only)"]
             }
             switch words[2] {
-            case "audio-fail": clock.sync { audio.fail("input/output error (simulated)") }
+            case "audio-fail":
+                // `audio-fail N`: the device also refuses to open again N times.
+                let refusals = words.count > 3 ? (ASCIIDecimal.exact(words[3], in: 0...100) ?? 0) : 0
+                clock.sync {
+                    audio.refusedStarts = refusals
+                    audio.fail("input/output error (simulated)")
+                }
             case "audio-stall": clock.sync { audio.stall() }
-            default: return ["error: fault PORT audio-fail|audio-stall"]
+            default: return ["error: fault PORT audio-fail [REFUSALS]|audio-stall"]
             }
             return ["ok"]
         default:
@@ -128,7 +134,7 @@ extension Daemon {
             registration: registration(of: p),
             line: p.controller.map { Daemon.line($0.machine.line) } ?? .init(state: "disabled"),
             call: call, messagesWaiting: p.controller?.machine.messagesWaiting ?? false,
-            seizeToToneMs: p.hardware?.lastSeizureToTone.map { (Double($0.nanoseconds) / 1000).rounded() / 1000 }, lastError: p.lastError,
+            seizeToToneMs: p.hardware?.lastSeizureToTone.map { (Double($0.nanoseconds) / 1000).rounded() / 1000 }, lastError: p.lastError, fault: p.fault?.reason,
             dropped: .init(requests: Int64(d.requests), responses: Int64(d.responses), malformed: Int64(d.malformed), rtp: Int64(d.media)))
     }
 

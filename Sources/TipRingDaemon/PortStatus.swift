@@ -37,6 +37,8 @@ public struct PortStatus: Sendable, Hashable {
     public var seizeToToneMs: Double?
     /// Why the port is not in service (its hardware or account could not be set up).
     public var lastError: String?
+    /// Hardware the port is recovering from (`audio: …`): out of service until it is back.
+    public var fault: String?
     public var dropped: Dropped
 
     public struct Registration: Sendable, Hashable {
@@ -96,7 +98,7 @@ extension PortStatus {
             ("port", .integer(Int64(port))), ("enabled", .bool(enabled)), ("hook", .string(hook)), ("timing", .string(timing)),
             ("feed", .string(feed)), ("account", .optional(account)), ("registration", registration.json), ("line", line.json),
             ("call", call?.json), ("messagesWaiting", .bool(messagesWaiting)), ("seizeToToneMs", seizeToToneMs.map { .number($0) }),
-            ("lastError", .optional(lastError)), ("dropped", dropped.json),
+            ("lastError", .optional(lastError)), ("fault", .optional(fault)), ("dropped", dropped.json),
         ].jsonObject
     }
 }
@@ -175,6 +177,7 @@ extension PortStatus {
         messagesWaiting = r.optionalBool("messagesWaiting") ?? false
         seizeToToneMs = r.optionalNumber("seizeToToneMs")
         lastError = r.optionalString("lastError")
+        fault = r.optionalString("fault")
         let d = r.optionalObject("dropped")
         dropped = Dropped(requests: d?.optionalInteger("requests") ?? 0, responses: d?.optionalInteger("responses") ?? 0,
                           malformed: d?.optionalInteger("malformed") ?? 0, rtp: d?.optionalInteger("rtp") ?? 0)

@@ -7,7 +7,8 @@ public enum StatusTable {
         var rows: [[String]] = [["port", "enabled", "hook", "registration", "line", "call"]]
         var dropped: [String] = []
         for p in status.ports {
-            rows.append(["\(p.port)", "\(p.enabled)", p.hook, registration(p.registration), line(p.line), call(p.call)].map(printable))
+            let lineText = p.fault.map { "out of service (\($0))" } ?? line(p.line)
+            rows.append(["\(p.port)", "\(p.enabled)", p.hook, registration(p.registration), lineText, call(p.call)].map(printable))
             let d = p.dropped
             let s = DropCounts.sentence(requests: Int(clamping: d.requests), responses: Int(clamping: d.responses),
                                         malformed: Int(clamping: d.malformed), media: Int(clamping: d.rtp))

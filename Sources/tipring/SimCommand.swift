@@ -107,7 +107,8 @@ struct Sim: ParsableCommand {
             abstract: "Make a simulated port's hardware fail (running daemon): audio-fail (the device reports an error), audio-stall (its periods stop without one).")
         @OptionGroup var options: SimPort
         @Argument(help: "audio-fail or audio-stall.") var kind: String
-        func run() throws { try options.send("fault \(options.port) \(kind)") }
+        @Option(help: "audio-fail: how many times the device then refuses to open again.") var refusals = 0
+        func run() throws { try options.send("fault \(options.port) \(kind)" + (kind == "audio-fail" ? " \(refusals)" : "")) }
     }
     struct Exchange: AsyncParsableCommand {
         static let configuration = CommandConfiguration(

@@ -10,83 +10,9 @@ import TestSupport
 /// system's real resolver (getaddrinfo) under the test's control.
 @Suite("tipring run: an account that cannot attach yet is tried again", .serialized)
 struct DaemonAttachTests {
-    /// One daemon on the simulated board against `tipring sim exchange`.
-    final class Rig {
-        let dir: URL
-        let exe = URL(fileURLWithPath: "/proc/self/exe").resolvingSymlinksInPath().deletingLastPathComponent().appendingPathComponent("tipring").path
-        let exchangePort = Kamailio.freeUDPPort()
-        var exchange: pid_t = 0
-        var daemon: pid_t = 0
-        var hosts: String { dir.appendingPathComponent("hosts").path }
-        var config: String { dir.appendingPathComponent("tipring.json5").path }
-        var socket: String { dir.appendingPathComponent("t.sock").path }
-        var logFile: String { dir.appendingPathComponent("daemon.log").path }
-
-        init(name: String) throws {
-            dir = FileManager.default.temporaryDirectory.appendingPathComponent("tipring-\(name)-\(UUID().uuidString.prefix(8))")
-            try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
-            let exchangeLog = dir.appendingPathComponent("exchange.log").path
-            exchange = try spawn(exe, ["sim", "exchange", "--listen", "127.0.0.1:\(exchangePort)"], stdout: exchangeLog, stderr: exchangeLog)
-            guard waitUntilUDPPortTaken(exchangePort) else { throw ToolError(description: "tipring sim exchange did not start") }
-            try "127.0.0.1 localhost\n".write(toFile: hosts, atomically: true, encoding: .utf8)
-        }
-
-        func writeConfig(registrar1: String, registrar2: String) throws {
-            try """
-            {
-              accounts: [
-                { port: 1, user: "1001", password: "secret1", domain: "127.0.0.1", registrar: "\(registrar1)", sipPorts: [19400, 19409], keepAlive: 0, retryBase: 1, retryMax: 2 },
-                { port: 2, user: "1002", password: "secret2", domain: "127.0.0.1", registrar: "\(registrar2)", sipPorts: [19410, 19419], keepAlive: 0, retryBase: 1, retryMax: 2 },
-              ],
-              rtpPorts: [19500, 19599],
-              stateDirectory: "\(dir.path)",
-            }
-            """.write(toFile: config, atomically: true, encoding: .utf8)
-        }
-
-        /// Starts the daemon with the test's name-service files in place of the system's.
-        func start(nsswitch: String, resolvConf: String? = nil) throws {
-            let nss = dir.appendingPathComponent("nsswitch.conf").path
-            try nsswitch.write(toFile: nss, atomically: true, encoding: .utf8)
-            var mounts = "mount --bind \(hosts) /etc/hosts && mount --bind \(nss) /etc/nsswitch.conf"
-            if let resolvConf {
-                let path = dir.appendingPathComponent("resolv.conf").path
-                try resolvConf.write(toFile: path, atomically: true, encoding: .utf8)
-                mounts += " && mount --bind \(path) /etc/resolv.conf"
-            }
-            // unshare and sh exec in turn: the pid is the daemon's.
-            daemon = try spawn("/usr/bin/unshare", ["--mount", "--propagation", "private", "/bin/sh", "-c", mounts + " && exec \"$0\" \"$@\"",
-                                                    exe, "run", "--board", repositoryRoot + "/boards/sim.json5", "--config", config,
-                                                    "--socket", socket, "--log-level", "debug"],
-                               stdout: logFile, stderr: logFile)
-        }
-
-        /// A name the hosts file now knows (appended in place: the daemon's view is a bind mount
-        /// of this very file).
-        func addHost(_ name: String) throws {
-            let h = try #require(FileHandle(forWritingAtPath: hosts))
-            h.seekToEndOfFile()
-            h.write("127.0.0.1 \(name)\n".data(using: .utf8)!)
-            h.closeFile()
-        }
-
-        func status() -> String { (try? runCommand(exe, ["status", "--json", "--socket", socket]).out) ?? "" }
-        func table() -> String { (try? runCommand(exe, ["status", "--socket", socket]).out) ?? "" }
-        func port(_ n: Int) -> String {
-            status().components(separatedBy: "{\"port\": \(n),").dropFirst().first?.components(separatedBy: "{\"port\": ").first ?? ""
-        }
-        func log() -> String { (try? String(contentsOfFile: logFile, encoding: .utf8)) ?? "" }
-
-        deinit {
-            if daemon > 0 { stopProcess(daemon, with: SIGKILL) }
-            if exchange > 0 { stopProcess(exchange) }
-            try? FileManager.default.removeItem(at: dir)
-        }
-    }
-
     @Test("a registrar name unknown at start, or after a reload, is tried again with back-off until it resolves (/etc/hosts); the other port is never held up")
     func unknownNameIsRetried() throws {
-        let rig = try Rig(name: "attach")
+        let rig = try SimDaemonRig(name: "attach")
         try rig.writeConfig(registrar1: "registrar.tipring.test:\(rig.exchangePort)", registrar2: "127.0.0.1:\(rig.exchangePort)")
         try rig.start(nsswitch: "hosts: files\n")
         #expect(waitForPeer(10) { rig.port(2).contains("\"registration\": {\"state\": \"registered\"") }, "\(rig.status())\n\(rig.log())")
@@ -125,7 +51,7 @@ struct DaemonAttachTests {
         // The name server: a socket that takes queries and never answers.
         let silent = try DatagramSocket(binding: #require(IPv4Endpoint(host: "127.77.0.1", port: 53)))
         defer { silent.close() }
-        let rig = try Rig(name: "silentdns")
+        let rig = try SimDaemonRig(name: "silentdns")
         try rig.writeConfig(registrar1: "silent.tipring.test:\(rig.exchangePort)", registrar2: "127.0.0.1:\(rig.exchangePort)")
         try rig.start(nsswitch: "hosts: files dns\n", resolvConf: "nameserver 127.77.0.1\noptions timeout:5 attempts:3\n")
         #expect(silent.waitReadable(timeout: .seconds(10)), "the daemon never asked the name server")

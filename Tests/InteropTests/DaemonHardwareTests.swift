@@ -1,0 +1,50 @@
+import Foundation  // tests only: files, processes
+import Testing
+import TipRingCore
+import TestSupport
+
+/// The simulated board's hardware failing on command while the daemon runs.
+@Suite("tipring run: hardware that fails is noticed, shown and brought back", .serialized)
+struct DaemonHardwareTests {
+    @Test("a sound device failing in a call: the call ends with BYE, the port shows the fault and leaves service, the device is reopened with back-off, the port comes back; the other port never stops")
+    func audioFailureInACall() throws {
+        let rig = try SimDaemonRig(name: "audiofault")
+        try rig.writeConfig(registrar1: "127.0.0.1:\(rig.exchangePort)", registrar2: "127.0.0.1:\(rig.exchangePort)")
+        try rig.start()
+        #expect(waitForPeer(10) { rig.status().components(separatedBy: "\"registration\": {\"state\": \"registered\"").count == 3 }, "\(rig.status())\n\(rig.log())")
+        try rig.sim(["offhook", "--port", "1"])
+        #expect(waitForPeer(5) { rig.port(1).contains("\"line\": {\"state\": \"dial-tone\"}") })
+        try rig.sim(["dial", "--port", "1", "1002"])
+        #expect(waitForPeer(10) { rig.port(2).contains("\"line\": {\"state\": \"ringing\"}") }, "\(rig.status())")
+        try rig.sim(["offhook", "--port", "2"])
+        #expect(waitForPeer(10) { rig.status().components(separatedBy: "\"line\": {\"state\": \"connected\"").count == 3 }, "\(rig.status())")
+
+        // Port 1's sound device fails, and refuses to open the next two times.
+        try rig.sim(["fault", "--port", "1", "audio-fail", "--refusals", "2"])
+        #expect(waitForPeer(3) { rig.port(1).contains("\"fault\": \"audio: sim") }, "\(rig.port(1))")
+        #expect(rig.port(1).contains("input/output error (simulated)"), "\(rig.port(1))")
+        #expect(rig.table().contains("out of service (audio: "), "\(rig.table())")
+        // The far end hears the call end (BYE), not silence; port 2 stays registered.
+        #expect(waitForPeer(5) { rig.port(2).contains("\"line\": {\"state\": \"disconnected\"") }, "\(rig.port(2))")
+        #expect(rig.log().contains("audio: ") && rig.log().contains("its call ended, out of service until the sound device is back"), "\(rig.log())")
+        #expect(rig.port(2).contains("\"registration\": {\"state\": \"registered\""))
+        // Port 1 out of service: unregistered, so a caller is told it is unavailable.
+        #expect(waitForPeer(5) { !rig.port(1).contains("\"registration\": {\"state\": \"registered\"") }, "\(rig.port(1))")
+        try rig.sim(["onhook", "--port", "2"])
+
+        // Opened again after 1 s, 2 s (refused twice, with the reason), then it runs: back in service.
+        #expect(waitForPeer(15) { rig.log().contains("the sound device runs again after 3 attempt(s); back in service") }, "\(rig.log())")
+        #expect(rig.log().components(separatedBy: "the sound device did not open again").count == 3, "\(rig.log())")
+        #expect(waitForPeer(10) { rig.port(1).contains("\"registration\": {\"state\": \"registered\"") && !rig.port(1).contains("\"fault\"") }, "\(rig.port(1))")
+        // And it works: lifting it gives dial tone (its audio runs: the phone hears it).
+        try rig.sim(["onhook", "--port", "1"])
+        try rig.sim(["offhook", "--port", "1"])
+        #expect(waitForPeer(5) { rig.port(1).contains("\"line\": {\"state\": \"dial-tone\"}") })
+        let heard = try rig.sim(["listen", "--port", "1", "--seconds", "1"])
+        #expect(heard.contains("tone dial"), "\(heard)")
+
+        kill(rig.daemon, SIGTERM)
+        #expect(reap(rig.daemon, within: 6) == 0, "\(rig.log())")
+        rig.daemon = 0
+    }
+}
