@@ -251,6 +251,38 @@ struct ALSATests {
         #expect(r.captured.count >= 50 * 160)
     }
 
+    @Test("a device whose writes fail (alsa-lib's file plugin on /dev/full): the period loop stops and says why, no xrun counted; a new port on a good device runs")
+    func failingDevice() throws {
+        let d = TempDir("alsafull")
+        try FileIO.writeAll(path: d.file("in.raw"), bytes: ramp(8000 * 4).withUnsafeBytes { Array($0) })
+        let cfg = try config(d)
+        let format = AudioFormat.narrowband20ms
+        let port = ALSAAudioPort(name: "port 1", format: format, capture: try ALSAPCM(name: "tipring_in", capture: true, format: format, config: cfg),
+                                 playback: try ALSAPCM(name: "tipring_full", capture: false, format: format, config: cfg))
+        let h = Loopback()
+        try port.start(handler: h)
+        #expect(port.failure == nil || port.failure!.contains("Input/output error"))
+        // The loop is not paced by the null device: the failure comes within a few periods.
+        let deadline = Instant.monotonicNow() + .seconds(10)
+        h.lock.withLock {
+            while port.failure == nil && Instant.monotonicNow() < deadline { h.lock.wait(until: Instant.monotonicNow() + .milliseconds(10)) }
+        }
+        let failure = try #require(port.failure)
+        #expect(failure.hasPrefix("port 1: ") && failure.contains("Input/output error"), "\(failure)")
+        #expect(port.xruns == 0)
+        let stoppedAt = h.periods
+        #expect(!h.wait(forPeriods: stoppedAt + 1, seconds: 1))
+        port.stop()
+        #expect(port.failure == nil)  // stopped: no longer a running port's fault
+        // What the daemon does next: the device opened again (here a good one) runs.
+        let again = ALSAAudioPort(name: "port 1", format: format, capture: try ALSAPCM(name: "tipring_in", capture: true, format: format, config: cfg),
+                                  playback: try ALSAPCM(name: "tipring_out", capture: false, format: format, config: cfg))
+        let h2 = Loopback()
+        try again.start(handler: h2)
+        #expect(h2.wait(forPeriods: 20))
+        again.stop()
+    }
+
     @Test("a missing device: the error names it and lists the PCMs that exist")
     func missingDevice() {
         do {
