@@ -63,8 +63,28 @@ public final class SimulatedGPIOChip: GPIOChip, @unchecked Sendable {
         return line
     }
 
+    /// Set by ``lose(_:)``: the chip has gone (a driver unbound, a cable pulled); its inputs
+    /// report why and no more edges come.
+    public private(set) var lostReason: String?
+    /// Requests still to be refused after a loss (the chip is not back yet).
+    public var refusedRequests = 0
+
+    /// The chip goes away as the kernel reports it: watched inputs hang up.
+    public func lose(_ reason: String) {
+        lostReason = reason
+    }
+
+    private func checkPresent(_ offset: UInt32) throws(HALError) {
+        if refusedRequests > 0 {
+            refusedRequests -= 1
+            throw .systemCall(call: "request line", subject: "\(name) line \(offset)", errno: 19, message: "No such device (simulated)")
+        }
+        lostReason = nil  // a request that works finds the chip back
+    }
+
     public func requestInput(offset: UInt32, consumer: String, onEdge: GPIOEdgeHandler?) throws(HALError) -> any GPIOInputLine {
         try check(offset)
+        try checkPresent(offset)
         let i = Int(offset)
         if lines[i].consumer != nil { throw .lineBusy(chip: name, offset: offset, consumer: lines[i].consumer) }
         lines[i].consumer = consumer
@@ -92,7 +112,7 @@ public final class SimulatedGPIOChip: GPIOChip, @unchecked Sendable {
         let i = Int(offset)
         guard lines[i].level != level else { return }
         lines[i].level = level
-        guard lines[i].direction == .input, let h = lines[i].handler, lines[i].consumer != nil else { return }
+        guard lines[i].direction == .input, let h = lines[i].handler, lines[i].consumer != nil, lostReason == nil else { return }
         h(GPIOEdgeEvent(offset: offset, edge: level == .high ? .rising : .falling, timestamp: scheduler.now))
     }
 
@@ -147,6 +167,7 @@ public final class SimulatedGPIOChip: GPIOChip, @unchecked Sendable {
             guard !released, let chip else { throw .released("line \(offset)") }
             return chip.level(offset)
         }
+        var failure: String? { released ? nil : chip?.lostReason.map { "\(chip?.name ?? "chip") line \(offset): \($0)" } }
         func release() {
             guard !released else { return }
             released = true

@@ -79,6 +79,9 @@ public protocol GPIOInputLine: AnyObject {
     var offset: UInt32 { get }
     /// Reads the line's current level.
     func read() throws(HALError) -> GPIOLevel
+    /// Why edges stopped coming (the chip hung up, an event read failed); nil while they
+    /// are watched as asked.
+    var failure: String? { get }
     /// Gives the line back and stops edge events.
     func release()
 }

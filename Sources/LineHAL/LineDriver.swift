@@ -64,6 +64,10 @@ public protocol LineDriver: AnyObject {
     /// Powers the line down and releases the lines.
     func stop()
 
+    /// Why hook edges stopped coming (the GPIO chip hung up, an event read failed); nil
+    /// while the line is watched as it should be.
+    var failure: String? { get }
+
     /// Sets the DC feed. While ringing, the feed applies once ringing stops.
     func setFeed(_ feed: LineFeed) throws(HALError)
 

@@ -58,6 +58,18 @@ public final class PortLine {
         driver.stop()
     }
 
+    /// Why the line's hook sense stopped working (its GPIO chip hung up, …); nil while it works.
+    public var failure: String? { driver.failure }
+
+    /// Gives the lines back and requests them again (after a GPIO failure): the line comes
+    /// back powered down, its hook state read afresh.
+    public func restart() throws(HALError) {
+        stop()
+        // The hook state is read afresh from the hardware (the driver reports it as a first edge).
+        decoder = HookDecoder(profile: decoder.profile)
+        try start()
+    }
+
     public func setFeed(_ feed: LineFeed) {
         do { try driver.setFeed(feed) } catch { onFault?(error) }
     }

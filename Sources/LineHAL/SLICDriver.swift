@@ -66,6 +66,8 @@ public class GPIOSLICDriver: @unchecked Sendable {
         feed = .powerDown
     }
 
+    public var failure: String? { hookLine?.failure }
+
     public func stop() {
         if isRinging || isRingSignalOn { abortRingSignal() }
         isRinging = false

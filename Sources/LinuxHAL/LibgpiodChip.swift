@@ -134,13 +134,17 @@ public final class LibgpiodChip: GPIOChip, @unchecked Sendable {
             let w = FDWatcher(fd: tipring_gpio_event_fd(r), events: Int16(POLLIN)) {
                 var rising: Int32 = 0
                 var ns: UInt64 = 0
-                if tipring_gpio_read_event(r, &rising, &ns) == 1 {
-                    onEdge(GPIOEdgeEvent(offset: offset, edge: rising != 0 ? .rising : .falling, timestamp: Instant(nanoseconds: Int64(ns))))
+                let n = tipring_gpio_read_event(r, &rising, &ns)
+                if n == 1 {
+                    onEdge(GPIOEdgeEvent(offset: offset, edge: rising != 0 ? .rising : .falling, timestamp: Instant(nanoseconds: Int64(truncatingIfNeeded: ns))))
                 }
+                if n < 0, -n != EAGAIN, -n != EINTR { return "reading an edge event: \(String(cString: strerror(-n)))" }
+                return nil
             }
             watcher = w
             try w.start(subject: "\(chip) line \(offset)")
         }
+        var failure: String? { watcher?.failure.map { "\(chip) line \(offset): \($0)" } }
         func read() throws(HALError) -> GPIOLevel {
             guard let r = request else { throw HALError.released("\(chip) line \(offset)") }
             let v = tipring_gpio_get(r)

@@ -8,18 +8,29 @@ import LineHAL
 import SystemCalls
 
 /// A dedicated thread (never the cooperative pool) that waits on one file descriptor for
-/// `events` and calls `ready` each time; stopped through a pipe.
+/// `events` and calls `ready` each time; stopped through a pipe. `ready` returns why the
+/// read failed, or nil; a failed read, a hang-up (`POLLHUP`: the chip went away) or an
+/// invalid descriptor ends the watch and is kept in ``failure`` — never a loop that spins on
+/// an event nobody clears.
 final class FDWatcher: @unchecked Sendable {
     let fd: Int32
     let events: Int16
-    let ready: () -> Void
+    let ready: () -> String?
     var stopPipe: [Int32] = [-1, -1]
     var thread: SystemThread?
+    private let lock = ConditionLock()
+    private var lost: String?
+    /// Why the watch ended by itself.
+    var failure: String? { lock.withLock { lost } }
 
-    init(fd: Int32, events: Int16, ready: @escaping () -> Void) {
+    init(fd: Int32, events: Int16, ready: @escaping () -> String?) {
         self.fd = fd
         self.events = events
         self.ready = ready
+    }
+
+    private func end(_ reason: String) {
+        lock.withLock { lost = reason }
     }
 
     /// Starts watching; fails (naming the call) when no pipe or thread can be made — a line
@@ -44,11 +55,13 @@ final class FDWatcher: @unchecked Sendable {
             let n = poll(&fds, 2, -1)
             if n < 0 {
                 if errno == EINTR { continue }
-                return
+                return end("poll: \(String(cString: strerror(errno)))")
             }
             if fds[1].revents != 0 { return }
-            if fds[0].revents & (events | Int16(POLLERR)) != 0 { ready() }
-            if fds[0].revents & Int16(POLLNVAL) != 0 { return }
+            let r = fds[0].revents
+            if r & (events | Int16(POLLERR)) != 0, let failed = ready() { return end(failed) }
+            if r & Int16(POLLNVAL) != 0 { return end("the descriptor was closed") }
+            if r & Int16(POLLHUP) != 0 { return end("the device hung up (gone?)") }
         }
     }
 

@@ -168,13 +168,20 @@ public final class SysfsGPIOChip: GPIOChip, @unchecked Sendable {
             return GPIOLevel(b == UInt8(ascii: "1"))
         }
 
-        public func poll() {
-            guard let level = try? read(), level != last else { return }
+        /// Reads the value after an edge; why the read failed, or nil.
+        @discardableResult
+        public func poll() -> String? {
+            let level: GPIOLevel
+            do { level = try read() } catch { return "\(error)" }
+            guard level != last else { return nil }
             last = level
             let e = GPIOEdgeEvent(offset: offset, edge: level.isHigh ? .rising : .falling, timestamp: .monotonicNow())
             handler?(e)
             handlerForTests?(e)
+            return nil
         }
+
+        public var failure: String? { watcher?.failure.map { "\(chip) line \(offset): \($0)" } }
 
         /// Receives edges found by ``poll()`` without a watcher thread (fake trees in tests).
         public var handlerForTests: GPIOEdgeHandler?

@@ -86,19 +86,25 @@ extension Daemon {
             }
         case "fault":
             // The simulated hardware failing on command: what the daemon must notice and survive.
-            guard let p = port(1), let audio = p.audio as? SimulatedAudioPort, words.count >= 3 else {
-                return ["error: fault PORT audio-fail [REFUSALS]|audio-stall (the simulated board only)"]
+            let usage = "error: fault PORT audio-fail|audio-stall|gpio-lost [REFUSALS] (the simulated board only)"
+            guard let p = port(1), let audio = p.audio as? SimulatedAudioPort, let chip = simulated?.chip(for: p.id), words.count >= 3 else {
+                return [usage]
             }
+            // `… N`: the device then refuses to open (its lines to be requested) N more times.
+            let refusals = words.count > 3 ? (ASCIIDecimal.exact(words[3], in: 0...100) ?? 0) : 0
             switch words[2] {
             case "audio-fail":
-                // `audio-fail N`: the device also refuses to open again N times.
-                let refusals = words.count > 3 ? (ASCIIDecimal.exact(words[3], in: 0...100) ?? 0) : 0
                 clock.sync {
                     audio.refusedStarts = refusals
                     audio.fail("input/output error (simulated)")
                 }
             case "audio-stall": clock.sync { audio.stall() }
-            default: return ["error: fault PORT audio-fail [REFUSALS]|audio-stall"]
+            case "gpio-lost":
+                clock.sync {
+                    chip.refusedRequests = refusals
+                    chip.lose("the device hung up (simulated)")
+                }
+            default: return [usage]
             }
             return ["ok"]
         default:

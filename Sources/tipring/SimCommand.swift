@@ -104,11 +104,11 @@ struct Sim: ParsableCommand {
     }
     struct Fault: ParsableCommand {
         static let configuration = CommandConfiguration(
-            abstract: "Make a simulated port's hardware fail (running daemon): audio-fail (the device reports an error), audio-stall (its periods stop without one).")
+            abstract: "Make a simulated port's hardware fail (running daemon): audio-fail (the sound device reports an error), audio-stall (its periods stop without one), gpio-lost (the GPIO chip hangs up).")
         @OptionGroup var options: SimPort
-        @Argument(help: "audio-fail or audio-stall.") var kind: String
-        @Option(help: "audio-fail: how many times the device then refuses to open again.") var refusals = 0
-        func run() throws { try options.send("fault \(options.port) \(kind)" + (kind == "audio-fail" ? " \(refusals)" : "")) }
+        @Argument(help: "audio-fail, audio-stall or gpio-lost.") var kind: String
+        @Option(help: "How many times the device then refuses to open (its lines to be requested) again.") var refusals = 0
+        func run() throws { try options.send("fault \(options.port) \(kind) \(refusals)") }
     }
     struct Exchange: AsyncParsableCommand {
         static let configuration = CommandConfiguration(

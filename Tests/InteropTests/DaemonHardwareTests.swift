@@ -26,7 +26,7 @@ struct DaemonHardwareTests {
         #expect(rig.table().contains("out of service (audio: "), "\(rig.table())")
         // The far end hears the call end (BYE), not silence; port 2 stays registered.
         #expect(waitForPeer(5) { rig.port(2).contains("\"line\": {\"state\": \"disconnected\"") }, "\(rig.port(2))")
-        #expect(rig.log().contains("audio: ") && rig.log().contains("its call ended, out of service until the sound device is back"), "\(rig.log())")
+        #expect(rig.log().contains("audio: ") && rig.log().contains("its call ended, out of service until the sound device works again"), "\(rig.log())")
         #expect(rig.port(2).contains("\"registration\": {\"state\": \"registered\""))
         // Port 1 out of service: unregistered, so a caller is told it is unavailable.
         #expect(waitForPeer(5) { !rig.port(1).contains("\"registration\": {\"state\": \"registered\"") }, "\(rig.port(1))")
@@ -43,6 +43,30 @@ struct DaemonHardwareTests {
         let heard = try rig.sim(["listen", "--port", "1", "--seconds", "1"])
         #expect(heard.contains("tone dial"), "\(heard)")
 
+        kill(rig.daemon, SIGTERM)
+        #expect(reap(rig.daemon, within: 6) == 0, "\(rig.log())")
+        rig.daemon = 0
+    }
+
+    @Test("the GPIO chip hanging up (POLLHUP): both its ports show the fault and leave service, their lines are requested again with back-off, and they come back reading the hook afresh")
+    func gpioChipLost() throws {
+        let rig = try SimDaemonRig(name: "gpiofault")
+        try rig.writeConfig(registrar1: "127.0.0.1:\(rig.exchangePort)", registrar2: "127.0.0.1:\(rig.exchangePort)")
+        try rig.start()
+        #expect(waitForPeer(10) { rig.status().components(separatedBy: "\"registration\": {\"state\": \"registered\"").count == 3 }, "\(rig.status())\n\(rig.log())")
+        // The simulated board's two ports share one chip: it goes, and refuses two requests.
+        try rig.sim(["fault", "--port", "1", "gpio-lost", "--refusals", "2"])
+        #expect(waitForPeer(3) { rig.status().components(separatedBy: "\"fault\": \"gpio: sim0 line ").count == 3 }, "\(rig.status())")
+        #expect(rig.status().contains("the device hung up (simulated)"))
+        #expect(rig.log().contains("out of service until its GPIO lines work again"), "\(rig.log())")
+        // Requested again: refused twice (with the reason), then the lines work; both back in service.
+        #expect(waitForPeer(15) { rig.log().components(separatedBy: "its GPIO lines work again after").count == 3 }, "\(rig.log())")
+        #expect(rig.log().components(separatedBy: "its GPIO lines could not be requested again").count == 3, "\(rig.log())")
+        #expect(waitForPeer(10) { rig.status().components(separatedBy: "\"registration\": {\"state\": \"registered\"").count == 3 && !rig.status().contains("\"fault\"") },
+                "\(rig.status())")
+        // The hook is seen again: a lifted phone gets dial tone.
+        try rig.sim(["offhook", "--port", "2"])
+        #expect(waitForPeer(5) { rig.port(2).contains("\"line\": {\"state\": \"dial-tone\"}") }, "\(rig.port(2))")
         kill(rig.daemon, SIGTERM)
         #expect(reap(rig.daemon, within: 6) == 0, "\(rig.log())")
         rig.daemon = 0
