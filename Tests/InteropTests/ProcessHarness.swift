@@ -68,8 +68,14 @@ final class Kamailio {
         return Int(UInt16(bigEndian: addr.sin_port))
     }
 
-    init(algorithm: String = "MD5", uas: String = "127.0.0.1:9") throws {
-        port = Self.freeUDPPort()
+    /// Where it listens; with `namespace`, it runs in that network namespace (`ip netns exec`).
+    let address: String
+    let namespace: String?
+
+    init(algorithm: String = "MD5", uas: String = "127.0.0.1:9", address: String = "127.0.0.1", namespace: String? = nil) throws {
+        port = namespace == nil ? Self.freeUDPPort() : 5060
+        self.address = address
+        self.namespace = namespace
         run = FileManager.default.temporaryDirectory.appendingPathComponent("tipring-kamailio-\(UUID().uuidString.prefix(8))")
         let fixtures = URL(fileURLWithPath: repositoryRoot + "/Tests/Fixtures/kamailio")
         try FileManager.default.createDirectory(at: run.appendingPathComponent("db"), withIntermediateDirectories: true)
@@ -78,6 +84,7 @@ final class Kamailio {
         }
         let cfg = try String(contentsOf: fixtures.appendingPathComponent("kamailio.cfg.in"), encoding: .utf8)
             .replacingOccurrences(of: "@PORT@", with: "\(port)")
+            .replacingOccurrences(of: "@ADDRESS@", with: address)
             .replacingOccurrences(of: "@RUN@", with: run.path)
             .replacingOccurrences(of: "@ALGORITHM@", with: algorithm)
             .replacingOccurrences(of: "@UAS@", with: uas)
@@ -89,9 +96,13 @@ final class Kamailio {
     func start() throws {
         let log = run.appendingPathComponent("kamailio.log")
         try? FileManager.default.removeItem(at: run.appendingPathComponent("kamailio_ctl"))
-        pid = try spawn("/usr/sbin/kamailio", ["-f", run.appendingPathComponent("kamailio.cfg").path, "-DD", "-E", "-m", "32", "-M", "8",
-                                               "-Y", run.path, "-P", run.appendingPathComponent("kamailio.pid").path],
-                        stdout: "/dev/null", stderr: log.path)
+        let arguments = ["-f", run.appendingPathComponent("kamailio.cfg").path, "-DD", "-E", "-m", "32", "-M", "8",
+                         "-Y", run.path, "-P", run.appendingPathComponent("kamailio.pid").path]
+        if let namespace {
+            pid = try spawn("/usr/sbin/ip", ["netns", "exec", namespace, "/usr/sbin/kamailio"] + arguments, stdout: "/dev/null", stderr: log.path)
+        } else {
+            pid = try spawn("/usr/sbin/kamailio", arguments, stdout: "/dev/null", stderr: log.path)
+        }
         // Ready once its control socket exists (the ctl module opens it after the listeners).
         let ctl = run.appendingPathComponent("kamailio_ctl").path
         if waitForPeer(10, { FileManager.default.fileExists(atPath: ctl) }) { return }

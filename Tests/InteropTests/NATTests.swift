@@ -1,0 +1,98 @@
+import Foundation  // tests only: files, processes
+import Testing
+import TipRingCore
+import TestSupport
+
+/// TipRing behind a real NAT (Linux network namespaces, nftables masquerade, UDP mappings that
+/// expire after 30 s), Kamailio on the far side — what an LTE router's phone port lives with.
+@Suite("Behind a real NAT: pinholes, an address change, a cut-off registrar", .serialized)
+struct NATTests {
+    @Test("keep-alives hold the pinhole (a call still rings after 2 minutes idle); a new LTE address is registered within 5 s and calls work; a registrar cut off for 90 s is registered with again without a restart")
+    func behindNAT() throws {
+        let lab = try NetworkLab()
+        let k = try Kamailio(address: lab.serverAddress, namespace: lab.outside)
+        defer { k.stop() }
+        let dir = FileManager.default.temporaryDirectory.appendingPathComponent("tipring-nat-\(UUID().uuidString.prefix(8))")
+        try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(at: dir) }
+        let config = dir.appendingPathComponent("tipring.json5").path
+        func writeConfig(expires: Int) throws {
+            try """
+            {
+              accounts: [
+                { port: 1, user: "1001", password: "secret1", domain: "\(lab.serverAddress)", registrar: "\(lab.serverAddress):\(k.port)", keepAlive: 20, expires: \(expires), retryBase: 1, retryMax: 8 },
+                { port: 2, user: "1002", password: "secret2", domain: "\(lab.serverAddress)", registrar: "\(lab.serverAddress):\(k.port)", keepAlive: 20, expires: \(expires), retryBase: 1, retryMax: 8 },
+              ],
+              ports: [{ id: 1, dialPlan: "(100[1-9])" }, { id: 2, dialPlan: "(100[1-9])" }],
+              stateDirectory: "\(dir.path)",
+            }
+            """.write(toFile: config, atomically: true, encoding: .utf8)
+        }
+        try writeConfig(expires: 3600)
+        let exe = URL(fileURLWithPath: "/proc/self/exe").resolvingSymlinksInPath().deletingLastPathComponent().appendingPathComponent("tipring").path
+        let socket = dir.appendingPathComponent("t.sock").path
+        let logFile = dir.appendingPathComponent("daemon.log").path
+        let pid = try spawn("/usr/sbin/ip", ["netns", "exec", lab.inside, exe, "run", "--board", repositoryRoot + "/boards/sim.json5", "--config", config,
+                                             "--socket", socket, "--log-level", "debug"], stdout: logFile, stderr: logFile)
+        defer { stopProcess(pid, with: SIGKILL) }
+        func status() -> String { (try? runCommand(exe, ["status", "--json", "--socket", socket]).out) ?? "" }
+        func port(_ n: Int) -> String { status().components(separatedBy: "{\"port\": \(n),").dropFirst().first?.components(separatedBy: "{\"port\": ").first ?? "" }
+        func sim(_ args: [String]) throws { _ = try runCommand(exe, ["sim"] + args + ["--socket", socket]) }
+        func log() -> String { (try? String(contentsOfFile: logFile, encoding: .utf8)) ?? "" }
+        /// The CSeq of 1001's binding: it grows with every REGISTER the registrar accepts.
+        func cseq() -> Int {
+            let dump = (try? k.kamcmd(["ul.dump"]).out) ?? ""
+            guard let section = dump.components(separatedBy: "AoR: 1001").dropFirst().first else { return -1 }
+            return Int(section.components(separatedBy: "CSeq: ").dropFirst().first?.prefix { $0.isNumber } ?? "") ?? -1
+        }
+        /// Port 2 calls 1001; true when port 1 rings (then both hang up).
+        func callRingsPort1() throws -> Bool {
+            try sim(["offhook", "--port", "2"])
+            _ = waitForPeer(5) { port(2).contains("\"line\": {\"state\": \"dial-tone\"}") }
+            try sim(["dial", "--port", "2", "1001"])
+            let rang = waitForPeer(10) { port(1).contains("\"line\": {\"state\": \"ringing\"}") }
+            try sim(["onhook", "--port", "2"])
+            _ = waitForPeer(10) { port(1).contains("\"line\": {\"state\": \"idle\"}") && port(2).contains("\"line\": {\"state\": \"idle\"}") }
+            return rang
+        }
+
+        #expect(waitForPeer(15) { status().components(separatedBy: "\"registration\": {\"state\": \"registered\"").count == 3 }, "\(status())\n\(log())")
+        // The registrar sees us at the router's outside address (received/rport), and so does our Contact.
+        let contacts = try k.contacts(of: "1001")
+        #expect(contacts.count == 1 && contacts[0].contains("@\(lab.routerOutside):"), "\(contacts)")
+
+        // Two minutes with nothing but keep-alives (every 20 s; the NAT forgets after 30 s).
+        let idleFrom = Date()
+        #expect(waitForPeer(120, every: 5) { false } == false)
+        #expect(try callRingsPort1(), "no ring after \(Int(Date().timeIntervalSince(idleFrom))) s idle\n\(log())")
+
+        // The LTE address changes: the old address is gone, a new one in its place.
+        let before = cseq()
+        let changedAt = Date()
+        try lab.changeInsideAddress()
+        #expect(waitForPeer(10, every: 0.1) { cseq() > before }, "not registered again: \((try? k.contacts(of: "1001")) ?? [])\n\(log())")
+        let reRegistered = Date().timeIntervalSince(changedAt)
+        print("NAT: address change → registered again in \(Int(reRegistered * 1000)) ms")
+        #expect(reRegistered < 5)
+        #expect(try callRingsPort1(), "\(log())")
+
+        // A registrar cut off for 90 s, with bindings that need refreshing meanwhile (60 s).
+        try writeConfig(expires: 60)
+        kill(pid, SIGHUP)
+        #expect(waitForPeer(15) { status().components(separatedBy: "\"registration\": {\"state\": \"registered\"").count == 3 && log().contains("re-registering with them") },
+                "\(status())")
+        _ = waitForPeer(10) { status().components(separatedBy: "\"registration\": {\"state\": \"registered\"").count == 3 }
+        try lab.cutOutside(true)
+        #expect(waitForPeer(90, every: 1) { port(1).contains("\"state\": \"retrying\"") }, "\(port(1))")
+        let cutFor = 90.0
+        _ = waitForPeer(cutFor, every: 5) { false }
+        try lab.cutOutside(false)
+        let restoredAt = Date()
+        #expect(waitForPeer(60, every: 0.5) { status().components(separatedBy: "\"registration\": {\"state\": \"registered\"").count == 3 }, "\(status())\n\(log())")
+        print("NAT: registrar back → both ports registered again in \(Int(Date().timeIntervalSince(restoredAt) * 1000)) ms")
+        #expect(try callRingsPort1(), "\(log())")
+
+        kill(pid, SIGTERM)
+        #expect(reap(pid, within: 8) == 0, "\(log())")
+    }
+}
