@@ -152,7 +152,7 @@ struct SocketTests {
         let header = be16(0x1234) + be16(0x8180) + be16(1) + be16(1) + be16(0) + be16(0)
         let srv = header + question + answer
         let records = try SystemResolver.srvRecords(inAnswer: srv, name: "_sip._udp.example.com")
-        #expect(records == [SRVRecord(priority: 10, weight: 60, port: 5060, target: "sip1.example.com")])
+        #expect(records == [SRVRecord(priority: 10, weight: 60, port: 5060, target: "sip1.example.com", ttl: 300)])  // TTL 0x012C
         // Every truncation of the answer is refused or yields nothing; none reads past the end.
         for cut in 0..<srv.count {
             let r = try? SystemResolver.srvRecords(inAnswer: Array(srv.prefix(cut)), name: "x")
