@@ -126,7 +126,8 @@ extension Daemon {
             let media = p.media?.current.map { s in
                 PortStatus.Media(codec: s.codec, seconds: Int64(saturating: s.seconds), packetsSent: Int64(s.packetsSent),
                                  packetsReceived: Int64(s.packetsReceived), lost: Int64(s.packetsLost),
-                                 jitterMs: (s.jitterMilliseconds * 10).rounded() / 10)
+                                 jitterMs: (s.jitterMilliseconds * 10).rounded() / 10,
+                                 concealedFrames: Int64(s.concealedFrames), latePackets: Int64(s.late))
             }
             call = PortStatus.Call(peer: peer.uri, peerName: peer.displayName, direction: peer.outgoing ? "outgoing" : "incoming", media: media)
         }

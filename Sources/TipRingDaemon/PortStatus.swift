@@ -76,6 +76,10 @@ public struct PortStatus: Sendable, Hashable {
         public var packetsReceived: Int64
         public var lost: Int64
         public var jitterMs: Double
+        /// 20 ms frames the jitter buffer made up for lost or late packets (concealment).
+        public var concealedFrames: Int64 = 0
+        /// Packets that came after their time had been played (dropped by the jitter buffer).
+        public var latePackets: Int64 = 0
     }
 
     /// What the network side sent that was dropped (see README, "Security").
@@ -123,7 +127,8 @@ extension PortStatus.Call {
 extension PortStatus.Media {
     var json: JSONValue {
         .object([("codec", .string(codec)), ("seconds", .integer(seconds)), ("packetsSent", .integer(packetsSent)),
-                 ("packetsReceived", .integer(packetsReceived)), ("lost", .integer(lost)), ("jitterMs", .number(jitterMs))])
+                 ("packetsReceived", .integer(packetsReceived)), ("lost", .integer(lost)), ("jitterMs", .number(jitterMs)),
+                 ("concealedFrames", .integer(concealedFrames)), ("latePackets", .integer(latePackets))])
     }
 }
 
@@ -170,7 +175,8 @@ extension PortStatus {
             var media: Media?
             if let m = c.optionalObject("media") {
                 media = Media(codec: try m.string("codec"), seconds: try m.integer("seconds"), packetsSent: try m.integer("packetsSent"),
-                              packetsReceived: try m.integer("packetsReceived"), lost: try m.integer("lost"), jitterMs: try m.number("jitterMs"))
+                              packetsReceived: try m.integer("packetsReceived"), lost: try m.integer("lost"), jitterMs: try m.number("jitterMs"),
+                              concealedFrames: m.optionalInteger("concealedFrames") ?? 0, latePackets: m.optionalInteger("latePackets") ?? 0)
             }
             call = Call(peer: try c.string("peer"), peerName: c.optionalString("peerName"), direction: try c.string("direction"), media: media)
         }

@@ -20,7 +20,9 @@ final class Baresip {
     let ctrlPort: Int
     var pid: pid_t = 0
 
-    init(registrarPort: Int, source: [Int16], rtpPorts: String) throws {
+    /// `host`: baresip's own address and its registrar's; with `namespace`, it runs there
+    /// (`ip netns exec`; its control port is then out of the test's reach).
+    init(registrarPort: Int, source: [Int16], rtpPorts: String, host: String = "127.0.0.1", namespace: String? = nil) throws {
         dir = FileManager.default.temporaryDirectory.appendingPathComponent("tipring-baresip-\(UUID().uuidString.prefix(8))")
         try FileManager.default.createDirectory(at: dir.appendingPathComponent("rec"), withIntermediateDirectories: true)
         let wav = dir.appendingPathComponent("source.wav").path
@@ -33,11 +35,14 @@ final class Baresip {
             .replacingOccurrences(of: "@CTRL@", with: "\(ctrlPort)")
             .replacingOccurrences(of: "@SOURCE@", with: wav)
             .replacingOccurrences(of: "@RECORD@", with: dir.appendingPathComponent("rec").path)
+            .replacingOccurrences(of: "@HOST@", with: host)
         try config.write(to: dir.appendingPathComponent("config"), atomically: true, encoding: .utf8)
         let accounts = try String(contentsOfFile: fixtures + "/accounts.in", encoding: .utf8)
             .replacingOccurrences(of: "@REGISTRAR@", with: "\(registrarPort)")
+            .replacingOccurrences(of: "@HOST@", with: host)
         try accounts.write(to: dir.appendingPathComponent("accounts"), atomically: true, encoding: .utf8)
-        pid = try spawn("/usr/bin/baresip", ["-4", "-f", dir.path], stdout: dir.appendingPathComponent("out.log").path,
+        let command = (namespace.map { ["/usr/sbin/ip", "netns", "exec", $0] } ?? []) + ["/usr/bin/baresip", "-4", "-f", dir.path]
+        pid = try spawn(command[0], Array(command.dropFirst()), stdout: dir.appendingPathComponent("out.log").path,
                         stderr: dir.appendingPathComponent("err.log").path)
     }
 

@@ -2,6 +2,7 @@ import Foundation  // tests only: files, processes
 import Testing
 import TipRingCore
 import TestSupport
+import TelephonyDSP
 
 /// TipRing behind a real NAT (Linux network namespaces, nftables masquerade, UDP mappings that
 /// expire after 30 s), Kamailio on the far side — what an LTE router's phone port lives with.
@@ -92,6 +93,72 @@ struct NATTests {
         print("NAT: registrar back → both ports registered again in \(Int(Date().timeIntervalSince(restoredAt) * 1000)) ms")
         #expect(try callRingsPort1(), "\(log())")
 
+        kill(pid, SIGTERM)
+        #expect(reap(pid, within: 8) == 0, "\(log())")
+    }
+}
+
+@Suite("A lossy, jittery path (5 % of UDP lost, 0–60 ms delay)", .serialized)
+struct ImpairedPathTests {
+    @Test("a call to baresip across it completes: registered, answered, audio both ways for 10 s, hung up cleanly — with the jitter buffer's figures printed")
+    func callOverABadPath() throws {
+        let link = try ImpairedLink(loss: 0.05, jitterMilliseconds: 60)
+        let k = try Kamailio(address: link.farAddress, namespace: link.far)
+        defer { k.stop() }
+        let tone = (0..<8000 * 30).map { Int16(8000 * sin(2 * Double.pi * 1004 * Double($0) / 8000)) }
+        let far = try Baresip(registrarPort: k.port, source: tone, rtpPorts: "30000-30100", host: link.farAddress, namespace: link.far)
+        defer { far.stop() }
+        #expect(waitForPeer(20) { (try? k.contacts(of: "1002").count) == 1 }, "\(far.log)")
+        let dir = FileManager.default.temporaryDirectory.appendingPathComponent("tipring-lossy-\(UUID().uuidString.prefix(8))")
+        try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(at: dir) }
+        let config = dir.appendingPathComponent("tipring.json5").path
+        try """
+        {
+          accounts: [{ port: 1, user: "1001", password: "secret1", domain: "\(link.farAddress)", registrar: "\(link.farAddress):\(k.port)", keepAlive: 0 }],
+          ports: [{ id: 1, dialPlan: "(100[1-9])" }],
+          stateDirectory: "\(dir.path)",
+        }
+        """.write(toFile: config, atomically: true, encoding: .utf8)
+        let exe = URL(fileURLWithPath: "/proc/self/exe").resolvingSymlinksInPath().deletingLastPathComponent().appendingPathComponent("tipring").path
+        let socket = dir.appendingPathComponent("t.sock").path
+        let logFile = dir.appendingPathComponent("daemon.log").path
+        let pid = try spawn("/usr/sbin/ip", ["netns", "exec", link.near, exe, "run", "--board", repositoryRoot + "/boards/sim.json5", "--config", config,
+                                             "--socket", socket, "--log-level", "debug"], stdout: logFile, stderr: logFile)
+        defer { stopProcess(pid, with: SIGKILL) }
+        func status() -> String { (try? runCommand(exe, ["status", "--json", "--socket", socket]).out) ?? "" }
+        func port1() -> String { status().components(separatedBy: "{\"port\": 1,").dropFirst().first?.components(separatedBy: "{\"port\": ").first ?? "" }
+        func sim(_ args: [String]) throws -> String { try runCommand(exe, ["sim"] + args + ["--socket", socket]).out }
+        func log() -> String { (try? String(contentsOfFile: logFile, encoding: .utf8)) ?? "" }
+
+        #expect(waitForPeer(30) { port1().contains("\"registration\": {\"state\": \"registered\"") }, "\(status())\n\(log())")
+        _ = try sim(["offhook", "--port", "1"])
+        #expect(waitForPeer(5) { port1().contains("\"line\": {\"state\": \"dial-tone\"}") })
+        _ = try sim(["dial", "--port", "1", "1002"])
+        #expect(waitForPeer(30) { port1().contains("\"line\": {\"state\": \"connected\"") }, "\(port1())\n\(log())\n\(far.log)")
+        _ = try sim(["say", "--port", "1", "--tone", "697"])
+        // Ten seconds of a call over the bad path; the line still hears the far end's tone.
+        _ = waitForPeer(10, every: 1) { false }
+        let heard = try sim(["listen", "--port", "1", "--seconds", "2"])
+        let talking = port1()
+        #expect(talking.contains("\"line\": {\"state\": \"connected\""), "\(talking)")
+        #expect(heard.contains("audio 1004 Hz"), "\(heard)")
+        let received = Int(talking.components(separatedBy: "\"packetsReceived\": ").dropFirst().first?.prefix { $0.isNumber } ?? "") ?? 0
+        let lost = Int(talking.components(separatedBy: "\"lost\": ").dropFirst().first?.prefix { $0.isNumber } ?? "") ?? -1
+        func field(_ name: String) -> String { String(talking.components(separatedBy: "\"\(name)\": ").dropFirst().first?.prefix { $0.isNumber || $0 == "." } ?? "") }
+        print("lossy path (5 %, 0–60 ms): received \(received) packets, lost \(lost) (\(received > 0 ? lost * 1000 / (received + lost) : 0)‰), "
+              + "interarrival jitter \(field("jitterMs")) ms, jitter buffer: \(field("concealedFrames")) frames concealed, \(field("latePackets")) packets late")
+        // About 12 s of 20 ms packets, a few percent of them lost: the impairment is real and the call survived it.
+        #expect(received > 400 && lost > 0 && lost * 100 < (received + lost) * 15, "\(talking)")
+        _ = try sim(["onhook", "--port", "1"])
+        #expect(waitForPeer(10) { port1().contains("\"line\": {\"state\": \"idle\"}") }, "\(port1())")
+        // The other way: baresip heard our 697 Hz (its recording is written when the call ends).
+        _ = waitForPeer(5, every: 0.1) { (far.received()?.count ?? 0) >= 8000 }
+        let samples = try #require(far.received(), "no recording: \(far.log)")
+        let middle = Array(samples[(samples.count / 2 - 4000)..<(samples.count / 2 + 4000)])
+        let theirs = Level.sine(middle)
+        print("lossy path: baresip heard \(theirs.frequency) Hz at \(theirs.level) dBm0")
+        #expect(abs(theirs.frequency - 697) < 7 && theirs.level > -20, "\(theirs)")
         kill(pid, SIGTERM)
         #expect(reap(pid, within: 8) == 0, "\(log())")
     }

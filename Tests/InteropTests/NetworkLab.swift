@@ -1,5 +1,6 @@
 import Foundation  // tests only: processes
 import TipRingCore
+import TestSupport
 
 /// A small internet of the test's own, made of Linux network namespaces joined by veth pairs
 /// (root only; nothing outside the namespaces is touched):
@@ -100,6 +101,70 @@ final class NetworkLab {
 
     func tearDown() {
         for ns in [inside, router, outside] { _ = try? runCommand("/usr/sbin/ip", ["netns", "del", ns]) }
+    }
+
+    deinit { tearDown() }
+}
+
+/// Two namespaces on one subnet joined through a third that bridges them in user space,
+/// losing and delaying UDP as a bad LTE path does (this kernel has no netem qdisc):
+///
+///     near (10.78.x.2)  ──  impair (bridge.py: loss, 0..jitter ms)  ──  far (10.78.x.3)
+final class ImpairedLink {
+    let near: String, impair: String, far: String
+    let net: Int
+    let suffix: String
+    var nearAddress: String { "10.78.\(net).2" }
+    var farAddress: String { "10.78.\(net).3" }
+    var bridge: pid_t = 0
+    let bridgeLog: String
+
+    init(loss: Double, jitterMilliseconds: Int, seed: Int = 1) throws {
+        suffix = String(SecureRandom.token().prefix(5))
+        net = Int(SecureRandom.next() % 200) + 20
+        near = "tin-\(suffix)"
+        impair = "tim-\(suffix)"
+        far = "tif-\(suffix)"
+        bridgeLog = FileManager.default.temporaryDirectory.appendingPathComponent("tipring-bridge-\(suffix).log").path
+        do {
+            try build(loss: loss, jitterMilliseconds: jitterMilliseconds, seed: seed)
+        } catch {
+            tearDown()
+            throw error
+        }
+    }
+
+    func ip(_ ns: String?, _ args: [String]) throws {
+        let r = try runCommand("/usr/sbin/ip", (ns.map { ["-n", $0] } ?? []) + args)
+        guard r.status == 0 else { throw ToolError(description: "ip \(args.joined(separator: " ")): \(r.err)") }
+    }
+
+    private func build(loss: Double, jitterMilliseconds: Int, seed: Int) throws {
+        for ns in [near, impair, far] { try ip(nil, ["netns", "add", ns]) }
+        try ip(nil, ["link", "add", "n\(suffix)", "type", "veth", "peer", "name", "p\(suffix)"])
+        try ip(nil, ["link", "set", "n\(suffix)", "netns", near])
+        try ip(nil, ["link", "set", "p\(suffix)", "netns", impair])
+        try ip(nil, ["link", "add", "q\(suffix)", "type", "veth", "peer", "name", "f\(suffix)"])
+        try ip(nil, ["link", "set", "q\(suffix)", "netns", impair])
+        try ip(nil, ["link", "set", "f\(suffix)", "netns", far])
+        for ns in [near, impair, far] { try ip(ns, ["link", "set", "lo", "up"]) }
+        try ip(near, ["addr", "add", "\(nearAddress)/24", "dev", "n\(suffix)"])
+        try ip(far, ["addr", "add", "\(farAddress)/24", "dev", "f\(suffix)"])
+        try ip(near, ["link", "set", "n\(suffix)", "up"])
+        try ip(far, ["link", "set", "f\(suffix)", "up"])
+        for dev in ["p\(suffix)", "q\(suffix)"] { try ip(impair, ["link", "set", dev, "up", "promisc", "on"]) }
+        bridge = try spawn("/usr/sbin/ip", ["netns", "exec", impair, "/usr/bin/python3", repositoryRoot + "/Tests/Fixtures/impair/bridge.py",
+                                            "p\(suffix)", "q\(suffix)", "\(loss)", "\(jitterMilliseconds)", "\(seed)"],
+                           stdout: bridgeLog, stderr: bridgeLog)
+        // Ready once it has bound both interfaces and said so.
+        let up = waitForPeer(10, every: 0.05) { ((try? String(contentsOfFile: bridgeLog, encoding: .utf8)) ?? "").hasPrefix("bridge ") }
+        guard up else { throw ToolError(description: "the impairing bridge did not start: \((try? String(contentsOfFile: bridgeLog, encoding: .utf8)) ?? "")") }
+    }
+
+    func tearDown() {
+        if bridge > 0 { stopProcess(bridge, with: SIGKILL); bridge = 0 }
+        for ns in [near, impair, far] { _ = try? runCommand("/usr/sbin/ip", ["netns", "del", ns]) }
+        try? FileManager.default.removeItem(atPath: bridgeLog)
     }
 
     deinit { tearDown() }
