@@ -118,6 +118,10 @@ public final class SIPUserAgent: UserAgent, @unchecked Sendable {
     /// The calls in progress (for status and invariants).
     public var activeCalls: [CallHandle] { calls.keys.sorted { $0.id < $1.id } }
 
+    /// Calls given up before their answer and waiting for the far end (bounded in time:
+    /// RFC 3261 §9.1); the port is done with them already.
+    public var callsBeingGivenUp: [CallHandle] { calls.filter { $0.value.isBeingGivenUp }.keys.sorted { $0.id < $1.id } }
+
     /// Client and server transactions not yet over (each ends by its own timers; a count that
     /// only grows is a leak).
     public var openTransactions: Int { clients.keys.count + servers.keys.count }
@@ -154,6 +158,9 @@ public final class SIPUserAgent: UserAgent, @unchecked Sendable {
         let actions = event(&c)
         calls[h] = c.isOver ? nil : c
         perform(actions, for: h)
+        // An INVITE still waiting for its final response when its call gave up (the CANCEL's
+        // 64·T1 ran out) would wait for ever: it goes with the call.
+        if c.isOver { clients.remove { if case .call(h, .invite) = $0.purpose { true } else { false } } }
     }
 
     func perform(_ actions: [CallAction], for h: CallHandle) {

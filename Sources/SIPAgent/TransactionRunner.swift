@@ -61,6 +61,15 @@ final class TransactionRunner<Machine: TimedTransaction, Context> {
         return true
     }
 
+    /// Forgets the transactions whose context `matches`, with their timers (their owner is
+    /// gone and will take no answer).
+    func remove(where matches: (Context) -> Bool) {
+        for (key, entry) in entries where matches(entry.context) {
+            entries[key] = nil
+            timers.cancel { $0.transaction == key }
+        }
+    }
+
     /// Forgets every transaction (an account starting over) and its timers.
     func removeAll() {
         timers.cancelAll()

@@ -190,6 +190,26 @@ struct SIPCallTests {
         #expect(Self.events(crossed) == [.ended(call.handle, .localHangUp)])
     }
 
+    @Test("a CANCEL whose INVITE never gets its final response (a 481 to the CANCEL, the 487 lost): the call ends 64·T1 after the CANCEL (RFC 3261 §9.1)")
+    func cancelGivesUpAfter64T1() throws {
+        var (call, invite) = try Self.placing()
+        var digest = DigestClient(username: "1001", password: "x")
+        _ = call.receive(Self.response(to: invite, 180, "Ringing"), for: .invite, context: Self.ctx, digest: &digest)
+        let cancelling = call.cancel(context: Self.ctx)
+        let cancel = try #require(Self.requests(cancelling).first)
+        #expect(cancel.1 == .cancel)
+        #expect(Self.started(cancelling, .cancelGiveUp) == Self.ctx.timers.t1 * 64)
+        #expect(call.isBeingGivenUp && !call.isOver)
+        _ = call.receive(Self.response(to: cancel.0, 481, "Call/Transaction Does Not Exist"), for: .cancel, context: Self.ctx, digest: &digest)
+        #expect(!call.isOver)  // the INVITE may still get its 487
+        let gaveUp = call.timerFired(.cancelGiveUp, context: Self.ctx)
+        #expect(Self.events(gaveUp) == [.ended(call.handle, .localHangUp)])
+        #expect(gaveUp.contains(.media(nil)))
+        #expect(call.isOver)
+        // A 487 arriving after that changes nothing.
+        #expect(Self.events(call.receive(Self.response(to: invite, 487, "Request Terminated"), for: .invite, context: Self.ctx, digest: &digest)).isEmpty)
+    }
+
     @Test("a reliable provisional (RFC 3262) is PRACKed once per RSeq, wherever 100rel stands in its Require list")
     func reliableProvisionalPRACKed() throws {
         var (call, invite) = try Self.placing()

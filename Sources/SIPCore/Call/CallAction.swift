@@ -40,6 +40,10 @@ public enum CallTimer: Sendable, Hashable, CaseIterable {
     case sessionExpiry
     /// A re-INVITE met glare (491): try again (RFC 3261 §14.1).
     case glareRetry
+    /// Our CANCEL went out and the INVITE's final response has not come in 64·T1: the
+    /// INVITE counts as cancelled (RFC 3261 §9.1) — a far end that lost its way (or a
+    /// response sent to an address we no longer have) never keeps a call alive.
+    case cancelGiveUp
 }
 
 /// What a call needs to know of its account, given with every event (it may change under the

@@ -73,7 +73,7 @@ extension SIPCall {
     func cancelRequest(_ a: inout Attempt, _ ctx: CallContext) -> [CallAction] {
         guard !a.cancelled, let m = SIPRequests.derived(.cancel, from: a.invite, to: a.invite["To"]) else { return [] }
         a.cancelled = true
-        return [.request(m, .cancel, to: ctx.server)]
+        return [.request(m, .cancel, to: ctx.server), .startTimer(.cancelGiveUp, after: ctx.timers.t1 * 64)]
     }
 
     /// A response to one of the call's requests, from its client transaction.

@@ -14,6 +14,9 @@ extension SIPCall {
         case .glareRetry:
             guard case .confirmed = state else { return [] }
             return [reinviteRequest(ctx)]
+        case .cancelGiveUp:
+            guard case .outgoing(let a) = state, a.cancelled else { return [] }
+            return finish(.localHangUp)
         }
     }
 

@@ -100,6 +100,10 @@ public struct SIPCall: Sendable {
 
     public var isOver: Bool { phase == .ended }
 
+    /// An outgoing call we gave up before its answer: it lasts until the far end's final
+    /// response, or 64·T1 after our CANCEL (or Timer B, when no provisional ever came).
+    public var isBeingGivenUp: Bool { if case .outgoing(let a) = state { a.cancelWanted } else { false } }
+
     /// The INVITE that opened an incoming call (CANCEL matches its transaction).
     public var incomingInvite: SIPMessage? {
         if case .incoming(let r) = state { return r.invite }
