@@ -33,8 +33,8 @@ public final class Daemon: @unchecked Sendable {
         let engine: AudioEngine
         /// The sound device; replaced when it fails and is opened again (on the control plane).
         var audio: any AudioPort
-        /// A hardware fault the port is recovering from (on the control plane).
-        var fault: HardwareFault?
+        /// Its hardware's health: a fault it is recovering from (on the control plane).
+        var recovery = HardwareRecovery()
         var endpoint: (any AccountEndpoint)?
         var ua: SIPUserAgent?
         var media: PortMedia?

@@ -1,6 +1,7 @@
 import TipRingCore
 import SIPCore
 import SIPTransport
+import PortControl
 import Logging
 
 /// Why an account is not attached yet and when it is tried again.
@@ -61,8 +62,8 @@ extension Daemon {
                 p.lastError = nil
                 if !a.enabled {
                     p.controller?.handle(.powerOn)
-                } else if p.fault != nil {
-                    p.fault?.wasEnabled = true  // in service once its hardware is back
+                } else if p.recovery.fault != nil {
+                    p.recovery.wantService()  // in service once its hardware is back
                 } else {
                     p.controller?.handle(.enable)
                 }

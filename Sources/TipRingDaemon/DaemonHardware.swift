@@ -2,84 +2,61 @@ import TipRingCore
 import LineHAL
 import PortAudio
 import PortStack
+import PortControl
 import Logging
 
-/// A port's hardware that failed and is being brought back.
-struct HardwareFault: Sendable {
-    enum Part: String, Sendable { case audio, gpio }
-    var part: Part
-    /// What failed, as the status shows it (`audio: …`, `gpio: …`).
-    var reason: String
-    /// Attempts to reopen that failed so far.
-    var failures: Int
-    var retryAt: Instant
-    /// The port was in service when the fault came: it goes back into service after it.
-    var wasEnabled: Bool
-}
-
-/// Sound devices and GPIO lines that fail: noticed within a second, the port taken out of
-/// service (its calls ended with BYE — a call nobody can hear, or a phone whose hook cannot be
-/// seen, is worse than none — and its account unregistered, so that callers are told the line
-/// is unavailable instead of ringing a dead phone), the device opened (the lines requested)
-/// again with back-off (1 s, doubling to a minute), and the port back in service once it
+/// Sound devices and GPIO lines that fail, as ``HardwareRecovery`` decides for each port:
+/// noticed within a second, the port out of service (its calls ended with BYE, its account
+/// unregistered), the part opened again with back-off, the port back in service once it
 /// works. The other ports carry on throughout.
 extension Daemon {
-    static let hardwareCheck = Duration.seconds(1)
-    static let hardwareRetryCeiling = Duration.seconds(60)
-
     /// Every second, on the control plane.
     func superviseHardware() {
-        _ = scheduler.schedule(after: Daemon.hardwareCheck) { [weak self] in
+        _ = scheduler.schedule(after: HardwareRecovery.checkInterval) { [weak self] in
             guard let self else { return }
             for p in self.ports.values.sorted(by: { $0.id < $1.id }) {
-                if p.fault == nil, let reason = p.line.failure { self.failed(p, .gpio, reason: reason) }
-                if p.fault == nil, let reason = p.audio.failure { self.failed(p, .audio, reason: reason) }
-                if let f = p.fault, self.scheduler.now >= f.retryAt { self.reopen(p) }
+                let inService = p.controller?.machine.enabled ?? false
+                self.perform(p.recovery.check(now: self.scheduler.now, lineFailure: p.line.failure, audioFailure: p.audio.failure, inService: inService), on: p)
             }
             self.superviseHardware()
         }
     }
 
-    func failed(_ p: Port, _ part: HardwareFault.Part, reason: String) {
-        let enabled = p.controller?.machine.enabled ?? false
-        p.fault = HardwareFault(part: part, reason: "\(part): \(reason)", failures: 0, retryAt: scheduler.now + Daemon.hardwareCheck, wasEnabled: enabled)
-        let busy = isBusy(p)
-        let what = part == .audio ? "the sound device works" : "its GPIO lines work"
-        log.error("port \(p.id): \(part): \(reason) — \(busy ? "its call ended, " : "")out of service until \(what) again",
-                  metadata: ["port.id": "\(p.id)"])
-        if enabled { p.controller?.handle(.disable) }
-    }
-
-    func reopen(_ p: Port) {
-        guard var fault = p.fault else { return }
-        do {
-            switch fault.part {
-            case .audio: try reopenAudio(p)
-            case .gpio: try p.line.restart()
+    func perform(_ actions: [HardwareRecovery.Action], on p: Port) {
+        let meta: Logger.Metadata = ["port.id": "\(p.id)"]
+        for action in actions {
+            switch action {
+            case .takeOutOfService(let f):
+                let what = f.part == .audio ? "the sound device works" : "its GPIO lines work"
+                log.error("port \(p.id): \(f.reason) — \(isBusy(p) ? "its call ended, " : "")out of service until \(what) again", metadata: meta)
+                if f.wantsService { p.controller?.handle(.disable) }
+            case .reopen(let part):
+                var error: String?
+                do {
+                    switch part {
+                    case .audio: try reopenAudio(p)
+                    case .gpio: try p.line.restart()
+                    }
+                } catch let e {
+                    error = "\(e)"
+                }
+                perform(p.recovery.reopened(now: scheduler.now, error: error), on: p)
+            case .stillFailing(let f, let wait):
+                let what = f.part == .audio ? "the sound device did not open" : "its GPIO lines could not be requested"
+                log.error("port \(p.id): \(what) again (\(f.reason)); next try in \(wait.nanoseconds / 1_000_000_000) s", metadata: meta)
+            case .recovered(let f, let attempts):
+                let what = f.part == .audio ? "the sound device runs" : "its GPIO lines work"
+                log.notice("port \(p.id): \(what) again after \(attempts) attempt(s)\(f.wantsService ? "; back in service" : "")", metadata: meta)
+                if f.wantsService { p.controller?.handle(.enable) }
             }
-        } catch {
-            fault.failures += 1
-            var wait = Daemon.hardwareCheck
-            for _ in 1..<min(fault.failures, 8) { wait = wait * 2 }
-            wait = min(wait, Daemon.hardwareRetryCeiling)
-            fault.retryAt = scheduler.now + wait
-            fault.reason = "\(fault.part): \(error)"
-            p.fault = fault
-            log.error("port \(p.id): \(fault.part == .audio ? "the sound device did not open" : "its GPIO lines could not be requested") again (\(error)); next try in \(wait.nanoseconds / 1_000_000_000) s",
-                      metadata: ["port.id": "\(p.id)"])
-            return
         }
-        p.fault = nil
-        log.notice("port \(p.id): \(fault.part == .audio ? "the sound device runs" : "its GPIO lines work") again after \(fault.failures + 1) attempt(s)\(fault.wasEnabled ? "; back in service" : "")",
-                   metadata: ["port.id": "\(p.id)"])
-        if fault.wasEnabled { p.controller?.handle(.enable) }
     }
 
     /// The failed device is closed before it is opened again (it may be the same one).
     func reopenAudio(_ p: Port) throws {
         guard let backend, let description = board.port(p.id) else { return }
         p.audio.stop()
-        p.audio = UnavailableAudioPort(name: description.audio.device, format: description.audio.format, reason: p.fault?.reason ?? "reopening")
+        p.audio = UnavailableAudioPort(name: description.audio.device, format: description.audio.format, reason: p.recovery.fault?.reason ?? "reopening")
         do {
             p.audio = try PortStack.startAudio(description, backend: backend, engine: p.engine)
         } catch {
