@@ -67,9 +67,9 @@ public struct HardwareRecovery: Sendable, Hashable {
         return [.stillFailing(f, after: wait)]
     }
 
-    /// The port was asked into service while its hardware is out (an account attached, an
-    /// operator enabled it): it goes into service once the hardware is back.
-    public mutating func wantService() {
-        fault?.wantsService = true
+    /// The port was asked into service (or out of it) while its hardware is out (an account
+    /// attached, an operator enabled or disabled it): it follows once the hardware is back.
+    public mutating func wantService(_ wanted: Bool = true) {
+        fault?.wantsService = wanted
     }
 }

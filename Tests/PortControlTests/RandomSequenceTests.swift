@@ -67,6 +67,12 @@ final class RandomWorld {
     var mediaPorts: [Set<CallHandle>] = [[], []]
     /// Each port's box on the network.
     var places: [Place] = []
+    /// Each port's hardware: its health as the daemon keeps it, and the failures the sequence
+    /// made (a sound device or GPIO chip that fails, then refuses to reopen a few times).
+    var recovery = [HardwareRecovery(), HardwareRecovery()]
+    var audioFailure: [String?] = [nil, nil]
+    var lineFailure: [String?] = [nil, nil]
+    var refusals = [0, 0]
 
     init(seed: UInt64) {
         s = VirtualScheduler(seed: seed)
@@ -156,7 +162,55 @@ final class RandomWorld {
         }
         outside.execute(.register)
         for c in controllers { c.handle(.enable) }
+        superviseHardware()
         s.run(until: s.now + .seconds(1))
+    }
+
+    /// What the daemon does every second (``HardwareRecovery``), on the simulated parts.
+    func superviseHardware() {
+        s.schedule(after: HardwareRecovery.checkInterval) { [weak self] in
+            guard let self else { return }
+            for i in 0..<2 {
+                let actions = self.recovery[i].check(now: self.s.now, lineFailure: self.lineFailure[i], audioFailure: self.audioFailure[i],
+                                                     inService: self.controllers[i].machine.enabled)
+                self.perform(actions, port: i)
+            }
+            self.superviseHardware()
+        }
+    }
+
+    func perform(_ actions: [HardwareRecovery.Action], port i: Int) {
+        for action in actions {
+            switch action {
+            case .takeOutOfService(let f):
+                if f.wantsService { disable(i) }
+            case .reopen:
+                var error: String?
+                if refusals[i] > 0 {
+                    refusals[i] -= 1
+                    error = "still broken"
+                } else {
+                    audioFailure[i] = nil
+                    lineFailure[i] = nil
+                }
+                perform(recovery[i].reopened(now: s.now, error: error), port: i)
+            case .stillFailing:
+                break
+            case .recovered(let f, _):
+                if f.wantsService { enable(i) }
+            }
+        }
+    }
+
+    func disable(_ i: Int) {
+        disabledAt[i + 1] = log.count
+        sentWhileDisabled[i + 1] = []
+        controllers[i].handle(.disable)
+    }
+
+    func enable(_ i: Int) {
+        disabledAt[i + 1] = nil
+        controllers[i].handle(.enable)
     }
 
     func pick(_ n: Int) -> Int { Int(random.next() % UInt64(n)) }
@@ -165,7 +219,7 @@ final class RandomWorld {
     func step() {
         let p = pick(2)
         let hw = hardware[p], c = controllers[p]
-        let roll = pick(100)
+        let roll = pick(112)
         switch roll {
         case 0..<25:
             if hw.offHook { log.append("port \(p + 1) on-hook"); hw.putDown() } else { log.append("port \(p + 1) off-hook"); hw.lift() }
@@ -177,15 +231,17 @@ final class RandomWorld {
             log.append("port \(p + 1) flash")
             hw.onHookEvent?(.flash)
         case 45..<52:
-            if c.machine.enabled {
+            if recovery[p].fault != nil {
+                // Its hardware is out: the wish is kept for when it is back.
+                let wanted = !(recovery[p].fault?.wantsService ?? false)
+                log.append("port \(p + 1) \(wanted ? "enabled" : "disabled") while its hardware is out")
+                recovery[p].wantService(wanted)
+            } else if c.machine.enabled {
                 log.append("port \(p + 1) disabled")
-                disabledAt[p + 1] = log.count
-                sentWhileDisabled[p + 1] = []
-                c.handle(.disable)
+                disable(p)
             } else {
                 log.append("port \(p + 1) enabled")
-                disabledAt[p + 1] = nil
-                c.handle(.enable)
+                enable(p)
             }
         case 52..<57:
             let modes: [SimulatedRegistrar.Mode] = [.normal, .normal, .silent, .unavailable(retryAfter: 10), .forbidden]
@@ -227,6 +283,12 @@ final class RandomWorld {
             let list = lists[pick(lists.count)]
             log.append("port \(p + 1) DNS \(list.map(\.host))")
             agents[p].agent.replaceServers(list)
+        case 94..<97:
+            // Its sound device fails, or its GPIO chip hangs up; it refuses a few reopens.
+            let audio = pick(2) == 0
+            refusals[p] = pick(4)
+            if audio { audioFailure[p] = "input/output error" } else { lineFailure[p] = "the device hung up" }
+            log.append("port \(p + 1) \(audio ? "sound device fails" : "GPIO chip hangs up") (\(refusals[p]) refusals)")
         default:
             let wait = Int64(pick(60))
             log.append("wait \(wait) s")
@@ -239,9 +301,10 @@ final class RandomWorld {
     var reached: Set<String> = []
 
     func noteStates() {
-        for c in controllers {
+        for (i, c) in controllers.enumerated() {
             reached.insert("line " + String("\(c.machine.line)".prefix { $0 != "(" }))
             reached.insert("registration \(c.machine.registration)")
+            if let f = recovery[i].fault { reached.insert("hardware out (\(f.part))") }
         }
     }
 
@@ -254,7 +317,8 @@ final class RandomWorld {
         for h in outsideCalls { outside.execute(.hangUp(h)) }
         for (i, c) in controllers.enumerated() {
             if hardware[i].offHook { hardware[i].putDown() }
-            if !c.machine.enabled { disabledAt[i + 1] = nil; c.handle(.enable) }
+            // Its hardware comes back by itself (a few refusals at most); the port is wanted in service.
+            if recovery[i].fault != nil { recovery[i].wantService() } else if !c.machine.enabled { enable(i) }
         }
         // Longer than the ring timeout (200 s: a caller that vanished without a CANCEL), the
         // credential retry (60 s) and the back-off cap (20 s).
@@ -265,6 +329,7 @@ final class RandomWorld {
             if m.registration != .registered { return "\(port) did not register again: \(m.registration) (account \(agents[i].agent.status))" }
             if !agents[i].activeCalls.isEmpty { return "\(port) has SIP calls left: \(agents[i].activeCalls)" }
             if hardware[i].ringing || hardware[i].tone != nil { return "\(port) still rings or plays a tone" }
+            if let f = recovery[i].fault { return "\(port) never recovered its hardware: \(f.reason)" }
             // Every transaction ends by its own timers (64·T1 at most): none is left open.
             if agents[i].openTransactions != 0 { return "\(port) has \(agents[i].openTransactions) transaction(s) that never ended" }
         }
@@ -297,6 +362,7 @@ final class RandomWorld {
                     return "\(port) thinks it is registered, its account is \(ua.agent.status)"
                 }
             }
+            if recovery[i].fault != nil && m.enabled { return "\(port) in service with its hardware out (\(recovery[i].fault!.reason))" }
             if !m.enabled {
                 if hw.feed != .powerDown { return "\(port) disabled but its line feed is \(hw.feed)" }
                 if hw.ringing { return "\(port) disabled but ringing" }
@@ -367,7 +433,7 @@ struct RandomSequenceTests {
         // rang or never connected would hold every invariant vacuously.
         let wanted: Set<String> = ["line idle", "line dialTone", "line collecting", "line outgoing", "line ringing", "line connected",
                                    "line disconnected", "line noService", "registration registered", "registration retrying",
-                                   "registration failed", "registration disabled"]
+                                   "registration failed", "registration disabled", "hardware out (audio)", "hardware out (gpio)"]
         #expect(wanted.subtracting(reached).isEmpty, "never reached: \(wanted.subtracting(reached).sorted())")
     }
 
