@@ -40,9 +40,7 @@ struct DaemonAttachTests {
         try rig.addHost("moved.tipring.test")
         #expect(waitForPeer(10) { rig.port(2).contains("\"registration\": {\"state\": \"registered\"") }, "\(rig.status())\n\(rig.log())")
 
-        kill(rig.daemon, SIGTERM)
-        #expect(reap(rig.daemon, within: 6) == 0, "\(rig.log())")
-        rig.daemon = 0
+        #expect(rig.terminate(within: 6) == 0, "\(rig.log())")
         #expect(!rig.log().contains("secret1") && !rig.log().contains("secret2"))
     }
 
@@ -59,9 +57,7 @@ struct DaemonAttachTests {
         // Still waiting for DNS (15 s of timeouts), and saying so.
         #expect(rig.port(1).contains("\"state\": \"registering\", \"reason\": \"looking up the registrar\""), "\(rig.port(1))")
         let stopAt = Instant.monotonicNow()
-        kill(rig.daemon, SIGTERM)
-        #expect(reap(rig.daemon, within: 6) == 0, "\(rig.log())")
-        rig.daemon = 0
+        #expect(rig.terminate(within: 6) == 0, "\(rig.log())")
         #expect(Instant.monotonicNow() - stopAt < .seconds(5))
     }
 }

@@ -43,9 +43,7 @@ struct DaemonHardwareTests {
         let heard = try rig.sim(["listen", "--port", "1", "--seconds", "1"])
         #expect(heard.contains("tone dial"), "\(heard)")
 
-        kill(rig.daemon, SIGTERM)
-        #expect(reap(rig.daemon, within: 6) == 0, "\(rig.log())")
-        rig.daemon = 0
+        #expect(rig.terminate(within: 6) == 0, "\(rig.log())")
     }
 
     @Test("the GPIO chip hanging up (POLLHUP): both its ports show the fault and leave service, their lines are requested again with back-off, and they come back reading the hook afresh")
@@ -67,8 +65,6 @@ struct DaemonHardwareTests {
         // The hook is seen again: a lifted phone gets dial tone.
         try rig.sim(["offhook", "--port", "2"])
         #expect(waitForPeer(5) { rig.port(2).contains("\"line\": {\"state\": \"dial-tone\"}") }, "\(rig.port(2))")
-        kill(rig.daemon, SIGTERM)
-        #expect(reap(rig.daemon, within: 6) == 0, "\(rig.log())")
-        rig.daemon = 0
+        #expect(rig.terminate(within: 6) == 0, "\(rig.log())")
     }
 }
