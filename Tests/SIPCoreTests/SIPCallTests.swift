@@ -210,6 +210,18 @@ struct SIPCallTests {
         #expect(Self.events(call.receive(Self.response(to: invite, 487, "Request Terminated"), for: .invite, context: Self.ctx, digest: &digest)).isEmpty)
     }
 
+    @Test("refusing a call already answered (a held call rung back and never picked up) hangs it up with BYE instead of doing nothing")
+    func rejectingAnAnsweredCallHangsUp() throws {
+        var (call, invite) = try Self.placing()
+        var digest = DigestClient(username: "1001", password: "x")
+        _ = call.receive(Self.response(to: invite, 200, "OK", sdp: Self.answerSDP), for: .invite, context: Self.ctx, digest: &digest)
+        let refused = call.reject(status: 480, context: Self.ctx)
+        #expect(Self.requests(refused).map(\.1) == [.bye])
+        #expect(Self.events(refused) == [.ended(call.handle, .localHangUp)])
+        #expect(call.isOver)
+        #expect(call.reject(status: 480, context: Self.ctx).isEmpty)
+    }
+
     @Test("a reliable provisional (RFC 3262) is PRACKed once per RSeq, wherever 100rel stands in its Require list")
     func reliableProvisionalPRACKed() throws {
         var (call, invite) = try Self.placing()

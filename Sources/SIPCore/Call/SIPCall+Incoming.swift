@@ -113,9 +113,12 @@ extension SIPCall {
     static let rejectionReasons = [480: "Temporarily Unavailable", 486: "Busy Here", 488: "Not Acceptable Here", 603: "Decline",
                                    404: "Not Found", 403: "Forbidden"]
 
-    /// Refuses the ringing call with a final status (486 busy, 480 unavailable, 603 decline…).
-    public mutating func reject(status: Int) -> [CallAction] {
-        guard case .incoming(let r) = state else { return [] }
+    /// Refuses the ringing call with a final status (486 busy, 480 unavailable, 603 decline…);
+    /// a call already answered is hung up instead.
+    public mutating func reject(status: Int, context ctx: CallContext) -> [CallAction] {
+        // Past its answer a call can no longer be refused, only ended: the port's wish (a
+        // held call rung back on hang-up and never picked up) must not leave it up.
+        guard case .incoming(let r) = state else { return isOver ? [] : hangUp(context: ctx) }
         return [respond(r.invite, status, Self.rejectionReasons[status] ?? "Rejected", toTag: localTag, to: destination)]
             + finish(.localHangUp)
     }

@@ -216,7 +216,7 @@ public struct SIPCall: Sendable {
     public mutating func hangUp(context ctx: CallContext) -> [CallAction] {
         switch state {
         case .outgoing: return cancel(context: ctx)
-        case .incoming: return reject(status: 480)
+        case .incoming: return reject(status: 480, context: ctx)
         case .confirmed: return [bye(ctx)] + finish(.localHangUp)
         case .ended: return []
         }
