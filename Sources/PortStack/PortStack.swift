@@ -82,6 +82,18 @@ public enum PortStack {
         return Parts(ua: ua, media: media, hardware: hardware, controller: controller)
     }
 
+    /// A port whose account is not on the network yet (its registrar does not resolve, the
+    /// modem has not attached): the line is fed and its controller runs on a user agent that
+    /// cannot register (``UnattachedUserAgent``), so a lifted handset hears the no-service tone
+    /// rather than a dead line. Replaced by ``wire(id:line:engine:plan:scheduler:agent:mediaFactory:cname:portSettings:callSettings:mediaSettings:seed:)``
+    /// once the account attaches.
+    public static func wireUnattached(id: Int, line: PortLine, engine: AudioEngine, plan: RegionTonePlan, scheduler: any Scheduler,
+                                      portSettings: PortSettings) -> (hardware: LinePortHardware, controller: PortController) {
+        let hardware = LinePortHardware(line: line, engine: engine, scheduler: scheduler)
+        let controller = PortController(port: id, settings: portSettings, plan: plan, hardware: hardware, userAgent: UnattachedUserAgent(), scheduler: scheduler)
+        return (hardware, controller)
+    }
+
     /// A port's account settings: user `user` at `domain` (address of record and registrar
     /// `sip:domain`), authenticating as `authUser` (default: the user). The one place the
     /// daemon, the simulators and the tools turn an account into SIP settings; the caller
@@ -98,4 +110,27 @@ public enum PortStack {
 public struct PortSetupError: Error, CustomStringConvertible {
     public var description: String
     public init(description: String) { self.description = description }
+}
+
+/// The user agent of a port whose account is not attached: it never registers (so the port
+/// offers no dial tone, only the no-service tone) and places or takes no call.
+public final class UnattachedUserAgent: UserAgent {
+    public var onEvent: ((UserAgentEvent) -> Void)?
+    public var newCallHandle: () -> CallHandle = {
+        var own = CallHandles()
+        return { own.next() }
+    }()
+
+    public init() {}
+
+    public func execute(_ command: UserAgentCommand) {
+        switch command {
+        case .invite(let h, _, _):
+            // Not reachable while unregistered (the port offers no dial tone), but answered
+            // all the same: the call fails at once.
+            onEvent?(.ended(h, .failed(status: 503, reason: "Service Unavailable")))
+        case .register, .unregister, .cancel, .answer, .reject, .hangUp, .hold, .resume, .sendDigit:
+            break
+        }
+    }
 }

@@ -58,6 +58,8 @@ public final class Daemon: @unchecked Sendable {
         var attachRetry: AttachRetry?
         /// An endpoint being made for the account (a retry, a reload); cancelled on shutdown.
         var attachTask: Task<Void, Never>?
+        /// The endpoint is made and waits for the handset to be put down.
+        var attachParked = false
         /// Drops as last logged (a line at most once a minute, only when they grew).
         var droppedLogged = DropCounts()
         var dropped: DropCounts { DropCounts(agent: endpoint?.agent, media: media) }
@@ -191,8 +193,12 @@ public final class Daemon: @unchecked Sendable {
             }
         }
         // Every port's account at once: one whose registrar does not resolve yet (the modem
-        // has not attached) neither holds up the others nor stays down (it is tried again).
-        for port in ports.values.sorted(by: { $0.id < $1.id }) { beginAttach(port) }
+        // has not attached) neither holds up the others nor stays down (it is tried again);
+        // meanwhile its line answers a lifted handset with the no-service tone.
+        for port in ports.values.sorted(by: { $0.id < $1.id }) {
+            clock.sync { self.installUnattached(port) }
+            beginAttach(port)
+        }
     }
 
     /// The board's hook timing with the port's changes (checked when the file was loaded).
@@ -233,8 +239,9 @@ public final class Daemon: @unchecked Sendable {
 
     /// Builds the port's calls, media and controller on an endpoint (on the service loop; the
     /// wiring itself runs on the control plane).
-    func wire(_ a: AccountConfiguration, endpoint: any AccountEndpoint, to port: Port) {
-        let pc = configuration.port(port.id)
+    /// The port section's tone plan and port settings.
+    func portSettings(_ id: Int) -> (RegionTonePlan, PortSettings) {
+        let pc = configuration.port(id)
         let plan = RegionTonePlan.forRegion(pc.region) ?? RegionTonePlan.forRegion(.us)!
         var ps = PortSettings()
         ps.dialPlan = pc.dialPlan
@@ -246,6 +253,12 @@ public final class Daemon: @unchecked Sendable {
         ps.visualMessageWaiting = pc.messageWaiting
         ps.reversePolarityOnAnswer = pc.reversePolarityOnAnswer
         ps.ringTimeout = .seconds(Int64(pc.ringTimeoutSeconds))
+        return (plan, ps)
+    }
+
+    func wire(_ a: AccountConfiguration, endpoint: any AccountEndpoint, to port: Port) {
+        let pc = configuration.port(port.id)
+        let (plan, ps) = portSettings(port.id)
         var cs = CallSettings()
         cs.media.codecs = a.codecs
         cs.dtmf = a.dtmf
@@ -260,6 +273,7 @@ public final class Daemon: @unchecked Sendable {
         let lower = configuration.rtpPorts.lowerBound + index * span
         let sipLog = Logger(label: "tipring.sip"), portLog = Logger(label: "tipring.port"), mediaLog = Logger(label: "tipring.media")
         clock.sync {
+            self.removeUnattached(port)
             let parts = PortStack.wire(id: port.id, line: port.line, engine: port.engine, plan: plan, scheduler: self.scheduler,
                                        agent: endpoint.agent, mediaFactory: PolledMediaSocketFactory(), cname: "port\(port.id)@\(a.domain)",
                                        portSettings: ps, callSettings: cs, mediaSettings: ms, seed: port.seed)

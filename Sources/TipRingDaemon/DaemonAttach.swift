@@ -2,6 +2,7 @@ import TipRingCore
 import SIPCore
 import SIPTransport
 import PortControl
+import PortStack
 import Logging
 
 /// Why an account is not attached yet and when it is tried again.
@@ -50,8 +51,20 @@ extension Daemon {
             if case .success(let endpoint) = result { await endpoint.close() }
             return
         }
-        clock.sync { p.attachTask = nil }
+        clock.sync {
+            p.attachTask = nil
+            p.attachParked = false
+        }
         switch result {
+        case .success(let endpoint) where clock.sync({ self.isBusy(p) }):
+            // The handset is up (hearing the no-service tone): the account's controller takes
+            // over once the line is idle again — never under someone's ear.
+            let events = self.events.continuation
+            _ = scheduler.schedule(after: .seconds(1)) { [weak p] in
+                guard let p, p.generation == generation else { return }
+                events.yield(.attached(port: p.id, generation: generation, .success(endpoint)))
+            }
+            clock.sync { p.attachParked = true }
         case .success(let endpoint):
             if let retry = clock.sync({ p.attachRetry }) {
                 log.notice("port \(id): \(a.registrar) reached after \(retry.failures) failed attempt(s)", metadata: ["port.id": "\(id)"])
@@ -74,6 +87,27 @@ extension Daemon {
         case .failure(let error):
             scheduleAttachRetry(p, account: a, reason: "\(error)")
         }
+    }
+
+    /// Until the account attaches, a fed line whose controller cannot register: a lifted
+    /// handset hears the no-service tone (on the control plane).
+    func installUnattached(_ p: Port) {
+        guard p.controller == nil, let a = configuration.account(port: p.id), a.enabled else { return }
+        let (plan, settings) = portSettings(p.id)
+        let parts = PortStack.wireUnattached(id: p.id, line: p.line, engine: p.engine, plan: plan, scheduler: scheduler, portSettings: settings)
+        let log = self.log
+        parts.controller.onLog = { text in log.info("\(text)", metadata: ["port.id": "\(p.id)"]) }
+        p.hardware = parts.hardware
+        p.controller = parts.controller
+        if p.recovery.fault == nil { parts.controller.handle(.enable) } else { p.recovery.wantService() }
+    }
+
+    /// The stand-in's parts go (the line idle: its feed stays as it is for the account's).
+    func removeUnattached(_ p: Port) {
+        guard p.endpoint == nil, let h = p.hardware else { return }
+        p.engine.removeConsumer(h.keypad)
+        p.hardware = nil
+        p.controller = nil
     }
 
     /// RFC 5626 §4.5's wait (the account's `retryBase`, capped by `retryMax`, 50–100 % at

@@ -180,10 +180,11 @@ extension Daemon {
     /// again, or that it is being attached.
     func registration(of p: Port) -> PortStatus.Registration {
         if let e = p.endpoint { return Daemon.registration(e.agent.status, now: nowSeconds) }
+        if p.attachParked { return .init(state: "registering", reason: "reached; waiting for the handset to be put down") }
+        if p.attachTask != nil { return .init(state: "registering", reason: "looking up the registrar") }
         if let retry = p.attachRetry {
             return .init(state: "retrying", retryInSeconds: max(0, (retry.at - scheduler.now).nanoseconds / 1_000_000_000), reason: retry.reason)
         }
-        if p.attachTask != nil { return .init(state: "registering", reason: "looking up the registrar") }
         return .init(state: "none")
     }
 

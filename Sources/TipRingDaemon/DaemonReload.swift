@@ -119,6 +119,7 @@ extension Daemon {
             p.lastError = nil
             p.line.setTimingProfile(self.timingProfile(port: p.id))
         }
+        clock.sync { self.installUnattached(p) }
         // Comes back as an `attached` event, which enables the port (or tries again later).
         beginAttach(p)
     }

@@ -25,10 +25,22 @@ struct DaemonAttachTests {
         #expect(rig.table().contains("retrying in "), "\(rig.table())")
         // Still the operator's port: enabled, its account named (not "dead, no account").
         #expect(retrying.contains("\"enabled\": true") && retrying.contains("\"account\": \"1001@127.0.0.1\""), "\(retrying)")
-        // It keeps trying (more than one attempt logged), and stops the moment the name exists.
+        // Meanwhile the line is fed: a lifted handset hears the no-service tone, not silence.
+        try rig.sim(["offhook", "--port", "1"])
+        #expect(waitForPeer(5) { rig.port(1).contains("\"line\": {\"state\": \"no-service\"}") }, "\(rig.port(1))")
+        let heard = try rig.sim(["listen", "--port", "1", "--seconds", "1"])
+        #expect(heard.hasPrefix("tone ") && !heard.contains("tone dial"), "\(heard)")  // the region's no-service tone (SIT in the US plan)
+        // It keeps trying (more than one attempt logged), and stops the moment the name exists —
+        // taking over the line once the handset is down, never under someone's ear.
         #expect(waitForPeer(10) { rig.log().components(separatedBy: "cannot reach registrar.tipring.test").count >= 3 }, "\(rig.log())")
         try rig.addHost("registrar.tipring.test")
+        #expect(waitForPeer(10) { rig.port(1).contains("waiting for the handset to be put down") }, "\(rig.port(1))")
+        #expect(rig.port(1).contains("\"line\": {\"state\": \"no-service\"}"))
+        try rig.sim(["onhook", "--port", "1"])
         #expect(waitForPeer(10) { rig.port(1).contains("\"registration\": {\"state\": \"registered\"") }, "\(rig.status())\n\(rig.log())")
+        try rig.sim(["offhook", "--port", "1"])
+        #expect(waitForPeer(5) { rig.port(1).contains("\"line\": {\"state\": \"dial-tone\"}") }, "\(rig.port(1))")
+        try rig.sim(["onhook", "--port", "1"])
         #expect(rig.log().contains("registrar.tipring.test:\(rig.exchangePort) reached after "), "\(rig.log())")
         #expect(!rig.port(1).contains("\"lastError\": \""), "\(rig.port(1))")
 
