@@ -70,6 +70,9 @@ public final class AccountAgent: @unchecked Sendable {
     /// A REGISTER went unanswered: a connection-oriented transport makes its connection again
     /// (RFC 5626 §4.4: a flow that carries no answers is treated as failed).
     public var onNoAnswer: (() -> Void)?
+    /// The local address changed (after the new Contact went to the registrar): calls in
+    /// progress refresh their target.
+    public var onLocalAddressChanged: ((SIPNetworkAddress) -> Void)?
     /// Every server in the list failed to answer (or answered 503) in turn: what DNS said
     /// may be out of date — the endpoint looks the servers up again.
     public var onServersExhausted: (() -> Void)?
@@ -170,6 +173,7 @@ public final class AccountAgent: @unchecked Sendable {
         localAddress = new
         reflexiveAddress = nil
         session.contactChanged(Self.contact(user: settings.contactUser, at: new, transport: settings.registration.transport))
+        onLocalAddressChanged?(new)
     }
 
     /// A message from the transport with its source.

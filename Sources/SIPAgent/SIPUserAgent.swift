@@ -76,6 +76,7 @@ public final class SIPUserAgent: UserAgent, @unchecked Sendable {
         agent.onRequest = { [weak self] m, from in self?.request(m, from: from) }
         agent.onResponse = { [weak self] m, from in self?.response(m, from: from) }
         agent.onStatus = { [weak self] s in self?.registrationChanged(s) }
+        agent.onLocalAddressChanged = { [weak self] _ in self?.refreshTargets() }
     }
 
     /// Takes the account's (reloaded) credentials for calls too.
@@ -113,6 +114,12 @@ public final class SIPUserAgent: UserAgent, @unchecked Sendable {
         case .resume(let h): update(h) { $0.changeDirection(to: .sendrecv, context: ctx) }
         case .sendDigit(let h, let digit, let ms): update(h) { $0.sendDigit(digit, milliseconds: ms, context: ctx) }
         }
+    }
+
+    /// Our address moved: every established call tells its far end (re-INVITE).
+    func refreshTargets() {
+        let ctx = context
+        for h in activeCalls { update(h) { $0.refreshTarget(context: ctx) } }
     }
 
     /// The calls in progress (for status and invariants).

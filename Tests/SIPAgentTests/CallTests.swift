@@ -14,7 +14,8 @@ final class CallRig {
 
     final class Phone {
         let user: String
-        let address: SIPNetworkAddress
+        /// Where the box is on the network (it moves: an LTE address change).
+        var address: SIPNetworkAddress
         var agent: AccountAgent!
         var ua: SIPUserAgent!
         var events: [UserAgentEvent] = []
@@ -51,7 +52,7 @@ final class CallRig {
             a.keepAlive = .off
             p.agent = AccountAgent(settings: a, servers: [Self.exchangeAddress], localAddress: p.address, scheduler: s, seed: UInt64(user)!,
                                    send: { [weak net, weak p] m, to in if p?.muted == false { net?.send(m.serialized(), from: p!.address, to: to) } },
-                                   sendBytes: { [weak net] b, to in net?.send(b, from: p.address, to: to) })
+                                   sendBytes: { [weak net, weak p] b, to in if let p { net?.send(b, from: p.address, to: to) } })
             var cs = CallSettings()
             configure(user, &cs)
             p.ua = SIPUserAgent(agent: p.agent, settings: cs, seed: UInt64(user)!)
@@ -90,6 +91,16 @@ final class CallRig {
         bob.ua.execute(.answer(bh))
         run(0.5)
         return (a, bh)
+    }
+
+    /// A phone's box gets a new address (the old one is gone), as its address watcher sees it.
+    func move(_ p: Phone, to new: SIPNetworkAddress) {
+        net.detach(p.address)
+        p.address = new
+        net.attach(new) { [weak p] b, from in
+            if let m = try? SIPParser.parse(b) { p?.agent.receive(m, from: from) }
+        }
+        p.agent.localAddressChanged(new)
     }
 
     /// The requests of a method that crossed the wire, with their endpoints.
@@ -135,6 +146,24 @@ struct CallTests {
         #expect(rig.responses(200, to: .bye).count == 2)
         #expect(rig.alice.ua.activeCalls.isEmpty && rig.bob.ua.activeCalls.isEmpty)
         #expect(rig.alice.media[a] == nil)
+    }
+
+    @Test("Bob's address changes mid-call: he re-INVITEs with the new Contact and media address (target refresh), and Alice's BYE and RTP reach him there")
+    func addressChangeRefreshesTheCall() throws {
+        let rig = CallRig()
+        let (a, bh) = try rig.answeredCall()
+        let moved = SIPNetworkAddress("192.0.2.21")
+        rig.move(rig.bob, to: moved)
+        rig.run(1)
+        let reinvite = try #require(rig.wire(.invite).last { $0.from == moved })
+        #expect(reinvite.message["Contact"]?.contains("@192.0.2.21") == true, "\(reinvite.message)")
+        #expect(String(decoding: reinvite.message.body, as: UTF8.self).contains("c=IN IP4 192.0.2.21"))
+        #expect(rig.alice.media[a]?.remote.address == "192.0.2.21")
+        #expect(rig.bob.saw(.answered(bh)) && rig.bob.ended(bh) == nil)
+        rig.alice.ua.execute(.hangUp(a))
+        rig.run(1)
+        #expect(rig.wire(.bye).contains { $0.to == moved })
+        #expect(rig.bob.ended(bh) == .remoteHangUp)
     }
 
     @Test("Bob calls Alice and hangs up himself")

@@ -221,6 +221,22 @@ extension SIPCall {
         return [reinviteRequest(ctx)]
     }
 
+    /// Our address changed under the call (an LTE reconnect): a re-INVITE with the new
+    /// Contact and the media at the new address — a target refresh (RFC 3261 §12.2) with a new
+    /// offer (RFC 3264 §8) — so that the far end's requests and media follow us. One re-INVITE
+    /// at a time, as for hold: the refresh goes out when the one in flight is answered.
+    public mutating func refreshTarget(context ctx: CallContext) -> [CallAction] {
+        guard case .confirmed(var e) = state, local.address != ctx.mediaHost else { return [] }
+        local.address = ctx.mediaHost
+        local.version += 1
+        if e.reinvitePending {
+            e.pendingDirection = wanted
+            state = .confirmed(e)
+            return []
+        }
+        return [reinviteRequest(ctx)]
+    }
+
     mutating func reinviteRequest(_ ctx: CallContext) -> CallAction {
         var m = dialogRequest(.invite, ctx)
         m.add("Contact", "<\(ctx.contact)>")
