@@ -60,9 +60,10 @@ extension Daemon {
             // The handset is up (hearing the no-service tone): the account's controller takes
             // over once the line is idle again — never under someone's ear.
             let events = self.events.continuation
-            _ = scheduler.schedule(after: .seconds(1)) { [weak p] in
-                guard let p, p.generation == generation else { return }
-                events.yield(.attached(port: p.id, generation: generation, .success(endpoint)))
+            // Handed back every second (an endpoint of an older generation, after a reload,
+            // is closed there).
+            _ = scheduler.schedule(after: .seconds(1)) {
+                events.yield(.attached(port: id, generation: generation, .success(endpoint)))
             }
             clock.sync { p.attachParked = true }
         case .success(let endpoint):
