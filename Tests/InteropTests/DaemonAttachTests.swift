@@ -22,7 +22,7 @@ struct DaemonAttachTests {
         #expect(retrying.contains("\"reason\": \"DNS: no such name registrar.tipring.test\""), "\(retrying)")
         let wait = Int(retrying.components(separatedBy: "\"retryInSeconds\": ").dropFirst().first?.prefix { $0.isNumber } ?? "") ?? -1
         #expect((0...2).contains(wait), "\(retrying)")
-        #expect(rig.table().contains("retrying in "), "\(rig.table())")
+        #expect(waitForPeer(10) { rig.table().contains("retrying in ") }, "\(rig.table())")  // between attempts (0.5–2 s each)
         // Still the operator's port: enabled, its account named (not "dead, no account").
         #expect(retrying.contains("\"enabled\": true") && retrying.contains("\"account\": \"1001@127.0.0.1\""), "\(retrying)")
         // Meanwhile the line is fed: a lifted handset hears the no-service tone, not silence.
