@@ -2,6 +2,20 @@ import Foundation  // tests only: processes
 import TipRingCore
 import TestSupport
 
+/// `ip` (inside network namespace `ns` when given); throws with its error output when it fails.
+func ip(_ ns: String?, _ args: [String]) throws {
+    let r = try runCommand("/usr/sbin/ip", (ns.map { ["-n", $0] } ?? []) + args)
+    guard r.status == 0 else { throw ToolError(description: "ip \(args.joined(separator: " ")): exit \(r.status): \(r.err)\(r.out)") }
+}
+
+/// A veth pair made in the root namespace (names unique per lab), its ends moved into two
+/// namespaces.
+func vethPair(_ a: String, into nsA: String, _ b: String, into nsB: String) throws {
+    try ip(nil, ["link", "add", a, "type", "veth", "peer", "name", b])
+    try ip(nil, ["link", "set", a, "netns", nsA])
+    try ip(nil, ["link", "set", b, "netns", nsB])
+}
+
 /// A small internet of the test's own, made of Linux network namespaces joined by veth pairs
 /// (root only; nothing outside the namespaces is touched):
 ///
@@ -39,23 +53,14 @@ final class NetworkLab {
         return r.out
     }
 
-    func ip(_ ns: String?, _ args: [String]) throws {
-        if let ns { try run("/usr/sbin/ip", ["-n", ns] + args) } else { try run("/usr/sbin/ip", args) }
-    }
-
     func inNamespace(_ ns: String, _ command: [String]) throws -> String {
         try run("/usr/sbin/ip", ["netns", "exec", ns] + command)
     }
 
     private func build() throws {
         for ns in [inside, router, outside] { try ip(nil, ["netns", "add", ns]) }
-        // veth names are made in the root namespace first: unique per lab.
-        try ip(nil, ["link", "add", "a\(suffix)", "type", "veth", "peer", "name", "b\(suffix)"])
-        try ip(nil, ["link", "set", "a\(suffix)", "netns", inside])
-        try ip(nil, ["link", "set", "b\(suffix)", "netns", router])
-        try ip(nil, ["link", "add", "c\(suffix)", "type", "veth", "peer", "name", "d\(suffix)"])
-        try ip(nil, ["link", "set", "c\(suffix)", "netns", router])
-        try ip(nil, ["link", "set", "d\(suffix)", "netns", outside])
+        try vethPair("a\(suffix)", into: inside, "b\(suffix)", into: router)
+        try vethPair("c\(suffix)", into: router, "d\(suffix)", into: outside)
         for ns in [inside, router, outside] { try ip(ns, ["link", "set", "lo", "up"]) }
         try ip(inside, ["addr", "add", "\(insideAddress)/24", "dev", "a\(suffix)"])
         try ip(inside, ["link", "set", "a\(suffix)", "up"])
@@ -134,19 +139,10 @@ final class ImpairedLink {
         }
     }
 
-    func ip(_ ns: String?, _ args: [String]) throws {
-        let r = try runCommand("/usr/sbin/ip", (ns.map { ["-n", $0] } ?? []) + args)
-        guard r.status == 0 else { throw ToolError(description: "ip \(args.joined(separator: " ")): \(r.err)") }
-    }
-
     private func build(loss: Double, jitterMilliseconds: Int, seed: Int) throws {
         for ns in [near, impair, far] { try ip(nil, ["netns", "add", ns]) }
-        try ip(nil, ["link", "add", "n\(suffix)", "type", "veth", "peer", "name", "p\(suffix)"])
-        try ip(nil, ["link", "set", "n\(suffix)", "netns", near])
-        try ip(nil, ["link", "set", "p\(suffix)", "netns", impair])
-        try ip(nil, ["link", "add", "q\(suffix)", "type", "veth", "peer", "name", "f\(suffix)"])
-        try ip(nil, ["link", "set", "q\(suffix)", "netns", impair])
-        try ip(nil, ["link", "set", "f\(suffix)", "netns", far])
+        try vethPair("n\(suffix)", into: near, "p\(suffix)", into: impair)
+        try vethPair("q\(suffix)", into: impair, "f\(suffix)", into: far)
         for ns in [near, impair, far] { try ip(ns, ["link", "set", "lo", "up"]) }
         try ip(near, ["addr", "add", "\(nearAddress)/24", "dev", "n\(suffix)"])
         try ip(far, ["addr", "add", "\(farAddress)/24", "dev", "f\(suffix)"])
