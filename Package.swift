@@ -152,7 +152,7 @@ let package = Package(
         // What the tests share: the repository's root, the simulated line rig.
         .target(
             name: "TestSupport",
-            dependencies: ["TipRingCore", "TelephonyDSP", "LineHAL", "BoardSimulator"],
+            dependencies: ["TipRingCore", "TelephonyDSP", "LineHAL", "BoardSimulator", "SIPCore"],
             path: "Tests/TestSupport"
         ),
         .testTarget(name: "TipRingCoreTests", dependencies: ["TipRingCore", "TestSupport"]),
@@ -164,11 +164,11 @@ let package = Package(
         .testTarget(name: "PortAudioTests", dependencies: ["PortAudio", "LineHAL", "BoardSimulator", "TestSupport"]),
         .testTarget(name: "SIPCoreTests", dependencies: ["SIPCore", "SIPAgent", "BoardSimulator", "TipRingCore"]),
         .testTarget(name: "SIPAgentTests", dependencies: ["SIPAgent", "SIPCore", "BoardSimulator", "TipRingCore"]),
-        .testTarget(name: "SIPTransportTests", dependencies: ["SIPTransport", "SIPAgent", "SIPCore", "SystemCalls", "BoardSimulator", "TipRingCore"]),
+        .testTarget(name: "SIPTransportTests", dependencies: ["SIPTransport", "SIPAgent", "SIPCore", "SystemCalls", "BoardSimulator", "TipRingCore", "TestSupport"]),
         .testTarget(name: "BoardSimulatorTests", dependencies: ["BoardSimulator", "LineHAL", "PortAudio", "TestSupport"]),
         .testTarget(name: "LinuxHALTests", dependencies: ["LinuxHAL", "LineHAL", "TipRingCore", "TestSupport"]),
         .testTarget(name: "RTPMediaTests", dependencies: ["RTPMedia", "PortAudio", "TelephonyDSP", "SIPCore", "SIPAgent", "TipRingCore", "LineHAL"]),
-        .testTarget(name: "PortControlTests", dependencies: ["PortControl", "RTPMedia", "SimulatorApp", "PortStack", "BoardSimulator", "LineHAL", "SIPCore", "SIPAgent", "TelephonyDSP", "TipRingCore"]),
+        .testTarget(name: "PortControlTests", dependencies: ["PortControl", "RTPMedia", "SimulatorApp", "PortStack", "BoardSimulator", "LineHAL", "SIPCore", "SIPAgent", "SIPTransport", "TelephonyDSP", "TipRingCore", "TestSupport"]),
         .testTarget(name: "TipRingDaemonTests", dependencies: ["TipRingDaemon", "TipRingCore", "SystemCalls", "LineHAL", "SIPCore", "TestSupport"]),
         .testTarget(name: "SimulatorAppTests", dependencies: ["SimulatorApp", "LineHAL", "TipRingCore", "TestSupport"]),
         // Everything that starts a real peer (Kamailio, baresip, sipp, dnsmasq, tshark) or the

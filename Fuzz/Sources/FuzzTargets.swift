@@ -125,13 +125,15 @@ enum FuzzTargets {
         _ = CallerIDReceiver.decode(samples, scheme: .etsiAfterRing)
     }
 
-    /// A DNS answer as a server (or anyone spoofing one) sends it: SRV and A record parsers.
+    /// A DNS answer as a server (or anyone spoofing one) sends it: SRV, A and AAAA record parsers.
     static func dns(_ bytes: [UInt8]) {
         var srv = [tipring_srv_record](repeating: tipring_srv_record(), count: 32)
-        var a = [tipring_a_record](repeating: tipring_a_record(), count: 16)
+        var a = [tipring_address_record](repeating: tipring_address_record(), count: 16)
         bytes.withUnsafeBufferPointer { b in
             _ = srv.withUnsafeMutableBufferPointer { tipring_dns_parse_srv(b.baseAddress, Int32(clamping: b.count), $0.baseAddress, Int32($0.count)) }
-            _ = a.withUnsafeMutableBufferPointer { tipring_dns_parse_a(b.baseAddress, Int32(clamping: b.count), $0.baseAddress, Int32($0.count)) }
+            for type in [TIPRING_DNS_TYPE_A, TIPRING_DNS_TYPE_AAAA] {
+                _ = a.withUnsafeMutableBufferPointer { tipring_dns_parse_addresses(b.baseAddress, Int32(clamping: b.count), type, $0.baseAddress, Int32($0.count)) }
+            }
         }
     }
 }

@@ -33,7 +33,7 @@ public final class SimulatedRegistrar {
     var nonceCounter = 0
     var liveNonces: Set<String> = []
     /// Passwords by user, for the exchange's own challenges.
-    func password(of user: String) -> String? { users[user] }
+    public func password(of user: String) -> String? { users[user] }
     public private(set) var bindings: [String: [Binding]] = [:]
     /// Every REGISTER received, with its time.
     public private(set) var registers: [(at: Instant, message: SIPMessage)] = []
@@ -47,6 +47,9 @@ public final class SimulatedRegistrar {
         scheduler = network.scheduler
         network.attach(address) { [weak self] bytes, from in self?.receive(bytes, from: from) }
     }
+
+    /// A user's password changed on the server (the operator rotates it, or sets a new one).
+    public func setPassword(_ password: String, for user: String) { users[user] = password }
 
     /// Forget every binding and nonce, as a restarted registrar does.
     public func restart() {

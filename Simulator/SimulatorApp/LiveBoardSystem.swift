@@ -6,6 +6,7 @@ public import SIPTransport
 public import PortControl
 public import BoardSimulator
 import RTPMedia
+import SystemCalls
 public import PortStack
 public import NIOCore
 
@@ -58,7 +59,8 @@ public final class LiveBoardSystem: @unchecked Sendable {
                                                              scheduler: scheduler, seed: seed &+ UInt64(id))
             let half = (rtpPorts.upperBound - rtpPorts.lowerBound + 1) / accounts.count
             let lower = rtpPorts.lowerBound + i * half
-            let factory = PolledMediaSocketFactory()
+            // Media of the signalling's family: an IPv6 registrar, IPv6 media.
+            let factory = PolledMediaSocketFactory(family: IPEndpoint.Family(of: endpoint.agent.localAddress.host))
             let built: Result<SimulatedSystem.Port, any Error> = clock.sync {
                 Result {
                     try SimulatedSystem.assemblePort(id: id, user: account.user, board: system.board, plan: plan, scheduler: scheduler,

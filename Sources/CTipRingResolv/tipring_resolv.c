@@ -99,15 +99,18 @@ int tipring_dns_parse_srv(const unsigned char *answer, int length, tipring_srv_r
     return count == 0 ? TIPRING_DNS_NONAME : count;
 }
 
-int tipring_dns_parse_a(const unsigned char *answer, int length, tipring_a_record *out, int max) {
+int tipring_dns_parse_addresses(const unsigned char *answer, int length, int type, tipring_address_record *out, int max) {
+    int family = type == ns_t_aaaa ? AF_INET6 : AF_INET;
+    int size = type == ns_t_aaaa ? 16 : 4;
+    if (type != ns_t_a && type != ns_t_aaaa) return TIPRING_DNS_FAILED;
     ns_msg msg;
     if (length < 0 || ns_initparse(answer, length, &msg) != 0) return TIPRING_DNS_FAILED;
     int count = 0;
     for (int i = 0; i < ns_msg_count(msg, ns_s_an) && count < max; i++) {
         ns_rr rr;
         if (ns_parserr(&msg, ns_s_an, i, &rr) != 0) return TIPRING_DNS_FAILED;
-        if (ns_rr_type(rr) != ns_t_a || ns_rr_rdlen(rr) != 4) continue;
-        if (inet_ntop(AF_INET, ns_rr_rdata(rr), out[count].address, sizeof out[count].address) == NULL) continue;
+        if (ns_rr_type(rr) != type || ns_rr_rdlen(rr) != size) continue;
+        if (inet_ntop(family, ns_rr_rdata(rr), out[count].address, sizeof out[count].address) == NULL) continue;
         out[count].ttl = ns_rr_ttl(rr);
         count++;
     }

@@ -23,28 +23,69 @@
 #include <malloc.h>
 #endif
 
-int tr_ipv4_parse(const char *text, uint32_t *address) {
-    struct in_addr a;
-    if (inet_pton(AF_INET, text, &a) != 1) return -EINVAL;
-    *address = a.s_addr;
+int tr_ip_parse(const char *text, tr_endpoint *endpoint) {
+    memset(endpoint->address, 0, sizeof endpoint->address);
+    if (inet_pton(AF_INET, text, endpoint->address) == 1) {
+        endpoint->family = 4;
+        return 0;
+    }
+    if (inet_pton(AF_INET6, text, endpoint->address) == 1) {
+        endpoint->family = 6;
+        return 0;
+    }
+    return -EINVAL;
+}
+
+void tr_ip_format(const tr_endpoint *endpoint, char out[46]) {
+    int family = endpoint->family == 6 ? AF_INET6 : AF_INET;
+    if (!inet_ntop(family, endpoint->address, out, 46)) out[0] = 0;
+}
+
+/* A socket address from an endpoint; its length, 0 for an unknown family. */
+static socklen_t socket_address(const tr_endpoint *e, struct sockaddr_storage *s) {
+    memset(s, 0, sizeof *s);
+    if (e->family == 4) {
+        struct sockaddr_in *v4 = (struct sockaddr_in *)s;
+        v4->sin_family = AF_INET;
+        v4->sin_port = htons(e->port);
+        memcpy(&v4->sin_addr, e->address, 4);
+        return sizeof *v4;
+    }
+    if (e->family == 6) {
+        struct sockaddr_in6 *v6 = (struct sockaddr_in6 *)s;
+        v6->sin6_family = AF_INET6;
+        v6->sin6_port = htons(e->port);
+        memcpy(&v6->sin6_addr, e->address, 16);
+        return sizeof *v6;
+    }
     return 0;
 }
 
-void tr_ipv4_format(uint32_t address, char out[16]) {
-    struct in_addr a = { .s_addr = address };
-    if (!inet_ntop(AF_INET, &a, out, 16)) out[0] = 0;
+/* An endpoint from a socket address; 0, or -EAFNOSUPPORT for another family. */
+static int endpoint_of(const struct sockaddr *s, socklen_t length, tr_endpoint *e) {
+    memset(e, 0, sizeof *e);
+    if (s->sa_family == AF_INET && length >= (socklen_t)sizeof(struct sockaddr_in)) {
+        const struct sockaddr_in *v4 = (const struct sockaddr_in *)s;
+        e->family = 4;
+        memcpy(e->address, &v4->sin_addr, 4);
+        e->port = ntohs(v4->sin_port);
+        return 0;
+    }
+    if (s->sa_family == AF_INET6 && length >= (socklen_t)sizeof(struct sockaddr_in6)) {
+        const struct sockaddr_in6 *v6 = (const struct sockaddr_in6 *)s;
+        e->family = 6;
+        memcpy(e->address, &v6->sin6_addr, 16);
+        e->port = ntohs(v6->sin6_port);
+        return 0;
+    }
+    return -EAFNOSUPPORT;
 }
 
-int tr_resolve_ipv4(const char *host, uint32_t *address) {
-    int n = tr_resolve_ipv4_all(host, address, 1);
-    return n > 0 ? 0 : -EHOSTUNREACH;
-}
-
-int tr_resolve_ipv4_all(const char *host, uint32_t *addresses, int max) {
+int tr_resolve(const char *host, int family, tr_endpoint *addresses, int max) {
     if (host == NULL || addresses == NULL || max <= 0) return -EINVAL;
     struct addrinfo hints, *result = NULL;
     memset(&hints, 0, sizeof hints);
-    hints.ai_family = AF_INET;
+    hints.ai_family = family == 4 ? AF_INET : family == 6 ? AF_INET6 : AF_UNSPEC;
     hints.ai_socktype = SOCK_DGRAM;
     int rc = getaddrinfo(host, NULL, &hints, &result);
     if (rc != 0) {
@@ -55,35 +96,35 @@ int tr_resolve_ipv4_all(const char *host, uint32_t *addresses, int max) {
     }
     int count = 0;
     for (struct addrinfo *a = result; a != NULL && count < max; a = a->ai_next) {
-        if (a->ai_family != AF_INET || a->ai_addrlen < (socklen_t)sizeof(struct sockaddr_in)) continue;
-        uint32_t address = ((struct sockaddr_in *)a->ai_addr)->sin_addr.s_addr;
+        tr_endpoint e;
+        if (endpoint_of(a->ai_addr, a->ai_addrlen, &e) != 0) continue;
         int seen = 0;
-        for (int i = 0; i < count && !seen; i++) seen = addresses[i] == address;
-        if (!seen) addresses[count++] = address;
+        for (int i = 0; i < count && !seen; i++) {
+            seen = addresses[i].family == e.family && memcmp(addresses[i].address, e.address, 16) == 0;
+        }
+        if (!seen) addresses[count++] = e;
     }
     freeaddrinfo(result);
     return count > 0 ? count : -ENOENT;
 }
 
-static struct sockaddr_in ipv4(uint32_t address, uint16_t port) {
-    struct sockaddr_in s;
-    memset(&s, 0, sizeof s);
-    s.sin_family = AF_INET;
-    s.sin_port = htons(port);
-    s.sin_addr.s_addr = address;
-    return s;
-}
-
-int tr_udp_open(uint32_t address, uint16_t port, int tos) {
-    int fd = socket(AF_INET, SOCK_DGRAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+int tr_udp_open(const tr_endpoint *local, int tos) {
+    struct sockaddr_storage s;
+    socklen_t length = socket_address(local, &s);
+    if (length == 0) return -EAFNOSUPPORT;
+    int fd = socket(s.ss_family, SOCK_DGRAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
     if (fd < 0) return -errno;
-    struct sockaddr_in s = ipv4(address, port);
-    if (bind(fd, (struct sockaddr *)&s, sizeof s) != 0) {
-        int e = errno;
-        close(fd);
-        return -e;
+    int one = 1;
+    int rc = 0;
+    /* An IPv6 socket takes IPv6 only: IPv4 peers would otherwise arrive as ::ffff:a.b.c.d,
+     * which no source screen compares equal to the address it expects. */
+    if (local->family == 6) rc = setsockopt(fd, IPPROTO_IPV6, IPV6_V6ONLY, &one, sizeof one);
+    if (rc == 0) rc = bind(fd, (struct sockaddr *)&s, length);
+    if (rc == 0 && tos >= 0) {
+        rc = local->family == 6 ? setsockopt(fd, IPPROTO_IPV6, IPV6_TCLASS, &tos, sizeof tos)
+                                : setsockopt(fd, IPPROTO_IP, IP_TOS, &tos, sizeof tos);
     }
-    if (tos >= 0 && setsockopt(fd, IPPROTO_IP, IP_TOS, &tos, sizeof tos) != 0) {
+    if (rc != 0) {
         int e = errno;
         close(fd);
         return -e;
@@ -100,50 +141,53 @@ int tr_wait_readable(int fd, int timeout_ms) {
     }
 }
 
-int tr_udp_tos(int fd) {
+int tr_udp_tos(int fd, int family) {
     int tos = 0;
     socklen_t len = sizeof tos;
-    if (getsockopt(fd, IPPROTO_IP, IP_TOS, &tos, &len) != 0) return -errno;
+    int rc = family == 6 ? getsockopt(fd, IPPROTO_IPV6, IPV6_TCLASS, &tos, &len) : getsockopt(fd, IPPROTO_IP, IP_TOS, &tos, &len);
+    if (rc != 0) return -errno;
     return tos;
 }
 
-ssize_t tr_udp_send(int fd, const void *bytes, size_t count, uint32_t address, uint16_t port) {
-    struct sockaddr_in s = ipv4(address, port);
+ssize_t tr_udp_send(int fd, const void *bytes, size_t count, const tr_endpoint *destination) {
+    struct sockaddr_storage s;
+    socklen_t length = socket_address(destination, &s);
+    if (length == 0) return -EAFNOSUPPORT;
     for (;;) {
-        ssize_t n = sendto(fd, bytes, count, MSG_DONTWAIT, (struct sockaddr *)&s, sizeof s);
+        ssize_t n = sendto(fd, bytes, count, MSG_DONTWAIT, (struct sockaddr *)&s, length);
         if (n >= 0) return n;
         if (errno != EINTR) return -errno;
     }
 }
 
-ssize_t tr_udp_receive(int fd, void *buffer, size_t capacity, uint32_t *address, uint16_t *port) {
-    struct sockaddr_in s;
+ssize_t tr_udp_receive(int fd, void *buffer, size_t capacity, tr_endpoint *source) {
+    struct sockaddr_storage s;
     for (;;) {
         socklen_t len = sizeof s;
         ssize_t n = recvfrom(fd, buffer, capacity, MSG_DONTWAIT, (struct sockaddr *)&s, &len);
         if (n >= 0) {
-            *address = s.sin_addr.s_addr;
-            *port = ntohs(s.sin_port);
+            if (endpoint_of((struct sockaddr *)&s, len, source) != 0) memset(source, 0, sizeof *source);
             return n;
         }
         if (errno != EINTR) return -errno;
     }
 }
 
-int tr_route_source(uint32_t address, uint16_t port, uint32_t *source) {
-    int fd = socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+int tr_route_source(const tr_endpoint *destination, tr_endpoint *source) {
+    struct sockaddr_storage s;
+    socklen_t length = socket_address(destination, &s);
+    if (length == 0) return -EAFNOSUPPORT;
+    int fd = socket(s.ss_family, SOCK_DGRAM | SOCK_CLOEXEC, 0);
     if (fd < 0) return -errno;
-    struct sockaddr_in s = ipv4(address, port);
-    int rc = connect(fd, (struct sockaddr *)&s, sizeof s);
+    int rc = connect(fd, (struct sockaddr *)&s, length);
     if (rc == 0) {
-        socklen_t len = sizeof s;
-        rc = getsockname(fd, (struct sockaddr *)&s, &len);
+        length = sizeof s;
+        rc = getsockname(fd, (struct sockaddr *)&s, &length);
     }
     int e = rc == 0 ? 0 : errno;
     close(fd);
     if (e) return -e;
-    *source = s.sin_addr.s_addr;
-    return 0;
+    return endpoint_of((struct sockaddr *)&s, length, source);
 }
 
 static int unix_address(const char *path, struct sockaddr_un *s) {

@@ -100,7 +100,9 @@ public enum PortStack {
     /// adjusts expiry, back-off and keep-alive on the result.
     public static func accountSettings(user: String, domain: String, authUser: String? = nil, password: String,
                                        instanceID: String) -> AccountSettings {
-        let registration = RegistrationSettings(registrar: "sip:\(domain)", addressOfRecord: "sip:\(user)@\(domain)", contact: "",
+        // A domain written as an IPv6 address goes in brackets in a URI (RFC 3261 §19.1.1).
+        let host = domain.contains(":") && !domain.hasPrefix("[") ? "[\(domain)]" : domain
+        let registration = RegistrationSettings(registrar: "sip:\(host)", addressOfRecord: "sip:\(user)@\(host)", contact: "",
                                                 instanceID: instanceID, authUser: authUser ?? user, password: password)
         return AccountSettings(registration: registration, contactUser: user)
     }

@@ -1,6 +1,6 @@
 public import SIPCore
 public import TipRingCore
-import SystemCalls
+public import SystemCalls
 
 /// RTP/RTCP over a plain non-blocking UDP socket, driven by the port's audio period: packets
 /// go out from the period that made them, and the period first reads whatever arrived
@@ -12,11 +12,11 @@ public final class PolledMediaSocket: MediaSocket, @unchecked Sendable {
     public var onPacket: ((UnsafeRawBufferPointer, SIPNetworkAddress, Instant) -> Void)?
     var buffer = [UInt8](repeating: 0, count: 2048)
     /// The last destination and source, converted once: a call talks to one peer.
-    var lastTarget: (SIPNetworkAddress, IPv4Endpoint)?
-    var lastSource: (IPv4Endpoint, SIPNetworkAddress)?
+    var lastTarget: (SIPNetworkAddress, IPEndpoint)?
+    var lastSource: (IPEndpoint, SIPNetworkAddress)?
 
     init?(host: String, port: Int, dscp: Int?) {
-        guard let local = IPv4Endpoint(host: host, port: port), let s = try? DatagramSocket(binding: local, dscp: dscp) else { return nil }
+        guard let local = IPEndpoint(host: host, port: port), let s = try? DatagramSocket(binding: local, dscp: dscp) else { return nil }
         socket = s
     }
 
@@ -26,11 +26,11 @@ public final class PolledMediaSocket: MediaSocket, @unchecked Sendable {
     public var dscp: Int { socket.dscp }
 
     public func send(_ bytes: UnsafeRawBufferPointer, to: SIPNetworkAddress) {
-        let target: IPv4Endpoint
+        let target: IPEndpoint
         if let (address, endpoint) = lastTarget, address == to {
             target = endpoint
         } else {
-            guard let endpoint = IPv4Endpoint(host: to.host, port: to.port) else { return }
+            guard let endpoint = IPEndpoint(host: to.host, port: to.port) else { return }
             lastTarget = (to, endpoint)
             target = endpoint
         }
@@ -64,6 +64,11 @@ public final class PolledMediaSocketFactory: MediaSocketFactory, @unchecked Send
     public init(host: String = "0.0.0.0", dscp: Int? = 46) {
         self.host = host
         self.dscp = dscp
+    }
+
+    /// Sockets on every local address of one family ("0.0.0.0" or "::").
+    public convenience init(family: IPEndpoint.Family, dscp: Int? = 46) {
+        self.init(host: family == .ipv6 ? "::" : "0.0.0.0", dscp: dscp)
     }
     public func open(port: Int) -> (any MediaSocket)? { PolledMediaSocket(host: host, port: port, dscp: dscp) }
 }

@@ -267,7 +267,7 @@ public final class AccountAgent: @unchecked Sendable {
     func reflexive(host: String, port: Int?) {
         guard settings.useReceivedAddress, running else { return }
         let seen = SIPNetworkAddress(host, port ?? localAddress.port)
-        let current = (try? SIPURI(contact)).map { SIPNetworkAddress("\($0.host)", $0.port ?? 5060) }
+        let current = (try? SIPURI(contact)).map { SIPNetworkAddress($0.host.plain, $0.port ?? 5060) }
         guard seen != current else { return }
         reflexiveAddress = seen == localAddress ? nil : seen
         // Re-register at the address the server reaches us at.

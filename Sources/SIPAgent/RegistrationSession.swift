@@ -109,10 +109,14 @@ public final class RegistrationSession: @unchecked Sendable {
                 return
             }
             if let s = m.status, (200..<300).contains(s), let top = m["Via"], let via = try? Via(top) {
-                let received: String? = via.parameters["received"] ?? nil
+                // IPv6 in the form a socket writes it, whatever form the server wrote.
+                let received: String? = (via.parameters["received"] ?? nil).map { r in
+                    let bare = r.hasPrefix("[") && r.hasSuffix("]") ? r.dropFirst().dropLast() : Substring(r)
+                    return SIPHost.canonicalIPv6(bare) ?? String(bare)
+                }
                 let rport: String? = via.parameters["rport"] ?? nil
                 if received != nil || rport != nil {
-                    onReflexiveAddress?(received ?? "\(via.host)", rport.flatMap { ASCIIDecimal.exact($0, in: 1...65535) } ?? via.port)
+                    onReflexiveAddress?(received ?? via.host.plain, rport.flatMap { ASCIIDecimal.exact($0, in: 1...65535) } ?? via.port)
                 }
             }
             run(client.response(m, now: scheduler.now))

@@ -154,7 +154,7 @@ public final class SIPUserAgent: UserAgent, @unchecked Sendable {
     var context: CallContext {
         CallContext(contact: contactURI, transport: transport, timers: agent.settings.timers, server: agent.server,
                     route: agent.settings.registration.route, minimumDigest: agent.settings.registration.minimumDigest,
-                    mediaHost: (try? SIPURI(contactURI)).map { "\($0.host)" } ?? agent.localAddress.host,
+                    mediaHost: (try? SIPURI(contactURI)).map(\.host.plain) ?? agent.localAddress.host,
                     mediaSendsDigits: onSendDigit != nil)
     }
 

@@ -121,7 +121,9 @@ public struct SessionDescription: Sendable, Hashable {
             case "c":
                 let f = value.split(separator: " ")
                 guard f.count >= 3, f[0] == "IN" else { throw SIPParseError("SDP connection line 'c=\(value)' is malformed") }
-                let a = String(f[2].split(separator: "/").first ?? "")
+                let written = f[2].split(separator: "/").first ?? ""
+                // IPv6 in the one form packets' sources are written in (RFC 5952).
+                let a = f[1] == "IP6" ? SIPHost.canonicalIPv6(written) ?? String(written) : String(written)
                 if inAudio { mediaAddress = a } else if !sawAudio { sessionAddress = a }
             case "m":
                 let f = value.split(separator: " ")

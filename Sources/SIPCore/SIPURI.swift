@@ -15,6 +15,14 @@ public enum SIPHost: Sendable, Hashable, CustomStringConvertible {
         }
     }
 
+    /// The host as written outside a URI (SDP, sockets): an IPv6 address without brackets.
+    public var plain: String {
+        switch self {
+        case .domain(let d): d
+        case .ipv4(let a), .ipv6(let a): a
+        }
+    }
+
     /// Parses `host` as it appears in a URI or Via (IPv6 in brackets).
     static func parse(_ s: Substring) throws(SIPParseError) -> SIPHost {
         guard !s.isEmpty else { throw SIPParseError("empty host") }
@@ -40,6 +48,33 @@ public enum SIPHost: Sendable, Hashable, CustomStringConvertible {
     public static func isIPv4(_ s: some StringProtocol) -> Bool {
         let parts = s.split(separator: ".", omittingEmptySubsequences: false)
         return parts.count == 4 && parts.allSatisfy { ASCIIDecimal.exact($0, in: 0...255, maxDigits: 3) != nil }
+    }
+
+    /// An IPv6 address in RFC 5952's one text form — lower case, no leading zeros, the
+    /// longest run of two or more zero groups (the first of equals) as "::" — the form the
+    /// kernel's `inet_ntop` writes, so an address from SDP or a configuration compares equal
+    /// to the source of a packet. An embedded IPv4 tail is kept as written. Nil when `s` is
+    /// not an IPv6 address.
+    public static func canonicalIPv6(_ s: Substring) -> String? {
+        guard isIPv6(s) else { return nil }
+        if s.contains(".") { return s.lowercased() }
+        let lower = s.lowercased()
+        let gap = lower.firstRange(of: "::")
+        func groups(_ text: Substring) -> [UInt16] { text.split(separator: ":").map { UInt16($0, radix: 16) ?? 0 } }
+        let head = groups(gap.map { lower[..<$0.lowerBound] } ?? lower[...]), tail = gap.map { groups(lower[$0.upperBound...]) } ?? []
+        let all = head + [UInt16](repeating: 0, count: 8 - head.count - tail.count) + tail
+        // The longest run of zero groups (two at least), the first of equal runs.
+        var best = (start: -1, length: 0), i = 0
+        while i < 8 {
+            guard all[i] == 0 else { i += 1; continue }
+            var j = i
+            while j < 8 && all[j] == 0 { j += 1 }
+            if j - i > best.length { best = (i, j - i) }
+            i = j
+        }
+        func text(_ g: ArraySlice<UInt16>) -> String { g.map { String($0, radix: 16) }.joined(separator: ":") }
+        guard best.length >= 2 else { return text(all[...]) }
+        return text(all[..<best.start]) + "::" + text(all[(best.start + best.length)...])
     }
 
     /// RFC 4291 text forms, including an embedded IPv4 tail; at most one "::".

@@ -37,7 +37,8 @@ public enum DNSLookupError: Error, Sendable, Hashable, CustomStringConvertible {
 /// library; tests may use a table.
 public protocol SIPResolver: Sendable {
     func srv(_ name: String) throws(DNSLookupError) -> [SRVRecord]
-    func ipv4(_ name: String) throws(DNSLookupError) -> [String]
+    /// A host's addresses, IPv4 and IPv6 (A and AAAA records), in the order to try them.
+    func addresses(_ name: String) throws(DNSLookupError) -> [String]
 }
 
 /// Where to send: one address and port.
@@ -60,27 +61,28 @@ public struct ServerTarget: Sendable, Hashable, CustomStringConvertible {
     public var description: String { name == address ? "\(address):\(port)" : "\(name) (\(address):\(port))" }
 }
 
-/// The RFC 3263 subset an ATA needs: a numeric host is used as it is; a host with a port gets
-/// A records; a host without a port gets SRV (`_sip._udp` / `_sip._tcp`), ordered by priority
-/// and weighted at random within a priority (RFC 2782), each target's A records in turn;
-/// no SRV (or no DNS answer, when the host is known locally) → A records on 5060. The caller fails over to the next target on a timeout or 503.
+/// The RFC 3263 subset an ATA needs: a numeric host (IPv4, or IPv6 with or without brackets)
+/// is used as it is; a host with a port gets its addresses (A and AAAA); a host without a port
+/// gets SRV (`_sip._udp` / `_sip._tcp`), ordered by priority and weighted at random within a
+/// priority (RFC 2782), each target's addresses in turn; no SRV (or no DNS answer, when the
+/// host is known locally) → its addresses on 5060. The caller fails over to the next target on a timeout or 503.
 public enum ServerLocator {
     public static func targets(host: String, port: Int?, transport: Transport, resolver: any SIPResolver,
                                random: inout SeededRandom) throws(DNSLookupError) -> [ServerTarget] {
-        if isIPv4Literal(host) { return [ServerTarget(address: host, port: port ?? 5060, name: host)] }
+        if let literal = ipLiteral(host) { return [ServerTarget(address: literal, port: port ?? 5060, name: literal)] }
         if let port {
-            return try resolver.ipv4(host).map { ServerTarget(address: $0, port: port, name: host) }
+            return try resolver.addresses(host).map { ServerTarget(address: $0, port: port, name: host) }
         }
         let service = transport.srvService + host
         let records: [SRVRecord]
         do {
             records = try resolver.srv(service)
         } catch .noSuchName {
-            return try resolver.ipv4(host).map { ServerTarget(address: $0, port: 5060, name: host) }
+            return try resolver.addresses(host).map { ServerTarget(address: $0, port: 5060, name: host) }
         } catch {
             // No DNS server answered: the host may still be known locally (/etc/hosts on a
             // router whose modem has not attached); if not, the SRV failure is the reason.
-            guard let local = try? resolver.ipv4(host), !local.isEmpty else { throw error }
+            guard let local = try? resolver.addresses(host), !local.isEmpty else { throw error }
             return local.map { ServerTarget(address: $0, port: 5060, name: host) }
         }
         // A single "." target means the service is decidedly not offered (RFC 2782).
@@ -89,7 +91,7 @@ public enum ServerLocator {
         var lastError: DNSLookupError = .noSuchName(service)
         for r in order(records, random: &random) {
             do {
-                for a in try resolver.ipv4(r.target) {
+                for a in try resolver.addresses(r.target) {
                     out.append(ServerTarget(address: a, port: Int(r.port), name: r.target, ttl: r.ttl == 0 ? nil : r.ttl))
                 }
             } catch {
@@ -126,5 +128,13 @@ public enum ServerLocator {
 
     public static func isIPv4Literal(_ s: String) -> Bool {
         SIPHost.isIPv4(s)
+    }
+
+    /// The address a host written as an IPv4 or IPv6 address stands for (an IPv6 one with or
+    /// without its brackets); nil for a name.
+    public static func ipLiteral(_ s: String) -> String? {
+        if SIPHost.isIPv4(s) { return s }
+        let inner = s.hasPrefix("[") && s.hasSuffix("]") ? s.dropFirst().dropLast() : Substring(s)
+        return SIPHost.canonicalIPv6(inner)
     }
 }

@@ -1,18 +1,20 @@
 public import TipRingCore
 import SystemCalls
 
-/// The local IPv4 address the kernel would use to reach a destination — what a Contact
-/// and Via must carry.
+/// The local address (IPv4 or IPv6) the kernel would use to reach a destination — what a
+/// Contact and Via must carry.
 public enum LocalAddress {
-    public static func toward(ipv4 host: String, port: Int) throws(SystemError) -> String {
-        guard let destination = IPv4Endpoint(host: host, port: port, anyPort: true) else {
-            throw .notAnIPv4Address(host)
+    public static func toward(host: String, port: Int) throws(SystemError) -> String {
+        guard let destination = IPEndpoint(host: host, port: port, anyPort: true) else {
+            throw .notAnIPAddress(host)
         }
         return try Route.sourceAddress(toward: destination)
     }
 
-    /// Resolves a host name to an IPv4 address (numeric hosts pass through).
-    public static func resolveIPv4(_ host: String) throws(SystemError) -> String {
-        try Resolver.ipv4(host).host
+    /// The first address of a host name (numeric hosts pass through), IPv4 or IPv6 as the
+    /// system's address selection orders them.
+    public static func resolve(_ host: String) throws(SystemError) -> String {
+        guard let first = try Resolver.addresses(host).first else { throw .notAnIPAddress(host) }
+        return first.host
     }
 }

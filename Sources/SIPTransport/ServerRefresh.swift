@@ -1,6 +1,7 @@
-import TipRingCore
+package import TipRingCore
 import SystemCalls
 public import SIPCore
+package import SIPAgent
 
 /// Keeps an account's server list as DNS has it now: carriers move their registrars, and an
 /// answer taken once at start goes stale. The servers are looked up again when the answer's
@@ -8,15 +9,15 @@ public import SIPCore
 /// system's host look-up does not) and whenever every server in the list has failed in turn.
 /// Each look-up runs on a thread of its own (it may block for seconds); what it finds is
 /// handed over on the scheduler. A failed look-up keeps the old list.
-final class ServerRefresh: @unchecked Sendable {
+package final class ServerRefresh: @unchecked Sendable {
     let name: ServerName
     let transport: Transport
     let resolver: any SIPResolver
     let scheduler: any Scheduler
     var random: SeededRandom
     /// The list that DNS gave, in RFC 3263 order (on the scheduler).
-    var onTargets: (([ServerTarget]) -> Void)?
-    var onFailure: ((any Error) -> Void)?
+    package var onTargets: (([ServerTarget]) -> Void)?
+    package var onFailure: ((any Error) -> Void)?
     private let lock = ConditionLock()
     private var looking = false
     private var stopped = true
@@ -32,7 +33,7 @@ final class ServerRefresh: @unchecked Sendable {
     /// Where a look-up runs: a thread of its own (tests run it in place).
     let runLookup: @Sendable (@escaping @Sendable () -> Void) throws -> Void
 
-    init(name: ServerName, transport: Transport, resolver: any SIPResolver, scheduler: any Scheduler, seed: UInt64,
+    package init(name: ServerName, transport: Transport, resolver: any SIPResolver, scheduler: any Scheduler, seed: UInt64,
          runLookup: @escaping @Sendable (@escaping @Sendable () -> Void) throws -> Void = { try SystemThread.detach($0) }) {
         self.name = name
         self.transport = transport
@@ -43,13 +44,13 @@ final class ServerRefresh: @unchecked Sendable {
     }
 
     /// How long an answer is kept: its shortest TTL, within a minute and an hour.
-    static func lifetime(of targets: [ServerTarget]) -> Duration {
+    package static func lifetime(of targets: [ServerTarget]) -> Duration {
         guard let ttl = targets.compactMap(\.ttl).min() else { return unknownTTL }
         return min(max(.seconds(Int64(ttl)), shortest), longest)
     }
 
     /// Schedules the first look-up `after` (the caller has just looked the servers up).
-    func start(after: Duration) {
+    package func start(after: Duration) {
         let g = lock.withLock { () -> Int in
             stopped = false
             generation += 1
@@ -58,7 +59,7 @@ final class ServerRefresh: @unchecked Sendable {
         schedule(after: after, generation: g)
     }
 
-    func stop() {
+    package func stop() {
         lock.withLock {
             stopped = true
             generation += 1
@@ -68,7 +69,7 @@ final class ServerRefresh: @unchecked Sendable {
     }
 
     /// Looks the servers up again now (unless a look-up is already on its way).
-    func refreshNow() {
+    package func refreshNow() {
         let g: Int? = lock.withLock {
             guard !stopped, !looking else { return nil }
             looking = true
@@ -109,6 +110,20 @@ final class ServerRefresh: @unchecked Sendable {
             onFailure?(error)
             schedule(after: Self.shortest, generation: g)
         }
+    }
+
+    /// Keeps `agent`'s server list as DNS has it (a new answer replaces it; a failed look-up is
+    /// logged and the old list stays) and looks again at once when every server has failed.
+    package func follow(_ agent: AccountAgent) {
+        // The account's socket is of one family: addresses of the other cannot be reached from it.
+        onTargets = { [weak agent] found in
+            guard let agent else { return }
+            let family = IPEndpoint.Family(of: agent.server.host)
+            let sameFamily = found.filter { IPEndpoint.Family(of: $0.address) == family }
+            agent.replaceServers(sameFamily.map { SIPNetworkAddress($0.address, $0.port) })
+        }
+        onFailure = { [weak agent] error in agent?.onLog?("looking the servers up again failed (the old ones stay): \(error)") }
+        agent.onServersExhausted = { [weak self] in self?.refreshNow() }
     }
 
     private func schedule(after wait: Duration, generation g: Int) {

@@ -1,5 +1,5 @@
 import CTipRingResolv
-import SystemCalls
+public import SystemCalls
 #if canImport(Glibc)
 import Glibc
 #elseif canImport(Musl)
@@ -27,13 +27,24 @@ public struct SystemResolver: SIPResolver {
         try Self.srvRecords(inAnswer: query(name, type: TIPRING_DNS_TYPE_SRV), name: name)
     }
 
-    /// A given name server is asked for A records itself; otherwise the system looks the name
-    /// up as it looks up any host (`getaddrinfo`: /etc/hosts first, then DNS).
-    public func ipv4(_ name: String) throws(DNSLookupError) -> [String] {
-        if ServerLocator.isIPv4Literal(name) { return [name] }
-        if nameserver != nil { return try Self.ipv4Addresses(inAnswer: query(name, type: TIPRING_DNS_TYPE_A), name: name) }
+    /// A given name server is asked for A and AAAA records itself (IPv4 first: without the
+    /// system's RFC 6724 selection, the family most likely routed); otherwise the system looks
+    /// the name up as it looks up any host (`getaddrinfo`: /etc/hosts first, then DNS, both
+    /// families in its preferred order).
+    public func addresses(_ name: String) throws(DNSLookupError) -> [String] {
+        if let literal = ServerLocator.ipLiteral(name) { return [literal] }
+        if nameserver != nil {
+            let v4 = Result { () throws(DNSLookupError) in try Self.addresses(inAnswer: query(name, type: TIPRING_DNS_TYPE_A), family: .ipv4, name: name) }
+            let v6 = Result { () throws(DNSLookupError) in try Self.addresses(inAnswer: query(name, type: TIPRING_DNS_TYPE_AAAA), family: .ipv6, name: name) }
+            let found = ((try? v4.get()) ?? []) + ((try? v6.get()) ?? [])
+            if !found.isEmpty { return found }
+            // Neither family: no answer from the server outranks "no such name".
+            if case .failure(.noAnswer(let n)) = v4 { throw .noAnswer(n) }
+            if case .failure(.noAnswer(let n)) = v6 { throw .noAnswer(n) }
+            throw .noSuchName(name)
+        }
         do {
-            return try Resolver.ipv4Addresses(name).map(\.host)
+            return try Resolver.addresses(name).map(\.host)
         } catch {
             throw error.errno == ENOENT ? .noSuchName(name) : .noAnswer(name)
         }
@@ -66,11 +77,12 @@ public struct SystemResolver: SIPResolver {
         }
     }
 
-    /// The IPv4 addresses of a DNS answer.
-    public static func ipv4Addresses(inAnswer bytes: [UInt8], name: String) throws(DNSLookupError) -> [String] {
-        var buffer = [tipring_a_record](repeating: tipring_a_record(), count: 16)
+    /// The addresses of a DNS answer: its A records (IPv4) or its AAAA records (IPv6).
+    public static func addresses(inAnswer bytes: [UInt8], family: IPEndpoint.Family, name: String) throws(DNSLookupError) -> [String] {
+        let type = family == .ipv4 ? TIPRING_DNS_TYPE_A : TIPRING_DNS_TYPE_AAAA
+        var buffer = [tipring_address_record](repeating: tipring_address_record(), count: 16)
         let n = bytes.withUnsafeBufferPointer { b in
-            buffer.withUnsafeMutableBufferPointer { tipring_dns_parse_a(b.baseAddress, Int32(clamping: b.count), $0.baseAddress, Int32(clamping: $0.count)) }
+            buffer.withUnsafeMutableBufferPointer { tipring_dns_parse_addresses(b.baseAddress, Int32(clamping: b.count), type, $0.baseAddress, Int32(clamping: $0.count)) }
         }
         try check(n, name)
         return buffer.prefix(Int(n)).map { Self.text($0.address) }

@@ -1,5 +1,6 @@
 public import NIOCore
 import NIOPosix
+import SystemCalls
 public import SIPCore
 public import SIPAgent
 public import TipRingCore
@@ -61,9 +62,12 @@ public final class UDPAccountEndpoint: @unchecked Sendable {
             var random = SeededRandom(seed: seed)
             return try ServerLocator.targets(host: next.host, port: next.port, transport: .udp, resolver: resolver, random: &random)
         }
-        let servers = targets.map { SIPNetworkAddress($0.address, $0.port) }
+        // One socket, of the family of the first server (the system's address selection put it
+        // first); servers of the other family cannot be reached from it.
+        let family = IPEndpoint.Family(of: targets[0].address)
+        let servers = targets.filter { IPEndpoint.Family(of: $0.address) == family }.map { SIPNetworkAddress($0.address, $0.port) }
         let box = AgentBox()
-        let transport = try await UDPTransport.bind(host: "0.0.0.0", ports: options.localPorts, dscp: options.dscp, group: group,
+        let transport = try await UDPTransport.bind(host: family == .ipv6 ? "::" : "0.0.0.0", ports: options.localPorts, dscp: options.dscp, group: group,
                                                     scheduler: scheduler,
                                                     onMalformed: { bytes, error, from in
                                                         guard let ip = from.ipAddress, let port = from.port else { return }
@@ -73,7 +77,7 @@ public final class UDPAccountEndpoint: @unchecked Sendable {
             box.agent?.receive(m, from: SIPNetworkAddress(ip, port))
         }
         guard let localPort = transport.localAddress?.port else { throw TransportError(description: "the UDP socket has no local port") }
-        let localHost = try LocalAddress.toward(ipv4: servers[0].host, port: servers[0].port)
+        let localHost = try LocalAddress.toward(host: servers[0].host, port: servers[0].port)
         var settings = settings
         settings.registration.transport = .udp
         if let proxy = options.outboundProxy, settings.registration.route == nil {
@@ -92,13 +96,11 @@ public final class UDPAccountEndpoint: @unchecked Sendable {
         let watcher = AddressWatcher(scheduler: scheduler, interval: options.addressCheck, initial: localHost,
                                      probe: { [weak agent] in
                                          guard let s = agent?.server else { return nil }
-                                         return try? LocalAddress.toward(ipv4: s.host, port: s.port)
+                                         return try? LocalAddress.toward(host: s.host, port: s.port)
                                      },
                                      onChange: { [weak agent] host in agent?.localAddressChanged(SIPNetworkAddress(host, localPort)) })
         let refresh = ServerRefresh(name: next, transport: .udp, resolver: resolver, scheduler: scheduler, seed: seed)
-        refresh.onTargets = { [weak agent] found in agent?.replaceServers(found.map { SIPNetworkAddress($0.address, $0.port) }) }
-        refresh.onFailure = { [weak agent] error in agent?.onLog?("looking the servers up again failed (the old ones stay): \(error)") }
-        agent.onServersExhausted = { [weak refresh] in refresh?.refreshNow() }
+        refresh.follow(agent)
         return UDPAccountEndpoint(agent: agent, transport: transport, watcher: watcher, refresh: refresh,
                                   firstLookupLifetime: ServerRefresh.lifetime(of: targets), scheduler: scheduler)
     }

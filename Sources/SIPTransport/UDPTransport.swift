@@ -63,7 +63,12 @@ public final class UDPTransport: @unchecked Sendable {
                 var bootstrap = DatagramBootstrap(group: group)
                     .channelOption(.recvAllocator, value: wholeDatagrams)
                     .channelInitializer { ch in ch.pipeline.addHandler(handler) }
-                if let dscp {
+                if host.contains(":") {
+                    // IPv6 only: IPv4 peers would arrive as ::ffff:a.b.c.d, which the source
+                    // screen would not recognise as the servers it knows.
+                    bootstrap = bootstrap.channelOption(.socket(SocketOptionLevel(IPPROTO_IPV6), SocketOptionName(IPV6_V6ONLY)), value: 1)
+                    if let dscp { bootstrap = bootstrap.channelOption(.socket(SocketOptionLevel(IPPROTO_IPV6), SocketOptionName(IPV6_TCLASS)), value: SocketOptionValue(dscp << 2)) }
+                } else if let dscp {
                     bootstrap = bootstrap.channelOption(.ipOption(.init(rawValue: IP_TOS)), value: SocketOptionValue(dscp << 2))
                 }
                 let channel = try await bootstrap.bind(host: host, port: port).get()

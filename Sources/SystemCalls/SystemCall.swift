@@ -9,59 +9,92 @@ func check<T: SignedInteger>(_ result: T, _ call: String, _ subject: @autoclosur
     return result
 }
 
-/// An IPv4 address and port, the way sockets take them (address in network order).
-public struct IPv4Endpoint: Sendable, Hashable, CustomStringConvertible {
-    public var address: UInt32
+/// An IP address — IPv4 or IPv6 — and a port, the way sockets take them.
+public struct IPEndpoint: Sendable, Hashable, CustomStringConvertible {
+    public enum Family: Sendable, Hashable {
+        case ipv4, ipv6
+
+        /// The family of an address written as text: IPv6 addresses are the ones with colons.
+        public init(of address: String) { self = address.contains(":") ? .ipv6 : .ipv4 }
+    }
+
+    public let family: Family
+    /// The address in network order: IPv4 in the first four bytes, the rest zero.
+    let high: UInt64, low: UInt64
     public var port: UInt16
 
-    public init(address: UInt32, port: UInt16) {
-        self.address = address
-        self.port = port
-    }
-
-    /// Nil unless `host` is a dotted quad and `port` fits 1…65535 (0 too when `anyPort`).
+    /// Nil unless `host` is an IPv4 or IPv6 address (no brackets) and `port` fits 1…65535
+    /// (0 too when `anyPort`).
     public init?(host: String, port: Int, anyPort: Bool = false) {
         guard let p = UInt16(exactly: port), p > 0 || anyPort else { return nil }
-        var a: UInt32 = 0
-        guard tr_ipv4_parse(host, &a) == 0 else { return nil }
-        self.init(address: a, port: p)
+        var e = tr_endpoint()
+        guard tr_ip_parse(host, &e) == 0 else { return nil }
+        e.port = p
+        self.init(e)
     }
 
-    /// The dotted quad.
+    /// The unspecified address of a family ("0.0.0.0", "::") on `port`: a socket bound to it
+    /// takes that family's traffic to any local address.
+    public static func any(_ family: Family, port: UInt16) -> IPEndpoint {
+        IPEndpoint(host: family == .ipv4 ? "0.0.0.0" : "::", port: Int(port), anyPort: true)!
+    }
+
+    init(_ e: tr_endpoint) {
+        family = e.family == 6 ? .ipv6 : .ipv4
+        var high: UInt64 = 0, low: UInt64 = 0
+        withUnsafeBytes(of: e.address) { raw in
+            for i in 0..<8 { high = high << 8 | UInt64(raw[i]) }
+            for i in 8..<16 { low = low << 8 | UInt64(raw[i]) }
+        }
+        self.high = high
+        self.low = low
+        port = e.port
+    }
+
+    var raw: tr_endpoint {
+        var e = tr_endpoint()
+        e.family = family == .ipv6 ? 6 : 4
+        e.port = port
+        withUnsafeMutableBytes(of: &e.address) { raw in
+            for i in 0..<8 { raw[i] = UInt8(truncatingIfNeeded: high >> (56 - 8 * UInt64(i))) }
+            for i in 0..<8 { raw[8 + i] = UInt8(truncatingIfNeeded: low >> (56 - 8 * UInt64(i))) }
+        }
+        return e
+    }
+
+    /// The address as text: a dotted quad, or IPv6 in its compressed lower-case form (no
+    /// brackets).
     public var host: String {
-        var text = [CChar](repeating: 0, count: 16)
-        tr_ipv4_format(address, &text)
+        var text = [CChar](repeating: 0, count: 46)
+        var e = raw
+        tr_ip_format(&e, &text)
         return String(decoding: text.prefix { $0 != 0 }.map { UInt8(bitPattern: $0) }, as: UTF8.self)
     }
 
-    public var description: String { "\(host):\(port)" }
+    public var description: String { family == .ipv6 ? "[\(host)]:\(port)" : "\(host):\(port)" }
 }
 
 /// The source address the kernel's routing table picks toward a host — what a Contact and
 /// Via must carry. A connected UDP socket sends nothing; `getsockname` reads the route.
 public enum Route {
-    public static func sourceAddress(toward destination: IPv4Endpoint) throws(SystemError) -> String {
-        var source: UInt32 = 0
-        _ = try check(tr_route_source(destination.address, destination.port, &source), "connect", destination.description)
-        return IPv4Endpoint(address: source, port: 0).host
+    public static func sourceAddress(toward destination: IPEndpoint) throws(SystemError) -> String {
+        var d = destination.raw, source = tr_endpoint()
+        _ = try check(tr_route_source(&d, &source), "connect", destination.description)
+        return IPEndpoint(source).host
     }
 }
 
 /// The system resolver (`getaddrinfo`: /etc/hosts, then DNS). Blocks: never on the control
 /// plane.
 public enum Resolver {
-    public static func ipv4(_ host: String) throws(SystemError) -> IPv4Endpoint {
-        var address: UInt32 = 0
-        _ = try check(tr_resolve_ipv4(host, &address), "getaddrinfo", host)
-        return IPv4Endpoint(address: address, port: 0)
-    }
-
-    /// Every IPv4 address of `host` (up to 16, each once, in the resolver's order). The
+    /// Every address of `host` (up to 16, each once), IPv4 and IPv6 unless `family` says one,
+    /// in the order RFC 6724's destination address selection gives (getaddrinfo's). The
     /// error's errno is `ENOENT` when the name does not exist, `EAGAIN` when nothing answered.
-    public static func ipv4Addresses(_ host: String) throws(SystemError) -> [IPv4Endpoint] {
-        var addresses = [UInt32](repeating: 0, count: 16)
-        let n = try check(addresses.withUnsafeMutableBufferPointer { tr_resolve_ipv4_all(host, $0.baseAddress, Int32($0.count)) }, "getaddrinfo", host)
-        return addresses.prefix(Int(n)).map { IPv4Endpoint(address: $0, port: 0) }
+    public static func addresses(_ host: String, family: IPEndpoint.Family? = nil) throws(SystemError) -> [IPEndpoint] {
+        var found = [tr_endpoint](repeating: tr_endpoint(), count: 16)
+        let wanted: Int32 = family.map { $0 == .ipv4 ? 4 : 6 } ?? 0
+        let n = try check(found.withUnsafeMutableBufferPointer { tr_resolve(host, wanted, $0.baseAddress, Int32($0.count)) }, "getaddrinfo", host)
+        return found.prefix(Int(n)).map(IPEndpoint.init)
     }
 }
 
@@ -96,5 +129,5 @@ public enum FileInfo {
 
 extension SystemError {
     /// `host` is no IPv4 address (`EINVAL` from `inet_pton`).
-    public static func notAnIPv4Address(_ host: String) -> SystemError { SystemError(call: "inet_pton", subject: host, errno: EINVAL) }
+    public static func notAnIPAddress(_ host: String) -> SystemError { SystemError(call: "inet_pton", subject: host, errno: EINVAL) }
 }

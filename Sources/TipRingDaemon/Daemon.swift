@@ -42,6 +42,9 @@ public final class Daemon: @unchecked Sendable {
         var hardware: LinePortHardware?
         /// New settings from a reload wait for the line to be idle.
         var pendingApply = false
+        /// A reload is taking the account down: a hardware recovery meanwhile must not put
+        /// the account that is going back in service (the new one is enabled when it attaches).
+        var reloading = false
         /// `sim listen` requests in progress on this port's phone.
         var listeners = 0
         /// Rebuilt by reloads this many times: a rebuilt port draws new Call-IDs and tags.
@@ -275,7 +278,7 @@ public final class Daemon: @unchecked Sendable {
         clock.sync {
             self.removeUnattached(port)
             let parts = PortStack.wire(id: port.id, line: port.line, engine: port.engine, plan: plan, scheduler: self.scheduler,
-                                       agent: endpoint.agent, mediaFactory: PolledMediaSocketFactory(), cname: "port\(port.id)@\(a.domain)",
+                                       agent: endpoint.agent, mediaFactory: PolledMediaSocketFactory(family: IPEndpoint.Family(of: endpoint.agent.localAddress.host)), cname: "port\(port.id)@\(a.domain)",
                                        portSettings: ps, callSettings: cs, mediaSettings: ms, seed: port.seed)
             parts.media.setPorts(lower...(lower + max(span, 2) - 1))
             parts.controller.onLog = { text in portLog.info("\(text)", metadata: ["port.id": "\(port.id)"]) }

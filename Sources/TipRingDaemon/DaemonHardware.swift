@@ -47,7 +47,7 @@ extension Daemon {
             case .recovered(let f, let attempts):
                 let what = f.part == .audio ? "the sound device runs" : "its GPIO lines work"
                 log.notice("port \(p.id): \(what) again after \(attempts) attempt(s)\(f.wantsService ? "; back in service" : "")", metadata: meta)
-                if f.wantsService { p.controller?.handle(.enable) }
+                if f.wantsService && !p.reloading { p.controller?.handle(.enable) }
             }
         }
     }

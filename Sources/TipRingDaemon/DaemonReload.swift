@@ -105,7 +105,10 @@ extension Daemon {
             p.attachRetry = nil
         }
         if let controller = p.controller {
-            clock.sync { controller.handle(.disable) }
+            clock.sync {
+                p.reloading = true
+                controller.handle(.disable)
+            }
             clock.wait(upTo: Daemon.unregisterBound) { p.endpoint.map { $0.agent.isIdle } ?? true }
         }
         await p.endpoint?.close()
@@ -117,6 +120,7 @@ extension Daemon {
             p.controller = nil
             p.hardware = nil
             p.lastError = nil
+            p.reloading = false
             p.line.setTimingProfile(self.timingProfile(port: p.id))
         }
         clock.sync { self.installUnattached(p) }

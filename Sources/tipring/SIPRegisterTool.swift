@@ -21,8 +21,8 @@ public enum SIPRegisterTool {
                            tcp: Bool = false, print: @escaping @Sendable (String) -> Void) -> Bool {
         let ip: String, local: String
         do {
-            ip = try LocalAddress.resolveIPv4(host)
-            local = try LocalAddress.toward(ipv4: ip, port: port)
+            ip = try LocalAddress.resolve(host)
+            local = try LocalAddress.toward(host: ip, port: port)
         } catch {
             print("cannot reach \(host): \(error)")
             return false

@@ -29,19 +29,23 @@ final class Baresip {
         try Data(WAV.encode(samples: source)).write(to: URL(fileURLWithPath: wav))
         ctrlPort = Kamailio.freeUDPPort()
         let fixtures = repositoryRoot + "/Tests/Fixtures/baresip"
+        // In a URI or a listen address, IPv6 goes in brackets.
+        let ipv6 = host.contains(":")
+        let bracketed = ipv6 ? "[\(host)]" : host
         let config = try String(contentsOfFile: fixtures + "/config.in", encoding: .utf8)
             .replacingOccurrences(of: "@SIP@", with: "\(Kamailio.freeUDPPort())")
             .replacingOccurrences(of: "@RTP@", with: rtpPorts)
             .replacingOccurrences(of: "@CTRL@", with: "\(ctrlPort)")
             .replacingOccurrences(of: "@SOURCE@", with: wav)
             .replacingOccurrences(of: "@RECORD@", with: dir.appendingPathComponent("rec").path)
+            .replacingOccurrences(of: "@LISTEN@", with: bracketed)
             .replacingOccurrences(of: "@HOST@", with: host)
         try config.write(to: dir.appendingPathComponent("config"), atomically: true, encoding: .utf8)
         let accounts = try String(contentsOfFile: fixtures + "/accounts.in", encoding: .utf8)
             .replacingOccurrences(of: "@REGISTRAR@", with: "\(registrarPort)")
-            .replacingOccurrences(of: "@HOST@", with: host)
+            .replacingOccurrences(of: "@HOST@", with: bracketed)
         try accounts.write(to: dir.appendingPathComponent("accounts"), atomically: true, encoding: .utf8)
-        let command = (namespace.map { ["/usr/sbin/ip", "netns", "exec", $0] } ?? []) + ["/usr/bin/baresip", "-4", "-f", dir.path]
+        let command = (namespace.map { ["/usr/sbin/ip", "netns", "exec", $0] } ?? []) + ["/usr/bin/baresip", ipv6 ? "-6" : "-4", "-f", dir.path]
         pid = try spawn(command[0], Array(command.dropFirst()), stdout: dir.appendingPathComponent("out.log").path,
                         stderr: dir.appendingPathComponent("err.log").path)
     }
@@ -120,19 +124,20 @@ final class BaresipCall {
     let system: LiveBoardSystem
     let call: CallHandle
 
-    init(sipPorts: ClosedRange<Int>, rtpPorts: ClosedRange<Int>, baresipRTP: String) async throws {
-        kamailio = try Kamailio()
+    /// `host`: where all three listen (127.0.0.1, or ::1 for a call over IPv6).
+    init(sipPorts: ClosedRange<Int>, rtpPorts: ClosedRange<Int>, baresipRTP: String, host: String = "127.0.0.1") async throws {
+        kamailio = try Kamailio(address: host.contains(":") ? "[\(host)]" : host)
         var synth = ToneSynthesizer(try Tone("1004", level: -10))
         var source = [Int16](repeating: 0, count: 8000 * 30)
         source.withUnsafeMutableBufferPointer { synth.render(into: $0) }
-        baresip = try Baresip(registrarPort: kamailio.port, source: source, rtpPorts: baresipRTP)
+        baresip = try Baresip(registrarPort: kamailio.port, source: source, rtpPorts: baresipRTP, host: host)
         let k = kamailio
         _ = try waitForPeer(10) { try !k.contacts(of: "1002").isEmpty }
         guard try !kamailio.contacts(of: "1002").isEmpty else { throw ToolError(description: "baresip did not register: \(baresip.log)") }
         try scheduler.start()
         clock = WallClockControlPlane(scheduler)
         system = try await LiveBoardSystem.make(
-            clock: clock, registrar: ServerName(host: "127.0.0.1", port: kamailio.port), domain: "127.0.0.1",
+            clock: clock, registrar: ServerName(host: host, port: kamailio.port), domain: host,
             accounts: [.init(user: "1001", password: "secret1")], sipPorts: sipPorts, rtpPorts: rtpPorts,
             group: MultiThreadedEventLoopGroup.singleton)
         let system = self.system
@@ -246,6 +251,22 @@ struct BaresipTests {
     @Test("baresip's WAV reaches our earpiece, our tone reaches its recording, its RFC 4733 digits reach us, our hang-up ends its call")
     func callBaresip() async throws {
         let c = try await BaresipCall(sipPorts: 30000...30999, rtpPorts: 31000...31099, baresipRTP: "29000-29100")
+        try await Self.talkBothWays(c)
+    }
+
+    @Test("over IPv6 (Kamailio, baresip and the port on ::1): registered with an IPv6 Contact, media over IPv6 both ways, digits, hang-up")
+    func callBaresipOverIPv6() async throws {
+        let c = try await BaresipCall(sipPorts: 34000...34999, rtpPorts: 35000...35099, baresipRTP: "29400-29500", host: "::1")
+        let (system, clock, call) = (c.system, c.clock, c.call)
+        let contacts = try c.kamailio.contacts(of: "1001")
+        #expect(contacts.contains { $0.hasPrefix("sip:1001@[::1]:") }, "\(contacts)")
+        let media = clock.sync { system.port(1).userAgent.media(of: call) }
+        #expect(media?.remote.address == "::1" && media?.local.address == "::1", "\(String(describing: media))")
+        try await Self.talkBothWays(c)
+    }
+
+    /// Each hears the other's tone, baresip's digit arrives, our hang-up ends the call.
+    static func talkBothWays(_ c: BaresipCall) async throws {
         let (system, clock, scheduler, baresip) = (c.system, c.clock, c.scheduler, c.baresip)
         func wait(_ seconds: Double, _ condition: @escaping () -> Bool) -> Bool { c.wait(seconds, condition) }
         func line() -> PortStateMachine.Line { system.port(1).controller.machine.line }

@@ -59,7 +59,7 @@ struct DaemonAttachTests {
     @Test("a DNS server that never answers holds up neither the other port, the status, nor SIGTERM")
     func silentDNSBlocksNothing() throws {
         // The name server: a socket that takes queries and never answers.
-        let silent = try DatagramSocket(binding: #require(IPv4Endpoint(host: "127.77.0.1", port: 53)))
+        let silent = try DatagramSocket(binding: #require(IPEndpoint(host: "127.77.0.1", port: 53)))
         defer { silent.close() }
         let rig = try SimDaemonRig(name: "silentdns")
         try rig.writeConfig(registrar1: "silent.tipring.test:\(rig.exchangePort)", registrar2: "127.0.0.1:\(rig.exchangePort)")

@@ -43,7 +43,7 @@ final class DNSServer {
                                                "--port=\(port)", "--listen-address=127.0.0.1", "--bind-interfaces", "--pid-file=",
                                                "--log-facility=-", "--local=/tipring.test/"] + arguments, stdout: log, stderr: log)
         let resolver = SystemResolver(nameserver: "127.0.0.1", port: port, timeoutSeconds: 1, attempts: 1)
-        if waitForPeer(10, { (try? resolver.ipv4("ready.tipring.test")) != nil }) { return }
+        if waitForPeer(10, { (try? resolver.addresses("ready.tipring.test")) != nil }) { return }
         stop()
         throw ToolError(description: "dnsmasq did not start (make test installs dnsmasq-base): \((try? String(contentsOfFile: log, encoding: .utf8)) ?? "")")
     }
@@ -164,7 +164,7 @@ struct SocketTests {
         loop[header.count + question.count + 12 + 7] = UInt8(header.count + question.count + 12 + 6)
         #expect(throws: DNSLookupError.self) { try SystemResolver.srvRecords(inAnswer: loop, name: "x") }
         let a = header + name("sip1.example.com") + be16(1) + be16(1) + [0xC0, 0x0C] + be16(1) + be16(1) + [0, 0, 1, 44] + be16(4) + [192, 0, 2, 1]
-        #expect(try SystemResolver.ipv4Addresses(inAnswer: a, name: "sip1.example.com") == ["192.0.2.1"])
+        #expect(try SystemResolver.addresses(inAnswer: a, family: .ipv4, name: "sip1.example.com") == ["192.0.2.1"])
     }
 
     @Test("the +sip.instance is made once and kept; a damaged file gets a fresh one")
@@ -223,7 +223,7 @@ struct DNSAndRecoveryTests {
         var random = SeededRandom(seed: 9)
         let targets = try ServerLocator.targets(host: "tipring.test", port: nil, transport: .udp, resolver: resolver, random: &random)
         #expect(targets.map(\.description) == ["sip-a.tipring.test (127.0.0.11:5061)", "sip-b.tipring.test (127.0.0.12:5062)"])
-        #expect(throws: DNSLookupError.noSuchName("nothing.tipring.test")) { try resolver.ipv4("nothing.tipring.test") }
+        #expect(throws: DNSLookupError.noSuchName("nothing.tipring.test")) { try resolver.addresses("nothing.tipring.test") }
         // A server that does not answer at all.
         let silent = SystemResolver(nameserver: "127.0.0.1", port: Kamailio.freeUDPPort(), timeoutSeconds: 1, attempts: 1)
         #expect(throws: DNSLookupError.noAnswer("_sip._udp.tipring.test")) { try silent.srv("_sip._udp.tipring.test") }

@@ -344,7 +344,7 @@ struct ServerLocatorTests {
             guard let r = srvs[name] else { throw .noSuchName(name) }
             return r
         }
-        func ipv4(_ name: String) throws(DNSLookupError) -> [String] {
+        func addresses(_ name: String) throws(DNSLookupError) -> [String] {
             guard let r = hosts[name] else { throw .noSuchName(name) }
             return r
         }

@@ -1,38 +1,8 @@
 import Testing
 import TipRingCore
 import SIPCore
+import TestSupport
 @testable import SIPTransport
-
-/// A resolver whose answers the test changes as time goes by (a carrier moving its registrar,
-/// DNS going away and coming back).
-final class ChangingResolver: SIPResolver, @unchecked Sendable {
-    let lock = ConditionLock()
-    var _hosts: [String: [String]] = [:]
-    var _srvs: [String: [SRVRecord]] = [:]
-    var _failing = false
-    var _lookups = 0
-    var hosts: [String: [String]] { get { lock.withLock { _hosts } } set { lock.withLock { _hosts = newValue } } }
-    var srvs: [String: [SRVRecord]] { get { lock.withLock { _srvs } } set { lock.withLock { _srvs = newValue } } }
-    var failing: Bool { get { lock.withLock { _failing } } set { lock.withLock { _failing = newValue } } }
-    var lookups: Int { lock.withLock { _lookups } }
-
-    func srv(_ name: String) throws(DNSLookupError) -> [SRVRecord] {
-        let (records, failing) = lock.withLock { () -> ([SRVRecord]?, Bool) in
-            _lookups += 1
-            return (_srvs[name], _failing)
-        }
-        if failing { throw .noAnswer(name) }
-        guard let records else { throw .noSuchName(name) }
-        return records
-    }
-
-    func ipv4(_ name: String) throws(DNSLookupError) -> [String] {
-        let (found, failing) = lock.withLock { (_hosts[name], _failing) }
-        if failing { throw .noAnswer(name) }
-        guard let found else { throw .noSuchName(name) }
-        return found
-    }
-}
 
 @Suite("DNS answers age: the servers are looked up again")
 struct ServerRefreshTests {

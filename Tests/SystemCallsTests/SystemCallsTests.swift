@@ -18,11 +18,11 @@ struct SystemCallsTests {
     }
 
     /// A socket on a free loopback port (tests run in parallel: try ports until one binds).
-    static func boundSocket() throws -> DatagramSocket {
+    static func boundSocket(_ host: String = "127.0.0.1", dscp: Int? = nil) throws -> DatagramSocket {
         var last: SystemError?
         for _ in 0..<200 {
             let port = 40000 + Int(SecureRandom.next() % 20000)
-            do { return try DatagramSocket(binding: IPv4Endpoint(host: "127.0.0.1", port: port)!) } catch { last = error }
+            do { return try DatagramSocket(binding: IPEndpoint(host: host, port: port)!, dscp: dscp) } catch { last = error }
         }
         throw last!
     }
@@ -50,30 +50,54 @@ struct SystemCallsTests {
         }
     }
 
+    @Test("IPv6: a datagram crosses ::1 with its source; the socket is IPv6 only (no IPv4 through it); its traffic class carries the DSCP")
+    func ipv6Datagrams() throws {
+        let a = try Self.boundSocket("::1"), b = try Self.boundSocket("::1", dscp: 46)
+        #expect(b.dscp == 46)
+        var buffer = [UInt8](repeating: 0, count: 64)
+        let sent = [UInt8]("hello over IPv6".utf8)
+        #expect(sent.withUnsafeBytes { a.send($0, to: b.local) })
+        #expect(b.waitReadable(timeout: .seconds(5)))
+        let (count, source) = try #require(buffer.withUnsafeMutableBytes { b.receive(into: $0) })
+        #expect(Array(buffer[0..<count]) == sent)
+        #expect(source == a.local && source.family == .ipv6 && source.description == "[::1]:\(a.local.port)")
+        // An IPv4 destination cannot be reached from it (V6ONLY: no v4-mapped traffic).
+        #expect(!sent.withUnsafeBytes { a.send($0, to: IPEndpoint(host: "127.0.0.1", port: Int(b.local.port))!) })
+        let any = try DatagramSocket(binding: .any(.ipv6, port: 0))
+        #expect(any.local.host == "::")
+    }
+
     @Test("DSCP marks are set and read back from the socket (EF = 46)")
     func dscp() throws {
         var s: DatagramSocket?
         for _ in 0..<200 where s == nil {
-            s = try? DatagramSocket(binding: IPv4Endpoint(host: "127.0.0.1", port: 40000 + Int(SecureRandom.next() % 20000))!, dscp: 46)
+            s = try? DatagramSocket(binding: IPEndpoint(host: "127.0.0.1", port: 40000 + Int(SecureRandom.next() % 20000))!, dscp: 46)
         }
         #expect(try #require(s).dscp == 46)
     }
 
-    @Test("IPv4 endpoints: dotted quads only, ports 1…65535")
+    @Test("IP endpoints: dotted quads and IPv6 addresses (bracketed when written with a port), ports 1…65535")
     func endpoints() {
-        #expect(IPv4Endpoint(host: "192.0.2.7", port: 5060)?.description == "192.0.2.7:5060")
-        #expect(IPv4Endpoint(host: "192.0.2.7", port: 0) == nil)
-        #expect(IPv4Endpoint(host: "192.0.2.7", port: 65536) == nil)
-        #expect(IPv4Endpoint(host: "١.1.1.1", port: 5060) == nil)
-        #expect(IPv4Endpoint(host: "example.com", port: 5060) == nil)
+        #expect(IPEndpoint(host: "192.0.2.7", port: 5060)?.description == "192.0.2.7:5060")
+        #expect(IPEndpoint(host: "2001:db8::7", port: 5060)?.description == "[2001:db8::7]:5060")
+        #expect(IPEndpoint(host: "::ffff:192.0.2.7", port: 5060)?.family == .ipv6)
+        #expect(IPEndpoint(host: "[2001:db8::7]", port: 5060) == nil)  // brackets belong to URIs, not addresses
+        #expect(IPEndpoint(host: "2001:db8::7", port: 5060) != IPEndpoint(host: "2001:db8::8", port: 5060))
+        #expect(IPEndpoint(host: "2001:db8::7", port: 5060) == IPEndpoint(host: "2001:DB8:0::7", port: 5060))
+        #expect(IPEndpoint(host: "192.0.2.7", port: 0) == nil)
+        #expect(IPEndpoint(host: "192.0.2.7", port: 65536) == nil)
+        #expect(IPEndpoint(host: "١.1.1.1", port: 5060) == nil)
+        #expect(IPEndpoint(host: "example.com", port: 5060) == nil)
     }
 
     @Test("the route toward loopback leaves from loopback; the resolver reads /etc/hosts and names getaddrinfo when it fails")
     func routeAndResolver() throws {
-        #expect(try Route.sourceAddress(toward: IPv4Endpoint(host: "127.0.0.1", port: 5060)!) == "127.0.0.1")
-        #expect(try Resolver.ipv4("localhost").host == "127.0.0.1")
-        #expect(try Resolver.ipv4Addresses("localhost").map(\.host) == ["127.0.0.1"])  // each address once (getaddrinfo gives one per socket type)
-        #expect(throws: SystemError.self) { try Resolver.ipv4("no-such-host.invalid") }
+        #expect(try Route.sourceAddress(toward: IPEndpoint(host: "127.0.0.1", port: 5060)!) == "127.0.0.1")
+        #expect(try Route.sourceAddress(toward: IPEndpoint(host: "::1", port: 5060)!) == "::1")
+        #expect(try Resolver.addresses("localhost", family: .ipv4).map(\.host) == ["127.0.0.1"])  // each address once (getaddrinfo gives one per socket type)
+        #expect(try Resolver.addresses("::1").map(\.host) == ["::1"])
+        #expect(try Resolver.addresses("2001:DB8:0:0::7").map(\.host) == ["2001:db8::7"])  // numeric, in its compressed form
+        #expect(throws: SystemError.self) { try Resolver.addresses("no-such-host.invalid") }
     }
 
     @Test("a Unix stream socket: a line asked, a line answered; a shut-down listener stops accepting; its path goes on close")

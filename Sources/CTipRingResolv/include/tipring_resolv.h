@@ -15,9 +15,9 @@ typedef struct {
 } tipring_srv_record;
 
 typedef struct {
-    char address[16];   /* dotted IPv4 */
+    char address[46];   /* dotted IPv4, or IPv6 in its compressed text form */
     uint32_t ttl;
-} tipring_a_record;
+} tipring_address_record;
 
 /* Results: >= 0 records found; TIPRING_DNS_NONAME when the name or the record type does not
  * exist; TIPRING_DNS_FAILED when no server answered (or the answer did not parse).
@@ -26,9 +26,10 @@ typedef struct {
 #define TIPRING_DNS_NONAME (-1)
 #define TIPRING_DNS_FAILED (-2)
 
-/* Asks for `type` records (TIPRING_DNS_TYPE_SRV or _A) of `name`; the raw answer goes to `answer`,
+/* Asks for `type` records (TIPRING_DNS_TYPE_SRV, _A or _AAAA) of `name`; the raw answer goes to `answer`,
  * its length (at most `size`) to *length. 0, or one of the results above. */
 #define TIPRING_DNS_TYPE_A 1
+#define TIPRING_DNS_TYPE_AAAA 28
 #define TIPRING_DNS_TYPE_SRV 33
 int tipring_dns_query(const char *name, int type, const char *nameserver, int port, int timeout_seconds,
                       int attempts, unsigned char *answer, int size, int *length);
@@ -36,6 +37,7 @@ int tipring_dns_query(const char *name, int type, const char *nameserver, int po
 /* The answer parsers (pure functions over the bytes a server sent; fuzzed): records found
  * (at most `max`), TIPRING_DNS_NONAME when none, TIPRING_DNS_FAILED when it does not parse. */
 int tipring_dns_parse_srv(const unsigned char *answer, int length, tipring_srv_record *out, int max);
-int tipring_dns_parse_a(const unsigned char *answer, int length, tipring_a_record *out, int max);
+/* `type` TIPRING_DNS_TYPE_A or _AAAA: the answer's addresses of that type. */
+int tipring_dns_parse_addresses(const unsigned char *answer, int length, int type, tipring_address_record *out, int max);
 
 #endif

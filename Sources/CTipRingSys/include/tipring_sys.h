@@ -7,33 +7,41 @@
 #include <sys/types.h>
 #include <errno.h>
 
-/* IPv4 dotted quad <-> address in network order; 0 on success, -EINVAL when not one. */
-int tr_ipv4_parse(const char *text, uint32_t *address);
-void tr_ipv4_format(uint32_t address, char out[16]);
+/* An IP address of either family and a port: what sockets take and give. */
+typedef struct tr_endpoint {
+    uint8_t family;       /* 4 or 6 */
+    uint8_t address[16];  /* network order; IPv4 in the first four bytes */
+    uint16_t port;        /* host order */
+} tr_endpoint;
 
-/* A host name to its first IPv4 address (getaddrinfo: /etc/hosts, then DNS; numeric hosts
- * pass through): 0 and *address, or -EHOSTUNREACH. Blocks: not on the control plane. */
-int tr_resolve_ipv4(const char *host, uint32_t *address);
-/* Up to `max` distinct IPv4 addresses of `host` (network order) as getaddrinfo finds them
- * (/etc/hosts, then DNS): how many; -ENOENT when the name does not exist, -EAGAIN when no
- * server answered (or another failure). */
-int tr_resolve_ipv4_all(const char *host, uint32_t *addresses, int max);
+/* Text (a dotted quad or an RFC 4291 IPv6 address, no brackets) <-> address: 0 on success,
+ * -EINVAL when not one. The text form is inet_ntop's (IPv6 compressed, lower case). */
+int tr_ip_parse(const char *text, tr_endpoint *endpoint);
+void tr_ip_format(const tr_endpoint *endpoint, char out[46]);
 
-/* A non-blocking, close-on-exec UDP socket bound to host:port; IP TOS set when tos >= 0. */
-int tr_udp_open(uint32_t address, uint16_t port, int tos);
+/* Up to `max` distinct addresses of `host`, IPv4 and IPv6, in getaddrinfo's order (RFC 6724
+ * destination selection; /etc/hosts, then DNS; numeric hosts pass through): how many;
+ * -ENOENT when the name does not exist, -EAGAIN when no server answered (or another
+ * failure). `family` 4 or 6 asks for that family only, 0 for both. Blocks: not on the control
+ * plane. */
+int tr_resolve(const char *host, int family, tr_endpoint *addresses, int max);
+
+/* A non-blocking, close-on-exec UDP socket bound to the endpoint (an IPv6 socket takes IPv6
+ * only); the IPv4 TOS or IPv6 traffic class set when tos >= 0. */
+int tr_udp_open(const tr_endpoint *local, int tos);
 /* Waits up to timeout_ms for something to read: 1 when there is, 0 when the time ran out,
  * or -errno. */
 int tr_wait_readable(int fd, int timeout_ms);
-/* The TOS byte a socket marks packets with, or -errno. */
-int tr_udp_tos(int fd);
+/* The TOS byte (traffic class) a socket marks packets with, or -errno. */
+int tr_udp_tos(int fd, int family);
 /* One datagram without blocking: bytes sent or -errno. */
-ssize_t tr_udp_send(int fd, const void *bytes, size_t count, uint32_t address, uint16_t port);
+ssize_t tr_udp_send(int fd, const void *bytes, size_t count, const tr_endpoint *destination);
 /* One datagram if one waits: its length (and source) or -errno (-EAGAIN: none). */
-ssize_t tr_udp_receive(int fd, void *buffer, size_t capacity, uint32_t *address, uint16_t *port);
+ssize_t tr_udp_receive(int fd, void *buffer, size_t capacity, tr_endpoint *source);
 
-/* The local address the kernel's routing table picks toward address:port (a connected UDP
- * socket sends nothing): 0 and *source, or -errno. */
-int tr_route_source(uint32_t address, uint16_t port, uint32_t *source);
+/* The local address the kernel's routing table picks toward the destination (a connected
+ * UDP socket sends nothing): 0 and *source, or -errno. */
+int tr_route_source(const tr_endpoint *destination, tr_endpoint *source);
 
 /* A Unix stream socket listening at path (the old one removed, the directory made, the
  * socket's mode set): the descriptor or -errno (-ENAMETOOLONG for a path too long). */

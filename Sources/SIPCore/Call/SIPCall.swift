@@ -172,10 +172,11 @@ public struct SIPCall: Sendable {
     /// either is a numeric address; otherwise the server.
     func dialogDestination(_ ctx: CallContext) -> SIPNetworkAddress {
         let first = routeSet.first.flatMap { try? NameAddress($0) }?.uri ?? remoteTarget
-        if let u = try? SIPURI(first), ServerLocator.isIPv4Literal("\(u.host)") {
-            return SIPNetworkAddress("\(u.host)", u.port ?? 5060)
+        guard let u = try? SIPURI(first) else { return ctx.server }
+        switch u.host {
+        case .ipv4(let a), .ipv6(let a): return SIPNetworkAddress(a, u.port ?? 5060)
+        case .domain: return ctx.server
         }
-        return ctx.server
     }
 
     mutating func updateTarget(from m: SIPMessage) {

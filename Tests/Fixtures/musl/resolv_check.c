@@ -12,13 +12,13 @@ int main(void) {
         0xC0, 0x0C, 0x00, 0x01, 0x00, 0x01, 0x00, 0x00, 0x00, 0x3C, 0x00, 0x04,  /* → a.test A IN ttl 60 */
         192, 0, 2, 7,
     };
-    tipring_a_record records[4];
-    int n = tipring_dns_parse_a(response, (int)sizeof response, records, 4);
+    tipring_address_record records[4];
+    int n = tipring_dns_parse_addresses(response, (int)sizeof response, TIPRING_DNS_TYPE_A, records, 4);
     if (n != 1 || strcmp(records[0].address, "192.0.2.7") != 0 || records[0].ttl != 60) {
         fprintf(stderr, "resolv_check: parsed %d record(s), first %s\n", n, n > 0 ? records[0].address : "-");
         return 1;
     }
-    if (tipring_dns_parse_a(response, 11, records, 4) != TIPRING_DNS_FAILED) {
+    if (tipring_dns_parse_addresses(response, 11, TIPRING_DNS_TYPE_A, records, 4) != TIPRING_DNS_FAILED) {
         fprintf(stderr, "resolv_check: a cut header parsed\n");
         return 1;
     }

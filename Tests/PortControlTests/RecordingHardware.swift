@@ -1,0 +1,38 @@
+import PortControl
+import TelephonyDSP
+import LineHAL
+import SIPCore
+
+/// A line that only records what the controller asks of it.
+final class RecordingHardware: PortHardware {
+    var onHookEvent: ((HookEvent.Kind) -> Void)?
+    var onKeypadDigit: ((Character) -> Void)?
+    var feed: LineFeed = .powerDown
+    var ringing = false
+    var tone: ToneKind?
+    var offHook = false
+    var media: CallHandle?
+    /// Ringing asked for while the handset was up: a real line would refuse (ring-trip), but
+    /// asking is the controller's bug — recorded, not hidden.
+    var ringRequestsOffHook = 0
+
+    func setFeed(_ feed: LineFeed) { self.feed = feed }
+    func startRinging(cadence: RingCadence, frequency: Double) {
+        if offHook { ringRequestsOffHook += 1 } else { ringing = true }
+    }
+    func stopRinging() { ringing = false }
+    func playTone(_ tone: Tone?, kind: ToneKind?) { self.tone = tone == nil ? nil : kind }
+    func playSamples(_ samples: [Int16]) {}
+    func connectMedia(_ call: CallHandle?) { media = call }
+
+    func lift() {
+        offHook = true
+        ringing = false  // ring-trip
+        onHookEvent?(.offHook)
+    }
+
+    func putDown() {
+        offHook = false
+        onHookEvent?(.onHook)
+    }
+}
