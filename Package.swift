@@ -156,7 +156,7 @@ let package = Package(
             path: "Tests/TestSupport"
         ),
         .testTarget(name: "TipRingCoreTests", dependencies: ["TipRingCore", "TestSupport"]),
-        .testTarget(name: "SystemCallsTests", dependencies: ["SystemCalls", "TipRingCore", "TestSupport"]),
+        .testTarget(name: "SystemCallsTests", dependencies: ["SystemCalls", "TipRingCore", "SIPCore", "TestSupport"]),
         // Reads this manifest and holds it to ARCHITECTURE.md's rules.
         .testTarget(name: "ArchitectureTests"),
         .testTarget(name: "TelephonyDSPTests", dependencies: ["TelephonyDSP", "TestSupport"]),
@@ -169,7 +169,7 @@ let package = Package(
         .testTarget(name: "LinuxHALTests", dependencies: ["LinuxHAL", "LineHAL", "TipRingCore", "TestSupport"]),
         .testTarget(name: "RTPMediaTests", dependencies: ["RTPMedia", "PortAudio", "TelephonyDSP", "SIPCore", "SIPAgent", "TipRingCore", "LineHAL"]),
         .testTarget(name: "PortControlTests", dependencies: ["PortControl", "RTPMedia", "SimulatorApp", "PortStack", "BoardSimulator", "LineHAL", "SIPCore", "SIPAgent", "SIPTransport", "TelephonyDSP", "TipRingCore", "TestSupport"]),
-        .testTarget(name: "TipRingDaemonTests", dependencies: ["TipRingDaemon", "TipRingCore", "SystemCalls", "LineHAL", "SIPCore", "TestSupport"]),
+        .testTarget(name: "TipRingDaemonTests", dependencies: ["TipRingDaemon", "TipRingCore", "SystemCalls", "LineHAL", "SIPCore", "SIPTransport", "TestSupport"]),
         .testTarget(name: "SimulatorAppTests", dependencies: ["SimulatorApp", "LineHAL", "TipRingCore", "TestSupport"]),
         // Everything that starts a real peer (Kamailio, baresip, sipp, dnsmasq, tshark) or the
         // built binary; the process harness they share is ProcessHarness.swift.

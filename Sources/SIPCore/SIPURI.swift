@@ -51,18 +51,25 @@ public enum SIPHost: Sendable, Hashable, CustomStringConvertible {
     }
 
     /// An IPv6 address in RFC 5952's one text form — lower case, no leading zeros, the
-    /// longest run of two or more zero groups (the first of equals) as "::" — the form the
+    /// longest run of two or more zero groups (the first of equals) as "::", an IPv4-mapped
+    /// (and the old IPv4-compatible) address with its last 32 bits dotted (§5) — the form the
     /// kernel's `inet_ntop` writes, so an address from SDP or a configuration compares equal
-    /// to the source of a packet. An embedded IPv4 tail is kept as written. Nil when `s` is
-    /// not an IPv6 address.
+    /// to the source of a packet. Nil when `s` is not an IPv6 address.
     public static func canonicalIPv6(_ s: Substring) -> String? {
         guard isIPv6(s) else { return nil }
-        if s.contains(".") { return s.lowercased() }
-        let lower = s.lowercased()
-        let gap = lower.firstRange(of: "::")
-        func groups(_ text: Substring) -> [UInt16] { text.split(separator: ":").map { UInt16($0, radix: 16) ?? 0 } }
-        let head = groups(gap.map { lower[..<$0.lowerBound] } ?? lower[...]), tail = gap.map { groups(lower[$0.upperBound...]) } ?? []
-        let all = head + [UInt16](repeating: 0, count: 8 - head.count - tail.count) + tail
+        var text = Substring(s.lowercased())
+        var tail: [UInt16] = []
+        if let lastColon = text.lastIndex(of: ":"), text[text.index(after: lastColon)...].contains(".") {
+            let octets = text[text.index(after: lastColon)...].split(separator: ".").map { UInt16($0) ?? 0 }
+            tail = [octets[0] << 8 | octets[1], octets[2] << 8 | octets[3]]
+            text = text[...lastColon]
+            if !text.hasSuffix("::") { text = text.dropLast() }
+        }
+        let gap = text.firstRange(of: "::")
+        func groups(_ part: Substring) -> [UInt16] { part.split(separator: ":").map { UInt16($0, radix: 16) ?? 0 } }
+        let head = groups(gap.map { text[..<$0.lowerBound] } ?? text)
+        let rest = (gap.map { groups(text[$0.upperBound...]) } ?? []) + tail
+        let all = head + [UInt16](repeating: 0, count: max(0, 8 - head.count - rest.count)) + rest
         // The longest run of zero groups (two at least), the first of equal runs.
         var best = (start: -1, length: 0), i = 0
         while i < 8 {
@@ -72,9 +79,12 @@ public enum SIPHost: Sendable, Hashable, CustomStringConvertible {
             if j - i > best.length { best = (i, j - i) }
             i = j
         }
-        func text(_ g: ArraySlice<UInt16>) -> String { g.map { String($0, radix: 16) }.joined(separator: ":") }
-        guard best.length >= 2 else { return text(all[...]) }
-        return text(all[..<best.start]) + "::" + text(all[(best.start + best.length)...])
+        func hex(_ g: ArraySlice<UInt16>) -> String { g.map { String($0, radix: 16) }.joined(separator: ":") }
+        let dotted = "\(all[6] >> 8).\(all[6] & 0xFF).\(all[7] >> 8).\(all[7] & 0xFF)"
+        if best.start == 0 && best.length == 6 { return "::" + dotted }
+        if best.start == 0 && best.length == 5 && all[5] == 0xFFFF { return "::ffff:" + dotted }
+        guard best.length >= 2 else { return hex(all[...]) }
+        return hex(all[..<best.start]) + "::" + hex(all[(best.start + best.length)...])
     }
 
     /// RFC 4291 text forms, including an embedded IPv4 tail; at most one "::".

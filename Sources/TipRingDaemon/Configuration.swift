@@ -259,16 +259,40 @@ public struct Configuration: Sendable, Hashable {
         }
     }
 
+    /// `host`, `host:port`, an IPv6 address alone or in brackets (`[2001:db8::1]:5060`), with
+    /// or without a leading `sip:`.
     static func server(_ v: DocumentValue) throws(DocumentError) -> ServerName {
         let text = try v.nonEmptyString()
         let t = text.hasPrefix("sip:") ? String(text.dropFirst(4)) : text
-        if let colon = t.lastIndex(of: ":"), !t.contains("]") || t.hasSuffix("]") == false {
-            let host = String(t[..<colon]), portText = t[t.index(after: colon)...]
-            guard let p = Int(portText), (1...65535).contains(p), !host.isEmpty else { throw v.error("'\(text)' is not host or host:port") }
-            return ServerName(host: host, port: p)
+        func port(_ p: Substring) throws(DocumentError) -> Int {
+            guard let n = ASCIIDecimal.exact(p, in: 1...65535) else { throw v.error("'\(text)' has no port 1–65535 after the host") }
+            return n
         }
-        guard t.allSatisfy({ $0.isLetter || $0.isNumber || $0 == "." || $0 == "-" }) else { throw v.error("'\(text)' is not a host name or address") }
-        return ServerName(host: t)
+        if t.hasPrefix("[") {
+            guard let close = t.firstIndex(of: "]"), let address = ServerLocator.ipLiteral(String(t[...close])) else {
+                throw v.error("'\(text)' is not an IPv6 address in brackets")
+            }
+            let rest = t[t.index(after: close)...]
+            if rest.isEmpty { return ServerName(host: address) }
+            guard rest.hasPrefix(":") else { throw v.error("'\(text)' is not [address] or [address]:port") }
+            return ServerName(host: address, port: try port(rest.dropFirst()))
+        }
+        // More than one colon: an IPv6 address without brackets (and so without a port).
+        if t.filter({ $0 == ":" }).count > 1 {
+            guard let address = ServerLocator.ipLiteral(t) else { throw v.error("'\(text)' is not an IPv6 address (write a port as [address]:port)") }
+            return ServerName(host: address)
+        }
+        var host = Substring(t), p: Int?
+        if let colon = t.firstIndex(of: ":") {
+            host = t[..<colon]
+            p = try port(t[t.index(after: colon)...])
+        }
+        // ASCII letters, digits, dots and hyphens (not any Unicode letter or digit).
+        func hostByte(_ b: UInt8) -> Bool { (b | 0x20) >= UInt8(ascii: "a") && (b | 0x20) <= UInt8(ascii: "z") || (UInt8(ascii: "0")...UInt8(ascii: "9")).contains(b) || b == UInt8(ascii: ".") || b == UInt8(ascii: "-") }
+        guard !host.isEmpty, host.utf8.allSatisfy(hostByte) else {
+            throw v.error("'\(text)' is not a host name or address")
+        }
+        return ServerName(host: String(host), port: p)
     }
 
     static func range(_ v: DocumentValue, within: ClosedRange<Int>) throws(DocumentError) -> ClosedRange<Int> {

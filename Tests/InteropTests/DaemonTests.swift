@@ -127,6 +127,47 @@ struct DaemonTests {
     }
 }
 
+/// The daemon on an IPv6-only path: Kamailio listening on [::1] alone.
+@Suite("tipring run: over IPv6", .serialized)
+struct DaemonIPv6Tests {
+    @Test("both ports register at Kamailio on [::1] (a bracketed literal with a port, a bare one), call each other with audio heard, and unregister on SIGTERM")
+    func overIPv6() throws {
+        let k = try Kamailio(address: "[::1]")
+        defer { k.stop() }
+        let rig = try DaemonUnderTest(name: "ipv6")
+        try """
+        {
+          accounts: [
+            { port: 1, user: "1001", password: "secret1", domain: "::1", registrar: "[::1]:\(k.port)", sipPorts: [19460, 19469] },
+            { port: 2, user: "1002", password: "secret2", domain: "[::1]", outboundProxy: "[::1]:\(k.port)", sipPorts: [19470, 19479] },
+          ],
+          ports: [{ id: 1, dialPlan: "(100[1-9]|x.T)" }, { id: 2, dialPlan: "(100[1-9]|x.T)" }],
+          rtpPorts: [19480, 19499],
+          stateDirectory: "\(rig.dir.path)",
+        }
+        """.write(toFile: rig.config, atomically: true, encoding: .utf8)
+        try rig.start(inNamespace: nil)
+        #expect(waitForPeer(20) { rig.status().components(separatedBy: "\"state\": \"registered\"").count == 3 }, "\(rig.status())\n\(rig.log())")
+        for user in ["1001", "1002"] {
+            let contacts = try k.contacts(of: user)
+            #expect(contacts.count == 1 && contacts[0].hasPrefix("sip:\(user)@[::1]:"), "\(contacts)")
+        }
+        _ = try rig.sim(["offhook", "--port", "1"])
+        #expect(waitForPeer(5) { rig.port(1).contains("\"line\": {\"state\": \"dial-tone\"}") })
+        _ = try rig.sim(["dial", "--port", "1", "1002"])
+        #expect(waitForPeer(10) { rig.port(2).contains("\"line\": {\"state\": \"ringing\"}") }, "\(rig.status())\n\(rig.log())")
+        _ = try rig.sim(["offhook", "--port", "2"])
+        #expect(waitForPeer(10) { rig.status().components(separatedBy: "\"line\": {\"state\": \"connected\"").count == 3 })
+        _ = try rig.sim(["say", "--port", "1", "--tone", "1004"])
+        let heard = try rig.sim(["listen", "--port", "2", "--seconds", "1"])
+        #expect(heard.contains("audio 1004 Hz at -10 dBm0"), "\(heard)")
+        _ = try rig.sim(["onhook", "--port", "1"])
+        _ = try rig.sim(["onhook", "--port", "2"])
+        #expect(rig.terminate(within: 6) == 0, "\(rig.log())")
+        #expect(try k.contacts(of: "1001").isEmpty && k.contacts(of: "1002").isEmpty)
+    }
+}
+
 /// SIGHUP beyond passwords, with nothing installed: the daemon against `tipring sim exchange`.
 @Suite("tipring run: SIGHUP applies port sections and new accounts", .serialized)
 struct DaemonReloadTests {

@@ -229,6 +229,49 @@ struct DNSAndRecoveryTests {
         #expect(throws: DNSLookupError.noAnswer("_sip._udp.tipring.test")) { try silent.srv("_sip._udp.tipring.test") }
     }
 
+    @Test("IPv6 names: A and AAAA both come back; an SRV target with only an AAAA record registers at Kamailio on [::1] over IPv6; a mixed answer keeps the first address's family")
+    func ipv6ThroughDNS() async throws {
+        let k = try Kamailio(address: "[::1]")
+        defer { k.stop() }
+        let dns = try DNSServer(arguments: [
+            "--srv-host=_sip._udp.tipring.test,six.tipring.test,\(k.port),10,0",
+            "--host-record=six.tipring.test,::1", "--host-record=both.tipring.test,127.0.0.1,::1",
+            "--host-record=ready.tipring.test,127.0.0.1",
+        ])
+        defer { dns.stop() }
+        let resolver = SystemResolver(nameserver: "127.0.0.1", port: dns.port, timeoutSeconds: 1, attempts: 1)
+        #expect(try resolver.addresses("both.tipring.test") == ["127.0.0.1", "::1"])
+        #expect(try resolver.addresses("six.tipring.test") == ["::1"])
+        let group = MultiThreadedEventLoopGroup.singleton
+        let scheduler = WallClockScheduler()
+        try scheduler.start()
+        defer { scheduler.shutdown() }
+        // Both families for one name: the socket is IPv4 (first), the IPv6 address left out.
+        var mixed = UDPAccountEndpoint.Options(registrar: ServerName(host: "both.tipring.test", port: k.port))
+        mixed.localPorts = 21000...21999
+        let both = try await UDPAccountEndpoint.make(settings: accountSettings(domain: "tipring.test"), options: mixed, resolver: resolver,
+                                                     group: group, scheduler: scheduler, seed: 5)
+        #expect(both.agent.servers == [SIPNetworkAddress("127.0.0.1", k.port)])
+        await both.close()
+        // Only an AAAA record: an IPv6 socket, an IPv6 Contact, registered.
+        var options = UDPAccountEndpoint.Options(registrar: ServerName(host: "tipring.test"))
+        options.localPorts = 21000...21999
+        let endpoint = try await UDPAccountEndpoint.make(settings: accountSettings(domain: "tipring.test"), options: options, resolver: resolver,
+                                                         group: group, scheduler: scheduler, seed: 6)
+        #expect(endpoint.agent.servers == [SIPNetworkAddress("::1", k.port)])
+        #expect(endpoint.agent.localAddress.host == "::1")
+        let log = StatusLog()
+        scheduler.execute { endpoint.agent.onStatus = { log.append($0) } }
+        endpoint.start()
+        #expect(log.wait(seconds: 15) { $0.contains(where: isRegistered) }, "\(log.all)")
+        let contacts = try k.contacts(of: "1001")
+        #expect(contacts.count == 1 && contacts[0].hasPrefix("sip:1001@[::1]:"), "\(contacts)")
+        endpoint.stop()
+        #expect(log.wait(seconds: 10) { $0.last == .unregistered })
+        #expect(try k.contacts(of: "1001").isEmpty)
+        await endpoint.close()
+    }
+
     @Test("SRV failover: a dead first target (timeout), a 503 second (sipp), Kamailio third — registered, no backoff")
     func srvFailover() async throws {
         let k = try Kamailio()

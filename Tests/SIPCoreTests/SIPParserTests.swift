@@ -1,4 +1,5 @@
 import Testing
+import TipRingCore
 @testable import SIPCore
 
 func bytes(_ s: String) -> [UInt8] { Array(s.replacing("\n", with: "\r\n").utf8) }
@@ -231,5 +232,46 @@ extension SIPMessage {
         #expect(try NameAddress(n.description) == n)
         #expect(throws: SIPParseError.self) { try SIPURI("sip:a@h:99999") }
         #expect(throws: SIPParseError.self) { try SIPURI("mailto:a@h") }
+    }
+}
+
+@Suite("IPv6 addresses in one text form (RFC 5952), wherever they come from")
+struct IPv6TextFormTests {
+    @Test(arguments: [
+        ("2001:db8:0:0:0:0:2:1", "2001:db8::2:1"),      // RFC 5952 §4.2.1: the longest run
+        ("2001:db8::0:1", "2001:db8::1"),               // §4.1: no leading zeros
+        ("2001:db8:0:1:1:1:1:1", "2001:db8:0:1:1:1:1:1"), // §4.2.2: one zero group stays
+        ("2001:0:0:1:0:0:0:1", "2001:0:0:1::1"),        // §4.2.3: the longer run
+        ("2001:db8:0:0:1:0:0:1", "2001:db8::1:0:0:1"),  // §4.2.3: the first of equal runs
+        ("2001:DB8::AAAA", "2001:db8::aaaa"),           // §4.3: lower case
+        ("0:0:0:0:0:0:0:0", "::"), ("::1", "::1"), ("1::", "1::"), ("fe80:0000::0001", "fe80::1"),
+        ("::FFFF:c000:0207", "::ffff:192.0.2.7"), ("::ffff:192.0.2.7", "::ffff:192.0.2.7"),  // §5: IPv4-mapped, dotted
+        ("2001:db8::192.0.2.7", "2001:db8::c000:207"),
+    ])
+    func canonical(written: String, canonical: String) {
+        #expect(SIPHost.canonicalIPv6(written[...]) == canonical)
+    }
+
+    @Test("not IPv6: nil (dotted quads, names, brackets)")
+    func notIPv6() {
+        for s in ["192.0.2.1", "example.com", "[::1]", "1:2:3:4:5:6:7:8:9", ""] { #expect(SIPHost.canonicalIPv6(s[...]) == nil, "\(s)") }
+    }
+
+    @Test("SDP's c=IN IP6 in another form compares equal to a packet's source; a literal registrar with or without brackets is one target")
+    func sdpAndServers() throws {
+        let sdp = "v=0\r\no=- 1 1 IN IP6 2001:DB8:0::7\r\ns=-\r\nc=IN IP6 2001:DB8:0:0::7\r\nt=0 0\r\nm=audio 4000 RTP/AVP 0\r\n"
+        #expect(try SessionDescription.parse(Array(sdp.utf8)).address == "2001:db8::7")
+        #expect(String(decoding: try SessionDescription.parse(Array(sdp.utf8)).serialized(), as: UTF8.self).contains("c=IN IP6 2001:db8::7\r\n"))
+        var random = SeededRandom(seed: 1)
+        struct NoDNS: SIPResolver {
+            func srv(_ name: String) throws(DNSLookupError) -> [SRVRecord] { throw .noAnswer(name) }
+            func addresses(_ name: String) throws(DNSLookupError) -> [String] { throw .noAnswer(name) }
+        }
+        for host in ["[2001:DB8::7]", "2001:db8:0::7"] {
+            let t = try ServerLocator.targets(host: host, port: nil, transport: .udp, resolver: NoDNS(), random: &random)
+            #expect(t == [ServerTarget(address: "2001:db8::7", port: 5060, name: "2001:db8::7")])
+        }
+        #expect(SIPHost.ipv6("2001:db8::7").plain == "2001:db8::7" && SIPHost.ipv6("2001:db8::7").description == "[2001:db8::7]")
+        #expect(SIPNetworkAddress("2001:db8::7", 5070).description == "[2001:db8::7]:5070")
     }
 }

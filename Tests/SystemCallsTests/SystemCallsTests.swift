@@ -5,6 +5,7 @@ import Musl
 #endif
 import Testing
 import TipRingCore
+import SIPCore
 import SystemCalls
 
 /// The one room for system calls, against the real kernel: every failure names the call,
@@ -88,6 +89,27 @@ struct SystemCallsTests {
         #expect(IPEndpoint(host: "192.0.2.7", port: 65536) == nil)
         #expect(IPEndpoint(host: "١.1.1.1", port: 5060) == nil)
         #expect(IPEndpoint(host: "example.com", port: 5060) == nil)
+    }
+
+    @Test("IPv6 text: SIPCore's RFC 5952 form is the one glibc's inet_ntop writes, for 2,000 random addresses written every which way (IPv4-mapped ones dotted)")
+    func ipv6TextMatchesTheKernel() throws {
+        var random = SeededRandom(seed: 5952)
+        for _ in 0..<2000 {
+            // Groups that are often zero (runs to compress), written with random case and zeros.
+            var groups = (0..<8).map { _ in random.next() % 3 == 0 ? UInt16(truncatingIfNeeded: random.next()) : 0 }
+            if random.next() % 8 == 0 { groups[0..<5] = [0, 0, 0, 0, 0]; groups[5] = 0xFFFF }  // IPv4-mapped
+            let written = groups.map { g -> String in
+                var t = String(g, radix: 16, uppercase: random.next() % 2 == 0)
+                if random.next() % 2 == 0 { t = String(repeating: "0", count: 4 - t.count) + t }
+                return t
+            }.joined(separator: ":")
+            // Sometimes the last 32 bits dotted, as an IPv4-mapped address is usually written.
+            let mixed = groups[0..<6].map { String($0, radix: 16) }.joined(separator: ":") + ":\(groups[6] >> 8).\(groups[6] & 0xFF).\(groups[7] >> 8).\(groups[7] & 0xFF)"
+            for text in [written, mixed] {
+                let kernel = try #require(IPEndpoint(host: text, port: 1)).host
+                #expect(SIPHost.canonicalIPv6(text[...]) == kernel, "\(text)")
+            }
+        }
     }
 
     @Test("the route toward loopback leaves from loopback; the resolver reads /etc/hosts and names getaddrinfo when it fails")

@@ -4,6 +4,7 @@ import TipRingDaemon
 import TipRingCore
 import LineHAL
 import SIPCore
+import SIPTransport
 import TestSupport
 
 @Suite("Status table")
@@ -169,7 +170,11 @@ struct ConfigurationTests {
         (#"{ accounts: [{ port: 1, user: "1001", domain: "x", password: "a", passwordEnv: "B" }] }"#, "give only one of password, passwordEnv"),
         (#"{ accounts: [{ port: 1, user: "1001", domain: "x", passwordEnv: "NOPE" }] }"#, "the environment variable NOPE is not set"),
         (#"{ accounts: [{ port: 1, user: "1001", domain: "x", passwordFile: "/nonexistent/pw" }] }"#, "cannot read the password file"),
-        (#"{ accounts: [{ port: 1, user: "1001", password: "p", domain: "x", registrar: "host:99999" }] }"#, "'host:99999' is not host or host:port"),
+        (#"{ accounts: [{ port: 1, user: "1001", password: "p", domain: "x", registrar: "host:99999" }] }"#, "'host:99999' has no port 1–65535 after the host"),
+        (#"{ accounts: [{ port: 1, user: "1001", password: "p", domain: "x", registrar: "[2001:db8::1" }] }"#, "is not an IPv6 address in brackets"),
+        (#"{ accounts: [{ port: 1, user: "1001", password: "p", domain: "x", registrar: "[2001:db8::1]5060" }] }"#, "is not [address] or [address]:port"),
+        (#"{ accounts: [{ port: 1, user: "1001", password: "p", domain: "x", registrar: "2001:db8:1:2:3:4:5:6:5060" }] }"#, "write a port as [address]:port"),
+        (#"{ accounts: [{ port: 1, user: "1001", password: "p", domain: "x", registrar: "١٢.example" }] }"#, "is not a host name or address"),
         (#"{ accounts: [{ port: 1, user: "1001", password: "p", domain: "x", retryBase: 60, retryMax: 30 }] }"#, "retryMax (30) is shorter than retryBase (60)"),
         (#"{ accounts: [{ port: 1, user: "1001", password: "p", domain: "x", codecs: ["G729"] }] }"#, "G729"),
         (#"{ accounts: [{ port: 1, user: "1001", password: "p", domain: "x" }, { port: 1, user: "1002", password: "p", domain: "x" }] }"#, "port 1 has two accounts"),
@@ -184,6 +189,19 @@ struct ConfigurationTests {
         let e = error(text)
         #expect(e.contains(expected), "\(e)")
         #expect(e.hasPrefix("tipring.json5:"), "\(e)")
+    }
+
+    @Test("a registrar as host, host:port, or an IPv6 address bare or in brackets (with a port), in the one text form")
+    func registrarForms() throws {
+        func registrar(_ r: String) throws -> ServerName? {
+            try parse(#"{ accounts: [{ port: 1, user: "1001", password: "p", domain: "x", registrar: "\#(r)" }] }"#).account(port: 1)?.registrar
+        }
+        #expect(try registrar("sip.example.com") == ServerName(host: "sip.example.com"))
+        #expect(try registrar("sip:sip.example.com:5080") == ServerName(host: "sip.example.com", port: 5080))
+        #expect(try registrar("192.0.2.1:5060") == ServerName(host: "192.0.2.1", port: 5060))
+        #expect(try registrar("[2001:DB8::1]:5070") == ServerName(host: "2001:db8::1", port: 5070))
+        #expect(try registrar("[2001:db8::1]") == ServerName(host: "2001:db8::1"))
+        #expect(try registrar("2001:db8:0::1") == ServerName(host: "2001:db8::1"))
     }
 
     @Test("hook timing per port: a profile's name or changes to the board's, checked once the board is known")
