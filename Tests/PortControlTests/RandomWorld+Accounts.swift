@@ -18,6 +18,24 @@ final class Link {
     var open = true
 }
 
+/// What a reload took down, watched without being kept: once the daemon lets go of an
+/// account, nothing — no timer, no closure — may keep it (or its controller) alive.
+struct Retired {
+    weak var agent: AccountAgent?
+    weak var ua: SIPUserAgent?
+    weak var controller: PortController?
+
+    init(_ account: AttachedAccount, controller: PortController) {
+        agent = account.ua.agent
+        ua = account.ua
+        self.controller = controller
+    }
+
+    var alive: [String] {
+        (agent == nil ? [] : ["account agent"]) + (ua == nil ? [] : ["user agent"]) + (controller == nil ? [] : ["controller"])
+    }
+}
+
 /// One port's account as the daemon holds it once attached: its user agent, the link it
 /// sends on, the DNS refresh that follows its servers, and the calls it holds an RTP port
 /// for (given by `mediaPort`, handed back by the call's last media update — one that
@@ -214,6 +232,7 @@ extension RandomWorld {
     /// The endpoint closes: nothing more of this account reaches the network, its DNS
     /// refresh stops — and it must hold no RTP port any more.
     func retire(_ i: Int, _ account: AttachedAccount) {
+        retired.append(Retired(account, controller: controllers[i]))
         account.link.open = false
         account.refresh.stop()
         accounts[i] = nil

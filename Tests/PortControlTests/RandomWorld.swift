@@ -53,8 +53,10 @@ final class RandomWorld {
     var reloading = [false, false]
     /// Every password the exchange or a configuration ever held (none may reach the wire).
     var passwords: Set<String> = []
-    /// What broke when an account was taken down (checked with the other invariants).
+    /// What broke when an account was taken down (checked with the other invariants), and
+    /// what was taken down.
     var retirementFault: String?
+    var retired: [Retired] = []
     /// The registrar's name in DNS, answering as the sequence says.
     let zone = ChangingResolver()
     var zoneAnswer = Zone.liveOnly
@@ -312,6 +314,12 @@ final class RandomWorld {
     /// attached, idle and registered with no call left — whatever the sequence did to it.
     /// Nil when it does.
     func quiesce() -> String? {
+        settle()
+        return check()
+    }
+
+    /// Everything well again, and time for it to show.
+    func settle() {
         exchange.registrar.mode = .normal
         net.conditions = .init()
         setZone(.liveOnly)
@@ -330,6 +338,30 @@ final class RandomWorld {
         // Longer than the ring timeout (200 s: a caller that vanished without a CANCEL), the
         // credential retry (60 s), the back-off cap (20 s) and a DNS answer's life (60 s).
         advance(by: .seconds(240))
+    }
+
+    /// The fewest timers pending at any second of 700 idle seconds (every refresh runs at
+    /// least once: the longest registration is 600 s): the ones kept by recurring duties,
+    /// without the short-lived ones of a transaction in flight.
+    func steadyTimers() -> Int {
+        var fewest = s.pendingCount
+        for _ in 0..<700 {
+            advance(by: .seconds(1))
+            fewest = min(fewest, s.pendingCount)
+        }
+        return fewest
+    }
+
+    /// What a world in which nothing happened keeps pending once idle (registration, DNS and
+    /// subscription refreshes, the hardware check).
+    static let idleTimers: Int = {
+        let quiet = RandomWorld(seed: 2)
+        quiet.settle()
+        return quiet.steadyTimers()
+    }()
+
+    /// Liveness and cleanliness once settled; nil when they hold.
+    func check() -> String? {
         for (i, c) in controllers.enumerated() {
             let port = "port \(i + 1)", m = c.machine
             if pendingReload[i] { return "\(port) still waits to apply a reload (line \(m.line))" }
@@ -345,6 +377,12 @@ final class RandomWorld {
             // DNS has been answering for longer than its records live: the list is DNS's now.
             if ua.agent.servers != [Self.live] { return "\(port) still uses servers \(ua.agent.servers) (DNS says \(Self.live))" }
         }
+        // No timer left behind: no more pending once idle than in a world where nothing happened.
+        let steady = steadyTimers()
+        if steady != Self.idleTimers { return "\(steady) timers kept once idle; a world where nothing happened keeps \(Self.idleTimers)" }
+        // What reloads took down is gone: its transactions and calls ended by their own
+        // timers, and nothing holds it since.
+        if let left = retired.first(where: { !$0.alive.isEmpty }) { return "a retired account's \(left.alive.joined(separator: ", ")) outlived it" }
         // No password ever on the wire (digest sends a hash of it, nothing else).
         let secrets = passwords.map { Array($0.utf8) }
         for d in net.sent {
