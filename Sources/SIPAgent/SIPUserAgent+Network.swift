@@ -83,7 +83,7 @@ extension SIPUserAgent {
         // that merged, or our own INVITE came back round a loop (RFC 3261 §8.2.2.2). Answered
         // 482, which also ends the transaction made for it.
         if call(for: m) != nil { return respond(m, status: 482, reason: "Loop Detected") }
-        switch SIPCall.screen(m, settings: settings) {
+        switch SIPCall.screen(m, settings: settings, mediaHost: context.mediaHost) {
         case .refuse(let r):
             respond(r, to: source)
         case .accept(let offer):

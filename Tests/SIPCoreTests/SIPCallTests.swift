@@ -315,6 +315,25 @@ struct SIPCallTests {
         #expect(offer?.port == 30000)
     }
 
+    @Test("an offer of the other address family than our media sockets: 488 with Warning 301 (RFC 3261 §20.43); the same family, or no family known, rings")
+    func addressFamilyScreening() throws {
+        let six = Self.answerSDP.replacing("IN IP4 198.51.100.7", with: "IN IP6 2001:db8::7")
+        guard case .refuse(let r) = SIPCall.screen(try Self.incomingInvite(sdp: six), settings: CallSettings(), mediaHost: "192.0.2.10") else {
+            Issue.record("488 expected"); return
+        }
+        #expect(r.status == 488 && r["Warning"]?.hasPrefix("301 ") == true, "\(r.status) \(r["Warning"] ?? "")")
+        guard case .refuse(let r2) = SIPCall.screen(try Self.incomingInvite(), settings: CallSettings(), mediaHost: "2001:db8::10") else {
+            Issue.record("488 expected"); return
+        }
+        #expect(r2.status == 488)
+        guard case .accept = SIPCall.screen(try Self.incomingInvite(sdp: six), settings: CallSettings(), mediaHost: "2001:db8::10") else {
+            Issue.record("IPv6 to IPv6 rings"); return
+        }
+        guard case .accept = SIPCall.screen(try Self.incomingInvite(sdp: six), settings: CallSettings()) else {
+            Issue.record("no family known: rings"); return
+        }
+    }
+
     @Test("a reliable 180 (RFC 3262) is sent again at T1, 2·T1… until the PRACK; the answer's 2xx until the ACK, which reports the answer")
     func incomingReliableRinging() throws {
         var (call, ring) = try Self.ringing(try Self.incomingInvite(require: "100rel"))

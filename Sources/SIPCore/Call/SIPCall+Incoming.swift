@@ -20,9 +20,10 @@ extension SIPCall {
         m.values("Require").map { $0.trimmingSpaces().lowercased() }.filter { !$0.isEmpty }
     }
 
-    /// Screens a new INVITE: what it requires, its SDP, its session interval, its codecs, its
-    /// dialog identifiers — so a refused call costs no media ports.
-    public static func screen(_ m: SIPMessage, settings: CallSettings) -> Screening {
+    /// Screens a new INVITE: what it requires, its SDP (its address of a family our media
+    /// sockets take, when `mediaHost` says which), its session interval, its codecs, its dialog
+    /// identifiers — so a refused call costs no media ports.
+    public static func screen(_ m: SIPMessage, settings: CallSettings, mediaHost: String? = nil) -> Screening {
         func refuse(_ status: Int, _ reason: String, _ headers: [(String, String)] = []) -> Screening {
             var r = SIPResponses.response(to: m, status: status, reason: reason, toTag: SecureRandom.token())
             for (n, v) in headers { r.add(n, v) }
@@ -42,13 +43,18 @@ extension SIPCall {
         if let offer, settings.media.answer(to: offer, address: "0.0.0.0", port: 0) == nil {
             return refuse(488, "Not Acceptable Here", [("Warning", "304 TipRing \"no common codec\"")])
         }
+        // Media to an IPv6 address from an IPv4 socket (or the reverse) would go nowhere: the
+        // offer is refused as RFC 3261 §20.43 words it, not answered and left silent.
+        if let offer, let mediaHost, offer.address != "0.0.0.0", offer.address.contains(":") != mediaHost.contains(":") {
+            return refuse(488, "Not Acceptable Here", [("Warning", "301 TipRing \"Incompatible network address formats\"")])
+        }
         guard let from = m["From"], (try? NameAddress(from))?.tag != nil, m["Call-ID"] != nil, let to = m["To"], (try? NameAddress(to)) != nil else {
             return refuse(400, "Bad Request (From, To or Call-ID missing)")
         }
         return .accept(offer: offer)
     }
 
-    /// An incoming call for an INVITE that ``screen(_:settings:)`` accepted: the call and its
+    /// An incoming call for an INVITE that ``screen(_:settings:mediaHost:)`` accepted: the call and its
     /// 180 (reliable, and retransmitted, when the caller requires 100rel). Nil for an INVITE
     /// the screen would refuse.
     public static func ringing(_ m: SIPMessage, offer: SessionDescription?, handle: CallHandle, from source: SIPNetworkAddress,
