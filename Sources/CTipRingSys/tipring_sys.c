@@ -7,6 +7,7 @@
 #include <arpa/inet.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <limits.h>
 #include <netdb.h>
 #include <netinet/in.h>
 #include <poll.h>
@@ -15,6 +16,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
+#include <sys/file.h>
 #include <sys/mman.h>
 #include <sys/stat.h>
 #include <sys/un.h>
@@ -198,18 +200,45 @@ static int unix_address(const char *path, struct sockaddr_un *s) {
     return 0;
 }
 
-int tr_unix_listen(const char *path, int backlog, unsigned mode) {
-    struct sockaddr_un s;
-    int rc = unix_address(path, &s);
-    if (rc) return rc;
-    /* The socket's own directory (/var/run/tipring) is made when missing. */
-    char dir[sizeof s.sun_path];
+/* Makes the directory a file at `path` is in, when it is missing (one level). */
+static void make_parent(const char *path) {
+    char dir[PATH_MAX];
+    if (strlen(path) >= sizeof dir) return;
     strcpy(dir, path);
     char *slash = strrchr(dir, '/');
     if (slash && slash != dir) {
         *slash = 0;
         if (access(dir, F_OK) != 0) mkdir(dir, 0755);
     }
+}
+
+int tr_lock_exclusive(const char *path, int *holder) {
+    *holder = 0;
+    make_parent(path);
+    int fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0644);
+    if (fd < 0) return -errno;
+    if (flock(fd, LOCK_EX | LOCK_NB) != 0) {
+        int e = errno;
+        char text[24] = {0};
+        if (e == EWOULDBLOCK && read(fd, text, sizeof text - 1) > 0) *holder = atoi(text);
+        close(fd);
+        return -e;
+    }
+    char text[24];
+    int n = snprintf(text, sizeof text, "%d\n", (int)getpid());
+    if (ftruncate(fd, 0) == 0 && n > 0) {
+        ssize_t w = pwrite(fd, text, (size_t)n, 0);
+        (void)w;
+    }
+    return fd;
+}
+
+int tr_unix_listen(const char *path, int backlog, unsigned mode) {
+    struct sockaddr_un s;
+    int rc = unix_address(path, &s);
+    if (rc) return rc;
+    /* The socket's own directory (/var/run/tipring) is made when missing. */
+    make_parent(path);
     unlink(path);
     int fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
     if (fd < 0) return -errno;

@@ -127,7 +127,22 @@ public enum FileInfo {
     }
 }
 
+/// One process at a time: an exclusive lock on a file, held until the process ends.
+public enum InstanceLock {
+    /// Another process holds the lock (its pid, when the file says).
+    public struct Held: Error, Sendable { public let holder: Int32? }
+
+    /// Takes the lock on `path` (made if missing), or says who holds it. The lock goes with
+    /// the process: nothing to release, nothing stale after a crash.
+    public static func acquire(_ path: String) throws -> Int32 {
+        var holder: Int32 = 0
+        let fd = tr_lock_exclusive(path, &holder)
+        if fd == -EWOULDBLOCK { throw Held(holder: holder > 0 ? holder : nil) }
+        return try check(fd, "flock", path)
+    }
+}
+
 extension SystemError {
-    /// `host` is no IPv4 address (`EINVAL` from `inet_pton`).
+    /// `host` is no IP address (`EINVAL` from `inet_pton`).
     public static func notAnIPAddress(_ host: String) -> SystemError { SystemError(call: "inet_pton", subject: host, errno: EINVAL) }
 }

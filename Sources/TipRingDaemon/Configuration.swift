@@ -53,8 +53,6 @@ public struct PortConfiguration: Sendable, Hashable {
     public var ringTimeoutSeconds = 200
     /// Changes to the board's hook timing for this port's telephone.
     public var timing = HookTimingOverrides()
-    /// Where `timing` was written (for an error found once the board is known).
-    var timingSource: DocumentError?
 
     /// The board's hook timing with this port's changes.
     public func timingProfile(board: HookTimingProfile) -> Result<HookTimingProfile, HookTimingError> {
@@ -84,6 +82,12 @@ public struct Configuration: Sendable, Hashable {
     public var moduleLogLevels: [String: String] = [:]
     /// Things worth saying that are not errors (a password file others can read, …).
     public var warnings: [String] = []
+    /// Where what only the board can check was written: each account's `port`, each port's
+    /// `id` and `timing` — kept apart from the values, so that a reload of a file whose lines
+    /// merely moved changes no port.
+    var accountPortSources: [Int: DocumentError] = [:]
+    var portIDSources: [Int: DocumentError] = [:]
+    var timingSources: [Int: DocumentError] = [:]
 
     public func account(port: Int) -> AccountConfiguration? { accounts.first { $0.port == port } }
     public func port(_ id: Int) -> PortConfiguration { ports.first { $0.id == id } ?? PortConfiguration(id: id) }
@@ -142,6 +146,7 @@ public struct Configuration: Sendable, Hashable {
             let portValue = try o.required("port")
             let port = try portValue.int(in: 1...64)
             if !seenPorts.insert(port).inserted { throw portValue.error("port \(port) has two accounts (one account per port)") }
+            c.accountPortSources[port] = portValue.error("")
             let user = try o.required("user").nonEmptyString()
             var a = AccountConfiguration(port: port, user: user, authUser: try o.optional("authUser")?.nonEmptyString() ?? user,
                                          password: Secret(""), domain: try o.required("domain").nonEmptyString(),
@@ -184,7 +189,9 @@ public struct Configuration: Sendable, Hashable {
         if let pv = top.optional("ports") {
             for v in try pv.array() {
                 let o = try v.object(allowed: portKeys)
-                let id = try o.required("id").int(in: 1...64)
+                let idValue = try o.required("id")
+                let id = try idValue.int(in: 1...64)
+                c.portIDSources[id] = idValue.error("")
                 var p = c.ports.first { $0.id == id } ?? PortConfiguration(id: id)
                 c.ports.removeAll { $0.id == id }
                 if let r = o.optional("region") {
@@ -210,7 +217,7 @@ public struct Configuration: Sendable, Hashable {
                 if let t = o.optional("ringTimeoutSeconds") { p.ringTimeoutSeconds = try t.int(in: 10...3600) }
                 if let t = o.optional("timing") {
                     p.timing = try BoardFile.timingOverrides(t)
-                    p.timingSource = t.error("")
+                    c.timingSources[p.id] = t.error("")
                 }
                 if p.warmLineSeconds != nil && p.hotLine == nil { throw (o.optional("warmLineSeconds") ?? v).error("warmLineSeconds needs hotLine (the number to dial)") }
                 c.ports.append(p)
@@ -219,12 +226,21 @@ public struct Configuration: Sendable, Hashable {
         return c
     }
 
-    /// What only the board can tell: every port's timing changes applied to the board's
-    /// profile must make a consistent profile. The error names the file and the key.
+    /// What only the board can tell: every account and port section is for a port the board
+    /// has, and every port's timing changes applied to the board's profile make a consistent
+    /// profile. The error names the file and the key.
     public func check(against board: BoardDescription) throws(DocumentError) {
+        let ids = board.ports.map(\.id)
+        func lacking(_ id: Int, _ source: DocumentError?, _ what: String) -> DocumentError {
+            var error = source ?? DocumentError(file: "configuration", position: nil, path: what, message: "")
+            error.message = "the board '\(board.name)' has no port \(id) (its ports: \(ids.map(String.init).joined(separator: ", ")))"
+            return error
+        }
+        for a in accounts where !ids.contains(a.port) { throw lacking(a.port, accountPortSources[a.port], "accounts") }
+        for p in ports where !ids.contains(p.id) { throw lacking(p.id, portIDSources[p.id], "ports") }
         for p in ports {
             if case .failure(let e) = p.timingProfile(board: board.timingProfile) {
-                var error = p.timingSource ?? DocumentError(file: "configuration", position: nil, path: "ports", message: "")
+                var error = timingSources[p.id] ?? DocumentError(file: "configuration", position: nil, path: "ports", message: "")
                 error.message = "\(e.description) (with the board's profile '\(board.timingProfile.name)'; name a base or change the windows)"
                 throw error
             }

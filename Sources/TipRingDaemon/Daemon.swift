@@ -339,3 +339,23 @@ public final class Daemon: @unchecked Sendable {
     /// The scheduler's clock in whole seconds: what registration times are stated in.
     var nowSeconds: Int64 { scheduler.now.nanoseconds / 1_000_000_000 }
 }
+
+extension Daemon {
+    /// Another daemon runs with this socket (and so, most likely, this board).
+    public struct AlreadyRunning: Error, CustomStringConvertible {
+        public let socketPath: String
+        public let holder: Int32?
+        public var description: String {
+            "another tipring daemon\(holder.map { " (pid \($0))" } ?? "") is running with the socket \(socketPath): stop it first, or give this one its own --socket"
+        }
+    }
+
+    /// The lock beside the socket (`<socket>.lock`), held for the daemon's life.
+    static func holdInstanceLock(socketPath: String) throws {
+        do {
+            _ = try InstanceLock.acquire(socketPath + ".lock")
+        } catch let held as InstanceLock.Held {
+            throw AlreadyRunning(socketPath: socketPath, holder: held.holder)
+        }
+    }
+}

@@ -9,6 +9,9 @@ struct DaemonService: Service {
 
     func run() async throws {
         let hangups = await UnixSignalsSequence(trapping: .sighup)
+        // Before anything is opened or registered (and so with nothing to shut down): a second
+        // daemon on the same socket would take the lines and the accounts from under the first.
+        if let socketPath { try Daemon.holdInstanceLock(socketPath: socketPath) }
         do { try await daemon.start(socketPath: socketPath) } catch {
             await daemon.shutdown()
             throw error

@@ -41,6 +41,11 @@ struct Run: AsyncParsableCommand {
             printError("error: \(error)")
             throw Exit.badInput
         }
+        let known = Logger.Level.allCases.map(\.rawValue)
+        if let logLevel, !known.contains(logLevel) {
+            printError("error: --log-level \(logLevel): not a level (\(known.joined(separator: ", ")))")
+            throw Exit.badInput
+        }
         let level = Logger.Level(rawValue: logLevel ?? c.logLevel) ?? .info
         // --log-level sets every module; otherwise the configuration's per-module levels.
         let modules = logLevel == nil ? c.moduleLogLevels : [:]
@@ -111,8 +116,10 @@ struct Bringup: ParsableCommand {
         subcommands: [Discover.self, Probe.self, Ring.self, Hook.self, Tone.self, DTMF.self, Loopback.self, LineTest.self])
 
     struct BoardOption: ParsableArguments {
-        @Option(help: "The board file (JSON5).")
-        var board: String = "boards/sim.json5"
+        /// Always named: a default (the simulated board) would print PASS on a real device
+        /// without touching it.
+        @Option(help: "The board file (JSON5): boards/<yours>.json5, or boards/sim.json5 for the simulated board.")
+        var board: String
 
         func tool() throws -> BringupTool {
             do {

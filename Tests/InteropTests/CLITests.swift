@@ -165,10 +165,16 @@ func runTipRing(_ arguments: [String], cwd: String? = nil) throws -> (status: In
         // Every verb is implemented now: usage errors exit 64, bad values 2.
         #expect(try runTipRing(["run"]).status == 64)
         #expect(try runTipRing(["sim", "exchange", "--listen", "nonsense"]).status == 2)
+        // A log level that is none: refused before anything starts, naming the levels.
+        let loud = try runTipRing(["run", "--board", "boards/sim.json5", "--config", "examples/sim-demo.json5", "--socket", "/nonexistent/t.sock",
+                                   "--log-level", "loud"], cwd: repositoryRoot)
+        #expect(loud.status == 2 && loud.err.contains("--log-level loud: not a level (trace, debug, info, notice, warning, error, critical)"), "\(loud)")
     }
 
     @Test func bringupChecksRunOnTheSimulatedBoard() throws {
-        func run(_ args: [String]) throws -> (status: Int32, out: String, err: String) { try runTipRing(["bringup"] + args, cwd: repositoryRoot) }
+        func run(_ args: [String]) throws -> (status: Int32, out: String, err: String) {
+            try runTipRing(["bringup"] + args + (args == ["discover"] ? [] : ["--board", "boards/sim.json5"]), cwd: repositoryRoot)
+        }
         let discover = try run(["discover"])
         #expect(discover.status == 0)
         for heading in ["kernel: Linux", "cpu: ", "libgpiod: v1 ", "gpio chips (", "sysfs gpio: ", "alsa cards: ", "alsa pcms: ", "spi devices: "] {
@@ -209,9 +215,12 @@ func runTipRing(_ arguments: [String], cwd: String? = nil) throws -> (status: In
         #expect(!probe.err.contains("ALSA lib"))
         let ring = try runTipRing(["bringup", "ring", "--board", "boards/rpi-ag1171.json5", "--port", "1"], cwd: repositoryRoot)
         #expect(ring.status == 1 && ring.err.contains("cannot open GPIO chip"))
-        #expect(try runTipRing(["bringup", "tone", "--port", "1", "beep"], cwd: repositoryRoot).status == 2)
-        #expect(try runTipRing(["bringup", "ring", "--port", "1", "--region", "zz"], cwd: repositoryRoot).status == 2)
-        let noPort = try runTipRing(["bringup", "dtmf", "--port", "9"], cwd: repositoryRoot)
+        #expect(try runTipRing(["bringup", "tone", "--port", "1", "beep", "--board", "boards/sim.json5"], cwd: repositoryRoot).status == 2)
+        #expect(try runTipRing(["bringup", "ring", "--port", "1", "--region", "zz", "--board", "boards/sim.json5"], cwd: repositoryRoot).status == 2)
+        // No board named: a usage error naming --board — never a PASS from the simulated board.
+        let unnamed = try runTipRing(["bringup", "probe"], cwd: repositoryRoot)
+        #expect(unnamed.status == 64 && unnamed.err.contains("--board") && !unnamed.out.contains("PASS"), "\(unnamed)")
+        let noPort = try runTipRing(["bringup", "dtmf", "--port", "9", "--board", "boards/sim.json5"], cwd: repositoryRoot)
         #expect(noPort.status == 1 && noPort.err.contains("board sim has no port 9"))
         #expect(try runTipRing(["bringup", "probe", "--board", "/nonexistent.json5"], cwd: repositoryRoot).status == 2)
     }

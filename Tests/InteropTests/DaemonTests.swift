@@ -127,6 +127,30 @@ struct DaemonTests {
     }
 }
 
+/// One daemon per socket.
+@Suite("tipring run: a second daemon on the same socket", .serialized)
+struct DaemonInstanceTests {
+    @Test("a second tipring run with the same socket refuses at once (exit 1, naming the first's pid) and leaves the first and its socket alone")
+    func secondRunRefuses() throws {
+        let first = try DaemonUnderTest(name: "instance")
+        try "{ accounts: [], stateDirectory: \"\(first.dir.path)\" }".write(toFile: first.config, atomically: true, encoding: .utf8)
+        try first.start(inNamespace: nil)
+        #expect(waitForPeer(10) { first.status().contains("\"ports\"") }, "\(first.log())")
+        let second = try runCommand(first.exe, first.runArguments)
+        #expect(second.status == 1, "\(second)")
+        #expect(second.err.contains("another tipring daemon (pid \(first.daemon)) is running with the socket \(first.socket)"), "\(second.err)")
+        // The first still answers on its socket (the second neither removed nor replaced it).
+        #expect(first.status().contains("\"ports\""), "\(first.log())")
+        #expect(first.terminate(within: 6) == 0)
+        // Once the first is gone, the socket is free again.
+        let third = try DaemonUnderTest(name: "instance-again")
+        try "{ accounts: [], stateDirectory: \"\(third.dir.path)\" }".write(toFile: third.config, atomically: true, encoding: .utf8)
+        try third.start(inNamespace: nil)
+        #expect(waitForPeer(10) { third.status().contains("\"ports\"") }, "\(third.log())")
+        #expect(third.terminate(within: 6) == 0)
+    }
+}
+
 /// The daemon on an IPv6-only path: Kamailio listening on [::1] alone.
 @Suite("tipring run: over IPv6", .serialized)
 struct DaemonIPv6Tests {

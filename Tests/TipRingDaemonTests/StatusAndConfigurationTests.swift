@@ -224,14 +224,43 @@ struct ConfigurationTests {
         // Without one, when the board is known: the file, line and key path, and what to do.
         let late = try parse("{ accounts: [],\n  ports: [{ id: 1, timing: { flashMs: [80, 500] } }] }")
         do {
-            try late.check(against: BoardDescription(name: "t", summary: "", driver: .ag1171, verified: false, timingProfile: .b222s, ports: []))
+            try late.check(against: try Self.simBoard(timing: .b222s))
             Issue.record("no error")
         } catch {
             #expect("\(error)".hasPrefix("tipring.json5:2:"), "\(error)")
             #expect("\(error)".contains("ports[0].timing: inconsistent timing profile: flash window 80 ms–500 ms overlaps the pulse window 15 ms–90 ms"), "\(error)")
             #expect("\(error)".contains("the board's profile 'b222s'"), "\(error)")
         }
-        try changed.check(against: BoardDescription(name: "t", summary: "", driver: .ag1171, verified: false, timingProfile: .b222s, ports: []))
+        try changed.check(against: try Self.simBoard(timing: .b222s))
+    }
+
+    /// The simulated board (ports 1 and 2), with another timing profile when asked.
+    static func simBoard(timing: HookTimingProfile? = nil) throws -> BoardDescription {
+        var b = try BoardFile.load(path: repositoryRoot + "/boards/sim.json5")
+        if let timing { b.timingProfile = timing }
+        return b
+    }
+
+    @Test("an account or a port section for a port the board lacks is an error naming the file, line and key — not ignored")
+    func portsTheBoardLacks() throws {
+        let board = try Self.simBoard()
+        let account = try parse("{ accounts: [\n  { port: 3, user: \"1003\", password: \"p\", domain: \"x\" }] }")
+        #expect(throws: DocumentError.self) { try account.check(against: board) }
+        do { try account.check(against: board) } catch {
+            #expect("\(error)".hasPrefix("tipring.json5:2:") && "\(error)".contains("accounts[0].port: the board 'sim' has no port 3 (its ports: 1, 2)"), "\(error)")
+        }
+        let section = try parse("{ accounts: [], ports: [{ id: 1 }, { id: 4 }] }")
+        do { try section.check(against: board); Issue.record("no error") } catch {
+            #expect("\(error)".contains("ports[1].id: the board 'sim' has no port 4"), "\(error)")
+        }
+        try parse(#"{ accounts: [{ port: 2, user: "1002", password: "p", domain: "x" }], ports: [{ id: 1 }] }"#).check(against: board)
+    }
+
+    @Test("a file whose lines merely moved configures the same accounts and ports (a reload changes nothing)")
+    func movedLinesChangeNothing() throws {
+        let a = try parse(#"{ accounts: [{ port: 1, user: "1001", password: "p", domain: "x" }], ports: [{ id: 1, timing: { flashMs: [80, 500] } }] }"#)
+        let b = try parse("\n\n{\n accounts: [\n{ port: 1, user: \"1001\", password: \"p\", domain: \"x\" }],\n ports: [{ id: 1,\n timing: { flashMs: [80, 500] } }] }")
+        #expect(a.account(port: 1) == b.account(port: 1) && a.port(1) == b.port(1))
     }
 
     @Test("log levels: one for all, or per module")

@@ -47,6 +47,11 @@ int tr_route_source(const tr_endpoint *destination, tr_endpoint *source);
  * socket's mode set): the descriptor or -errno (-ENAMETOOLONG for a path too long). */
 int tr_unix_listen(const char *path, int backlog, unsigned mode);
 int tr_unix_connect(const char *path);
+/* An exclusive lock (flock) on the file at `path`, made if missing with its directory, held
+ * until the descriptor closes or the process ends; the caller's pid written into it. The
+ * descriptor, or -EWOULDBLOCK when another process holds the lock (its pid then in
+ * *holder, 0 if unknown). */
+int tr_lock_exclusive(const char *path, int *holder);
 /* One datagram to a service manager's notification socket (systemd's NOTIFY_SOCKET: a path,
  * or an abstract name written with a leading '@'): 0 or -errno. */
 int tr_notify(const char *socket_path, const char *message);
