@@ -21,6 +21,14 @@ if nm "$sbin" | grep -m 3 -E ' \$s10Foundation|\$s31FoundationInternationalizati
   exit 1
 fi
 echo "nm: no full Foundation, FoundationInternationalization or ICU symbols"
+# The release binary names the revision it was built from.
+version=$("$sbin" --version)
+echo "tipring --version: $version"
+revision=$(git rev-parse --short=12 HEAD 2>/dev/null || true)
+if [ -n "$revision" ] && [[ "$version" != *"($revision"* ]]; then
+  echo "error: the release binary's --version does not name revision $revision" >&2
+  exit 1
+fi
 mkdir -p .build-static/stripped
 strip -o .build-static/stripped/tipring "$sbin"
 size=$(stat -c %s .build-static/stripped/tipring)

@@ -19,5 +19,15 @@ if [ -n "$archive" ] && [ -f "$archive" ]; then
 else
   echo "note: no static libstdc++ (gcc's libstdc++.a) here: the binary links libstdc++.so" >&2
 fi
+# `tipring --version` names the revision: a header only tipring_sys.c includes (rewritten
+# only when the revision changes, so nothing else is rebuilt for it).
+mkdir -p "$scratch/generated"
+revision=$(git rev-parse --short=12 HEAD 2>/dev/null || echo "unknown revision")
+if [ -n "$(git status --porcelain --untracked-files=no 2>/dev/null)" ]; then revision="$revision, modified"; fi
+header="#define TIPRING_REVISION \"$revision\""
+if [ "$(cat "$scratch/generated/tipring_revision.h" 2>/dev/null)" != "$header" ]; then
+  echo "$header" > "$scratch/generated/tipring_revision.h"
+fi
+flags+=(-Xcc -I"$PWD/$scratch/generated")
 swift build "${flags[@]}" >&2
 echo "$PWD/$scratch/release/tipring"

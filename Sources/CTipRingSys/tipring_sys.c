@@ -24,6 +24,14 @@
 #if defined(__GLIBC__)
 #include <malloc.h>
 #endif
+#if __has_include("tipring_revision.h")
+#include "tipring_revision.h" /* #define TIPRING_REVISION "…", from scripts/release-build.sh */
+#endif
+#ifndef TIPRING_REVISION
+#define TIPRING_REVISION "development build"
+#endif
+
+const char *tr_build_revision(void) { return TIPRING_REVISION; }
 
 int tr_ip_parse(const char *text, tr_endpoint *endpoint) {
     memset(endpoint->address, 0, sizeof endpoint->address);

@@ -127,6 +127,12 @@ public enum FileInfo {
     }
 }
 
+/// The source revision of a release build (git's, written in by scripts/release-build.sh;
+/// ", modified" when the tree had changes), or "development build".
+public enum BuildRevision {
+    public static var text: String { String(cString: tr_build_revision()) }
+}
+
 /// One process at a time: an exclusive lock on a file, held until the process ends.
 public enum InstanceLock {
     /// Another process holds the lock (its pid, when the file says).

@@ -1,4 +1,5 @@
 import ArgumentParser
+import SystemCalls
 
 /// `tipring`: the daemon, the bring-up tool and the simulator in one binary.
 ///
@@ -9,6 +10,7 @@ struct TipRing: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "tipring",
         abstract: "Analog phone ports (FXS) on a small Linux box, connected to SIP.",
+        version: "tipring \(BuildInfo.version) (\(BuildInfo.revision))",
         subcommands: [
             Run.self, Status.self, Demo.self, Board.self, Bringup.self, DSP.self, SIP.self, Sim.self,
         ]
@@ -42,3 +44,10 @@ struct StandardError: TextOutputStream {
 }
 
 
+
+/// What `tipring --version` says.
+enum BuildInfo {
+    static let version = "0.1.0"
+    /// The git revision of a release build (scripts/release-build.sh), or "development build".
+    static var revision: String { BuildRevision.text }
+}

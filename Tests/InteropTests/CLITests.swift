@@ -161,6 +161,12 @@ func runTipRing(_ arguments: [String], cwd: String? = nil) throws -> (status: In
         #expect(!r.out.contains("✗"))
     }
 
+    @Test("--version: the version and the build's revision (a development build says so)")
+    func version() throws {
+        let r = try runTipRing(["--version"])
+        #expect(r.status == 0 && r.out == "tipring 0.1.0 (development build)\n", "\(r)")
+    }
+
     @Test func pendingVerbsSaySoAndExitOne() throws {
         // Every verb is implemented now: usage errors exit 64, bad values 2.
         #expect(try runTipRing(["run"]).status == 64)

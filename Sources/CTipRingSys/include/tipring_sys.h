@@ -84,6 +84,10 @@ ssize_t tr_read_link(const char *path, char *out, size_t capacity);
 /* The permission bits of a file (stat): 0 and *mode, or -errno. */
 int tr_file_mode(const char *path, unsigned *mode);
 
+/* The source revision the binary was built from (scripts/release-build.sh writes it into
+ * tipring_revision.h), or "development build". */
+const char *tr_build_revision(void);
+
 /* Gives freed heap back to the system (glibc malloc_trim; nothing to do on musl). 1 when
  * memory was released. */
 int tr_memory_trim(void);
