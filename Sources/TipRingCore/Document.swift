@@ -132,6 +132,15 @@ public struct DocumentValue: Sendable {
 
     /// Opens an object whose keys must all be among `allowed`.
     public func object(allowed: [String]) throws(DocumentError) -> DocumentObject {
+        var unknown: [DocumentError] = []
+        let o = try object(allowed: allowed, unknown: &unknown)
+        if let first = unknown.first { throw first }
+        return o
+    }
+
+    /// Opens an object; each key not among `allowed` goes to `unknown` (with the nearest valid
+    /// key when one is close), and the object opens all the same.
+    public func object(allowed: [String], unknown: inout [DocumentError]) throws(DocumentError) -> DocumentObject {
         guard case .object(let members) = node.kind else { throw typeError("an object") }
         for m in members where !allowed.contains(m.key) {
             var message = "unknown key '\(m.key)'"
@@ -140,7 +149,7 @@ public struct DocumentValue: Sendable {
             } else {
                 message += " (valid keys: \(allowed.joined(separator: ", ")))"
             }
-            throw DocumentError(file: file, position: m.keyPosition, path: child(m.key), message: message)
+            unknown.append(DocumentError(file: file, position: m.keyPosition, path: child(m.key), message: message))
         }
         return DocumentObject(value: self, members: members)
     }

@@ -118,133 +118,190 @@ public struct Configuration: Sendable, Hashable {
         return out
     }
 
+    /// The configuration, or its first error (the daemon stops at it).
     public static func decode(_ root: DocumentValue, environment: [String: String]) throws(DocumentError) -> Configuration {
+        let (c, errors) = decodeAll(root, environment: environment)
+        if let first = errors.first { throw first }
+        return c
+    }
+
+    /// The configuration and every error in it (`tipring config check`): a key that is wrong
+    /// is noted and the reading goes on with the next; an account or port section whose port
+    /// cannot be read is skipped after its error.
+    public static func decodeAll(_ root: DocumentValue, environment: [String: String]) -> (Configuration, [DocumentError]) {
         var c = Configuration()
-        let top = try root.object(allowed: topKeys)
-        if let v = top.optional("rtpPorts") { c.rtpPorts = try range(v, within: 1024...65535) }
-        if let v = top.optional("stateDirectory") {
-            c.stateDirectory = try v.nonEmptyString()
-            c.stateDirectoryIsDefault = false
+        let found = ErrorList()
+        let top: DocumentObject
+        do { top = try root.object(allowed: topKeys, unknown: &found.errors) } catch { return (c, [error]) }
+        found.attempt { () throws(DocumentError) in if let v = top.optional("rtpPorts") { c.rtpPorts = try range(v, within: 1024...65535) } }
+        found.attempt { () throws(DocumentError) in
+            if let v = top.optional("stateDirectory") {
+                c.stateDirectory = try v.nonEmptyString()
+                c.stateDirectoryIsDefault = false
+            }
         }
         let levels = ["trace", "debug", "info", "notice", "warning", "error", "critical"]
-        if let v = top.optional("logLevel") {
+        found.attempt { () throws(DocumentError) in
+            guard let v = top.optional("logLevel") else { return }
             if case .object = v.node.kind {
                 // { default: "info", sip: "debug", … }
-                let o = try v.object(allowed: ["default", "sip", "port", "media", "daemon"])
+                let o = try v.object(allowed: ["default", "sip", "port", "media", "daemon"], unknown: &found.errors)
                 for key in o.keys {
-                    let level = try o.required(key).oneOf(levels)
-                    if key == "default" { c.logLevel = level } else { c.moduleLogLevels[key] = level }
+                    found.attempt { () throws(DocumentError) in
+                        let level = try o.required(key).oneOf(levels)
+                        if key == "default" { c.logLevel = level } else { c.moduleLogLevels[key] = level }
+                    }
                 }
             } else {
                 c.logLevel = try v.oneOf(levels)
             }
         }
-        let accountsValue = try top.required("accounts")
         var seenPorts: Set<Int> = []
-        for av in try accountsValue.array() {
-            let o = try av.object(allowed: accountKeys)
-            let portValue = try o.required("port")
-            let port = try portValue.int(in: 1...64)
-            if !seenPorts.insert(port).inserted { throw portValue.error("port \(port) has two accounts (one account per port)") }
-            c.accountPortSources[port] = portValue.error("")
-            let user = try o.required("user").nonEmptyString()
-            var a = AccountConfiguration(port: port, user: user, authUser: try o.optional("authUser")?.nonEmptyString() ?? user,
-                                         password: Secret(""), domain: try o.required("domain").nonEmptyString(),
-                                         registrar: ServerName(host: ""))
-            a.enabled = try o.optional("enabled")?.bool() ?? true
-            a.password = try password(o, environment: environment, warnings: &c.warnings)
+        found.attempt { () throws(DocumentError) in
+            for av in try top.required("accounts").array() {
+                found.attempt { () throws(DocumentError) in
+                    if let a = try account(av, environment: environment, seenPorts: &seenPorts, into: &c, found: found) { c.accounts.append(a) }
+                }
+            }
+        }
+        found.attempt { () throws(DocumentError) in
+            guard let pv = top.optional("ports") else { return }
+            for v in try pv.array() {
+                found.attempt { () throws(DocumentError) in try port(v, into: &c, found: found) }
+            }
+        }
+        return (c, found.errors)
+    }
+
+    /// One account section; nil (its error noted) when its port, user, domain or password
+    /// cannot be read.
+    static func account(_ av: DocumentValue, environment: [String: String], seenPorts: inout Set<Int>, into c: inout Configuration,
+                        found: ErrorList) throws(DocumentError) -> AccountConfiguration? {
+        let o = try av.object(allowed: accountKeys, unknown: &found.errors)
+        let portValue = try o.required("port")
+        let port = try portValue.int(in: 1...64)
+        if !seenPorts.insert(port).inserted { throw portValue.error("port \(port) has two accounts (one account per port)") }
+        c.accountPortSources[port] = portValue.error("")
+        let user = try o.required("user").nonEmptyString()
+        var a = AccountConfiguration(port: port, user: user, authUser: try o.optional("authUser")?.nonEmptyString() ?? user,
+                                     password: Secret(""), domain: try o.required("domain").nonEmptyString(),
+                                     registrar: ServerName(host: ""))
+        a.password = try password(o, environment: environment, warnings: &c.warnings)
+        found.attempt { () throws(DocumentError) in a.enabled = try o.optional("enabled")?.bool() ?? true }
+        found.attempt { () throws(DocumentError) in
             let registrarValue: DocumentValue
             if let r = o.optional("registrar") { registrarValue = r } else { registrarValue = try o.required("domain") }
             a.registrar = try server(registrarValue)
-            if let v = o.optional("outboundProxy") { a.outboundProxy = try server(v) }
+        }
+        found.attempt { () throws(DocumentError) in if let v = o.optional("outboundProxy") { a.outboundProxy = try server(v) } }
+        found.attempt { () throws(DocumentError) in
             if let v = o.optional("transport") { a.transport = Transport(rawValue: try v.oneOf(Transport.allCases.map(\.rawValue))) ?? .udp }
-            if let v = o.optional("expires") { a.expires = try v.int(in: 60...86_400) }
-            if let v = o.optional("refreshMargin") { a.refreshMargin = try v.int(in: 5...3600) }
-            if let v = o.optional("retryBase") { a.retryBase = try v.int(in: 1...3600) }
-            if let v = o.optional("retryMax") { a.retryMax = try v.int(in: 1...86_400) }
+        }
+        found.attempt { () throws(DocumentError) in if let v = o.optional("expires") { a.expires = try v.int(in: 60...86_400) } }
+        found.attempt { () throws(DocumentError) in if let v = o.optional("refreshMargin") { a.refreshMargin = try v.int(in: 5...3600) } }
+        found.attempt { () throws(DocumentError) in if let v = o.optional("retryBase") { a.retryBase = try v.int(in: 1...3600) } }
+        found.attempt { () throws(DocumentError) in if let v = o.optional("retryMax") { a.retryMax = try v.int(in: 1...86_400) } }
+        found.attempt { () throws(DocumentError) in
             if a.retryMax < a.retryBase { throw (o.optional("retryMax") ?? av).error("retryMax (\(a.retryMax)) is shorter than retryBase (\(a.retryBase))") }
-            if let v = o.optional("codecs") {
-                let names = try v.array()
-                if names.isEmpty { throw v.error("at least one codec (PCMU, PCMA)") }
-                var codecs: [PayloadFormat] = []
-                for n in names { codecs.append(try n.oneOf(["PCMU", "PCMA"]) == "PCMU" ? .pcmu : .pcma) }
-                a.codecs = codecs
+        }
+        found.attempt { () throws(DocumentError) in
+            guard let v = o.optional("codecs") else { return }
+            let names = try v.array()
+            if names.isEmpty { throw v.error("at least one codec (PCMU, PCMA)") }
+            var codecs: [PayloadFormat] = []
+            for n in names { codecs.append(try n.oneOf(["PCMU", "PCMA"]) == "PCMU" ? .pcmu : .pcma) }
+            a.codecs = codecs
+        }
+        found.attempt { () throws(DocumentError) in
+            if let v = o.optional("dtmf") { a.dtmf = DTMFMode(rawValue: try v.oneOf(["rfc4733", "info", "inband"])) ?? .rfc4733 }
+        }
+        found.attempt { () throws(DocumentError) in if let v = o.optional("displayName") { a.displayName = try v.string() } }
+        found.attempt { () throws(DocumentError) in if let v = o.optional("keepAlive") { a.keepAliveSeconds = try v.int(in: 0...3600) } }
+        found.attempt { () throws(DocumentError) in if let v = o.optional("sipPorts") { a.sipPorts = try range(v, within: 1...65535) } }
+        found.attempt { () throws(DocumentError) in
+            guard let v = o.optional("minimumDigest") else { return }
+            switch try v.oneOf(["md5", "sha-256", "sha-512-256"]) {
+            case "sha-256": a.minimumDigest = .sha256
+            case "sha-512-256": a.minimumDigest = .sha512_256
+            default: a.minimumDigest = .md5
             }
-            if let v = o.optional("dtmf") { a.dtmf = DTMFMode(rawValue: try v.oneOf(["rfc4733", "info", "inband"]))! }
-            if let v = o.optional("displayName") { a.displayName = try v.string() }
-            if let v = o.optional("keepAlive") { a.keepAliveSeconds = try v.int(in: 0...3600) }
-            if let v = o.optional("sipPorts") { a.sipPorts = try range(v, within: 1...65535) }
-            if let v = o.optional("minimumDigest") {
-                switch try v.oneOf(["md5", "sha-256", "sha-512-256"]) {
-                case "sha-256": a.minimumDigest = .sha256
-                case "sha-512-256": a.minimumDigest = .sha512_256
-                default: a.minimumDigest = .md5
-                }
-            }
-            c.accounts.append(a)
+        }
+        found.attempt { () throws(DocumentError) in
             if let v = o.optional("sendCallerId"), try !v.bool() {
                 c.ports.append(PortConfiguration(id: port, withholdIdentity: true))
             }
         }
-        if let pv = top.optional("ports") {
-            for v in try pv.array() {
-                let o = try v.object(allowed: portKeys)
-                let idValue = try o.required("id")
-                let id = try idValue.int(in: 1...64)
-                c.portIDSources[id] = idValue.error("")
-                var p = c.ports.first { $0.id == id } ?? PortConfiguration(id: id)
-                c.ports.removeAll { $0.id == id }
-                if let r = o.optional("region") {
-                    let code = try r.nonEmptyString()
-                    guard let region = Region(code), RegionTonePlan.forRegion(region) != nil else {
-                        throw r.error("no tone plan for region '\(code)' (known: \(RegionTonePlan.all.keys.sorted().joined(separator: ", ")))")
-                    }
-                    p.region = region
-                }
-                if let d = o.optional("dialPlan") {
-                    let text = try d.string()
-                    do { p.dialPlan = try DialPlan(text) } catch { throw d.error(error.message) }
-                }
-                if let g = o.optional("transmitGain") { p.transmitGain = try g.number(in: -24...12) }
-                if let g = o.optional("receiveGain") { p.receiveGain = try g.number(in: -24...12) }
-                if let b = o.optional("callWaiting") { p.callWaiting = try b.bool() }
-                if let b = o.optional("clir") { p.withholdIdentity = try b.bool() }
-                if let b = o.optional("dnd") { p.doNotDisturb = try b.bool() }
-                if let h = o.optional("hotLine") { p.hotLine = try h.nonEmptyString() }
-                if let w = o.optional("warmLineSeconds") { p.warmLineSeconds = try w.int(in: 1...60) }
-                if let b = o.optional("messageWaiting") { p.messageWaiting = try b.bool() }
-                if let b = o.optional("reversePolarityOnAnswer") { p.reversePolarityOnAnswer = try b.bool() }
-                if let t = o.optional("ringTimeoutSeconds") { p.ringTimeoutSeconds = try t.int(in: 10...3600) }
-                if let t = o.optional("timing") {
-                    p.timing = try BoardFile.timingOverrides(t)
-                    c.timingSources[p.id] = t.error("")
-                }
-                if p.warmLineSeconds != nil && p.hotLine == nil { throw (o.optional("warmLineSeconds") ?? v).error("warmLineSeconds needs hotLine (the number to dial)") }
-                c.ports.append(p)
+        return a
+    }
+
+    /// One port section (its error noted, and the section skipped, when its id cannot be read).
+    static func port(_ v: DocumentValue, into c: inout Configuration, found: ErrorList) throws(DocumentError) {
+        let o = try v.object(allowed: portKeys, unknown: &found.errors)
+        let idValue = try o.required("id")
+        let id = try idValue.int(in: 1...64)
+        c.portIDSources[id] = idValue.error("")
+        var p = c.ports.first { $0.id == id } ?? PortConfiguration(id: id)
+        c.ports.removeAll { $0.id == id }
+        found.attempt { () throws(DocumentError) in
+            guard let r = o.optional("region") else { return }
+            let code = try r.nonEmptyString()
+            guard let region = Region(code), RegionTonePlan.forRegion(region) != nil else {
+                throw r.error("no tone plan for region '\(code)' (known: \(RegionTonePlan.all.keys.sorted().joined(separator: ", ")))")
             }
+            p.region = region
         }
-        return c
+        found.attempt { () throws(DocumentError) in
+            guard let d = o.optional("dialPlan") else { return }
+            let text = try d.string()
+            do throws(DialPlanError) { p.dialPlan = try DialPlan(text) } catch { throw d.error(error.message) }
+        }
+        found.attempt { () throws(DocumentError) in if let g = o.optional("transmitGain") { p.transmitGain = try g.number(in: -24...12) } }
+        found.attempt { () throws(DocumentError) in if let g = o.optional("receiveGain") { p.receiveGain = try g.number(in: -24...12) } }
+        found.attempt { () throws(DocumentError) in if let b = o.optional("callWaiting") { p.callWaiting = try b.bool() } }
+        found.attempt { () throws(DocumentError) in if let b = o.optional("clir") { p.withholdIdentity = try b.bool() } }
+        found.attempt { () throws(DocumentError) in if let b = o.optional("dnd") { p.doNotDisturb = try b.bool() } }
+        found.attempt { () throws(DocumentError) in if let h = o.optional("hotLine") { p.hotLine = try h.nonEmptyString() } }
+        found.attempt { () throws(DocumentError) in if let w = o.optional("warmLineSeconds") { p.warmLineSeconds = try w.int(in: 1...60) } }
+        found.attempt { () throws(DocumentError) in if let b = o.optional("messageWaiting") { p.messageWaiting = try b.bool() } }
+        found.attempt { () throws(DocumentError) in if let b = o.optional("reversePolarityOnAnswer") { p.reversePolarityOnAnswer = try b.bool() } }
+        found.attempt { () throws(DocumentError) in if let t = o.optional("ringTimeoutSeconds") { p.ringTimeoutSeconds = try t.int(in: 10...3600) } }
+        found.attempt { () throws(DocumentError) in
+            guard let t = o.optional("timing") else { return }
+            p.timing = try BoardFile.timingOverrides(t)
+            c.timingSources[p.id] = t.error("")
+        }
+        found.attempt { () throws(DocumentError) in
+            if p.warmLineSeconds != nil && p.hotLine == nil { throw (o.optional("warmLineSeconds") ?? v).error("warmLineSeconds needs hotLine (the number to dial)") }
+        }
+        c.ports.append(p)
     }
 
     /// What only the board can tell: every account and port section is for a port the board
     /// has, and every port's timing changes applied to the board's profile make a consistent
-    /// profile. The error names the file and the key.
+    /// profile. The first problem, naming the file and the key.
     public func check(against board: BoardDescription) throws(DocumentError) {
+        if let first = problems(against: board).first { throw first }
+    }
+
+    /// Every problem ``check(against:)`` would stop at.
+    public func problems(against board: BoardDescription) -> [DocumentError] {
+        var found: [DocumentError] = []
         let ids = board.ports.map(\.id)
         func lacking(_ id: Int, _ source: DocumentError?, _ what: String) -> DocumentError {
             var error = source ?? DocumentError(file: "configuration", position: nil, path: what, message: "")
             error.message = "the board '\(board.name)' has no port \(id) (its ports: \(ids.map(String.init).joined(separator: ", ")))"
             return error
         }
-        for a in accounts where !ids.contains(a.port) { throw lacking(a.port, accountPortSources[a.port], "accounts") }
-        for p in ports where !ids.contains(p.id) { throw lacking(p.id, portIDSources[p.id], "ports") }
+        for a in accounts where !ids.contains(a.port) { found.append(lacking(a.port, accountPortSources[a.port], "accounts")) }
+        for p in ports where !ids.contains(p.id) { found.append(lacking(p.id, portIDSources[p.id], "ports")) }
         for p in ports {
             if case .failure(let e) = p.timingProfile(board: board.timingProfile) {
                 var error = timingSources[p.id] ?? DocumentError(file: "configuration", position: nil, path: "ports", message: "")
                 error.message = "\(e.description) (with the board's profile '\(board.timingProfile.name)'; name a base or change the windows)"
-                throw error
+                found.append(error)
             }
         }
+        return found
     }
 
     static func password(_ o: DocumentObject, environment: [String: String], warnings: inout [String]) throws(DocumentError) -> Secret {
@@ -317,5 +374,14 @@ public struct Configuration: Sendable, Hashable {
         let lo = try a[0].int(in: within), hi = try a[1].int(in: within)
         guard lo <= hi else { throw v.error("the range [\(lo), \(hi)] runs backwards") }
         return lo...hi
+    }
+}
+
+/// Errors gathered while a file is read: each part that fails is noted, and reading goes on.
+final class ErrorList {
+    var errors: [DocumentError] = []
+
+    func attempt(_ body: () throws(DocumentError) -> Void) {
+        do { try body() } catch { errors.append(error) }
     }
 }

@@ -161,6 +161,37 @@ func runTipRing(_ arguments: [String], cwd: String? = nil) throws -> (status: In
         #expect(!r.out.contains("✗"))
     }
 
+    @Test("config check: every error at once, each with file:line:column and key, exit 2; a valid file exit 0; --board adds what only the board can tell")
+    func configCheck() throws {
+        let file = FileManager.default.temporaryDirectory.appendingPathComponent("tipring-check-\(UUID().uuidString.prefix(8)).json5").path
+        defer { try? FileManager.default.removeItem(atPath: file) }
+        try """
+        {
+          acounts: [],
+          accounts: [
+            { port: 1, user: "1001", password: "p", domain: "x", registrar: "host:99999", expires: 5 },
+            { port: 3, user: "1003", password: "p", domain: "x", trasport: "udp" },
+          ],
+          ports: [{ id: 1, region: "zz" }],
+        }
+        """.write(toFile: file, atomically: true, encoding: .utf8)
+        let bad = try runTipRing(["config", "check", file, "--board", "boards/sim.json5"], cwd: repositoryRoot)
+        #expect(bad.status == 2, "\(bad)")
+        for e in ["\(file):2:3: acounts: unknown key 'acounts' (did you mean 'accounts'?)",
+                  "\(file):4:69: accounts[0].registrar: 'host:99999' has no port",
+                  "\(file):4:92: accounts[0].expires: 5 is out of range",
+                  "\(file):5:58: accounts[1].trasport: unknown key 'trasport' (did you mean 'transport'?)",
+                  "\(file):7:28: ports[0].region: no tone plan for region 'zz'",
+                  "\(file):5:13: accounts[1].port: the board 'sim' has no port 3", "\(file): 6 errors"] {
+            #expect(bad.err.contains(e), "missing: \(e)\n\(bad.err)")
+        }
+        // Without the board, the board's part is not judged.
+        #expect(try runTipRing(["config", "check", file]).err.contains("\(file): 5 errors"))
+        let good = try runTipRing(["config", "check", "examples/sim-demo.json5", "--board", "boards/sim.json5"], cwd: repositoryRoot)
+        #expect(good.status == 0 && good.out.contains("valid — 2 accounts (ports 1, 2), checked against boards/sim.json5"), "\(good)")
+        #expect(try runTipRing(["config", "check", "/nonexistent.json5"]).status == 2)
+    }
+
     @Test("--version: the version and the build's revision (a development build says so)")
     func version() throws {
         let r = try runTipRing(["--version"])
