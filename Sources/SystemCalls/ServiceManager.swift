@@ -32,3 +32,11 @@ public struct ServiceManager: Sendable {
     /// This process's id.
     public static var pid: Int32 { tr_getpid() }
 }
+
+/// One datagram to a Unix socket by its path (a leading `@`: the abstract namespace) —
+/// systemd's notification socket, the system log's `/dev/log`.
+public enum UnixDatagram {
+    /// Whether it was sent (false: no such socket, nobody reading, or too long).
+    @discardableResult
+    public static func send(_ message: String, to path: String) -> Bool { tr_notify(path, message) == 0 }
+}

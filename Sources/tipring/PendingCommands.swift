@@ -30,6 +30,8 @@ struct Run: AsyncParsableCommand {
     @Option(help: "Log level: trace, debug, info, notice, warning, error (overrides the configuration).") var logLevel: String?
     @Option(help: "Where the instance ids are kept when the configuration does not say (default /var/lib/tipring; it must survive reboots).")
     var stateDirectory: String?
+    @Option(help: "Where log lines go: stderr (a terminal, journald or a file: written for each), syslog (/dev/log, at each line's level: OpenWrt's logd) or syslog:PATH.")
+    var logTo: String = "stderr"
 
     func run() async throws {
         let b: BoardDescription, c: Configuration
@@ -46,12 +48,20 @@ struct Run: AsyncParsableCommand {
             printError("error: --log-level \(logLevel): not a level (\(known.joined(separator: ", ")))")
             throw Exit.badInput
         }
+        let destination: LogDestination
+        switch logTo {
+        case "stderr": destination = .forStandardError(environment: Configuration.processEnvironment())
+        case "syslog": destination = .syslog(path: "/dev/log")
+        case let other where other.hasPrefix("syslog:/"): destination = .syslog(path: String(other.dropFirst("syslog:".count)))
+        default:
+            printError("error: --log-to \(logTo): stderr, syslog or syslog:/path/of/the/log/socket")
+            throw Exit.badInput
+        }
         let level = Logger.Level(rawValue: logLevel ?? c.logLevel) ?? .info
         // --log-level sets every module; otherwise the configuration's per-module levels.
         let modules = logLevel == nil ? c.moduleLogLevels : [:]
-        let isTerminal = isatty(2) != 0
         LoggingSystem.bootstrap { label in
-            var h = TipRingLogHandler(label: label, terminal: isTerminal)
+            var h = TipRingLogHandler(label: label, destination: destination)
             let module = label.split(separator: ".").dropFirst().first.map(String.init) ?? "daemon"
             h.logLevel = modules[module].flatMap { Logger.Level(rawValue: $0) } ?? level
             return h

@@ -1,5 +1,6 @@
 import Foundation  // tests only: files, processes
 import Testing
+import Logging
 import TipRingDaemon
 import TipRingCore
 import LineHAL
@@ -95,6 +96,30 @@ struct MemoryTrimTests {
         #expect(r.mappings >= 1 && r.bytes > 0)
         // Code runs on after its pages went back (they fault in again).
         #expect(MemoryTrim.ownReadOnlyMappings(maps: "", executable: "x").isEmpty)
+    }
+}
+
+@Suite("Log lines, as each destination takes them")
+struct LogLineTests {
+    @Test("journald: the level as a prefix and nothing it adds itself; a file: name and pid; the system log: RFC 3164, daemon facility, no newline")
+    func formats() {
+        func line(_ level: Logging.Logger.Level, _ d: LogDestination) -> String {
+            TipRingLogHandler.format(level, tags: "port.id=1", message: "registered", label: "tipring", destination: d, pid: 42)
+        }
+        #expect(line(.info, .journal) == "<6>[port.id=1] registered\n")
+        #expect(line(.warning, .stream) == "<4>tipring[42]: [port.id=1] registered\n")
+        #expect(line(.error, .syslog(path: "/dev/log")) == "<27>tipring[42]: [port.id=1] registered")
+        #expect(line(.debug, .syslog(path: "/dev/log")).hasPrefix("<31>") && line(.critical, .syslog(path: "/dev/log")).hasPrefix("<26>"))
+        #expect(line(.notice, .terminal).hasSuffix(" notice [port.id=1] registered\n"))
+    }
+
+    @Test("standard error is journald's only when JOURNAL_STREAM names this very stream")
+    func journalDetection() {
+        var st = stat()
+        guard isatty(2) == 0, fstat(2, &st) == 0 else { return }  // a terminal is a terminal
+        #expect(LogDestination.forStandardError(environment: ["JOURNAL_STREAM": "\(st.st_dev):\(st.st_ino)"]) == .journal)
+        #expect(LogDestination.forStandardError(environment: ["JOURNAL_STREAM": "1:2"]) == .stream)
+        #expect(LogDestination.forStandardError(environment: [:]) == .stream)
     }
 }
 
