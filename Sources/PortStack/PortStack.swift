@@ -60,6 +60,8 @@ public enum PortStack {
     /// The parts of a port above its line, wired to each other.
     public struct Parts {
         public let ua: SIPUserAgent
+        /// In front of `ua` for the controller: each finished call's record (the history).
+        public let calls: CallRecordingUserAgent
         public let media: PortMedia
         public let hardware: LinePortHardware
         public let controller: PortController
@@ -78,8 +80,9 @@ public enum PortStack {
         hardware.mediaSource = { [weak media] in media?.source }
         let keypad = hardware.keypad
         media.keyPresent = { keypad.keyPresent }
-        let controller = PortController(port: id, settings: portSettings, plan: plan, hardware: hardware, userAgent: ua, scheduler: scheduler)
-        return Parts(ua: ua, media: media, hardware: hardware, controller: controller)
+        let calls = CallRecordingUserAgent(ua) { (Instant.wallSecondsNow(), scheduler.now) }
+        let controller = PortController(port: id, settings: portSettings, plan: plan, hardware: hardware, userAgent: calls, scheduler: scheduler)
+        return Parts(ua: ua, calls: calls, media: media, hardware: hardware, controller: controller)
     }
 
     /// A port whose account is not on the network yet (its registrar does not resolve, the

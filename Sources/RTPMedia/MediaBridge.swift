@@ -31,6 +31,8 @@ public struct CallStatistics: Sendable, Hashable {
     /// What the far end reported about our stream (RTCP), if it did.
     public var remoteFractionLost: Double?
     public var remoteJitterMilliseconds: Double?
+
+    public init(codec: String) { self.codec = codec }
 }
 
 /// The audio of one call on a port: it is the port engine's playback source (RTP → jitter

@@ -105,8 +105,19 @@ public enum FileIO {
         try writeAll(path: path, bytes: bytes, mode: mode, sync: false)
     }
 
-    static func writeAll(path: String, bytes: [UInt8], mode: UInt32, sync: Bool) throws(SystemError) {
-        let fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, mode_t(mode))
+    /// Adds `bytes` at the end of the file (made if missing) in one write: lines appended by
+    /// one process never interleave.
+    public static func append(path: String, bytes: [UInt8], mode: UInt32 = 0o644) throws(SystemError) {
+        try writeAll(path: path, bytes: bytes, mode: mode, sync: false, flags: O_APPEND)
+    }
+
+    /// `rename(2)`: atomic within a file system; an existing `to` is replaced.
+    public static func move(_ from: String, to: String) throws(SystemError) {
+        if rename(from, to) != 0 { throw SystemError(call: "rename", subject: from, errno: errno) }
+    }
+
+    static func writeAll(path: String, bytes: [UInt8], mode: UInt32, sync: Bool, flags: Int32 = O_TRUNC) throws(SystemError) {
+        let fd = open(path, O_WRONLY | O_CREAT | flags | O_CLOEXEC, mode_t(mode))
         if fd < 0 { throw SystemError(call: "open", subject: path, errno: errno) }
         defer { close(fd) }
         var offset = 0

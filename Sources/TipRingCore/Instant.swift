@@ -25,6 +25,14 @@ public struct Instant: Hashable, Comparable, Sendable, CustomStringConvertible {
     public static func milliseconds(_ ms: Int64) -> Instant { Instant(nanoseconds: ms * 1_000_000) }
     public static func seconds(_ s: Int64) -> Instant { Instant(nanoseconds: s * 1_000_000_000) }
 
+    /// Seconds since 1970 by the wall clock (`CLOCK_REALTIME`): for records a person reads
+    /// (a call's time), never for measuring durations.
+    public static func wallSecondsNow() -> Int64 {
+        var ts = timespec()
+        clock_gettime(CLOCK_REALTIME, &ts)
+        return Int64(ts.tv_sec)
+    }
+
     /// `CLOCK_MONOTONIC` now: what the wall-clock scheduler and the hardware backends use.
     public static func monotonicNow() -> Instant {
         var ts = timespec()

@@ -96,6 +96,8 @@ public final class Daemon: @unchecked Sendable {
     var watchdogGate = WatchdogGate()
     /// Instance ids that could not be written to the state directory (kept for the run).
     var unsavedInstanceIDs: [Int: String] = [:]
+    /// The last calls of every port (the state directory's `calls.jsonl`).
+    lazy var callHistory = CallHistory(directory: configuration.stateDirectory)
     let startedAt = Instant.monotonicNow()
     /// What the service loop acts on: reloads (SIGHUP), ports whose new settings can now be
     /// applied, an account's endpoint made (or not) and the time to try one again.
@@ -299,12 +301,24 @@ public final class Daemon: @unchecked Sendable {
                 sipLog.debug("\(out ? "→" : "←") \(peer) \(first)", metadata: ["port.id": "\(port.id)", "sip.call_id": "\(m["Call-ID"] ?? "")"])
             }
             endpoint.agent.onLog = { text in sipLog.info("\(text)", metadata: ["port.id": "\(port.id)"]) }
+            let media = parts.media
+            parts.calls.onRecord = { [weak self] record in self?.keep(record, port: port.id, quality: media.statistics[record.handle]) }
             port.endpoint = endpoint
             port.ua = parts.ua
             port.media = parts.media
             port.controller = parts.controller
             port.hardware = parts.hardware
             port.account = a
+        }
+    }
+
+    /// A finished call into the history (on the control plane). A history that cannot be
+    /// written (a full or read-only flash) costs a log line, never the call.
+    func keep(_ record: CallRecord, port: Int, quality: CallStatistics?) {
+        do {
+            try callHistory.append(CallHistory.line(record, port: port, quality: quality))
+        } catch {
+            log.warning("the call history could not be written: \(error)", metadata: ["port.id": "\(port)"])
         }
     }
 

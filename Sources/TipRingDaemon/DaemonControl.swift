@@ -20,6 +20,10 @@ extension Daemon {
         switch verb {
         case "status":
             return [clock.sync { self.statusSnapshot().json.rendered }]
+        case "calls":
+            // The last N calls (50 unless asked), newest last, as one JSON array.
+            let count = words.count > 1 ? ASCIIDecimal.exact(words[1], in: 1...CallHistory.linesPerFile * 2) ?? 50 : 50
+            return ["[" + clock.sync { self.callHistory.recent(count) }.joined(separator: ", ") + "]"]
         case "offhook", "onhook", "flash":
             guard let p = port(1), let phone = p.phone else { return ["error: no simulated port \(words.dropFirst().first ?? "?") (sim commands need the simulated board)"] }
             clock.sync {
@@ -108,7 +112,7 @@ extension Daemon {
             }
             return ["ok"]
         default:
-            return ["error: unknown command '\(verb)' (status, offhook, onhook, flash, dial, say, listen, fault)"]
+            return ["error: unknown command '\(verb)' (status, calls, offhook, onhook, flash, dial, say, listen, fault)"]
         }
     }
 

@@ -72,6 +72,30 @@ struct Run: AsyncParsableCommand {
     }
 }
 
+struct Calls: ParsableCommand {
+    static let configuration = CommandConfiguration(abstract: "Show the last calls of a running daemon, newest last (the state directory's calls.jsonl).")
+    @Option(help: "The daemon's socket.") var socket: String = defaultSocket
+    @Option(help: "How many calls (1–2000).") var count: Int = 50
+    @Flag(help: "The daemon's JSON as it is (one array).") var json = false
+
+    func run() throws {
+        guard (1...2000).contains(count) else {
+            printError("error: --count \(count): 1 to 2000")
+            throw Exit.badInput
+        }
+        let lines: [String]
+        do { lines = try controlRequest(socket, "calls \(count)") } catch {
+            printError("error: \(error)")
+            throw Exit.checkFailed
+        }
+        if json { return print(lines.joined(separator: "\n")) }
+        do { print(try CallTable.render(lines.joined()), terminator: "") } catch {
+            printError("error: \(error)")
+            throw Exit.checkFailed
+        }
+    }
+}
+
 struct Status: ParsableCommand {
     static let configuration = CommandConfiguration(abstract: "Show ports, registrations and calls of a running daemon.")
     @Option(help: "The daemon's socket.") var socket: String = defaultSocket

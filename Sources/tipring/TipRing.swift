@@ -12,7 +12,7 @@ struct TipRing: AsyncParsableCommand {
         abstract: "Analog phone ports (FXS) on a small Linux box, connected to SIP.",
         version: "tipring \(BuildInfo.version) (\(BuildInfo.revision))",
         subcommands: [
-            Run.self, Status.self, Demo.self, Config.self, Board.self, Bringup.self, DSP.self, SIP.self, Sim.self,
+            Run.self, Status.self, Calls.self, Demo.self, Config.self, Board.self, Bringup.self, DSP.self, SIP.self, Sim.self,
         ]
     )
 }

@@ -88,6 +88,16 @@ struct DaemonTests {
         _ = try tipring(["sim", "onhook", "--port", "1"])
         _ = try tipring(["sim", "onhook", "--port", "2"])
         #expect(waitFor(10) { status().components(separatedBy: "\"line\": {\"state\": \"idle\"}").count == 3 })
+        // The call history: both ends of the call, answered, with its quality; kept in the
+        // state directory.
+        #expect(waitFor(5) { (try? tipring(["calls", "--json"]))?.components(separatedBy: "\"time\"").count == 3 })
+        let calls = try tipring(["calls", "--json"])
+        #expect(calls.contains("\"port\": 1, \"direction\": \"outgoing\", \"peer\": \"1002\", \"answered\": true"), "\(calls)")
+        #expect(calls.contains("\"port\": 2, \"direction\": \"incoming\", \"peer\": \"1001\""), "\(calls)")
+        #expect(calls.contains("\"end\": \"hung up here\"") && calls.contains("\"codec\": \"PCMU\""), "\(calls)")
+        let history = try tipring(["calls"])
+        #expect(history.contains("out  1002") && history.contains(" in   "), "\(history)")
+        #expect(FileManager.default.fileExists(atPath: dir.appendingPathComponent("calls.jsonl").path))
 
         // SIGHUP with port 2's password changed (to a wrong one): only port 2 registers again.
         func port1(_ s: String) -> String { s.components(separatedBy: "\"port\": 2")[0].components(separatedBy: "\"port\": 1").last ?? "" }
