@@ -80,6 +80,8 @@ public struct Configuration: Sendable, Hashable {
     public var logLevel = "info"
     /// Per module (`sip`, `port`, `media`, `daemon`): a level other than `logLevel`.
     public var moduleLogLevels: [String: String] = [:]
+    /// Where the status page is served (`web: { listen: "127.0.0.1:8080" }`); nil: nowhere.
+    public var webListen: ServerName?
     /// Things worth saying that are not errors (a password file others can read, …).
     public var warnings: [String] = []
     /// Where what only the board can check was written: each account's `port`, each port's
@@ -92,7 +94,7 @@ public struct Configuration: Sendable, Hashable {
     public func account(port: Int) -> AccountConfiguration? { accounts.first { $0.port == port } }
     public func port(_ id: Int) -> PortConfiguration { ports.first { $0.id == id } ?? PortConfiguration(id: id) }
 
-    static let topKeys = ["accounts", "ports", "rtpPorts", "stateDirectory", "logLevel"]
+    static let topKeys = ["accounts", "ports", "rtpPorts", "stateDirectory", "logLevel", "web"]
     static let accountKeys = ["port", "enabled", "user", "authUser", "password", "passwordFile", "passwordEnv", "domain", "registrar",
                               "outboundProxy", "transport", "expires", "refreshMargin", "retryBase", "retryMax", "codecs", "dtmf",
                               "sendCallerId", "displayName", "keepAlive", "sipPorts", "minimumDigest"]
@@ -155,6 +157,17 @@ public struct Configuration: Sendable, Hashable {
             } else {
                 c.logLevel = try v.oneOf(levels)
             }
+        }
+        found.attempt { () throws(DocumentError) in
+            guard let w = top.optional("web") else { return }
+            let o = try w.object(allowed: ["listen"], unknown: &found.errors)
+            let listenValue = try o.required("listen")
+            let listen = try server(listenValue)
+            guard listen.port != nil else { throw listenValue.error("the page needs a port: \"127.0.0.1:8080\"") }
+            // Until the page asks for a password it is served to this box alone.
+            let loopback = listen.host == "::1" || listen.host == "localhost" || listen.host.hasPrefix("127.")
+            guard loopback else { throw listenValue.error("the page has no password yet: listen on 127.0.0.1 or [::1] only") }
+            c.webListen = listen
         }
         var seenPorts: Set<Int> = []
         found.attempt { () throws(DocumentError) in

@@ -91,6 +91,8 @@ public final class Daemon: @unchecked Sendable {
     var backend: (any BoardBackend)?
     var ports: [Int: Port] = [:]
     var socket: ControlSocket?
+    /// The status page, when the configuration serves one.
+    var web: WebServer?
     /// systemd's notification socket, when it gave one (READY, WATCHDOG, STOPPING).
     var serviceManager: ServiceManager?
     var watchdogGate = WatchdogGate()
@@ -143,6 +145,7 @@ public final class Daemon: @unchecked Sendable {
         if let socketPath {
             socket = try ControlSocket(path: socketPath) { [weak self] line in self?.command(line) ?? ["error: shutting down"] }
         }
+        if let listen = configuration.webListen { await startWeb(listen) }
         log.info("running \(ports.count) port(s) on board \(board.name)")
         clock.sync {
             self.notifyReady()

@@ -139,6 +139,7 @@ extension Daemon {
         // Bounded wait for the unregistrations.
         clock.wait(upTo: Daemon.unregisterBound) { self.ports.values.allSatisfy { $0.endpoint.map { $0.agent.isIdle } ?? true } }
         socket?.close()
+        await web?.close()
         clock.sync {
             for p in self.ports.values {
                 p.line.setFeed(.powerDown)

@@ -1,5 +1,6 @@
 import ArgumentParser
 import SystemCalls
+import TipRingCore
 
 /// `tipring`: the daemon, the bring-up tool and the simulator in one binary.
 ///
@@ -47,7 +48,7 @@ struct StandardError: TextOutputStream {
 
 /// What `tipring --version` says.
 enum BuildInfo {
-    static let version = "0.1.0"
+    static let version = TipRingVersion.number
     /// The git revision of a release build (scripts/release-build.sh), or "development build".
     static var revision: String { BuildRevision.text }
 }

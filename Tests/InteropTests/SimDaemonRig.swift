@@ -71,7 +71,8 @@ final class SimDaemonRig: DaemonUnderTest {
         try "127.0.0.1 localhost\n".write(toFile: hosts, atomically: true, encoding: .utf8)
     }
 
-    func writeConfig(registrar1: String, registrar2: String) throws {
+    /// `extra`: more top-level keys, each followed by a comma.
+    func writeConfig(registrar1: String, registrar2: String, extra: String = "") throws {
         try """
         {
           accounts: [
@@ -80,6 +81,7 @@ final class SimDaemonRig: DaemonUnderTest {
           ],
           rtpPorts: [19500, 19599],
           stateDirectory: "\(dir.path)",
+          \(extra)
         }
         """.write(toFile: config, atomically: true, encoding: .utf8)
     }

@@ -216,6 +216,16 @@ struct ConfigurationTests {
         #expect(e.hasPrefix("tipring.json5:"), "\(e)")
     }
 
+    @Test("the status page listens on a loopback address with a port — nowhere else while it has no password")
+    func webListen() throws {
+        #expect(try parse(#"{ accounts: [], web: { listen: "127.0.0.1:8080" } }"#).webListen == ServerName(host: "127.0.0.1", port: 8080))
+        #expect(try parse(#"{ accounts: [], web: { listen: "[::1]:8080" } }"#).webListen == ServerName(host: "::1", port: 8080))
+        #expect(try parse(#"{ accounts: [] }"#).webListen == nil)
+        #expect(error(#"{ accounts: [], web: { listen: "0.0.0.0:8080" } }"#).contains("web.listen: the page has no password yet: listen on 127.0.0.1 or [::1] only"))
+        #expect(error(#"{ accounts: [], web: { listen: "127.0.0.1" } }"#).contains("the page needs a port"))
+        #expect(error(#"{ accounts: [], web: { port: 80 } }"#).contains("unknown key 'port'"))
+    }
+
     @Test("a registrar as host, host:port, or an IPv6 address bare or in brackets (with a port), in the one text form")
     func registrarForms() throws {
         func registrar(_ r: String) throws -> ServerName? {

@@ -1,0 +1,37 @@
+import TipRingCore
+import SystemCalls
+import SIPTransport
+import Logging
+
+/// The status page and its JSON, served from the daemon's own event loop; every answer made
+/// on the control plane from the same status the control socket gives.
+extension Daemon {
+    /// Binds the page's address; one that is taken (another program on the port) is tried
+    /// again every 30 s, the reason in the log — the daemon itself runs on without it.
+    func startWeb(_ listen: ServerName) async {
+        do {
+            web = try await WebServer.start(host: listen.host, port: listen.port ?? 8080, group: eventLoops) { [weak self] path, reply in
+                guard let self else { return reply(.notFound) }
+                self.scheduler.execute { reply(self.page(path)) }
+            }
+            log.info("status page on http://\(listen.host.contains(":") ? "[\(listen.host)]" : listen.host):\(web?.port ?? 0)/")
+        } catch {
+            log.error("the status page could not listen on \(listen): \(error); trying again in 30 s")
+            _ = scheduler.schedule(after: .seconds(30)) { [weak self] in
+                guard let self, self.web == nil else { return }
+                Task { await self.startWeb(listen) }
+            }
+        }
+    }
+
+    /// One page (on the control plane).
+    func page(_ path: String) -> WebResponse {
+        switch path {
+        case "/", "/index.html":
+            .html(StatusPage.render(statusSnapshot(), calls: callHistory.recent(50), version: "TipRing \(TipRingVersion.number) (\(BuildRevision.text))"))
+        case "/status.json": .json(statusSnapshot().json.rendered + "\n")
+        case "/calls.json": .json("[" + callHistory.recent(50).joined(separator: ", ") + "]\n")
+        default: .notFound
+        }
+    }
+}

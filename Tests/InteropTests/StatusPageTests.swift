@@ -1,0 +1,63 @@
+import Foundation  // tests only: files, processes
+import Testing
+import TipRingCore
+import TestSupport
+
+/// The daemon's status page as a person sees it: headless Chromium (Debian's `chromium`,
+/// installed by `make test`) loads it from the running daemon.
+@Suite("The status page in a browser", .serialized)
+struct StatusPageTests {
+    /// Chromium headless, with a profile of its own; what it printed.
+    func chromium(_ arguments: [String], profile: String) throws -> String {
+        let r = try runCommand("/usr/bin/timeout", ["60", "/usr/bin/chromium", "--headless", "--no-sandbox", "--disable-gpu", "--no-first-run",
+                                                    "--user-data-dir=\(profile)"] + arguments)
+        guard r.status == 0 else { throw ToolError(description: "chromium \(arguments.joined(separator: " ")) failed (\(r.status)): \(r.err.suffix(600))") }
+        return r.out
+    }
+
+    @Test("headless Chromium: both simulated ports registered, then the call placed with tipring sim; a screenshot; GET only; the JSON beside it")
+    func inChromium() throws {
+        let rig = try SimDaemonRig(name: "web")
+        let webPort = Kamailio.freeUDPPort()
+        try rig.writeConfig(registrar1: "127.0.0.1:\(rig.exchangePort)", registrar2: "127.0.0.1:\(rig.exchangePort)",
+                            extra: "web: { listen: \"127.0.0.1:\(webPort)\" },")
+        try rig.start()
+        let url = "http://127.0.0.1:\(webPort)/"
+        let profile = rig.dir.appendingPathComponent("chromium").path
+        #expect(waitForPeer(15) { rig.status().components(separatedBy: "\"state\": \"registered\"").count == 3 }, "\(rig.status())\n\(rig.log())")
+        let idle = try chromium(["--dump-dom", url], profile: profile)
+        for port in [1, 2] {
+            #expect(idle.contains("<tr id=\"port-\(port)\"><td>\(port)</td><td>100\(port)@127.0.0.1</td><td class=\"ok\">registered, expires in "), "\(idle)")
+        }
+        #expect(idle.contains("<title>TipRing — sim</title>") && idle.contains("no calls yet"), "\(idle)")
+
+        // A call placed with the simulated phones shows on the page, both ends.
+        _ = try rig.sim(["offhook", "--port", "1"])
+        #expect(waitForPeer(5) { rig.port(1).contains("\"state\": \"dial-tone\"") })
+        _ = try rig.sim(["dial", "--port", "1", "1002"])
+        #expect(waitForPeer(10) { rig.port(2).contains("\"state\": \"ringing\"") }, "\(rig.status())")
+        _ = try rig.sim(["offhook", "--port", "2"])
+        #expect(waitForPeer(10) { rig.status().components(separatedBy: "\"line\": {\"state\": \"connected\"").count == 3 })
+        let talking = try chromium(["--dump-dom", url], profile: profile)
+        #expect(talking.contains("<td>connected</td><td>to sip:1002@127.0.0.1, PCMU"), "\(talking)")
+        #expect(talking.contains("<td>connected</td><td>from sip:1001@127.0.0.1, PCMU"), "\(talking)")
+        let output = repositoryRoot + "/.build/test-output"
+        try FileManager.default.createDirectory(atPath: output, withIntermediateDirectories: true)
+        let shot = output + "/status-page.png"
+        try? FileManager.default.removeItem(atPath: shot)
+        _ = try chromium(["--screenshot=\(shot)", "--window-size=1200,700", url], profile: profile)
+        let png = try Data(contentsOf: URL(fileURLWithPath: shot))
+        #expect(png.starts(with: [0x89, 0x50, 0x4E, 0x47]) && png.count > 10_000, "\(png.count) bytes")
+        print("status page screenshot (a call in progress): \(shot) (\(png.count) bytes)")
+
+        // After the call, the history on the page; the JSON beside it; nothing but GET.
+        _ = try rig.sim(["onhook", "--port", "1"])
+        _ = try rig.sim(["onhook", "--port", "2"])
+        #expect(waitForPeer(10) { (try? chromium(["--dump-dom", url], profile: profile))?.contains("hung up here") == true })
+        let json = try runCommand("/usr/bin/curl", ["-s", url + "status.json"]).out
+        #expect(json.hasPrefix("{\"board\": \"sim\""), "\(json)")
+        let post = try runCommand("/usr/bin/curl", ["-s", "-o", "/dev/null", "-w", "%{http_code}", "-X", "POST", url]).out
+        #expect(post == "405")
+        #expect(rig.terminate(within: 6) == 0)
+    }
+}
