@@ -1,3 +1,8 @@
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Musl)
+import Musl
+#endif
 public import TipRingCore
 import CTipRingSys
 
@@ -117,6 +122,14 @@ public enum FileInfo {
         var mode: UInt32 = 0
         _ = try check(tr_file_mode(path, &mode), "stat", path)
         return mode
+    }
+
+    /// "device:inode" of an open descriptor — how systemd names the stream it connected
+    /// (`JOURNAL_STREAM`); nil when `fstat` fails.
+    public static func identity(ofDescriptor fd: Int32) -> String? {
+        var st = stat()
+        guard fstat(fd, &st) == 0 else { return nil }
+        return "\(st.st_dev):\(st.st_ino)"
     }
 
     /// Where a symbolic link points.

@@ -26,10 +26,7 @@ public enum LogDestination: Sendable, Equatable {
         if isatty(2) != 0 { return .terminal }
         // JOURNAL_STREAM is "device:inode" of the stream systemd connected; it counts only if
         // standard error is still that stream (not redirected by a wrapper).
-        if let stream = environment["JOURNAL_STREAM"] {
-            var st = stat()
-            if fstat(2, &st) == 0, stream == "\(st.st_dev):\(st.st_ino)" { return .journal }
-        }
+        if let stream = environment["JOURNAL_STREAM"], stream == FileInfo.identity(ofDescriptor: 2) { return .journal }
         return .stream
     }
 }

@@ -6,6 +6,7 @@ import TipRingCore
 import LineHAL
 import SIPCore
 import SIPTransport
+import SystemCalls
 import TestSupport
 
 @Suite("Status table")
@@ -115,9 +116,8 @@ struct LogLineTests {
 
     @Test("standard error is journald's only when JOURNAL_STREAM names this very stream")
     func journalDetection() {
-        var st = stat()
-        guard isatty(2) == 0, fstat(2, &st) == 0 else { return }  // a terminal is a terminal
-        #expect(LogDestination.forStandardError(environment: ["JOURNAL_STREAM": "\(st.st_dev):\(st.st_ino)"]) == .journal)
+        guard isatty(2) == 0, let identity = FileInfo.identity(ofDescriptor: 2) else { return }  // a terminal is a terminal
+        #expect(LogDestination.forStandardError(environment: ["JOURNAL_STREAM": identity]) == .journal)
         #expect(LogDestination.forStandardError(environment: ["JOURNAL_STREAM": "1:2"]) == .stream)
         #expect(LogDestination.forStandardError(environment: [:]) == .stream)
     }
