@@ -11,16 +11,22 @@ files=(
   Sources/SIPCore/SIPParser.swift Sources/SIPCore/SIPMessage.swift Sources/SIPCore/SIPHeaders.swift
   Sources/SIPCore/SIPURI.swift Sources/SIPCore/ByteChecks.swift Sources/SIPCore/HeaderNumbers.swift
   Sources/SIPCore/SDP.swift Sources/SIPCore/DigestAuth.swift Sources/SIPCore/ServerLocation.swift
-  Sources/SIPCore/RegistrationClient.swift Sources/SIPCore/AccountAgent.swift
+  Sources/SIPCore/RegistrationClient.swift Sources/SIPCore/Transaction.swift Sources/SIPCore/Call/*.swift
+  Sources/SIPAgent/AccountAgent.swift Sources/SIPAgent/RegistrationSession.swift Sources/SIPAgent/TransactionRunner.swift
+  Sources/SIPAgent/SIPUserAgent*.swift
   Sources/RTPMedia/RTPPacket.swift Sources/RTPMedia/RTCP.swift Sources/RTPMedia/TelephoneEvents.swift
   Sources/RTPMedia/RTPSourceScreen.swift Sources/RTPMedia/JitterBuffer.swift
-  Sources/SIPCore/SIPUserAgent.swift Sources/SIPCore/RegistrationSession.swift Sources/SIPCore/Transaction.swift
   Sources/RTPMedia/MediaBridge.swift Sources/RTPMedia/PortMedia.swift Sources/RTPMedia/PolledMediaSocket.swift
   Sources/SIPTransport/UDPTransport.swift Sources/SIPTransport/TCPTransport.swift
   Sources/SIPTransport/UDPAccountEndpoint.swift Sources/SIPTransport/TCPAccountEndpoint.swift
   Sources/SIPTransport/SystemResolver.swift
   Sources/TelephonyDSP/CallerIDMessage.swift
+  Sources/TipRingDaemon/Web/WebServer.swift
 )
+# A file that moved must move here too: a list that names nothing checks nothing.
+for f in "${files[@]}"; do
+  [ -f "$f" ] || { echo "trap-check: $f does not exist (moved? update the list)" >&2; exit 1; }
+done
 [ "${1:-}" = "--list" ] && { printf '%s\n' "${files[@]}"; exit 0; }
 found=0
 check() {  # pattern, what it is

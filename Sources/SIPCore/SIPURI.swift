@@ -60,13 +60,17 @@ public enum SIPHost: Sendable, Hashable, CustomStringConvertible {
         var text = Substring(s.lowercased())
         var tail: [UInt16] = []
         if let lastColon = text.lastIndex(of: ":"), text[text.index(after: lastColon)...].contains(".") {
-            let octets = text[text.index(after: lastColon)...].split(separator: ".").map { UInt16($0) ?? 0 }
+            // isIPv6 checked the tail: four decimal octets of 0–255.
+            let octets = text[text.index(after: lastColon)...].split(separator: ".").map { UInt16(truncatingIfNeeded: ASCIIDecimal.exact($0, in: 0...255, maxDigits: 3) ?? 0) }
             tail = [octets[0] << 8 | octets[1], octets[2] << 8 | octets[3]]
             text = text[...lastColon]
             if !text.hasSuffix("::") { text = text.dropLast() }
         }
         let gap = text.firstRange(of: "::")
-        func groups(_ part: Substring) -> [UInt16] { part.split(separator: ":").map { UInt16($0, radix: 16) ?? 0 } }
+        // isIPv6 checked each group: one to four hex digits.
+        func groups(_ part: Substring) -> [UInt16] {
+            part.split(separator: ":").map { $0.utf8.reduce(0 as UInt16) { $0 &<< 4 | UInt16(truncatingIfNeeded: ByteChecks.hexValue($1) ?? 0) } }
+        }
         let head = groups(gap.map { text[..<$0.lowerBound] } ?? text)
         let rest = (gap.map { groups(text[$0.upperBound...]) } ?? []) + tail
         let all = head + [UInt16](repeating: 0, count: max(0, 8 - head.count - rest.count)) + rest
