@@ -164,49 +164,15 @@ struct DaemonInstanceTests {
 /// Log lines to a system log socket, as OpenWrt's logd takes them.
 @Suite("tipring run --log-to syslog", .serialized)
 struct DaemonSyslogTests {
-    /// A Unix datagram socket at `path` (a stand-in for /dev/log); its datagrams, read for
-    /// up to `seconds` until `enough` holds.
-    final class LogSocket {
-        let fd: Int32
-        let path: String
-        init(path: String) throws {
-            self.path = path
-            fd = socket(AF_UNIX, Int32(SOCK_DGRAM.rawValue), 0)
-            var a = sockaddr_un()
-            a.sun_family = sa_family_t(AF_UNIX)
-            withUnsafeMutableBytes(of: &a.sun_path) { raw in
-                for (i, b) in path.utf8.enumerated() where i < raw.count - 1 { raw[i] = b }
-            }
-            let rc = withUnsafePointer(to: &a) { $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { bind(fd, $0, socklen_t(MemoryLayout<sockaddr_un>.size)) } }
-            guard fd >= 0, rc == 0 else { throw ToolError(description: "cannot bind \(path)") }
-            var tv = timeval(tv_sec: 0, tv_usec: 200_000)
-            setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, socklen_t(MemoryLayout<timeval>.size))
-        }
-        func lines(for seconds: Double, until enough: ([String]) -> Bool) -> [String] {
-            var out: [String] = []
-            var buffer = [UInt8](repeating: 0, count: 4096)
-            _ = waitForPeer(seconds) {
-                let n = buffer.withUnsafeMutableBytes { recv(fd, $0.baseAddress, $0.count, 0) }
-                if n > 0 { out.append(String(decoding: buffer[0..<n], as: UTF8.self)) }
-                return enough(out)
-            }
-            return out
-        }
-        func close() {
-            Glibc.close(fd)
-            unlink(path)
-        }
-    }
-
     @Test("each line at its own level, daemon facility (RFC 3164, one prefix); with the socket gone, lines go to standard error instead of being lost")
     func syslogLines() throws {
         let rig = try DaemonUnderTest(name: "syslog")
         try "{ accounts: [], stateDirectory: \"\(rig.dir.path)\" }".write(toFile: rig.config, atomically: true, encoding: .utf8)
         let logPath = rig.dir.appendingPathComponent("log").path
-        let log = try LogSocket(path: logPath)
+        let log = try UnixDatagramListener(path: logPath)
         rig.daemon = try spawn(rig.exe, rig.runArguments.filter { $0 != "--log-level" && $0 != "debug" } + ["--log-to", "syslog:\(logPath)"],
                                stdout: rig.logFile, stderr: rig.logFile)
-        let lines = log.lines(for: 10) { $0.contains { $0.contains("running 2 port(s)") } }
+        let lines = log.collect(for: 10) { $0.contains("running 2 port(s)") }
         let pid = rig.daemon
         // Info is 3·8 + 6 = 30, notice 29 (RFC 5424 severities, daemon facility); one prefix each.
         #expect(lines.contains("<30>tipring[\(pid)]: running 2 port(s) on board sim"), "\(lines)")

@@ -3,49 +3,6 @@ import Testing
 import TipRingCore
 import TestSupport
 
-/// A datagram socket standing in for systemd's notification socket.
-final class NotifySocket {
-    let path: String
-    let fd: Int32
-
-    init(path: String) throws {
-        self.path = path
-        fd = socket(AF_UNIX, Int32(SOCK_DGRAM.rawValue), 0)
-        var address = sockaddr_un()
-        address.sun_family = sa_family_t(AF_UNIX)
-        withUnsafeMutableBytes(of: &address.sun_path) { raw in
-            for (i, b) in path.utf8.enumerated() where i < raw.count - 1 { raw[i] = b }
-        }
-        let rc = withUnsafePointer(to: &address) { $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { bind(fd, $0, socklen_t(MemoryLayout<sockaddr_un>.size)) } }
-        guard fd >= 0, rc == 0 else { throw ToolError(description: "cannot bind \(path): errno \(errno)") }
-    }
-
-    /// The next notification, or nil when none comes within `seconds`.
-    func next(within seconds: Double) -> String? {
-        var p = pollfd(fd: fd, events: Int16(POLLIN), revents: 0)
-        guard poll(&p, 1, Int32(seconds * 1000)) == 1 else { return nil }
-        var buffer = [UInt8](repeating: 0, count: 4096)
-        let n = recv(fd, &buffer, buffer.count, 0)
-        return n > 0 ? String(decoding: buffer.prefix(n), as: UTF8.self) : nil
-    }
-
-    /// Notifications until `predicate` holds for one, at most `seconds`; all of them.
-    func collect(for seconds: Double, until predicate: (String) -> Bool = { _ in false }) -> [String] {
-        var out: [String] = []
-        let deadline = Date().addingTimeInterval(seconds)
-        while Date() < deadline, let m = next(within: deadline.timeIntervalSinceNow) {
-            out.append(m)
-            if predicate(m) { break }
-        }
-        return out
-    }
-
-    deinit {
-        close(fd)
-        unlink(path)
-    }
-}
-
 @Suite("tipring run under a service manager: READY, WATCHDOG, STOPPING", .serialized)
 struct DaemonWatchdogTests {
     @Test("READY=1 once up; WATCHDOG=1 twice per interval while every audio thread runs; none once one stalls (its port named); STOPPING=1 on SIGTERM")
@@ -53,7 +10,7 @@ struct DaemonWatchdogTests {
         let dir = FileManager.default.temporaryDirectory.appendingPathComponent("tipring-watchdog-\(UUID().uuidString.prefix(8))")
         try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
         defer { try? FileManager.default.removeItem(at: dir) }
-        let notify = try NotifySocket(path: dir.appendingPathComponent("notify.sock").path)
+        let notify = try UnixDatagramListener(path: dir.appendingPathComponent("notify.sock").path)
         let config = dir.appendingPathComponent("tipring.json5").path
         try """
         {
