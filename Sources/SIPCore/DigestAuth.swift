@@ -178,7 +178,19 @@ public struct DigestClient: Sendable {
 public enum DigestVerifier {
     public static func response(algorithm a: DigestAlgorithm, username: String, realm: String, password: String,
                                 nonce: String, nc: String?, cnonce: String?, qop: String?, method: String, uri: String, body: [UInt8] = []) -> String {
-        var ha1 = a.hex("\(username):\(realm):\(password)")
+        response(algorithm: a, ha1: secretHash(algorithm: a, username: username, realm: realm, password: password),
+                 nonce: nonce, nc: nc, cnonce: cnonce, qop: qop, method: method, uri: uri, body: body)
+    }
+
+    /// H(username:realm:password) — what a server may keep instead of the password.
+    public static func secretHash(algorithm a: DigestAlgorithm, username: String, realm: String, password: String) -> String {
+        a.hex("\(username):\(realm):\(password)")
+    }
+
+    /// The expected response from the stored hash of the user's secret (``secretHash(algorithm:username:realm:password:)``).
+    public static func response(algorithm a: DigestAlgorithm, ha1 secret: String, nonce: String, nc: String?, cnonce: String?, qop: String?,
+                                method: String, uri: String, body: [UInt8] = []) -> String {
+        var ha1 = secret
         if a.isSession { ha1 = a.hex("\(ha1):\(nonce):\(cnonce ?? "")") }
         let ha2 = qop == "auth-int" ? a.hex("\(method):\(uri):\(a.hex(bytes: body))") : a.hex("\(method):\(uri)")
         if let qop { return a.hex("\(ha1):\(nonce):\(nc ?? ""):\(cnonce ?? ""):\(qop):\(ha2)") }

@@ -82,6 +82,8 @@ public struct Configuration: Sendable, Hashable {
     public var moduleLogLevels: [String: String] = [:]
     /// Where the status page is served (`web: { listen: "127.0.0.1:8080" }`); nil: nowhere.
     public var webListen: ServerName?
+    /// Who may see it (`user`, `passwordHash`): then it may listen on any address.
+    package var webCredentials: WebAccess.Credentials?
     /// Things worth saying that are not errors (a password file others can read, …).
     public var warnings: [String] = []
     /// Where what only the board can check was written: each account's `port`, each port's
@@ -160,13 +162,24 @@ public struct Configuration: Sendable, Hashable {
         }
         found.attempt { () throws(DocumentError) in
             guard let w = top.optional("web") else { return }
-            let o = try w.object(allowed: ["listen"], unknown: &found.errors)
+            let o = try w.object(allowed: ["listen", "user", "passwordHash"], unknown: &found.errors)
             let listenValue = try o.required("listen")
             let listen = try server(listenValue)
             guard listen.port != nil else { throw listenValue.error("the page needs a port: \"127.0.0.1:8080\"") }
-            // Until the page asks for a password it is served to this box alone.
+            if let hashValue = o.optional("passwordHash") {
+                let hash = try hashValue.nonEmptyString().lowercased()
+                guard hash.utf8.count == 64, hash.utf8.allSatisfy({ (48...57).contains($0) || (97...102).contains($0) }) else {
+                    throw hashValue.error("not a password hash (64 hex digits): make one with `tipring config hash-password --user NAME`")
+                }
+                c.webCredentials = WebAccess.Credentials(user: try o.optional("user")?.nonEmptyString() ?? "admin", secretHash: hash)
+            } else if o.optional("user") != nil {
+                throw (o.optional("user") ?? w).error("a user needs its passwordHash")
+            }
+            // Without a password the page is served to this box alone.
             let loopback = listen.host == "::1" || listen.host == "localhost" || listen.host.hasPrefix("127.")
-            guard loopback else { throw listenValue.error("the page has no password yet: listen on 127.0.0.1 or [::1] only") }
+            guard loopback || c.webCredentials != nil else {
+                throw listenValue.error("a page on the network needs a password: give web.user and web.passwordHash, or listen on 127.0.0.1 or [::1]")
+            }
             c.webListen = listen
         }
         var seenPorts: Set<Int> = []

@@ -91,8 +91,9 @@ public final class Daemon: @unchecked Sendable {
     var backend: (any BoardBackend)?
     var ports: [Int: Port] = [:]
     var socket: ControlSocket?
-    /// The status page, when the configuration serves one.
+    /// The status page, when the configuration serves one, and who may see it.
     var web: WebServer?
+    lazy var webAccess: WebAccess? = configuration.webCredentials.map(WebAccess.init(credentials:))
     /// systemd's notification socket, when it gave one (READY, WATCHDOG, STOPPING).
     var serviceManager: ServiceManager?
     var watchdogGate = WatchdogGate()

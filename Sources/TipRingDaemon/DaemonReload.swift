@@ -27,6 +27,8 @@ extension Daemon {
         for w in fresh.warnings { log.warning("\(w)") }
         let old = configuration
         configuration = fresh
+        // A new page password applies at once (its address needs a restart).
+        if old.webCredentials != fresh.webCredentials { clock.sync { self.webAccess = fresh.webCredentials.map(WebAccess.init(credentials:)) } }
         var changed = 0
         for id in ports.keys.sorted() {
             guard let p = ports[id] else { continue }

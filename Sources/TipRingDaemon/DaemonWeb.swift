@@ -10,9 +10,9 @@ extension Daemon {
     /// again every 30 s, the reason in the log — the daemon itself runs on without it.
     func startWeb(_ listen: ServerName) async {
         do {
-            web = try await WebServer.start(host: listen.host, port: listen.port ?? 8080, group: eventLoops) { [weak self] path, reply in
+            web = try await WebServer.start(host: listen.host, port: listen.port ?? 8080, group: eventLoops) { [weak self] request, reply in
                 guard let self else { return reply(.notFound) }
-                self.scheduler.execute { reply(self.page(path)) }
+                self.scheduler.execute { reply(self.answer(request)) }
             }
             log.info("status page on http://\(listen.host.contains(":") ? "[\(listen.host)]" : listen.host):\(web?.port ?? 0)/")
         } catch {
@@ -22,6 +22,23 @@ extension Daemon {
                 Task { await self.startWeb(listen) }
             }
         }
+    }
+
+    /// One request (on the control plane): the password first, when the page has one.
+    func answer(_ request: WebRequest) -> WebResponse {
+        if webAccess != nil {
+            switch webAccess!.check(authorization: request.authorization, method: request.method, uri: request.uri, client: request.client,
+                                    now: scheduler.now, newNonce: { SecureRandom.token() + SecureRandom.token() }) {
+            case .allow: break
+            case .challenge(let header):
+                return WebResponse(status: .unauthorized, contentType: "text/plain; charset=utf-8", body: "the status page needs its password\n",
+                                   headers: [("WWW-Authenticate", header)])
+            case .tooMany(let seconds):
+                return WebResponse(status: .tooManyRequests, contentType: "text/plain; charset=utf-8", body: "too many wrong passwords: wait \(seconds) s\n",
+                                   headers: [("Retry-After", "\(seconds)")])
+            }
+        }
+        return page(request.path)
     }
 
     /// One page (on the control plane).

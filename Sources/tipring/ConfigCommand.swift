@@ -6,8 +6,25 @@ import TipRingDaemon
 struct Config: ParsableCommand {
     static let configuration = CommandConfiguration(
         abstract: "Configuration files: check one before the daemon reads it.",
-        subcommands: [Check.self]
+        subcommands: [Check.self, HashPassword.self]
     )
+
+    struct HashPassword: ParsableCommand {
+        static let configuration = CommandConfiguration(
+            commandName: "hash-password",
+            abstract: "Read the status page's password from standard input and print the passwordHash to configure (the password itself is never stored).")
+
+        @Option(help: "The user name the browser will ask for.")
+        var user: String = "admin"
+
+        func run() throws {
+            guard let line = readLine(strippingNewline: true), !line.isEmpty else {
+                printError("error: no password on standard input (e.g. read -s p; echo \"$p\" | tipring config hash-password --user \(user))")
+                throw Exit.badInput
+            }
+            print("web: { listen: \"0.0.0.0:8080\", user: \"\(user)\", passwordHash: \"\(WebAccess.secretHash(user: user, password: line))\" }")
+        }
+    }
 
     struct Check: ParsableCommand {
         static let configuration = CommandConfiguration(

@@ -15,14 +15,19 @@ struct StatusPageTests {
         return r.out
     }
 
-    @Test("headless Chromium: both simulated ports registered, then the call placed with tipring sim; a screenshot; GET only; the JSON beside it")
+    @Test("headless Chromium: both simulated ports registered, then the call placed with tipring sim; a screenshot; the password (Digest, SHA-256, stored hashed) refused when wrong, five wrong ones make the address wait; GET only")
     func inChromium() throws {
         let rig = try SimDaemonRig(name: "web")
         let webPort = Kamailio.freeUDPPort()
+        // The password as an operator sets it: hashed by the CLI, only the hash configured.
+        let hashed = try runCommand("/bin/sh", ["-c", "echo 'cOrrect horse' | \(rig.exe) config hash-password --user admin"])
+        let hash = try #require(hashed.out.components(separatedBy: "passwordHash: \"").dropFirst().first?.prefix(64), "\(hashed)")
         try rig.writeConfig(registrar1: "127.0.0.1:\(rig.exchangePort)", registrar2: "127.0.0.1:\(rig.exchangePort)",
-                            extra: "web: { listen: \"127.0.0.1:\(webPort)\" },")
+                            extra: "web: { listen: \"127.0.0.1:\(webPort)\", user: \"admin\", passwordHash: \"\(hash)\" },")
         try rig.start()
-        let url = "http://127.0.0.1:\(webPort)/"
+        let configured = try String(contentsOfFile: rig.config, encoding: .utf8)
+        #expect(!rig.log().contains("cOrrect horse") && !configured.contains("cOrrect horse"))
+        let url = "http://admin:cOrrect%20horse@127.0.0.1:\(webPort)/", bare = "http://127.0.0.1:\(webPort)/"
         let profile = rig.dir.appendingPathComponent("chromium").path
         #expect(waitForPeer(15) { rig.status().components(separatedBy: "\"state\": \"registered\"").count == 3 }, "\(rig.status())\n\(rig.log())")
         let idle = try chromium(["--dump-dom", url], profile: profile)
@@ -54,10 +59,22 @@ struct StatusPageTests {
         _ = try rig.sim(["onhook", "--port", "1"])
         _ = try rig.sim(["onhook", "--port", "2"])
         #expect(waitForPeer(10) { (try? chromium(["--dump-dom", url], profile: profile))?.contains("hung up here") == true })
-        let json = try runCommand("/usr/bin/curl", ["-s", url + "status.json"]).out
+        let json = try runCommand("/usr/bin/curl", ["-s", "--digest", "-u", "admin:cOrrect horse", bare + "status.json"]).out
         #expect(json.hasPrefix("{\"board\": \"sim\""), "\(json)")
-        let post = try runCommand("/usr/bin/curl", ["-s", "-o", "/dev/null", "-w", "%{http_code}", "-X", "POST", url]).out
+        let post = try runCommand("/usr/bin/curl", ["-s", "-o", "/dev/null", "-w", "%{http_code}", "--digest", "-u", "admin:cOrrect horse", "-X", "POST", bare]).out
         #expect(post == "405")
+
+        // Without the password: a Digest challenge (SHA-256), no page. A wrong one: refused in
+        // Chromium too; five wrong ones in a minute and the address waits (429, Retry-After).
+        let challenge = try runCommand("/usr/bin/curl", ["-s", "-D", "-", "-o", "/dev/null", bare]).out
+        #expect(challenge.hasPrefix("HTTP/1.1 401") && challenge.contains("WWW-Authenticate: Digest realm=\"TipRing\", qop=\"auth\", algorithm=SHA-256"), "\(challenge)")
+        let refused = try chromium(["--dump-dom", "http://admin:wrong@127.0.0.1:\(webPort)/"], profile: profile + "-wrong")
+        #expect(!refused.contains("port-1") && !refused.contains("<title>TipRing"), "\(refused)")
+        var codes: [String] = []
+        for _ in 0..<6 { codes.append(try runCommand("/usr/bin/curl", ["-s", "-o", "/dev/null", "-w", "%{http_code}", "--digest", "-u", "admin:wrong", bare]).out) }
+        #expect(codes.suffix(2) == ["401", "429"] || codes.last == "429", "\(codes)")
+        let waiting = try runCommand("/usr/bin/curl", ["-s", "-D", "-", "-o", "/dev/null", "--digest", "-u", "admin:cOrrect horse", bare]).out
+        #expect(waiting.hasPrefix("HTTP/1.1 429") && waiting.contains("Retry-After: "), "\(waiting)")
         #expect(rig.terminate(within: 6) == 0)
     }
 }

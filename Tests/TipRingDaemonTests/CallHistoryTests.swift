@@ -5,6 +5,7 @@ import PortControl
 import RTPMedia
 import TipRingDaemon
 import TestSupport
+import SIPCore
 
 @Suite("The call history file and its table")
 struct CallHistoryTests {
@@ -60,14 +61,5 @@ struct CallHistoryTests {
         #expect(text.contains("2     out  1003             —       missed"), "\(text)")
         #expect(try CallTable.render("[]") == "no calls yet\n")
         #expect(CallTable.duration(3723) == "1:02:03" && CallTable.duration(59.6) == "1:00")
-    }
-}
-
-@Suite("The status page's HTML")
-struct StatusPageHTMLTests {
-    @Test("every value escaped: a caller's name cannot open an element, end an attribute or reach the page as a control byte")
-    func escaping() {
-        #expect(StatusPage.escape(#"<script>alert("x")</script> & 'y'"#) == "&lt;script&gt;alert(&quot;x&quot;)&lt;/script&gt; &amp; &#39;y&#39;")
-        #expect(StatusPage.escape("a\u{1B}[2Jb") == "a\\u{1B}[2Jb")
     }
 }

@@ -216,12 +216,17 @@ struct ConfigurationTests {
         #expect(e.hasPrefix("tipring.json5:"), "\(e)")
     }
 
-    @Test("the status page listens on a loopback address with a port — nowhere else while it has no password")
+    @Test("the status page listens on a loopback address with a port — anywhere else only with a password hash")
     func webListen() throws {
         #expect(try parse(#"{ accounts: [], web: { listen: "127.0.0.1:8080" } }"#).webListen == ServerName(host: "127.0.0.1", port: 8080))
         #expect(try parse(#"{ accounts: [], web: { listen: "[::1]:8080" } }"#).webListen == ServerName(host: "::1", port: 8080))
         #expect(try parse(#"{ accounts: [] }"#).webListen == nil)
-        #expect(error(#"{ accounts: [], web: { listen: "0.0.0.0:8080" } }"#).contains("web.listen: the page has no password yet: listen on 127.0.0.1 or [::1] only"))
+        #expect(error(#"{ accounts: [], web: { listen: "0.0.0.0:8080" } }"#).contains("web.listen: a page on the network needs a password"))
+        let hash = String(repeating: "ab", count: 32)
+        let lan = try parse(#"{ accounts: [], web: { listen: "0.0.0.0:8080", user: "op", passwordHash: "\#(hash)" } }"#)
+        #expect(lan.webListen?.host == "0.0.0.0" && lan.webCredentials == WebAccess.Credentials(user: "op", secretHash: hash))
+        #expect(error(#"{ accounts: [], web: { listen: "0.0.0.0:8080", passwordHash: "secret" } }"#).contains("not a password hash (64 hex digits)"))
+        #expect(error(#"{ accounts: [], web: { listen: "127.0.0.1:8080", user: "op" } }"#).contains("a user needs its passwordHash"))
         #expect(error(#"{ accounts: [], web: { listen: "127.0.0.1" } }"#).contains("the page needs a port"))
         #expect(error(#"{ accounts: [], web: { port: 80 } }"#).contains("unknown key 'port'"))
     }

@@ -3,11 +3,24 @@ import NIOPosix
 package import NIOHTTP1
 import TipRingCore
 
+/// One request, as the pages need it.
+package struct WebRequest: Sendable {
+    package var method: String
+    /// The path and query as the client wrote them (what a Digest `uri` names).
+    package var uri: String
+    /// The path alone.
+    package var path: String
+    package var authorization: String?
+    /// The client's address (for counting its failures).
+    package var client: String
+}
+
 /// One answer of the web server.
 package struct WebResponse: Sendable {
     package var status: HTTPResponseStatus
     package var contentType: String
     package var body: String
+    package var headers: [(String, String)] = []
 
     package static func html(_ body: String) -> WebResponse { WebResponse(status: .ok, contentType: "text/html; charset=utf-8", body: body) }
     package static func json(_ body: String) -> WebResponse { WebResponse(status: .ok, contentType: "application/json", body: body) }
@@ -23,7 +36,7 @@ package final class WebServer: Sendable {
 
     /// Answers a path (without its query) on the caller's schedule; `reply` may be called on
     /// any thread.
-    package typealias Pages = @Sendable (_ path: String, _ reply: @escaping @Sendable (WebResponse) -> Void) -> Void
+    package typealias Pages = @Sendable (_ request: WebRequest, _ reply: @escaping @Sendable (WebResponse) -> Void) -> Void
 
     static let maximumConnections = 16
 
@@ -78,9 +91,11 @@ package final class WebServer: Sendable {
             guard h.method == .GET || h.method == .HEAD else {
                 return send(WebResponse(status: .methodNotAllowed, contentType: "text/plain; charset=utf-8", body: "GET only\n"), to: h, context: context)
             }
-            let path = String(h.uri.prefix { $0 != "?" && $0 != "#" })
+            let request = WebRequest(method: h.method.rawValue, uri: h.uri, path: String(h.uri.prefix { $0 != "?" && $0 != "#" }),
+                                     authorization: h.headers.first(name: "Authorization"),
+                                     client: context.remoteAddress?.ipAddress ?? "unknown")
             let loop = context.eventLoop, box = NIOLoopBound((self, context), eventLoop: loop)
-            pages(path) { response in
+            pages(request) { response in
                 loop.execute {
                     let (handler, context) = box.value
                     handler.send(response, to: h, context: context)
@@ -96,6 +111,7 @@ package final class WebServer: Sendable {
             headers.add(name: "Cache-Control", value: "no-store")
             headers.add(name: "X-Content-Type-Options", value: "nosniff")
             headers.add(name: "Content-Security-Policy", value: "default-src 'none'; style-src 'unsafe-inline'")
+            for (name, value) in r.headers { headers.add(name: name, value: value) }
             let keepAlive = request.isKeepAlive
             if !keepAlive { headers.add(name: "Connection", value: "close") }
             context.write(wrapOutboundOut(.head(HTTPResponseHead(version: request.version, status: r.status, headers: headers))), promise: nil)

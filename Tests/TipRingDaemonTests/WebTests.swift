@@ -1,0 +1,63 @@
+import Testing
+import TipRingCore
+import SIPCore
+import TipRingDaemon
+
+@Suite("The status page's HTML")
+struct StatusPageHTMLTests {
+    @Test("every value escaped: a caller's name cannot open an element, end an attribute or reach the page as a control byte")
+    func escaping() {
+        #expect(StatusPage.escape(#"<script>alert("x")</script> & 'y'"#) == "&lt;script&gt;alert(&quot;x&quot;)&lt;/script&gt; &amp; &#39;y&#39;")
+        #expect(StatusPage.escape("a\u{1B}[2Jb") == "a\\u{1B}[2Jb")
+    }
+}
+
+@Suite("Who may see the status page")
+struct WebAccessTests {
+    static let credentials = WebAccess.Credentials(user: "admin", secretHash: WebAccess.secretHash(user: "admin", password: "pw"))
+    static let t0 = Instant(nanoseconds: 5_000_000_000)
+
+    /// An Authorization for `nonce` as a browser makes it (RFC 7616, SHA-256, qop=auth).
+    static func authorization(nonce: String, nc: String, password: String = "pw", user: String = "admin", uri: String = "/") -> String {
+        let response = DigestVerifier.response(algorithm: .sha256, username: user, realm: "TipRing", password: password, nonce: nonce,
+                                               nc: nc, cnonce: "c0ffee", qop: "auth", method: "GET", uri: uri)
+        return "Digest username=\"\(user)\", realm=\"TipRing\", nonce=\"\(nonce)\", uri=\"\(uri)\", algorithm=SHA-256, response=\"\(response)\", qop=auth, nc=\(nc), cnonce=\"c0ffee\""
+    }
+
+    @Test("a challenge first; the right answer passes; the same count again (a replay) does not; a nonce past five minutes is stale")
+    func digest() {
+        var access = WebAccess(credentials: Self.credentials)
+        guard case .challenge(let header) = access.check(authorization: nil, method: "GET", uri: "/", client: "a", now: Self.t0, newNonce: { "n1" }) else {
+            Issue.record("no challenge"); return
+        }
+        #expect(header == #"Digest realm="TipRing", qop="auth", algorithm=SHA-256, nonce="n1""#)
+        #expect(access.check(authorization: Self.authorization(nonce: "n1", nc: "00000001"), method: "GET", uri: "/", client: "a", now: Self.t0, newNonce: { "x" }) == .allow)
+        #expect(access.check(authorization: Self.authorization(nonce: "n1", nc: "00000002"), method: "GET", uri: "/", client: "a", now: Self.t0, newNonce: { "x" }) == .allow)
+        #expect(access.check(authorization: Self.authorization(nonce: "n1", nc: "00000002"), method: "GET", uri: "/", client: "a", now: Self.t0, newNonce: { "r" })
+                == .challenge(#"Digest realm="TipRing", qop="auth", algorithm=SHA-256, nonce="r""#))
+        // Another path than the one answered for, another user, or an unknown nonce: no.
+        #expect(access.check(authorization: Self.authorization(nonce: "n1", nc: "00000003", uri: "/status.json"), method: "GET", uri: "/", client: "a", now: Self.t0, newNonce: { "x" }) != .allow)
+        #expect(access.check(authorization: Self.authorization(nonce: "n1", nc: "00000004", user: "root"), method: "GET", uri: "/", client: "b", now: Self.t0, newNonce: { "x" }) != .allow)
+        let late = Self.t0 + .seconds(301)
+        #expect(access.check(authorization: Self.authorization(nonce: "n1", nc: "00000005"), method: "GET", uri: "/", client: "c", now: late, newNonce: { "n2" })
+                == .challenge(#"Digest realm="TipRing", qop="auth", algorithm=SHA-256, nonce="n2", stale=true"#))
+    }
+
+    @Test("five wrong answers in a minute from one address: 429 until the minute is over; other addresses are not held up")
+    func rateLimit() {
+        var access = WebAccess(credentials: Self.credentials)
+        _ = access.check(authorization: nil, method: "GET", uri: "/", client: "a", now: Self.t0, newNonce: { "n" })
+        for i in 0..<5 {
+            let d = access.check(authorization: Self.authorization(nonce: "n", nc: "0000000\(i + 1)", password: "wrong"), method: "GET", uri: "/",
+                                 client: "10.0.0.9", now: Self.t0 + .seconds(Int64(i)), newNonce: { "n" })
+            #expect(d != .allow)
+        }
+        let blocked = access.check(authorization: Self.authorization(nonce: "n", nc: "00000009"), method: "GET", uri: "/", client: "10.0.0.9",
+                                   now: Self.t0 + .seconds(10), newNonce: { "n" })
+        #expect(blocked == .tooMany(retryAfterSeconds: 50))
+        #expect(access.check(authorization: Self.authorization(nonce: "n", nc: "0000000a"), method: "GET", uri: "/", client: "10.0.0.8",
+                             now: Self.t0 + .seconds(10), newNonce: { "n" }) == .allow)
+        #expect(access.check(authorization: Self.authorization(nonce: "n", nc: "0000000b"), method: "GET", uri: "/", client: "10.0.0.9",
+                             now: Self.t0 + .seconds(61), newNonce: { "n" }) == .allow)
+    }
+}
