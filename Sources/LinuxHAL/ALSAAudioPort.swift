@@ -146,6 +146,8 @@ public final class ALSAAudioPort: AudioPort, @unchecked Sendable {
     }
 
     var isRunning: Bool { lock.withLock { running } }
+    /// Xruns recovered so far, read from another thread (the audio thread counts them).
+    public var xrunsRecovered: Int { lock.withLock { xruns } }
 
     /// The device error that ended the period loop (nil while it runs or after a stop).
     public var failure: String? { lock.withLock { running || thread == nil ? nil : lastError } }

@@ -11,6 +11,8 @@ public final class CallRecordingUserAgent: UserAgent {
     let clock: () -> (wall: Int64, monotonic: Instant)
     public var onEvent: ((UserAgentEvent) -> Void)?
     public var onRecord: ((CallRecord) -> Void)?
+    /// Every event as it passes (counted by the daemon's metrics).
+    public var onPassing: ((UserAgentEvent) -> Void)?
 
     public var newCallHandle: () -> CallHandle {
         get { inner.newCallHandle }
@@ -34,6 +36,7 @@ public final class CallRecordingUserAgent: UserAgent {
     func pass(_ e: UserAgentEvent) {
         let now = clock()
         let record = ledger.note(e, wall: now.wall, at: now.monotonic)
+        onPassing?(e)
         onEvent?(e)
         if let record { onRecord?(record) }
     }

@@ -35,6 +35,8 @@ public final class LinePortHardware: PortHardware, @unchecked Sendable {
     /// The last seizure: from its confirmation to the controller having set the tone (which
     /// plays from the next audio period) — the "dial tone within 10 ms" figure.
     public private(set) var lastSeizureToTone: Duration?
+    /// Each seizure's time to tone, as it is measured (metrics).
+    public var onSeizureToTone: ((Duration) -> Void)?
     /// Connects a call's audio (the media layer); without one, calls are silent.
     public var mediaConnector: ((CallHandle?) -> Void)?
     /// The source to play while a call is connected (after a tone such as call waiting).
@@ -53,7 +55,11 @@ public final class LinePortHardware: PortHardware, @unchecked Sendable {
         line.onHookEvent = { [weak self] e in
             guard let self else { return }
             self.onHookEvent?(e.kind)
-            if case .offHook = e.kind { self.lastSeizureToTone = scheduler.now - e.at }
+            if case .offHook = e.kind {
+                let toTone = scheduler.now - e.at
+                self.lastSeizureToTone = toTone
+                self.onSeizureToTone?(toTone)
+            }
         }
         engine.addConsumer(keypad)
     }

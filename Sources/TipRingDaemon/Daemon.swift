@@ -94,6 +94,8 @@ public final class Daemon: @unchecked Sendable {
     /// The status page, when the configuration serves one, and who may see it.
     var web: WebServer?
     lazy var webAccess: WebAccess? = configuration.webCredentials.map(WebAccess.init(credentials:))
+    /// What `/metrics` reports (on the control plane).
+    let metrics = DaemonMetrics()
     /// systemd's notification socket, when it gave one (READY, WATCHDOG, STOPPING).
     var serviceManager: ServiceManager?
     var watchdogGate = WatchdogGate()
@@ -307,6 +309,10 @@ public final class Daemon: @unchecked Sendable {
             endpoint.agent.onLog = { text in sipLog.info("\(text)", metadata: ["port.id": "\(port.id)"]) }
             let media = parts.media
             parts.calls.onRecord = { [weak self] record in self?.keep(record, port: port.id, quality: media.statistics[record.handle]) }
+            parts.calls.onPassing = { [weak self] event in
+                if case .registration(let status) = event { self?.metrics.registration(status, port: port.id) }
+            }
+            parts.hardware.onSeizureToTone = { [weak self] d in self?.metrics.seizureToTone(d, port: port.id) }
             port.endpoint = endpoint
             port.ua = parts.ua
             port.media = parts.media
@@ -319,6 +325,7 @@ public final class Daemon: @unchecked Sendable {
     /// A finished call into the history (on the control plane). A history that cannot be
     /// written (a full or read-only flash) costs a log line, never the call.
     func keep(_ record: CallRecord, port: Int, quality: CallStatistics?) {
+        metrics.call(record, port: port, quality: quality)
         do {
             try callHistory.append(CallHistory.line(record, port: port, quality: quality))
         } catch {

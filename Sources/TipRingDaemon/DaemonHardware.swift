@@ -29,6 +29,7 @@ extension Daemon {
             case .takeOutOfService(let f):
                 let what = f.part == .audio ? "the sound device works" : "its GPIO lines work"
                 log.error("port \(p.id): \(f.reason) — \(isBusy(p) ? "its call ended, " : "")out of service until \(what) again", metadata: meta)
+                metrics.fault(port: p.id, part: f.part == .audio ? "audio" : "gpio")
                 if f.wantsService { p.controller?.handle(.disable) }
             case .reopen(let part):
                 var error: String?

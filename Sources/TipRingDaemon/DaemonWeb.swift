@@ -2,6 +2,7 @@ import TipRingCore
 import SystemCalls
 import SIPTransport
 import Logging
+import LinuxHAL
 
 /// The status page and its JSON, served from the daemon's own event loop; every answer made
 /// on the control plane from the same status the control socket gives.
@@ -48,6 +49,9 @@ extension Daemon {
             .html(StatusPage.render(statusSnapshot(), calls: callHistory.recent(50), version: "TipRing \(TipRingVersion.number) (\(BuildRevision.text))"))
         case "/status.json": .json(statusSnapshot().json.rendered + "\n")
         case "/calls.json": .json("[" + callHistory.recent(50).joined(separator: ", ") + "]\n")
+        case "/metrics":
+            WebResponse(status: .ok, contentType: "text/plain; version=0.0.4; charset=utf-8",
+                        body: metrics.scrape(statusSnapshot(), xruns: ports.mapValues { ($0.audio as? ALSAAudioPort)?.xrunsRecovered ?? 0 }))
         default: .notFound
         }
     }

@@ -59,6 +59,25 @@ struct StatusPageTests {
         _ = try rig.sim(["onhook", "--port", "1"])
         _ = try rig.sim(["onhook", "--port", "2"])
         #expect(waitForPeer(10) { (try? chromium(["--dump-dom", url], profile: profile))?.contains("hung up here") == true })
+        // The metrics, read by the Prometheus project's own parser (Debian's
+        // python3-prometheus-client): every sample parses; the call and the seizure are counted.
+        let metrics = try runCommand("/usr/bin/curl", ["-s", "--digest", "-u", "admin:cOrrect horse", bare + "metrics"]).out
+        let file = rig.dir.appendingPathComponent("metrics.txt").path
+        try metrics.write(toFile: file, atomically: true, encoding: .utf8)
+        let parsed = try runCommand("/usr/bin/python3", ["-c", """
+            import sys
+            from prometheus_client.parser import text_string_to_metric_families
+            for family in text_string_to_metric_families(open(sys.argv[1]).read()):
+                for s in family.samples:
+                    print(s.name + "{" + ",".join(k + "=" + v for k, v in sorted(s.labels.items())) + "} " + repr(s.value))
+            """, file])
+        #expect(parsed.status == 0, "\(parsed.err)\n\(metrics)")
+        for sample in ["tipring_calls_total{direction=outgoing,port=1,result=answered} 1.0", "tipring_calls_total{direction=incoming,port=2,result=answered} 1.0",
+                       "tipring_port_registered{port=1} 1.0", "tipring_seize_to_tone_seconds_count{port=1} 1.0", "tipring_rtp_loss_ratio_count{port=2} 1.0",
+                       "tipring_dropped_packets_total{kind=malformed,port=1} 0.0"] {
+            #expect(parsed.out.contains(sample), "missing \(sample):\n\(parsed.out)")
+        }
+        #expect(parsed.out.contains("tipring_registrations_total{port=1} "), "\(parsed.out)")
         let json = try runCommand("/usr/bin/curl", ["-s", "--digest", "-u", "admin:cOrrect horse", bare + "status.json"]).out
         #expect(json.hasPrefix("{\"board\": \"sim\""), "\(json)")
         let post = try runCommand("/usr/bin/curl", ["-s", "-o", "/dev/null", "-w", "%{http_code}", "--digest", "-u", "admin:cOrrect horse", "-X", "POST", bare]).out

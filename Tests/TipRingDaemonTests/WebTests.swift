@@ -2,6 +2,7 @@ import Testing
 import TipRingCore
 import SIPCore
 import TipRingDaemon
+import PortControl
 
 @Suite("The status page's HTML")
 struct StatusPageHTMLTests {
@@ -59,5 +60,33 @@ struct WebAccessTests {
                              now: Self.t0 + .seconds(10), newNonce: { "n" }) == .allow)
         #expect(access.check(authorization: Self.authorization(nonce: "n", nc: "0000000b"), method: "GET", uri: "/", client: "10.0.0.9",
                              now: Self.t0 + .seconds(61), newNonce: { "n" }) == .allow)
+    }
+}
+
+@Suite("Metrics: what happened, counted with few labels")
+struct DaemonMetricsTests {
+    @Test("registration failures by kind, calls by result, drops that only grow; the page is Prometheus text")
+    func counts() {
+        let m = DaemonMetrics()
+        m.registration(.registered(untilSeconds: 600), port: 1)
+        m.registration(.retrying(atSeconds: 30, reason: "DNS: no such name x.test"), port: 1)
+        m.registration(.failed(reason: "403 Forbidden"), port: 2)
+        m.registration(.retrying(atSeconds: 30, reason: "no answer (timeout)"), port: 2)
+        m.call(CallRecord(handle: CallHandle(id: 1), startedAt: 0, direction: .incoming, peer: "1", peerName: nil, answered: false,
+                          ringSeconds: 9, talkSeconds: 0, end: "missed"), port: 1, quality: nil)
+        var status = DaemonStatus(board: "sim", uptimeSeconds: 12, ports: [])
+        let before = m.scrape(status, xruns: [:])
+        #expect(before.contains("tipring_registrations_total{port=\"1\"} 1"), "\(before)")
+        #expect(before.contains("tipring_registration_failures_total{port=\"1\",reason=\"dns\"} 1"))
+        #expect(before.contains("tipring_registration_failures_total{port=\"2\",reason=\"credentials\"} 1"))
+        #expect(before.contains("tipring_registration_failures_total{port=\"2\",reason=\"no-answer\"} 1"))
+        #expect(before.contains("tipring_calls_total{port=\"1\",direction=\"incoming\",result=\"missed\"} 1"))
+        #expect(before.contains("# TYPE tipring_calls_total counter") && before.contains("tipring_uptime_seconds 12"))
+        status.uptimeSeconds = 13
+        _ = m.scrape(status, xruns: [:])
+        m.advance("tipring_x_total", labels: [("port", "1")], to: 5, help: "x")
+        m.advance("tipring_x_total", labels: [("port", "1")], to: 3, help: "x")  // a restarted count never goes back
+        m.advance("tipring_x_total", labels: [("port", "1")], to: 7, help: "x")
+        #expect(m.registry.emitToString().contains("tipring_x_total{port=\"1\"} 7"))
     }
 }

@@ -35,7 +35,7 @@ package enum StatusPage {
         html += "</table>\n<h2>Last calls</h2>\n"
         let table = (try? CallTable.render("[" + calls.joined(separator: ", ") + "]")) ?? "the call history could not be read\n"
         html += "<pre id=\"calls\">\(table.split(separator: "\n", omittingEmptySubsequences: false).map { escape(String($0)) }.joined(separator: "\n"))</pre>\n"
-        html += "<footer>\(escape(version)) · refreshed every \(refreshSeconds) s · <a href=\"/status.json\">status.json</a> · <a href=\"/calls.json\">calls.json</a></footer>\n</body></html>\n"
+        html += "<footer>\(escape(version)) · refreshed every \(refreshSeconds) s · <a href=\"/status.json\">status.json</a> · <a href=\"/calls.json\">calls.json</a> · <a href=\"/metrics\">metrics</a></footer>\n</body></html>\n"
         return html
     }
 
