@@ -30,6 +30,17 @@ public struct AccountConfiguration: Sendable, Hashable {
     public var dtmf: DTMFMode = .rfc4733
     public var displayName: String?
     public var keepAliveSeconds = 25
+    /// How the NAT binding is kept: a CRLF ping (RFC 5626) or an OPTIONS request (for
+    /// servers that do not answer CRLF).
+    public var keepAliveMethod = "crlf"
+    /// Session timer (RFC 4028): the interval asked for (0: none) and the least accepted.
+    public var sessionExpires = 1800
+    public var minSessionExpires = 90
+    /// Ask callees for reliable provisional responses (RFC 3262 `Require: 100rel`).
+    public var require100rel = false
+    /// DSCP marks: SIP (CS3 = 24 by default) and RTP (EF = 46); nil leaves a socket unmarked.
+    public var dscpSIP: Int? = 24
+    public var dscpRTP: Int? = 46
     public var sipPorts: ClosedRange<Int> = 5060...5079
     /// The weakest digest algorithm answered: "md5" (default), "sha-256" or "sha-512-256".
     public var minimumDigest: DigestAlgorithm = .md5
@@ -53,6 +64,10 @@ public struct PortConfiguration: Sendable, Hashable {
     public var ringTimeoutSeconds = 200
     /// Changes to the board's hook timing for this port's telephone.
     public var timing = HookTimingOverrides()
+    /// Dialling: how long the first digit is waited for, and the gap after a digit before a
+    /// number the dial plan may still extend is dialled (the "T" of a plan).
+    public var firstDigitSeconds = 10
+    public var interDigitSeconds = 4
 
     /// The board's hook timing with this port's changes.
     public func timingProfile(board: HookTimingProfile) -> Result<HookTimingProfile, HookTimingError> {
@@ -99,9 +114,11 @@ public struct Configuration: Sendable, Hashable {
     static let topKeys = ["accounts", "ports", "rtpPorts", "stateDirectory", "logLevel", "web"]
     static let accountKeys = ["port", "enabled", "user", "authUser", "password", "passwordFile", "passwordEnv", "domain", "registrar",
                               "outboundProxy", "transport", "expires", "refreshMargin", "retryBase", "retryMax", "codecs", "dtmf",
-                              "sendCallerId", "displayName", "keepAlive", "sipPorts", "minimumDigest"]
+                              "sendCallerId", "displayName", "keepAlive", "keepAliveMethod", "sipPorts", "minimumDigest",
+                              "sessionExpires", "minSessionExpires", "require100rel", "dscpSip", "dscpRtp"]
     static let portKeys = ["id", "region", "dialPlan", "transmitGain", "receiveGain", "callWaiting", "clir", "dnd", "hotLine",
-                           "warmLineSeconds", "messageWaiting", "reversePolarityOnAnswer", "ringTimeoutSeconds", "timing"]
+                           "warmLineSeconds", "messageWaiting", "reversePolarityOnAnswer", "ringTimeoutSeconds", "timing",
+                           "firstDigitSeconds", "interDigitSeconds"]
 
     public static func load(path: String, environment: [String: String] = Configuration.processEnvironment()) throws(DocumentError) -> Configuration {
         try decode(DocumentValue.load(path: path), environment: environment)
@@ -243,6 +260,23 @@ public struct Configuration: Sendable, Hashable {
         }
         found.attempt { () throws(DocumentError) in if let v = o.optional("displayName") { a.displayName = try v.string() } }
         found.attempt { () throws(DocumentError) in if let v = o.optional("keepAlive") { a.keepAliveSeconds = try v.int(in: 0...3600) } }
+        found.attempt { () throws(DocumentError) in if let v = o.optional("keepAliveMethod") { a.keepAliveMethod = try v.oneOf(["crlf", "options"]) } }
+        found.attempt { () throws(DocumentError) in
+            // 0 turns the session timer off; otherwise RFC 4028's 90 s floor.
+            if let v = o.optional("sessionExpires") {
+                a.sessionExpires = try v.int(in: 0...86_400)
+                if a.sessionExpires != 0 && a.sessionExpires < 90 { throw v.error("\(a.sessionExpires) is below RFC 4028's 90 s (0 turns the session timer off)") }
+            }
+        }
+        found.attempt { () throws(DocumentError) in if let v = o.optional("minSessionExpires") { a.minSessionExpires = try v.int(in: 90...86_400) } }
+        found.attempt { () throws(DocumentError) in
+            if a.sessionExpires != 0 && a.sessionExpires < a.minSessionExpires {
+                throw (o.optional("sessionExpires") ?? av).error("sessionExpires (\(a.sessionExpires)) is below minSessionExpires (\(a.minSessionExpires))")
+            }
+        }
+        found.attempt { () throws(DocumentError) in if let v = o.optional("require100rel") { a.require100rel = try v.bool() } }
+        found.attempt { () throws(DocumentError) in if let v = o.optional("dscpSip") { a.dscpSIP = try v.int(in: 0...63) } }
+        found.attempt { () throws(DocumentError) in if let v = o.optional("dscpRtp") { a.dscpRTP = try v.int(in: 0...63) } }
         found.attempt { () throws(DocumentError) in if let v = o.optional("sipPorts") { a.sipPorts = try range(v, within: 1...65535) } }
         found.attempt { () throws(DocumentError) in
             guard let v = o.optional("minimumDigest") else { return }
@@ -291,6 +325,8 @@ public struct Configuration: Sendable, Hashable {
         found.attempt { () throws(DocumentError) in if let b = o.optional("messageWaiting") { p.messageWaiting = try b.bool() } }
         found.attempt { () throws(DocumentError) in if let b = o.optional("reversePolarityOnAnswer") { p.reversePolarityOnAnswer = try b.bool() } }
         found.attempt { () throws(DocumentError) in if let t = o.optional("ringTimeoutSeconds") { p.ringTimeoutSeconds = try t.int(in: 10...3600) } }
+        found.attempt { () throws(DocumentError) in if let t = o.optional("firstDigitSeconds") { p.firstDigitSeconds = try t.int(in: 2...60) } }
+        found.attempt { () throws(DocumentError) in if let t = o.optional("interDigitSeconds") { p.interDigitSeconds = try t.int(in: 1...30) } }
         found.attempt { () throws(DocumentError) in
             guard let t = o.optional("timing") else { return }
             p.timing = try BoardFile.timingOverrides(t)

@@ -227,7 +227,8 @@ public final class Daemon: @unchecked Sendable {
         r.retryMax = .seconds(Int64(a.retryMax))
         r.minimumDigest = a.minimumDigest
         s.registration = r
-        s.keepAlive = a.keepAliveSeconds == 0 ? .off : .crlf(every: .seconds(Int64(a.keepAliveSeconds)))
+        let every = Duration.seconds(Int64(a.keepAliveSeconds))
+        s.keepAlive = a.keepAliveSeconds == 0 ? .off : a.keepAliveMethod == "options" ? .options(every: every) : .crlf(every: every)
         return s
     }
 
@@ -238,6 +239,7 @@ public final class Daemon: @unchecked Sendable {
                              group: any EventLoopGroup, scheduler: any Scheduler) async throws -> any AccountEndpoint {
         var options = UDPAccountEndpoint.Options(registrar: a.registrar, outboundProxy: a.outboundProxy)
         options.localPorts = a.sipPorts
+        options.dscp = a.dscpSIP
         switch a.transport {
         case .tcp:
             return try await TCPAccountEndpoint.make(settings: settings, options: options, resolver: SystemResolver(),
@@ -264,6 +266,8 @@ public final class Daemon: @unchecked Sendable {
         ps.visualMessageWaiting = pc.messageWaiting
         ps.reversePolarityOnAnswer = pc.reversePolarityOnAnswer
         ps.ringTimeout = .seconds(Int64(pc.ringTimeoutSeconds))
+        ps.firstDigitTimeout = .seconds(Int64(pc.firstDigitSeconds))
+        ps.shortInterDigit = .seconds(Int64(pc.interDigitSeconds))
         return (plan, ps)
     }
 
@@ -275,6 +279,9 @@ public final class Daemon: @unchecked Sendable {
         cs.dtmf = a.dtmf
         cs.displayName = a.displayName
         cs.subscribeMessageWaiting = pc.messageWaiting
+        cs.sessionExpires = a.sessionExpires
+        cs.minSessionExpires = a.minSessionExpires
+        cs.requireReliableProvisional = a.require100rel
         var ms = MediaSettings()
         ms.transmitGain = pc.transmitGain
         ms.receiveGain = pc.receiveGain
@@ -286,7 +293,7 @@ public final class Daemon: @unchecked Sendable {
         clock.sync {
             self.removeUnattached(port)
             let parts = PortStack.wire(id: port.id, line: port.line, engine: port.engine, plan: plan, scheduler: self.scheduler,
-                                       agent: endpoint.agent, mediaFactory: PolledMediaSocketFactory(family: IPEndpoint.Family(of: endpoint.agent.localAddress.host)), cname: "port\(port.id)@\(a.domain)",
+                                       agent: endpoint.agent, mediaFactory: PolledMediaSocketFactory(family: IPEndpoint.Family(of: endpoint.agent.localAddress.host), dscp: a.dscpRTP), cname: "port\(port.id)@\(a.domain)",
                                        portSettings: ps, callSettings: cs, mediaSettings: ms, seed: port.seed)
             parts.media.setPorts(lower...(lower + max(span, 2) - 1))
             parts.controller.onLog = { text in portLog.info("\(text)", metadata: ["port.id": "\(port.id)"]) }

@@ -28,7 +28,8 @@ struct DaemonTests {
             try """
             {
               accounts: [
-                { port: 1, user: "1001", password: "secret1", domain: "127.0.0.1", registrar: "127.0.0.1:\(k.port)", sipPorts: [19060, 19069] },
+                { port: 1, user: "1001", password: "secret1", domain: "127.0.0.1", registrar: "127.0.0.1:\(k.port)", sipPorts: [19060, 19069],
+                  require100rel: true, sessionExpires: 120, minSessionExpires: 90, keepAliveMethod: "options", dscpSip: 26, dscpRtp: 34 },
                 { port: 2, user: "1002", passwordFile: "\(file)", domain: "127.0.0.1", registrar: "127.0.0.1:\(k.port)", sipPorts: [19070, 19079] },
               ],
               ports: [{ id: 1, dialPlan: "(100[1-9]|x.T)" }, { id: 2, dialPlan: "(100[1-9]|x.T)" }],

@@ -216,6 +216,27 @@ struct ConfigurationTests {
         #expect(e.hasPrefix("tipring.json5:"), "\(e)")
     }
 
+    @Test("session timer, 100rel, keep-alive method, DSCP and dialling timers: read, ranged, and defaulted as a good ATA ships them")
+    func moreSettings() throws {
+        let c = try parse(#"""
+        { accounts: [{ port: 1, user: "1001", password: "p", domain: "x", sessionExpires: 600, minSessionExpires: 120, require100rel: true,
+                       keepAliveMethod: "options", dscpSip: 26, dscpRtp: 34 }],
+          ports: [{ id: 1, firstDigitSeconds: 15, interDigitSeconds: 3 }] }
+        """#)
+        let a = try #require(c.account(port: 1))
+        #expect(a.sessionExpires == 600 && a.minSessionExpires == 120 && a.require100rel && a.keepAliveMethod == "options")
+        #expect(a.dscpSIP == 26 && a.dscpRTP == 34)
+        #expect(c.port(1).firstDigitSeconds == 15 && c.port(1).interDigitSeconds == 3)
+        let d = try #require(try parse(#"{ accounts: [{ port: 1, user: "1001", password: "p", domain: "x" }] }"#).account(port: 1))
+        #expect(d.sessionExpires == 1800 && d.minSessionExpires == 90 && !d.require100rel && d.keepAliveMethod == "crlf" && d.dscpSIP == 24 && d.dscpRTP == 46)
+        #expect(try parse(#"{ accounts: [{ port: 1, user: "1001", password: "p", domain: "x", sessionExpires: 0 }] }"#).account(port: 1)?.sessionExpires == 0)
+        #expect(error(#"{ accounts: [{ port: 1, user: "1001", password: "p", domain: "x", sessionExpires: 60 }] }"#).contains("below RFC 4028's 90 s"))
+        #expect(error(#"{ accounts: [{ port: 1, user: "1001", password: "p", domain: "x", sessionExpires: 100, minSessionExpires: 200 }] }"#).contains("below minSessionExpires (200)"))
+        #expect(error(#"{ accounts: [{ port: 1, user: "1001", password: "p", domain: "x", keepAliveMethod: "ping" }] }"#).contains("keepAliveMethod"))
+        #expect(error(#"{ accounts: [{ port: 1, user: "1001", password: "p", domain: "x", dscpRtp: 64 }] }"#).contains("dscpRtp"))
+        #expect(error(#"{ accounts: [], ports: [{ id: 1, interDigitSeconds: 0 }] }"#).contains("interDigitSeconds"))
+    }
+
     @Test("the status page listens on a loopback address with a port — anywhere else only with a password hash")
     func webListen() throws {
         #expect(try parse(#"{ accounts: [], web: { listen: "127.0.0.1:8080" } }"#).webListen == ServerName(host: "127.0.0.1", port: 8080))
