@@ -109,7 +109,7 @@ int tipring_dns_parse_addresses(const unsigned char *answer, int length, int typ
     for (int i = 0; i < ns_msg_count(msg, ns_s_an) && count < max; i++) {
         ns_rr rr;
         if (ns_parserr(&msg, ns_s_an, i, &rr) != 0) return TIPRING_DNS_FAILED;
-        if (ns_rr_type(rr) != type || ns_rr_rdlen(rr) != size) continue;
+        if ((int)ns_rr_type(rr) != type || (int)ns_rr_rdlen(rr) != size) continue;
         if (inet_ntop(family, ns_rr_rdata(rr), out[count].address, sizeof out[count].address) == NULL) continue;
         out[count].ttl = ns_rr_ttl(rr);
         count++;
