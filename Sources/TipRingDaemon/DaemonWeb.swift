@@ -27,9 +27,11 @@ extension Daemon {
 
     /// One request (on the control plane): the password first, when the page has one.
     func answer(_ request: WebRequest) -> WebResponse {
-        if webAccess != nil {
-            switch webAccess!.check(authorization: request.authorization, method: request.method, uri: request.uri, client: request.client,
-                                    now: scheduler.now, newNonce: { SecureRandom.token() + SecureRandom.token() }) {
+        if var access = webAccess {
+            let decision = access.check(authorization: request.authorization, method: request.method, uri: request.uri, client: request.client,
+                                        now: scheduler.now, newNonce: { SecureRandom.token() + SecureRandom.token() })
+            webAccess = access
+            switch decision {
             case .allow: break
             case .challenge(let header):
                 return WebResponse(status: .unauthorized, contentType: "text/plain; charset=utf-8", body: "the status page needs its password\n",

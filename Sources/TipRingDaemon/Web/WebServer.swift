@@ -34,8 +34,7 @@ package final class WebServer: Sendable {
     let channel: any Channel
     package var port: Int? { channel.localAddress?.port }
 
-    /// Answers a path (without its query) on the caller's schedule; `reply` may be called on
-    /// any thread.
+    /// Answers a request on the caller's schedule; `reply` may be called on any thread.
     package typealias Pages = @Sendable (_ request: WebRequest, _ reply: @escaping @Sendable (WebResponse) -> Void) -> Void
 
     static let maximumConnections = 16
@@ -43,7 +42,7 @@ package final class WebServer: Sendable {
     private init(channel: any Channel) { self.channel = channel }
 
     package static func start(host: String, port: Int, group: any EventLoopGroup, pages: @escaping Pages) async throws -> WebServer {
-        let open = ManagedAtomicCounter()
+        let open = ConnectionCount()
         let channel = try await ServerBootstrap(group: group)
             .serverChannelOption(.socketOption(.so_reuseaddr), value: 1)
             .childChannelInitializer { child in
@@ -128,8 +127,8 @@ package final class WebServer: Sendable {
     }
 }
 
-/// A count changed from several event loops.
-final class ManagedAtomicCounter: @unchecked Sendable {
+/// Connections open now, counted from several event loops.
+final class ConnectionCount: @unchecked Sendable {
     private let lock = ConditionLock()
     private var value = 0
     func add(_ n: Int) -> Int { lock.withLock { value += n; return value } }
