@@ -4,6 +4,7 @@ import Glibc
 import Musl
 #endif
 public import TipRingCore
+import TelephonyDSP
 
 /// `tipring calls` for people: one row per call, newest last, times in local time.
 public enum CallTable {
@@ -23,6 +24,7 @@ public enum CallTable {
                 let received = try o.required("received").integer(in: 0...Int64.max), lost = try o.required("lost").integer(in: 0...Int64.max)
                 let share = received + lost == 0 ? 0 : Double(lost) * 100 / Double(received + lost)
                 quality = "\(codec), \((share * 10).rounded() / 10) % lost, jitter \(try o.required("jitterMs").number(in: 0...1e9)) ms"
+                if received + lost > 0 { quality += ", MOS \(EModel.mos(codec: codec, received: received, lost: lost))" }
             }
             rows.append([localTime(try o.required("time").integer(in: 0...Int64.max)), "\(try o.required("port").int(in: 1...64))",
                          try o.required("direction").string() == "incoming" ? "in" : "out", who, talked, try o.required("end").string(), quality]

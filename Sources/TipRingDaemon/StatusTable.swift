@@ -1,4 +1,5 @@
 import TipRingCore
+import TelephonyDSP
 
 /// `tipring status` for people: one row per port, then a line for each port that dropped
 /// anything from the network.
@@ -38,6 +39,7 @@ public enum StatusTable {
         var text = (c.direction == "incoming" ? "from " : "to ") + c.peer
         if let m = c.media {
             text += ", \(m.codec) \(m.seconds) s, lost \(m.lost), jitter \(m.jitterMs) ms"
+            if m.packetsReceived + m.lost > 0 { text += ", MOS \(EModel.mos(codec: m.codec, received: m.packetsReceived, lost: m.lost))" }
         }
         return text
     }
