@@ -94,8 +94,9 @@ public final class Daemon: @unchecked Sendable {
     /// The status page, when the configuration serves one, and who may see it.
     var web: WebServer?
     lazy var webAccess: WebAccess? = configuration.webCredentials.map(WebAccess.init(credentials:))
-    /// What `/metrics` reports (on the control plane).
+    /// What `/metrics` reports, and the page's SIP trace (on the control plane).
     let metrics = DaemonMetrics()
+    let sipTrace = SIPTrace()
     /// systemd's notification socket, when it gave one (READY, WATCHDOG, STOPPING).
     var serviceManager: ServiceManager?
     var watchdogGate = WatchdogGate()
@@ -301,7 +302,9 @@ public final class Daemon: @unchecked Sendable {
             let started = self.startedAt
             final class Once: @unchecked Sendable { var done = false }
             let once = Once()
+            let trace = self.sipTrace, scheduler = self.scheduler
             endpoint.agent.onTrace = { m, out, peer in
+                trace.note(m, outgoing: out, peer: peer, port: port.id, at: scheduler.now)
                 if out, m.method == .register, !once.done {
                     once.done = true
                     sipLog.info("first REGISTER \((Instant.monotonicNow() - started).nanoseconds / 1_000_000) ms after start", metadata: ["port.id": "\(port.id)"])

@@ -51,6 +51,8 @@ extension Daemon {
             .html(StatusPage.render(statusSnapshot(), calls: callHistory.recent(50), version: "TipRing \(TipRingVersion.number) (\(BuildRevision.text))"))
         case "/status.json": .json(statusSnapshot().json.rendered + "\n")
         case "/calls.json": .json("[" + callHistory.recent(50).joined(separator: ", ") + "]\n")
+        case "/trace":
+            .html(StatusPage.trace(sipTrace.render(now: scheduler.now)))
         case "/metrics":
             WebResponse(status: .ok, contentType: "text/plain; version=0.0.4; charset=utf-8",
                         body: metrics.scrape(statusSnapshot(), xruns: ports.mapValues { ($0.audio as? ALSAAudioPort)?.xrunsRecovered ?? 0 }))

@@ -78,6 +78,10 @@ struct StatusPageTests {
             #expect(parsed.out.contains(sample), "missing \(sample):\n\(parsed.out)")
         }
         #expect(parsed.out.contains("tipring_registrations_total{port=1} "), "\(parsed.out)")
+        // The SIP trace: the call's INVITE and the REGISTERs, credentials masked.
+        let trace = try runCommand("/usr/bin/curl", ["-s", "--digest", "-u", "admin:cOrrect horse", bare + "trace"]).out
+        #expect(trace.contains("INVITE sip:1002@127.0.0.1") && trace.contains("response and cnonce masked"), "\(trace.prefix(2000))")
+        #expect(!trace.contains("response=&quot;") && !trace.contains("cnonce=&quot;"), "\(trace.prefix(2000))")
         let json = try runCommand("/usr/bin/curl", ["-s", "--digest", "-u", "admin:cOrrect horse", bare + "status.json"]).out
         #expect(json.hasPrefix("{\"board\": \"sim\""), "\(json)")
         let post = try runCommand("/usr/bin/curl", ["-s", "-o", "/dev/null", "-w", "%{http_code}", "--digest", "-u", "admin:cOrrect horse", "-X", "POST", bare]).out

@@ -90,3 +90,41 @@ struct DaemonMetricsTests {
         #expect(m.registry.emitToString().contains("tipring_x_total{port=\"1\"} 7"))
     }
 }
+
+@Suite("The page's SIP trace")
+struct SIPTraceTests {
+    static let register = """
+    REGISTER sip:x.test SIP/2.0\r
+    Via: SIP/2.0/UDP 192.0.2.10:5060;branch=z9hG4bK1\r
+    From: <sip:1001@x.test>;tag=a\r
+    To: <sip:1001@x.test>\r
+    Call-ID: c1\r
+    CSeq: 2 REGISTER\r
+    Authorization: Digest username="1001", realm="x.test", nonce="n", uri="sip:x.test", response="0123456789abcdef0123456789abcdef", cnonce="cc", nc=00000001, qop=auth\r
+    Content-Length: 0\r
+    \r
+
+    """
+
+    @Test("a digest response and cnonce never shown; who and where are")
+    func masked() throws {
+        let m = try SIPParser.parse(Array(Self.register.utf8))
+        let text = SIPTrace.masked(m)
+        #expect(text.contains("Authorization: Digest username=\"1001\", realm=\"x.test\", response and cnonce masked"), "\(text)")
+        #expect(!text.contains("0123456789abcdef") && !text.contains("cc\"") && text.hasPrefix("REGISTER sip:x.test SIP/2.0\n"))
+    }
+
+    @Test("the last five minutes, a hundred messages at most, oldest first")
+    func bounded() throws {
+        let trace = SIPTrace(), m = try SIPParser.parse(Array(Self.register.utf8))
+        let t0 = Instant(nanoseconds: 1_000_000_000)
+        for i in 0..<(SIPTrace.capacity + 20) {
+            trace.note(m, outgoing: i % 2 == 0, peer: SIPNetworkAddress("192.0.2.1"), port: 1, at: t0 + .seconds(Int64(i)))
+        }
+        let now = t0 + .seconds(Int64(SIPTrace.capacity + 19))
+        let text = trace.render(now: now)
+        #expect(text.components(separatedBy: "── ").count - 1 == SIPTrace.capacity)
+        #expect(text.hasPrefix("── \(Double(SIPTrace.capacity - 1)) s ago, port 1 → 192.0.2.1:5060\nREGISTER"), "\(text.prefix(120))")
+        #expect(trace.render(now: now + SIPTrace.window + .seconds(200)) == "no SIP in the last 5 minutes\n")
+    }
+}

@@ -35,11 +35,24 @@ package enum StatusPage {
         html += "</table>\n<h2>Last calls</h2>\n"
         let table = (try? CallTable.render("[" + calls.joined(separator: ", ") + "]")) ?? "the call history could not be read\n"
         html += "<pre id=\"calls\">\(table.split(separator: "\n", omittingEmptySubsequences: false).map { escape(String($0)) }.joined(separator: "\n"))</pre>\n"
-        html += "<footer>\(escape(version)) · refreshed every \(refreshSeconds) s · <a href=\"/status.json\">status.json</a> · <a href=\"/calls.json\">calls.json</a> · <a href=\"/metrics\">metrics</a></footer>\n</body></html>\n"
+        html += "<footer>\(escape(version)) · refreshed every \(refreshSeconds) s · <a href=\"/status.json\">status.json</a> · <a href=\"/calls.json\">calls.json</a> · <a href=\"/metrics\">metrics</a> · <a href=\"/trace\">SIP trace</a></footer>\n</body></html>\n"
         return html
     }
 
     static let refreshSeconds = 2
+
+    /// The SIP of the last minutes (credentials masked), as a page of its own.
+    package static func trace(_ text: String) -> String {
+        """
+        <!doctype html>
+        <html lang="en"><head><meta charset="utf-8"><title>TipRing — SIP trace</title><style>\(style)</style></head><body>
+        <h1>SIP trace <small>the last \(SIPTrace.window.components.seconds / 60) minutes, newest last, credentials masked</small></h1>
+        <pre id="trace">\(text.split(separator: "\n", omittingEmptySubsequences: false).map { escape(String($0)) }.joined(separator: "\n"))</pre>
+        <footer><a href="/">back to the status</a></footer>
+        </body></html>
+
+        """
+    }
 
     static let style = """
     body{font:15px system-ui,sans-serif;margin:1.5em;color:#222}h1 small{font-weight:normal;color:#666;font-size:60%}
