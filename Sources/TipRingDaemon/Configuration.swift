@@ -8,7 +8,7 @@ import SystemCalls
 public import SIPCore
 public import SIPTransport
 public import PortControl
-import TelephonyDSP
+public import TelephonyDSP
 public import LineHAL
 
 /// One SIP account, as a B222s or a good ATA exposes it.
@@ -68,6 +68,9 @@ public struct PortConfiguration: Sendable, Hashable {
     /// number the dial plan may still extend is dialled (the "T" of a plan).
     public var firstDigitSeconds = 10
     public var interDigitSeconds = 4
+    /// The caller-ID standard when the telephone expects another than its region's (an
+    /// imported phone); nil: the region's.
+    public var callerID: CallerIDStandard?
 
     /// The board's hook timing with this port's changes.
     public func timingProfile(board: HookTimingProfile) -> Result<HookTimingProfile, HookTimingError> {
@@ -111,6 +114,12 @@ public struct Configuration: Sendable, Hashable {
     public func account(port: Int) -> AccountConfiguration? { accounts.first { $0.port == port } }
     public func port(_ id: Int) -> PortConfiguration { ports.first { $0.id == id } ?? PortConfiguration(id: id) }
 
+    /// The caller-ID standards a port may name (`callerId`).
+    static let callerIDStandards: [String: CallerIDStandard] = [
+        "bell202": .bell202, "etsi-after-ring": .etsiFSKAfterRing, "etsi-before-ring-dtas": .etsiFSKBeforeRing(.polarityReversalDTAS),
+        "etsi-before-ring-rpas": .etsiFSKBeforeRing(.ringPulse), "dtmf": .dtmf,
+    ]
+
     static let topKeys = ["accounts", "ports", "rtpPorts", "stateDirectory", "logLevel", "web"]
     static let accountKeys = ["port", "enabled", "user", "authUser", "password", "passwordFile", "passwordEnv", "domain", "registrar",
                               "outboundProxy", "transport", "expires", "refreshMargin", "retryBase", "retryMax", "codecs", "dtmf",
@@ -118,7 +127,7 @@ public struct Configuration: Sendable, Hashable {
                               "sessionExpires", "minSessionExpires", "require100rel", "dscpSip", "dscpRtp"]
     static let portKeys = ["id", "region", "dialPlan", "transmitGain", "receiveGain", "callWaiting", "clir", "dnd", "hotLine",
                            "warmLineSeconds", "messageWaiting", "reversePolarityOnAnswer", "ringTimeoutSeconds", "timing",
-                           "firstDigitSeconds", "interDigitSeconds"]
+                           "firstDigitSeconds", "interDigitSeconds", "callerId"]
 
     public static func load(path: String, environment: [String: String] = Configuration.processEnvironment()) throws(DocumentError) -> Configuration {
         try decode(DocumentValue.load(path: path), environment: environment)
@@ -327,6 +336,10 @@ public struct Configuration: Sendable, Hashable {
         found.attempt { () throws(DocumentError) in if let t = o.optional("ringTimeoutSeconds") { p.ringTimeoutSeconds = try t.int(in: 10...3600) } }
         found.attempt { () throws(DocumentError) in if let t = o.optional("firstDigitSeconds") { p.firstDigitSeconds = try t.int(in: 2...60) } }
         found.attempt { () throws(DocumentError) in if let t = o.optional("interDigitSeconds") { p.interDigitSeconds = try t.int(in: 1...30) } }
+        found.attempt { () throws(DocumentError) in
+            guard let v = o.optional("callerId") else { return }
+            p.callerID = Self.callerIDStandards[try v.oneOf(Self.callerIDStandards.keys.sorted())]
+        }
         found.attempt { () throws(DocumentError) in
             guard let t = o.optional("timing") else { return }
             p.timing = try BoardFile.timingOverrides(t)

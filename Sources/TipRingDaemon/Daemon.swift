@@ -256,7 +256,8 @@ public final class Daemon: @unchecked Sendable {
     /// The port section's tone plan and port settings.
     func portSettings(_ id: Int) -> (RegionTonePlan, PortSettings) {
         let pc = configuration.port(id)
-        let plan = RegionTonePlan.forRegion(pc.region) ?? RegionTonePlan.forRegion(.us)!
+        var plan = RegionTonePlan.forRegion(pc.region) ?? RegionTonePlan.forRegion(.us)!
+        if let standard = pc.callerID { plan.callerID = standard }
         var ps = PortSettings()
         ps.dialPlan = pc.dialPlan
         ps.callWaiting = pc.callWaiting

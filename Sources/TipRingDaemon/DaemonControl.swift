@@ -52,7 +52,7 @@ extension Daemon {
             guard let p = port(1), let phone = p.phone else { return ["error: listen PORT [SECONDS]"] }
             let seconds = words.count > 2 ? (Double(words[2]) ?? 2) : 2
             guard seconds > 0, seconds <= Double(Daemon.longestListen) else { return ["error: listen for more than 0 and at most \(Daemon.longestListen) seconds"] }
-            let plan = RegionTonePlan.forRegion(configuration.port(p.id).region) ?? RegionTonePlan.forRegion(.us)!
+            let plan = portSettings(p.id).0  // the region's, with the port's caller-ID standard
             let from = clock.sync {
                 p.listeners += 1
                 if p.listeners == 1 {

@@ -4,6 +4,7 @@ import Logging
 import TipRingDaemon
 import TipRingCore
 import LineHAL
+import TelephonyDSP
 import SIPCore
 import SIPTransport
 import SystemCalls
@@ -227,6 +228,9 @@ struct ConfigurationTests {
         #expect(a.sessionExpires == 600 && a.minSessionExpires == 120 && a.require100rel && a.keepAliveMethod == "options")
         #expect(a.dscpSIP == 26 && a.dscpRTP == 34)
         #expect(c.port(1).firstDigitSeconds == 15 && c.port(1).interDigitSeconds == 3)
+        #expect(try parse(#"{ accounts: [], ports: [{ id: 1, callerId: "etsi-before-ring-dtas" }] }"#).port(1).callerID == .etsiFSKBeforeRing(.polarityReversalDTAS))
+        #expect(try parse(#"{ accounts: [] }"#).port(1).callerID == nil)
+        #expect(error(#"{ accounts: [], ports: [{ id: 1, callerId: "fsk" }] }"#).contains("ports[0].callerId"))
         let d = try #require(try parse(#"{ accounts: [{ port: 1, user: "1001", password: "p", domain: "x" }] }"#).account(port: 1))
         #expect(d.sessionExpires == 1800 && d.minSessionExpires == 90 && !d.require100rel && d.keepAliveMethod == "crlf" && d.dscpSIP == 24 && d.dscpRTP == 46)
         #expect(try parse(#"{ accounts: [{ port: 1, user: "1001", password: "p", domain: "x", sessionExpires: 0 }] }"#).account(port: 1)?.sessionExpires == 0)
