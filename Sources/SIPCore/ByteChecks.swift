@@ -16,8 +16,6 @@ enum ByteChecks {
     @inline(__always) static func isDigit(_ b: UInt8) -> Bool { b >= 48 && b <= 57 }
     @inline(__always) static func isAlpha(_ b: UInt8) -> Bool { (b | 0x20) >= 97 && (b | 0x20) <= 122 }
     @inline(__always) static func isHexDigit(_ b: UInt8) -> Bool { isDigit(b) || ((b | 0x20) >= 97 && (b | 0x20) <= 102) }
-    /// The value of a hex digit (either case); nil for any other byte.
-    @inline(__always) static func hexValue(_ b: UInt8) -> UInt8? { isDigit(b) ? b - 48 : isHexDigit(b) ? (b | 0x20) - 87 : nil }
     @inline(__always) static func isToken(_ b: UInt8) -> Bool {
         isAlpha(b) || isDigit(b) || b == 45 || b == 46 || b == 33 || b == 37 || b == 42 || b == 95 || b == 43 || b == 96 || b == 39 || b == 126
     }

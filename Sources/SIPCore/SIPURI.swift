@@ -69,7 +69,7 @@ public enum SIPHost: Sendable, Hashable, CustomStringConvertible {
         let gap = text.firstRange(of: "::")
         // isIPv6 checked each group: one to four hex digits.
         func groups(_ part: Substring) -> [UInt16] {
-            part.split(separator: ":").map { $0.utf8.reduce(0 as UInt16) { $0 &<< 4 | UInt16(truncatingIfNeeded: ByteChecks.hexValue($1) ?? 0) } }
+            part.split(separator: ":").map { $0.utf8.reduce(0 as UInt16) { $0 &<< 4 | UInt16(truncatingIfNeeded: ASCIIHex.digit($1) ?? 0) } }
         }
         let head = groups(gap.map { text[..<$0.lowerBound] } ?? text)
         let rest = (gap.map { groups(text[$0.upperBound...]) } ?? []) + tail
@@ -227,7 +227,7 @@ public struct SIPURI: Sendable, Hashable, CustomStringConvertible {
         while let b = bytes.first {
             bytes = bytes.dropFirst()
             if b == UInt8(ascii: "%") {
-                guard bytes.count >= 2, let hi = hexValue(bytes[bytes.startIndex]), let lo = hexValue(bytes[bytes.startIndex + 1]) else {
+                guard bytes.count >= 2, let hi = ASCIIHex.digit(bytes[bytes.startIndex]), let lo = ASCIIHex.digit(bytes[bytes.startIndex + 1]) else {
                     throw SIPParseError("bad %-escape in '\(s)'")
                 }
                 out.append(hi << 4 | lo)
@@ -237,12 +237,6 @@ public struct SIPURI: Sendable, Hashable, CustomStringConvertible {
             }
         }
         return String(decoding: out, as: UTF8.self)
-    }
-
-    static func hexValue(_ b: UInt8) -> UInt8? {
-        if ByteChecks.isDigit(b) { return b - 48 }
-        let l = b | 0x20
-        return l >= 97 && l <= 102 ? l - 87 : nil
     }
 
     static func escapeUser(_ s: String) -> String {

@@ -314,20 +314,11 @@ public struct JSON5Parser {
     private mutating func hexDigits(_ n: Int) throws(JSON5SyntaxError) -> UInt32 {
         var v: UInt32 = 0
         for _ in 0..<n {
-            guard let b = peek, let d = JSON5Parser.hexValue(b) else { throw error("expected \(n) hex digits") }
+            guard let b = peek, let d = ASCIIHex.digit(b) else { throw error("expected \(n) hex digits") }
             v = v << 4 | UInt32(truncatingIfNeeded: d)
             index += 1
         }
         return v
-    }
-
-    private static func hexValue(_ b: UInt8) -> UInt8? {
-        switch b {
-        case UInt8(ascii: "0")...UInt8(ascii: "9"): b - UInt8(ascii: "0")
-        case UInt8(ascii: "a")...UInt8(ascii: "f"): b - UInt8(ascii: "a") + 10
-        case UInt8(ascii: "A")...UInt8(ascii: "F"): b - UInt8(ascii: "A") + 10
-        default: nil
-        }
     }
 
     private mutating func parseNumber() throws(JSON5SyntaxError) -> JSON5Node {
@@ -347,7 +338,7 @@ public struct JSON5Parser {
             index += 2
             var v: UInt64 = 0
             var digits = 0
-            while let b = peek, let d = JSON5Parser.hexValue(b) {
+            while let b = peek, let d = ASCIIHex.digit(b) {
                 let (m, o1) = v.multipliedReportingOverflow(by: 16)
                 guard !o1, m <= UInt64(Int64.max) else { throw error("hex number too large", at: pos) }
                 v = m + UInt64(d)

@@ -71,7 +71,7 @@ package struct WebAccess: Sendable {
               let nonce = p["nonce"], let given = p["response"], let cnonce = p["cnonce"], let ncText = p["nc"],
               p["username"] == credentials.user, p["realm"] == Self.realm, p["uri"] == uri, p["qop"] == "auth",
               (p["algorithm"] ?? "MD5").uppercased() == "SHA-256",
-              ncText.utf8.count == 8, let nc = UInt64(hexadecimal: ncText) else { return .wrong }
+              ncText.utf8.count == 8, let nc = ASCIIHex.exact(ncText, maxDigits: 8) else { return .wrong }
         guard let known = nonces[nonce] else { return .staleNonce }  // not ours, or forgotten: a fresh one
         if now - known.issued >= Self.nonceLife { return .staleNonce }
         let expected = DigestVerifier.response(algorithm: .sha256, ha1: credentials.secretHash, nonce: nonce, nc: ncText, cnonce: cnonce,
@@ -105,25 +105,5 @@ package struct WebAccess: Sendable {
         var difference: UInt8 = 0
         for i in x.indices { difference |= x[i] ^ y[i] }
         return difference == 0
-    }
-}
-
-extension UInt64 {
-    /// Hex digits only (no sign, no prefix); nil for anything else or an overflow.
-    init?(hexadecimal text: String) {
-        var value: UInt64 = 0
-        for b in text.utf8 {
-            let digit: UInt64
-            switch b {
-            case UInt8(ascii: "0")...UInt8(ascii: "9"): digit = UInt64(b - UInt8(ascii: "0"))
-            case UInt8(ascii: "a")...UInt8(ascii: "f"): digit = UInt64(b - UInt8(ascii: "a") + 10)
-            case UInt8(ascii: "A")...UInt8(ascii: "F"): digit = UInt64(b - UInt8(ascii: "A") + 10)
-            default: return nil
-            }
-            guard value >> 60 == 0 else { return nil }
-            value = value << 4 | digit
-        }
-        if text.isEmpty { return nil }
-        self = value
     }
 }
