@@ -49,6 +49,7 @@ extension Daemon {
         switch path {
         case "/", "/index.html":
             .html(StatusPage.render(statusSnapshot(), calls: callHistory.recent(50), version: "TipRing \(TipRingVersion.number) (\(BuildRevision.text))"))
+        case LiveScript.path: .javaScript(LiveScript.source)
         case "/status.json": .json(statusSnapshot().json.rendered + "\n")
         case "/calls.json": .json("[" + callHistory.recent(50).joined(separator: ", ") + "]\n")
         case "/trace":

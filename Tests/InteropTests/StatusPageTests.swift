@@ -15,7 +15,7 @@ struct StatusPageTests {
         return r.out
     }
 
-    @Test("headless Chromium: both simulated ports registered, then the call placed with tipring sim; a screenshot; the password (Digest, SHA-256, stored hashed) refused when wrong, five wrong ones make the address wait; GET only")
+    @Test("headless Chromium: both simulated ports registered, then the call placed (seen live on a page left open) with tipring sim; a screenshot; the password (Digest, SHA-256, stored hashed) refused when wrong, five wrong ones make the address wait; GET only")
     func inChromium() throws {
         let rig = try SimDaemonRig(name: "web")
         let webPort = Kamailio.freeUDPPort()
@@ -36,13 +36,25 @@ struct StatusPageTests {
         }
         #expect(idle.contains("<title>TipRing — sim</title>") && idle.contains("no calls yet"), "\(idle)")
 
-        // A call placed with the simulated phones shows on the page, both ends.
+        // The page left open: a call placed with the simulated phones shows on it, both
+        // ends, by its own updates — the same page (a mark set on it survives), no reload.
+        let open = try BrowserDriver(profile: profile + "-live")
+        defer { open.close() }
+        #expect(open.open(url) == "ok")
+        #expect(open.evaluate("window.stayed = 'here'") == "\"here\"")
+        #expect(open.evaluate("document.getElementById('port-1').textContent.includes('registered')") == "true")
         _ = try rig.sim(["offhook", "--port", "1"])
         #expect(waitForPeer(5) { rig.port(1).contains("\"state\": \"dial-tone\"") })
         _ = try rig.sim(["dial", "--port", "1", "1002"])
         #expect(waitForPeer(10) { rig.port(2).contains("\"state\": \"ringing\"") }, "\(rig.status())")
         _ = try rig.sim(["offhook", "--port", "2"])
         #expect(waitForPeer(10) { rig.status().components(separatedBy: "\"line\": {\"state\": \"connected\"").count == 3 })
+        for (port, call) in [(1, "to sip:1002@127.0.0.1, PCMU"), (2, "from sip:1001@127.0.0.1, PCMU")] {
+            #expect(open.until(10, "document.getElementById('port-\(port)').textContent.includes('\(call)')") == "ok",
+                    "\(open.evaluate("document.getElementById('live').textContent"))")
+        }
+        #expect(open.evaluate("[window.stayed, Number(document.body.dataset.updates) > 0, document.getElementById('freshness').className]")
+                == "[\"here\", true, \"ok\"]", "\(open.evaluate("document.getElementById('freshness').textContent"))")
         let talking = try chromium(["--dump-dom", url], profile: profile)
         #expect(talking.contains("<td>connected</td><td>to sip:1002@127.0.0.1, PCMU"), "\(talking)")
         #expect(talking.contains("<td>connected</td><td>from sip:1001@127.0.0.1, PCMU"), "\(talking)")
@@ -58,7 +70,9 @@ struct StatusPageTests {
         // After the call, the history on the page; the JSON beside it; nothing but GET.
         _ = try rig.sim(["onhook", "--port", "1"])
         _ = try rig.sim(["onhook", "--port", "2"])
-        #expect(waitForPeer(10) { (try? chromium(["--dump-dom", url], profile: profile))?.contains("hung up here") == true })
+        #expect(open.until(10, "document.getElementById('calls').textContent.includes('hung up here')") == "ok")
+        #expect(open.evaluate("window.stayed") == "\"here\"")
+        #expect((try chromium(["--dump-dom", url], profile: profile)).contains("hung up here"))
         // The metrics, read by the Prometheus project's own parser (Debian's
         // python3-prometheus-client): every sample parses; the call and the seizure are counted.
         let metrics = try runCommand("/usr/bin/curl", ["-s", "--digest", "-u", "admin:cOrrect horse", bare + "metrics"]).out
@@ -98,6 +112,9 @@ struct StatusPageTests {
         #expect(codes.suffix(2) == ["401", "429"] || codes.last == "429", "\(codes)")
         let waiting = try runCommand("/usr/bin/curl", ["-s", "-D", "-", "-o", "/dev/null", "--digest", "-u", "admin:cOrrect horse", bare]).out
         #expect(waiting.hasPrefix("HTTP/1.1 429") && waiting.contains("Retry-After: "), "\(waiting)")
+        // The daemon gone: the open page says since when it has not answered.
         #expect(rig.terminate(within: 6) == 0)
+        #expect(open.until(10, "document.getElementById('freshness').textContent.startsWith('the daemon has not answered since')") == "ok",
+                "\(open.evaluate("document.getElementById('freshness').textContent"))")
     }
 }

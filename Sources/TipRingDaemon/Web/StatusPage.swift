@@ -1,17 +1,18 @@
 package import TipRingCore
 
-/// The status page: plain HTML made on the server (it reads without JavaScript; it reloads
-/// itself every few seconds), every value from the daemon escaped — a caller's name is the
-/// network's to choose.
+/// The status page: plain HTML made on the server (it reads without JavaScript), kept live by
+/// `LiveScript` swapping in the `live` part of a fresh copy; every value from the daemon
+/// escaped — a caller's name is the network's to choose.
 package enum StatusPage {
     package static func render(_ status: DaemonStatus, calls: [String], version: String) -> String {
         var html = """
         <!doctype html>
         <html lang="en"><head><meta charset="utf-8">
-        <meta http-equiv="refresh" content="\(refreshSeconds)">
+        <noscript><meta http-equiv="refresh" content="\(refreshSeconds)"></noscript>
         <meta name="viewport" content="width=device-width, initial-scale=1">
         <title>TipRing — \(escape(status.board))</title>
-        <style>\(style)</style></head><body>
+        <style>\(style)</style><script src="\(LiveScript.path)" defer></script></head><body>
+        <div id="live">
         <h1>TipRing <small>board \(escape(status.board)) · up \(CallTable.duration(Double(status.uptimeSeconds)))</small></h1>
         <h2>Ports</h2>
         <table id="ports"><tr><th>port</th><th>account</th><th>registration</th><th>hook</th><th>line</th><th>call</th><th>messages</th><th>faults and drops</th></tr>
@@ -34,8 +35,8 @@ package enum StatusPage {
         }
         html += "</table>\n<h2>Last calls</h2>\n"
         let table = (try? CallTable.render("[" + calls.joined(separator: ", ") + "]")) ?? "the call history could not be read\n"
-        html += "<pre id=\"calls\">\(table.split(separator: "\n", omittingEmptySubsequences: false).map { escape(String($0)) }.joined(separator: "\n"))</pre>\n"
-        html += "<footer>\(escape(version)) · refreshed every \(refreshSeconds) s · <a href=\"/status.json\">status.json</a> · <a href=\"/calls.json\">calls.json</a> · <a href=\"/metrics\">metrics</a> · <a href=\"/trace\">SIP trace</a></footer>\n</body></html>\n"
+        html += "<pre id=\"calls\">\(table.split(separator: "\n", omittingEmptySubsequences: false).map { escape(String($0)) }.joined(separator: "\n"))</pre>\n</div>\n"
+        html += "<footer>\(escape(version)) · <span id=\"freshness\">refreshed every \(refreshSeconds) s</span> · <a href=\"/status.json\">status.json</a> · <a href=\"/calls.json\">calls.json</a> · <a href=\"/metrics\">metrics</a> · <a href=\"/trace\">SIP trace</a></footer>\n</body></html>\n"
         return html
     }
 

@@ -24,6 +24,7 @@ package struct WebResponse: Sendable {
 
     package static func html(_ body: String) -> WebResponse { WebResponse(status: .ok, contentType: "text/html; charset=utf-8", body: body) }
     package static func json(_ body: String) -> WebResponse { WebResponse(status: .ok, contentType: "application/json", body: body) }
+    package static func javaScript(_ body: String) -> WebResponse { WebResponse(status: .ok, contentType: "text/javascript; charset=utf-8", body: body) }
     package static let notFound = WebResponse(status: .notFound, contentType: "text/plain; charset=utf-8", body: "not found\n")
 }
 
@@ -109,7 +110,7 @@ package final class WebServer: Sendable {
             headers.add(name: "Content-Length", value: "\(body.count)")
             headers.add(name: "Cache-Control", value: "no-store")
             headers.add(name: "X-Content-Type-Options", value: "nosniff")
-            headers.add(name: "Content-Security-Policy", value: "default-src 'none'; style-src 'unsafe-inline'")
+            headers.add(name: "Content-Security-Policy", value: "default-src 'none'; style-src 'unsafe-inline'; script-src 'self'; connect-src 'self'")
             for (name, value) in r.headers { headers.add(name: name, value: value) }
             let keepAlive = request.isKeepAlive
             if !keepAlive { headers.add(name: "Connection", value: "close") }
