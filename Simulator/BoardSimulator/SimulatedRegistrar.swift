@@ -68,7 +68,9 @@ public final class SimulatedRegistrar {
     func receive(_ bytes: [UInt8], from: SIPNetworkAddress) {
         guard let m = try? SIPParser.parse(bytes) else { return }
         guard m.method == .register else {
-            other?(m, from)
+            if let other { return other(m, from) }
+            // A registrar alone answers OPTIONS as RFC 3261 §11.2 has any server do.
+            if m.method == .options, mode == .normal { reply(m, 200, "OK", to: from) }
             return
         }
         registers.append((scheduler.now, m))

@@ -156,7 +156,7 @@ public struct PortStateMachine: Sendable {
         switch status {
         case .unregistered: registration = .registering
         case .registering: if !wasRegistered { registration = .registering }
-        case .registered: registration = .registered
+        case .registered, .inServiceWithoutRegistration: registration = .registered
         case .retrying: registration = .retrying
         case .failed: registration = .failed
         }

@@ -23,6 +23,11 @@ public struct AccountSettings: Sendable, Hashable {
     /// our Contact ("substitute Via address").
     public var useReceivedAddress = true
     public var timers = TransactionTimers()
+    /// The Route toward a failover server that is a proxy (nil: it is a registrar).
+    public var failoverRoute: String?
+    /// How often, while a failover server serves the account, the first server is asked
+    /// (OPTIONS) whether it is back.
+    public var primaryCheck: Duration = .seconds(60)
 
     public init(registration: RegistrationSettings, contactUser: String) {
         self.registration = registration
@@ -31,15 +36,25 @@ public struct AccountSettings: Sendable, Hashable {
 }
 
 /// One account on the wire: keeps it registered through its list of servers (RFC 3263
-/// order, failover on timeout or 503), follows address changes (local, and NAT-reflexive via
+/// order, failover on timeout or 503; then the configured failover server's, and back to
+/// the first as soon as it answers again), follows address changes (local, and NAT-reflexive via
 /// `received`/`rport`), keeps the NAT binding open, and screens incoming requests. Runs on
 /// the scheduler; the transport hands it messages with their source and sends what it asks.
 public final class AccountAgent: @unchecked Sendable {
     public let scheduler: any Scheduler
     public private(set) var settings: AccountSettings
-    /// Where requests go, in order; `serverIndex` is the one in use.
+    /// Where requests go, in order; `serverIndex` is the one in use. The first
+    /// `primaryCount` are the configured server's, the rest the failover server's.
     public private(set) var servers: [SIPNetworkAddress]
     public private(set) var serverIndex = 0
+    public private(set) var primaryCount: Int
+    /// A failover server serves the account now.
+    public var onFailover: Bool { serverIndex >= primaryCount }
+    /// The Route toward the configured server (its outbound proxy), kept while a failover
+    /// server's is in use.
+    let primaryRoute: String?
+    /// The branch of the OPTIONS asking the first server whether it is back.
+    var primaryProbe: String?
     /// Our address as the transport has it (the interface toward the server).
     public private(set) var localAddress: SIPNetworkAddress
     /// Our address as the server saw it, when NAT rewrote it.
@@ -47,7 +62,7 @@ public final class AccountAgent: @unchecked Sendable {
     public let session: RegistrationSession
     let sendMessage: (SIPMessage, SIPNetworkAddress) -> Void
     let sendBytes: ([UInt8], SIPNetworkAddress) -> Void
-    enum TimerKey: Hashable { case keepAlive }
+    enum TimerKey: Hashable { case keepAlive, primaryCheck }
     lazy var timers = ActionTimers<TimerKey>(scheduler: scheduler)
     var running = false
 
@@ -83,13 +98,16 @@ public final class AccountAgent: @unchecked Sendable {
     /// Responses (all of them; the registration takes its own).
     public var onResponse: ((SIPMessage, SIPNetworkAddress) -> Void)?
 
-    public init(settings: AccountSettings, servers: [SIPNetworkAddress], localAddress: SIPNetworkAddress,
-                scheduler: any Scheduler, seed: UInt64,
+    public init(settings: AccountSettings, servers: [SIPNetworkAddress], failoverServers: [SIPNetworkAddress] = [],
+                localAddress: SIPNetworkAddress, scheduler: any Scheduler, seed: UInt64,
                 send: @escaping (SIPMessage, SIPNetworkAddress) -> Void,
                 sendBytes: @escaping ([UInt8], SIPNetworkAddress) -> Void) {
-        precondition(!servers.isEmpty, "an account needs at least one server address")
+        precondition(!servers.isEmpty || !failoverServers.isEmpty, "an account needs at least one server address")
         var settings = settings
-        self.servers = servers
+        self.servers = servers + failoverServers
+        primaryCount = servers.count
+        primaryRoute = settings.registration.route
+        if servers.isEmpty { settings.registration.route = settings.failoverRoute }
         self.localAddress = localAddress
         self.scheduler = scheduler
         self.sendMessage = send
@@ -128,6 +146,7 @@ public final class AccountAgent: @unchecked Sendable {
     public func stop() {
         running = false
         stopKeepAlive()
+        timers.cancel(.primaryCheck)
         session.stop()
     }
 
@@ -144,14 +163,22 @@ public final class AccountAgent: @unchecked Sendable {
     /// listed stays where it is; otherwise the account registers with the first of the new
     /// list at once (a new server is a failover, which RFC 3263 makes without waiting out a
     /// back-off).
-    public func replaceServers(_ new: [SIPNetworkAddress]) {
-        guard !new.isEmpty, new != servers else { return }
-        let kept = new.firstIndex(of: server)
-        servers = new
+    /// `failover`: the list is the failover server's (its own DNS answer).
+    public func replaceServers(_ new: [SIPNetworkAddress], failover: Bool = false) {
+        let primary = Array(servers[..<primaryCount]), backup = Array(servers[primaryCount...])
+        guard !new.isEmpty, new != (failover ? backup : primary) else { return }
+        let current = server
+        servers = failover ? primary + new : new + backup
+        if !failover { primaryCount = new.count }
+        let kept = servers.firstIndex(of: current)
         serverIndex = kept ?? 0
+        useRoute()
         guard running else { return }
-        onLog?("servers now \(new.map(\.description).joined(separator: ", ")) (DNS answered differently)")
-        if case .registered = status, kept != nil { return }
+        onLog?("\(failover ? "failover " : "")servers now \(new.map(\.description).joined(separator: ", ")) (DNS answered differently)")
+        if case .registered = status, kept != nil {
+            if onFailover { checkPrimaryLater() }
+            return
+        }
         session.restart()
     }
 
@@ -164,6 +191,15 @@ public final class AccountAgent: @unchecked Sendable {
         } else {
             session.start()
         }
+    }
+
+    /// A connection-oriented transport connected to `server` (one of the configured server's
+    /// addresses, or of the failover server's): requests go there, with its Route.
+    public func connected(to server: SIPNetworkAddress, failover: Bool) {
+        servers = [server]
+        primaryCount = failover ? 0 : 1
+        serverIndex = 0
+        useRoute()
     }
 
     /// The interface toward the server has a new address (LTE reconnect): register the new
@@ -184,6 +220,10 @@ public final class AccountAgent: @unchecked Sendable {
                 return
             }
             onTrace?(m, false, source)
+            if branch == primaryProbe {
+                primaryAnswered()
+                return
+            }
             session.receive(m)
             onResponse?(m, source)
             return
@@ -257,11 +297,55 @@ public final class AccountAgent: @unchecked Sendable {
     func nextServer() -> Bool {
         guard running, serverIndex + 1 < servers.count else {
             serverIndex = 0
+            useRoute()
             if running { onServersExhausted?() }
             return false
         }
         serverIndex += 1
+        if serverIndex == primaryCount { onLog?("every address of the server failed; trying the failover server \(server)") }
+        useRoute()
         return true
+    }
+
+    /// The Route for the server in use: the configured proxy's, or the failover's.
+    func useRoute() {
+        let route = onFailover ? settings.failoverRoute : primaryRoute
+        guard route != settings.registration.route else { return }
+        settings.registration.route = route
+        session.routeChanged(route)
+    }
+
+    /// While a failover server serves the account: ask the first server again later.
+    func checkPrimaryLater() {
+        guard running, onFailover, primaryCount > 0, !timers.isPending(.primaryCheck) else { return }
+        timers.start(.primaryCheck, after: settings.primaryCheck) { [weak self] in self?.askPrimary() }
+    }
+
+    /// OPTIONS to the first server; any answer means it is back (`primaryAnswered`).
+    func askPrimary() {
+        guard running, onFailover, primaryCount > 0 else { return }
+        let s = session.client.settings
+        var m = SIPRequests.new(.options, uri: s.registrar, via: s.transport.via(fromContact: s.contact))
+        if let primaryRoute { m.add("Route", primaryRoute) }
+        m.add("From", "<\(s.addressOfRecord)>;tag=\(SecureRandom.token())")
+        m.add("To", "<\(s.registrar)>")
+        m.add("Call-ID", SecureRandom.token())
+        m.add("CSeq", "1 OPTIONS")
+        primaryProbe = Self.topBranch(m)
+        transmit(m, to: servers[0])
+        checkPrimaryLater()
+    }
+
+    /// The first server answered while a failover server served us: register there again
+    /// (the failover server's binding runs out by itself).
+    func primaryAnswered() {
+        primaryProbe = nil
+        guard running, onFailover, primaryCount > 0 else { return }
+        timers.cancel(.primaryCheck)
+        serverIndex = 0
+        useRoute()
+        onLog?("the first server \(server) answers again; registering there")
+        session.restart()
     }
 
     func reflexive(host: String, port: Int?) {
@@ -279,7 +363,10 @@ public final class AccountAgent: @unchecked Sendable {
 
     func statusChanged(_ s: RegistrationStatus) {
         onLog?("registration: " + s.summary(now: scheduler.now.nanoseconds / 1_000_000_000))
-        if case .registered = s, running { startKeepAlive() } else if case .registering = s {} else { stopKeepAlive() }
+        if s.inService, running {
+            startKeepAlive()
+            checkPrimaryLater()
+        } else if case .registering = s {} else { stopKeepAlive() }
     }
 
     func startKeepAlive() {

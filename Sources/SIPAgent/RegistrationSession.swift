@@ -68,6 +68,7 @@ public final class RegistrationSession: @unchecked Sendable {
     func abandonTransactions() {
         transactions.removeAll()
     }
+    public func routeChanged(_ route: String?) { client.routeChanged(route) }
     public func contactChanged(_ contact: String) { run(client.contactChanged(contact, now: scheduler.now)) }
 
     /// A response from the network (any; those not ours are ignored).

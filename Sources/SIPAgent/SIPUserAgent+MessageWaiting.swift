@@ -5,7 +5,7 @@ import SIPCore
 extension SIPUserAgent {
     func registrationChanged(_ s: RegistrationStatus) {
         emit(.registration(s))
-        if case .registered = s, settings.subscribeMessageWaiting, mwi == nil { subscribe() }
+        if s.inService, settings.subscribeMessageWaiting, mwi == nil { subscribe() }
         if case .unregistered = s { mwi = nil; cancelTimer("mwi") }
     }
 

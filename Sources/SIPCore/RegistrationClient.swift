@@ -27,6 +27,9 @@ public struct RegistrationSettings: Sendable, Hashable {
     public var route: String?
     /// The weakest digest algorithm we answer (`.sha256` refuses MD5 challenges).
     public var minimumDigest: DigestAlgorithm = .md5
+    /// False: the account calls through its proxy without registering (a trunk the provider
+    /// routes to us by address); in service from the start, no REGISTER ever sent.
+    public var register = true
 
     public init(registrar: String, addressOfRecord: String, contact: String, instanceID: String, authUser: String, password: String) {
         self.registrar = registrar
@@ -61,6 +64,8 @@ public struct RegistrationClient: Sendable {
         case idle
         case registering
         case registered(until: Instant)
+        /// `register: false`: in service, nothing to keep.
+        case withoutRegistration
         case retrying(at: Instant, failures: Int)
         case failed(reason: String, retryAt: Instant)
         case unregistering
@@ -97,6 +102,7 @@ public struct RegistrationClient: Sendable {
         case .idle, .unregistering: .unregistered
         case .registering: .registering
         case .registered(let until): .registered(untilSeconds: until.nanoseconds / 1_000_000_000)
+        case .withoutRegistration: .inServiceWithoutRegistration
         case .retrying(let at, let n): .retrying(atSeconds: at.nanoseconds / 1_000_000_000, reason: "\(n) failure(s)")
         case .failed(let reason, _): .failed(reason: reason)
         }
@@ -104,6 +110,10 @@ public struct RegistrationClient: Sendable {
 
     /// Register now.
     public mutating func start(now: Instant) -> [RegistrationAction] {
+        guard settings.register else {
+            state = .withoutRegistration
+            return [.cancelWake, .status(status)]
+        }
         // Also after a stop whose Expires: 0 is still in flight: its answer no longer counts.
         state = .registering
         failures = 0
@@ -114,6 +124,10 @@ public struct RegistrationClient: Sendable {
 
     /// Unregister (`Expires: 0`).
     public mutating func stop(now: Instant) -> [RegistrationAction] {
+        guard settings.register else {
+            state = .idle
+            return [.cancelWake, .status(.unregistered)]
+        }
         state = .unregistering
         requestedExpires = 0
         // The status changes when the registrar has answered (or not at all).
@@ -121,6 +135,9 @@ public struct RegistrationClient: Sendable {
         pending = m
         return [.cancelWake, .send(m)]
     }
+
+    /// Requests now go through another proxy (a failover server and back): its Route.
+    public mutating func routeChanged(_ route: String?) { settings.route = route }
 
     /// The local address changed: register the new Contact at once.
     public mutating func contactChanged(_ contact: String, now: Instant) -> [RegistrationAction] {
@@ -130,6 +147,7 @@ public struct RegistrationClient: Sendable {
         if case .registered = state { staleContact = settings.contact }
         settings.contact = contact
         if case .idle = state { return [] }
+        if case .withoutRegistration = state { return [] }
         if case .unregistering = state { return [] }
         return register(now: now)
     }

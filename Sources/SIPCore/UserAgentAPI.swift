@@ -28,10 +28,20 @@ public enum RegistrationStatus: Sendable, Hashable {
     case registering
     /// Registered; the binding lasts until the given time (seconds of the UA's clock).
     case registered(untilSeconds: Int64)
+    /// In service without a registration (`register: no`): calls go through the proxy.
+    case inServiceWithoutRegistration
     /// Waiting to try again after a failure.
     case retrying(atSeconds: Int64, reason: String)
     /// Given up until something changes (wrong credentials, 403).
     case failed(reason: String)
+
+    /// Calls can be made: registered, or not registering by choice.
+    public var inService: Bool {
+        switch self {
+        case .registered, .inServiceWithoutRegistration: true
+        case .unregistered, .registering, .retrying, .failed: false
+        }
+    }
 
     /// As a log line says it, with times relative to `now` (seconds of the same clock).
     public func summary(now: Int64) -> String {
@@ -39,6 +49,7 @@ public enum RegistrationStatus: Sendable, Hashable {
         case .unregistered: "unregistered"
         case .registering: "registering"
         case .registered(let until): "registered (expires in \(max(0, until - now)) s)"
+        case .inServiceWithoutRegistration: "in service without registering (register: no)"
         case .retrying(let at, let reason): "retrying in \(max(0, at - now)) s (\(reason))"
         case .failed(let reason): "failed: \(reason)"
         }

@@ -112,18 +112,23 @@ package final class ServerRefresh: @unchecked Sendable {
         }
     }
 
-    /// Keeps `agent`'s server list as DNS has it (a new answer replaces it; a failed look-up is
-    /// logged and the old list stays) and looks again at once when every server has failed.
-    package func follow(_ agent: AccountAgent) {
+    /// Keeps `agent`'s server list (`failover`: its failover server's part) as DNS has it (a
+    /// new answer replaces it; a failed look-up is logged and the old list stays) and looks
+    /// again at once when every server has failed.
+    package func follow(_ agent: AccountAgent, failover: Bool = false) {
         // The account's socket is of one family: addresses of the other cannot be reached from it.
         onTargets = { [weak agent] found in
             guard let agent else { return }
             let family = IPEndpoint.Family(of: agent.server.host)
             let sameFamily = found.filter { IPEndpoint.Family(of: $0.address) == family }
-            agent.replaceServers(sameFamily.map { SIPNetworkAddress($0.address, $0.port) })
+            agent.replaceServers(sameFamily.map { SIPNetworkAddress($0.address, $0.port) }, failover: failover)
         }
-        onFailure = { [weak agent] error in agent?.onLog?("looking the servers up again failed (the old ones stay): \(error)") }
-        agent.onServersExhausted = { [weak self] in self?.refreshNow() }
+        onFailure = { [weak agent] error in agent?.onLog?("looking the \(failover ? "failover " : "")servers up again failed (the old ones stay): \(error)") }
+        let before = agent.onServersExhausted
+        agent.onServersExhausted = { [weak self] in
+            before?()
+            self?.refreshNow()
+        }
     }
 
     private func schedule(after wait: Duration, generation g: Int) {

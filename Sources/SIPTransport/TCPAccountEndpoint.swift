@@ -16,28 +16,37 @@ public protocol AccountEndpoint: AnyObject, Sendable {
 extension UDPAccountEndpoint: AccountEndpoint {}
 
 /// One account over TCP (RFC 3261 §18): a connection to the first server that accepts it
-/// (DNS `_sip._tcp` SRV order), requests and responses both ways on it, framed by
-/// Content-Length. When the connection drops, it is made again (backing off 1 s … 8 s) and
-/// the account registers again from its new local port.
+/// (DNS `_sip._tcp` SRV order, then the failover server's addresses), requests and responses
+/// both ways on it, framed by Content-Length. When the connection drops, it is made again
+/// (backing off 1 s … 8 s) and the account registers again from its new local port. While a
+/// failover server serves the account, a connection to the first server is tried every
+/// `primaryCheck`; the first one made takes over.
 public final class TCPAccountEndpoint: AccountEndpoint, @unchecked Sendable {
     public let agent: AccountAgent
     let scheduler: any Scheduler
     let group: any EventLoopGroup
-    /// Where a dropped connection is made again, in order (on the scheduler; DNS refreshes it).
+    /// Where a dropped connection is made again, in order: the server's, then the failover
+    /// server's (on the scheduler; DNS refreshes both).
     var targets: [SIPNetworkAddress]
+    var failoverTargets: [SIPNetworkAddress]
+    var everyTarget: [(address: SIPNetworkAddress, failover: Bool)] { targets.map { ($0, false) } + failoverTargets.map { ($0, true) } }
     let refresh: ServerRefresh
+    let failoverRefresh: ServerRefresh?
+    var primaryCheck: TimerHandle?
     let firstLookupLifetime: Duration
     let lock = ConditionLock()
     var transport: TCPTransport?
     var closed = false
     var failures = 0
 
-    init(agent: AccountAgent, transport: TCPTransport, targets: [SIPNetworkAddress], refresh: ServerRefresh,
-         firstLookupLifetime: Duration, scheduler: any Scheduler, group: any EventLoopGroup) {
+    init(agent: AccountAgent, transport: TCPTransport, targets: [SIPNetworkAddress], failoverTargets: [SIPNetworkAddress],
+         refresh: ServerRefresh, failoverRefresh: ServerRefresh?, firstLookupLifetime: Duration, scheduler: any Scheduler, group: any EventLoopGroup) {
         self.agent = agent
         self.transport = transport
         self.targets = targets
+        self.failoverTargets = failoverTargets
         self.refresh = refresh
+        self.failoverRefresh = failoverRefresh
         self.firstLookupLifetime = firstLookupLifetime
         self.scheduler = scheduler
         self.group = group
@@ -48,13 +57,12 @@ public final class TCPAccountEndpoint: AccountEndpoint, @unchecked Sendable {
     public static func make(settings: AccountSettings, options: UDPAccountEndpoint.Options, resolver: any SIPResolver,
                             group: any EventLoopGroup, scheduler: any Scheduler, seed: UInt64) async throws -> TCPAccountEndpoint {
         let next = options.outboundProxy ?? options.registrar
-        let found = try await BlockingLookup.run {
-            var random = SeededRandom(seed: seed)
-            return try ServerLocator.targets(host: next.host, port: next.port, transport: .tcp, resolver: resolver, random: &random)
-        }
+        let (found, foundFailover) = try await AccountServers.locate(next, failover: options.failover, transport: .tcp, resolver: resolver, seed: seed)
         let targets = found.map { SIPNetworkAddress($0.address, $0.port) }
+        let failoverTargets = foundFailover.map { SIPNetworkAddress($0.address, $0.port) }
         let box = Box()
-        let (transport, server) = try await connect(targets, group: group, scheduler: scheduler, box: box)
+        let (transport, server) = try await connect(targets + failoverTargets, group: group, scheduler: scheduler, box: box)
+        let onFailover = !targets.contains(server)
         guard let local = transport.localAddress, let ip = local.ipAddress, let port = local.port else {
             throw TransportError(description: "the TCP connection to \(server) has no local address")
         }
@@ -63,19 +71,28 @@ public final class TCPAccountEndpoint: AccountEndpoint, @unchecked Sendable {
         settings.keepAlive = .off  // the connection itself keeps the NAT binding; CRLF pings are for UDP here
         if let proxy = options.outboundProxy, settings.registration.route == nil {
             settings.registration.route = "<sip:\(proxy);transport=tcp;lr>"
+            if let failover = options.failover { settings.failoverRoute = "<sip:\(failover);transport=tcp;lr>" }
         }
-        let agent = AccountAgent(settings: settings, servers: [server], localAddress: SIPNetworkAddress(ip, port),
+        let agent = AccountAgent(settings: settings, servers: onFailover ? [] : [server], failoverServers: onFailover ? [server] : [],
+                                 localAddress: SIPNetworkAddress(ip, port),
                                  scheduler: scheduler, seed: seed,
                                  send: { m, _ in box.endpoint?.current?.send(m) },
                                  sendBytes: { _, _ in })
         let refresh = ServerRefresh(name: next, transport: .tcp, resolver: resolver, scheduler: scheduler, seed: seed)
-        let endpoint = TCPAccountEndpoint(agent: agent, transport: transport, targets: targets, refresh: refresh,
-                                          firstLookupLifetime: ServerRefresh.lifetime(of: found), scheduler: scheduler, group: group)
+        let failoverRefresh = options.failover.map { ServerRefresh(name: $0, transport: .tcp, resolver: resolver, scheduler: scheduler, seed: seed ^ 0xFA11) }
+        let endpoint = TCPAccountEndpoint(agent: agent, transport: transport, targets: targets, failoverTargets: failoverTargets,
+                                          refresh: refresh, failoverRefresh: failoverRefresh,
+                                          firstLookupLifetime: AccountServers.firstRefresh(found, foundFailover), scheduler: scheduler, group: group)
         box.endpoint = endpoint
         // Reconnections go where DNS now says; the connection in use stays until it drops.
         refresh.onTargets = { found in box.endpoint?.targets = found.map { SIPNetworkAddress($0.address, $0.port) } }
         refresh.onFailure = { error in box.endpoint?.agent.onLog?("looking the servers up again failed (the old ones stay): \(error)") }
-        agent.onServersExhausted = { box.endpoint?.refresh.refreshNow() }
+        failoverRefresh?.onTargets = { found in box.endpoint?.failoverTargets = found.map { SIPNetworkAddress($0.address, $0.port) } }
+        failoverRefresh?.onFailure = { error in box.endpoint?.agent.onLog?("looking the failover servers up again failed (the old ones stay): \(error)") }
+        agent.onServersExhausted = {
+            box.endpoint?.refresh.refreshNow()
+            box.endpoint?.failoverRefresh?.refreshNow()
+        }
         // A connection the registrar accepted but never answers on (a server still starting, a
         // half-dead NAT binding) is closed; the close makes it again and registers anew.
         agent.onNoAnswer = { box.endpoint?.current?.channel.close(promise: nil) }
@@ -92,7 +109,7 @@ public final class TCPAccountEndpoint: AccountEndpoint, @unchecked Sendable {
                     box.endpoint?.agent.receive(m, from: t)
                 }
                 transport.channel.closeFuture.whenComplete { _ in
-                    scheduler.execute { box.endpoint?.dropped() }
+                    scheduler.execute { box.endpoint?.dropped(transport) }
                 }
                 return (transport, t)
             } catch {
@@ -102,9 +119,11 @@ public final class TCPAccountEndpoint: AccountEndpoint, @unchecked Sendable {
         throw TransportError(description: "no TCP connection to \(targets.map(\.description).joined(separator: ", "))" + (last.map { " (\($0))" } ?? ""))
     }
 
-    /// The connection closed: make it again, then register from the new local address.
-    func dropped() {
+    /// The connection closed: make it again, then register from the new local address. (A
+    /// connection another has replaced — the first server back — closes without a word.)
+    func dropped(_ closing: TCPTransport?) {
         let stop = lock.withLock { () -> Bool in
+            if let closing, transport !== closing { return true }
             transport = nil
             return closed
         }
@@ -119,11 +138,12 @@ public final class TCPAccountEndpoint: AccountEndpoint, @unchecked Sendable {
     /// Tries the targets in order, on the event loop's callbacks (no Swift concurrency: a
     /// daemon's cooperative threads may all be waiting).
     func reconnect(from index: Int) {
-        guard index < targets.count else {
-            dropped()
+        let every = everyTarget
+        guard index < every.count else {
+            dropped(nil)
             return
         }
-        let target = targets[index]
+        let (target, failover) = every[index]
         let box = Box()
         box.endpoint = self
         let scheduler = self.scheduler
@@ -134,12 +154,7 @@ public final class TCPAccountEndpoint: AccountEndpoint, @unchecked Sendable {
                                      guard let self = box.endpoint else { return }
                                      switch result {
                                      case .success(let t):
-                                         t.channel.closeFuture.whenComplete { _ in scheduler.execute { box.endpoint?.dropped() } }
-                                         self.lock.withLock { self.transport = t }
-                                         self.failures = 0
-                                         if let local = t.localAddress, let ip = local.ipAddress, let port = local.port {
-                                             self.agent.reconnected(localAddress: SIPNetworkAddress(ip, port))
-                                         }
+                                         self.use(t, to: target, failover: failover)
                                      case .failure:
                                          self.reconnect(from: index + 1)
                                      }
@@ -147,8 +162,68 @@ public final class TCPAccountEndpoint: AccountEndpoint, @unchecked Sendable {
                              })
     }
 
-    public func startWatching() { refresh.start(after: firstLookupLifetime) }
-    public func stopWatching() { refresh.stop() }
+    /// A connection made: requests go on it, and the account registers from it.
+    func use(_ t: TCPTransport, to target: SIPNetworkAddress, failover: Bool) {
+        let scheduler = self.scheduler, box = Box()
+        box.endpoint = self
+        t.channel.closeFuture.whenComplete { _ in scheduler.execute { box.endpoint?.dropped(t) } }
+        let old = lock.withLock { () -> TCPTransport? in
+            defer { transport = t }
+            return transport
+        }
+        old?.channel.close(promise: nil)
+        failures = 0
+        agent.connected(to: target, failover: failover)
+        if let local = t.localAddress, let ip = local.ipAddress, let port = local.port {
+            agent.reconnected(localAddress: SIPNetworkAddress(ip, port))
+        }
+        checkPrimaryLater()
+    }
+
+    /// While connected to a failover server: try the first server's addresses again later.
+    func checkPrimaryLater() {
+        if let primaryCheck { scheduler.cancel(primaryCheck) }
+        primaryCheck = nil
+        guard agent.onFailover, !targets.isEmpty, lock.withLock({ !closed }) else { return }
+        primaryCheck = scheduler.schedule(after: agent.settings.primaryCheck) { [weak self] in self?.tryPrimary(0) }
+    }
+
+    /// One of the first server's addresses after another; the first connection made takes
+    /// over from the failover server's, none: ask again later.
+    func tryPrimary(_ index: Int) {
+        primaryCheck = nil
+        guard agent.onFailover, lock.withLock({ !closed }) else { return }
+        guard index < targets.count else { return checkPrimaryLater() }
+        let target = targets[index], scheduler = self.scheduler, box = Box()
+        box.endpoint = self
+        TCPTransport.connect(host: target.host, port: target.port, group: group, scheduler: scheduler,
+                             onMessage: { m in box.endpoint?.agent.receive(m, from: target) },
+                             completion: { result in
+                                 scheduler.execute {
+                                     guard let self = box.endpoint else { return }
+                                     switch result {
+                                     case .success(let t):
+                                         self.agent.onLog?("the first server \(target) takes connections again; registering there")
+                                         self.use(t, to: target, failover: false)
+                                     case .failure:
+                                         self.tryPrimary(index + 1)
+                                     }
+                                 }
+                             })
+    }
+
+    public func startWatching() {
+        refresh.start(after: firstLookupLifetime)
+        failoverRefresh?.start(after: firstLookupLifetime)
+        checkPrimaryLater()
+    }
+
+    public func stopWatching() {
+        refresh.stop()
+        failoverRefresh?.stop()
+        if let primaryCheck { scheduler.cancel(primaryCheck) }
+        primaryCheck = nil
+    }
 
     public func close() async {
         let t = lock.withLock { () -> TCPTransport? in

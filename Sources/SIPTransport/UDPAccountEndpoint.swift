@@ -30,6 +30,9 @@ public final class UDPAccountEndpoint: @unchecked Sendable {
         /// Requests go to the outbound proxy when one is set, else to the registrar.
         public var registrar: ServerName
         public var outboundProxy: ServerName?
+        /// Where requests go when every address of the registrar (or of the outbound proxy,
+        /// when one is set: then this is a proxy too) has failed.
+        public var failover: ServerName?
         public var localPorts: ClosedRange<Int> = 5060...5079
         /// SIP's DSCP: CS3 (24) by default; nil leaves the socket unmarked.
         public var dscp: Int? = 24
@@ -41,14 +44,16 @@ public final class UDPAccountEndpoint: @unchecked Sendable {
     }
 
     let refresh: ServerRefresh
+    let failoverRefresh: ServerRefresh?
     let firstLookupLifetime: Duration
 
-    init(agent: AccountAgent, transport: UDPTransport, watcher: AddressWatcher, refresh: ServerRefresh,
+    init(agent: AccountAgent, transport: UDPTransport, watcher: AddressWatcher, refresh: ServerRefresh, failoverRefresh: ServerRefresh?,
          firstLookupLifetime: Duration, scheduler: any Scheduler) {
         self.agent = agent
         self.transport = transport
         self.watcher = watcher
         self.refresh = refresh
+        self.failoverRefresh = failoverRefresh
         self.firstLookupLifetime = firstLookupLifetime
         self.scheduler = scheduler
     }
@@ -58,14 +63,13 @@ public final class UDPAccountEndpoint: @unchecked Sendable {
     public static func make(settings: AccountSettings, options: Options, resolver: any SIPResolver,
                             group: any EventLoopGroup, scheduler: any Scheduler, seed: UInt64) async throws -> UDPAccountEndpoint {
         let next = options.outboundProxy ?? options.registrar
-        let targets = try await BlockingLookup.run {
-            var random = SeededRandom(seed: seed)
-            return try ServerLocator.targets(host: next.host, port: next.port, transport: .udp, resolver: resolver, random: &random)
-        }
+        let (targets, failoverTargets) = try await AccountServers.locate(next, failover: options.failover, transport: .udp, resolver: resolver, seed: seed)
         // One socket, of the family of the first server (the system's address selection put it
         // first); servers of the other family cannot be reached from it.
-        let family = IPEndpoint.Family(of: targets[0].address)
+        let family = IPEndpoint.Family(of: (targets.first ?? failoverTargets[0]).address)
         let servers = targets.filter { IPEndpoint.Family(of: $0.address) == family }.map { SIPNetworkAddress($0.address, $0.port) }
+        let failoverServers = failoverTargets.filter { IPEndpoint.Family(of: $0.address) == family }.map { SIPNetworkAddress($0.address, $0.port) }
+        let first = servers.first ?? failoverServers[0]
         let box = AgentBox()
         let transport = try await UDPTransport.bind(host: family == .ipv6 ? "::" : "0.0.0.0", ports: options.localPorts, dscp: options.dscp, group: group,
                                                     scheduler: scheduler,
@@ -77,14 +81,15 @@ public final class UDPAccountEndpoint: @unchecked Sendable {
             box.agent?.receive(m, from: SIPNetworkAddress(ip, port))
         }
         guard let localPort = transport.localAddress?.port else { throw TransportError(description: "the UDP socket has no local port") }
-        let localHost = try LocalAddress.toward(host: servers[0].host, port: servers[0].port)
+        let localHost = try LocalAddress.toward(host: first.host, port: first.port)
         var settings = settings
         settings.registration.transport = .udp
         if let proxy = options.outboundProxy, settings.registration.route == nil {
             settings.registration.route = "<sip:\(proxy);lr>"
+            if let failover = options.failover { settings.failoverRoute = "<sip:\(failover);lr>" }
         }
         let agent = AccountAgent(
-            settings: settings, servers: servers, localAddress: SIPNetworkAddress(localHost, localPort),
+            settings: settings, servers: servers, failoverServers: failoverServers, localAddress: SIPNetworkAddress(localHost, localPort),
             scheduler: scheduler, seed: seed,
             send: { m, to in
                 if let a = try? SocketAddress(ipAddress: to.host, port: to.port) { transport.send(m, to: a) }
@@ -101,8 +106,10 @@ public final class UDPAccountEndpoint: @unchecked Sendable {
                                      onChange: { [weak agent] host in agent?.localAddressChanged(SIPNetworkAddress(host, localPort)) })
         let refresh = ServerRefresh(name: next, transport: .udp, resolver: resolver, scheduler: scheduler, seed: seed)
         refresh.follow(agent)
-        return UDPAccountEndpoint(agent: agent, transport: transport, watcher: watcher, refresh: refresh,
-                                  firstLookupLifetime: ServerRefresh.lifetime(of: targets), scheduler: scheduler)
+        let failoverRefresh = options.failover.map { ServerRefresh(name: $0, transport: .udp, resolver: resolver, scheduler: scheduler, seed: seed ^ 0xFA11) }
+        failoverRefresh?.follow(agent, failover: true)
+        return UDPAccountEndpoint(agent: agent, transport: transport, watcher: watcher, refresh: refresh, failoverRefresh: failoverRefresh,
+                                  firstLookupLifetime: AccountServers.firstRefresh(targets, failoverTargets), scheduler: scheduler)
     }
 
     /// Registers and starts watching the address and DNS (on the scheduler).
@@ -125,11 +132,13 @@ public final class UDPAccountEndpoint: @unchecked Sendable {
     public func startWatching() {
         watcher.start()
         refresh.start(after: firstLookupLifetime)
+        failoverRefresh?.start(after: firstLookupLifetime)
     }
 
     public func stopWatching() {
         watcher.stop()
         refresh.stop()
+        failoverRefresh?.stop()
     }
 
     public func close() async { await transport.close() }

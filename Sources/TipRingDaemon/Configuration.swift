@@ -21,6 +21,15 @@ public struct AccountConfiguration: Sendable, Hashable {
     public var domain: String
     public var registrar: ServerName
     public var outboundProxy: ServerName?
+    /// Where requests go when every address of the registrar (or of the outbound proxy) has
+    /// failed; the account returns to the first as soon as it answers again.
+    public var failoverServer: ServerName?
+    /// While the failover server serves, the first is tried again this often (Cisco's "proxy
+    /// fallback interval").
+    public var fallbackSeconds = 60
+    /// False: calls go through the proxy without a registration (a trunk the provider routes
+    /// to this box by its address).
+    public var register = true
     public var transport: Transport = .udp
     public var expires = 3600
     public var refreshMargin = 30
@@ -122,7 +131,7 @@ public struct Configuration: Sendable, Hashable {
 
     static let topKeys = ["accounts", "ports", "rtpPorts", "stateDirectory", "logLevel", "web"]
     static let accountKeys = ["port", "enabled", "user", "authUser", "password", "passwordFile", "passwordEnv", "domain", "registrar",
-                              "outboundProxy", "transport", "expires", "refreshMargin", "retryBase", "retryMax", "codecs", "dtmf",
+                              "outboundProxy", "failoverServer", "fallbackSeconds", "register", "transport", "expires", "refreshMargin", "retryBase", "retryMax", "codecs", "dtmf",
                               "sendCallerId", "displayName", "keepAlive", "keepAliveMethod", "sipPorts", "minimumDigest",
                               "sessionExpires", "minSessionExpires", "require100rel", "dscpSip", "dscpRtp"]
     static let portKeys = ["id", "region", "dialPlan", "transmitGain", "receiveGain", "callWaiting", "clir", "dnd", "hotLine",
@@ -246,6 +255,9 @@ public struct Configuration: Sendable, Hashable {
             a.registrar = try server(registrarValue)
         }
         found.attempt { () throws(DocumentError) in if let v = o.optional("outboundProxy") { a.outboundProxy = try server(v) } }
+        found.attempt { () throws(DocumentError) in if let v = o.optional("failoverServer") { a.failoverServer = try server(v) } }
+        found.attempt { () throws(DocumentError) in if let v = o.optional("fallbackSeconds") { a.fallbackSeconds = try v.int(in: 10...86_400) } }
+        found.attempt { () throws(DocumentError) in if let v = o.optional("register") { a.register = try v.bool() } }
         found.attempt { () throws(DocumentError) in
             if let v = o.optional("transport") { a.transport = Transport(rawValue: try v.oneOf(Transport.allCases.map(\.rawValue))) ?? .udp }
         }

@@ -227,8 +227,10 @@ public final class Daemon: @unchecked Sendable {
         r.retryBase = .seconds(Int64(a.retryBase))
         r.retryMax = .seconds(Int64(a.retryMax))
         r.minimumDigest = a.minimumDigest
+        r.register = a.register
         s.registration = r
         let every = Duration.seconds(Int64(a.keepAliveSeconds))
+        s.primaryCheck = .seconds(Int64(a.fallbackSeconds))
         s.keepAlive = a.keepAliveSeconds == 0 ? .off : a.keepAliveMethod == "options" ? .options(every: every) : .crlf(every: every)
         return s
     }
@@ -239,6 +241,7 @@ public final class Daemon: @unchecked Sendable {
     static func makeEndpoint(_ a: AccountConfiguration, settings: AccountSettings, seed: UInt64,
                              group: any EventLoopGroup, scheduler: any Scheduler) async throws -> any AccountEndpoint {
         var options = UDPAccountEndpoint.Options(registrar: a.registrar, outboundProxy: a.outboundProxy)
+        options.failover = a.failoverServer
         options.localPorts = a.sipPorts
         options.dscp = a.dscpSIP
         switch a.transport {

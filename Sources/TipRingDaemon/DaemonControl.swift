@@ -197,6 +197,7 @@ extension Daemon {
         case .unregistered: .init(state: "unregistered")
         case .registering: .init(state: "registering")
         case .registered(let until): .init(state: "registered", expiresInSeconds: max(0, until - now))
+        case .inServiceWithoutRegistration: .init(state: "in-service", reason: "register: no")
         case .retrying(let at, let reason): .init(state: "retrying", retryInSeconds: max(0, at - now), reason: reason)
         case .failed(let reason): .init(state: "failed", reason: reason)
         }

@@ -23,6 +23,7 @@ public enum StatusTable {
         case "registered": "registered, expires in \(r.expiresInSeconds ?? 0) s"
         case "retrying": "retrying in \(r.retryInSeconds ?? 0) s (\(r.reason ?? "no reason given"))"
         case "failed": "failed: \(r.reason ?? "no reason given")"
+        case "in-service": "in service, not registering (\(r.reason ?? "register: no"))"
         default: r.state
         }
     }

@@ -158,6 +158,20 @@ struct PortStateMachineTableTests {
         #expect(m.handle(.incomingCall(Self.second, Self.caller)) == [.sip(.reject(Self.second, status: 486))])
     }
 
+    @Test("register: no — an account in service without registering gives dial tone and takes calls; going out of service takes the tone away")
+    func inServiceWithoutRegistration() {
+        var m = PortStateMachine(settings: PortSettings())
+        _ = m.handle(.offHook)
+        #expect(m.handle(.enable) == [.setFeed(.forward), .sip(.register), .playTone(.noService)])
+        #expect(m.handle(.registration(.inServiceWithoutRegistration)) == [.playTone(.dial), .startTimer(.firstDigit, .seconds(10))])
+        _ = m.handle(.onHook)
+        #expect(m.handle(.incomingCall(Self.second, Self.caller)) == [.startRinging(Self.caller), .startTimer(.ringTimeout, .seconds(200))])
+        _ = m.handle(.ended(Self.second, .remoteHangUp))
+        _ = m.handle(.registration(.unregistered))
+        #expect(m.handle(.offHook) == [.playTone(.noService)])
+        #expect(m.line == .noService)
+    }
+
     @Test("features: DND, hot line, warm line, no call waiting, stutter dial tone, visual message waiting")
     func features() {
         var s = PortSettings()

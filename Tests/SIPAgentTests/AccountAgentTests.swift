@@ -12,14 +12,14 @@ final class AgentRig {
     var agent: AccountAgent!
     var statuses: [RegistrationStatus] = []
 
-    init(servers: [SIPNetworkAddress], address: SIPNetworkAddress = SIPNetworkAddress("192.0.2.10"),
+    init(servers: [SIPNetworkAddress], failoverServers: [SIPNetworkAddress] = [], address: SIPNetworkAddress = SIPNetworkAddress("192.0.2.10"),
          configure: (inout AccountSettings) -> Void = { _ in }) {
         net = SimulatedSIPNetwork(scheduler: s)
         self.address = address
         var settings = AccountSettings(registration: RegistrationRig.settings, contactUser: "1001")
         settings.timers = TransactionTimers(t1: .milliseconds(100))
         configure(&settings)
-        agent = AccountAgent(settings: settings, servers: servers, localAddress: address, scheduler: s, seed: 3,
+        agent = AccountAgent(settings: settings, servers: servers, failoverServers: failoverServers, localAddress: address, scheduler: s, seed: 3,
                              send: { [weak self] m, to in self.map { $0.net.send(m.serialized(), from: $0.address, to: to) } },
                              sendBytes: { [weak self] b, to in self.map { $0.net.send(b, from: $0.address, to: to) } })
         agent.onStatus = { [weak self] in self?.statuses.append($0) }
@@ -75,6 +75,49 @@ struct AccountAgentTests {
         #expect(rig.isRegistered)
         #expect(busy.registers.count == 1)
         #expect(good.contacts(of: "sip:1001@example.com").count == 1)
+    }
+
+    @Test("the failover server: used when every address of the first has failed, with its own Route; the first asked every minute (OPTIONS) and taken back as soon as it answers")
+    func failoverServerAndBack() throws {
+        let primaryRoute = "<sip:192.0.2.91;lr>", failoverRoute = "<sip:192.0.2.2;lr>"
+        let rig = AgentRig(servers: [dead], failoverServers: [second], configure: {
+            $0.registration.route = primaryRoute
+            $0.failoverRoute = failoverRoute
+        })
+        let backup = rig.registrar(at: second)
+        rig.agent.start()
+        rig.s.run(until: Instant(nanoseconds: 0) + .seconds(10))
+        #expect(rig.isRegistered && rig.agent.onFailover && rig.agent.server == second)
+        let toBackup = try #require(backup.registers.last?.1)
+        #expect(toBackup["Route"] == failoverRoute)
+        #expect(rig.sent(to: dead).allSatisfy { $0["Route"] == primaryRoute })
+
+        // The first server stays dead for two checks, then answers: the account goes back.
+        rig.s.run(until: Instant(nanoseconds: 0) + .seconds(135))
+        let asked = rig.sent(to: dead).filter { $0.method == .options }
+        #expect(asked.count == 2 && asked.allSatisfy { $0["Route"] == primaryRoute }, "\(asked.count) OPTIONS")
+        let back = rig.registrar(at: dead)
+        rig.s.run(until: Instant(nanoseconds: 0) + .seconds(200))
+        #expect(rig.isRegistered && !rig.agent.onFailover && rig.agent.server == dead)
+        #expect(back.contacts(of: "sip:1001@example.com") == ["sip:1001@192.0.2.10:5060"])
+        #expect(back.registers.last?.1["Route"] == primaryRoute && rig.agent.settings.registration.route == primaryRoute)
+        // Back home, nobody asks any more.
+        let optionsBefore = rig.sent(to: dead).filter { $0.method == .options }.count
+        rig.s.run(until: Instant(nanoseconds: 0) + .seconds(400))
+        #expect(rig.sent(to: dead).filter { $0.method == .options }.count == optionsBefore)
+    }
+
+    @Test("register: no — in service at once, no REGISTER ever; taken down without one either")
+    func withoutRegistration() {
+        let rig = AgentRig(servers: [first], configure: { $0.registration.register = false })
+        let reg = rig.registrar(at: first)
+        rig.agent.start()
+        rig.s.run(until: Instant(nanoseconds: 0) + .seconds(3600))
+        #expect(rig.agent.status == .inServiceWithoutRegistration && rig.agent.status.inService)
+        #expect(reg.registers.isEmpty && !rig.sent(to: first).contains { $0.method == .register })
+        rig.agent.stop()
+        rig.s.run(until: Instant(nanoseconds: 0) + .seconds(3700))
+        #expect(rig.agent.status == .unregistered && rig.agent.isIdle && reg.registers.isEmpty)
     }
 
     @Test("every server dead: backoff, then the first server again")

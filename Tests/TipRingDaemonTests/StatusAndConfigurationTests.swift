@@ -241,6 +241,19 @@ struct ConfigurationTests {
         #expect(error(#"{ accounts: [], ports: [{ id: 1, interDigitSeconds: 0 }] }"#).contains("interDigitSeconds"))
     }
 
+    @Test("a failover server, its fallback interval and register: no — read, ranged, defaulted (registering, no failover)")
+    func failoverAndRegistration() throws {
+        let a = try #require(try parse(#"""
+        { accounts: [{ port: 1, user: "1001", password: "p", domain: "x", failoverServer: "[2001:db8::2]:5070", fallbackSeconds: 300, register: false }] }
+        """#).account(port: 1))
+        #expect(a.failoverServer == ServerName(host: "2001:db8::2", port: 5070) && a.fallbackSeconds == 300 && !a.register)
+        let d = try #require(try parse(#"{ accounts: [{ port: 1, user: "1001", password: "p", domain: "x" }] }"#).account(port: 1))
+        #expect(d.failoverServer == nil && d.fallbackSeconds == 60 && d.register)
+        #expect(error(#"{ accounts: [{ port: 1, user: "1001", password: "p", domain: "x", fallbackSeconds: 5 }] }"#).contains("accounts[0].fallbackSeconds"))
+        #expect(error(#"{ accounts: [{ port: 1, user: "1001", password: "p", domain: "x", register: "no" }] }"#).contains("accounts[0].register"))
+        #expect(error(#"{ accounts: [{ port: 1, user: "1001", password: "p", domain: "x", failoverServer: "" }] }"#).contains("accounts[0].failoverServer"))
+    }
+
     @Test("the status page listens on a loopback address with a port — anywhere else only with a password hash")
     func webListen() throws {
         #expect(try parse(#"{ accounts: [], web: { listen: "127.0.0.1:8080" } }"#).webListen == ServerName(host: "127.0.0.1", port: 8080))

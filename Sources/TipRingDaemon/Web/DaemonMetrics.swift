@@ -27,7 +27,7 @@ package final class DaemonMetrics: @unchecked Sendable {
         case .retrying(_, let reason), .failed(let reason):
             registry.makeCounter(name: "tipring_registration_failures_total", labels: [("port", "\(port)"), ("reason", Self.failureKind(reason))],
                                  help: "Registrations refused or unanswered, by kind.").increment()
-        case .unregistered, .registering:
+        case .unregistered, .registering, .inServiceWithoutRegistration:
             break
         }
     }

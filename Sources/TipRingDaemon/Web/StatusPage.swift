@@ -20,7 +20,7 @@ package enum StatusPage {
         """
         for p in status.ports {
             let registration = StatusTable.registration(p.registration)
-            let state = p.registration.state == "registered" ? "ok" : (p.enabled ? "bad" : "off")
+            let state = ["registered", "in-service"].contains(p.registration.state) ? "ok" : (p.enabled ? "bad" : "off")
             var problems: [String] = []
             if let f = p.fault { problems.append("out of service: \(f)") }
             if let e = p.lastError { problems.append(e) }
