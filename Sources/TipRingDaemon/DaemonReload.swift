@@ -27,8 +27,9 @@ extension Daemon {
         for w in fresh.warnings { log.warning("\(w)") }
         let old = configuration
         configuration = fresh
-        // A new page password applies at once (its address needs a restart).
+        // A new page password applies at once; a new address moves the page.
         if old.webCredentials != fresh.webCredentials { clock.sync { self.webAccess = fresh.webCredentials.map(WebAccess.init(credentials:)) } }
+        if old.webListen != fresh.webListen { await moveWeb(to: fresh.webListen) }
         var changed = 0
         for id in ports.keys.sorted() {
             guard let p = ports[id] else { continue }

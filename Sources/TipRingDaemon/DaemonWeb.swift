@@ -19,9 +19,22 @@ extension Daemon {
         } catch {
             log.error("the status page could not listen on \(listen): \(error); trying again in 30 s")
             _ = scheduler.schedule(after: .seconds(30)) { [weak self] in
-                guard let self, self.web == nil else { return }
+                // Not when a reload has moved the page meanwhile (or taken it away).
+                guard let self, self.web == nil, self.configuration.webListen == listen else { return }
                 Task { await self.startWeb(listen) }
             }
+        }
+    }
+
+    /// A reload gave the page another address (or none): the old listener closes first.
+    func moveWeb(to listen: ServerName?) async {
+        let old = web
+        web = nil
+        await old?.close()
+        if let listen {
+            await startWeb(listen)
+        } else {
+            log.info("the status page is off (no web.listen any more)")
         }
     }
 

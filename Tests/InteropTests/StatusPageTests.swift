@@ -15,7 +15,7 @@ struct StatusPageTests {
         return r.out
     }
 
-    @Test("headless Chromium: both simulated ports registered, then the call placed (seen live on a page left open) with tipring sim; a screenshot; the password (Digest, SHA-256, stored hashed) refused when wrong, five wrong ones make the address wait; GET only")
+    @Test("headless Chromium: both simulated ports registered, then the call placed (seen live on a page left open) with tipring sim; a screenshot; the password (Digest, SHA-256, stored hashed) refused when wrong, five wrong ones make the address wait; GET only; a reload moves the page")
     func inChromium() throws {
         let rig = try SimDaemonRig(name: "web")
         let webPort = Kamailio.freeUDPPort()
@@ -112,9 +112,19 @@ struct StatusPageTests {
         #expect(codes.suffix(2) == ["401", "429"] || codes.last == "429", "\(codes)")
         let waiting = try runCommand("/usr/bin/curl", ["-s", "-D", "-", "-o", "/dev/null", "--digest", "-u", "admin:cOrrect horse", bare]).out
         #expect(waiting.hasPrefix("HTTP/1.1 429") && waiting.contains("Retry-After: "), "\(waiting)")
-        // The daemon gone: the open page says since when it has not answered.
-        #expect(rig.terminate(within: 6) == 0)
+        // SIGHUP with another address for the page: it moves there (the old one closes), and
+        // the page left open says since when the daemon has not answered it.
+        let movedPort = Kamailio.freeUDPPort()
+        try rig.writeConfig(registrar1: "127.0.0.1:\(rig.exchangePort)", registrar2: "127.0.0.1:\(rig.exchangePort)",
+                            extra: "web: { listen: \"127.0.0.1:\(movedPort)\", user: \"admin\", passwordHash: \"\(hash)\" },")
+        kill(rig.daemon, SIGHUP)
+        // (This address is still waiting out its wrong passwords: 429 is the page answering.)
+        let moved = "http://127.0.0.1:\(movedPort)/"
+        #expect(waitForPeer(10) { (try? runCommand("/usr/bin/curl", ["-s", "-o", "/dev/null", "-w", "%{http_code}", moved]).out) == "429" },
+                "\(rig.log().suffix(2000))")
+        #expect(try runCommand("/usr/bin/curl", ["-s", "-o", "/dev/null", "-w", "%{http_code}", bare]).out == "000", "the old address still answers")
         #expect(open.until(10, "document.getElementById('freshness').textContent.startsWith('the daemon has not answered since')") == "ok",
                 "\(open.evaluate("document.getElementById('freshness').textContent"))")
+        #expect(rig.terminate(within: 6) == 0)
     }
 }
