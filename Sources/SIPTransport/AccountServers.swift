@@ -1,5 +1,5 @@
 import TipRingCore
-public import SIPCore
+import SIPCore
 
 /// Where an account's requests go: its registrar's (or outbound proxy's) addresses in
 /// RFC 3263 order, and its failover server's.
