@@ -78,7 +78,9 @@ let package = Package(
             dependencies: ["TipRingCore", "SystemCalls", "LineHAL", "CTipRingGPIO", "CTipRingALSA"],
             swiftSettings: strict
         ),
-        .target(name: "RTPMedia", dependencies: ["TipRingCore", "SystemCalls", "TelephonyDSP", "PortAudio", "SIPCore", "SIPAgent"], swiftSettings: strict),
+        .target(name: "RTPMedia", dependencies: ["TipRingCore", "SystemCalls", "TelephonyDSP", "PortAudio", "SIPCore", "SIPAgent",
+                                                 .product(name: "Crypto", package: "swift-crypto"),
+                                                 .product(name: "CryptoExtras", package: "swift-crypto")], swiftSettings: strict),
         .target(
             name: "PortControl",
             dependencies: ["TipRingCore", "TelephonyDSP", "LineHAL", "PortAudio", "SIPCore"],
@@ -170,7 +172,8 @@ let package = Package(
         .testTarget(name: "SIPTransportTests", dependencies: ["SIPTransport", "SIPAgent", "SIPCore", "SystemCalls", "BoardSimulator", "TipRingCore", "TestSupport"]),
         .testTarget(name: "BoardSimulatorTests", dependencies: ["BoardSimulator", "LineHAL", "PortAudio", "TestSupport"]),
         .testTarget(name: "LinuxHALTests", dependencies: ["LinuxHAL", "LineHAL", "TipRingCore", "TestSupport"]),
-        .testTarget(name: "RTPMediaTests", dependencies: ["RTPMedia", "PortAudio", "TelephonyDSP", "SIPCore", "SIPAgent", "TipRingCore", "LineHAL"]),
+        .testTarget(name: "RTPMediaTests", dependencies: ["RTPMedia", "PortAudio", "TelephonyDSP", "SIPCore", "SIPAgent", "TipRingCore", "LineHAL", "TestSupport",
+                                                         .product(name: "Crypto", package: "swift-crypto")]),
         .testTarget(name: "PortControlTests", dependencies: ["PortControl", "RTPMedia", "SimulatorApp", "PortStack", "BoardSimulator", "LineHAL", "SIPCore", "SIPAgent", "SIPTransport", "TelephonyDSP", "TipRingCore", "TestSupport"]),
         .testTarget(name: "TipRingDaemonTests", dependencies: ["TipRingDaemon", "TipRingCore", "SystemCalls", "LineHAL", "SIPCore", "SIPTransport", "TestSupport"]),
         .testTarget(name: "SimulatorAppTests", dependencies: ["SimulatorApp", "LineHAL", "TipRingCore", "TestSupport"]),

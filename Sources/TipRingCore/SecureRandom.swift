@@ -15,6 +15,12 @@ public enum SecureRandom {
         String(next(), radix: 36) + String(next() >> 32, radix: 36)
     }
 
+    /// `count` random bytes (a key).
+    public static func bytes(_ count: Int) -> [UInt8] {
+        var g = SystemRandomNumberGenerator()
+        return (0..<count).map { _ in UInt8(truncatingIfNeeded: g.next()) }
+    }
+
     /// A random value filling the integer type (an SSRC, a sequence number).
     public static func bits<T: FixedWidthInteger & UnsignedInteger>(_ type: T.Type) -> T {
         T(truncatingIfNeeded: next())

@@ -1,0 +1,180 @@
+/// Why a packet was not taken (each counted as a drop of its kind).
+public enum SRTPDrop: Error, Sendable, Hashable {
+    /// Not an RTP (RTCP) packet, or too short to carry a tag.
+    case malformed
+    /// The tag does not match: forged, or keyed differently.
+    case authentication
+    /// Seen before, or older than the replay window.
+    case replay
+}
+
+/// The header length of an RTP packet (fixed part, CSRCs, extension), nil when it is not one.
+func rtpHeaderLength(_ p: UnsafeRawBufferPointer) -> Int? {
+    guard p.count >= 12, p[0] >> 6 == 2 else { return nil }
+    var length = 12 + 4 * Int(p[0] & 0x0F)
+    if p[0] & 0x10 != 0 {
+        guard p.count >= length + 4 else { return nil }
+        length += 4 + 4 * (Int(p[length + 2]) << 8 | Int(p[length + 3]))
+    }
+    return p.count >= length ? length : nil
+}
+
+func readUInt32(_ p: UnsafeRawBufferPointer, at i: Int) -> UInt32 {
+    UInt32(p[i]) << 24 | UInt32(p[i + 1]) << 16 | UInt32(p[i + 2]) << 8 | UInt32(p[i + 3])
+}
+
+func bigEndianBytes(_ v: UInt32) -> [UInt8] {
+    [UInt8(truncatingIfNeeded: v >> 24), UInt8(truncatingIfNeeded: v >> 16), UInt8(truncatingIfNeeded: v >> 8), UInt8(truncatingIfNeeded: v)]
+}
+
+/// Compares without stopping at the first difference.
+func sameTag(_ a: UnsafeRawBufferPointer, _ b: UnsafeRawBufferPointer) -> Bool {
+    guard a.count == b.count else { return false }
+    var difference: UInt8 = 0
+    for i in 0..<a.count { difference |= a[i] ^ b[i] }
+    return difference == 0
+}
+
+/// Our side of an SRTP stream (RFC 3711): packets protected with our master key. The
+/// rollover counter follows the sequence numbers the bridge hands over.
+public struct SRTPSender: Sendable {
+    public let suite: SRTPSuite
+    let rtp: SRTPSessionKeys
+    let rtcp: SRTPSessionKeys
+    var rollover: UInt32 = 0
+    var lastSequence: UInt16?
+    var rtcpIndex: UInt32 = 0
+
+    public init(_ key: SRTPMasterKey) {
+        suite = key.suite
+        rtp = SRTPSessionKeys(key, rtcp: false)
+        rtcp = SRTPSessionKeys(key, rtcp: true)
+    }
+
+    /// Bytes an SRTP packet needs beyond the RTP packet (the tag), and an SRTCP one (index + tag).
+    public var rtpOverhead: Int { suite.rtpTagLength }
+    public static let rtcpOverhead = 4 + 10
+
+    /// `packet` protected into `out` (room for `rtpOverhead` more bytes); its length, nil when
+    /// it is not an RTP packet or `out` is too small.
+    public mutating func protect(_ packet: UnsafeRawBufferPointer, into out: UnsafeMutableRawBufferPointer) -> Int? {
+        guard let header = rtpHeaderLength(packet), out.count >= packet.count + suite.rtpTagLength else { return nil }
+        let sequence = UInt16(packet[2]) << 8 | UInt16(packet[3])
+        if let last = lastSequence, sequence < last, last - sequence > 0x8000 { rollover &+= 1 }
+        lastSequence = sequence
+        let index = UInt64(rollover) << 16 | UInt64(sequence)
+        out.copyMemory(from: packet)
+        let iv = SRTPCrypto.iv(salt: rtp.salt, ssrc: readUInt32(packet, at: 8), index: index)
+        SRTPCrypto.keystream(key: rtp.cipher, iv: iv, xorInto: UnsafeMutableRawBufferPointer(rebasing: out[header..<packet.count]))
+        rtp.tag(UnsafeRawBufferPointer(rebasing: out[0..<packet.count]), trailer: bigEndianBytes(rollover), length: suite.rtpTagLength,
+                into: UnsafeMutableRawBufferPointer(rebasing: out[packet.count..<packet.count + suite.rtpTagLength]))
+        return packet.count + suite.rtpTagLength
+    }
+
+    /// An RTCP compound packet protected (§3.4): all after the first eight bytes encrypted,
+    /// then E-flag and index, then the 80-bit tag.
+    public mutating func protectControl(_ packet: UnsafeRawBufferPointer, into out: UnsafeMutableRawBufferPointer) -> Int? {
+        guard packet.count >= 8, packet[0] >> 6 == 2, out.count >= packet.count + Self.rtcpOverhead else { return nil }
+        let index = rtcpIndex
+        rtcpIndex = (rtcpIndex &+ 1) & 0x7FFF_FFFF
+        out.copyMemory(from: packet)
+        let iv = SRTPCrypto.iv(salt: rtcp.salt, ssrc: readUInt32(packet, at: 4), index: UInt64(index))
+        SRTPCrypto.keystream(key: rtcp.cipher, iv: iv, xorInto: UnsafeMutableRawBufferPointer(rebasing: out[8..<packet.count]))
+        let word = bigEndianBytes(0x8000_0000 | index)
+        for i in 0..<4 { out[packet.count + i] = word[i] }
+        let end = packet.count + 4
+        rtcp.tag(UnsafeRawBufferPointer(rebasing: out[0..<end]), trailer: [], length: 10,
+                 into: UnsafeMutableRawBufferPointer(rebasing: out[end..<end + 10]))
+        return end + 10
+    }
+}
+
+/// The far end's side of an SRTP stream: packets checked (tag, replay) and decrypted in
+/// place. The rollover counter is estimated from the sequence numbers (§3.3.1); a new SSRC
+/// (the far end restarted its stream) starts a context of its own once it authenticates.
+public struct SRTPReceiver: Sendable {
+    public let suite: SRTPSuite
+    let rtp: SRTPSessionKeys
+    let rtcp: SRTPSessionKeys
+    var ssrc: UInt32?
+    var rollover: UInt32 = 0
+    var window = SRTPReplayWindow()
+    var controlSSRC: UInt32?
+    var controlWindow = SRTPReplayWindow()
+
+    public init(_ key: SRTPMasterKey) {
+        suite = key.suite
+        rtp = SRTPSessionKeys(key, rtcp: false)
+        rtcp = SRTPSessionKeys(key, rtcp: true)
+    }
+
+    /// The packet's index as the receiver guesses it (§3.3.1), and the ROC it implies.
+    func estimate(_ sequence: UInt16, sameStream: Bool) -> (index: UInt64, rollover: UInt32) {
+        guard sameStream, let highest = window.highest else { return (UInt64(sequence), 0) }
+        let last = UInt16(truncatingIfNeeded: highest)
+        var v = rollover
+        if last < 0x8000 {
+            if sequence > last, sequence - last > 0x8000, v > 0 { v -= 1 }
+        } else if last - 0x8000 > sequence {
+            v &+= 1
+        }
+        return (UInt64(v) << 16 | UInt64(sequence), v)
+    }
+
+    /// Checks and decrypts `packet` in place; the RTP packet's length, or why it was dropped.
+    public mutating func unprotect(_ packet: UnsafeMutableRawBufferPointer) -> Result<Int, SRTPDrop> {
+        let tagLength = suite.rtpTagLength
+        let whole = UnsafeRawBufferPointer(packet)
+        guard packet.count >= 12 + tagLength, let header = rtpHeaderLength(UnsafeRawBufferPointer(rebasing: whole[0..<(packet.count - tagLength)])) else {
+            return .failure(.malformed)
+        }
+        let end = packet.count - tagLength
+        let sequence = UInt16(packet[2]) << 8 | UInt16(packet[3])
+        let source = readUInt32(whole, at: 8)
+        let sameStream = source == ssrc
+        let (index, v) = estimate(sequence, sameStream: sameStream)
+        if sameStream, window.check(index) != .fresh { return .failure(.replay) }
+        let fits = withUnsafeTemporaryAllocation(byteCount: tagLength, alignment: 1) { expected in
+            rtp.tag(UnsafeRawBufferPointer(rebasing: whole[0..<end]), trailer: bigEndianBytes(v), length: tagLength, into: expected)
+            return sameTag(UnsafeRawBufferPointer(expected), UnsafeRawBufferPointer(rebasing: whole[end..<packet.count]))
+        }
+        guard fits else { return .failure(.authentication) }
+        let iv = SRTPCrypto.iv(salt: rtp.salt, ssrc: source, index: index)
+        SRTPCrypto.keystream(key: rtp.cipher, iv: iv, xorInto: UnsafeMutableRawBufferPointer(rebasing: packet[header..<end]))
+        if !sameStream {
+            ssrc = source
+            window = SRTPReplayWindow()
+            rollover = 0
+        }
+        if window.highest.map({ index > $0 }) ?? true { rollover = v }
+        window.accept(index)
+        return .success(end)
+    }
+
+    /// Checks and decrypts an SRTCP packet in place; the RTCP packet's length, or why not.
+    public mutating func unprotectControl(_ packet: UnsafeMutableRawBufferPointer) -> Result<Int, SRTPDrop> {
+        let whole = UnsafeRawBufferPointer(packet)
+        guard packet.count >= 8 + SRTPSender.rtcpOverhead, packet[0] >> 6 == 2 else { return .failure(.malformed) }
+        let tagStart = packet.count - 10, indexStart = tagStart - 4
+        let word = readUInt32(whole, at: indexStart)
+        let encrypted = word & 0x8000_0000 != 0, index = UInt64(word & 0x7FFF_FFFF)
+        let source = readUInt32(whole, at: 4)
+        let sameStream = source == controlSSRC
+        if sameStream, controlWindow.check(index) != .fresh { return .failure(.replay) }
+        let fits = withUnsafeTemporaryAllocation(byteCount: 10, alignment: 1) { expected in
+            rtcp.tag(UnsafeRawBufferPointer(rebasing: whole[0..<tagStart]), trailer: [], length: 10, into: expected)
+            return sameTag(UnsafeRawBufferPointer(expected), UnsafeRawBufferPointer(rebasing: whole[tagStart..<packet.count]))
+        }
+        guard fits else { return .failure(.authentication) }
+        if encrypted {
+            let iv = SRTPCrypto.iv(salt: rtcp.salt, ssrc: source, index: index)
+            SRTPCrypto.keystream(key: rtcp.cipher, iv: iv, xorInto: UnsafeMutableRawBufferPointer(rebasing: packet[8..<indexStart]))
+        }
+        if !sameStream {
+            controlSSRC = source
+            controlWindow = SRTPReplayWindow()
+        }
+        controlWindow.accept(index)
+        return .success(indexStart)
+    }
+}
