@@ -36,6 +36,11 @@ public struct MediaSession: Sendable, Hashable {
     /// Whether we send / receive audio now (hold in either direction).
     public var sending: Bool
     public var receiving: Bool
+    /// The SRTP keys, when the call is encrypted.
+    public var srtp: SRTPKeys?
+    /// The call may only be heard encrypted (either side asked for RTP/SAVP, or our account
+    /// for mandatory SRTP): without keys, no audio at all rather than audio in clear.
+    public var encryptionRequired = false
 
     public init(local: SessionDescription, remote: SessionDescription, codec: PayloadFormat, telephoneEvent: PayloadFormat?,
                 sending: Bool, receiving: Bool) {

@@ -61,6 +61,11 @@ public struct SessionDescription: Sendable, Hashable {
     public var formats: [PayloadFormat]
     public var direction: MediaDirection = .sendrecv
     public var ptime: Int? = 20
+    /// `RTP/SAVP`: the stream is SRTP or nothing (RFC 3711 §12). `RTP/AVP` may still carry
+    /// crypto lines (SRTP if the answer takes one).
+    public var secureProfile = false
+    /// SDES keys (RFC 4568), in the order written.
+    public var crypto: [SDESCrypto] = []
 
     public init(address: String, port: Int, formats: [PayloadFormat], direction: MediaDirection = .sendrecv, ptime: Int? = 20) {
         self.address = address
@@ -79,13 +84,14 @@ public struct SessionDescription: Sendable, Hashable {
     public func serialized() -> [UInt8] {
         let ip = address.contains(":") ? "IP6" : "IP4"
         var s = "v=0\r\no=\(origin) \(sessionID) \(version) IN \(ip) \(address)\r\ns=TipRing\r\nc=IN \(ip) \(address)\r\nt=0 0\r\n"
-        s += "m=audio \(port) RTP/AVP " + formats.map { "\($0.payloadType)" }.joined(separator: " ") + "\r\n"
+        s += "m=audio \(port) \(secureProfile ? "RTP/SAVP" : "RTP/AVP") " + formats.map { "\($0.payloadType)" }.joined(separator: " ") + "\r\n"
         for f in formats {
             s += "a=rtpmap:\(f.payloadType) \(f.name)/\(f.clockRate)\r\n"
             if let fmtp = f.fmtp { s += "a=fmtp:\(f.payloadType) \(fmtp)\r\n" }
         }
         if let ptime { s += "a=ptime:\(ptime)\r\n" }
         s += "a=\(direction.rawValue)\r\n"
+        for c in crypto { s += "a=crypto:\(c.attribute)\r\n" }
         return Array(s.utf8)
     }
 
@@ -97,6 +103,7 @@ public struct SessionDescription: Sendable, Hashable {
         var maps: [Int: (String, Int)] = [:], fmtps: [Int: String] = [:]
         var direction: MediaDirection = .sendrecv, mediaDirection: MediaDirection?
         var ptime: Int?
+        var secure = false, crypto: [SDESCrypto] = []
         var inAudio = false, sawAudio = false, sawVersion = false
         var origin = "-", sessionID: UInt64 = 0, version: UInt64 = 0
         for raw in text.split(omittingEmptySubsequences: true, whereSeparator: { $0 == "\n" || $0 == "\r\n" }) {
@@ -133,7 +140,10 @@ public struct SessionDescription: Sendable, Hashable {
                     guard let p = ASCIIDecimal.exact(f[1].split(separator: "/").first ?? "", in: 0...65535) else {
                         throw SIPParseError("SDP audio port '\(f[1])' is not a port")
                     }
-                    guard f[2].hasPrefix("RTP/AVP") || f[2] == "RTP/SAVP" else { throw SIPParseError("SDP audio transport \(f[2]) is not RTP/AVP") }
+                    guard f[2].hasPrefix("RTP/AVP") || f[2].hasPrefix("RTP/SAVP") else {
+                        throw SIPParseError("SDP audio transport \(f[2]) is not RTP/AVP or RTP/SAVP")
+                    }
+                    secure = f[2].hasPrefix("RTP/SAVP")
                     port = p
                     types = try f.dropFirst(3).map { t throws(SIPParseError) in
                         guard let v = ASCIIDecimal.exact(t, in: 0...127) else { throw SIPParseError("SDP payload type '\(t)' is not 0–127") }
@@ -154,6 +164,9 @@ public struct SessionDescription: Sendable, Hashable {
                 } else if value.hasPrefix("fmtp:") {
                     let parts = value.dropFirst(5).split(separator: " ", maxSplits: 1)
                     if parts.count == 2, let pt = ASCIIDecimal.exact(parts[0], in: 0...127) { fmtps[pt] = String(parts[1]) }
+                } else if value.hasPrefix("crypto:") {
+                    // At most a few: an offer with hundreds of keys is not a phone's.
+                    if inAudio, crypto.count < 8, let c = SDESCrypto.parse(value.dropFirst(7)) { crypto.append(c) }
                 } else if value.hasPrefix("ptime:") {
                     ptime = ASCIIDecimal.exact(value.dropFirst(6), in: 10...200)
                 } else if let d = MediaDirection(rawValue: String(value)) {
@@ -175,6 +188,8 @@ public struct SessionDescription: Sendable, Hashable {
         }
         var sd = SessionDescription(address: address, port: port, formats: formats, direction: mediaDirection ?? direction, ptime: ptime)
         sd.origin = origin
+        sd.secureProfile = secure
+        sd.crypto = crypto
         sd.sessionID = sessionID
         sd.version = version
         return sd
@@ -182,20 +197,41 @@ public struct SessionDescription: Sendable, Hashable {
 }
 
 /// Offer/answer for an ATA's audio (RFC 3264): our codec preference, intersected with the
-/// offer in *our* order; telephone-event kept when both have it.
+/// offer in *our* order; telephone-event kept when both have it. Encryption (SDES, RFC 4568)
+/// as `srtp` says: every suite we have offered with a fresh key of its own; of an offer's
+/// keys, the first whose suite we have taken, answered with a key of ours.
 public struct MediaPolicy: Sendable, Hashable {
     /// Our codecs in preference order (PCMU, PCMA by default).
     public var codecs: [PayloadFormat] = [.pcmu, .pcma]
     public var telephoneEvent: Bool = true
     public var ptime: Int = 20
+    public var srtp: SRTPMode = .off
+    /// The SDES suites offered and accepted, in preference order.
+    public var srtpSuites: [SRTPSuite] = SRTPSuite.allCases
     public init() {}
 
     public func offer(address: String, port: Int, direction: MediaDirection = .sendrecv) -> SessionDescription {
-        SessionDescription(address: address, port: port, formats: codecs + (telephoneEvent ? [.telephoneEvent] : []), direction: direction, ptime: ptime)
+        var sd = SessionDescription(address: address, port: port, formats: codecs + (telephoneEvent ? [.telephoneEvent] : []), direction: direction, ptime: ptime)
+        if srtp != .off {
+            // Optional: RTP/AVP with keys (the far end may take one, or ignore them all).
+            sd.secureProfile = srtp == .mandatory
+            sd.crypto = srtpSuites.enumerated().map { SDESCrypto(tag: $0.offset + 1, key: .random($0.element)) }
+        }
+        return sd
     }
 
-    /// Our answer to an offer, or nil when no codec matches (→ 488).
-    public func answer(to offer: SessionDescription, address: String, port: Int, wanting direction: MediaDirection = .sendrecv) -> SessionDescription? {
+    /// Our answer to an offer, or nil when no codec matches or the encryption cannot be
+    /// agreed (→ 488). `previous`: our last description in this dialog — its key is kept
+    /// when the far end keeps its choice (a re-INVITE does not re-key the call).
+    public func answer(to offer: SessionDescription, address: String, port: Int, wanting direction: MediaDirection = .sendrecv,
+                       previous: SessionDescription? = nil) -> SessionDescription? {
+        var crypto: [SDESCrypto] = []
+        if srtp != .off, let chosen = offer.crypto.first(where: { srtpSuites.contains($0.suite) }) {
+            let kept = previous?.crypto.first { $0.tag == chosen.tag && $0.suite == chosen.suite }
+            crypto = [kept ?? SDESCrypto(tag: chosen.tag, key: .random(chosen.suite))]
+        }
+        // RTP/SAVP without a key we can use, or plain RTP when we must encrypt: nothing to agree.
+        if crypto.isEmpty && (offer.secureProfile || srtp == .mandatory) { return nil }
         var chosen: [PayloadFormat] = []
         for ours in codecs {
             if let theirs = offer.formats.first(where: { $0.name.uppercased() == ours.name.uppercased() && $0.clockRate == ours.clockRate }) {
@@ -206,13 +242,18 @@ public struct MediaPolicy: Sendable, Hashable {
         guard !chosen.isEmpty else { return nil }
         if telephoneEvent, let te = offer.telephoneEvent, te.clockRate == 8000 { chosen.append(te) }
         // A port-0 offer declines the stream: answer port 0 too.
-        return SessionDescription(address: address, port: offer.port == 0 ? 0 : port, formats: chosen,
-                                  direction: offer.direction.answer(wanting: direction), ptime: ptime)
+        var sd = SessionDescription(address: address, port: offer.port == 0 ? 0 : port, formats: chosen,
+                                    direction: offer.direction.answer(wanting: direction), ptime: ptime)
+        sd.secureProfile = offer.secureProfile
+        sd.crypto = crypto
+        return sd
     }
 
-    /// Checks the answer to our offer: the codec it chose must be one we offered.
-    public func accept(answer: SessionDescription) -> Bool {
-        guard let c = answer.codec else { return false }
-        return codecs.contains { $0.name.uppercased() == c.name.uppercased() && $0.clockRate == c.clockRate }
+    /// Checks the answer to our offer: the codec it chose must be one we offered, and when
+    /// the call must be encrypted, the key it took must answer one of ours.
+    public func accept(answer: SessionDescription, offered: SessionDescription) -> Bool {
+        guard let c = answer.codec, codecs.contains(where: { $0.name.uppercased() == c.name.uppercased() && $0.clockRate == c.clockRate }) else { return false }
+        if srtp == .mandatory || offered.secureProfile { return SRTPKeys(local: offered, remote: answer) != nil }
+        return true
     }
 }

@@ -3,6 +3,7 @@ import Testing
 import Crypto
 import TipRingCore
 import TestSupport
+import SIPCore
 @testable import RTPMedia
 
 func hexBytes(_ s: String) -> [UInt8] {

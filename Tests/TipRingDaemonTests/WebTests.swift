@@ -114,6 +114,19 @@ struct SIPTraceTests {
         #expect(!text.contains("0123456789abcdef") && !text.contains("cc\"") && text.hasPrefix("REGISTER sip:x.test SIP/2.0\n"))
     }
 
+    @Test("an SDES key in an SDP body never shown; its suite and tag are")
+    func keysMasked() throws {
+        var m = SIPRequests.new(.invite, uri: "sip:1002@x.test", via: "SIP/2.0/TLS 192.0.2.10:5061;branch=z9hG4bKx")
+        var sdp = SessionDescription(address: "192.0.2.10", port: 4000, formats: [.pcmu])
+        let key = SRTPMasterKey.random(.aesCM128HMACSHA1_80), other = SRTPMasterKey.random(.aesCM128HMACSHA1_32)
+        sdp.crypto = [SDESCrypto(tag: 1, key: key), SDESCrypto(tag: 2, key: other)]
+        m.body = sdp.serialized()
+        let text = SIPTrace.masked(m)
+        #expect(text.contains("a=crypto:1 AES_CM_128_HMAC_SHA1_80 inline:masked\n") && text.contains("a=crypto:2 AES_CM_128_HMAC_SHA1_32 inline:masked\n"), "\(text)")
+        #expect(!text.contains(Base64.encode(key.bytes)) && !text.contains(Base64.encode(other.bytes)))
+        #expect(SIPTrace.maskingKeys("a=crypto:1 S inline:QUJD|2^20 x") == "a=crypto:1 S inline:masked|2^20 x")
+    }
+
     @Test("the last five minutes, a hundred messages at most, oldest first")
     func bounded() throws {
         let trace = SIPTrace(), m = try SIPParser.parse(Array(Self.register.utf8))

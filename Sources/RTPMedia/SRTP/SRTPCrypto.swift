@@ -1,3 +1,4 @@
+import SIPCore
 import Crypto
 import CryptoExtras
 

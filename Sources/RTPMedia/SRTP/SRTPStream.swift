@@ -1,3 +1,4 @@
+public import SIPCore
 /// Why a packet was not taken (each counted as a drop of its kind).
 public enum SRTPDrop: Error, Sendable, Hashable {
     /// Not an RTP (RTCP) packet, or too short to carry a tag.

@@ -140,7 +140,7 @@ extension SIPCall {
                 if let cs = m["CSeq"] { p.add("RAck", "\(rseq) \(cs)") }
                 actions.append(.request(p, .prack, to: dialogDestination(ctx)))
             }
-            if !m.body.isEmpty, let sdp = try? SessionDescription.parse(m.body), settings.media.accept(answer: sdp) {
+            if !m.body.isEmpty, let sdp = try? SessionDescription.parse(m.body), settings.media.accept(answer: sdp, offered: local) {
                 remote = sdp
                 a.early = true
                 state = .outgoing(a)
@@ -164,7 +164,7 @@ extension SIPCall {
                 return actions + [bye(ctx)] + finish(.localHangUp)
             }
             if !m.body.isEmpty {
-                guard let sdp = try? SessionDescription.parse(m.body), settings.media.accept(answer: sdp) else {
+                guard let sdp = try? SessionDescription.parse(m.body), settings.media.accept(answer: sdp, offered: local) else {
                     return actions + [bye(ctx)] + finish(.failed(status: 488, reason: "the answer's SDP is unusable"))
                 }
                 remote = sdp

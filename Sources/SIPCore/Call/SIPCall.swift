@@ -134,10 +134,13 @@ public struct SIPCall: Sendable {
         guard let codec = (remote.codec.flatMap { rc in settings.media.codecs.contains { $0.name == rc.name } ? rc : nil }) ?? local.codec else { return nil }
         let sending = (local.direction == .sendrecv || local.direction == .sendonly) && remote.address != "0.0.0.0" && remote.port != 0
         let receiving = local.direction == .sendrecv || local.direction == .recvonly
-        return MediaSession(local: local, remote: remote, codec: codec,
-                            telephoneEvent: local.telephoneEvent != nil ? remote.telephoneEvent : nil,
-                            sending: sending && (remote.direction == .sendrecv || remote.direction == .recvonly),
-                            receiving: receiving && (remote.direction == .sendrecv || remote.direction == .sendonly))
+        var session = MediaSession(local: local, remote: remote, codec: codec,
+                                   telephoneEvent: local.telephoneEvent != nil ? remote.telephoneEvent : nil,
+                                   sending: sending && (remote.direction == .sendrecv || remote.direction == .recvonly),
+                                   receiving: receiving && (remote.direction == .sendrecv || remote.direction == .sendonly))
+        session.srtp = SRTPKeys(local: local, remote: remote)
+        session.encryptionRequired = local.secureProfile || remote.secureProfile || settings.media.srtp == .mandatory
+        return session
     }
 
     func mediaChanged() -> [CallAction] {

@@ -40,13 +40,21 @@ package final class SIPTrace {
     }
 
     /// The message as text without its credentials: an Authorization keeps who and where,
-    /// never the response (nor the cnonce that goes with it).
+    /// never the response (nor the cnonce that goes with it); an SDES key (`inline:` of an
+    /// `a=crypto` line) is the call's secret and shows as "masked".
     package static func masked(_ m: SIPMessage) -> String {
         var shown = m
         for i in shown.headers.indices where ["Authorization", "Proxy-Authorization"].contains(shown.headers[i].canonical) {
             let p = (try? DigestChallenge.parameters(String(shown.headers[i].value.drop { $0 != " " }))) ?? [:]
             shown.headers[i].value = "Digest username=\"\(p["username"] ?? "?")\", realm=\"\(p["realm"] ?? "?")\", response and cnonce masked"
         }
-        return String(decoding: shown.serialized(), as: UTF8.self).replacing("\r\n", with: "\n")
+        return maskingKeys(String(decoding: shown.serialized(), as: UTF8.self).replacing("\r\n", with: "\n"))
+    }
+
+    /// Every `inline:` key up to the end of its word (or its `|` parameters) replaced.
+    package static func maskingKeys(_ text: String) -> String {
+        let parts = text.split(separator: "inline:", omittingEmptySubsequences: false)
+        guard parts.count > 1 else { return text }
+        return String(parts[0]) + parts.dropFirst().map { "inline:masked" + $0.drop { !" |\n\r".contains($0) } }.joined()
     }
 }
