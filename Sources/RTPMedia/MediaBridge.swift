@@ -31,6 +31,8 @@ public struct CallStatistics: Sendable, Hashable {
     /// What the far end reported about our stream (RTCP), if it did.
     public var remoteFractionLost: Double?
     public var remoteJitterMilliseconds: Double?
+    /// The SRTP suite protecting the call, nil when it is in clear.
+    public var encryption: String?
 
     public init(codec: String) { self.codec = codec }
 }
@@ -108,6 +110,7 @@ public final class MediaBridge: AudioSource, AudioCaptureConsumer, @unchecked Se
     public var statistics: CallStatistics {
         lock.withLock {
             var s = stats
+            s.encryption = session.srtp?.send.suite.rawValue
             let r = jitter.statistics
             s.packetsReceived = r.packetsReceived
             s.packetsLost = r.packetsLost

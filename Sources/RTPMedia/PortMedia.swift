@@ -66,7 +66,20 @@ public final class PortMedia: @unchecked Sendable {
         let lock = ConditionLock()
         var screen: RTPSourceScreen
         var sending = true
-        init(_ screen: RTPSourceScreen) { self.screen = screen }
+        /// The call's SRTP, when it is encrypted (a re-INVITE may re-key it).
+        var srtp: SRTPChannel?
+        /// Encryption was required and not agreed: nothing is sent or heard in clear.
+        var blocked = false
+        init(_ screen: RTPSourceScreen, session: MediaSession) {
+            self.screen = screen
+            rekey(session)
+        }
+
+        /// The session's keys (under the lock, or before the box is shared).
+        func rekey(_ session: MediaSession) {
+            if srtp?.keys != session.srtp { srtp = session.srtp.map(SRTPChannel.init) }
+            blocked = session.encryptionRequired && session.srtp == nil
+        }
         /// The latched source, or the SDP's address until one is latched.
         var value: SIPNetworkAddress { lock.withLock { screen.locked?.address ?? screen.expected } }
 
@@ -76,9 +89,42 @@ public final class PortMedia: @unchecked Sendable {
         /// the BYE, RFC 3261 §15: the session is over).
         func send(_ body: (SIPNetworkAddress) -> Void) {
             lock.withLock {
-                guard sending else { return }
+                guard sending, !blocked else { return }
                 body(screen.locked?.address ?? screen.expected)
             }
+        }
+
+        /// An RTP (or RTCP) packet on its way out, protected when the call is encrypted.
+        func send(_ packet: UnsafeRawBufferPointer, control: Bool = false, on socket: any MediaSocket, port: (SIPNetworkAddress) -> SIPNetworkAddress = { $0 }) {
+            send { to in
+                guard let srtp else { return socket.send(packet, to: port(to)) }
+                if control { srtp.protectControl(packet) { socket.send($0, to: port(to)) } } else { srtp.protect(packet) { socket.send($0, to: port(to)) } }
+            }
+        }
+
+        /// A packet from the network: screened (and for an encrypted call authenticated and
+        /// decrypted before the source may latch), then handed on.
+        func receive(_ packet: UnsafeRawBufferPointer, from source: SIPNetworkAddress, _ deliver: (UnsafeRawBufferPointer) -> Void) {
+            let (channel, verdict, isBlocked) = lock.withLock { (srtp, screen.verdict(packet, from: source), blocked) }
+            guard !isBlocked, verdict == .accept else {
+                lock.withLock { screen.noteDropped() }
+                return
+            }
+            guard let channel else {
+                if lock.withLock({ screen.screen(packet, from: source) }) == .accept { deliver(packet) }
+                return
+            }
+            let authentic = channel.unprotect(packet) { plain in
+                if lock.withLock({ screen.screen(packet, from: source) }) == .accept { deliver(plain) }
+            }
+            if !authentic { lock.withLock { screen.noteDropped() } }
+        }
+
+        func receiveControl(_ packet: UnsafeRawBufferPointer, from source: SIPNetworkAddress, _ deliver: (UnsafeRawBufferPointer) -> Void) {
+            let (channel, isBlocked) = lock.withLock { (srtp, blocked) }
+            guard !isBlocked, lock.withLock({ screen.screenControl(from: source) }) == .accept else { return }
+            guard let channel else { return deliver(packet) }
+            channel.unprotect(packet, control: true, deliver)
         }
 
         func stopSending() { lock.withLock { sending = false } }
@@ -145,7 +191,10 @@ public final class PortMedia: @unchecked Sendable {
         if let a = active, a.call == h {
             a.bridge.update(session)
             let fresh = Self.screen(for: session)
-            a.remote.lock.withLock { a.remote.screen.update(expected: fresh.expected, payloadTypes: fresh.payloadTypes) }
+            a.remote.lock.withLock {
+                a.remote.screen.update(expected: fresh.expected, payloadTypes: fresh.payloadTypes)
+                a.remote.rekey(session)
+            }
         } else if pendingConnect == h {
             connect(h)
         }
@@ -164,10 +213,10 @@ public final class PortMedia: @unchecked Sendable {
             return
         }
         pendingConnect = nil
-        let remote = Box(Self.screen(for: session))
+        let remote = Box(Self.screen(for: session), session: session)
         let rtpSocket = sock.rtp
         let bridge = MediaBridge(session: session, settings: settings, ssrc: SecureRandom.bits(UInt32.self), at: scheduler.now) { bytes in
-            remote.send { rtpSocket.send(bytes, to: $0) }
+            remote.send(bytes, on: rtpSocket)
         }
         bridge.keyPresent = keyPresent
         bridge.onDigit = { [weak self] d in
@@ -176,12 +225,10 @@ public final class PortMedia: @unchecked Sendable {
         }
         sock.rtp.onPacket = { bytes, from, at in
             // Symmetric RTP: answer to where the far end's packets come from — the far end only.
-            guard remote.lock.withLock({ remote.screen.screen(bytes, from: from) }) == .accept else { return }
-            bridge.receive(bytes, at: at)
+            remote.receive(bytes, from: from) { bridge.receive($0, at: at) }
         }
         sock.rtcp?.onPacket = { bytes, from, _ in
-            guard remote.lock.withLock({ remote.screen.screenControl(from: from) }) == .accept else { return }
-            bridge.receiveRTCP(Array(bytes))
+            remote.receiveControl(bytes, from: from) { bridge.receiveRTCP(Array($0)) }
         }
         let rtcpSocket = sock.rtcp
         bridge.beforePeriod = {
@@ -199,11 +246,11 @@ public final class PortMedia: @unchecked Sendable {
         guard active != nil else { return }
         let t = scheduler.schedule(after: .seconds(5)) { [weak self] in
             guard let self, let a = self.active, let rtcp = self.sockets[a.call]?.rtcp else { return }
-            _ = rtcp
-            let r = a.remote.value
             let report = a.bridge.rtcpReport(ntp: UInt64(max(0, self.scheduler.now.nanoseconds)) << 2, cname: self.cname)
             // RTCP goes to the RTP port + 1 (RFC 3550 §11); an RTP port of 65535 has none.
-            if r.port < 65535 { report.withUnsafeBytes { rtcp.send($0, to: SIPNetworkAddress(r.host, r.port + 1)) } }
+            if a.remote.value.port < 65535 {
+                report.withUnsafeBytes { a.remote.send($0, control: true, on: rtcp) { SIPNetworkAddress($0.host, $0.port + 1) } }
+            }
             self.scheduleRTCP()
         }
         active?.rtcpTimer = t

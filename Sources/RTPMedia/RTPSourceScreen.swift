@@ -36,22 +36,25 @@ public struct RTPSourceScreen: Sendable {
 
     /// Screens one RTP datagram from `source`.
     public mutating func screen(_ packet: UnsafeRawBufferPointer, from source: SIPNetworkAddress) -> Verdict {
-        // Version 2, a whole fixed header (RFC 3550 §5.1).
-        guard packet.count >= 12, packet[0] >> 6 == 2 else { return drop() }
-        let payloadType = packet[1] & 0x7F
+        guard verdict(packet, from: source) == .accept else { return drop() }
         let ssrc = UInt32(packet[8]) << 24 | UInt32(packet[9]) << 16 | UInt32(packet[10]) << 8 | UInt32(packet[11])
-        guard payloadTypes.contains(payloadType) else { return drop() }
-        if let l = locked {
-            if source == l.address {
-                if ssrc != l.ssrc { locked = (source, ssrc) }  // the peer restarted its stream
-                return .accept
-            }
-            // The address the SDP names always wins over a NAT latch.
-            guard source == expected else { return drop() }
-        }
-        locked = (source, ssrc)
+        if locked?.address != source || locked?.ssrc != ssrc { locked = (source, ssrc) }  // a latch, or the peer restarted its stream
         return .accept
     }
+
+    /// What ``screen(_:from:)`` would say, without latching or counting: an encrypted call
+    /// asks this first and latches only on a packet that authenticated.
+    public func verdict(_ packet: UnsafeRawBufferPointer, from source: SIPNetworkAddress) -> Verdict {
+        // Version 2, a whole fixed header (RFC 3550 §5.1).
+        guard packet.count >= 12, packet[0] >> 6 == 2, payloadTypes.contains(packet[1] & 0x7F) else { return .drop }
+        // Once latched, the latched source — or the address the SDP names, which always wins
+        // over a NAT latch.
+        if let l = locked, source != l.address, source != expected { return .drop }
+        return .accept
+    }
+
+    /// A packet refused elsewhere (SRTP: unauthentic or replayed), counted with the others.
+    public mutating func noteDropped() { _ = drop() }
 
     /// RTCP is taken from the locked source's host only (its port is RTP's + 1, or what a
     /// NAT made of it).

@@ -131,7 +131,7 @@ extension Daemon {
                 PortStatus.Media(codec: s.codec, seconds: Int64(saturating: s.seconds), packetsSent: Int64(s.packetsSent),
                                  packetsReceived: Int64(s.packetsReceived), lost: Int64(s.packetsLost),
                                  jitterMs: (s.jitterMilliseconds * 10).rounded() / 10,
-                                 concealedFrames: Int64(s.concealedFrames), latePackets: Int64(s.late))
+                                 concealedFrames: Int64(s.concealedFrames), latePackets: Int64(s.late), encryption: s.encryption)
             }
             call = PortStatus.Call(peer: peer.uri, peerName: peer.displayName, direction: peer.outgoing ? "outgoing" : "incoming", media: media)
         }

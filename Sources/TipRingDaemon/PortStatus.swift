@@ -80,6 +80,8 @@ public struct PortStatus: Sendable, Hashable {
         public var concealedFrames: Int64 = 0
         /// Packets that came after their time had been played (dropped by the jitter buffer).
         public var latePackets: Int64 = 0
+        /// The SRTP suite protecting the call; absent: in clear.
+        public var encryption: String?
     }
 
     /// What the network side sent that was dropped (see README, "Security").
@@ -126,9 +128,9 @@ extension PortStatus.Call {
 
 extension PortStatus.Media {
     var json: JSONValue {
-        .object([("codec", .string(codec)), ("seconds", .integer(seconds)), ("packetsSent", .integer(packetsSent)),
-                 ("packetsReceived", .integer(packetsReceived)), ("lost", .integer(lost)), ("jitterMs", .number(jitterMs)),
-                 ("concealedFrames", .integer(concealedFrames)), ("latePackets", .integer(latePackets))])
+        [("codec", .string(codec)), ("seconds", .integer(seconds)), ("packetsSent", .integer(packetsSent)),
+         ("packetsReceived", .integer(packetsReceived)), ("lost", .integer(lost)), ("jitterMs", .number(jitterMs)),
+         ("concealedFrames", .integer(concealedFrames)), ("latePackets", .integer(latePackets)), ("encryption", .optional(encryption))].jsonObject
     }
 }
 
@@ -176,7 +178,8 @@ extension PortStatus {
             if let m = c.optionalObject("media") {
                 media = Media(codec: try m.string("codec"), seconds: try m.integer("seconds"), packetsSent: try m.integer("packetsSent"),
                               packetsReceived: try m.integer("packetsReceived"), lost: try m.integer("lost"), jitterMs: try m.number("jitterMs"),
-                              concealedFrames: m.optionalInteger("concealedFrames") ?? 0, latePackets: m.optionalInteger("latePackets") ?? 0)
+                              concealedFrames: m.optionalInteger("concealedFrames") ?? 0, latePackets: m.optionalInteger("latePackets") ?? 0,
+                              encryption: m.optionalString("encryption"))
             }
             call = Call(peer: try c.string("peer"), peerName: c.optionalString("peerName"), direction: try c.string("direction"), media: media)
         }
