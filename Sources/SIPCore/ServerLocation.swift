@@ -63,13 +63,13 @@ public struct ServerTarget: Sendable, Hashable, CustomStringConvertible {
 
 /// The RFC 3263 subset an ATA needs: a numeric host (IPv4, or IPv6 with or without brackets)
 /// is used as it is; a host with a port gets its addresses (A and AAAA); a host without a port
-/// gets SRV (`_sip._udp` / `_sip._tcp`), ordered by priority and weighted at random within a
+/// gets SRV (`_sip._udp` / `_sip._tcp` / `_sips._tcp`), ordered by priority and weighted at random within a
 /// priority (RFC 2782), each target's addresses in turn; no SRV (or no DNS answer, when the
-/// host is known locally) → its addresses on 5060. The caller fails over to the next target on a timeout or 503.
+/// host is known locally) → its addresses on 5060 (5061 for TLS). The caller fails over to the next target on a timeout or 503.
 public enum ServerLocator {
     public static func targets(host: String, port: Int?, transport: Transport, resolver: any SIPResolver,
                                random: inout SeededRandom) throws(DNSLookupError) -> [ServerTarget] {
-        if let literal = ipLiteral(host) { return [ServerTarget(address: literal, port: port ?? 5060, name: literal)] }
+        if let literal = ipLiteral(host) { return [ServerTarget(address: literal, port: port ?? transport.defaultPort, name: literal)] }
         if let port {
             return try resolver.addresses(host).map { ServerTarget(address: $0, port: port, name: host) }
         }
@@ -78,12 +78,12 @@ public enum ServerLocator {
         do {
             records = try resolver.srv(service)
         } catch .noSuchName {
-            return try resolver.addresses(host).map { ServerTarget(address: $0, port: 5060, name: host) }
+            return try resolver.addresses(host).map { ServerTarget(address: $0, port: transport.defaultPort, name: host) }
         } catch {
             // No DNS server answered: the host may still be known locally (/etc/hosts on a
             // router whose modem has not attached); if not, the SRV failure is the reason.
             guard let local = try? resolver.addresses(host), !local.isEmpty else { throw error }
-            return local.map { ServerTarget(address: $0, port: 5060, name: host) }
+            return local.map { ServerTarget(address: $0, port: transport.defaultPort, name: host) }
         }
         // A single "." target means the service is decidedly not offered (RFC 2782).
         if records.count == 1 && (records[0].target == "." || records[0].target.isEmpty) { throw .noSuchName(service) }

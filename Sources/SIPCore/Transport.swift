@@ -4,15 +4,22 @@ import TipRingCore
 /// secure-calls work.
 public enum Transport: String, Sendable, Hashable, CaseIterable, CustomStringConvertible {
     case udp, tcp
+    /// TCP with TLS (RFC 3261 §26.2; `sip:` URIs with `;transport=tls`, as deployed ATAs
+    /// write them, RFC 5630 §3.2).
+    case tls
 
-    /// As the Via header names it: `UDP`, `TCP`.
+    /// As the Via header names it: `UDP`, `TCP`, `TLS`.
     public var description: String { rawValue.uppercased() }
 
     /// A reliable transport retransmits for us: no Timer A/E/G (RFC 3261 §17).
     public var isReliable: Bool { self != .udp }
 
-    /// The DNS SRV service to look up for a host without a port (RFC 3263 §4.2).
-    public var srvService: String { "_sip._\(rawValue)." }
+    /// The DNS SRV service to look up for a host without a port (RFC 3263 §4.2): SIP over
+    /// TLS is `_sips._tcp`.
+    public var srvService: String { self == .tls ? "_sips._tcp." : "_sip._\(rawValue)." }
+
+    /// The port a server listens on when neither the configuration nor DNS says (RFC 3261 §19.1.2).
+    public var defaultPort: Int { self == .tls ? 5061 : 5060 }
 
     /// The Contact URI's `;transport=` parameter: none for UDP, the default (RFC 3261 §19.1.1).
     public var uriParameter: String { self == .udp ? "" : ";transport=\(rawValue)" }

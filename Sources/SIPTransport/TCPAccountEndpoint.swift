@@ -7,13 +7,17 @@ public import TipRingCore
 /// What the daemon needs of an account's network side, over UDP or TCP.
 public protocol AccountEndpoint: AnyObject, Sendable {
     var agent: AccountAgent { get }
+    /// The connection's security as the status shows it ("TLS 1.3"); nil when in clear.
+    var security: String? { get }
     /// Starts watching for changes (local address; a dropped connection).
     func startWatching()
     func stopWatching()
     func close() async
 }
 
-extension UDPAccountEndpoint: AccountEndpoint {}
+extension UDPAccountEndpoint: AccountEndpoint {
+    public var security: String? { nil }
+}
 
 /// One account over TCP (RFC 3261 §18): a connection to the first server that accepts it
 /// (DNS `_sip._tcp` SRV order, then the failover server's addresses), requests and responses
@@ -38,9 +42,23 @@ public final class TCPAccountEndpoint: AccountEndpoint, @unchecked Sendable {
     var transport: TCPTransport?
     var closed = false
     var failures = 0
+    /// Over TLS: the checks for the configured server's certificate and the failover server's
+    /// (each is checked against its own configured name).
+    let tls: TLSClients
+
+    struct TLSClients {
+        var primary: TLSClient?
+        var failover: TLSClient?
+        func client(failover f: Bool) -> TLSClient? { f ? failover : primary }
+    }
+
+    /// The connection's security as the status shows it ("TLS 1.3"), nil over plain TCP.
+    public var security: String? { current?.security }
 
     init(agent: AccountAgent, transport: TCPTransport, targets: [SIPNetworkAddress], failoverTargets: [SIPNetworkAddress],
-         refresh: ServerRefresh, failoverRefresh: ServerRefresh?, firstLookupLifetime: Duration, scheduler: any Scheduler, group: any EventLoopGroup) {
+         refresh: ServerRefresh, failoverRefresh: ServerRefresh?, firstLookupLifetime: Duration, scheduler: any Scheduler, group: any EventLoopGroup,
+         tls: TLSClients) {
+        self.tls = tls
         self.agent = agent
         self.transport = transport
         self.targets = targets
@@ -57,32 +75,37 @@ public final class TCPAccountEndpoint: AccountEndpoint, @unchecked Sendable {
     public static func make(settings: AccountSettings, options: UDPAccountEndpoint.Options, resolver: any SIPResolver,
                             group: any EventLoopGroup, scheduler: any Scheduler, seed: UInt64) async throws -> TCPAccountEndpoint {
         let next = options.outboundProxy ?? options.registrar
-        let (found, foundFailover) = try await AccountServers.locate(next, failover: options.failover, transport: .tcp, resolver: resolver, seed: seed)
+        let kind: Transport = options.tls == nil ? .tcp : .tls
+        let tls = TLSClients(primary: try options.tls.map { try TLSClient(settings: $0, expectedName: next.host) },
+                             failover: try options.tls.flatMap { s in try options.failover.map { try TLSClient(settings: s, expectedName: $0.host) } })
+        let (found, foundFailover) = try await AccountServers.locate(next, failover: options.failover, transport: kind, resolver: resolver, seed: seed)
         let targets = found.map { SIPNetworkAddress($0.address, $0.port) }
         let failoverTargets = foundFailover.map { SIPNetworkAddress($0.address, $0.port) }
         let box = Box()
-        let (transport, server) = try await connect(targets + failoverTargets, group: group, scheduler: scheduler, box: box)
+        let (transport, server) = try await connect(targets.map { ($0, false) } + failoverTargets.map { ($0, true) }, tls: tls,
+                                                    group: group, scheduler: scheduler, box: box)
         let onFailover = !targets.contains(server)
         guard let local = transport.localAddress, let ip = local.ipAddress, let port = local.port else {
-            throw TransportError(description: "the TCP connection to \(server) has no local address")
+            throw TransportError(description: "the \(kind) connection to \(server) has no local address")
         }
         var settings = settings
-        settings.registration.transport = .tcp
+        settings.registration.transport = kind
         settings.keepAlive = .off  // the connection itself keeps the NAT binding; CRLF pings are for UDP here
         if let proxy = options.outboundProxy, settings.registration.route == nil {
-            settings.registration.route = "<sip:\(proxy);transport=tcp;lr>"
-            if let failover = options.failover { settings.failoverRoute = "<sip:\(failover);transport=tcp;lr>" }
+            settings.registration.route = "<sip:\(proxy);transport=\(kind.rawValue);lr>"
+            if let failover = options.failover { settings.failoverRoute = "<sip:\(failover);transport=\(kind.rawValue);lr>" }
         }
         let agent = AccountAgent(settings: settings, servers: onFailover ? [] : [server], failoverServers: onFailover ? [server] : [],
                                  localAddress: SIPNetworkAddress(ip, port),
                                  scheduler: scheduler, seed: seed,
                                  send: { m, _ in box.endpoint?.current?.send(m) },
                                  sendBytes: { _, _ in })
-        let refresh = ServerRefresh(name: next, transport: .tcp, resolver: resolver, scheduler: scheduler, seed: seed)
-        let failoverRefresh = options.failover.map { ServerRefresh(name: $0, transport: .tcp, resolver: resolver, scheduler: scheduler, seed: seed ^ 0xFA11) }
+        let refresh = ServerRefresh(name: next, transport: kind, resolver: resolver, scheduler: scheduler, seed: seed)
+        let failoverRefresh = options.failover.map { ServerRefresh(name: $0, transport: kind, resolver: resolver, scheduler: scheduler, seed: seed ^ 0xFA11) }
         let endpoint = TCPAccountEndpoint(agent: agent, transport: transport, targets: targets, failoverTargets: failoverTargets,
                                           refresh: refresh, failoverRefresh: failoverRefresh,
-                                          firstLookupLifetime: AccountServers.firstRefresh(found, foundFailover), scheduler: scheduler, group: group)
+                                          firstLookupLifetime: AccountServers.firstRefresh(found, foundFailover), scheduler: scheduler, group: group,
+                                          tls: tls)
         box.endpoint = endpoint
         // Reconnections go where DNS now says; the connection in use stays until it drops.
         refresh.onTargets = { found in box.endpoint?.targets = found.map { SIPNetworkAddress($0.address, $0.port) } }
@@ -101,11 +124,13 @@ public final class TCPAccountEndpoint: AccountEndpoint, @unchecked Sendable {
 
     var current: TCPTransport? { lock.withLock { transport } }
 
-    static func connect(_ targets: [SIPNetworkAddress], group: any EventLoopGroup, scheduler: any Scheduler, box: Box) async throws -> (TCPTransport, SIPNetworkAddress) {
+    static func connect(_ targets: [(SIPNetworkAddress, Bool)], tls: TLSClients, group: any EventLoopGroup, scheduler: any Scheduler,
+                        box: Box) async throws -> (TCPTransport, SIPNetworkAddress) {
         var last: (any Error)?
-        for t in targets {
+        for (t, failover) in targets {
             do {
-                let transport = try await TCPTransport.connect(host: t.host, port: t.port, group: group, scheduler: scheduler) { m in
+                let transport = try await TCPTransport.connect(host: t.host, port: t.port, group: group, scheduler: scheduler,
+                                                               tls: tls.client(failover: failover)) { m in
                     box.endpoint?.agent.receive(m, from: t)
                 }
                 transport.channel.closeFuture.whenComplete { _ in
@@ -116,7 +141,10 @@ public final class TCPAccountEndpoint: AccountEndpoint, @unchecked Sendable {
                 last = error
             }
         }
-        throw TransportError(description: "no TCP connection to \(targets.map(\.description).joined(separator: ", "))" + (last.map { " (\($0))" } ?? ""))
+        // A certificate refused says so on its own: that is what the operator must fix.
+        if let refused = last as? TLSFailure { throw refused }
+        throw TransportError(description: "no \(tls.primary == nil ? "TCP" : "TLS") connection to \(targets.map(\.0.description).joined(separator: ", "))"
+                                          + (last.map { " (\($0))" } ?? ""))
     }
 
     /// The connection closed: make it again, then register from the new local address. (A
@@ -147,7 +175,7 @@ public final class TCPAccountEndpoint: AccountEndpoint, @unchecked Sendable {
         let box = Box()
         box.endpoint = self
         let scheduler = self.scheduler
-        TCPTransport.connect(host: target.host, port: target.port, group: group, scheduler: scheduler,
+        TCPTransport.connect(host: target.host, port: target.port, group: group, scheduler: scheduler, tls: tls.client(failover: failover),
                              onMessage: { m in box.endpoint?.agent.receive(m, from: target) },
                              completion: { result in
                                  scheduler.execute {
@@ -155,7 +183,8 @@ public final class TCPAccountEndpoint: AccountEndpoint, @unchecked Sendable {
                                      switch result {
                                      case .success(let t):
                                          self.use(t, to: target, failover: failover)
-                                     case .failure:
+                                     case .failure(let error):
+                                         if let refused = error as? TLSFailure { self.agent.onLog?("\(target): \(refused)") }
                                          self.reconnect(from: index + 1)
                                      }
                                  }
@@ -196,7 +225,7 @@ public final class TCPAccountEndpoint: AccountEndpoint, @unchecked Sendable {
         guard index < targets.count else { return checkPrimaryLater() }
         let target = targets[index], scheduler = self.scheduler, box = Box()
         box.endpoint = self
-        TCPTransport.connect(host: target.host, port: target.port, group: group, scheduler: scheduler,
+        TCPTransport.connect(host: target.host, port: target.port, group: group, scheduler: scheduler, tls: tls.primary,
                              onMessage: { m in box.endpoint?.agent.receive(m, from: target) },
                              completion: { result in
                                  scheduler.execute {

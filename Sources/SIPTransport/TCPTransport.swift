@@ -1,47 +1,90 @@
 public import NIOCore
 import NIOPosix
+import NIOSSL
 public import SIPCore
 public import TipRingCore
 
-/// SIP over one TCP connection on SwiftNIO: messages framed by Content-Length
-/// (``SIPStreamFramer``), handed to the control plane with `Scheduler.execute`. A framing
-/// error closes the connection (the stream can no longer be trusted).
+/// SIP over one TCP connection on SwiftNIO — or TLS over it (RFC 3261 §26.2): messages
+/// framed by Content-Length (``SIPStreamFramer``), handed to the control plane with
+/// `Scheduler.execute`. A framing error closes the connection (the stream can no longer be
+/// trusted). Over TLS the connection counts as made once the handshake has checked the
+/// server's certificate; a refusal is worded by ``TLSClient``.
 public final class TCPTransport: @unchecked Sendable {
     public let channel: any Channel
     /// Our end of the connection as it was made. Read on the event loop when the connect
     /// completed: a peer that closes at once (a server still starting) must not leave us
     /// without the address to register from; the close itself starts a reconnect.
     public let localAddress: SocketAddress?
+    /// The TLS version agreed ("TLS 1.3"), nil over plain TCP.
+    public let security: String?
 
-    private init(channel: any Channel) {
+    private init(channel: any Channel, security: String? = nil) {
         self.channel = channel
         localAddress = channel.localAddress
+        self.security = security
     }
 
     public static func connect(
-        host: String, port: Int, group: any EventLoopGroup, scheduler: any Scheduler,
+        host: String, port: Int, group: any EventLoopGroup, scheduler: any Scheduler, tls: TLSClient? = nil,
         onMessage: @escaping @Sendable (SIPMessage) -> Void
     ) async throws -> TCPTransport {
-        try await ClientBootstrap(group: group)
-            .channelOption(.socketOption(.tcp_nodelay), value: 1)
-            .channelInitializer { ch in ch.pipeline.addHandler(Inbound(scheduler: scheduler, onMessage: onMessage)) }
-            .connect(host: host, port: port)
-            .map { TCPTransport(channel: $0) }
-            .get()
+        try await withCheckedThrowingContinuation { c in
+            connect(host: host, port: port, group: group, scheduler: scheduler, tls: tls, onMessage: onMessage) { c.resume(with: $0) }
+        }
     }
 
     /// The same without Swift concurrency: the result is handed to `completion` on the event
     /// loop (for reconnecting from a timer, where no cooperative thread may be free).
     public static func connect(
-        host: String, port: Int, group: any EventLoopGroup, scheduler: any Scheduler,
+        host: String, port: Int, group: any EventLoopGroup, scheduler: any Scheduler, tls: TLSClient? = nil,
         onMessage: @escaping @Sendable (SIPMessage) -> Void,
         completion: @escaping @Sendable (Result<TCPTransport, any Error>) -> Void
     ) {
-        ClientBootstrap(group: group)
+        let loop = group.next()
+        let handshake = loop.makePromise(of: NIOSSLCertificate?.self)
+        // Built here, used on `loop` only: whichever comes first completes the promise once.
+        let waiter = HandshakeWaiter(done: handshake)
+        ClientBootstrap(group: loop)
             .channelOption(.socketOption(.tcp_nodelay), value: 1)
-            .channelInitializer { ch in ch.pipeline.addHandler(Inbound(scheduler: scheduler, onMessage: onMessage)) }
+            .connectTimeout(.seconds(10))
+            .channelInitializer { ch in
+                ch.eventLoop.makeCompletedFuture {
+                    if let tls {
+                        let h = try tls.handler()
+                        try ch.pipeline.syncOperations.addHandler(h)
+                        waiter.certificate = { h.peerCertificate }
+                        try ch.pipeline.syncOperations.addHandler(waiter)
+                    }
+                    try ch.pipeline.syncOperations.addHandler(Inbound(scheduler: scheduler, onMessage: onMessage))
+                }
+            }
             .connect(host: host, port: port)
-            .whenComplete { result in completion(result.map { TCPTransport(channel: $0) }) }
+            .whenComplete { result in
+                guard case .success(let ch) = result, let tls else {
+                    waiter.finish(nil)  // nobody waits for a handshake that will not come
+                    return completion(result.map { TCPTransport(channel: $0) })
+                }
+                handshake.futureResult.whenComplete { outcome in
+                    switch outcome {
+                    case .success:
+                        let version = try? ch.pipeline.syncOperations.handler(type: NIOSSLClientHandler.self).tlsVersion
+                        completion(.success(TCPTransport(channel: ch, security: version.map(Self.name) ?? "TLS")))
+                    case .failure(let error):
+                        ch.close(promise: nil)
+                        tls.diagnose(host: host, port: port, group: group, original: error).whenComplete { completion(.failure((try? $0.get()) ?? TLSFailure("TLS: \(error)"))) }
+                    }
+                }
+            }
+    }
+
+    static func name(_ v: TLSVersion?) -> String {
+        switch v {
+        case .tlsv13: "TLS 1.3"
+        case .tlsv12: "TLS 1.2"
+        case .tlsv11: "TLS 1.1"
+        case .tlsv1: "TLS 1.0"
+        case nil: "TLS"
+        }
     }
 
     public func send(_ message: SIPMessage) {

@@ -33,6 +33,9 @@ public final class UDPAccountEndpoint: @unchecked Sendable {
         /// Where requests go when every address of the registrar (or of the outbound proxy,
         /// when one is set: then this is a proxy too) has failed.
         public var failover: ServerName?
+        /// SIP over TLS (connection-oriented endpoints only): what the server's certificate is
+        /// checked against.
+        public var tls: TLSSettings?
         public var localPorts: ClosedRange<Int> = 5060...5079
         /// SIP's DSCP: CS3 (24) by default; nil leaves the socket unmarked.
         public var dscp: Int? = 24

@@ -31,6 +31,10 @@ public struct AccountConfiguration: Sendable, Hashable {
     /// to this box by its address).
     public var register = true
     public var transport: Transport = .udp
+    /// SIP over TLS: the CA file trusted instead of the system's store, our own certificate.
+    public var tls = TLSSettings()
+    /// Encrypted calls (SDES-SRTP; only over TLS, where the keys in SDP are not in clear).
+    public var srtp: SRTPMode = .off
     public var expires = 3600
     public var refreshMargin = 30
     public var retryBase = 30
@@ -131,7 +135,7 @@ public struct Configuration: Sendable, Hashable {
 
     static let topKeys = ["accounts", "ports", "rtpPorts", "stateDirectory", "logLevel", "web"]
     static let accountKeys = ["port", "enabled", "user", "authUser", "password", "passwordFile", "passwordEnv", "domain", "registrar",
-                              "outboundProxy", "failoverServer", "fallbackSeconds", "register", "transport", "expires", "refreshMargin", "retryBase", "retryMax", "codecs", "dtmf",
+                              "outboundProxy", "failoverServer", "fallbackSeconds", "register", "tlsCaFile", "tlsCertificateFile", "tlsKeyFile", "srtp", "transport", "expires", "refreshMargin", "retryBase", "retryMax", "codecs", "dtmf",
                               "sendCallerId", "displayName", "keepAlive", "keepAliveMethod", "sipPorts", "minimumDigest",
                               "sessionExpires", "minSessionExpires", "require100rel", "dscpSip", "dscpRtp"]
     static let portKeys = ["id", "region", "dialPlan", "transmitGain", "receiveGain", "callWaiting", "clir", "dnd", "hotLine",
@@ -260,6 +264,22 @@ public struct Configuration: Sendable, Hashable {
         found.attempt { () throws(DocumentError) in if let v = o.optional("register") { a.register = try v.bool() } }
         found.attempt { () throws(DocumentError) in
             if let v = o.optional("transport") { a.transport = Transport(rawValue: try v.oneOf(Transport.allCases.map(\.rawValue))) ?? .udp }
+        }
+        found.attempt { () throws(DocumentError) in if let v = o.optional("tlsCaFile") { a.tls.caFile = try v.nonEmptyString() } }
+        found.attempt { () throws(DocumentError) in if let v = o.optional("tlsCertificateFile") { a.tls.certificateFile = try v.nonEmptyString() } }
+        found.attempt { () throws(DocumentError) in if let v = o.optional("tlsKeyFile") { a.tls.keyFile = try v.nonEmptyString() } }
+        found.attempt { () throws(DocumentError) in
+            // Files named for TLS must be there and be PEM before anything starts.
+            guard a.tls != TLSSettings() else { return }
+            let source = o.optional("tlsCaFile") ?? o.optional("tlsCertificateFile") ?? o.optional("tlsKeyFile") ?? av
+            if a.transport != .tls { throw source.error("TLS files are for transport: \"tls\"") }
+            if let problem = a.tls.problems().first { throw source.error(problem) }
+        }
+        found.attempt { () throws(DocumentError) in
+            guard let v = o.optional("srtp") else { return }
+            a.srtp = SRTPMode(rawValue: try v.oneOf(SRTPMode.allCases.map(\.rawValue))) ?? .off
+            // SDES keys travel in the SDP: over UDP or TCP anyone on the path reads them.
+            if a.srtp != .off && a.transport != .tls { throw v.error("srtp needs transport: \"tls\" (the keys travel in the SIP messages)") }
         }
         found.attempt { () throws(DocumentError) in if let v = o.optional("expires") { a.expires = try v.int(in: 60...86_400) } }
         found.attempt { () throws(DocumentError) in if let v = o.optional("refreshMargin") { a.refreshMargin = try v.int(in: 5...3600) } }

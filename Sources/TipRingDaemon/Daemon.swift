@@ -242,10 +242,11 @@ public final class Daemon: @unchecked Sendable {
                              group: any EventLoopGroup, scheduler: any Scheduler) async throws -> any AccountEndpoint {
         var options = UDPAccountEndpoint.Options(registrar: a.registrar, outboundProxy: a.outboundProxy)
         options.failover = a.failoverServer
+        if a.transport == .tls { options.tls = a.tls }
         options.localPorts = a.sipPorts
         options.dscp = a.dscpSIP
         switch a.transport {
-        case .tcp:
+        case .tcp, .tls:
             return try await TCPAccountEndpoint.make(settings: settings, options: options, resolver: SystemResolver(),
                                                      group: group, scheduler: scheduler, seed: seed)
         case .udp:
@@ -287,6 +288,7 @@ public final class Daemon: @unchecked Sendable {
         cs.sessionExpires = a.sessionExpires
         cs.minSessionExpires = a.minSessionExpires
         cs.requireReliableProvisional = a.require100rel
+        cs.media.srtp = a.srtp
         var ms = MediaSettings()
         ms.transmitGain = pc.transmitGain
         ms.receiveGain = pc.receiveGain

@@ -141,7 +141,7 @@ extension Daemon {
         return PortStatus(
             port: p.id, enabled: account?.enabled ?? false, hook: "\(p.line.decoder.isOffHook ? HookState.offHook : .onHook)", timing: p.line.decoder.profile.name,
             feed: p.controller.map { "\($0.feed)" } ?? "\(LineFeed.powerDown)",
-            account: account.map { "\($0.user)@\($0.domain)" },
+            account: account.map { "\($0.user)@\($0.domain)" }, transport: account?.transport.rawValue, security: p.endpoint?.security,
             registration: registration(of: p),
             line: p.controller.map { Daemon.line($0.machine.line) } ?? .init(state: "disabled"),
             call: call, messagesWaiting: p.controller?.machine.messagesWaiting ?? false,

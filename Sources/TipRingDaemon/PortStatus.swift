@@ -29,6 +29,10 @@ public struct PortStatus: Sendable, Hashable {
     public var feed: String
     /// `user@domain`, when an account is configured.
     public var account: String?
+    /// The account's SIP transport: `udp`, `tcp` or `tls`.
+    public var transport: String?
+    /// Over TLS, the version agreed (`TLS 1.3`), once connected.
+    public var security: String?
     public var registration: Registration
     public var line: Line
     public var call: Call?
@@ -102,7 +106,8 @@ extension PortStatus {
     public var json: JSONValue {
         [
             ("port", .integer(Int64(port))), ("enabled", .bool(enabled)), ("hook", .string(hook)), ("timing", .string(timing)),
-            ("feed", .string(feed)), ("account", .optional(account)), ("registration", registration.json), ("line", line.json),
+            ("feed", .string(feed)), ("account", .optional(account)), ("transport", .optional(transport)), ("security", .optional(security)),
+            ("registration", registration.json), ("line", line.json),
             ("call", call?.json), ("messagesWaiting", .bool(messagesWaiting)), ("seizeToToneMs", seizeToToneMs.map { .number($0) }),
             ("lastError", .optional(lastError)), ("fault", .optional(fault)), ("dropped", dropped.json),
         ].jsonObject
@@ -168,6 +173,8 @@ extension PortStatus {
         timing = r.optionalString("timing") ?? ""
         feed = r.optionalString("feed") ?? ""
         account = r.optionalString("account")
+        transport = r.optionalString("transport")
+        security = r.optionalString("security")
         let reg = try r.object("registration")
         registration = Registration(state: try reg.string("state"), expiresInSeconds: reg.optionalInteger("expiresInSeconds"),
                                     retryInSeconds: reg.optionalInteger("retryInSeconds"), reason: reg.optionalString("reason"))

@@ -39,7 +39,7 @@ public enum StatusTable {
         guard let c else { return "-" }
         var text = (c.direction == "incoming" ? "from " : "to ") + c.peer
         if let m = c.media {
-            text += ", \(m.codec) \(m.seconds) s, lost \(m.lost), jitter \(m.jitterMs) ms"
+            text += ", \(m.codec)\(m.encryption == nil ? "" : " (SRTP)") \(m.seconds) s, lost \(m.lost), jitter \(m.jitterMs) ms"
             if m.packetsReceived + m.lost > 0 { text += ", MOS \(EModel.mos(codec: m.codec, received: m.packetsReceived, lost: m.lost))" }
         }
         return text

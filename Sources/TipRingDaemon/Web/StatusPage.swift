@@ -28,7 +28,7 @@ package enum StatusPage {
             let dropped = DropCounts.sentence(requests: Int(clamping: d.requests), responses: Int(clamping: d.responses),
                                               malformed: Int(clamping: d.malformed), media: Int(clamping: d.rtp))
             if !dropped.isEmpty { problems.append("dropped: \(dropped)") }
-            html += "<tr id=\"port-\(p.port)\"><td>\(p.port)</td><td>\(escape(p.account ?? "—"))</td>"
+            html += "<tr id=\"port-\(p.port)\"><td>\(p.port)</td><td>\(escape((p.account ?? "—") + (p.security.map { " over \($0)" } ?? "")))</td>"
             html += "<td class=\"\(state)\">\(escape(registration))</td><td>\(escape(p.hook))</td><td>\(escape(StatusTable.line(p.line)))</td>"
             html += "<td>\(escape(StatusTable.call(p.call)))</td><td>\(p.messagesWaiting ? "waiting" : "—")</td>"
             html += "<td>\(escape(problems.joined(separator: "; ")))</td></tr>\n"
