@@ -72,8 +72,13 @@ final class Kamailio {
     let address: String
     let namespace: String?
 
-    init(algorithm: String = "MD5", uas: String = "127.0.0.1:9", address: String = "127.0.0.1", namespace: String? = nil) throws {
+    /// SIP over TLS on this port, when the test gave a certificate and key.
+    let tlsPort: Int?
+
+    init(algorithm: String = "MD5", uas: String = "127.0.0.1:9", address: String = "127.0.0.1", namespace: String? = nil,
+         tls: (certificate: String, key: String)? = nil) throws {
         port = namespace == nil ? Self.freeUDPPort() : 5060
+        tlsPort = tls == nil ? nil : Self.freeUDPPort()
         self.address = address
         self.namespace = namespace
         run = FileManager.default.temporaryDirectory.appendingPathComponent("tipring-kamailio-\(UUID().uuidString.prefix(8))")
@@ -82,7 +87,27 @@ final class Kamailio {
         for f in ["version", "subscriber"] {
             try FileManager.default.copyItem(at: fixtures.appendingPathComponent("db/\(f)"), to: run.appendingPathComponent("db/\(f)"))
         }
+        var tlsBlock = ""
+        if let tls, let tlsPort {
+            try """
+            [server:default]
+            method = TLSv1.2+
+            verify_certificate = no
+            require_certificate = no
+            private_key = \(tls.key)
+            certificate = \(tls.certificate)
+
+            """.write(to: run.appendingPathComponent("tls.cfg"), atomically: true, encoding: .utf8)
+            tlsBlock = """
+            enable_tls=yes
+            listen=tls:\(address):\(tlsPort)
+            alias="\(address):\(tlsPort)"
+            loadmodule "/usr/lib/x86_64-linux-gnu/kamailio/modules/tls.so"
+            modparam("tls", "config", "\(run.path)/tls.cfg")
+            """
+        }
         let cfg = try String(contentsOf: fixtures.appendingPathComponent("kamailio.cfg.in"), encoding: .utf8)
+            .replacingOccurrences(of: "@TLS@", with: tlsBlock)
             .replacingOccurrences(of: "@PORT@", with: "\(port)")
             .replacingOccurrences(of: "@ADDRESS@", with: address)
             .replacingOccurrences(of: "@RUN@", with: run.path)
