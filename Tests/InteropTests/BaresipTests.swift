@@ -22,7 +22,11 @@ final class Baresip {
 
     /// `host`: baresip's own address and its registrar's; with `namespace`, it runs there
     /// (`ip netns exec`; its control port is then out of the test's reach).
-    init(registrarPort: Int, source: [Int16], rtpPorts: String, host: String = "127.0.0.1", namespace: String? = nil) throws {
+    /// `tls`: it registers over TLS (this CA file trusted; its own certificate and key in one
+    /// PEM, for the connections Kamailio opens to it) and encrypts its calls as `mediaenc`
+    /// says (`srtp-mand`: RTP/SAVP only; `srtp`: best effort).
+    init(registrarPort: Int, source: [Int16], rtpPorts: String, host: String = "127.0.0.1", namespace: String? = nil,
+         tls: (caFile: String, certificate: String, mediaenc: String)? = nil) throws {
         dir = FileManager.default.temporaryDirectory.appendingPathComponent("tipring-baresip-\(UUID().uuidString.prefix(8))")
         try FileManager.default.createDirectory(at: dir.appendingPathComponent("rec"), withIntermediateDirectories: true)
         let wav = dir.appendingPathComponent("source.wav").path
@@ -40,10 +44,13 @@ final class Baresip {
             .replacingOccurrences(of: "@RECORD@", with: dir.appendingPathComponent("rec").path)
             .replacingOccurrences(of: "@LISTEN@", with: bracketed)
             .replacingOccurrences(of: "@HOST@", with: host)
+            .replacingOccurrences(of: "@SECURE@", with: tls.map { "sip_cafile\t\t\($0.caFile)\nsip_certificate\t\t\($0.certificate)\nmodule\t\t\tsrtp.so" } ?? "")
         try config.write(to: dir.appendingPathComponent("config"), atomically: true, encoding: .utf8)
         let accounts = try String(contentsOfFile: fixtures + "/accounts.in", encoding: .utf8)
             .replacingOccurrences(of: "@REGISTRAR@", with: "\(registrarPort)")
             .replacingOccurrences(of: "@HOST@", with: bracketed)
+            .replacingOccurrences(of: "@TRANSPORT@", with: tls == nil ? "udp" : "tls")
+            .replacingOccurrences(of: "@ACCOUNT@", with: tls.map { ";mediaenc=\($0.mediaenc)" } ?? "")
         try accounts.write(to: dir.appendingPathComponent("accounts"), atomically: true, encoding: .utf8)
         let command = (namespace.map { ["/usr/sbin/ip", "netns", "exec", $0] } ?? []) + ["/usr/bin/baresip", ipv6 ? "-6" : "-4", "-f", dir.path]
         pid = try spawn(command[0], Array(command.dropFirst()), stdout: dir.appendingPathComponent("out.log").path,

@@ -2,6 +2,7 @@ import Foundation  // tests only: files, processes
 import Testing
 import TipRingCore
 import TestSupport
+import TelephonyDSP
 
 /// SIP over TLS and SRTP against Kamailio's TLS module, with certificates the test makes
 /// (Tests/Fixtures/tls/make-certs.sh: a test CA, a good server certificate, one for another
@@ -16,11 +17,12 @@ struct TLSTests {
         return dir
     }
 
-    /// The distinct byte values of each captured UDP payload from `port` range: G.711 of a
-    /// steady tone uses a few dozen; SRTP's ciphertext nearly every value.
+    /// The distinct byte values of each captured UDP payload the size of a 20 ms G.711 packet
+    /// or more (RTP, not RTCP): 160 bytes of G.711 of a steady tone take 60–80 values,
+    /// 160 bytes of ciphertext about 119 (256 · (1 − e^(−160/256))).
     static func payloadVariety(_ capture: String) throws -> [Int] {
         let r = try runCommand("/usr/bin/tshark", ["-r", capture, "-T", "fields", "-e", "data.data"])
-        return r.out.split(separator: "\n").map { hex in Set(stride(from: 0, to: hex.count - 1, by: 2).map { i -> Substring in
+        return r.out.split(separator: "\n").filter { $0.count >= 2 * 172 }.map { hex in Set(stride(from: 0, to: hex.count - 1, by: 2).map { i -> Substring in
             let a = hex.index(hex.startIndex, offsetBy: i)
             return hex[a..<hex.index(a, offsetBy: 2)]
         }).count }
@@ -89,10 +91,79 @@ struct TLSTests {
         }
         let tlsRecords = try runCommand("/usr/bin/tshark", ["-r", sipCapture, "-d", "tcp.port==\(tlsPort),tls", "-Y", "tls.app_data", "-T", "fields", "-e", "frame.number"]).out
         #expect(tlsRecords.split(separator: "\n").count > 10, "TLS application data records")
-        // RTP: payloads of ciphertext (a tone's G.711 would use a few dozen byte values).
+        // RTP: payloads of ciphertext (G.711 of a tone uses 60–80 byte values in 160 bytes, ciphertext about 119).
         let variety = try Self.payloadVariety(rtpCapture)
         #expect(variety.count > 100, "\(variety.count) RTP packets captured")
-        #expect(variety.filter { $0 < 80 }.count < variety.count / 50, "payloads that look like G.711: \(variety.filter { $0 < 80 }.count) of \(variety.count)")
+        #expect(variety.filter { $0 < 100 }.count < variety.count / 50, "payloads that look like G.711: \(variety.filter { $0 < 100 }.count) of \(variety.count)")
+    }
+
+    @Test("baresip over TLS with mandatory SRTP as the far end: we call it and it calls us — audio heard both ways, its RFC 4733 digit reaches us, hang-ups from each end; its RTP is ciphertext on the wire")
+    func baresipOverTLS() throws {
+        let certs = try Self.certificates()
+        defer { try? FileManager.default.removeItem(at: certs) }
+        let ca = certs.appendingPathComponent("ca.pem").path
+        let k = try Kamailio(tls: (certs.appendingPathComponent("good.pem").path, certs.appendingPathComponent("good.key").path))
+        defer { k.stop() }
+        let tlsPort = try #require(k.tlsPort)
+        var synth = ToneSynthesizer(try Tone("1004", level: -10))
+        var source = [Int16](repeating: 0, count: 8000 * 60)
+        source.withUnsafeMutableBufferPointer { synth.render(into: $0) }
+        let capture = FileManager.default.temporaryDirectory.appendingPathComponent("tipring-srtp-\(UUID().uuidString.prefix(8)).pcap").path
+        defer { try? FileManager.default.removeItem(atPath: capture) }
+        let shark = try spawn("/usr/bin/tshark", ["-i", "lo", "-w", capture, "-f", "udp portrange 29600-29700"], stdout: "/dev/null", stderr: "/dev/null")
+        defer { stopProcess(shark) }
+        #expect(waitForPeer(10) { FileManager.default.fileExists(atPath: capture) })
+        let both = certs.appendingPathComponent("good-both.pem").path
+        try (String(contentsOfFile: certs.appendingPathComponent("good.pem").path, encoding: .utf8)
+            + String(contentsOfFile: certs.appendingPathComponent("good.key").path, encoding: .utf8)).write(toFile: both, atomically: true, encoding: .utf8)
+        let baresip = try Baresip(registrarPort: tlsPort, source: source, rtpPorts: "29600-29700", tls: (ca, both, "srtp-mand"))
+        defer { baresip.stop() }
+        #expect(waitForPeer(10) { (try? k.contacts(of: "1002").first?.contains("transport=tls")) == true }, "\(baresip.log)")
+        let d = try DaemonUnderTest(name: "tls-baresip")
+        try """
+        {
+          accounts: [{ port: 1, user: "1001", password: "secret1", domain: "127.0.0.1", registrar: "127.0.0.1:\(tlsPort)", transport: "tls",
+                       tlsCaFile: "\(ca)", srtp: "mandatory", sipPorts: [19740, 19749] }],
+          ports: [{ id: 1, dialPlan: "(100[1-9]|x.T)" }],
+          rtpPorts: [19820, 19839],
+          stateDirectory: "\(d.dir.path)",
+        }
+        """.write(toFile: d.config, atomically: true, encoding: .utf8)
+        try d.start(inNamespace: nil)
+        #expect(waitForPeer(20) { d.port(1).contains("\"state\": \"registered\"") }, "\(d.status())\n\(d.log().suffix(3000))")
+
+        // We call baresip: its tone heard here, ours recorded there, its digit reaches us, we hang up.
+        try d.sim(["offhook", "--port", "1"])
+        #expect(waitForPeer(5) { d.port(1).contains("\"state\": \"dial-tone\"") })
+        try d.sim(["dial", "--port", "1", "1002"])
+        #expect(waitForPeer(10) { d.port(1).contains("\"line\": {\"state\": \"connected\"") }, "\(d.status())\n\(baresip.log.suffix(2000))")
+        #expect(d.port(1).contains("\"encryption\": \"AES_CM_128_HMAC_SHA1_"), "\(d.port(1))")
+        try d.sim(["say", "--port", "1", "--tone", "1804"])
+        #expect(try d.sim(["listen", "--port", "1", "--seconds", "2"]).contains("audio 1004 Hz at -10 dBm0"), "\(d.log().suffix(2000))")
+        try baresip.command("sndcode", "9")
+        #expect(waitForPeer(5) { d.log().contains("far end sent digit 9") }, "\(d.log().suffix(2000))")
+        try d.sim(["onhook", "--port", "1"])
+        _ = waitForPeer(5, every: 0.1) { (baresip.received()?.count ?? 0) >= 8000 }
+        let samples = try #require(baresip.received(), "no recording: \(baresip.log.suffix(2000))")
+        let middle = Array(samples[(samples.count / 2 - 4000)..<(samples.count / 2 + 4000)])
+        let theirs = Level.sine(middle)
+        #expect(abs(theirs.frequency - 1804) < 18.04 && abs(theirs.level - -10) < 1, "baresip heard \(theirs)")  // `sim say` speaks at -10 dBm0
+        #expect(baresip.log.contains("SRTP is Enabled"), "\(baresip.log.suffix(2000))")
+
+        // baresip calls us; we answer, hear it, and it hangs up.
+        try baresip.command("dial", "sip:1001@127.0.0.1:\(tlsPort);transport=tls")
+        #expect(waitForPeer(10) { d.port(1).contains("\"line\": {\"state\": \"ringing\"") }, "\(d.status())\n\(baresip.log.suffix(2000))")
+        try d.sim(["offhook", "--port", "1"])
+        #expect(waitForPeer(10) { d.port(1).contains("\"line\": {\"state\": \"connected\"") && d.port(1).contains("\"encryption\": ") }, "\(d.port(1))")
+        #expect(try d.sim(["listen", "--port", "1", "--seconds", "1"]).contains("audio 1004 Hz"))
+        try baresip.command("hangup", "")
+        #expect(waitForPeer(10) { !d.port(1).contains("\"line\": {\"state\": \"connected\"") }, "\(d.port(1))")
+        try d.sim(["onhook", "--port", "1"])
+        #expect(waitForPeer(5) { d.port(1).contains("\"line\": {\"state\": \"idle\"}") })
+        #expect(d.terminate(within: 8) == 0)
+        stopProcess(shark, with: SIGINT)
+        let variety = try Self.payloadVariety(capture)
+        #expect(variety.count > 100 && variety.filter { $0 < 100 }.count < variety.count / 50, "\(variety.count) packets, \(variety.filter { $0 < 100 }.count) look like G.711")
     }
 
     @Test("a certificate for another name, an expired one and one from an unknown CA: each refused with its reason in the status, retried with back-off")
