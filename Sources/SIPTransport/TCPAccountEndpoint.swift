@@ -54,6 +54,8 @@ public final class TCPAccountEndpoint: AccountEndpoint, @unchecked Sendable {
 
     /// The connection's security as the status shows it ("TLS 1.3"), nil over plain TCP.
     public var security: String? { current?.security }
+    /// How long the connection and its TLS handshake took.
+    public var setupMilliseconds: Int64? { current?.setupMilliseconds }
 
     init(agent: AccountAgent, transport: TCPTransport, targets: [SIPNetworkAddress], failoverTargets: [SIPNetworkAddress],
          refresh: ServerRefresh, failoverRefresh: ServerRefresh?, firstLookupLifetime: Duration, scheduler: any Scheduler, group: any EventLoopGroup,

@@ -17,6 +17,8 @@ public final class TCPTransport: @unchecked Sendable {
     public let localAddress: SocketAddress?
     /// The TLS version agreed ("TLS 1.3"), nil over plain TCP.
     public let security: String?
+    /// From the connect to the end of the handshake (TLS only).
+    public private(set) var setupMilliseconds: Int64?
 
     private init(channel: any Channel, security: String? = nil) {
         self.channel = channel
@@ -41,6 +43,7 @@ public final class TCPTransport: @unchecked Sendable {
         completion: @escaping @Sendable (Result<TCPTransport, any Error>) -> Void
     ) {
         let loop = group.next()
+        let started = Instant.monotonicNow()
         let handshake = loop.makePromise(of: NIOSSLCertificate?.self)
         // Built here, used on `loop` only: whichever comes first completes the promise once.
         let waiter = HandshakeWaiter(done: handshake)
@@ -68,7 +71,9 @@ public final class TCPTransport: @unchecked Sendable {
                     switch outcome {
                     case .success:
                         let version = try? ch.pipeline.syncOperations.handler(type: NIOSSLClientHandler.self).tlsVersion
-                        completion(.success(TCPTransport(channel: ch, security: version.map(Self.name) ?? "TLS")))
+                        let t = TCPTransport(channel: ch, security: version.map(Self.name) ?? "TLS")
+                        t.setupMilliseconds = (Instant.monotonicNow() - started).nanoseconds / 1_000_000
+                        completion(.success(t))
                     case .failure(let error):
                         ch.close(promise: nil)
                         tls.diagnose(host: host, port: port, group: group, original: error).whenComplete { completion(.failure((try? $0.get()) ?? TLSFailure("TLS: \(error)"))) }

@@ -70,6 +70,10 @@ extension Daemon {
             if let retry = clock.sync({ p.attachRetry }) {
                 log.notice("port \(id): \(a.registrar) reached after \(retry.failures) failed attempt(s)", metadata: ["port.id": "\(id)"])
             }
+            if let security = endpoint.security {
+                let took = (endpoint as? TCPAccountEndpoint)?.setupMilliseconds.map { " in \($0) ms" } ?? ""
+                log.info("port \(id): \(security) to \(endpoint.agent.server)\(took), its certificate checked", metadata: ["port.id": "\(id)"])
+            }
             wire(a, endpoint: endpoint, to: p)
             clock.sync {
                 p.attachRetry = nil

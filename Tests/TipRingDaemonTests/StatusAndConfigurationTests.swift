@@ -254,6 +254,34 @@ struct ConfigurationTests {
         #expect(error(#"{ accounts: [{ port: 1, user: "1001", password: "p", domain: "x", failoverServer: "" }] }"#).contains("accounts[0].failoverServer"))
     }
 
+    @Test("TLS settings: a CA file that is there and is PEM; one that is not, a key without its certificate, TLS files or SRTP without transport tls — each an error naming the key")
+    func tlsSettings() throws {
+        let dir = FileManager.default.temporaryDirectory.appendingPathComponent("tipring-tlsconf-\(UUID().uuidString.prefix(8)))")
+        try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(at: dir) }
+        let ca = dir.appendingPathComponent("ca.pem").path, key = dir.appendingPathComponent("ca.key").path, junk = dir.appendingPathComponent("junk.pem").path
+        let made = Process()
+        made.executableURL = URL(fileURLWithPath: "/usr/bin/openssl")
+        made.arguments = ["req", "-x509", "-newkey", "rsa:2048", "-nodes", "-keyout", key, "-out", ca, "-days", "1", "-subj", "/CN=test"]
+        made.standardOutput = FileHandle.nullDevice
+        made.standardError = FileHandle.nullDevice
+        try made.run()
+        made.waitUntilExit()
+        try "not a certificate\n".write(toFile: junk, atomically: true, encoding: .utf8)
+        let account = #"{ port: 1, user: "1001", password: "p", domain: "x", "#
+        let a = try #require(try parse("{ accounts: [\(account) transport: \"tls\", tlsCaFile: \"\(ca)\", srtp: \"optional\" }] }").account(port: 1))
+        #expect(a.transport == .tls && a.tls.caFile == ca && a.srtp == .optional)
+        #expect(try parse("{ accounts: [\(account) transport: \"tls\", tlsCertificateFile: \"\(ca)\", tlsKeyFile: \"\(key)\" }] }").account(port: 1)?.tls.keyFile == key)
+        #expect(error("{ accounts: [\(account) transport: \"tls\", tlsCaFile: \"\(dir.path)/none.pem\" }] }").contains("accounts[0].tlsCaFile: tlsCaFile \(dir.path)/none.pem: not a readable PEM certificate file"))
+        #expect(error("{ accounts: [\(account) transport: \"tls\", tlsCaFile: \"\(junk)\" }] }").contains("not a readable PEM certificate file"))
+        #expect(error("{ accounts: [\(account) transport: \"tls\", tlsKeyFile: \"\(key)\" }] }").contains("tlsCertificateFile and tlsKeyFile go together"))
+        #expect(error("{ accounts: [\(account) transport: \"tls\", tlsCertificateFile: \"\(ca)\", tlsKeyFile: \"\(junk)\" }] }").contains("tlsKeyFile \(junk): not a readable PEM private key"))
+        #expect(error("{ accounts: [\(account) tlsCaFile: \"\(ca)\" }] }").contains("TLS files are for transport: \"tls\""))
+        #expect(error("{ accounts: [\(account) transport: \"tcp\", srtp: \"mandatory\" }] }").contains("accounts[0].srtp: srtp needs transport: \"tls\""))
+        #expect(error("{ accounts: [\(account) transport: \"tls\", srtp: \"always\" }] }").contains("accounts[0].srtp"))
+        #expect(!error("{ accounts: [\(account) transport: \"tls\", tlsKeyFile: \"\(key)\" }] }").contains("PRIVATE KEY"))
+    }
+
     @Test("the status page listens on a loopback address with a port — anywhere else only with a password hash")
     func webListen() throws {
         #expect(try parse(#"{ accounts: [], web: { listen: "127.0.0.1:8080" } }"#).webListen == ServerName(host: "127.0.0.1", port: 8080))
