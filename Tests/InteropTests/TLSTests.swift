@@ -166,6 +166,53 @@ struct TLSTests {
         #expect(variety.count > 100 && variety.filter { $0 < 100 }.count < variety.count / 50, "\(variety.count) packets, \(variety.filter { $0 < 100 }.count) look like G.711")
     }
 
+    @Test("optional and mandatory against baresip's best-effort SRTP and against a baresip that does not encrypt: encrypted when both can, in clear only when both allow it, refused otherwise", arguments: [
+        ("optional", "srtp", "encrypted"), ("optional", nil, "clear"), ("mandatory", nil, "refused"), ("mandatory", "srtp", "encrypted"),
+    ] as [(String, String?, String)])
+    func srtpModes(ours: String, theirs: String?, expected: String) throws {
+        let certs = try Self.certificates()
+        defer { try? FileManager.default.removeItem(at: certs) }
+        let ca = certs.appendingPathComponent("ca.pem").path, both = certs.appendingPathComponent("good-both.pem").path
+        try (String(contentsOfFile: certs.appendingPathComponent("good.pem").path, encoding: .utf8)
+            + String(contentsOfFile: certs.appendingPathComponent("good.key").path, encoding: .utf8)).write(toFile: both, atomically: true, encoding: .utf8)
+        let k = try Kamailio(tls: (certs.appendingPathComponent("good.pem").path, certs.appendingPathComponent("good.key").path))
+        defer { k.stop() }
+        let tlsPort = try #require(k.tlsPort)
+        var synth = ToneSynthesizer(try Tone("1004", level: -10))
+        var source = [Int16](repeating: 0, count: 8000 * 30)
+        source.withUnsafeMutableBufferPointer { synth.render(into: $0) }
+        // Without `mediaenc` baresip still registers over TLS, and answers in clear.
+        let baresip = try Baresip(registrarPort: tlsPort, source: source, rtpPorts: "29700-29800", tls: (ca, both, theirs ?? ""))
+        defer { baresip.stop() }
+        #expect(waitForPeer(10) { (try? k.contacts(of: "1002").isEmpty) == false }, "\(baresip.log)")
+        let d = try DaemonUnderTest(name: "srtp-\(ours)")
+        try """
+        {
+          accounts: [{ port: 1, user: "1001", password: "secret1", domain: "127.0.0.1", registrar: "127.0.0.1:\(tlsPort)", transport: "tls",
+                       tlsCaFile: "\(ca)", srtp: "\(ours)", sipPorts: [19750, 19759] }],
+          ports: [{ id: 1, dialPlan: "(100[1-9]|x.T)" }],
+          rtpPorts: [19840, 19859],
+          stateDirectory: "\(d.dir.path)",
+        }
+        """.write(toFile: d.config, atomically: true, encoding: .utf8)
+        try d.start(inNamespace: nil)
+        #expect(waitForPeer(20) { d.port(1).contains("\"state\": \"registered\"") }, "\(d.log().suffix(2000))")
+        try d.sim(["offhook", "--port", "1"])
+        #expect(waitForPeer(5) { d.port(1).contains("\"state\": \"dial-tone\"") })
+        try d.sim(["dial", "--port", "1", "1002"])
+        switch expected {
+        case "refused":
+            #expect(waitForPeer(10) { d.port(1).contains("\"line\": {\"state\": \"disconnected\"") }, "\(d.port(1))\n\(baresip.log.suffix(1500))")
+            #expect(!d.port(1).contains("\"state\": \"connected\""))
+        default:
+            #expect(waitForPeer(10) { d.port(1).contains("\"line\": {\"state\": \"connected\"") }, "\(d.port(1))\n\(baresip.log.suffix(1500))")
+            #expect(try d.sim(["listen", "--port", "1", "--seconds", "1"]).contains("audio 1004 Hz"))
+            #expect(d.port(1).contains("\"encryption\": \"AES_CM_128_HMAC_SHA1_") == (expected == "encrypted"), "\(d.port(1))")
+        }
+        try d.sim(["onhook", "--port", "1"])
+        #expect(d.terminate(within: 8) == 0)
+    }
+
     @Test("a certificate for another name, an expired one and one from an unknown CA: each refused with its reason in the status, retried with back-off")
     func refusedCertificates() throws {
         let certs = try Self.certificates()
