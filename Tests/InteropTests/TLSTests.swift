@@ -79,6 +79,12 @@ struct TLSTests {
         #expect(waitForPeer(10) { d.status().components(separatedBy: "\"line\": {\"state\": \"idle\"}").count >= 2 })
         try d.sim(["onhook", "--port", "1"])
         #expect(d.terminate(within: 8) == 0)
+        // The log says how the connection was made, and never a key or a password.
+        let log = d.log()
+        let connected = log.split(separator: "\n").filter { $0.contains("its certificate checked") }
+        print(connected.joined(separator: "\n"))
+        #expect(connected.count == 2 && connected.allSatisfy { $0.contains("TLS 1.") && $0.contains(" ms,") }, "\(log.suffix(3000))")
+        #expect(!log.contains("inline:") && !log.contains("secret1") && !log.contains("a=crypto"))
         stopProcess(sipShark, with: SIGINT)
         stopProcess(rtpShark, with: SIGINT)
 

@@ -144,105 +144,133 @@ func freePort() -> Int {
     return Int(s.port)
 }
 
-print("")
-print("TipRing port ↔ baresip (Debian baresip, PCMU, 20 ms, both on 127.0.0.1), 30 s of call:")
-let dir = "/tmp/tipring-bench-baresip-\(getpid())"
-mkdir(dir, 0o755)
-var synth = ToneSynthesizer(try! Tone("1004", level: -10))
-var source = [Int16](repeating: 0, count: 8000 * 60)
-source.withUnsafeMutableBufferPointer { synth.render(into: $0) }
-try! FileIO.writeAll(path: dir + "/source.wav", bytes: WAV.encode(samples: source))
-let bsPort = freePort()
-let config = """
-poll_method epoll
-sip_listen 127.0.0.1:\(bsPort)
-net_interface 127.0.0.1
-audio_source aufile,\(dir)/source.wav
-audio_player aubridge,nil
-audio_alert aubridge,nil
-ausrc_srate 8000
-auplay_srate 8000
-ausrc_channels 1
-auplay_channels 1
-rtp_ports 37000-37100
-rtcp_mux no
-module_path /usr/lib/baresip/modules
-module g711.so
-module aufile.so
-module aubridge.so
-module_tmp uuid.so
-module_tmp account.so
-module_app menu.so
+/// One call between a TipRing port and baresip, each process measured: idle, then 30 s of call.
+/// `srtp`: both sides encrypt (SDES-SRTP, AES_CM_128_HMAC_SHA1_80; baresip's srtp module).
+func baresipCall(srtp: Bool) async throws -> (idleOurs: Double, idleTheirs: Double, inCallOurs: Double, inCallTheirs: Double,
+                                             oursCall: Double, theirsCall: Double, stats: CallStatistics?)? {
+    let dir = "/tmp/tipring-bench-baresip-\(getpid())-\(srtp ? "srtp" : "plain")"
+    mkdir(dir, 0o755)
+    var synth = ToneSynthesizer(try! Tone("1004", level: -10))
+    var source = [Int16](repeating: 0, count: 8000 * 60)
+    source.withUnsafeMutableBufferPointer { synth.render(into: $0) }
+    try! FileIO.writeAll(path: dir + "/source.wav", bytes: WAV.encode(samples: source))
+    let bsPort = freePort()
+    let config = """
+    poll_method epoll
+    sip_listen 127.0.0.1:\(bsPort)
+    net_interface 127.0.0.1
+    audio_source aufile,\(dir)/source.wav
+    audio_player aubridge,nil
+    audio_alert aubridge,nil
+    ausrc_srate 8000
+    auplay_srate 8000
+    ausrc_channels 1
+    auplay_channels 1
+    rtp_ports 37000-37100
+    rtcp_mux no
+    module_path /usr/lib/baresip/modules
+    module g711.so
+    module aufile.so
+    module aubridge.so
+    \(srtp ? "module srtp.so" : "")
+    module_tmp uuid.so
+    module_tmp account.so
+    module_app menu.so
 
-"""
-try! FileIO.writeAll(path: dir + "/config", bytes: Array(config.utf8))
-try! FileIO.writeAll(path: dir + "/accounts", bytes: Array("<sip:bench@127.0.0.1:\(bsPort)>;answermode=auto;audio_codecs=PCMU;regint=0\n".utf8))
-var pid: pid_t = 0
-var actions = posix_spawn_file_actions_t()
-posix_spawn_file_actions_init(&actions)
-posix_spawn_file_actions_addopen(&actions, 0, "/dev/null", O_RDONLY, 0)
-posix_spawn_file_actions_addopen(&actions, 1, dir + "/out.log", O_WRONLY | O_CREAT | O_TRUNC, 0o644)
-posix_spawn_file_actions_addopen(&actions, 2, dir + "/err.log", O_WRONLY | O_CREAT | O_TRUNC, 0o644)
-let argv: [UnsafeMutablePointer<CChar>?] = ["baresip", "-4", "-f", dir].map { (s: String) in strdup(s) } + [nil]
-if posix_spawn(&pid, "/usr/bin/baresip", &actions, nil, argv, environ) != 0 {
-    print("  baresip could not start (apt-get install baresip)")
-    exit(1)
-}
-usleep(500_000)
-
-let scheduler = WallClockScheduler()
-try scheduler.start()
-let clock = WallClockControlPlane(scheduler)
-let system = try await LiveBoardSystem.make(
-    clock: clock, registrar: ServerName(host: "127.0.0.1", port: bsPort), domain: "127.0.0.1",
-    accounts: [.init(user: "tipring", password: "x")], sipPorts: 38000...38999, rtpPorts: 39000...39099,
-    group: MultiThreadedEventLoopGroup.singleton)
-let port = system.port(1)
-clock.sync { port.phone.earpiece.isRecording = false }
-// Idle first (both processes up, no call): the part of their CPU no call causes.
-clock.advance(by: .seconds(1))
-let idleOurs0 = cpuSeconds(), idleTheirs0 = processCPU(pid) ?? 0, idleWall0 = monotonicSeconds()
-clock.advance(by: .seconds(5))
-let idleWall = monotonicSeconds() - idleWall0
-let idleOurs = (cpuSeconds() - idleOurs0) / idleWall, idleTheirs = ((processCPU(pid) ?? 0) - idleTheirs0) / idleWall
-final class Flag: @unchecked Sendable { var answered = false }
-let flag = Flag()
-let handle: CallHandle = clock.sync {
-    port.phone.earpiece.isRecording = false
-    port.phone.mouthpiece.play(try! Tone("1804", level: -16))
-    let h = port.userAgent.newCallHandle()
-    let previous = port.userAgent.onEvent
-    port.userAgent.onEvent = { e in
-        previous?(e)
-        if case .answered(h) = e {
-            flag.answered = true
-            port.media.connect(h)
-        }
+    """
+    try! FileIO.writeAll(path: dir + "/config", bytes: Array(config.utf8))
+    let mediaenc = srtp ? ";mediaenc=srtp-mand" : ""
+    try! FileIO.writeAll(path: dir + "/accounts", bytes: Array("<sip:bench@127.0.0.1:\(bsPort)>;answermode=auto;audio_codecs=PCMU;regint=0\(mediaenc)\n".utf8))
+    var pid: pid_t = 0
+    var actions = posix_spawn_file_actions_t()
+    posix_spawn_file_actions_init(&actions)
+    posix_spawn_file_actions_addopen(&actions, 0, "/dev/null", O_RDONLY, 0)
+    posix_spawn_file_actions_addopen(&actions, 1, dir + "/out.log", O_WRONLY | O_CREAT | O_TRUNC, 0o644)
+    posix_spawn_file_actions_addopen(&actions, 2, dir + "/err.log", O_WRONLY | O_CREAT | O_TRUNC, 0o644)
+    let argv: [UnsafeMutablePointer<CChar>?] = ["baresip", "-4", "-f", dir].map { (s: String) in strdup(s) } + [nil]
+    if posix_spawn(&pid, "/usr/bin/baresip", &actions, nil, argv, environ) != 0 {
+        print("  baresip could not start (apt-get install baresip)")
+        return nil
     }
-    port.userAgent.execute(.invite(h, target: "sip:bench@127.0.0.1:\(bsPort)", withholdIdentity: false))
-    return h
+    usleep(500_000)
+
+    let scheduler = WallClockScheduler()
+    try scheduler.start()
+    defer { scheduler.shutdown() }
+    let clock = WallClockControlPlane(scheduler)
+    let system = try await LiveBoardSystem.make(
+        clock: clock, registrar: ServerName(host: "127.0.0.1", port: bsPort), domain: "127.0.0.1",
+        accounts: [.init(user: "tipring", password: "x")], sipPorts: 38000...38999, rtpPorts: 39000...39099,
+        group: MultiThreadedEventLoopGroup.singleton,
+        // The benchmark's loopback call carries its keys over UDP; an account configures SRTP only with TLS.
+        configure: { _, _, calls in calls.media.srtp = srtp ? .mandatory : .off })
+    let port = system.port(1)
+    clock.sync { port.phone.earpiece.isRecording = false }
+    // Idle first (both processes up, no call): the part of their CPU no call causes.
+    clock.advance(by: .seconds(1))
+    let idleOurs0 = cpuSeconds(), idleTheirs0 = processCPU(pid) ?? 0, idleWall0 = monotonicSeconds()
+    clock.advance(by: .seconds(5))
+    let idleWall = monotonicSeconds() - idleWall0
+    let idleOurs = (cpuSeconds() - idleOurs0) / idleWall, idleTheirs = ((processCPU(pid) ?? 0) - idleTheirs0) / idleWall
+    final class Flag: @unchecked Sendable { var answered = false }
+    let flag = Flag()
+    let handle: CallHandle = clock.sync {
+        port.phone.earpiece.isRecording = false
+        port.phone.mouthpiece.play(try! Tone("1804", level: -16))
+        let h = port.userAgent.newCallHandle()
+        let previous = port.userAgent.onEvent
+        port.userAgent.onEvent = { e in
+            previous?(e)
+            if case .answered(h) = e {
+                flag.answered = true
+                port.media.connect(h)
+            }
+        }
+        port.userAgent.execute(.invite(h, target: "sip:bench@127.0.0.1:\(bsPort)", withholdIdentity: false))
+        return h
+    }
+    var waited = 0
+    while !clock.sync({ flag.answered }) && waited < 100 { clock.advance(by: .milliseconds(50)); waited += 1 }
+    if !clock.sync({ flag.answered }) {
+        print("  baresip did not answer")
+        kill(pid, SIGKILL)
+        return nil
+    }
+    clock.advance(by: .seconds(1))
+    let ours0 = cpuSeconds(), theirs0 = processCPU(pid) ?? 0, wall0 = monotonicSeconds()
+    clock.advance(by: .seconds(30))
+    let ours = cpuSeconds() - ours0, theirs = (processCPU(pid) ?? 0) - theirs0, wall = monotonicSeconds() - wall0
+    let stats = clock.sync { port.media.current }
+    clock.sync { port.userAgent.execute(.hangUp(handle)) }
+    clock.advance(by: .milliseconds(500))
+    // baresip may sit out a SIGTERM (it waits for its own shutdown): two seconds, then SIGKILL.
+    kill(pid, SIGTERM)
+    var status: Int32 = 0
+    for _ in 0..<20 where waitpid(pid, &status, WNOHANG) == 0 { usleep(100_000) }
+    if waitpid(pid, &status, WNOHANG) == 0 {
+        kill(pid, SIGKILL)
+        waitpid(pid, &status, 0)
+    }
+    // The port's system is left as it is (the process ends soon); only its clock stops.
+    return (idleOurs, idleTheirs, ours / wall, theirs / wall, ours / wall - idleOurs, theirs / wall - idleTheirs, stats)
 }
-var waited = 0
-while !clock.sync({ flag.answered }) && waited < 100 { clock.advance(by: .milliseconds(50)); waited += 1 }
-if !clock.sync({ flag.answered }) {
-    print("  baresip did not answer")
-    kill(pid, SIGKILL)
-    exit(1)
+
+print("")
+print("TipRing port ↔ baresip (Debian baresip, PCMU, 20 ms, both on 127.0.0.1), 30 s of call, in clear and with SRTP:")
+var results: [Bool: (oursCall: Double, theirsCall: Double)] = [:]
+for srtp in [false, true] {
+    guard let r = try await baresipCall(srtp: srtp) else { exit(1) }
+    let label = srtp ? "SRTP (AES_CM_128_HMAC_SHA1_80)" : "in clear"
+    print("  \(label):")
+    print("    idle (registered, no call): TipRing \(fixed(r.idleOurs * 1000, 2)) ms/s (simulated phone and line included), baresip \(fixed(r.idleTheirs * 1000, 2)) ms/s")
+    print("    in the call, whole process: TipRing \(fixed(r.inCallOurs * 1000, 2)) ms/s, baresip \(fixed(r.inCallTheirs * 1000, 2)) ms/s")
+    print("    CPU the call costs (in call − idle): TipRing \(fixed(r.oursCall * 1000, 2)) ms per call-second, baresip \(fixed(r.theirsCall * 1000, 2)) ms per call-second")
+    print("    ratio TipRing / baresip: \(fixed(r.oursCall / max(r.theirsCall, 1e-9), 3)) (target ≤ 0.5)")
+    if let stats = r.stats {
+        print("    call: \(stats.packetsSent) packets sent, \(stats.packetsReceived) received, \(stats.packetsLost) lost, jitter \(fixed(stats.jitterMilliseconds, 2)) ms, \(stats.encryption ?? "not encrypted")")
+    }
+    results[srtp] = (r.oursCall, r.theirsCall)
 }
-clock.advance(by: .seconds(1))
-let ours0 = cpuSeconds(), theirs0 = processCPU(pid) ?? 0, wall0 = monotonicSeconds()
-clock.advance(by: .seconds(30))
-let ours = cpuSeconds() - ours0, theirs = (processCPU(pid) ?? 0) - theirs0, wall = monotonicSeconds() - wall0
-let stats = clock.sync { port.media.current }
-clock.sync { port.userAgent.execute(.hangUp(handle)) }
-clock.advance(by: .milliseconds(500))
-kill(pid, SIGTERM)
-var status: Int32 = 0
-waitpid(pid, &status, 0)
-let oursCall = ours / wall - idleOurs, theirsCall = theirs / wall - idleTheirs
-print("  idle (registered, no call): TipRing \(fixed(idleOurs * 1000, 2)) ms/s (simulated phone and line included), baresip \(fixed(idleTheirs * 1000, 2)) ms/s")
-print("  in the call, whole process: TipRing \(fixed(ours / wall * 1000, 2)) ms/s, baresip \(fixed(theirs / wall * 1000, 2)) ms/s")
-print("  CPU the call costs (in call − idle): TipRing \(fixed(oursCall * 1000, 2)) ms per call-second, baresip \(fixed(theirsCall * 1000, 2)) ms per call-second")
-print("  ratio TipRing / baresip: \(fixed(oursCall / max(theirsCall, 1e-9), 3)) (target ≤ 0.5)")
-if let stats { print("  call: \(stats.packetsSent) packets sent, \(stats.packetsReceived) received, \(stats.packetsLost) lost, jitter \(fixed(stats.jitterMilliseconds, 2)) ms") }
-scheduler.shutdown()
+if let plain = results[false], let secure = results[true] {
+    print("  SRTP's own cost per call-second: TipRing +\(fixed((secure.oursCall - plain.oursCall) * 1000, 3)) ms, baresip +\(fixed((secure.theirsCall - plain.theirsCall) * 1000, 3)) ms")
+}

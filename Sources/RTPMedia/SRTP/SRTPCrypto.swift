@@ -24,24 +24,14 @@ enum SRTPCrypto {
     }
 
     /// XORs the AES-CM keystream that starts at counter block `iv` (its last two bytes the
-    /// block counter, 0) into `data`: encryption and decryption alike.
+    /// block counter, 0) into `data`: encryption and decryption alike. One counter-mode pass
+    /// (swift-crypto's AES-CTR on BoringSSL; the counter is the whole block, which is SRTP's
+    /// 16-bit block counter as long as a packet has fewer than 2¹⁶ blocks).
     static func keystream(key: SymmetricKey, iv: [UInt8], xorInto data: UnsafeMutableRawBufferPointer) {
-        withUnsafeTemporaryAllocation(of: UInt8.self, capacity: 16) { block in
-            var offset = 0
-            var counter: UInt16 = 0
-            while offset < data.count {
-                for i in 0..<14 { block[i] = iv[i] }
-                block[14] = iv[14] ^ UInt8(truncatingIfNeeded: counter >> 8)
-                block[15] = iv[15] ^ UInt8(truncatingIfNeeded: counter)
-                var b = block
-                // A 16-byte block and a 16-byte key: the only sizes it refuses are not ours.
-                try? AES.permute(&b, key: key)
-                let n = min(16, data.count - offset)
-                for i in 0..<n { data[offset + i] ^= block[i] }
-                offset += n
-                counter &+= 1
-            }
-        }
+        guard !data.isEmpty,
+              let nonce = try? AES._CTR.Nonce(nonceBytes: iv),
+              let out = try? AES._CTR.encrypt(UnsafeRawBufferPointer(data), using: key, nonce: nonce) else { return }
+        out.withUnsafeBytes { data.copyMemory(from: $0) }
     }
 
     /// The counter block of a packet (§4.1.1): salt · 2¹⁶ XOR SSRC · 2⁶⁴ XOR index · 2¹⁶.
