@@ -35,12 +35,14 @@ let package = Package(
             ],
             path: "Benchmarks/DSPComparison"
         ),
-        // Media CPU per call and calls per core; a TipRing port and baresip in one call.
+        .systemLibrary(name: "CSRTP", pkgConfig: "libsrtp2", providers: [.apt(["libsrtp2-dev"])]),
+        // Media CPU per call and calls per core; a TipRing port and baresip in one call, in
+        // clear and with SRTP; SRTP per packet against libsrtp2.
         // Run: `swift run -c release MediaBenchmark`
         .executableTarget(
             name: "MediaBenchmark",
             dependencies: [
-                "BenchmarkSupport",
+                "BenchmarkSupport", "CSRTP",
                 .product(name: "SimulatorApp", package: "TipRing"),
                 .product(name: "PortStack", package: "TipRing"),
                 .product(name: "SystemCalls", package: "TipRing"),

@@ -219,7 +219,7 @@ struct TLSTests {
         #expect(d.terminate(within: 8) == 0)
     }
 
-    @Test("a certificate for another name, an expired one and one from an unknown CA: each refused with its reason in the status, retried with back-off")
+    @Test("a certificate for another name, an expired one, one from an unknown CA, and a good one the system's store does not vouch for: each refused with its reason in the status, retried with back-off")
     func refusedCertificates() throws {
         let certs = try Self.certificates()
         defer { try? FileManager.default.removeItem(at: certs) }
@@ -253,6 +253,19 @@ struct TLSTests {
         try configure("stranger", "expired")
         kill(d.daemon, SIGHUP)
         #expect(waitForPeer(15) { d.port(1).contains("TLS: the certificate of '127.0.0.1' is not signed by a CA trusted here (tlsCaFile \(ca))") }, "\(d.port(1))")
+        // Without a pinned CA the system's store decides — and the test CA is not in it: a
+        // certificate that is fine by name and date is still refused, never "accepted anyway".
+        let good = Kamailio.freeUDPPort()
+        let goodServer = try spawn("/usr/bin/openssl", ["s_server", "-quiet", "-accept", "127.0.0.1:\(good)", "-cert", certs.appendingPathComponent("good.pem").path,
+                                                        "-key", certs.appendingPathComponent("good.key").path], stdout: "/dev/null", stderr: "/dev/null")
+        servers["good"] = (good, goodServer)
+        #expect(waitForPeer(10) { (try? runCommand("/bin/bash", ["-c", "exec 3<>/dev/tcp/127.0.0.1/\(good)"]).status) == 0 })
+        try """
+        { accounts: [{ port: 1, user: "1001", password: "secret1", domain: "127.0.0.1", registrar: "127.0.0.1:\(good)", transport: "tls" }],
+          stateDirectory: "\(d.dir.path)" }
+        """.write(toFile: d.config, atomically: true, encoding: .utf8)
+        kill(d.daemon, SIGHUP)
+        #expect(waitForPeer(15) { d.port(1).contains("TLS: the certificate of '127.0.0.1' is not signed by a CA trusted here (the system's CA store)") }, "\(d.port(1))")
         #expect(d.terminate(within: 8) == 0)
         #expect(!d.log().contains("secret1"))
     }

@@ -442,6 +442,19 @@ struct ServerLocatorTests {
         }
     }
 
+    @Test("SIP over TLS: _sips._tcp SRV (not _sip._tcp), port 5061 for an address or a name without SRV (RFC 3263 §4.2, RFC 3261 §19.1.2)")
+    func locationOverTLS() throws {
+        var random = SeededRandom(seed: 1)
+        let t = Table(srvs: ["_sip._tcp.example.com": [SRVRecord(priority: 1, weight: 0, port: 5090, target: "sip1.example.com")],
+                             "_sips._tcp.example.com": [SRVRecord(priority: 1, weight: 0, port: 5071, target: "tls.example.com")]],
+                      hosts: ["sip1.example.com": ["192.0.2.11"], "tls.example.com": ["192.0.2.14"], "plain.example": ["192.0.2.13"]])
+        #expect(try ServerLocator.targets(host: "example.com", port: nil, transport: .tls, resolver: t, random: &random).map(\.description) == ["tls.example.com (192.0.2.14:5071)"])
+        #expect(try ServerLocator.targets(host: "192.0.2.1", port: nil, transport: .tls, resolver: t, random: &random).map(\.description) == ["192.0.2.1:5061"])
+        #expect(try ServerLocator.targets(host: "plain.example", port: nil, transport: .tls, resolver: t, random: &random).map(\.description) == ["plain.example (192.0.2.13:5061)"])
+        #expect(Transport.tls.via(fromContact: "sip:1001@192.0.2.10:40000;transport=tls").hasPrefix("SIP/2.0/TLS 192.0.2.10:40000;branch=z9hG4bK"))
+        #expect(Transport.tls.uriParameter == ";transport=tls" && Transport.tls.isReliable)
+    }
+
     @Test("SRV answers carry their TTL to each target; A-only answers have none")
     func targetsCarryTheirTTL() throws {
         var random = SeededRandom(seed: 1)

@@ -5,6 +5,7 @@
 import Glibc
 #endif
 import BenchmarkSupport
+import CSRTP
 import LineHAL
 import PortAudio
 import NIOPosix
@@ -107,6 +108,73 @@ func runCalls(_ calls: Int, periods: Int) -> (cpu: Double, worst: Double) {
     return (cpuSeconds() - cpu0, worst)
 }
 
+/// SRTP alone: protecting and checking a 20 ms PCMU packet, per packet.
+func srtpPerPacket() {
+    let key = SRTPMasterKey.random(.aesCM128HMACSHA1_80)
+    var sender = SRTPSender(key), receiver = SRTPReceiver(key)
+    var packet = [UInt8](repeating: 0x55, count: 172)
+    packet[0] = 0x80
+    var out = [UInt8](repeating: 0, count: 172 + 14)
+    let n = 50_000
+    var protectTime = 0.0, unprotectTime = 0.0
+    for i in 0..<n {
+        packet[2] = UInt8(truncatingIfNeeded: i >> 8)
+        packet[3] = UInt8(truncatingIfNeeded: i)
+        let t0 = monotonicSeconds()
+        let length = packet.withUnsafeBytes { p in out.withUnsafeMutableBytes { sender.protect(p, into: $0) } } ?? 0
+        let t1 = monotonicSeconds()
+        _ = out.withUnsafeMutableBytes { receiver.unprotect(UnsafeMutableRawBufferPointer(rebasing: $0[0..<length])) }
+        let t2 = monotonicSeconds()
+        protectTime += t1 - t0
+        unprotectTime += t2 - t1
+    }
+    // libsrtp2 (Debian's) on the same packets with the same key, in the same run.
+    srtp_init()
+    var keyBytes = key.bytes
+    func session(_ direction: srtp_ssrc_type_t) -> srtp_t? {
+        var policy = srtp_policy_t()
+        srtp_crypto_policy_set_rtp_default(&policy.rtp)  // = AES_CM_128_HMAC_SHA1_80 (a macro in srtp.h)
+        srtp_crypto_policy_set_rtcp_default(&policy.rtcp)
+        policy.ssrc.type = direction
+        policy.window_size = 128
+        var s: srtp_t?
+        let rc = keyBytes.withUnsafeMutableBufferPointer { k -> srtp_err_status_t in
+            policy.key = k.baseAddress
+            return srtp_create(&s, &policy)
+        }
+        return rc == srtp_err_status_ok ? s : nil
+    }
+    guard let tx = session(ssrc_any_outbound), let rx = session(ssrc_any_inbound) else { return print("libsrtp2 would not start") }
+    var theirProtect = 0.0, theirUnprotect = 0.0, refused = 0
+    var buffer = [UInt8](repeating: 0, count: 172 + 16)
+    for i in 0..<n {
+        packet[2] = UInt8(truncatingIfNeeded: i >> 8)
+        packet[3] = UInt8(truncatingIfNeeded: i)
+        for k in 0..<172 { buffer[k] = packet[k] }
+        var length: Int32 = 172
+        let t0 = monotonicSeconds()
+        _ = buffer.withUnsafeMutableBytes { srtp_protect(tx, $0.baseAddress, &length) }
+        let t1 = monotonicSeconds()
+        let rc = buffer.withUnsafeMutableBytes { srtp_unprotect(rx, $0.baseAddress, &length) }
+        let t2 = monotonicSeconds()
+        if rc != srtp_err_status_ok || length != 172 { refused += 1 }
+        theirProtect += t1 - t0
+        theirUnprotect += t2 - t1
+    }
+    srtp_dealloc(tx)
+    srtp_dealloc(rx)
+    if refused > 0 { print("  libsrtp2 refused \(refused) of its own packets: its figures below do not count") }
+    let ours = (protectTime + unprotectTime) / Double(n), theirs = (theirProtect + theirUnprotect) / Double(n)
+    print("SRTP per 20 ms PCMU packet (AES_CM_128_HMAC_SHA1_80), \(n) packets each way:")
+    print("  TipRing (swift-crypto):  protect \(fixed(protectTime / Double(n) * 1e6, 2)) µs, check and decrypt \(fixed(unprotectTime / Double(n) * 1e6, 2)) µs")
+    print("  libsrtp2 (Debian, NSS): protect \(fixed(theirProtect / Double(n) * 1e6, 2)) µs, check and decrypt \(fixed(theirUnprotect / Double(n) * 1e6, 2)) µs")
+    print("  ratio TipRing / libsrtp2: \(fixed(ours / theirs, 3)); a call's 100 packets a second cost TipRing \(fixed(ours * 100 * 1000, 3)) ms per call-second")
+}
+srtpPerPacket()
+if CommandLine.arguments.contains("srtp") { exit(0) }
+let onlyTheEncryptedCall = CommandLine.arguments.contains("srtp-call")
+
+if !onlyTheEncryptedCall {
 print("Media per call: two ports per call, each with its audio engine (keypad DTMF detector, echo canceller,")
 print("G.711, RTP, jitter buffer) and a UDP socket on the loopback; one thread; 20 ms periods.")
 for calls in [1, 8, 32, 64] {
@@ -124,6 +192,7 @@ while high - low > 8 {
     if runCalls(mid, periods: 100).worst < 0.020 { low = mid } else { high = mid }
 }
 print("  largest number of simultaneous calls on one core with no late frame: \(low) (target ≥ 128)")
+}
 
 // A TipRing port and baresip in one call, both processes measured.
 func processCPU(_ pid: pid_t) -> Double? {
@@ -258,7 +327,8 @@ func baresipCall(srtp: Bool) async throws -> (idleOurs: Double, idleTheirs: Doub
 print("")
 print("TipRing port ↔ baresip (Debian baresip, PCMU, 20 ms, both on 127.0.0.1), 30 s of call, in clear and with SRTP:")
 var results: [Bool: (oursCall: Double, theirsCall: Double)] = [:]
-for srtp in [false, true] {
+// `MediaBenchmark srtp-call`: only the encrypted call (for a profiler).
+for srtp in CommandLine.arguments.contains("srtp-call") ? [true] : [false, true] {
     guard let r = try await baresipCall(srtp: srtp) else { exit(1) }
     let label = srtp ? "SRTP (AES_CM_128_HMAC_SHA1_80)" : "in clear"
     print("  \(label):")
