@@ -174,21 +174,29 @@ public final class TCPAccountEndpoint: AccountEndpoint, @unchecked Sendable {
             return
         }
         let (target, failover) = every[index]
-        let box = Box()
+        connect(to: target, failover: failover) { endpoint, result in
+            switch result {
+            case .success(let t):
+                endpoint.use(t, to: target, failover: failover)
+            case .failure(let error):
+                if let refused = error as? TLSFailure { endpoint.agent.onLog?("\(target): \(refused)") }
+                endpoint.reconnect(from: index + 1)
+            }
+        }
+    }
+
+    /// A connection to `target` (TLS checked against its server's name); the outcome handed
+    /// to `then` on the scheduler, while this endpoint still exists.
+    func connect(to target: SIPNetworkAddress, failover: Bool,
+                 then: @escaping @Sendable (TCPAccountEndpoint, Result<TCPTransport, any Error>) -> Void) {
+        let box = Box(), scheduler = self.scheduler
         box.endpoint = self
-        let scheduler = self.scheduler
         TCPTransport.connect(host: target.host, port: target.port, group: group, scheduler: scheduler, tls: tls.client(failover: failover),
                              onMessage: { m in box.endpoint?.agent.receive(m, from: target) },
                              completion: { result in
                                  scheduler.execute {
-                                     guard let self = box.endpoint else { return }
-                                     switch result {
-                                     case .success(let t):
-                                         self.use(t, to: target, failover: failover)
-                                     case .failure(let error):
-                                         if let refused = error as? TLSFailure { self.agent.onLog?("\(target): \(refused)") }
-                                         self.reconnect(from: index + 1)
-                                     }
+                                     guard let endpoint = box.endpoint else { return }
+                                     then(endpoint, result)
                                  }
                              })
     }
@@ -225,22 +233,16 @@ public final class TCPAccountEndpoint: AccountEndpoint, @unchecked Sendable {
         primaryCheck = nil
         guard agent.onFailover, lock.withLock({ !closed }) else { return }
         guard index < targets.count else { return checkPrimaryLater() }
-        let target = targets[index], scheduler = self.scheduler, box = Box()
-        box.endpoint = self
-        TCPTransport.connect(host: target.host, port: target.port, group: group, scheduler: scheduler, tls: tls.primary,
-                             onMessage: { m in box.endpoint?.agent.receive(m, from: target) },
-                             completion: { result in
-                                 scheduler.execute {
-                                     guard let self = box.endpoint else { return }
-                                     switch result {
-                                     case .success(let t):
-                                         self.agent.onLog?("the first server \(target) takes connections again; registering there")
-                                         self.use(t, to: target, failover: false)
-                                     case .failure:
-                                         self.tryPrimary(index + 1)
-                                     }
-                                 }
-                             })
+        let target = targets[index]
+        connect(to: target, failover: false) { endpoint, result in
+            switch result {
+            case .success(let t):
+                endpoint.agent.onLog?("the first server \(target) takes connections again; registering there")
+                endpoint.use(t, to: target, failover: false)
+            case .failure:
+                endpoint.tryPrimary(index + 1)
+            }
+        }
     }
 
     public func startWatching() {

@@ -165,7 +165,6 @@ public final class Daemon: @unchecked Sendable {
     }
 
     func build() async throws {
-        let group = eventLoops
         if board.ports.allSatisfy({ $0.gpioChip.hasPrefix("sim") }) {
             simulated = clock.sync { SimulatedBoard(board: self.board, scheduler: self.scheduler) }
         }

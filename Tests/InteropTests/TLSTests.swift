@@ -4,6 +4,62 @@ import TipRingCore
 import TestSupport
 import TelephonyDSP
 
+/// Kamailio with a TLS listener and the test certificates, baresip registered over TLS, and the
+/// daemon's port 1 as 1001 over TLS — what the baresip tests share. Everything goes with it.
+final class TLSLab {
+    let certs: URL
+    let kamailio: Kamailio
+    let tlsPort: Int
+    var ca: String { certs.appendingPathComponent("ca.pem").path }
+
+    init() throws {
+        certs = try TLSTests.certificates()
+        kamailio = try Kamailio(tls: (certs.appendingPathComponent("good.pem").path, certs.appendingPathComponent("good.key").path))
+        guard let port = kamailio.tlsPort else { throw ToolError(description: "Kamailio without a TLS port") }
+        tlsPort = port
+    }
+
+    /// baresip as 1002 over TLS (its own certificate for the connections Kamailio opens to
+    /// it), 1004 Hz at −10 dBm0 as its microphone, `mediaenc` as its encryption ("" for none).
+    func baresip(mediaenc: String, rtpPorts: String) throws -> Baresip {
+        let both = certs.appendingPathComponent("good-both.pem").path
+        try (String(contentsOfFile: certs.appendingPathComponent("good.pem").path, encoding: .utf8)
+            + String(contentsOfFile: certs.appendingPathComponent("good.key").path, encoding: .utf8)).write(toFile: both, atomically: true, encoding: .utf8)
+        var synth = ToneSynthesizer(try Tone("1004", level: -10))
+        var source = [Int16](repeating: 0, count: 8000 * 60)
+        source.withUnsafeMutableBufferPointer { synth.render(into: $0) }
+        let b = try Baresip(registrarPort: tlsPort, source: source, rtpPorts: rtpPorts, tls: (ca, both, mediaenc))
+        guard waitForPeer(10, { (try? self.kamailio.contacts(of: "1002").first?.contains("transport=tls")) == true }) else {
+            throw ToolError(description: "baresip did not register over TLS: \(b.log)")
+        }
+        return b
+    }
+
+    /// The daemon with port 1 as 1001 over TLS (the test CA pinned), registered.
+    func daemon(name: String, srtp: String, sipPorts: ClosedRange<Int>, rtpPorts: ClosedRange<Int>) throws -> DaemonUnderTest {
+        let d = try DaemonUnderTest(name: name)
+        try """
+        {
+          accounts: [{ port: 1, user: "1001", password: "secret1", domain: "127.0.0.1", registrar: "127.0.0.1:\(tlsPort)", transport: "tls",
+                       tlsCaFile: "\(ca)", srtp: "\(srtp)", sipPorts: [\(sipPorts.lowerBound), \(sipPorts.upperBound)] }],
+          ports: [{ id: 1, dialPlan: "(100[1-9]|x.T)" }],
+          rtpPorts: [\(rtpPorts.lowerBound), \(rtpPorts.upperBound)],
+          stateDirectory: "\(d.dir.path)",
+        }
+        """.write(toFile: d.config, atomically: true, encoding: .utf8)
+        try d.start(inNamespace: nil)
+        guard waitForPeer(20, { d.port(1).contains("\"state\": \"registered\"") }) else {
+            throw ToolError(description: "port 1 did not register over TLS: \(d.status())\n\(d.log().suffix(3000))")
+        }
+        return d
+    }
+
+    deinit {
+        kamailio.stop()
+        try? FileManager.default.removeItem(at: certs)
+    }
+}
+
 /// SIP over TLS and SRTP against Kamailio's TLS module, with certificates the test makes
 /// (Tests/Fixtures/tls/make-certs.sh: a test CA, a good server certificate, one for another
 /// name, an expired one, one from a CA nobody trusts).
@@ -105,38 +161,16 @@ struct TLSTests {
 
     @Test("baresip over TLS with mandatory SRTP as the far end: we call it and it calls us — audio heard both ways, its RFC 4733 digit reaches us, hang-ups from each end; its RTP is ciphertext on the wire")
     func baresipOverTLS() throws {
-        let certs = try Self.certificates()
-        defer { try? FileManager.default.removeItem(at: certs) }
-        let ca = certs.appendingPathComponent("ca.pem").path
-        let k = try Kamailio(tls: (certs.appendingPathComponent("good.pem").path, certs.appendingPathComponent("good.key").path))
-        defer { k.stop() }
-        let tlsPort = try #require(k.tlsPort)
-        var synth = ToneSynthesizer(try Tone("1004", level: -10))
-        var source = [Int16](repeating: 0, count: 8000 * 60)
-        source.withUnsafeMutableBufferPointer { synth.render(into: $0) }
+        let lab = try TLSLab()
         let capture = FileManager.default.temporaryDirectory.appendingPathComponent("tipring-srtp-\(UUID().uuidString.prefix(8)).pcap").path
         defer { try? FileManager.default.removeItem(atPath: capture) }
         let shark = try spawn("/usr/bin/tshark", ["-i", "lo", "-w", capture, "-f", "udp portrange 29600-29700"], stdout: "/dev/null", stderr: "/dev/null")
         defer { stopProcess(shark) }
         #expect(waitForPeer(10) { FileManager.default.fileExists(atPath: capture) })
-        let both = certs.appendingPathComponent("good-both.pem").path
-        try (String(contentsOfFile: certs.appendingPathComponent("good.pem").path, encoding: .utf8)
-            + String(contentsOfFile: certs.appendingPathComponent("good.key").path, encoding: .utf8)).write(toFile: both, atomically: true, encoding: .utf8)
-        let baresip = try Baresip(registrarPort: tlsPort, source: source, rtpPorts: "29600-29700", tls: (ca, both, "srtp-mand"))
+        let baresip = try lab.baresip(mediaenc: "srtp-mand", rtpPorts: "29600-29700")
         defer { baresip.stop() }
-        #expect(waitForPeer(10) { (try? k.contacts(of: "1002").first?.contains("transport=tls")) == true }, "\(baresip.log)")
-        let d = try DaemonUnderTest(name: "tls-baresip")
-        try """
-        {
-          accounts: [{ port: 1, user: "1001", password: "secret1", domain: "127.0.0.1", registrar: "127.0.0.1:\(tlsPort)", transport: "tls",
-                       tlsCaFile: "\(ca)", srtp: "mandatory", sipPorts: [19740, 19749] }],
-          ports: [{ id: 1, dialPlan: "(100[1-9]|x.T)" }],
-          rtpPorts: [19820, 19839],
-          stateDirectory: "\(d.dir.path)",
-        }
-        """.write(toFile: d.config, atomically: true, encoding: .utf8)
-        try d.start(inNamespace: nil)
-        #expect(waitForPeer(20) { d.port(1).contains("\"state\": \"registered\"") }, "\(d.status())\n\(d.log().suffix(3000))")
+        let d = try lab.daemon(name: "tls-baresip", srtp: "mandatory", sipPorts: 19740...19749, rtpPorts: 19820...19839)
+        let tlsPort = lab.tlsPort
 
         // We call baresip: its tone heard here, ours recorded there, its digit reaches us, we hang up.
         try d.sim(["offhook", "--port", "1"])
@@ -176,33 +210,11 @@ struct TLSTests {
         ("optional", "srtp", "encrypted"), ("optional", nil, "clear"), ("mandatory", nil, "refused"), ("mandatory", "srtp", "encrypted"),
     ] as [(String, String?, String)])
     func srtpModes(ours: String, theirs: String?, expected: String) throws {
-        let certs = try Self.certificates()
-        defer { try? FileManager.default.removeItem(at: certs) }
-        let ca = certs.appendingPathComponent("ca.pem").path, both = certs.appendingPathComponent("good-both.pem").path
-        try (String(contentsOfFile: certs.appendingPathComponent("good.pem").path, encoding: .utf8)
-            + String(contentsOfFile: certs.appendingPathComponent("good.key").path, encoding: .utf8)).write(toFile: both, atomically: true, encoding: .utf8)
-        let k = try Kamailio(tls: (certs.appendingPathComponent("good.pem").path, certs.appendingPathComponent("good.key").path))
-        defer { k.stop() }
-        let tlsPort = try #require(k.tlsPort)
-        var synth = ToneSynthesizer(try Tone("1004", level: -10))
-        var source = [Int16](repeating: 0, count: 8000 * 30)
-        source.withUnsafeMutableBufferPointer { synth.render(into: $0) }
+        let lab = try TLSLab()
         // Without `mediaenc` baresip still registers over TLS, and answers in clear.
-        let baresip = try Baresip(registrarPort: tlsPort, source: source, rtpPorts: "29700-29800", tls: (ca, both, theirs ?? ""))
+        let baresip = try lab.baresip(mediaenc: theirs ?? "", rtpPorts: "29700-29800")
         defer { baresip.stop() }
-        #expect(waitForPeer(10) { (try? k.contacts(of: "1002").isEmpty) == false }, "\(baresip.log)")
-        let d = try DaemonUnderTest(name: "srtp-\(ours)")
-        try """
-        {
-          accounts: [{ port: 1, user: "1001", password: "secret1", domain: "127.0.0.1", registrar: "127.0.0.1:\(tlsPort)", transport: "tls",
-                       tlsCaFile: "\(ca)", srtp: "\(ours)", sipPorts: [19750, 19759] }],
-          ports: [{ id: 1, dialPlan: "(100[1-9]|x.T)" }],
-          rtpPorts: [19840, 19859],
-          stateDirectory: "\(d.dir.path)",
-        }
-        """.write(toFile: d.config, atomically: true, encoding: .utf8)
-        try d.start(inNamespace: nil)
-        #expect(waitForPeer(20) { d.port(1).contains("\"state\": \"registered\"") }, "\(d.log().suffix(2000))")
+        let d = try lab.daemon(name: "srtp-\(ours)", srtp: ours, sipPorts: 19750...19759, rtpPorts: 19840...19859)
         try d.sim(["offhook", "--port", "1"])
         #expect(waitForPeer(5) { d.port(1).contains("\"state\": \"dial-tone\"") })
         try d.sim(["dial", "--port", "1", "1002"])
