@@ -159,7 +159,7 @@ struct TLSTests {
         #expect(variety.filter { $0 < 100 }.count < variety.count / 50, "payloads that look like G.711: \(variety.filter { $0 < 100 }.count) of \(variety.count)")
     }
 
-    @Test("baresip over TLS with mandatory SRTP as the far end: we call it and it calls us — audio heard both ways, its RFC 4733 digit reaches us, hang-ups from each end; its RTP is ciphertext on the wire")
+    @Test("baresip over TLS with mandatory SRTP as the far end: we call it and it calls us — audio heard both ways, RFC 4733 digits both ways, hang-ups from each end; its RTP is ciphertext on the wire")
     func baresipOverTLS() throws {
         let lab = try TLSLab()
         let capture = FileManager.default.temporaryDirectory.appendingPathComponent("tipring-srtp-\(UUID().uuidString.prefix(8)).pcap").path
@@ -182,6 +182,9 @@ struct TLSTests {
         #expect(try d.sim(["listen", "--port", "1", "--seconds", "2"]).contains("audio 1004 Hz at -10 dBm0"), "\(d.log().suffix(2000))")
         try baresip.command("sndcode", "9")
         #expect(waitForPeer(5) { d.log().contains("far end sent digit 9") }, "\(d.log().suffix(2000))")
+        // And ours to it: a key pressed on the phone goes as RFC 4733 events, decrypted there.
+        try d.sim(["dial", "--port", "1", "5"])
+        #expect(waitForPeer(5) { baresip.log.contains("received event: '5' (end=1)") }, "\(baresip.log.split(separator: "\n").filter { !$0.contains("audio=") }.suffix(30).joined(separator: "\n"))\n\(d.log().suffix(1500))")
         try d.sim(["onhook", "--port", "1"])
         _ = waitForPeer(5, every: 0.1) { (baresip.received()?.count ?? 0) >= 8000 }
         let samples = try #require(baresip.received(), "no recording: \(baresip.log.suffix(2000))")
