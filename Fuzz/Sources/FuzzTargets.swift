@@ -69,7 +69,15 @@ enum FuzzTargets {
     static func sdp(_ bytes: [UInt8]) {
         guard let offer = try? SessionDescription.parse(bytes) else { return }
         _ = offer.serialized()
-        if let answer = MediaPolicy().answer(to: offer, address: "192.0.2.10", port: 4000) { _ = answer.serialized() }
+        // Each encryption mode: keys chosen (or the offer refused) from whatever crypto lines came.
+        for mode in SRTPMode.allCases {
+            var policy = MediaPolicy()
+            policy.srtp = mode
+            guard let answer = policy.answer(to: offer, address: "192.0.2.10", port: 4000) else { continue }
+            _ = answer.serialized()
+            _ = SRTPKeys(local: answer, remote: offer)
+            _ = policy.accept(answer: offer, offered: answer)
+        }
     }
 
     /// RTP, RTCP and RFC 4733 parsers, then the media bridge's receive path with its jitter
@@ -85,6 +93,13 @@ enum FuzzTargets {
         var rest = bytes[...]
         var t = Instant.zero
         var out = [Int16](repeating: 0, count: 160)
+        // The same bytes as SRTP and SRTCP (a fixed key: only the parsing and bounds are at stake).
+        guard let key = SRTPMasterKey(suite: .aesCM128HMACSHA1_32, bytes: Array(0..<30)) else { return }
+        var receiver = SRTPReceiver(key)
+        var copy = bytes
+        _ = copy.withUnsafeMutableBytes { receiver.unprotect($0) }
+        copy = bytes
+        _ = copy.withUnsafeMutableBytes { receiver.unprotectControl($0) }
         while let n = rest.first {
             let packet = Array(rest.dropFirst().prefix(Int(n) + 12))
             rest = rest.dropFirst(Int(n) + 13)
