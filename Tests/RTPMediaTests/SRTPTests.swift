@@ -190,6 +190,19 @@ struct SRTPTests {
         #expect(twice[0].status == 0 && twice[1].status != 0)
     }
 
+    @Test("a new SSRC (the far end restarting its stream) gets a context of its own; the old SSRC's packets replayed afterwards are still replays")
+    func streamsPerSSRC() throws {
+        let key = SRTPMasterKey.random(.aesCM128HMACSHA1_80)
+        var first = SRTPSender(key), second = SRTPSender(key)
+        let old = (0..<10).map { first.protect(rtpPacket(sequence: UInt16($0), ssrc: 0x1111))! }
+        let new = (0..<10).map { second.protect(rtpPacket(sequence: UInt16(40_000 + $0), ssrc: 0x2222))! }
+        var receiver = SRTPReceiver(key)
+        #expect(old.allSatisfy { (try? receiver.unprotect($0).get()) != nil })
+        #expect(new.allSatisfy { (try? receiver.unprotect($0).get()) != nil })
+        #expect(old.allSatisfy { receiver.unprotect($0) == .failure(.replay) })
+        #expect(new.allSatisfy { receiver.unprotect($0) == .failure(.replay) })
+    }
+
     @Test("the master key never shows in a description")
     func keyNotShown() {
         let key = SRTPMasterKey.random(.aesCM128HMACSHA1_32)

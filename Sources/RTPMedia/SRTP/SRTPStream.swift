@@ -91,17 +91,21 @@ public struct SRTPSender: Sendable {
 }
 
 /// The far end's side of an SRTP stream: packets checked (tag, replay) and decrypted in
-/// place. The rollover counter is estimated from the sequence numbers (§3.3.1); a new SSRC
-/// (the far end restarted its stream) starts a context of its own once it authenticates.
+/// place. The rollover counter is estimated from the sequence numbers (§3.3.1). Each SSRC
+/// has its own context (§3.2.3) — a new one (the far end restarted its stream) starts once
+/// it authenticates, and a replay of an older SSRC's packets meets that SSRC's own window.
+/// The latest ``keptStreams`` SSRCs are remembered.
 public struct SRTPReceiver: Sendable {
     public let suite: SRTPSuite
     let rtp: SRTPSessionKeys
     let rtcp: SRTPSessionKeys
-    var ssrc: UInt32?
-    var rollover: UInt32 = 0
-    var window = SRTPReplayWindow()
-    var controlSSRC: UInt32?
-    var controlWindow = SRTPReplayWindow()
+    struct Stream: Sendable {
+        var rollover: UInt32 = 0
+        var window = SRTPReplayWindow()
+    }
+    var streams: [UInt32: Stream] = [:], streamOrder: [UInt32] = []
+    var controlStreams: [UInt32: SRTPReplayWindow] = [:], controlOrder: [UInt32] = []
+    static let keptStreams = 4
 
     public init(_ key: SRTPMasterKey) {
         suite = key.suite
@@ -110,10 +114,10 @@ public struct SRTPReceiver: Sendable {
     }
 
     /// The packet's index as the receiver guesses it (§3.3.1), and the ROC it implies.
-    func estimate(_ sequence: UInt16, sameStream: Bool) -> (index: UInt64, rollover: UInt32) {
-        guard sameStream, let highest = window.highest else { return (UInt64(sequence), 0) }
+    static func estimate(_ sequence: UInt16, in stream: Stream?) -> (index: UInt64, rollover: UInt32) {
+        guard let stream, let highest = stream.window.highest else { return (UInt64(sequence), 0) }
         let last = UInt16(truncatingIfNeeded: highest)
-        var v = rollover
+        var v = stream.rollover
         if last < 0x8000 {
             if sequence > last, sequence - last > 0x8000, v > 0 { v -= 1 }
         } else if last - 0x8000 > sequence {
@@ -132,9 +136,9 @@ public struct SRTPReceiver: Sendable {
         let end = packet.count - tagLength
         let sequence = UInt16(packet[2]) << 8 | UInt16(packet[3])
         let source = readUInt32(whole, at: 8)
-        let sameStream = source == ssrc
-        let (index, v) = estimate(sequence, sameStream: sameStream)
-        if sameStream, window.check(index) != .fresh { return .failure(.replay) }
+        let known = streams[source]
+        let (index, v) = Self.estimate(sequence, in: known)
+        if let known, known.window.check(index) != .fresh { return .failure(.replay) }
         let fits = withUnsafeTemporaryAllocation(byteCount: tagLength, alignment: 1) { expected in
             rtp.tag(UnsafeRawBufferPointer(rebasing: whole[0..<end]), trailer: bigEndianBytes(v), length: tagLength, into: expected)
             return sameTag(UnsafeRawBufferPointer(expected), UnsafeRawBufferPointer(rebasing: whole[end..<packet.count]))
@@ -142,13 +146,11 @@ public struct SRTPReceiver: Sendable {
         guard fits else { return .failure(.authentication) }
         let iv = SRTPCrypto.iv(salt: rtp.salt, ssrc: source, index: index)
         SRTPCrypto.keystream(key: rtp.cipher, iv: iv, xorInto: UnsafeMutableRawBufferPointer(rebasing: packet[header..<end]))
-        if !sameStream {
-            ssrc = source
-            window = SRTPReplayWindow()
-            rollover = 0
-        }
-        if window.highest.map({ index > $0 }) ?? true { rollover = v }
-        window.accept(index)
+        var stream = known ?? Stream()
+        if stream.window.highest.map({ index > $0 }) ?? true { stream.rollover = v }
+        stream.window.accept(index)
+        if known == nil { Self.remember(source, in: &streamOrder) { streams[$0] = nil } }
+        streams[source] = stream
         return .success(end)
     }
 
@@ -160,8 +162,8 @@ public struct SRTPReceiver: Sendable {
         let word = readUInt32(whole, at: indexStart)
         let encrypted = word & 0x8000_0000 != 0, index = UInt64(word & 0x7FFF_FFFF)
         let source = readUInt32(whole, at: 4)
-        let sameStream = source == controlSSRC
-        if sameStream, controlWindow.check(index) != .fresh { return .failure(.replay) }
+        let known = controlStreams[source]
+        if let known, known.check(index) != .fresh { return .failure(.replay) }
         let fits = withUnsafeTemporaryAllocation(byteCount: 10, alignment: 1) { expected in
             rtcp.tag(UnsafeRawBufferPointer(rebasing: whole[0..<tagStart]), trailer: [], length: 10, into: expected)
             return sameTag(UnsafeRawBufferPointer(expected), UnsafeRawBufferPointer(rebasing: whole[tagStart..<packet.count]))
@@ -171,11 +173,16 @@ public struct SRTPReceiver: Sendable {
             let iv = SRTPCrypto.iv(salt: rtcp.salt, ssrc: source, index: index)
             SRTPCrypto.keystream(key: rtcp.cipher, iv: iv, xorInto: UnsafeMutableRawBufferPointer(rebasing: packet[8..<indexStart]))
         }
-        if !sameStream {
-            controlSSRC = source
-            controlWindow = SRTPReplayWindow()
-        }
-        controlWindow.accept(index)
+        var window = known ?? SRTPReplayWindow()
+        window.accept(index)
+        if known == nil { Self.remember(source, in: &controlOrder) { controlStreams[$0] = nil } }
+        controlStreams[source] = window
         return .success(indexStart)
+    }
+
+    /// A new SSRC noted; the oldest beyond ``keptStreams`` forgotten.
+    static func remember(_ ssrc: UInt32, in order: inout [UInt32], forget: (UInt32) -> Void) {
+        order.append(ssrc)
+        while order.count > keptStreams { forget(order.removeFirst()) }
     }
 }
