@@ -85,7 +85,8 @@ public final class TLSClient: Sendable {
     /// do not trust. (Only ever used to word the refusal; nothing is sent on it.)
     func diagnose(host: String, port: Int, group: any EventLoopGroup, original: any Error) -> EventLoopFuture<TLSFailure> {
         let loop = group.next()
-        guard let look = try? NIOSSLContext(configuration: Self.configuration(settings, verify: false)) else {
+        // Without our own certificate: a server we did not trust learns nothing about us.
+        guard let look = try? NIOSSLContext(configuration: Self.configuration(TLSSettings(caFile: settings.caFile), verify: false)) else {
             return loop.makeSucceededFuture(TLSFailure("TLS: \(original)"))
         }
         let done = loop.makePromise(of: NIOSSLCertificate?.self)
@@ -111,12 +112,12 @@ public final class TLSClient: Sendable {
             }
         return done.futureResult.map { leaf in
             guard let leaf else { return TLSFailure("TLS: \(original)") }
-            return Self.reason(leaf, expected: name, caFile: caFile, now: Instant.wallSecondsNow(), original: original)
+            return Self.reason(leaf, expected: name, caFile: caFile, now: Instant.wallSecondsNow())
         }.recover { _ in TLSFailure("TLS: \(original)") }
     }
 
     /// Why `leaf` was refused.
-    static func reason(_ leaf: NIOSSLCertificate, expected: String, caFile: String?, now: Int64, original: any Error) -> TLSFailure {
+    static func reason(_ leaf: NIOSSLCertificate, expected: String, caFile: String?, now: Int64) -> TLSFailure {
         let names = leaf.subjectNames()
         if Int64(leaf.notValidAfter) < now {
             return TLSFailure("TLS: the certificate of '\(expected)' expired \((now - Int64(leaf.notValidAfter)) / 86_400) day(s) ago")
