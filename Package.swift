@@ -82,8 +82,8 @@ let package = Package(
             swiftSettings: strict
         ),
         .target(name: "RTPMedia", dependencies: ["TipRingCore", "SystemCalls", "TelephonyDSP", "PortAudio", "SIPCore", "SIPAgent",
-                                                 .product(name: "Crypto", package: "swift-crypto"),
-                                                 .product(name: "CryptoExtras", package: "swift-crypto")], swiftSettings: strict),
+                                                 // Its BoringSSL (CCryptoBoringSSL) is what SRTP calls.
+                                                 .product(name: "Crypto", package: "swift-crypto")], swiftSettings: strict),
         .target(
             name: "PortControl",
             dependencies: ["TipRingCore", "TelephonyDSP", "LineHAL", "PortAudio", "SIPCore"],

@@ -1,6 +1,5 @@
 import Foundation  // tests only: processes
 import Testing
-import Crypto
 import TipRingCore
 import TestSupport
 import SIPCore
@@ -112,13 +111,31 @@ struct SRTPTests {
         #expect(hexString(SRTPCrypto.derive(master, .rtpAuth, length: 20)) == "CEBE321F6FF7716B6FD4AB49AF256A156D38BAA4")
     }
 
+    @Test("RFC 2202's HMAC-SHA1 vectors 1 and 2, a tag cut to 80 bits, and the ROC hashed after the packet")
+    func hmacVectors() {
+        func tag(_ key: [UInt8], _ data: [UInt8], _ length: Int = 20) -> String {
+            var out = [UInt8](repeating: 0, count: length)
+            data.withUnsafeBytes { d in out.withUnsafeMutableBytes { SRTPAuthenticator(key: key).tag(d, rollover: nil, length: length, into: $0) } }
+            return hexString(out)
+        }
+        #expect(tag([UInt8](repeating: 0x0B, count: 20), Array("Hi There".utf8)) == "B617318655057264E28BC0B6FB378C8EF146BE00")
+        #expect(tag(Array("Jefe".utf8), Array("what do ya want for nothing?".utf8)) == "EFFCDF6AE5EB2FA2D27416D5F184DF9C259A7C79")
+        #expect(tag(Array("Jefe".utf8), Array("what do ya want for nothing?".utf8), 10) == "EFFCDF6AE5EB2FA2D274")
+        // The ROC goes after the packet: the same as hashing the four bytes with it.
+        var withROC = [UInt8](repeating: 0, count: 20), appended = [UInt8](repeating: 0, count: 20)
+        let mac = SRTPAuthenticator(key: Array("Jefe".utf8))
+        Array("abc".utf8).withUnsafeBytes { d in withROC.withUnsafeMutableBytes { mac.tag(d, rollover: 0x0102_0304, length: 20, into: $0) } }
+        Array("abc".utf8 + [1, 2, 3, 4]).withUnsafeBytes { d in appended.withUnsafeMutableBytes { mac.tag(d, rollover: nil, length: 20, into: $0) } }
+        #expect(withROC == appended)
+    }
+
     @Test("RFC 3711 B.2: the AES-CM keystream's first blocks and block 0xFEFF")
     func keystream() {
-        let key = SymmetricKey(data: hexBytes("2B7E151628AED2A6ABF7158809CF4F3C"))
-        let iv = SRTPCrypto.iv(salt: hexBytes("F0F1F2F3F4F5F6F7F8F9FAFBFCFD"), ssrc: 0, index: 0)
-        #expect(hexString(iv) == "F0F1F2F3F4F5F6F7F8F9FAFBFCFD0000")
+        let cipher = SRTPCipher(key: hexBytes("2B7E151628AED2A6ABF7158809CF4F3C"))
+        let counter = SRTPCrypto.counter(salt: SRTPCrypto.counterBase(hexBytes("F0F1F2F3F4F5F6F7F8F9FAFBFCFD")), ssrc: 0, index: 0)
+        #expect(hexString((0..<16).map { counter[$0] }) == "F0F1F2F3F4F5F6F7F8F9FAFBFCFD0000")
         var stream = [UInt8](repeating: 0, count: 16 * 0xFF00)
-        stream.withUnsafeMutableBytes { SRTPCrypto.keystream(key: key, iv: iv, xorInto: $0) }
+        stream.withUnsafeMutableBytes { cipher.xorKeystream(from: counter, into: $0) }
         #expect(hexString(stream[0..<16]) == "E03EAD0935C95E80E166B16DD92B4EB4")
         #expect(hexString(stream[16..<32]) == "D23513162B02D0F72A43A2FE4A5F97AB")
         #expect(hexString(stream[32..<48]) == "41E95B3BB0A2E8DD477901E4FCA894C0")

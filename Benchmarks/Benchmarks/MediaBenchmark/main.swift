@@ -166,7 +166,7 @@ func srtpPerPacket() {
     if refused > 0 { print("  libsrtp2 refused \(refused) of its own packets: its figures below do not count") }
     let ours = (protectTime + unprotectTime) / Double(n), theirs = (theirProtect + theirUnprotect) / Double(n)
     print("SRTP per 20 ms PCMU packet (AES_CM_128_HMAC_SHA1_80), \(n) packets each way:")
-    print("  TipRing (swift-crypto):  protect \(fixed(protectTime / Double(n) * 1e6, 2)) µs, check and decrypt \(fixed(unprotectTime / Double(n) * 1e6, 2)) µs")
+    print("  TipRing (swift-crypto's BoringSSL): protect \(fixed(protectTime / Double(n) * 1e6, 2)) µs, check and decrypt \(fixed(unprotectTime / Double(n) * 1e6, 2)) µs")
     print("  libsrtp2 (Debian, NSS): protect \(fixed(theirProtect / Double(n) * 1e6, 2)) µs, check and decrypt \(fixed(theirUnprotect / Double(n) * 1e6, 2)) µs")
     print("  ratio TipRing / libsrtp2: \(fixed(ours / theirs, 3)); a call's 100 packets a second cost TipRing \(fixed(ours * 100 * 1000, 3)) ms per call-second")
 }
@@ -275,12 +275,17 @@ func baresipCall(srtp: Bool) async throws -> (idleOurs: Double, idleTheirs: Doub
         configure: { _, _, calls in calls.media.srtp = srtp ? .mandatory : .off })
     let port = system.port(1)
     clock.sync { port.phone.earpiece.isRecording = false }
-    // Idle first (both processes up, no call): the part of their CPU no call causes.
-    clock.advance(by: .seconds(1))
-    let idleOurs0 = cpuSeconds(), idleTheirs0 = processCPU(pid) ?? 0, idleWall0 = monotonicSeconds()
-    clock.advance(by: .seconds(5))
-    let idleWall = monotonicSeconds() - idleWall0
-    let idleOurs = (cpuSeconds() - idleOurs0) / idleWall, idleTheirs = ((processCPU(pid) ?? 0) - idleTheirs0) / idleWall
+    // Idle (both processes up, no call): the part of their CPU no call causes. Measured for
+    // 10 s before the call and 10 s after it, and averaged: one short window read a process's
+    // idle a third off from run to run, and the call's cost with it.
+    func idle() -> (ours: Double, theirs: Double) {
+        clock.advance(by: .seconds(1))
+        let ours0 = cpuSeconds(), theirs0 = processCPU(pid) ?? 0, wall0 = monotonicSeconds()
+        clock.advance(by: .seconds(10))
+        let wall = monotonicSeconds() - wall0
+        return ((cpuSeconds() - ours0) / wall, ((processCPU(pid) ?? 0) - theirs0) / wall)
+    }
+    let idleBefore = idle()
     final class Flag: @unchecked Sendable { var answered = false }
     let flag = Flag()
     let handle: CallHandle = clock.sync {
@@ -311,7 +316,8 @@ func baresipCall(srtp: Bool) async throws -> (idleOurs: Double, idleTheirs: Doub
     let ours = cpuSeconds() - ours0, theirs = (processCPU(pid) ?? 0) - theirs0, wall = monotonicSeconds() - wall0
     let stats = clock.sync { port.media.current }
     clock.sync { port.userAgent.execute(.hangUp(handle)) }
-    clock.advance(by: .milliseconds(500))
+    let idleAfter = idle()
+    let idleOurs = (idleBefore.ours + idleAfter.ours) / 2, idleTheirs = (idleBefore.theirs + idleAfter.theirs) / 2
     // baresip may sit out a SIGTERM (it waits for its own shutdown): two seconds, then SIGKILL.
     kill(pid, SIGTERM)
     var status: Int32 = 0
@@ -332,7 +338,7 @@ for srtp in CommandLine.arguments.contains("srtp-call") ? [true] : [false, true]
     guard let r = try await baresipCall(srtp: srtp) else { exit(1) }
     let label = srtp ? "SRTP (AES_CM_128_HMAC_SHA1_80)" : "in clear"
     print("  \(label):")
-    print("    idle (registered, no call): TipRing \(fixed(r.idleOurs * 1000, 2)) ms/s (simulated phone and line included), baresip \(fixed(r.idleTheirs * 1000, 2)) ms/s")
+    print("    idle (registered, no call; 10 s before and 10 s after): TipRing \(fixed(r.idleOurs * 1000, 2)) ms/s (simulated phone and line included), baresip \(fixed(r.idleTheirs * 1000, 2)) ms/s")
     print("    in the call, whole process: TipRing \(fixed(r.inCallOurs * 1000, 2)) ms/s, baresip \(fixed(r.inCallTheirs * 1000, 2)) ms/s")
     print("    CPU the call costs (in call − idle): TipRing \(fixed(r.oursCall * 1000, 2)) ms per call-second, baresip \(fixed(r.theirsCall * 1000, 2)) ms per call-second")
     print("    ratio TipRing / baresip: \(fixed(r.oursCall / max(r.theirsCall, 1e-9), 3)) (target ≤ 0.5)")

@@ -1,5 +1,5 @@
 import TipRingCore
-public import SIPCore
+import SIPCore
 
 /// One encrypted call's SRTP, as the media threads use it: the audio thread protects what
 /// the bridge sends (and the control plane its RTCP), a socket thread checks and decrypts

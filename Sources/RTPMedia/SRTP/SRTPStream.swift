@@ -24,10 +24,6 @@ func readUInt32(_ p: UnsafeRawBufferPointer, at i: Int) -> UInt32 {
     UInt32(p[i]) << 24 | UInt32(p[i + 1]) << 16 | UInt32(p[i + 2]) << 8 | UInt32(p[i + 3])
 }
 
-func bigEndianBytes(_ v: UInt32) -> [UInt8] {
-    [UInt8(truncatingIfNeeded: v >> 24), UInt8(truncatingIfNeeded: v >> 16), UInt8(truncatingIfNeeded: v >> 8), UInt8(truncatingIfNeeded: v)]
-}
-
 /// Compares without stopping at the first difference.
 func sameTag(_ a: UnsafeRawBufferPointer, _ b: UnsafeRawBufferPointer) -> Bool {
     guard a.count == b.count else { return false }
@@ -65,10 +61,10 @@ public struct SRTPSender: Sendable {
         lastSequence = sequence
         let index = UInt64(rollover) << 16 | UInt64(sequence)
         out.copyMemory(from: packet)
-        let iv = SRTPCrypto.iv(salt: rtp.salt, ssrc: readUInt32(packet, at: 8), index: index)
-        SRTPCrypto.keystream(key: rtp.cipher, iv: iv, xorInto: UnsafeMutableRawBufferPointer(rebasing: out[header..<packet.count]))
-        rtp.tag(UnsafeRawBufferPointer(rebasing: out[0..<packet.count]), trailer: bigEndianBytes(rollover), length: suite.rtpTagLength,
-                into: UnsafeMutableRawBufferPointer(rebasing: out[packet.count..<packet.count + suite.rtpTagLength]))
+        let counter = SRTPCrypto.counter(salt: rtp.salt, ssrc: readUInt32(packet, at: 8), index: index)
+        rtp.cipher.xorKeystream(from: counter, into: UnsafeMutableRawBufferPointer(rebasing: out[header..<packet.count]))
+        rtp.mac.tag(UnsafeRawBufferPointer(rebasing: out[0..<packet.count]), rollover: rollover, length: suite.rtpTagLength,
+                    into: UnsafeMutableRawBufferPointer(rebasing: out[packet.count..<packet.count + suite.rtpTagLength]))
         return packet.count + suite.rtpTagLength
     }
 
@@ -79,13 +75,13 @@ public struct SRTPSender: Sendable {
         let index = rtcpIndex
         rtcpIndex = (rtcpIndex &+ 1) & 0x7FFF_FFFF
         out.copyMemory(from: packet)
-        let iv = SRTPCrypto.iv(salt: rtcp.salt, ssrc: readUInt32(packet, at: 4), index: UInt64(index))
-        SRTPCrypto.keystream(key: rtcp.cipher, iv: iv, xorInto: UnsafeMutableRawBufferPointer(rebasing: out[8..<packet.count]))
-        let word = bigEndianBytes(0x8000_0000 | index)
-        for i in 0..<4 { out[packet.count + i] = word[i] }
+        let counter = SRTPCrypto.counter(salt: rtcp.salt, ssrc: readUInt32(packet, at: 4), index: UInt64(index))
+        rtcp.cipher.xorKeystream(from: counter, into: UnsafeMutableRawBufferPointer(rebasing: out[8..<packet.count]))
+        let word = 0x8000_0000 | index
+        for i in 0..<4 { out[packet.count + i] = UInt8(truncatingIfNeeded: word >> (24 - 8 * UInt32(i))) }
         let end = packet.count + 4
-        rtcp.tag(UnsafeRawBufferPointer(rebasing: out[0..<end]), trailer: [], length: 10,
-                 into: UnsafeMutableRawBufferPointer(rebasing: out[end..<end + 10]))
+        rtcp.mac.tag(UnsafeRawBufferPointer(rebasing: out[0..<end]), rollover: nil, length: 10,
+                     into: UnsafeMutableRawBufferPointer(rebasing: out[end..<end + 10]))
         return end + 10
     }
 }
@@ -140,12 +136,12 @@ public struct SRTPReceiver: Sendable {
         let (index, v) = Self.estimate(sequence, in: known)
         if let known, known.window.check(index) != .fresh { return .failure(.replay) }
         let fits = withUnsafeTemporaryAllocation(byteCount: tagLength, alignment: 1) { expected in
-            rtp.tag(UnsafeRawBufferPointer(rebasing: whole[0..<end]), trailer: bigEndianBytes(v), length: tagLength, into: expected)
+            rtp.mac.tag(UnsafeRawBufferPointer(rebasing: whole[0..<end]), rollover: v, length: tagLength, into: expected)
             return sameTag(UnsafeRawBufferPointer(expected), UnsafeRawBufferPointer(rebasing: whole[end..<packet.count]))
         }
         guard fits else { return .failure(.authentication) }
-        let iv = SRTPCrypto.iv(salt: rtp.salt, ssrc: source, index: index)
-        SRTPCrypto.keystream(key: rtp.cipher, iv: iv, xorInto: UnsafeMutableRawBufferPointer(rebasing: packet[header..<end]))
+        let counter = SRTPCrypto.counter(salt: rtp.salt, ssrc: source, index: index)
+        rtp.cipher.xorKeystream(from: counter, into: UnsafeMutableRawBufferPointer(rebasing: packet[header..<end]))
         var stream = known ?? Stream()
         if stream.window.highest.map({ index > $0 }) ?? true { stream.rollover = v }
         stream.window.accept(index)
@@ -165,13 +161,13 @@ public struct SRTPReceiver: Sendable {
         let known = controlStreams[source]
         if let known, known.check(index) != .fresh { return .failure(.replay) }
         let fits = withUnsafeTemporaryAllocation(byteCount: 10, alignment: 1) { expected in
-            rtcp.tag(UnsafeRawBufferPointer(rebasing: whole[0..<tagStart]), trailer: [], length: 10, into: expected)
+            rtcp.mac.tag(UnsafeRawBufferPointer(rebasing: whole[0..<tagStart]), rollover: nil, length: 10, into: expected)
             return sameTag(UnsafeRawBufferPointer(expected), UnsafeRawBufferPointer(rebasing: whole[tagStart..<packet.count]))
         }
         guard fits else { return .failure(.authentication) }
         if encrypted {
-            let iv = SRTPCrypto.iv(salt: rtcp.salt, ssrc: source, index: index)
-            SRTPCrypto.keystream(key: rtcp.cipher, iv: iv, xorInto: UnsafeMutableRawBufferPointer(rebasing: packet[8..<indexStart]))
+            let counter = SRTPCrypto.counter(salt: rtcp.salt, ssrc: source, index: index)
+            rtcp.cipher.xorKeystream(from: counter, into: UnsafeMutableRawBufferPointer(rebasing: packet[8..<indexStart]))
         }
         var window = known ?? SRTPReplayWindow()
         window.accept(index)
