@@ -7,7 +7,7 @@ public import TipRingCore
 /// What the daemon needs of an account's network side, over UDP or TCP.
 public protocol AccountEndpoint: AnyObject, Sendable {
     var agent: AccountAgent { get }
-    /// The connection's security as the status shows it ("TLS 1.3"); nil when in clear.
+    /// The connection's security as the status shows it ("TLS 1.3, TLS_AES_128_GCM_SHA256"); nil when in clear.
     var security: String? { get }
     /// Starts watching for changes (local address; a dropped connection).
     func startWatching()
@@ -52,7 +52,7 @@ public final class TCPAccountEndpoint: AccountEndpoint, @unchecked Sendable {
         func client(failover f: Bool) -> TLSClient? { f ? failover : primary }
     }
 
-    /// The connection's security as the status shows it ("TLS 1.3"), nil over plain TCP.
+    /// The connection's security as the status shows it ("TLS 1.3, TLS_AES_128_GCM_SHA256"), nil over plain TCP.
     public var security: String? { current?.security }
     /// How long the connection and its TLS handshake took.
     public var setupMilliseconds: Int64? { current?.setupMilliseconds }

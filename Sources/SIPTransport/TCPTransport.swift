@@ -15,7 +15,8 @@ public final class TCPTransport: @unchecked Sendable {
     /// completed: a peer that closes at once (a server still starting) must not leave us
     /// without the address to register from; the close itself starts a reconnect.
     public let localAddress: SocketAddress?
-    /// The TLS version agreed ("TLS 1.3"), nil over plain TCP.
+    /// The TLS version and cipher suite agreed ("TLS 1.3, TLS_AES_128_GCM_SHA256"), nil over
+    /// plain TCP.
     public let security: String?
     /// From the connect to the end of the handshake (TLS only).
     public private(set) var setupMilliseconds: Int64?
@@ -47,12 +48,14 @@ public final class TCPTransport: @unchecked Sendable {
         let handshake = loop.makePromise(of: NIOSSLCertificate?.self)
         // Built here, used on `loop` only: whichever comes first completes the promise once.
         let waiter = HandshakeWaiter(done: handshake)
+        let hello = ServerHelloWatcher()
         ClientBootstrap(group: loop)
             .channelOption(.socketOption(.tcp_nodelay), value: 1)
             .connectTimeout(.seconds(10))
             .channelInitializer { ch in
                 ch.eventLoop.makeCompletedFuture {
                     if let tls {
+                        try ch.pipeline.syncOperations.addHandler(hello)
                         let h = try tls.handler()
                         try ch.pipeline.syncOperations.addHandler(h)
                         waiter.certificate = { h.peerCertificate }
@@ -71,7 +74,8 @@ public final class TCPTransport: @unchecked Sendable {
                     switch outcome {
                     case .success:
                         let version = try? ch.pipeline.syncOperations.handler(type: NIOSSLClientHandler.self).tlsVersion
-                        let t = TCPTransport(channel: ch, security: version.map(Self.name) ?? "TLS")
+                        let security = [version.map(Self.name) ?? "TLS", hello.cipherSuite].compactMap { $0 }.joined(separator: ", ")
+                        let t = TCPTransport(channel: ch, security: security)
                         t.setupMilliseconds = (Instant.monotonicNow() - started).nanoseconds / 1_000_000
                         completion(.success(t))
                     case .failure(let error):

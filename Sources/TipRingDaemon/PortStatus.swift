@@ -31,7 +31,8 @@ public struct PortStatus: Sendable, Hashable {
     public var account: String?
     /// The account's SIP transport: `udp`, `tcp` or `tls`.
     public var transport: String?
-    /// Over TLS, the version agreed (`TLS 1.3`), once connected.
+    /// Over TLS, the version and cipher suite agreed (`TLS 1.3, TLS_AES_128_GCM_SHA256`), once
+    /// connected.
     public var security: String?
     public var registration: Registration
     public var line: Line

@@ -117,7 +117,8 @@ struct TLSTests {
         print("start → both registered over TLS: \(Int(Date().timeIntervalSince(started) * 1000)) ms")
         let contacts = try k.contacts(of: "1001")
         #expect(contacts.first?.contains("transport=tls") == true, "\(contacts)")
-        #expect(d.port(1).contains("\"transport\": \"tls\", \"security\": \"TLS 1."), "\(d.port(1))")
+        let shown = d.port(1)
+        #expect(shown.contains("\"transport\": \"tls\", \"security\": \"TLS 1."), "\(shown)")
 
         try d.sim(["offhook", "--port", "1"])
         #expect(waitForPeer(5) { d.port(1).contains("\"state\": \"dial-tone\"") })
@@ -153,6 +154,15 @@ struct TLSTests {
         }
         let tlsRecords = try runCommand("/usr/bin/tshark", ["-r", sipCapture, "-d", "tcp.port==\(tlsPort),tls", "-Y", "tls.app_data", "-T", "fields", "-e", "frame.number"]).out
         #expect(tlsRecords.split(separator: "\n").count > 10, "TLS application data records")
+        // The suite the status names is the one tshark reads in Kamailio's ServerHello.
+        let hello = try runCommand("/usr/bin/tshark", ["-r", sipCapture, "-d", "tcp.port==\(tlsPort),tls", "-Y", "tls.handshake.type == 2", "-O", "tls"]).out
+        let suites = Set(hello.split(separator: "\n").compactMap { line -> String? in
+            guard let r = line.range(of: "Cipher Suite: ") else { return nil }
+            return line[r.upperBound...].split(separator: " ").first.map(String.init)
+        })
+        print("cipher suite in Kamailio's ServerHello (tshark): \(suites.sorted())")
+        #expect(suites.count == 1, "\(hello.suffix(2000))")
+        #expect(suites.first.map { shown.contains("\"security\": \"TLS 1.3, \($0)\"") } == true, "tshark: \(suites), status: \(shown)")
         // RTP: payloads of ciphertext (G.711 of a tone uses 60–80 byte values in 160 bytes, ciphertext about 119).
         let variety = try Self.payloadVariety(rtpCapture)
         #expect(variety.count > 100, "\(variety.count) RTP packets captured")
