@@ -1,4 +1,5 @@
 import Testing
+import TipRingCore
 @testable import SIPTransport
 
 @Suite("The cipher suite read from the server's ServerHello, whatever the network sends")
@@ -55,5 +56,26 @@ struct TLSServerHelloTests {
             _ = r.feed(Self.serverHello(suite: 0x1301).prefix(cut))
             #expect(r.outcome == .needMore, "cut at \(cut)")
         }
+    }
+
+    @Test("20,000 mutated ServerHellos fed in random pieces: every outcome reached, nothing traps")
+    func mutations() {
+        var random = SeededRandom(seed: 2026)
+        var seen: Set<String> = []
+        for _ in 0..<20_000 {
+            var bytes = Self.serverHello(suite: 0x1301, sessionID: Int.random(in: 0...32, using: &random))
+            for _ in 0..<Int.random(in: 1...4, using: &random) {
+                bytes[Int.random(in: 0..<bytes.count, using: &random)] = UInt8.random(in: 0...255, using: &random)
+            }
+            var reader = TLSServerHelloReader()
+            var rest = bytes[...]
+            while !rest.isEmpty {
+                let n = Int.random(in: 1...rest.count, using: &random)
+                _ = reader.feed(rest.prefix(n))
+                rest = rest.dropFirst(n)
+            }
+            seen.insert("\(reader.outcome)".components(separatedBy: "(").first ?? "")
+        }
+        #expect(seen == ["needMore", "cipherSuite", "none"], "\(seen)")
     }
 }
