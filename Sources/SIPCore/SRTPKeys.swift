@@ -1,40 +1,53 @@
 public import TipRingCore
 
-/// The SDES crypto suites (RFC 4568 §6.2) TipRing offers and accepts: AES in counter mode
-/// with a 128-bit key and HMAC-SHA1 (RFC 3711 §4), the RTP tag 80 or 32 bits long. SRTCP's
-/// tag is 80 bits with both (RFC 4568 §6.2.2).
+/// The SDES crypto suites (RFC 4568 §6.2) TipRing offers and accepts, in the order it offers
+/// them: AES-128 in Galois/counter mode (RFC 7714: one AEAD pass, a 128-bit tag), then AES in
+/// counter mode with a 128-bit key and HMAC-SHA1 (RFC 3711 §4), the RTP tag 80 or 32 bits long
+/// — what every deployed SDES peer has. An answerer skips a suite it does not know (RFC 4568
+/// §7.1.1), so offering GCM first costs an older peer nothing.
 public enum SRTPSuite: String, CaseIterable, Sendable, Hashable {
+    case aeadAES128GCM = "AEAD_AES_128_GCM"
     case aesCM128HMACSHA1_80 = "AES_CM_128_HMAC_SHA1_80"
     case aesCM128HMACSHA1_32 = "AES_CM_128_HMAC_SHA1_32"
 
     /// Bytes of authentication tag on each SRTP packet.
-    public var rtpTagLength: Int { self == .aesCM128HMACSHA1_80 ? 10 : 4 }
-    /// Bytes of authentication tag on each SRTCP packet.
-    public var rtcpTagLength: Int { 10 }
-    /// Bytes of master key and master salt, together (the `inline:` key of SDES).
-    public static let masterLength = 30
+    public var rtpTagLength: Int {
+        switch self {
+        case .aeadAES128GCM: 16
+        case .aesCM128HMACSHA1_80: 10
+        case .aesCM128HMACSHA1_32: 4
+        }
+    }
+    /// Bytes of authentication tag on each SRTCP packet (80 bits with both HMAC suites,
+    /// RFC 4568 §6.2.2).
+    public var rtcpTagLength: Int { self == .aeadAES128GCM ? 16 : 10 }
+    /// Bytes of master key and master salt, together (the `inline:` key of SDES): a 128-bit
+    /// key and a 112-bit salt, or with GCM a 96-bit salt (RFC 7714 §12).
+    public var masterLength: Int { self == .aeadAES128GCM ? 28 : 30 }
+    /// An AEAD suite (RFC 7714): the tag comes from the cipher, there is no HMAC key.
+    public var isAEAD: Bool { self == .aeadAES128GCM }
 }
 
-/// A master key and salt (16 + 14 bytes) as SDES carries them. Never printed: its description
-/// names the suite only.
+/// A master key and salt (16 + 14 bytes, or 16 + 12 with GCM) as SDES carries them. Never
+/// printed: its description names the suite only.
 public struct SRTPMasterKey: Sendable, Hashable, CustomStringConvertible {
     public let suite: SRTPSuite
-    /// Key (16 bytes) then salt (14 bytes).
+    /// Key (16 bytes) then salt.
     public let bytes: [UInt8]
 
     public init?(suite: SRTPSuite, bytes: [UInt8]) {
-        guard bytes.count == SRTPSuite.masterLength else { return nil }
+        guard bytes.count == suite.masterLength else { return nil }
         self.suite = suite
         self.bytes = bytes
     }
 
     /// A fresh key from the system's random source.
     public static func random(_ suite: SRTPSuite) -> SRTPMasterKey {
-        SRTPMasterKey(suite: suite, bytes: SecureRandom.bytes(SRTPSuite.masterLength))!
+        SRTPMasterKey(suite: suite, bytes: SecureRandom.bytes(suite.masterLength))!
     }
 
     public var key: ArraySlice<UInt8> { bytes[0..<16] }
-    public var salt: ArraySlice<UInt8> { bytes[16..<30] }
+    public var salt: ArraySlice<UInt8> { bytes[16...] }
 
     public var description: String { "\(suite.rawValue) key (not shown)" }
 }

@@ -82,7 +82,7 @@ struct SRTPMediaTests {
         return heard
     }
 
-    @Test("both suites: the tone heard at its level and frequency; no packet on the wire carries the G.711 the plain call would", arguments: SRTPSuite.allCases)
+    @Test("every suite: the tone heard at its level and frequency; no packet on the wire carries the G.711 the plain call would", arguments: SRTPSuite.allCases)
     func encryptedCall(suite: SRTPSuite) throws {
         let keys = SRTPKeys(send: .random(suite), receive: .random(suite))
         let (a, b, shared, _) = call(srtp: keys)

@@ -84,7 +84,7 @@ extension SRTPSender {
         return n.map { Array(out[0..<$0]) }
     }
     mutating func protectControl(_ p: [UInt8]) -> [UInt8]? {
-        var out = [UInt8](repeating: 0, count: p.count + Self.rtcpOverhead)
+        var out = [UInt8](repeating: 0, count: p.count + rtcpOverhead)
         let n = p.withUnsafeBytes { src in out.withUnsafeMutableBytes { protectControl(src, into: $0) } }
         return n.map { Array(out[0..<$0]) }
     }
@@ -94,6 +94,10 @@ extension SRTPReceiver {
     mutating func unprotect(_ p: [UInt8]) -> Result<[UInt8], SRTPDrop> {
         var b = p
         return b.withUnsafeMutableBytes { unprotect($0) }.map { Array(b[0..<$0]) }
+    }
+    func unprotectControlResult(_ p: [UInt8]) -> Result<[UInt8], SRTPDrop> {
+        var copy = self
+        return copy.unprotectControl(p)
     }
     mutating func unprotectControl(_ p: [UInt8]) -> Result<[UInt8], SRTPDrop> {
         var b = p
@@ -142,7 +146,7 @@ struct SRTPTests {
         #expect(hexString(stream[(16 * 0xFEFF)..<(16 * 0xFF00)]) == "EC8CDF7398607CB0F2D21675EA9EA1E4")
     }
 
-    @Test("ours protected, libsrtp2 takes them back unchanged; libsrtp2's protected, ours take them back — both suites, across a sequence-number wrap, with a header extension", arguments: SRTPSuite.allCases)
+    @Test("ours protected, libsrtp2 takes them back unchanged; libsrtp2's protected, ours take them back — every suite (GCM too), across a sequence-number wrap, with a header extension", arguments: SRTPSuite.allCases)
     func withLibSRTP(suite: SRTPSuite) throws {
         let key = SRTPMasterKey.random(suite)
         let packets = (0..<40).map { rtpPacket(sequence: UInt16(truncatingIfNeeded: 65_520 + $0), timestamp: UInt32($0) * 160, extensionWords: $0 % 5 == 0 ? 2 : 0) }
@@ -163,27 +167,37 @@ struct SRTPTests {
         #expect(taken.map { (try? $0.get()) ?? [] } == packets)
     }
 
-    @Test("SRTCP both ways with libsrtp2; a compound report encrypted after its first eight bytes, with E-flag and index", arguments: SRTPSuite.allCases)
+    @Test("SRTCP both ways with libsrtp2; a compound report encrypted after its first eight bytes, with E-flag and index; authenticated-only SRTCP (E = 0) taken", arguments: SRTPSuite.allCases)
     func controlWithLibSRTP(suite: SRTPSuite) throws {
         let key = SRTPMasterKey.random(suite)
         let reports = (0..<5).map { _ in rtcpPacket() }
         var sender = SRTPSender(key)
         let ours = reports.map { sender.protectControl($0)! }
-        #expect(ours.allSatisfy { $0.count == reports[0].count + 14 && $0[0..<8] == reports[0][0..<8] })
+        #expect(ours.allSatisfy { $0.count == reports[0].count + (suite.isAEAD ? 20 : 14) && $0[0..<8] == reports[0][0..<8] })
         let back = try LibSRTP.run("unprotect-rtcp", key, ours)
         #expect(back.map(\.status) == [0, 0, 0, 0, 0] && back.map(\.packet) == reports)
         // libsrtp2 counts its SRTCP index from 1; RFC 3711 §3.4 starts at 0, as ours does: its
         // n-th packet is byte for byte our (n+1)-th.
         let theirs = try LibSRTP.run("protect-rtcp", key, reports)
         #expect(Array(theirs.map(\.packet)[0..<4]) == Array(ours[1..<5]))
-        #expect(ours[0][reports[0].count..<(reports[0].count + 4)] == [0x80, 0, 0, 0])
+        // E-flag and index: before the HMAC tag, after the GCM one.
+        let word = suite.isAEAD ? ours[0].count - 4 : reports[0].count
+        #expect(ours[0][word..<(word + 4)] == [0x80, 0, 0, 0])
         var receiver = SRTPReceiver(key)
         #expect(theirs.map { (try? receiver.unprotectControl($0.packet).get()) ?? [] } == reports)
+        // Authenticated only (E = 0): the report in clear, taken once its tag checks; changed, refused.
+        let clear = try LibSRTP.run("protect-rtcp-unencrypted", key, reports)
+        #expect(clear.allSatisfy { $0.status == 0 && $0.packet[0..<reports[0].count] == reports[0][...] })
+        var checker = SRTPReceiver(key)
+        #expect(clear.map { (try? checker.unprotectControl($0.packet).get()) ?? [] } == reports)
+        var forged = clear[0].packet
+        forged[12] ^= 1
+        #expect(SRTPReceiver(key).unprotectControlResult(forged) == .failure(.authentication))
     }
 
-    @Test("a replay, a packet older than the window, a changed byte, a wrong key, a stub: each refused and named; the stream goes on")
-    func refusals() throws {
-        let key = SRTPMasterKey.random(.aesCM128HMACSHA1_80)
+    @Test("a replay, a packet older than the window, a changed byte, a wrong key, a stub: each refused and named; the stream goes on", arguments: SRTPSuite.allCases)
+    func refusals(suite: SRTPSuite) throws {
+        let key = SRTPMasterKey.random(suite)
         var sender = SRTPSender(key)
         let sent = (0..<200).map { sender.protect(rtpPacket(sequence: UInt16($0)))! }
         var receiver = SRTPReceiver(key)
@@ -196,10 +210,11 @@ struct SRTPTests {
         var changed = next
         changed[40] ^= 1
         #expect(receiver.unprotect(changed) == .failure(.authentication))
-        #expect(receiver.unprotect(Array(next[0..<24])) == .failure(.authentication))
-        #expect(receiver.unprotect(Array(next[0..<21])) == .failure(.malformed))  // no room for header and tag
+        let tag = suite.rtpTagLength
+        #expect(receiver.unprotect(Array(next[0..<(12 + tag + 2)])) == .failure(.authentication))
+        #expect(receiver.unprotect(Array(next[0..<(12 + tag - 1)])) == .failure(.malformed))  // no room for header and tag
         #expect(receiver.unprotect([0x80, 0]) == .failure(.malformed))
-        var stranger = SRTPReceiver(SRTPMasterKey.random(.aesCM128HMACSHA1_80))
+        var stranger = SRTPReceiver(SRTPMasterKey.random(suite))
         #expect(stranger.unprotect(next) == .failure(.authentication))
         #expect((try? receiver.unprotect(next).get()) == rtpPacket(sequence: 200))
         // libsrtp2 agrees about the replay.

@@ -27,6 +27,11 @@ struct SDESTests {
         #expect(SDESCrypto.parse("1 AES_CM_128_HMAC_SHA1_80 inline:\(key)|1:4") == nil)
         #expect(SDESCrypto.parse("1 F8_128_HMAC_SHA1_80 inline:\(key)") == nil)
         #expect(SDESCrypto.parse("1 AES_CM_128_HMAC_SHA1_80 inline:\(Base64.encode(Array(0..<16)))") == nil)
+        // GCM (RFC 7714 §12): 16 bytes of key and 12 of salt; a 30-byte key is not one.
+        let gcmKey = Base64.encode(Array(0..<28))
+        #expect(SDESCrypto.parse("2 AEAD_AES_128_GCM inline:\(gcmKey)")?.key.salt.count == 12)
+        #expect(SDESCrypto.parse("2 AEAD_AES_128_GCM inline:\(key)") == nil)
+        #expect(SDESCrypto.parse("2 AES_CM_128_HMAC_SHA1_80 inline:\(gcmKey)") == nil)
         #expect(SDESCrypto.parse("1 AES_CM_128_HMAC_SHA1_80 inline:\(key) UNENCRYPTED_SRTP") == nil)
         #expect(SDESCrypto.parse("x AES_CM_128_HMAC_SHA1_80 inline:\(key)") == nil)
         #expect("\(c)" == "crypto 1 AES_CM_128_HMAC_SHA1_80 (key not shown)")
@@ -93,19 +98,23 @@ struct SDESTests {
     @Test("offers: optional is RTP/AVP with a fresh key per suite, mandatory RTP/SAVP; the answer must take one of ours when we must encrypt")
     func offers() throws {
         let o = policy(.optional).offer(address: "192.0.2.10", port: 4000)
-        #expect(!o.secureProfile && o.crypto.map(\.suite) == [.aesCM128HMACSHA1_80, .aesCM128HMACSHA1_32] && o.crypto.map(\.tag) == [1, 2])
+        #expect(!o.secureProfile && o.crypto.map(\.suite) == [.aeadAES128GCM, .aesCM128HMACSHA1_80, .aesCM128HMACSHA1_32] && o.crypto.map(\.tag) == [1, 2, 3])
+        #expect(o.crypto.map(\.key.bytes.count) == [28, 30, 30])
         #expect(o.crypto[0].key != o.crypto[1].key && policy(.optional).offer(address: "x", port: 1).crypto[0].key != o.crypto[0].key)
         let m = policy(.mandatory).offer(address: "192.0.2.10", port: 4000)
-        #expect(m.secureProfile && m.crypto.count == 2)
+        #expect(m.secureProfile && m.crypto.count == 3)
         #expect(policy(.off).offer(address: "192.0.2.10", port: 4000).crypto.isEmpty)
         var answer = SessionDescription(address: "198.51.100.7", port: 30000, formats: [.pcmu])
         #expect(policy(.optional).accept(answer: answer, offered: o))  // plain: fine when optional
         #expect(!policy(.mandatory).accept(answer: answer, offered: m))
-        answer.crypto = [SDESCrypto(tag: 2, key: .random(.aesCM128HMACSHA1_80))]  // tag 2 is our _32: not an answer to it
+        answer.crypto = [SDESCrypto(tag: 3, key: .random(.aesCM128HMACSHA1_80))]  // tag 3 is our _32: not an answer to it
         #expect(!policy(.mandatory).accept(answer: answer, offered: m))
-        answer.crypto = [SDESCrypto(tag: 2, key: .random(.aesCM128HMACSHA1_32))]
+        answer.crypto = [SDESCrypto(tag: 3, key: .random(.aesCM128HMACSHA1_32))]
         #expect(policy(.mandatory).accept(answer: answer, offered: m))
-        #expect(SRTPKeys(local: m, remote: answer)?.send == m.crypto[1].key)
+        #expect(SRTPKeys(local: m, remote: answer)?.send == m.crypto[2].key)
+        answer.crypto = [SDESCrypto(tag: 1, key: .random(.aeadAES128GCM))]
+        #expect(policy(.mandatory).accept(answer: answer, offered: m))
+        #expect(SRTPKeys(local: m, remote: answer)?.send == m.crypto[0].key)
     }
 
     @Test("a re-offer that keeps its key keeps ours too (the call is not re-keyed); a new choice gets a new key")

@@ -10,8 +10,8 @@ final class SRTPChannel: @unchecked Sendable {
     private let sendLock = ConditionLock(), receiveLock = ConditionLock()
     private var sender: SRTPSender
     private var receiver: SRTPReceiver
-    private var outbound = [UInt8](repeating: 0, count: SRTPChannel.largest + SRTPSender.rtcpOverhead)
-    private var inbound = [UInt8](repeating: 0, count: SRTPChannel.largest + SRTPSender.rtcpOverhead)
+    private var outbound = [UInt8](repeating: 0, count: SRTPChannel.largest + SRTPSender.largestOverhead)
+    private var inbound = [UInt8](repeating: 0, count: SRTPChannel.largest + SRTPSender.largestOverhead)
     private var dropCounts = (malformed: 0, authentication: 0, replay: 0)
     /// The largest datagram taken (an Ethernet MTU's worth).
     static let largest = 1500

@@ -109,16 +109,27 @@ struct SRTPAuthenticator: @unchecked Sendable {  // two plain C hash states
     }
 }
 
-/// The keys of one direction of one stream kind (RTP or RTCP), derived once.
+/// The keys of one direction of one stream kind (RTP or RTCP), derived once: AES-CM with
+/// HMAC-SHA1, or AES-GCM (whose salt is 12 bytes and which has no HMAC key, RFC 7714 §11 —
+/// the 96-bit master salt taken as the top of the KDF's 112, as its erratum 4938 says).
 struct SRTPSessionKeys: Sendable, CustomStringConvertible {
-    let cipher: SRTPCipher
+    enum Transform: Sendable {
+        case counterMode(SRTPCipher, SRTPAuthenticator)
+        /// nil only if BoringSSL could not make the context (out of memory): nothing passes.
+        case gcm(SRTPGCM?)
+    }
+    let transform: Transform
     let salt: SRTPCounter
-    let mac: SRTPAuthenticator
 
     init(_ master: SRTPMasterKey, rtcp: Bool) {
-        cipher = SRTPCipher(key: SRTPCrypto.derive(master, rtcp ? .rtcpCipher : .rtpCipher, length: 16))
-        salt = SRTPCrypto.counterBase(SRTPCrypto.derive(master, rtcp ? .rtcpSalt : .rtpSalt, length: 14))
-        mac = SRTPAuthenticator(key: SRTPCrypto.derive(master, rtcp ? .rtcpAuth : .rtpAuth, length: 20))
+        let cipherKey = SRTPCrypto.derive(master, rtcp ? .rtcpCipher : .rtpCipher, length: 16)
+        if master.suite.isAEAD {
+            transform = .gcm(SRTPGCM(key: cipherKey))
+            salt = SRTPCrypto.counterBase(SRTPCrypto.derive(master, rtcp ? .rtcpSalt : .rtpSalt, length: 12))
+        } else {
+            transform = .counterMode(SRTPCipher(key: cipherKey), SRTPAuthenticator(key: SRTPCrypto.derive(master, rtcp ? .rtcpAuth : .rtpAuth, length: 20)))
+            salt = SRTPCrypto.counterBase(SRTPCrypto.derive(master, rtcp ? .rtcpSalt : .rtpSalt, length: 14))
+        }
     }
 
     var description: String { "SRTP session keys (not shown)" }

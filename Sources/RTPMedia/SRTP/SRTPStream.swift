@@ -48,9 +48,11 @@ public struct SRTPSender: Sendable {
         rtcp = SRTPSessionKeys(key, rtcp: true)
     }
 
-    /// Bytes an SRTP packet needs beyond the RTP packet (the tag), and an SRTCP one (index + tag).
+    /// Bytes an SRTP packet needs beyond the RTP packet (the tag), and an SRTCP one (tag + index).
     public var rtpOverhead: Int { suite.rtpTagLength }
-    public static let rtcpOverhead = 4 + 10
+    public var rtcpOverhead: Int { suite.rtcpTagLength + 4 }
+    /// The most any suite adds to an RTCP packet.
+    public static let largestOverhead = 16 + 4
 
     /// `packet` protected into `out` (room for `rtpOverhead` more bytes); its length, nil when
     /// it is not an RTP packet or `out` is too small.
@@ -59,31 +61,65 @@ public struct SRTPSender: Sendable {
         let sequence = UInt16(packet[2]) << 8 | UInt16(packet[3])
         if let last = lastSequence, sequence < last, last - sequence > 0x8000 { rollover &+= 1 }
         lastSequence = sequence
-        let index = UInt64(rollover) << 16 | UInt64(sequence)
         out.copyMemory(from: packet)
-        let counter = SRTPCrypto.counter(salt: rtp.salt, ssrc: readUInt32(packet, at: 8), index: index)
-        rtp.cipher.xorKeystream(from: counter, into: UnsafeMutableRawBufferPointer(rebasing: out[header..<packet.count]))
-        rtp.mac.tag(UnsafeRawBufferPointer(rebasing: out[0..<packet.count]), rollover: rollover, length: suite.rtpTagLength,
-                    into: UnsafeMutableRawBufferPointer(rebasing: out[packet.count..<packet.count + suite.rtpTagLength]))
-        return packet.count + suite.rtpTagLength
+        let ssrc = readUInt32(packet, at: 8), end = packet.count + suite.rtpTagLength
+        switch rtp.transform {
+        case .counterMode(let cipher, let mac):
+            let counter = SRTPCrypto.counter(salt: rtp.salt, ssrc: ssrc, index: UInt64(rollover) << 16 | UInt64(sequence))
+            cipher.xorKeystream(from: counter, into: UnsafeMutableRawBufferPointer(rebasing: out[header..<packet.count]))
+            mac.tag(UnsafeRawBufferPointer(rebasing: out[0..<packet.count]), rollover: rollover, length: suite.rtpTagLength,
+                    into: UnsafeMutableRawBufferPointer(rebasing: out[packet.count..<end]))
+        case .gcm(let gcm):
+            // The header is the associated data; payload and tag follow it (RFC 7714 §8.2).
+            let nonce = SRTPGCM.rtpNonce(salt: rtp.salt, ssrc: ssrc, rollover: rollover, sequence: sequence)
+            guard gcm?.seal(UnsafeMutableRawBufferPointer(rebasing: out[header..<end]), length: packet.count - header, nonce: nonce,
+                            associated: UnsafeRawBufferPointer(rebasing: out[0..<header])) == true else { return nil }
+        }
+        return end
     }
 
     /// An RTCP compound packet protected (§3.4): all after the first eight bytes encrypted,
-    /// then E-flag and index, then the 80-bit tag.
+    /// then E-flag and index and the 80-bit tag (with GCM, RFC 7714 §9: the 128-bit tag
+    /// right after the ciphertext, then E-flag and index, which are authenticated too).
     public mutating func protectControl(_ packet: UnsafeRawBufferPointer, into out: UnsafeMutableRawBufferPointer) -> Int? {
-        guard packet.count >= 8, packet[0] >> 6 == 2, out.count >= packet.count + Self.rtcpOverhead else { return nil }
+        guard packet.count >= 8, packet[0] >> 6 == 2, out.count >= packet.count + rtcpOverhead else { return nil }
         let index = rtcpIndex
         rtcpIndex = (rtcpIndex &+ 1) & 0x7FFF_FFFF
         out.copyMemory(from: packet)
-        let counter = SRTPCrypto.counter(salt: rtcp.salt, ssrc: readUInt32(packet, at: 4), index: UInt64(index))
-        rtcp.cipher.xorKeystream(from: counter, into: UnsafeMutableRawBufferPointer(rebasing: out[8..<packet.count]))
-        let word = 0x8000_0000 | index
-        for i in 0..<4 { out[packet.count + i] = UInt8(truncatingIfNeeded: word >> (24 - 8 * UInt32(i))) }
-        let end = packet.count + 4
-        rtcp.mac.tag(UnsafeRawBufferPointer(rebasing: out[0..<end]), rollover: nil, length: 10,
-                     into: UnsafeMutableRawBufferPointer(rebasing: out[end..<end + 10]))
-        return end + 10
+        let word = 0x8000_0000 | index, ssrc = readUInt32(packet, at: 4)
+        switch rtcp.transform {
+        case .counterMode(let cipher, let mac):
+            cipher.xorKeystream(from: SRTPCrypto.counter(salt: rtcp.salt, ssrc: ssrc, index: UInt64(index)),
+                                into: UnsafeMutableRawBufferPointer(rebasing: out[8..<packet.count]))
+            writeUInt32(word, into: out, at: packet.count)
+            let end = packet.count + 4
+            mac.tag(UnsafeRawBufferPointer(rebasing: out[0..<end]), rollover: nil, length: 10,
+                    into: UnsafeMutableRawBufferPointer(rebasing: out[end..<end + 10]))
+            return end + 10
+        case .gcm(let gcm):
+            let sealed = packet.count + SRTPGCM.tagLength
+            let done = withControlAssociatedData(out, word: word) { associated in
+                gcm?.seal(UnsafeMutableRawBufferPointer(rebasing: out[8..<sealed]), length: packet.count - 8,
+                          nonce: SRTPGCM.rtcpNonce(salt: rtcp.salt, ssrc: ssrc, index: index), associated: associated) == true
+            }
+            guard done else { return nil }
+            writeUInt32(word, into: out, at: sealed)
+            return sealed + 4
+        }
     }
+}
+
+func writeUInt32(_ v: UInt32, into p: UnsafeMutableRawBufferPointer, at i: Int) {
+    for k in 0..<4 { p[i + k] = UInt8(truncatingIfNeeded: v >> (24 - 8 * UInt32(k))) }
+}
+
+/// SRTCP's associated data with GCM (RFC 7714 §9.3): the first eight bytes of the packet and
+/// the E-flag/index word, on the stack.
+func withControlAssociatedData<R>(_ packet: UnsafeMutableRawBufferPointer, word: UInt32, _ body: (UnsafeRawBufferPointer) -> R) -> R {
+    var associated = SRTPCounter()
+    for i in 0..<8 { associated[i] = packet[i] }
+    for k in 0..<4 { associated[8 + k] = UInt8(truncatingIfNeeded: word >> (24 - 8 * UInt32(k))) }
+    return withUnsafeBytes(of: &associated) { body(UnsafeRawBufferPointer(rebasing: $0[0..<12])) }
 }
 
 /// The far end's side of an SRTP stream: packets checked (tag, replay) and decrypted in
@@ -135,13 +171,20 @@ public struct SRTPReceiver: Sendable {
         let known = streams[source]
         let (index, v) = Self.estimate(sequence, in: known)
         if let known, known.window.check(index) != .fresh { return .failure(.replay) }
-        let fits = withUnsafeTemporaryAllocation(byteCount: tagLength, alignment: 1) { expected in
-            rtp.mac.tag(UnsafeRawBufferPointer(rebasing: whole[0..<end]), rollover: v, length: tagLength, into: expected)
-            return sameTag(UnsafeRawBufferPointer(expected), UnsafeRawBufferPointer(rebasing: whole[end..<packet.count]))
+        switch rtp.transform {
+        case .counterMode(let cipher, let mac):
+            let fits = withUnsafeTemporaryAllocation(byteCount: tagLength, alignment: 1) { expected in
+                mac.tag(UnsafeRawBufferPointer(rebasing: whole[0..<end]), rollover: v, length: tagLength, into: expected)
+                return sameTag(UnsafeRawBufferPointer(expected), UnsafeRawBufferPointer(rebasing: whole[end..<packet.count]))
+            }
+            guard fits else { return .failure(.authentication) }
+            cipher.xorKeystream(from: SRTPCrypto.counter(salt: rtp.salt, ssrc: source, index: index),
+                                into: UnsafeMutableRawBufferPointer(rebasing: packet[header..<end]))
+        case .gcm(let gcm):
+            let nonce = SRTPGCM.rtpNonce(salt: rtp.salt, ssrc: source, rollover: v, sequence: sequence)
+            guard gcm?.open(UnsafeMutableRawBufferPointer(rebasing: packet[header..<packet.count]), nonce: nonce,
+                            associated: UnsafeRawBufferPointer(rebasing: whole[0..<header])) == end - header else { return .failure(.authentication) }
         }
-        guard fits else { return .failure(.authentication) }
-        let counter = SRTPCrypto.counter(salt: rtp.salt, ssrc: source, index: index)
-        rtp.cipher.xorKeystream(from: counter, into: UnsafeMutableRawBufferPointer(rebasing: packet[header..<end]))
         var stream = known ?? Stream()
         if stream.window.highest.map({ index > $0 }) ?? true { stream.rollover = v }
         stream.window.accept(index)
@@ -153,27 +196,55 @@ public struct SRTPReceiver: Sendable {
     /// Checks and decrypts an SRTCP packet in place; the RTCP packet's length, or why not.
     public mutating func unprotectControl(_ packet: UnsafeMutableRawBufferPointer) -> Result<Int, SRTPDrop> {
         let whole = UnsafeRawBufferPointer(packet)
-        guard packet.count >= 8 + SRTPSender.rtcpOverhead, packet[0] >> 6 == 2 else { return .failure(.malformed) }
-        let tagStart = packet.count - 10, indexStart = tagStart - 4
+        let tagLength = suite.rtcpTagLength
+        guard packet.count >= 8 + 4 + tagLength, packet[0] >> 6 == 2 else { return .failure(.malformed) }
+        // HMAC suites: … ‖ E+index ‖ tag. GCM: … ‖ tag ‖ E+index.
+        let indexStart = suite.isAEAD ? packet.count - 4 : packet.count - tagLength - 4
         let word = readUInt32(whole, at: indexStart)
-        let encrypted = word & 0x8000_0000 != 0, index = UInt64(word & 0x7FFF_FFFF)
+        let encrypted = word & 0x8000_0000 != 0, index = word & 0x7FFF_FFFF
         let source = readUInt32(whole, at: 4)
         let known = controlStreams[source]
-        if let known, known.check(index) != .fresh { return .failure(.replay) }
-        let fits = withUnsafeTemporaryAllocation(byteCount: 10, alignment: 1) { expected in
-            rtcp.mac.tag(UnsafeRawBufferPointer(rebasing: whole[0..<tagStart]), rollover: nil, length: 10, into: expected)
-            return sameTag(UnsafeRawBufferPointer(expected), UnsafeRawBufferPointer(rebasing: whole[tagStart..<packet.count]))
-        }
-        guard fits else { return .failure(.authentication) }
-        if encrypted {
-            let counter = SRTPCrypto.counter(salt: rtcp.salt, ssrc: source, index: index)
-            rtcp.cipher.xorKeystream(from: counter, into: UnsafeMutableRawBufferPointer(rebasing: packet[8..<indexStart]))
+        if let known, known.check(UInt64(index)) != .fresh { return .failure(.replay) }
+        let length: Int
+        switch rtcp.transform {
+        case .counterMode(let cipher, let mac):
+            let tagStart = indexStart + 4
+            let fits = withUnsafeTemporaryAllocation(byteCount: 10, alignment: 1) { expected in
+                mac.tag(UnsafeRawBufferPointer(rebasing: whole[0..<tagStart]), rollover: nil, length: 10, into: expected)
+                return sameTag(UnsafeRawBufferPointer(expected), UnsafeRawBufferPointer(rebasing: whole[tagStart..<packet.count]))
+            }
+            guard fits else { return .failure(.authentication) }
+            if encrypted {
+                cipher.xorKeystream(from: SRTPCrypto.counter(salt: rtcp.salt, ssrc: source, index: UInt64(index)),
+                                    into: UnsafeMutableRawBufferPointer(rebasing: packet[8..<indexStart]))
+            }
+            length = indexStart
+        case .gcm(let gcm):
+            let nonce = SRTPGCM.rtcpNonce(salt: rtcp.salt, ssrc: source, index: index)
+            let tagStart = indexStart - tagLength
+            if encrypted {
+                let opened = withControlAssociatedData(packet, word: word) { associated in
+                    gcm?.open(UnsafeMutableRawBufferPointer(rebasing: packet[8..<indexStart]), nonce: nonce, associated: associated)
+                }
+                guard opened == tagStart - 8 else { return .failure(.authentication) }
+            } else {
+                // Unencrypted SRTCP (§9.2): the whole packet and the word are associated data,
+                // the tag all there is to open.
+                let opened = withUnsafeTemporaryAllocation(byteCount: tagStart + 4, alignment: 1) { associated in
+                    associated.copyMemory(from: UnsafeRawBufferPointer(rebasing: whole[0..<tagStart]))
+                    writeUInt32(word, into: associated, at: tagStart)
+                    return gcm?.open(UnsafeMutableRawBufferPointer(rebasing: packet[tagStart..<indexStart]), nonce: nonce,
+                                     associated: UnsafeRawBufferPointer(associated))
+                }
+                guard opened == 0 else { return .failure(.authentication) }
+            }
+            length = tagStart
         }
         var window = known ?? SRTPReplayWindow()
-        window.accept(index)
+        window.accept(UInt64(index))
         if known == nil { Self.remember(source, in: &controlOrder) { controlStreams[$0] = nil } }
         controlStreams[source] = window
-        return .success(indexStart)
+        return .success(length)
     }
 
     /// A new SSRC noted; the oldest beyond ``keptStreams`` forgotten.

@@ -1,6 +1,8 @@
 /* libsrtp2 (Debian libsrtp2-dev) as the tests' independent SRTP implementation.
- *   srtp_tool protect|unprotect|protect-rtcp|unprotect-rtcp SUITE KEYHEX
- * SUITE: AES_CM_128_HMAC_SHA1_80 or AES_CM_128_HMAC_SHA1_32; KEYHEX: 30 bytes (key, salt).
+ *   srtp_tool protect|unprotect|protect-rtcp|unprotect-rtcp|protect-rtcp-unencrypted SUITE KEYHEX
+ * (protect-rtcp-unencrypted: SRTCP authenticated only, its E flag 0 — RFC 3711 §3.4.)
+ * SUITE: AES_CM_128_HMAC_SHA1_80, AES_CM_128_HMAC_SHA1_32 (KEYHEX: 30 bytes, key and salt) or
+ * AEAD_AES_128_GCM (RFC 7714; KEYHEX: 28 bytes).
  * stdin: records of a 2-byte big-endian length and a packet. stdout: per record, a status
  * byte (0: done, else libsrtp's error), a 2-byte length and the packet it made. */
 #include <srtp2/srtp.h>
@@ -23,24 +25,31 @@ static int read_exact(unsigned char *p, size_t n) { return fread(p, 1, n, stdin)
 int main(int argc, char **argv) {
     if (argc != 4) { fprintf(stderr, "usage: srtp_tool MODE SUITE KEYHEX\n"); return 64; }
     const char *mode = argv[1];
+    int gcm = strcmp(argv[2], "AEAD_AES_128_GCM") == 0;
     unsigned char key[30];
-    if (hex(argv[3], key, sizeof key) != 0) { fprintf(stderr, "key: 60 hex digits\n"); return 64; }
+    size_t key_length = gcm ? 28 : 30;
+    if (hex(argv[3], key, key_length) != 0) { fprintf(stderr, "key: %zu hex digits\n", 2 * key_length); return 64; }
     if (srtp_init() != srtp_err_status_ok) { fprintf(stderr, "srtp_init failed\n"); return 70; }
     srtp_policy_t policy;
     memset(&policy, 0, sizeof policy);
-    if (strcmp(argv[2], "AES_CM_128_HMAC_SHA1_80") == 0) {
+    if (gcm) {
+        srtp_crypto_policy_set_aes_gcm_128_16_auth(&policy.rtp);
+        srtp_crypto_policy_set_aes_gcm_128_16_auth(&policy.rtcp);
+    } else if (strcmp(argv[2], "AES_CM_128_HMAC_SHA1_80") == 0) {
         srtp_crypto_policy_set_aes_cm_128_hmac_sha1_80(&policy.rtp);
+        srtp_crypto_policy_set_aes_cm_128_hmac_sha1_80(&policy.rtcp);
     } else if (strcmp(argv[2], "AES_CM_128_HMAC_SHA1_32") == 0) {
         srtp_crypto_policy_set_aes_cm_128_hmac_sha1_32(&policy.rtp);
+        srtp_crypto_policy_set_aes_cm_128_hmac_sha1_80(&policy.rtcp);
     } else {
         fprintf(stderr, "unknown suite %s\n", argv[2]);
         return 64;
     }
-    srtp_crypto_policy_set_aes_cm_128_hmac_sha1_80(&policy.rtcp);
     int sending = strncmp(mode, "protect", 7) == 0;
     policy.ssrc.type = sending ? ssrc_any_outbound : ssrc_any_inbound;
     policy.key = key;
     policy.window_size = 128;
+    if (strcmp(mode, "protect-rtcp-unencrypted") == 0) policy.rtcp.sec_serv = sec_serv_auth;
     srtp_t session;
     if (srtp_create(&session, &policy) != srtp_err_status_ok) { fprintf(stderr, "srtp_create failed\n"); return 70; }
     int rtcp = strstr(mode, "rtcp") != NULL;
