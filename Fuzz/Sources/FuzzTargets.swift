@@ -94,12 +94,15 @@ enum FuzzTargets {
         var t = Instant.zero
         var out = [Int16](repeating: 0, count: 160)
         // The same bytes as SRTP and SRTCP (a fixed key: only the parsing and bounds are at stake).
-        guard let key = SRTPMasterKey(suite: .aesCM128HMACSHA1_32, bytes: Array(0..<30)) else { return }
-        var receiver = SRTPReceiver(key)
-        var copy = bytes
-        _ = copy.withUnsafeMutableBytes { receiver.unprotect($0) }
-        copy = bytes
-        _ = copy.withUnsafeMutableBytes { receiver.unprotectControl($0) }
+        // Every suite: the HMAC ones and GCM lay out their tags and indexes differently.
+        for suite in SRTPSuite.allCases {
+            guard let key = SRTPMasterKey(suite: suite, bytes: Array(0..<UInt8(suite.masterLength))) else { return }
+            var receiver = SRTPReceiver(key)
+            var copy = bytes
+            _ = copy.withUnsafeMutableBytes { receiver.unprotect($0) }
+            copy = bytes
+            _ = copy.withUnsafeMutableBytes { receiver.unprotectControl($0) }
+        }
         while let n = rest.first {
             let packet = Array(rest.dropFirst().prefix(Int(n) + 12))
             rest = rest.dropFirst(Int(n) + 13)
