@@ -1,3 +1,4 @@
+public import TipRingCore
 /// A port's features and timers (from the configuration; defaults as a good ATA ships them).
 public struct PortSettings: Sendable, Hashable {
     public var dialPlan: DialPlan = .standard
@@ -26,6 +27,11 @@ public struct PortSettings: Sendable, Hashable {
     public var reversePolarityOnAnswer = false
     /// Visual message-waiting (FSK lamp) while on-hook.
     public var visualMessageWaiting = true
+    /// The feature codes dialled at this port (the region's, with the configuration's changes).
+    public var featureCodes = FeatureCodeTable.defaults(for: .us)
+    /// Forwards, do-not-disturb and speed dials as the port starts (the configuration's, or
+    /// what was dialled before a restart).
+    public var features = PortFeatures()
 
     public init() {}
 }
@@ -33,4 +39,6 @@ public struct PortSettings: Sendable, Hashable {
 /// The timers a port's machine runs.
 public enum PortTimer: String, Sendable, Hashable, CaseIterable {
     case firstDigit, interDigit, offHookWarning, howler, autoDial, ringTimeout
+    /// Ringing this long with a no-answer forward set: the call goes there.
+    case forwardNoAnswer
 }

@@ -6,19 +6,64 @@ public import SIPCore
 extension PortStateMachine {
     mutating func incoming(_ h: CallHandle, _ caller: CallerIdentity) -> [PortAction] {
         guard enabled, registered else { return [.sip(.reject(h, status: 480))] }
-        if settings.doNotDisturb { return [.sip(.reject(h, status: 486))] }
+        if let number = caller.number, !number.isEmpty { features.lastCaller = number }
+        if let target = features.forwards[.always] { return [.sip(.redirect(h, target: target))] }
+        if settings.doNotDisturb || features.doNotDisturb { return [.sip(.reject(h, status: 486))] }
         switch line {
         case .idle where offHook:
-            return [.sip(.reject(h, status: 486))]  // never ring a lifted handset
+            return busy(h)  // never ring a lifted handset
         case .idle:
             line = .ringing(h)
-            return [.startRinging(caller)]
-        case .connected(let active, nil) where settings.callWaiting:
+            guard let wait = features.forwards[.noAnswer].map({ _ in features.noAnswerSeconds }) else { return [.startRinging(caller)] }
+            forwardTimerArmed = true
+            return [.startRinging(caller), .startTimer(.forwardNoAnswer, .seconds(wait))]
+        case .connected(let active, nil) where settings.callWaiting && !callWaitingSuppressed:
             line = .connected(active, other: .waiting(h))
             return [.playTone(.callWaiting)]
         case .connected, .ringing, .dialTone, .noService, .collecting, .outgoing, .disconnected, .waitingOnly, .howler, .lockout:
-            return [.sip(.reject(h, status: 486))]
+            return busy(h)
         }
+    }
+
+    /// A caller who finds the port busy: sent to the busy forward, else refused (486).
+    func busy(_ h: CallHandle) -> [PortAction] {
+        guard let target = features.forwards[.busy] else { return [.sip(.reject(h, status: 486))] }
+        return [.sip(.redirect(h, target: target))]
+    }
+
+    /// A feature code dialled: a setting changed (and confirmed by tone), or a call placed.
+    mutating func perform(_ request: FeatureRequest) -> [PortAction] {
+        switch request {
+        case .forward(let condition, let target):
+            features.forwards[condition] = target
+            return confirmed()
+        case .cancelAllForwards:
+            features.forwards = [:]
+            return confirmed()
+        case .doNotDisturb(let on):
+            features.doNotDisturb = on
+            return confirmed()
+        case .setSpeedDial(let code, let number):
+            features.speedDials[code] = number
+            return confirmed()
+        case .callWithheld(let number):
+            return placeCall(number, withhold: true)
+        case .callPresented(let number):
+            return placeCall(number, withhold: false)
+        case .callWithoutWaiting(let number):
+            return placeCall(number, noCallWaiting: true)
+        case .returnLastCall:
+            guard let number = features.lastCaller else { return disconnect(.specialInformation) }
+            return placeCall(number)
+        case .redial:
+            guard let number = features.lastDialled else { return disconnect(.specialInformation) }
+            return placeCall(number)
+        }
+    }
+
+    /// The confirmation tone until on-hook (then the off-hook warning, as after any tone).
+    mutating func confirmed() -> [PortAction] {
+        [.stopTone] + disconnect(.confirmation)
     }
 
     mutating func ended(_ h: CallHandle, _ reason: CallEndReason) -> [PortAction] {

@@ -49,9 +49,16 @@ public struct PortStateMachine: Sendable {
     var lampShown = false
     /// The port's one numbering of calls, placed here and received by the user agent.
     var handles = CallHandles()
+    /// Forwards, do-not-disturb, speed dials, redial and call return: what feature codes set.
+    public internal(set) var features: PortFeatures
+    /// The current call was placed with the "no call waiting" code: a second caller is busy.
+    var callWaitingSuppressed = false
+    /// A no-answer forward's timer runs for the ringing call.
+    var forwardTimerArmed = false
 
     public init(settings: PortSettings) {
         self.settings = settings
+        features = settings.features
     }
 
     /// The handle for a new call of this port (the user agent takes incoming calls' from here).
@@ -82,7 +89,10 @@ public struct PortStateMachine: Sendable {
         // however it ended (answered, cancelled, refused, disabled) the timeout goes.
         switch (before, ringingCall) {
         case (let a, let b?) where a != b: return actions + [.startTimer(.ringTimeout, settings.ringTimeout)]
-        case (_?, nil): return actions + [.cancelTimer(.ringTimeout)]
+        case (_?, nil):
+            guard forwardTimerArmed else { return actions + [.cancelTimer(.ringTimeout)] }
+            forwardTimerArmed = false
+            return actions + [.cancelTimer(.ringTimeout), .cancelTimer(.forwardNoAnswer)]
         default: return actions
         }
     }
@@ -164,7 +174,7 @@ public struct PortStateMachine: Sendable {
         switch line {
         case .noService where registered:
             line = .dialTone
-            return [.playTone(messagesWaiting ? .stutterDial : .dial), .startTimer(.firstDigit, settings.firstDigitTimeout)]
+            return [.playTone(dialTone), .startTimer(.firstDigit, settings.firstDigitTimeout)]
         case .dialTone where !registered && !wasRegistered:
             line = .noService
             return [.cancelTimer(.firstDigit), .playTone(.noService)]
@@ -172,6 +182,9 @@ public struct PortStateMachine: Sendable {
             return []
         }
     }
+
+    /// Stutter dial tone says "messages wait" or "your calls are forwarded".
+    var dialTone: ToneKind { messagesWaiting || features.forwarding ? .stutterDial : .dial }
 
     mutating func goOffHook() -> [PortAction] {
         switch line {
@@ -185,7 +198,7 @@ public struct PortStateMachine: Sendable {
                 return placeCall(number)
             }
             line = .dialTone
-            var out: [PortAction] = [.playTone(messagesWaiting ? .stutterDial : .dial), .startTimer(.firstDigit, settings.firstDigitTimeout)]
+            var out: [PortAction] = [.playTone(dialTone), .startTimer(.firstDigit, settings.firstDigitTimeout)]
             if settings.autoDial != nil { out.append(.startTimer(.autoDial, settings.autoDialDelay)) }
             return out
         case .ringing(let h):
@@ -264,6 +277,23 @@ public struct PortStateMachine: Sendable {
 
     mutating func collect(_ d: Character, so far: String) -> [PortAction] {
         let digits = far + String(d)
+        // Feature codes first: one is never dialled out as a number.
+        switch settings.featureCodes.verdict(digits, numberComplete: { settings.dialPlan.decide($0) == .dial }) {
+        case .complete(let request, _):
+            return [.cancelTimer(.interDigit)] + perform(request)
+        case .incomplete:
+            line = .collecting(digits)
+            let numberOpen = settings.featureCodes.requestOnTimeout(digits) != nil
+            return [.startTimer(.interDigit, numberOpen ? settings.shortInterDigit : settings.longInterDigit)]
+        case .notACode:
+            break
+        }
+        // A speed-dial code, then '#' (or the timeout): its number, whatever the plan says.
+        if d == "#", let number = features.speedDials[far] { return [.cancelTimer(.interDigit)] + placeCall(number) }
+        if features.speedDials.keys.contains(where: { $0.hasPrefix(digits) }) {
+            line = .collecting(digits)
+            return [.startTimer(.interDigit, settings.shortInterDigit)]
+        }
         if d == "#", !far.isEmpty, settings.dialPlan.decide(digits) == .reject {
             // '#' ends dialling at once when the plan has no use for it.
             return [.cancelTimer(.interDigit)] + placeCall(far)
@@ -282,10 +312,13 @@ public struct PortStateMachine: Sendable {
         }
     }
 
-    mutating func placeCall(_ number: String) -> [PortAction] {
+    /// Places a call to `number`; `withhold` overrides the CLIR setting for this call.
+    mutating func placeCall(_ target: String, withhold: Bool? = nil, noCallWaiting: Bool = false) -> [PortAction] {
+        features.lastDialled = target
+        callWaitingSuppressed = noCallWaiting
         let h = newCallHandle()
         line = .outgoing(h, ringback: false)
-        return [.stopTone, .sip(.invite(h, target: number, withholdIdentity: settings.withholdIdentity))]
+        return [.stopTone, .sip(.invite(h, target: target, withholdIdentity: withhold ?? settings.withholdIdentity))]
     }
 
     mutating func disconnect(_ tone: ToneKind) -> [PortAction] {
@@ -301,6 +334,8 @@ public struct PortStateMachine: Sendable {
             guard let number = settings.autoDial else { return [] }
             return [.cancelTimer(.firstDigit)] + placeCall(number)
         case (.interDigit, .collecting(let digits)):
+            if let request = settings.featureCodes.requestOnTimeout(digits) { return perform(request) }
+            if let number = features.speedDials[digits] { return placeCall(number) }
             if settings.dialPlan.completeOnTimeout(digits) { return placeCall(digits) }
             return disconnect(.congestion)
         case (.offHookWarning, .disconnected):
@@ -313,7 +348,12 @@ public struct PortStateMachine: Sendable {
             // Nobody answered, nobody cancelled: give up the call ourselves.
             line = .idle
             return [.stopRinging, .sip(.reject(h, status: 480))] + visualIndicator()
-        case (.firstDigit, _), (.autoDial, _), (.interDigit, _), (.offHookWarning, _), (.howler, _), (.ringTimeout, _):
+        case (.forwardNoAnswer, .ringing(let h)):
+            forwardTimerArmed = false
+            guard let target = features.forwards[.noAnswer] else { return [] }
+            line = .idle
+            return [.stopRinging, .sip(.redirect(h, target: target))] + visualIndicator()
+        case (.firstDigit, _), (.autoDial, _), (.interDigit, _), (.offHookWarning, _), (.howler, _), (.ringTimeout, _), (.forwardNoAnswer, _):
             return []  // a timer for a state already left
         }
     }

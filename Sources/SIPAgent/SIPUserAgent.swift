@@ -109,6 +109,9 @@ public final class SIPUserAgent: UserAgent, @unchecked Sendable {
         case .cancel(let h): update(h) { $0.cancel(context: ctx) }
         case .answer(let h): update(h) { $0.answer(context: ctx) }
         case .reject(let h, let status): update(h) { $0.reject(status: status, context: ctx) }
+        case .redirect(let h, let target):
+            let uri = SIPCall.targetURI(target, addressOfRecord: aor)
+            update(h) { $0.redirect(to: uri, context: ctx) }
         case .hangUp(let h): update(h) { $0.hangUp(context: ctx) }
         case .hold(let h): update(h) { $0.changeDirection(to: .sendonly, context: ctx) }
         case .resume(let h): update(h) { $0.changeDirection(to: .sendrecv, context: ctx) }

@@ -94,6 +94,8 @@ public enum UserAgentCommand: Sendable, Hashable {
     case answer(CallHandle)
     /// Refuse an incoming call with a status (486 busy, 480 unavailable, 603 decline…).
     case reject(CallHandle, status: Int)
+    /// Send a ringing call to another number or URI (302 Moved Temporarily): forwarding.
+    case redirect(CallHandle, target: String)
     /// End an established call (BYE).
     case hangUp(CallHandle)
     /// Put on hold / take off hold (re-INVITE with sendonly / sendrecv).

@@ -129,6 +129,16 @@ extension SIPCall {
             + finish(.localHangUp)
     }
 
+    /// Sends the ringing call elsewhere: 302 Moved Temporarily with the new target as its
+    /// Contact (RFC 3261 §21.3.3) — call forwarding done by the caller's side. Nil target
+    /// (no URI): refused as unavailable instead.
+    public mutating func redirect(to target: String?, context ctx: CallContext) -> [CallAction] {
+        guard let target else { return reject(status: 480, context: ctx) }
+        guard case .incoming(let r) = state else { return isOver ? [] : hangUp(context: ctx) }
+        return [respond(r.invite, 302, "Moved Temporarily", toTag: localTag, headers: [("Contact", "<\(target)>")], to: destination)]
+            + finish(.localHangUp)
+    }
+
     /// The caller gave up (CANCEL, matched to the INVITE's transaction by the agent): 200 to
     /// the CANCEL, 487 to the INVITE. Nil when the call no longer rings (the agent says 481).
     public mutating func cancelled(by m: SIPMessage, from source: SIPNetworkAddress) -> [CallAction]? {

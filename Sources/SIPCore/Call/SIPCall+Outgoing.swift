@@ -9,10 +9,7 @@ extension SIPCall {
     public static func placing(_ handle: CallHandle, to target: String, withholdIdentity withhold: Bool, addressOfRecord aor: String,
                                settings: CallSettings, localPort: Int, sessionID: UInt64, seed: UInt64,
                                context ctx: CallContext) -> (SIPCall?, [CallAction]) {
-        let domain = (try? SIPURI(aor)).map { "\($0.host)" } ?? "invalid"
-        let requestURI: String
-        if target.hasPrefix("sip:") || target.hasPrefix("sips:") || target.hasPrefix("tel:") { requestURI = target } else { requestURI = "sip:\(target)@\(domain)" }
-        guard (try? SIPURI(requestURI)) != nil else {
+        guard let requestURI = targetURI(target, addressOfRecord: aor) else {
             return (nil, [.media(nil), .event(.ended(handle, .failed(status: 484, reason: "Address Incomplete")))])
         }
         let from = withhold ? "\"Anonymous\" <sip:anonymous@anonymous.invalid>" : (settings.displayName.map { "\"\($0)\" " } ?? "") + "<\(aor)>"
@@ -26,6 +23,14 @@ extension SIPCall {
         let invite = call.inviteRequest(withhold: withhold, aor: aor, authorization: nil, ctx)
         call.state = .outgoing(Attempt(invite: invite, withhold: withhold, addressOfRecord: aor))
         return (call, [.request(invite, .invite, to: ctx.server)])
+    }
+
+    /// What a dialled number (or a URI) becomes as a Request-URI or a Contact: a number is a
+    /// user at the account's domain; nil when the result is no URI.
+    public static func targetURI(_ target: String, addressOfRecord aor: String) -> String? {
+        let domain = (try? SIPURI(aor)).map { "\($0.host)" } ?? "invalid"
+        let uri = target.hasPrefix("sip:") || target.hasPrefix("sips:") || target.hasPrefix("tel:") ? target : "sip:\(target)@\(domain)"
+        return (try? SIPURI(uri)) != nil ? uri : nil
     }
 
     mutating func inviteRequest(withhold: Bool, aor: String, authorization: (String, String)?, _ ctx: CallContext) -> SIPMessage {
@@ -196,11 +201,33 @@ extension SIPCall {
             let again = inviteAgain(&a, authorization: nil, ctx)
             state = .outgoing(a)
             return [again]
+        case 300...399 where !a.cancelWanted && a.redirects < Attempt.redirectLimit:
+            // Redirected (RFC 3261 §8.1.3.4): the same request to the first new SIP Contact —
+            // the early dialog of a provisional response before it is gone.
+            guard let next = Self.redirectTargets(m).first(where: { !a.tried.contains($0) }) else { fallthrough }
+            a.redirects += 1
+            a.tried.insert(next)
+            remoteTarget = next
+            remoteTag = nil
+            routeSet = []
+            a.authAnswered = false
+            let again = inviteAgain(&a, authorization: nil, ctx)
+            state = .outgoing(a)
+            return [again]
         default:
             if a.cancelled || a.cancelWanted { return finish(.localHangUp) }
             let reason: String
             if case .response(_, let r) = m.startLine { reason = r } else { reason = "" }
             return finish(.failed(status: status, reason: reason))
+        }
+    }
+
+    /// The SIP URIs a 3xx offers, in its order (`q` values are not weighed).
+    static func redirectTargets(_ m: SIPMessage) -> [String] {
+        m.values("Contact").flatMap { $0.split(separator: ",").map(String.init) }.compactMap { v in
+            guard let uri = (try? NameAddress(v.trimmingSpaces()))?.uri, uri.hasPrefix("sip:") || uri.hasPrefix("sips:"),
+                  (try? SIPURI(uri)) != nil else { return nil }
+            return uri
         }
     }
 

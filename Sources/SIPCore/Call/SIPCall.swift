@@ -62,6 +62,10 @@ public struct SIPCall: Sendable {
         /// A challenge was answered: a second one means the credentials are wrong.
         var authAnswered = false
         var lastRSeq: UInt32?
+        /// 3xx followed so far, and the targets tried (a redirect loop ends at one seen before).
+        var redirects = 0
+        var tried: Set<String> = []
+        static let redirectLimit = 5
     }
 
     struct Ringing: Sendable {
