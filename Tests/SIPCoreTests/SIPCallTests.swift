@@ -254,6 +254,51 @@ struct SIPCallTests {
         #expect(Self.events(second) == [.ended(call.handle, .failed(status: 403, reason: "authentication failed"))])
     }
 
+    @Test("a 302 is followed (RFC 3261 §8.1.3.4): the same INVITE to its Contact, new CSeq and branch, the early dialog dropped; a loop back to a tried target, or a sixth redirect, ends the call with the 3xx")
+    func redirectFollowed() throws {
+        var (call, invite) = try Self.placing()
+        var digest = DigestClient(username: "1001", password: "secret")
+        _ = call.receive(Self.response(to: invite, 180, "Ringing", toTag: "early"), for: .invite, context: Self.ctx, digest: &digest)
+        let moved = call.receive(Self.response(to: invite, 302, "Moved Temporarily", headers: [("Contact", "\"Voicemail\" <sip:1003@example.com>;q=0.5")]),
+                                 for: .invite, context: Self.ctx, digest: &digest)
+        let again = try #require(Self.requests(moved).first)
+        #expect(again.1 == .invite && Self.events(moved).isEmpty)
+        if case .request(_, let uri) = again.0.startLine { #expect(uri == "sip:1003@example.com") } else { Issue.record("not a request") }
+        #expect(again.0["CSeq"] == "2 INVITE" && again.0["Call-ID"] == invite["Call-ID"] && again.0["Via"] != invite["Via"])
+        #expect(again.0["To"] == invite["To"])  // no tag: the 180's early dialog is gone
+        // Back to where it started: tried already, so the call ends with the 302.
+        let loop = call.receive(Self.response(to: again.0, 302, "Moved Temporarily", headers: [("Contact", "<sip:1003@example.com>")]),
+                                for: .invite, context: Self.ctx, digest: &digest)
+        #expect(Self.events(loop) == [.ended(call.handle, .failed(status: 302, reason: "Moved Temporarily"))])
+        // A chain of new targets stops after five.
+        var (chain, first) = try Self.placing()
+        var last = first
+        for i in 0..<6 {
+            let actions = chain.receive(Self.response(to: last, 302, "Moved Temporarily", headers: [("Contact", "<sip:20\(i)@example.com>")]),
+                                        for: .invite, context: Self.ctx, digest: &digest)
+            if i < 5 { last = try #require(Self.requests(actions).first?.0) } else {
+                #expect(Self.events(actions) == [.ended(chain.handle, .failed(status: 302, reason: "Moved Temporarily"))])
+            }
+        }
+        // A 3xx with no SIP contact (a tel: or none) is a failure like any other.
+        var (plain, i3) = try Self.placing()
+        let noContact = plain.receive(Self.response(to: i3, 302, "Moved Temporarily", headers: [("Contact", "<tel:+15551234>")]), for: .invite, context: Self.ctx, digest: &digest)
+        #expect(Self.events(noContact) == [.ended(plain.handle, .failed(status: 302, reason: "Moved Temporarily"))])
+    }
+
+    @Test("a ringing call redirected: 302 Moved Temporarily with the target as Contact, the call over; answered already, a hang-up")
+    func redirectRingingCall() throws {
+        var (call, _) = try Self.ringing(try Self.incomingInvite())
+        let actions = call.redirect(to: "sip:2001@example.com", context: Self.ctx)
+        let r = try #require(Self.responses(actions).first)
+        #expect(r.status == 302 && r["Contact"] == "<sip:2001@example.com>" && r["To"]?.contains("tag=") == true)
+        #expect(Self.events(actions) == [.ended(call.handle, .localHangUp)])
+        #expect(SIPCall.targetURI("2001", addressOfRecord: "sip:1001@example.com") == "sip:2001@example.com")
+        #expect(SIPCall.targetURI("sip:x@y", addressOfRecord: "sip:1001@example.com") == "sip:x@y")
+        var unusable = try Self.ringing(try Self.incomingInvite()).0
+        #expect(Self.responses(unusable.redirect(to: nil, context: Self.ctx)).first?.status == 480)
+    }
+
     @Test("a 422 raises this call's interval to the Min-SE asked for and tries again; the account's setting is not changed")
     func sessionIntervalTooSmall() throws {
         var settings = CallSettings()
