@@ -76,15 +76,36 @@ public final class PortController: @unchecked Sendable {
 
     /// Feeds an event and carries out what the machine asks.
     public func handle(_ event: PortEvent) {
+        let before = machine.features
         let actions = machine.handle(event)
         for a in actions { perform(a) }
+        if machine.features != before {
+            if machine.features.forwards != before.forwards || machine.features.doNotDisturb != before.doNotDisturb
+                || machine.features.speedDials != before.speedDials {
+                log("features now: " + Self.summary(machine.features))
+            }
+            onFeaturesChanged?(machine.features)
+        }
     }
+
+    /// Forwards, do-not-disturb and speed dials in a few words (for the log).
+    static func summary(_ f: PortFeatures) -> String {
+        var parts = ForwardCondition.allCases.compactMap { c in f.forwards[c].map { "forward \(c.rawValue) to \($0)" } }
+        if f.doNotDisturb { parts.append("do not disturb") }
+        if !f.speedDials.isEmpty { parts.append("\(f.speedDials.count) speed dial(s)") }
+        return parts.isEmpty ? "none set" : parts.joined(separator: ", ")
+    }
+
+    /// What feature codes set, as it changes (to be stored).
+    public var onFeaturesChanged: ((PortFeatures) -> Void)?
+    public var features: PortFeatures { machine.features }
 
     func perform(_ a: PortAction) {
         switch a {
         case .sip(let command):
             switch command {
             case .invite(_, let target, let withhold): log("calls \(target)" + (withhold ? " (number withheld)" : ""))
+            case .redirect(_, let target): log("forwards the call to \(target)")
             case .answer: log("answers")
             case .hangUp: log("hangs up")
             default: break

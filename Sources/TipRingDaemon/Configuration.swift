@@ -84,6 +84,14 @@ public struct PortConfiguration: Sendable, Hashable {
     /// The caller-ID standard when the telephone expects another than its region's (an
     /// imported phone); nil: the region's.
     public var callerID: CallerIDStandard?
+    /// Feature codes that replace the region's (`featureCodes: { "redial": "*33" }`).
+    public var featureCodes: [FeatureCode] = []
+    /// Forwards and speed dials the port starts with (`forward`, `speedDial`); what is dialled
+    /// at the phone later takes over until these change.
+    public var features = PortFeatures()
+
+    /// The region's feature codes with this port's changes.
+    public var featureCodeTable: FeatureCodeTable { FeatureCodeTable.defaults(for: region).with(featureCodes) }
 
     /// The board's hook timing with this port's changes.
     public func timingProfile(board: HookTimingProfile) -> Result<HookTimingProfile, HookTimingError> {
@@ -140,7 +148,10 @@ public struct Configuration: Sendable, Hashable {
                               "sessionExpires", "minSessionExpires", "require100rel", "dscpSip", "dscpRtp"]
     static let portKeys = ["id", "region", "dialPlan", "transmitGain", "receiveGain", "callWaiting", "clir", "dnd", "hotLine",
                            "warmLineSeconds", "messageWaiting", "reversePolarityOnAnswer", "ringTimeoutSeconds", "timing",
-                           "firstDigitSeconds", "interDigitSeconds", "callerId"]
+                           "firstDigitSeconds", "interDigitSeconds", "callerId", "featureCodes", "forward", "speedDial"]
+    static let forwardKeys = ["always", "busy", "noAnswer", "noAnswerSeconds"]
+    /// Speed-dial codes: two digits.
+    static let speedDialCodes = (0...99).map { $0 < 10 ? "0\($0)" : "\($0)" }
 
     public static func load(path: String, environment: [String: String] = Configuration.processEnvironment()) throws(DocumentError) -> Configuration {
         try decode(DocumentValue.load(path: path), environment: environment)
@@ -373,6 +384,35 @@ public struct Configuration: Sendable, Hashable {
             p.callerID = Self.callerIDStandards[try v.oneOf(Self.callerIDStandards.keys.sorted())]
         }
         found.attempt { () throws(DocumentError) in
+            guard let codes = o.optional("featureCodes") else { return }
+            let names = FeatureCode.Feature.allCases.map(\.rawValue)
+            let table = try codes.object(allowed: names)
+            p.featureCodes = []
+            for name in table.keys {
+                let v = try table.required(name)
+                guard let feature = FeatureCode.Feature(rawValue: name) else { continue }
+                let pattern = try v.nonEmptyString()
+                do throws(FeatureCodeError) { p.featureCodes.append(try FeatureCode(pattern, feature)) } catch { throw v.error(error.description) }
+            }
+        }
+        found.attempt { () throws(DocumentError) in
+            guard let f = o.optional("forward") else { return }
+            let forward = try f.object(allowed: Self.forwardKeys)
+            for (key, condition) in [("always", ForwardCondition.always), ("busy", .busy), ("noAnswer", .noAnswer)] {
+                if let v = forward.optional(key) { p.features.forwards[condition] = try Self.dialledNumber(v) }
+            }
+            if let v = forward.optional("noAnswerSeconds") { p.features.noAnswerSeconds = try v.int(in: 5...120) }
+        }
+        found.attempt { () throws(DocumentError) in
+            guard let d = o.optional("speedDial") else { return }
+            var unknown: [DocumentError] = []
+            let dials = try d.object(allowed: Self.speedDialCodes, unknown: &unknown)
+            if let bad = unknown.first {
+                throw DocumentError(file: bad.file, position: bad.position, path: bad.path, message: "a speed-dial code is two digits, 00–99")
+            }
+            for code in dials.keys { p.features.speedDials[code] = try Self.dialledNumber(try dials.required(code)) }
+        }
+        found.attempt { () throws(DocumentError) in
             guard let t = o.optional("timing") else { return }
             p.timing = try BoardFile.timingOverrides(t)
             c.timingSources[p.id] = t.error("")
@@ -381,6 +421,14 @@ public struct Configuration: Sendable, Hashable {
             if p.warmLineSeconds != nil && p.hotLine == nil { throw (o.optional("warmLineSeconds") ?? v).error("warmLineSeconds needs hotLine (the number to dial)") }
         }
         c.ports.append(p)
+    }
+
+    /// A number to forward to or speed-dial: digits, `*`, `#` and `+`, or a SIP URI.
+    static func dialledNumber(_ v: DocumentValue) throws(DocumentError) -> String {
+        let text = try v.nonEmptyString()
+        if text.hasPrefix("sip:") || text.hasPrefix("sips:") { return text }
+        guard text.allSatisfy({ "0123456789*#+".contains($0) }) else { throw v.error("'\(text)' is no number to dial (digits, '*', '#', '+') or SIP URI") }
+        return text
     }
 
     /// What only the board can tell: every account and port section is for a port the board

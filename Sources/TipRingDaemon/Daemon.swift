@@ -104,6 +104,7 @@ public final class Daemon: @unchecked Sendable {
     var unsavedInstanceIDs: [Int: String] = [:]
     /// The last calls of every port (the state directory's `calls.jsonl`).
     lazy var callHistory = CallHistory(directory: configuration.stateDirectory)
+    lazy var featureStore = PortFeatureStore(directory: configuration.stateDirectory)
     let startedAt = Instant.monotonicNow()
     /// What the service loop acts on: reloads (SIGHUP), ports whose new settings can now be
     /// applied, an account's endpoint made (or not) and the time to try one again.
@@ -273,6 +274,8 @@ public final class Daemon: @unchecked Sendable {
         ps.ringTimeout = .seconds(Int64(pc.ringTimeoutSeconds))
         ps.firstDigitTimeout = .seconds(Int64(pc.firstDigitSeconds))
         ps.shortInterDigit = .seconds(Int64(pc.interDigitSeconds))
+        ps.featureCodes = pc.featureCodeTable
+        ps.features = featureStore.features(port: id, configured: pc.features)
         return (plan, ps)
     }
 
@@ -303,6 +306,12 @@ public final class Daemon: @unchecked Sendable {
                                        portSettings: ps, callSettings: cs, mediaSettings: ms, seed: port.seed)
             parts.media.setPorts(lower...(lower + max(span, 2) - 1))
             parts.controller.onLog = { text in portLog.info("\(text)", metadata: ["port.id": "\(port.id)"]) }
+            let store = self.featureStore, configured = pc.features, id = port.id
+            parts.controller.onFeaturesChanged = { features in
+                do throws(SystemError) { try store.save(port: id, configured: configured, current: features) } catch {
+                    portLog.warning("port \(id): what the phone set is not stored (\(error)); it holds until a restart", metadata: ["port.id": "\(id)"])
+                }
+            }
             parts.media.onDigit = { _, d in mediaLog.info("far end sent digit \(d)", metadata: ["port.id": "\(port.id)"]) }
             let started = self.startedAt
             final class Once: @unchecked Sendable { var done = false }

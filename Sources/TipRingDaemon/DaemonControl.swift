@@ -138,7 +138,7 @@ extension Daemon {
         let d = p.dropped
         // Before its endpoint exists (being attached, or retrying), the account as configured.
         let account = p.account ?? configuration.account(port: p.id)
-        return PortStatus(
+        var status = PortStatus(
             port: p.id, enabled: account?.enabled ?? false, hook: "\(p.line.decoder.isOffHook ? HookState.offHook : .onHook)", timing: p.line.decoder.profile.name,
             feed: p.controller.map { "\($0.feed)" } ?? "\(LineFeed.powerDown)",
             account: account.map { "\($0.user)@\($0.domain)" }, transport: account?.transport.rawValue, security: p.endpoint?.security,
@@ -147,6 +147,11 @@ extension Daemon {
             call: call, messagesWaiting: p.controller?.machine.messagesWaiting ?? false,
             seizeToToneMs: p.hardware?.lastSeizureToTone.map { (Double($0.nanoseconds) / 1000).rounded() / 1000 }, lastError: p.lastError, fault: p.recovery.fault?.reason,
             dropped: .init(requests: Int64(d.requests), responses: Int64(d.responses), malformed: Int64(d.malformed), rtp: Int64(d.media)))
+        if let f = p.controller?.features, f.forwarding || f.doNotDisturb || p.controller?.settings.doNotDisturb == true {
+            status.features = PortStatus.Features(forwardAlways: f.forwards[.always], forwardBusy: f.forwards[.busy], forwardNoAnswer: f.forwards[.noAnswer],
+                                                  doNotDisturb: f.doNotDisturb || p.controller?.settings.doNotDisturb == true)
+        }
+        return status
     }
 
     /// The call a line is about: placing, ringing, talking, or the one left waiting.

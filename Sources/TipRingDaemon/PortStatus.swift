@@ -38,6 +38,8 @@ public struct PortStatus: Sendable, Hashable {
     public var line: Line
     public var call: Call?
     public var messagesWaiting: Bool
+    /// Forwards and do-not-disturb set at the phone or in the configuration; nil: none.
+    public var features: Features? = nil
     /// From the seizure being confirmed to the tone playing (the last time it happened).
     public var seizeToToneMs: Double?
     /// Why the port is not in service (its hardware or account could not be set up).
@@ -109,9 +111,34 @@ extension PortStatus {
             ("port", .integer(Int64(port))), ("enabled", .bool(enabled)), ("hook", .string(hook)), ("timing", .string(timing)),
             ("feed", .string(feed)), ("account", .optional(account)), ("transport", .optional(transport)), ("security", .optional(security)),
             ("registration", registration.json), ("line", line.json),
-            ("call", call?.json), ("messagesWaiting", .bool(messagesWaiting)), ("seizeToToneMs", seizeToToneMs.map { .number($0) }),
+            ("call", call?.json), ("messagesWaiting", .bool(messagesWaiting)), ("features", features?.json), ("seizeToToneMs", seizeToToneMs.map { .number($0) }),
             ("lastError", .optional(lastError)), ("fault", .optional(fault)), ("dropped", dropped.json),
         ].jsonObject
+    }
+}
+
+extension PortStatus {
+    /// What the telephone's feature codes set, as far as a caller notices it.
+    public struct Features: Sendable, Hashable {
+        public var forwardAlways: String?
+        public var forwardBusy: String?
+        public var forwardNoAnswer: String?
+        public var doNotDisturb = false
+
+        var json: JSONValue {
+            [("forwardAlways", .optional(forwardAlways)), ("forwardBusy", .optional(forwardBusy)),
+             ("forwardNoAnswer", .optional(forwardNoAnswer)), ("dnd", .bool(doNotDisturb))].jsonObject
+        }
+
+        /// In words, for the table and the page ("forwarded to 2001", "do not disturb").
+        public var summary: String {
+            var parts: [String] = []
+            if let n = forwardAlways { parts.append("forwarded to \(n)") }
+            if let n = forwardBusy { parts.append("when busy to \(n)") }
+            if let n = forwardNoAnswer { parts.append("unanswered to \(n)") }
+            if doNotDisturb { parts.append("do not disturb") }
+            return parts.joined(separator: ", ")
+        }
     }
 }
 
@@ -192,6 +219,10 @@ extension PortStatus {
             call = Call(peer: try c.string("peer"), peerName: c.optionalString("peerName"), direction: try c.string("direction"), media: media)
         }
         messagesWaiting = r.optionalBool("messagesWaiting") ?? false
+        if let f = r.optionalObject("features") {
+            features = Features(forwardAlways: f.optionalString("forwardAlways"), forwardBusy: f.optionalString("forwardBusy"),
+                                forwardNoAnswer: f.optionalString("forwardNoAnswer"), doNotDisturb: f.optionalBool("dnd") ?? false)
+        }
         seizeToToneMs = r.optionalNumber("seizeToToneMs")
         lastError = r.optionalString("lastError")
         fault = r.optionalString("fault")

@@ -8,7 +8,7 @@ public enum StatusTable {
         var rows: [[String]] = [["port", "enabled", "hook", "registration", "line", "call"]]
         var dropped: [String] = []
         for p in status.ports {
-            let lineText = p.fault.map { "out of service (\($0))" } ?? line(p.line)
+            let lineText = p.fault.map { "out of service (\($0))" } ?? line(p.line) + (p.features.map { "; \($0.summary)" } ?? "")
             rows.append(["\(p.port)", "\(p.enabled)", p.hook, registration(p.registration), lineText, call(p.call)].map(printable))
             let d = p.dropped
             let s = DropCounts.sentence(requests: Int(clamping: d.requests), responses: Int(clamping: d.responses),

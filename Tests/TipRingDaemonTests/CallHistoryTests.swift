@@ -63,3 +63,30 @@ struct CallHistoryTests {
         #expect(CallTable.duration(3723) == "1:02:03" && CallTable.duration(59.6) == "1:00")
     }
 }
+
+@Suite("What the phone set is kept across restarts")
+struct PortFeatureStoreTests {
+    @Test("saved and read back by a new store; the configuration changed since wins, keeping redial and call return; a torn or foreign file is ignored")
+    func keeps() throws {
+        let dir = try CallHistoryTests.folder()
+        var configured = PortFeatures()
+        configured.speedDials = ["01": "5550001"]
+        var dialled = configured
+        dialled.forwards = [.always: "2001", .noAnswer: "sip:vm@example.com"]
+        dialled.doNotDisturb = true
+        dialled.speedDials["12"] = "5550012"
+        dialled.lastDialled = "5550100"
+        dialled.lastCaller = "5550200"
+        try PortFeatureStore(directory: dir).save(port: 2, configured: configured, current: dialled)
+        #expect(PortFeatureStore(directory: dir).features(port: 2, configured: configured) == dialled)
+        #expect(PortFeatureStore(directory: dir).features(port: 1, configured: configured) == configured)
+        var edited = configured
+        edited.forwards = [.busy: "3001"]
+        let after = PortFeatureStore(directory: dir).features(port: 2, configured: edited)
+        #expect(after.forwards == [.busy: "3001"] && !after.doNotDisturb && after.lastDialled == "5550100" && after.lastCaller == "5550200")
+        for junk in ["{ ports: [", "[1, 2]", #"{ "ports": [{ "port": 2, "configured": 7, "current": {} }] }"#] {
+            try FileIO.replace(path: dir + "/features.json", bytes: Array(junk.utf8))
+            #expect(PortFeatureStore(directory: dir).features(port: 2, configured: configured) == configured, "\(junk)")
+        }
+    }
+}

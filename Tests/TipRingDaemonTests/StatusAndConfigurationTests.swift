@@ -2,6 +2,7 @@ import Foundation  // tests only: files, processes
 import Testing
 import Logging
 import TipRingDaemon
+import PortControl
 import TipRingCore
 import LineHAL
 import TelephonyDSP
@@ -210,11 +211,33 @@ struct ConfigurationTests {
         (#"{ accounts: [], rtpPorts: [30000, 20000] }"#, "the range [30000, 20000] runs backwards"),
         (#"{ accounts: [{ port: 1, user: "1001", password: "p", domain: "x", trasport: "udp" }] }"#, "(did you mean 'transport'?)"),
         (#"{ accounts: [{ port: 1, user: "1001", password: "p", domain: "x", expires: 5 }] }"#, "accounts[0].expires"),
+        (#"{ accounts: [], ports: [{ id: 1, featureCodes: { redail: "*33" } }] }"#, "unknown key 'redail' (did you mean 'redial'?)"),
+        (#"{ accounts: [], ports: [{ id: 1, featureCodes: { "forward-always-on": "*72" } }] }"#, "ports[0].featureCodes.forward-always-on: feature code '*72' for forward-always-on needs one N (the number)"),
+        (#"{ accounts: [], ports: [{ id: 1, forward: { always: "555 1234" } }] }"#, "ports[0].forward.always: '555 1234' is no number to dial"),
+        (#"{ accounts: [], ports: [{ id: 1, forward: { noAnswerSeconds: 2 } }] }"#, "ports[0].forward.noAnswerSeconds"),
+        (#"{ accounts: [], ports: [{ id: 1, speedDial: { "1": "5551234" } }] }"#, "ports[0].speedDial.1: a speed-dial code is two digits, 00–99"),
     ])
     func errors(text: String, expected: String) {
         let e = error(text)
         #expect(e.contains(expected), "\(e)")
         #expect(e.hasPrefix("tipring.json5:"), "\(e)")
+    }
+
+    @Test("feature codes, forwards and speed dials: the region's codes with the port's changes; what the port starts with")
+    func features() throws {
+        let c = try parse(#"""
+        { accounts: [], ports: [
+          { id: 1, region: "de", featureCodes: { redial: "*33" }, forward: { noAnswer: "sip:voicemail@example.com", noAnswerSeconds: 15 },
+            speedDial: { "07": "+4930123456" } },
+          { id: 2 },
+        ] }
+        """#)
+        let one = c.port(1), two = c.port(2)
+        #expect(one.featureCodeTable.verdict("*33") == .complete(.redial, numberOpen: false))
+        #expect(one.featureCodeTable.verdict("*21*0301234#") == .complete(.forward(.always, to: "0301234"), numberOpen: false))  // still Germany's
+        #expect(one.features.forwards == [.noAnswer: "sip:voicemail@example.com"] && one.features.noAnswerSeconds == 15)
+        #expect(one.features.speedDials == ["07": "+4930123456"])
+        #expect(two.featureCodeTable.verdict("*72") == .incomplete && two.features == PortFeatures())  // the US codes by default
     }
 
     @Test("session timer, 100rel, keep-alive method, DSCP and dialling timers: read, ranged, and defaulted as a good ATA ships them")

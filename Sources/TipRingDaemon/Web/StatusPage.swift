@@ -29,7 +29,7 @@ package enum StatusPage {
                                               malformed: Int(clamping: d.malformed), media: Int(clamping: d.rtp))
             if !dropped.isEmpty { problems.append("dropped: \(dropped)") }
             html += "<tr id=\"port-\(p.port)\"><td>\(p.port)</td><td>\(escape((p.account ?? "—") + (p.security.map { " over \($0)" } ?? "")))</td>"
-            html += "<td class=\"\(state)\">\(escape(registration))</td><td>\(escape(p.hook))</td><td>\(escape(StatusTable.line(p.line)))</td>"
+            html += "<td class=\"\(state)\">\(escape(registration))</td><td>\(escape(p.hook))</td><td>\(escape(StatusTable.line(p.line) + (p.features.map { "; \($0.summary)" } ?? "")))</td>"
             html += "<td>\(escape(StatusTable.call(p.call)))</td><td>\(p.messagesWaiting ? "waiting" : "—")</td>"
             html += "<td>\(escape(problems.joined(separator: "; ")))</td></tr>\n"
         }
