@@ -136,10 +136,11 @@ public final class SIPUserAgent: UserAgent, @unchecked Sendable {
     /// only grows is a leak).
     public var openTransactions: Int { clients.keys.count + servers.keys.count }
 
-    /// Who a call is with: the far end's address of record (the To of an outgoing call, the
-    /// From of an incoming one) and display name.
+    /// Who a call is with: the far end's address of record (the To of an outgoing call — or
+    /// where a redirect sent it — the From of an incoming one) and display name.
     public func peer(of h: CallHandle) -> CallPeer? {
         guard let c = calls[h] else { return nil }
+        if let moved = c.redirectedTo { return CallPeer(uri: moved, displayName: nil, outgoing: c.outgoing) }
         let party = try? NameAddress(c.remoteParty)
         return CallPeer(uri: party?.uri ?? c.remoteParty, displayName: party?.displayName, outgoing: c.outgoing)
     }

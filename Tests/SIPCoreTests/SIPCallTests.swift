@@ -266,6 +266,7 @@ struct SIPCallTests {
         if case .request(_, let uri) = again.0.startLine { #expect(uri == "sip:1003@example.com") } else { Issue.record("not a request") }
         #expect(again.0["CSeq"] == "2 INVITE" && again.0["Call-ID"] == invite["Call-ID"] && again.0["Via"] != invite["Via"])
         #expect(again.0["To"] == invite["To"])  // no tag: the 180's early dialog is gone
+        #expect(call.redirectedTo == "sip:1003@example.com")
         // Back to where it started: tried already, so the call ends with the 302.
         let loop = call.receive(Self.response(to: again.0, 302, "Moved Temporarily", headers: [("Contact", "<sip:1003@example.com>")]),
                                 for: .invite, context: Self.ctx, digest: &digest)

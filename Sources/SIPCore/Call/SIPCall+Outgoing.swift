@@ -208,6 +208,7 @@ extension SIPCall {
             a.redirects += 1
             a.tried.insert(next)
             remoteTarget = next
+            redirectedTo = next
             remoteTag = nil
             routeSet = []
             a.authAnswered = false

@@ -19,6 +19,9 @@ public struct SIPCall: Sendable {
     public internal(set) var remoteParty: String
     /// The far end's Contact: the Request-URI of requests in the dialog.
     public internal(set) var remoteTarget: String
+    /// Where a 3xx sent our call (the last one followed): the party reached is there, not
+    /// at the To the call keeps.
+    public internal(set) var redirectedTo: String?
     /// Where the call's messages go: the server until a dialog names a numeric address; for
     /// an incoming call, where the INVITE came from.
     public internal(set) var destination: SIPNetworkAddress

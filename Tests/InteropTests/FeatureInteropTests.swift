@@ -1,0 +1,66 @@
+import Foundation  // tests only: files, processes
+import Testing
+import TipRingCore
+import TelephonyDSP
+import TestSupport
+
+/// Telephone features against real peers: Kamailio as registrar and proxy, baresip as a far end.
+@Suite("Telephone features through Kamailio", .serialized)
+struct FeatureInteropTests {
+    @Test("forward on no answer set from the phone (*92, confirmation tone): an unanswered call goes by 302 to baresip, which the caller reaches and hears; the forward is still set after a restart")
+    func forwardOnNoAnswer() throws {
+        let k = try Kamailio()
+        defer { k.stop() }
+        var synth = ToneSynthesizer(try Tone("1004", level: -10))
+        var source = [Int16](repeating: 0, count: 8000 * 60)
+        source.withUnsafeMutableBufferPointer { synth.render(into: $0) }
+        let baresip = try Baresip(registrarPort: k.port, source: source, rtpPorts: "29900-29999")
+        defer { baresip.stop() }
+        #expect(waitForPeer(10) { (try? k.contacts(of: "1002").isEmpty == false) ?? false }, "baresip did not register: \(baresip.log.suffix(2000))")
+        let d = try DaemonUnderTest(name: "forward")
+        try """
+        {
+          accounts: [
+            { port: 1, user: "1001", password: "secret1", domain: "127.0.0.1", registrar: "127.0.0.1:\(k.port)", sipPorts: [19760, 19769] },
+            { port: 2, user: "1003", password: "secret3", domain: "127.0.0.1", registrar: "127.0.0.1:\(k.port)", sipPorts: [19770, 19779] },
+          ],
+          ports: [{ id: 1, dialPlan: "(100[1-9])" }, { id: 2, dialPlan: "(100[1-9])", forward: { noAnswerSeconds: 5 } }],
+          rtpPorts: [19860, 19879],
+          stateDirectory: "\(d.dir.path)",
+        }
+        """.write(toFile: d.config, atomically: true, encoding: .utf8)
+        try d.start(inNamespace: nil)
+        #expect(waitForPeer(20) { d.status().components(separatedBy: "\"state\": \"registered\"").count == 3 }, "\(d.status())\n\(d.log().suffix(3000))")
+
+        // The phone on port 2 sets the forward: *92, the number, '#'.
+        try d.sim(["offhook", "--port", "2"])
+        #expect(waitForPeer(5) { d.port(2).contains("\"state\": \"dial-tone\"") })
+        try d.sim(["dial", "--port", "2", "*921002#"])
+        #expect(waitForPeer(5) { d.port(2).contains("\"tone\": \"confirmation\"") }, "\(d.port(2))")
+        try d.sim(["onhook", "--port", "2"])
+        #expect(d.port(2).contains("\"features\": {\"forwardNoAnswer\": \"1002\", \"dnd\": false}"), "\(d.port(2))")
+        #expect(!d.log().contains("calls *92"), "the feature code went out as a number")
+
+        // Port 1 calls 1003: port 2 rings, nobody answers, the call goes on to baresip.
+        try d.sim(["offhook", "--port", "1"])
+        #expect(waitForPeer(5) { d.port(1).contains("\"state\": \"dial-tone\"") })
+        try d.sim(["dial", "--port", "1", "1003"])
+        #expect(waitForPeer(10) { d.port(2).contains("\"line\": {\"state\": \"ringing\"") }, "\(d.status())")
+        let rang = Date()
+        #expect(waitForPeer(15) { d.port(1).contains("\"line\": {\"state\": \"connected\"") }, "\(d.status())\n\(d.log().suffix(3000))")
+        #expect(Date().timeIntervalSince(rang) > 4, "forwarded before its 5 s")
+        #expect(d.port(1).contains("\"peer\": \"sip:1002@127.0.0.1\""), "\(d.port(1))")
+        #expect(d.port(2).contains("\"line\": {\"state\": \"idle\"}"), "\(d.port(2))")
+        #expect(try d.sim(["listen", "--port", "1", "--seconds", "1"]).contains("audio 1004 Hz"))
+        #expect(d.log().contains("forwards the call to 1002"))
+        try d.sim(["onhook", "--port", "1"])
+        #expect(d.terminate(within: 8) == 0)
+
+        // A restart keeps what the phone set.
+        try d.start(inNamespace: nil)
+        #expect(waitForPeer(20) { d.port(2).contains("\"state\": \"registered\"") }, "\(d.status())")
+        #expect(d.port(2).contains("\"forwardNoAnswer\": \"1002\""), "\(d.port(2))")
+        #expect(d.table().contains("unanswered to 1002"), "\(d.table())")
+        #expect(d.terminate(within: 8) == 0)
+    }
+}
