@@ -9,6 +9,9 @@ public protocol AccountEndpoint: AnyObject, Sendable {
     var agent: AccountAgent { get }
     /// The connection's security as the status shows it ("TLS 1.3, TLS_AES_128_GCM_SHA256"); nil when in clear.
     var security: String? { get }
+    /// What is wrong with the way to the server when it is not working (a refused or dropped
+    /// TLS connection, in an operator's words); nil when nothing is known to be.
+    var trouble: String? { get }
     /// Starts watching for changes (local address; a dropped connection).
     func startWatching()
     func stopWatching()
@@ -17,12 +20,15 @@ public protocol AccountEndpoint: AnyObject, Sendable {
 
 extension UDPAccountEndpoint: AccountEndpoint {
     public var security: String? { nil }
+    public var trouble: String? { nil }
 }
 
 /// One account over TCP (RFC 3261 §18): a connection to the first server that accepts it
 /// (DNS `_sip._tcp` SRV order, then the failover server's addresses), requests and responses
 /// both ways on it, framed by Content-Length. When the connection drops, it is made again
-/// (backing off 1 s … 8 s) and the account registers again from its new local port. While a
+/// (backing off 1 s … 8 s — the back-off is reset only once the server answered on a
+/// connection, so one that takes connections and drops them, such as a TLS server wanting a
+/// client certificate, is not hammered) and the account registers again from its new local port. While a
 /// failover server serves the account, a connection to the first server is tried every
 /// `primaryCheck`; the first one made takes over.
 public final class TCPAccountEndpoint: AccountEndpoint, @unchecked Sendable {
@@ -41,7 +47,11 @@ public final class TCPAccountEndpoint: AccountEndpoint, @unchecked Sendable {
     let lock = ConditionLock()
     var transport: TCPTransport?
     var closed = false
+    /// Connections lost or refused since the server last answered (on the scheduler).
     var failures = 0
+    private var troubleText: String?
+    public var trouble: String? { lock.withLock { troubleText } }
+    func noteTrouble(_ text: String?) { lock.withLock { troubleText = text } }
     /// Over TLS: the checks for the configured server's certificate and the failover server's
     /// (each is checked against its own configured name).
     let tls: TLSClients
@@ -158,6 +168,10 @@ public final class TCPAccountEndpoint: AccountEndpoint, @unchecked Sendable {
             return closed
         }
         if stop { return }
+        if let reason = closing?.closeReason {
+            if reason != trouble { agent.onLog?("connection closed: \(reason)") }
+            noteTrouble(reason)
+        }
         failures += 1
         let wait = Duration.seconds(Int64(min(8, 1 << min(failures - 1, 3))))
         scheduler.schedule(after: wait) { [weak self] in
@@ -179,7 +193,10 @@ public final class TCPAccountEndpoint: AccountEndpoint, @unchecked Sendable {
             case .success(let t):
                 endpoint.use(t, to: target, failover: failover)
             case .failure(let error):
-                if let refused = error as? TLSFailure { endpoint.agent.onLog?("\(target): \(refused)") }
+                if let refused = error as? TLSFailure {
+                    endpoint.agent.onLog?("\(target): \(refused)")
+                    endpoint.noteTrouble(refused.description)
+                }
                 endpoint.reconnect(from: index + 1)
             }
         }
@@ -192,7 +209,11 @@ public final class TCPAccountEndpoint: AccountEndpoint, @unchecked Sendable {
         let box = Box(), scheduler = self.scheduler
         box.endpoint = self
         TCPTransport.connect(host: target.host, port: target.port, group: group, scheduler: scheduler, tls: tls.client(failover: failover),
-                             onMessage: { m in box.endpoint?.agent.receive(m, from: target) },
+                             onMessage: { m in
+                                 guard let endpoint = box.endpoint else { return }
+                                 endpoint.answered()
+                                 endpoint.agent.receive(m, from: target)
+                             },
                              completion: { result in
                                  scheduler.execute {
                                      guard let endpoint = box.endpoint else { return }
@@ -211,12 +232,17 @@ public final class TCPAccountEndpoint: AccountEndpoint, @unchecked Sendable {
             return transport
         }
         old?.channel.close(promise: nil)
-        failures = 0
         agent.connected(to: target, failover: failover)
         if let local = t.localAddress, let ip = local.ipAddress, let port = local.port {
             agent.reconnected(localAddress: SIPNetworkAddress(ip, port))
         }
         checkPrimaryLater()
+    }
+
+    /// The server answered on the connection: it works; the back-off starts over.
+    func answered() {
+        failures = 0
+        if trouble != nil { noteTrouble(nil) }
     }
 
     /// While connected to a failover server: try the first server's addresses again later.

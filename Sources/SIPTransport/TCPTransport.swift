@@ -49,6 +49,7 @@ public final class TCPTransport: @unchecked Sendable {
         // Built here, used on `loop` only: whichever comes first completes the promise once.
         let waiter = HandshakeWaiter(done: handshake)
         let hello = ServerHelloWatcher()
+        let inbound = Inbound(scheduler: scheduler, onMessage: onMessage)
         ClientBootstrap(group: loop)
             .channelOption(.socketOption(.tcp_nodelay), value: 1)
             .connectTimeout(.seconds(10))
@@ -61,14 +62,18 @@ public final class TCPTransport: @unchecked Sendable {
                         waiter.certificate = { h.peerCertificate }
                         try ch.pipeline.syncOperations.addHandler(waiter)
                     }
-                    try ch.pipeline.syncOperations.addHandler(Inbound(scheduler: scheduler, onMessage: onMessage))
+                    try ch.pipeline.syncOperations.addHandler(inbound)
                 }
             }
             .connect(host: host, port: port)
             .whenComplete { result in
                 guard case .success(let ch) = result, let tls else {
                     waiter.finish(nil)  // nobody waits for a handshake that will not come
-                    return completion(result.map { TCPTransport(channel: $0) })
+                    return completion(result.map { ch in
+                        let t = TCPTransport(channel: ch)
+                        t.inbound = inbound
+                        return t
+                    })
                 }
                 handshake.futureResult.whenComplete { outcome in
                     switch outcome {
@@ -76,6 +81,7 @@ public final class TCPTransport: @unchecked Sendable {
                         let version = try? ch.pipeline.syncOperations.handler(type: NIOSSLClientHandler.self).tlsVersion
                         let security = [version.map(Self.name) ?? "TLS", hello.cipherSuite].compactMap { $0 }.joined(separator: ", ")
                         let t = TCPTransport(channel: ch, security: security)
+                        t.inbound = inbound
                         t.setupMilliseconds = (Instant.monotonicNow() - started).nanoseconds / 1_000_000
                         completion(.success(t))
                     case .failure(let error):
@@ -84,6 +90,18 @@ public final class TCPTransport: @unchecked Sendable {
                     }
                 }
             }
+    }
+
+    /// An error that ended a connection, in an operator's words where we know them.
+    static func words(for error: any Error) -> String {
+        let text = "\(error)"
+        if text.contains("CERTIFICATE_REQUIRED") || text.contains("HANDSHAKE_FAILURE") && text.contains("ALERT") {
+            return "TLS: the server asks for a client certificate (tlsCertificateFile, tlsKeyFile)" + (text.contains("CERTIFICATE_REQUIRED") ? "" : " or refused the handshake")
+        }
+        if text.contains("ALERT_UNKNOWN_CA") || text.contains("ALERT_BAD_CERTIFICATE") || text.contains("CERTIFICATE_UNKNOWN") {
+            return "TLS: the server refused our certificate (tlsCertificateFile)"
+        }
+        return "the connection failed (\(text.prefix(160)))"
     }
 
     static func name(_ v: TLSVersion?) -> String {
@@ -106,11 +124,26 @@ public final class TCPTransport: @unchecked Sendable {
         try? await channel.close()
     }
 
+    /// Why the connection ended, when an error ended it (a TLS alert from the server: a
+    /// client certificate it wanted, a certificate of ours it refused); set on the event loop
+    /// before the close completes.
+    public var closeReason: String? { inbound?.lastError }
+    var inbound: Inbound?
+
     final class Inbound: ChannelInboundHandler, @unchecked Sendable {
         typealias InboundIn = ByteBuffer
         let scheduler: any Scheduler
         let onMessage: @Sendable (SIPMessage) -> Void
         var framer = SIPStreamFramer()
+        private let lock = ConditionLock()
+        private var error: String?
+        var lastError: String? { lock.withLock { error } }
+
+        func errorCaught(context: ChannelHandlerContext, error: any Error) {
+            let words = TCPTransport.words(for: error)
+            lock.withLock { self.error = words }
+            context.close(promise: nil)
+        }
 
         init(scheduler: any Scheduler, onMessage: @escaping @Sendable (SIPMessage) -> Void) {
             self.scheduler = scheduler

@@ -33,9 +33,14 @@ public struct TLSSettings: Sendable, Hashable {
             }
         }
         if let keyFile {
-            do { _ = try NIOSSLPrivateKey(file: keyFile, format: .pem) } catch { found.append("tlsKeyFile \(keyFile): not a readable PEM private key (\(error))") }
+            do { _ = try Self.privateKey(keyFile) } catch { found.append("tlsKeyFile \(keyFile): not a readable private key in PEM or DER (\(error))") }
         }
         return found
+    }
+
+    /// A private key file, PEM (what OpenSSL writes, whatever the file is called) or DER.
+    static func privateKey(_ path: String) throws -> NIOSSLPrivateKey {
+        do { return try NIOSSLPrivateKey(file: path, format: .pem) } catch { return try NIOSSLPrivateKey(file: path, format: .der) }
     }
 }
 
@@ -62,14 +67,20 @@ public final class TLSClient: Sendable {
         context = try NIOSSLContext(configuration: Self.configuration(settings, verify: true))
     }
 
-    static func configuration(_ s: TLSSettings, verify: Bool) -> TLSConfiguration {
+    static func configuration(_ s: TLSSettings, verify: Bool) throws -> TLSConfiguration {
         var c = TLSConfiguration.makeClientConfiguration()
         c.minimumTLSVersion = .tlsv12
         c.certificateVerification = verify ? .fullVerification : .none
         if let caFile = s.caFile { c.trustRoots = .file(caFile) }
         if let cert = s.certificateFile, let key = s.keyFile {
-            c.certificateChain = [.file(cert)]
-            c.privateKey = .file(key)
+            // Read here as PEM: swift-nio-ssl would take a `.key` file for DER by its name,
+            // and OpenSSL writes PEM into files called `.key`.
+            do {
+                c.certificateChain = try NIOSSLCertificate.fromPEMFile(cert).map { .certificate($0) }
+            } catch { throw TLSFailure("TLS: tlsCertificateFile \(cert) is not a readable PEM certificate (\(error))") }
+            do { c.privateKey = .privateKey(try TLSSettings.privateKey(key)) } catch {
+                throw TLSFailure("TLS: tlsKeyFile \(key) is not a readable private key in PEM or DER (\(error))")
+            }
         }
         return c
     }
@@ -86,7 +97,7 @@ public final class TLSClient: Sendable {
     func diagnose(host: String, port: Int, group: any EventLoopGroup, original: any Error) -> EventLoopFuture<TLSFailure> {
         let loop = group.next()
         // Without our own certificate: a server we did not trust learns nothing about us.
-        guard let look = try? NIOSSLContext(configuration: Self.configuration(TLSSettings(caFile: settings.caFile), verify: false)) else {
+        guard let look = try? NIOSSLContext(configuration: try Self.configuration(TLSSettings(caFile: settings.caFile), verify: false)) else {
             return loop.makeSucceededFuture(TLSFailure("TLS: \(original)"))
         }
         let done = loop.makePromise(of: NIOSSLCertificate?.self)

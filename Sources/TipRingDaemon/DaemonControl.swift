@@ -188,7 +188,12 @@ extension Daemon {
     /// The account's registration; before it has an endpoint, why not and when it is tried
     /// again, or that it is being attached.
     func registration(of p: Port) -> PortStatus.Registration {
-        if let e = p.endpoint { return Daemon.registration(e.agent.status, now: nowSeconds) }
+        if let e = p.endpoint {
+            var r = Daemon.registration(e.agent.status, now: nowSeconds)
+            // The connection's trouble says more than "registering" or "2 failure(s)".
+            if r.state != "registered", r.state != "in-service", let trouble = e.trouble { r.reason = trouble }
+            return r
+        }
         if p.attachParked { return .init(state: "registering", reason: "reached; waiting for the handset to be put down") }
         if p.attachTask != nil { return .init(state: "registering", reason: "looking up the registrar") }
         if let retry = p.attachRetry {

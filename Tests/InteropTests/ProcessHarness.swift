@@ -76,7 +76,7 @@ final class Kamailio {
     let tlsPort: Int?
 
     init(algorithm: String = "MD5", uas: String = "127.0.0.1:9", address: String = "127.0.0.1", namespace: String? = nil,
-         tls: (certificate: String, key: String)? = nil) throws {
+         tls: (certificate: String, key: String)? = nil, clientCA: String? = nil) throws {
         port = namespace == nil ? Self.freeUDPPort() : 5060
         tlsPort = tls == nil ? nil : Self.freeUDPPort()
         self.address = address
@@ -92,8 +92,9 @@ final class Kamailio {
             try """
             [server:default]
             method = TLSv1.2+
-            verify_certificate = no
-            require_certificate = no
+            verify_certificate = \(clientCA == nil ? "no" : "yes")
+            require_certificate = \(clientCA == nil ? "no" : "yes")
+            \(clientCA.map { "ca_list = \($0)" } ?? "")
             private_key = \(tls.key)
             certificate = \(tls.certificate)
 

@@ -247,6 +247,42 @@ struct TLSTests {
         #expect(d.terminate(within: 8) == 0)
     }
 
+    @Test("a registrar that requires a client certificate (Kamailio, verify and require on, the test CA): the port with tlsCertificateFile/tlsKeyFile registers; the one without is refused, with a reason, and retries")
+    func clientCertificate() throws {
+        let certs = try Self.certificates()
+        defer { try? FileManager.default.removeItem(at: certs) }
+        let ca = certs.appendingPathComponent("ca.pem").path
+        let k = try Kamailio(tls: (certs.appendingPathComponent("good.pem").path, certs.appendingPathComponent("good.key").path), clientCA: ca)
+        defer { k.stop() }
+        let tlsPort = try #require(k.tlsPort)
+        let d = try DaemonUnderTest(name: "tls-client-cert")
+        try """
+        {
+          accounts: [
+            { port: 1, user: "1001", password: "secret1", domain: "127.0.0.1", registrar: "127.0.0.1:\(tlsPort)", transport: "tls", tlsCaFile: "\(ca)",
+              tlsCertificateFile: "\(certs.appendingPathComponent("good.pem").path)", tlsKeyFile: "\(certs.appendingPathComponent("good.key").path)" },
+            { port: 2, user: "1002", password: "secret2", domain: "127.0.0.1", registrar: "127.0.0.1:\(tlsPort)", transport: "tls", tlsCaFile: "\(ca)" },
+          ],
+          stateDirectory: "\(d.dir.path)",
+        }
+        """.write(toFile: d.config, atomically: true, encoding: .utf8)
+        try d.start(inNamespace: nil)
+        #expect(waitForPeer(20) { d.port(1).contains("\"state\": \"registered\"") }, "\(d.port(1))\n\(d.log().suffix(3000))")
+        #expect(try k.contacts(of: "1001").first?.contains("transport=tls") == true)
+        // TLS 1.3: the handshake ends on our side before the server checks for our certificate;
+        // its alert then closes the connection. The status says so, and the reconnects back off.
+        let started = Date()
+        #expect(waitForPeer(20) { d.port(2).contains("\"reason\": \"TLS: the server asks for a client certificate (tlsCertificateFile, tlsKeyFile)\"") },
+                "\(d.port(2))\n\(d.log().suffix(5000))")
+        _ = waitForPeer(20 - Date().timeIntervalSince(started)) { false }
+        let attempts = d.log().split(separator: "\n").filter { $0.contains("[port.id=2") && $0.contains("→") && $0.contains("REGISTER sip:") }.count
+        print("without a client certificate: \(attempts) REGISTER attempts in 20 s; \(d.port(2))")
+        #expect((2...10).contains(attempts), "the refused port reconnects without backing off: \(attempts) attempts in 20 s")
+        let contacts = try k.contacts(of: "1002")
+        #expect(!d.port(2).contains("\"state\": \"registered\"") && contacts.isEmpty)
+        #expect(d.terminate(within: 8) == 0)
+    }
+
     /// The SRTP suite a port's status names for its call, nil when the call is in clear.
     static func encryption(_ status: String) -> String? {
         guard let r = status.range(of: "\"encryption\": \"") else { return nil }
