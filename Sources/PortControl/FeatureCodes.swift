@@ -207,11 +207,15 @@ public struct FeatureCodeTable: Sendable, Hashable {
         return nil
     }
 
-    /// The codes with some replaced or added (by feature).
-    public func with(_ changes: [FeatureCode]) -> FeatureCodeTable {
-        let changed = Set(changes.map(\.feature))
+    /// The codes with some replaced or added (by feature), and some features left to the
+    /// network (their digits dialled out like any number, for a carrier that does them).
+    public func with(_ changes: [FeatureCode], without removed: Set<FeatureCode.Feature> = []) -> FeatureCodeTable {
+        let changed = Set(changes.map(\.feature)).union(removed)
         return FeatureCodeTable(codes.filter { !changed.contains($0.feature) } + changes)
     }
+
+    /// No codes at all: every digit goes to the network.
+    public static let none = FeatureCodeTable([])
 
     /// North American Numbering Plan countries (Telcordia vertical service codes).
     static let northAmerica: Set<String> = [

@@ -84,14 +84,19 @@ public struct PortConfiguration: Sendable, Hashable {
     /// The caller-ID standard when the telephone expects another than its region's (an
     /// imported phone); nil: the region's.
     public var callerID: CallerIDStandard?
-    /// Feature codes that replace the region's (`featureCodes: { "redial": "*33" }`).
+    /// Feature codes that replace the region's (`featureCodes: { "redial": "*33" }`), the
+    /// features left to the network (`"off"`), or none handled here at all (`featureCodes: false`).
     public var featureCodes: [FeatureCode] = []
+    public var featureCodesOff: Set<FeatureCode.Feature> = []
+    public var featureCodesEnabled = true
     /// Forwards and speed dials the port starts with (`forward`, `speedDial`); what is dialled
     /// at the phone later takes over until these change.
     public var features = PortFeatures()
 
     /// The region's feature codes with this port's changes.
-    public var featureCodeTable: FeatureCodeTable { FeatureCodeTable.defaults(for: region).with(featureCodes) }
+    public var featureCodeTable: FeatureCodeTable {
+        featureCodesEnabled ? FeatureCodeTable.defaults(for: region).with(featureCodes, without: featureCodesOff) : .none
+    }
 
     /// The board's hook timing with this port's changes.
     public func timingProfile(board: HookTimingProfile) -> Result<HookTimingProfile, HookTimingError> {
@@ -385,13 +390,22 @@ public struct Configuration: Sendable, Hashable {
         }
         found.attempt { () throws(DocumentError) in
             guard let codes = o.optional("featureCodes") else { return }
+            if case .bool(let on) = codes.node.kind {
+                p.featureCodesEnabled = on
+                return
+            }
             let names = FeatureCode.Feature.allCases.map(\.rawValue)
             let table = try codes.object(allowed: names)
             p.featureCodes = []
+            p.featureCodesOff = []
             for name in table.keys {
                 let v = try table.required(name)
                 guard let feature = FeatureCode.Feature(rawValue: name) else { continue }
                 let pattern = try v.nonEmptyString()
+                if pattern == "off" {
+                    p.featureCodesOff.insert(feature)
+                    continue
+                }
                 do throws(FeatureCodeError) { p.featureCodes.append(try FeatureCode(pattern, feature)) } catch { throw v.error(error.description) }
             }
         }

@@ -238,6 +238,11 @@ struct ConfigurationTests {
         #expect(one.features.forwards == [.noAnswer: "sip:voicemail@example.com"] && one.features.noAnswerSeconds == 15)
         #expect(one.features.speedDials == ["07": "+4930123456"])
         #expect(two.featureCodeTable.verdict("*72") == .incomplete && two.features == PortFeatures())  // the US codes by default
+        // Left to the network: one feature, or all of them.
+        let network = try parse(#"{ accounts: [], ports: [{ id: 1, featureCodes: { "withhold-once": "off" } }, { id: 2, featureCodes: false }] }"#)
+        #expect(network.port(1).featureCodeTable.verdict("*675551234") == .notACode)
+        #expect(network.port(1).featureCodeTable.verdict("*78") == .complete(.doNotDisturb(true), numberOpen: false))
+        #expect(network.port(2).featureCodeTable.verdict("*78") == .notACode && network.port(2).featureCodeTable.codes.isEmpty)
     }
 
     @Test("session timer, 100rel, keep-alive method, DSCP and dialling timers: read, ranged, and defaulted as a good ATA ships them")
@@ -298,7 +303,7 @@ struct ConfigurationTests {
         #expect(error("{ accounts: [\(account) transport: \"tls\", tlsCaFile: \"\(dir.path)/none.pem\" }] }").contains("accounts[0].tlsCaFile: tlsCaFile \(dir.path)/none.pem: not a readable PEM certificate file"))
         #expect(error("{ accounts: [\(account) transport: \"tls\", tlsCaFile: \"\(junk)\" }] }").contains("not a readable PEM certificate file"))
         #expect(error("{ accounts: [\(account) transport: \"tls\", tlsKeyFile: \"\(key)\" }] }").contains("tlsCertificateFile and tlsKeyFile go together"))
-        #expect(error("{ accounts: [\(account) transport: \"tls\", tlsCertificateFile: \"\(ca)\", tlsKeyFile: \"\(junk)\" }] }").contains("tlsKeyFile \(junk): not a readable PEM private key"))
+        #expect(error("{ accounts: [\(account) transport: \"tls\", tlsCertificateFile: \"\(ca)\", tlsKeyFile: \"\(junk)\" }] }").contains("tlsKeyFile \(junk): not a readable private key in PEM or DER"))
         #expect(error("{ accounts: [\(account) tlsCaFile: \"\(ca)\" }] }").contains("TLS files are for transport: \"tls\""))
         #expect(error("{ accounts: [\(account) transport: \"tcp\", srtp: \"mandatory\" }] }").contains("accounts[0].srtp: srtp needs transport: \"tls\""))
         #expect(error("{ accounts: [\(account) transport: \"tls\", srtp: \"always\" }] }").contains("accounts[0].srtp"))
