@@ -348,7 +348,7 @@ public struct PortStateMachine: Sendable {
             // Nobody answered, nobody cancelled: give up the call ourselves.
             line = .idle
             return [.stopRinging, .sip(.reject(h, status: 480))] + visualIndicator()
-        case (.forwardNoAnswer, .ringing(let h)):
+        case (.forwardNoAnswer, .ringing(let h)) where forwardTimerArmed:
             forwardTimerArmed = false
             guard let target = features.forwards[.noAnswer] else { return [] }
             line = .idle
