@@ -7,6 +7,27 @@ import PortControl
 import BoardSimulator
 import SimulatorApp
 
+extension ScenarioRig {
+    /// The handset of port `p` lifted, a second for dial tone, `keys` dialled.
+    func lift(_ p: Int, dialling keys: String) {
+        phone(p).liftHandset()
+        run(1)
+        dial(p, keys)
+    }
+
+    /// The handset of port `p` put down, and a second for it to settle.
+    func putDown(_ p: Int) {
+        phone(p).hangUp()
+        run(1)
+    }
+
+    /// Port `p`'s bell rings now (between bursts of the cadence too).
+    func rings(_ p: Int) -> Bool { phone(p).bell.isRinging || system.port(p).line.isRinging }
+
+    /// Port `p`'s bell made no sound since `since`.
+    func silent(_ p: Int, since: Instant) -> Bool { phone(p).bell.bursts.allSatisfy { $0.start < since } }
+}
+
 /// Feature codes dialled on simulated telephones, through the simulated exchange, in virtual
 /// time: what each person hears, which bell rings, who ends up talking to whom.
 @Suite("Telephone features on the simulated board and exchange (virtual time)")
@@ -26,37 +47,27 @@ struct FeatureScenarioTests {
     @Test("*72: Bob forwards his calls to Carol (confirmation tone, then stutter dial tone); Alice calls Bob — Bob's bell stays silent, Carol's rings, Alice and Carol talk; *73 ends it")
     func forwardAlways() throws {
         let rig = try ScenarioRig(ports: 3)
-        rig.phone(2).liftHandset()
-        rig.run(1)
-        rig.dial(2, "*721003")  // the plan knows 1003 is whole: no '#' needed
+        rig.lift(2, dialling: "*721003")  // the plan knows 1003 is whole: no '#' needed
         #expect(rig.listen(2, 1.5) == .confirmation)
-        rig.phone(2).hangUp()
-        rig.run(1)
+        rig.putDown(2)
         rig.phone(2).liftHandset()
         #expect(rig.listen(2, 1.5) == .stutterDial)
-        rig.phone(2).hangUp()
-        rig.run(1)
+        rig.putDown(2)
         let before = rig.s.now
-        rig.phone(1).liftHandset()
-        rig.run(1)
-        rig.dial(1, "1002")
+        rig.lift(1, dialling: "1002")
         rig.run(3)
-        #expect(rig.phone(2).bell.bursts.filter { $0.start >= before }.isEmpty, "Bob's bell rang")
-        #expect(rig.phone(3).bell.isRinging || rig.system.port(3).line.isRinging, "Carol's bell is silent: \(rig.line(3))")
+        #expect(rig.silent(2, since: before), "Bob's bell rang")
+        #expect(rig.rings(3), "Carol's bell is silent: \(rig.line(3))")
         #expect(rig.wire.contains { $0.status == 302 })
         rig.phone(3).liftHandset()
         rig.run(1)
         guard case .connected = rig.line(1), case .connected = rig.line(3) else { Issue.record("\(rig.line(1)) / \(rig.line(3))"); return }
         #expect(try Self.hearEachOther(rig, 1, 3))
         rig.phone(1).hangUp()
-        rig.phone(3).hangUp()
-        rig.run(1)
-        rig.phone(2).liftHandset()
-        rig.run(1)
-        rig.dial(2, "*73")
+        rig.putDown(3)
+        rig.lift(2, dialling: "*73")
         #expect(rig.listen(2, 1.5) == .confirmation)
-        rig.phone(2).hangUp()
-        rig.run(1)
+        rig.putDown(2)
         rig.phone(2).liftHandset()
         #expect(rig.listen(2, 1.5) == .dial)
     }
@@ -67,16 +78,14 @@ struct FeatureScenarioTests {
             if port == 2 { settings.features.forwards[.noAnswer] = "1003" }
         }
         let start = rig.s.now
-        rig.phone(1).liftHandset()
-        rig.run(1)
-        rig.dial(1, "1002")
+        rig.lift(1, dialling: "1002")
         rig.run(9)
         #expect(rig.listen(1, 6) == .ringback)
-        #expect(rig.phone(2).bell.isRinging || rig.system.port(2).line.isRinging)
-        #expect(rig.phone(3).bell.bursts.filter { $0.start >= start }.isEmpty)
+        #expect(rig.rings(2))
+        #expect(rig.silent(3, since: start))
         rig.run(6)
         #expect(rig.line(2) == .idle)
-        #expect(rig.phone(3).bell.isRinging || rig.system.port(3).line.isRinging, "\(rig.line(3))")
+        #expect(rig.rings(3), "\(rig.line(3))")
         rig.phone(3).liftHandset()
         rig.run(1)
         #expect(try Self.hearEachOther(rig, 1, 3))
@@ -85,31 +94,21 @@ struct FeatureScenarioTests {
     @Test("*78: Bob does not want calls — Alice hears busy, Bob's bell is silent; *79 and he is reachable again")
     func doNotDisturb() throws {
         let rig = try ScenarioRig()
-        rig.phone(2).liftHandset()
-        rig.run(1)
-        rig.dial(2, "*78")
+        rig.lift(2, dialling: "*78")
         #expect(rig.listen(2, 1.5) == .confirmation)
-        rig.phone(2).hangUp()
-        rig.run(1)
+        rig.putDown(2)
         let before = rig.s.now
-        rig.phone(1).liftHandset()
-        rig.run(1)
-        rig.dial(1, "1002")
+        rig.lift(1, dialling: "1002")
         rig.run(1)
         #expect(rig.listen(1, 2) == .busy)
-        #expect(rig.phone(2).bell.bursts.filter { $0.start >= before }.isEmpty)
+        #expect(rig.silent(2, since: before))
         rig.phone(1).hangUp()
-        rig.phone(2).liftHandset()
+        rig.lift(2, dialling: "*79")
         rig.run(1)
-        rig.dial(2, "*79")
-        rig.run(1)
-        rig.phone(2).hangUp()
-        rig.run(1)
-        rig.phone(1).liftHandset()
-        rig.run(1)
-        rig.dial(1, "1002")
+        rig.putDown(2)
+        rig.lift(1, dialling: "1002")
         rig.run(2)
-        #expect(rig.phone(2).bell.isRinging || rig.system.port(2).line.isRinging)
+        #expect(rig.rings(2))
     }
 
     @Test("*74 then a code: Alice's speed dial 12 calls Carol; *66 calls her again; *69 calls back whoever called last; *67 hides Alice's number from Carol's display")
@@ -129,16 +128,13 @@ struct FeatureScenarioTests {
         }
         call("*74121003")
         #expect(rig.line(1) == .disconnected(.confirmation))
-        rig.phone(1).hangUp()
-        rig.run(1)
+        rig.putDown(1)
         call("12#")
         #expect(ringsAndEnd(3))
         call("*66")
         #expect(ringsAndEnd(3))
         // Bob calls Alice and gives up; *69 rings Bob.
-        rig.phone(2).liftHandset()
-        rig.run(1)
-        rig.dial(2, "1001")
+        rig.lift(2, dialling: "1001")
         rig.run(3)
         rig.phone(2).hangUp()
         rig.run(2)
