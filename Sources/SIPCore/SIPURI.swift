@@ -181,6 +181,11 @@ public struct SIPURI: Sendable, Hashable, CustomStringConvertible {
             // A password (user:password) is not allowed to stay in a URI we keep.
             let name = u.split(separator: ":", maxSplits: 1, omittingEmptySubsequences: false).first ?? ""
             guard !name.isEmpty else { throw SIPParseError("empty user part in '\(text)'") }
+            // RFC 3261 §25.1 allows none of these raw: a space or a quote would split or end
+            // the header line the URI is written back into.
+            guard !name.utf8.contains(where: { $0 <= 0x20 || $0 == 0x7F || $0 == UInt8(ascii: "<") || $0 == UInt8(ascii: ">") || $0 == UInt8(ascii: "\"") }) else {
+                throw SIPParseError("the user part of '\(text.prefix(80))' holds a space, a control character or one of < > \"")
+            }
             user = try SIPURI.unescape(name)
         } else {
             user = nil

@@ -29,6 +29,20 @@ struct HostileInputTests {
         }
     }
 
+    @Test("a user part with a space, a control character, a quote or angle brackets is refused: written back into a header it would split or end it")
+    func userPartBytes() throws {
+        for uri in ["sip:bob smith@example.com", "sip:bob\tsmith@example.com", "sip:a\u{7F}b@example.com", "sip:\"x@example.com",
+                    "sip:a<b@example.com", "sip:a>b@example.com", "sip:a\r\nVia:x@example.com"] {
+            #expect(throws: SIPParseError.self, "\(uri)") { try SIPURI(uri) }
+        }
+        // What RFC 3261 allows stays: escapes, user-unreserved marks, a telephone number.
+        #expect(try SIPURI("sip:bob%20smith@example.com").user == "bob smith")
+        #expect(try SIPURI("sip:+15551234;phone-context=x@example.com").user == "+15551234;phone-context=x")
+        #expect(try SIPURI("sip:a&=+$,?/-_.!~*'()@example.com").user == "a&=+$,?/-_.!~*'()")
+        // The escaped space goes back out escaped.
+        #expect(try SIPURI("sip:bob%20smith@example.com").description == "sip:bob%20smith@example.com")
+    }
+
     @Test("a response's Via received=/port with a foreign digit is refused", arguments: foreignDigits)
     func viaWithForeignDigit(digit: String) {
         #expect(throws: SIPParseError.self) { try Via("SIP/2.0/UDP 192.0.2.10;branch=z9hG4bK1;received=\(digit).1.1.1") }
