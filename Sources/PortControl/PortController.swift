@@ -63,6 +63,9 @@ public final class PortController: @unchecked Sendable {
             case .answered(let h): self.handle(.answered(h))
             case .ended(let h, let r): self.handle(.ended(h, r))
             case .digit(_, let d): self.log("far end sent digit \(d)")
+            case .transferRequested(let h, let target):
+                self.log("the far end transfers the call to \(target)")
+                self.handle(.transferRequested(h, target: target))
             case .messageWaiting(let w, let new, _):
                 self.log("message waiting: \(w ? "yes" : "no")" + (new.map { " (\($0) new)" } ?? ""))
                 self.handle(.messageWaiting(w))

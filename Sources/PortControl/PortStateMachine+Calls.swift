@@ -61,14 +61,37 @@ extension PortStateMachine {
         }
     }
 
+    /// The far end transfers the call we are talking in: we call its target (ringback, then
+    /// the new party) and the far end hears how it goes; it ends the old call itself (RFC
+    /// 5589). Only the one call in progress can be transferred: with a second call waiting or
+    /// held, or anywhere else, the transfer is declined and the call goes on.
+    mutating func transferRequested(_ h: CallHandle, to target: String) -> [PortAction] {
+        guard case .connected(h, nil) = line else { return [.sip(.declineTransfer(h))] }
+        let next = newCallHandle()
+        line = .outgoing(next, ringback: false)
+        transferredFrom = (h, next)
+        return [.connectMedia(nil), .sip(.acceptTransfer(h, newCall: next)),
+                .sip(.invite(next, target: target, withholdIdentity: settings.withholdIdentity))]
+    }
+
     /// The confirmation tone until on-hook (then the off-hook warning, as after any tone).
     mutating func confirmed() -> [PortAction] {
         [.stopTone] + disconnect(.confirmation)
     }
 
     mutating func ended(_ h: CallHandle, _ reason: CallEndReason) -> [PortAction] {
+        if let t = transferredFrom, t.old == h {
+            transferredFrom = nil  // the far end ended the transferred call: nothing to go back to
+            return []
+        }
         switch line {
         case .outgoing(h, _):
+            if let t = transferredFrom, t.new == h {
+                // The transfer failed: back to the call it came from (its far end takes us back).
+                transferredFrom = nil
+                line = .connected(t.old, other: nil)
+                return [.stopTone, .connectMedia(t.old)]
+            }
             return [.stopTone] + disconnect(Self.tone(for: reason))
         case .ringing(h):
             // The caller gave up (or a held call's far end hung up while re-ringing).
@@ -118,6 +141,10 @@ extension PortStateMachine {
 
     mutating func teardown() -> [PortAction] {
         var out: [PortAction] = [.stopTone, .connectMedia(nil)] + cancelLineTimers()
+        if let t = transferredFrom {
+            transferredFrom = nil
+            out.append(.sip(.hangUp(t.old)))
+        }
         switch line {
         case .outgoing(let h, _): out.append(.sip(.cancel(h)))
         case .ringing(let h): out += [.stopRinging, .sip(.reject(h, status: 480))]

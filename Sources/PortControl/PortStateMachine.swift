@@ -55,6 +55,9 @@ public struct PortStateMachine: Sendable {
     var callWaitingSuppressed = false
     /// A no-answer forward's timer runs for the ringing call.
     var forwardTimerArmed = false
+    /// The far end transferred this call of ours and the line now places the new call: if
+    /// that fails we go back to it; if it is answered, or we hang up, it is ended.
+    var transferredFrom: (old: CallHandle, new: CallHandle)?
 
     public init(settings: PortSettings) {
         self.settings = settings
@@ -150,9 +153,16 @@ public struct PortStateMachine: Sendable {
         case .answered(let h):
             guard case .outgoing(h, _) = line else { return [] }
             line = .connected(h, other: nil)
-            return [.stopTone, .connectMedia(h)] + (settings.reversePolarityOnAnswer ? [.setFeed(.reverse)] : [])
+            var out: [PortAction] = [.stopTone, .connectMedia(h)] + (settings.reversePolarityOnAnswer ? [.setFeed(.reverse)] : [])
+            if let t = transferredFrom, t.new == h {
+                transferredFrom = nil
+                out.append(.sip(.hangUp(t.old)))  // the transfer is done (the far end may end it too)
+            }
+            return out
         case .ended(let h, let reason):
             return ended(h, reason)
+        case .transferRequested(let h, let target):
+            return transferRequested(h, to: target)
         case .messageWaiting(let waiting):
             messagesWaiting = waiting
             if case .idle = line { return visualIndicator() }
@@ -222,7 +232,12 @@ public struct PortStateMachine: Sendable {
             return [.stopTone] + cancelLineTimers() + visualIndicator()
         case .outgoing(let h, _):
             line = .idle
-            return [.stopTone, .connectMedia(nil), .sip(.cancel(h))] + visualIndicator()
+            var out: [PortAction] = [.stopTone, .connectMedia(nil), .sip(.cancel(h))]
+            if let t = transferredFrom, t.new == h {
+                transferredFrom = nil
+                out.append(.sip(.hangUp(t.old)))
+            }
+            return out + visualIndicator()
         case .waitingOnly(let w):
             line = .ringing(w)
             return [.stopTone, .startRinging(nil)]

@@ -19,6 +19,8 @@ public final class SIPUserAgent: UserAgent, @unchecked Sendable {
     var scheduler: any Scheduler { agent.scheduler }
     /// The calls in progress, each a pure ``SIPCall`` this agent carries out.
     var calls: [CallHandle: SIPCall] = [:]
+    /// Calls placed for a transfer the far end asked for → the call it transferred.
+    var transfers: [CallHandle: CallHandle] = [:]
     /// Our requests' transactions, by branch (a CANCEL's keyed apart), with what each is for.
     let clients: TransactionRunner<ClientTransaction, ClientContext>
     /// The transactions of requests we received, by branch and method, with their source.
@@ -116,7 +118,30 @@ public final class SIPUserAgent: UserAgent, @unchecked Sendable {
         case .hold(let h): update(h) { $0.changeDirection(to: .sendonly, context: ctx) }
         case .resume(let h): update(h) { $0.changeDirection(to: .sendrecv, context: ctx) }
         case .sendDigit(let h, let digit, let ms): update(h) { $0.sendDigit(digit, milliseconds: ms, context: ctx) }
+        case .acceptTransfer(let h, let newCall):
+            transfers[newCall] = h
+            update(h) { $0.notifyTransfer(status: 100, reason: "Trying", final: false, context: ctx) }
+        case .declineTransfer(let h):
+            update(h) { $0.notifyTransfer(status: 603, reason: "Declined", final: true, context: ctx) }
         }
+    }
+
+    /// A call placed for a transfer the far end asked for: its progress goes to that far end
+    /// (RFC 3515 §2.4.5) — ringing, then the final answer, which ends the subscription.
+    func reportTransfer(_ e: UserAgentEvent) {
+        let progress: (CallHandle, Int, String, Bool)?
+        switch e {
+        case .ringing(let h): progress = (h, 180, "Ringing", false)
+        case .answered(let h): progress = (h, 200, "OK", true)
+        case .ended(let h, .failed(let status, let reason)): progress = (h, status, reason.isEmpty ? "Failed" : reason, true)
+        case .ended(let h, .timeout): progress = (h, 408, "Request Timeout", true)
+        case .ended(let h, _): progress = (h, 487, "Request Terminated", true)
+        default: progress = nil
+        }
+        guard let (h, status, reason, final) = progress, let transferred = transfers[h] else { return }
+        if final { transfers[h] = nil }
+        let ctx = context
+        update(transferred) { $0.notifyTransfer(status: status, reason: String(reason.prefix(80)), final: final, context: ctx) }
     }
 
     /// Our address moved: every established call tells its far end (re-INVITE).
@@ -254,7 +279,10 @@ public final class SIPUserAgent: UserAgent, @unchecked Sendable {
 
     func cancelTimer(_ key: String) { timers.cancel(key) }
 
-    func emit(_ e: UserAgentEvent) { onEvent?(e) }
+    func emit(_ e: UserAgentEvent) {
+        if !transfers.isEmpty { reportTransfer(e) }
+        onEvent?(e)
+    }
 }
 
 extension String {

@@ -2,7 +2,7 @@
 /// an INVITE's transaction derives from it, and what we say we can do.
 public enum SIPRequests {
     /// The methods a TipRing user agent accepts (`Allow`).
-    public static let allow = "INVITE, ACK, CANCEL, BYE, OPTIONS, INFO, UPDATE, PRACK, NOTIFY"
+    public static let allow = "INVITE, ACK, CANCEL, BYE, OPTIONS, INFO, UPDATE, PRACK, NOTIFY, REFER"
     /// The extensions it supports (`Supported`): reliable provisionals (RFC 3262) and session
     /// timers (RFC 4028).
     public static let supported = "100rel, timer"

@@ -101,6 +101,11 @@ public enum UserAgentCommand: Sendable, Hashable {
     /// Put on hold / take off hold (re-INVITE with sendonly / sendrecv).
     case hold(CallHandle)
     case resume(CallHandle)
+    /// A transfer the far end asked for is carried out by `newCall` (placed next): its
+    /// progress goes to the far end as NOTIFYs in the transferred call's dialog.
+    case acceptTransfer(CallHandle, newCall: CallHandle)
+    /// A transfer the far end asked for is not carried out (603 Declined in the NOTIFY).
+    case declineTransfer(CallHandle)
     /// Send a DTMF digit in the call (RFC 4733, SIP INFO or in-band as negotiated).
     case sendDigit(CallHandle, Character, milliseconds: Int)
 }
@@ -117,6 +122,10 @@ public enum UserAgentEvent: Sendable, Hashable {
     case ended(CallHandle, CallEndReason)
     /// A digit received in the call.
     case digit(CallHandle, Character)
+    /// The far end transfers us (RFC 3515 REFER, accepted with 202): call `target` — a URI,
+    /// with a `?Replaces=` header when the transfer is attended — and report how it goes
+    /// (``UserAgentCommand/acceptTransfer(_:newCall:)`` or ``UserAgentCommand/declineTransfer(_:)``).
+    case transferRequested(CallHandle, target: String)
     case messageWaiting(waiting: Bool, newMessages: Int?, oldMessages: Int?)
 }
 

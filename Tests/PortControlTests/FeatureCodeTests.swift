@@ -231,3 +231,59 @@ struct FeatureSequenceTests {
         #expect(Self.invites(timedOut).isEmpty && eu.line == .disconnected(.congestion) && eu.features.forwards.isEmpty)
     }
 }
+
+@Suite("Being transferred (RFC 3515 REFER from the far end)")
+struct TransferRequestedTests {
+    static let caller = CallerIdentity(number: "5551234", name: "Carol", availability: .available)
+
+    /// Port in a call with `h` (answered incoming call 70).
+    static func talking() -> (PortStateMachine, CallHandle) {
+        var m = FeatureSequenceTests.machine()
+        let h = CallHandle(id: 70)
+        _ = m.handle(.incomingCall(h, caller))
+        _ = m.handle(.offHook)
+        return (m, h)
+    }
+
+    @Test("accepted in a call: the new call placed with ringback; answered, the transferred call is ended here too")
+    func accepted() {
+        var (m, old) = Self.talking()
+        let actions = m.handle(.transferRequested(old, target: "sip:1003@example.com"))
+        guard case .outgoing(let new, false) = m.line else { Issue.record("\(m.line)"); return }
+        #expect(actions == [.connectMedia(nil), .sip(.acceptTransfer(old, newCall: new)),
+                            .sip(.invite(new, target: "sip:1003@example.com", withholdIdentity: false))])
+        #expect(m.handle(.ringing(new)) == [.playTone(.ringback)])
+        #expect(m.handle(.answered(new)) == [.stopTone, .connectMedia(new), .sip(.hangUp(old))])
+        #expect(m.handle(.ended(old, .remoteHangUp)) == [])  // the far end's BYE crossing ours
+        #expect(m.line == .connected(new, other: nil) && m.features.lastDialled == nil)
+    }
+
+    @Test("the new call fails: back to the transferred call; it was ended meanwhile: the failure's tone")
+    func failed() {
+        var (m, old) = Self.talking()
+        _ = m.handle(.transferRequested(old, target: "sip:1003@example.com"))
+        guard case .outgoing(let new, _) = m.line else { Issue.record("\(m.line)"); return }
+        #expect(m.handle(.ended(new, .failed(status: 486, reason: "Busy Here"))) == [.stopTone, .connectMedia(old)])
+        #expect(m.line == .connected(old, other: nil))
+        var (n, first) = Self.talking()
+        _ = n.handle(.transferRequested(first, target: "sip:1003@example.com"))
+        guard case .outgoing(let next, _) = n.line else { Issue.record("\(n.line)"); return }
+        #expect(n.handle(.ended(first, .remoteHangUp)) == [])
+        _ = n.handle(.ended(next, .failed(status: 486, reason: "Busy Here")))
+        #expect(n.line == .disconnected(.busy))
+    }
+
+    @Test("hanging up during the transfer ends both calls; with a second call waiting, or ringing, the transfer is declined")
+    func abandonedOrDeclined() {
+        var (m, old) = Self.talking()
+        _ = m.handle(.transferRequested(old, target: "sip:1003@example.com"))
+        guard case .outgoing(let new, _) = m.line else { Issue.record("\(m.line)"); return }
+        #expect(m.handle(.onHook) == [.stopTone, .connectMedia(nil), .sip(.cancel(new)), .sip(.hangUp(old))])
+        var (w, active) = Self.talking()
+        _ = w.handle(.incomingCall(CallHandle(id: 71), Self.caller))
+        #expect(w.handle(.transferRequested(active, target: "sip:1003@example.com")) == [.sip(.declineTransfer(active))])
+        var r = FeatureSequenceTests.machine()
+        _ = r.handle(.incomingCall(CallHandle(id: 72), Self.caller))
+        #expect(r.handle(.transferRequested(CallHandle(id: 72), target: "sip:1003@example.com")) == [.sip(.declineTransfer(CallHandle(id: 72)))])
+    }
+}

@@ -300,6 +300,72 @@ struct SIPCallTests {
         #expect(Self.responses(unusable.redirect(to: nil, context: Self.ctx)).first?.status == 480)
     }
 
+    /// An outgoing call answered (Bob's tag "b0b", Contact 198.51.100.7:5070).
+    static func established() throws -> SIPCall {
+        var (call, invite) = try Self.placing()
+        var digest = DigestClient(username: "1001", password: "x")
+        _ = call.receive(Self.response(to: invite, 200, "OK", headers: [("Contact", "<sip:1002@198.51.100.7:5070>")], sdp: Self.answerSDP),
+                         for: .invite, context: Self.ctx, digest: &digest)
+        return call
+    }
+
+    static func refer(_ call: SIPCall, referTo: String?, cseq: Int = 7) throws -> SIPMessage {
+        try parse("""
+        REFER sip:1001@192.0.2.10:5060 SIP/2.0
+        Via: SIP/2.0/UDP 198.51.100.7:5070;branch=z9hG4bKrefer\(cseq)
+        From: <sip:1002@example.com>;tag=b0b
+        To: <sip:1001@example.com>;tag=\(call.localTag)
+        Call-ID: \(call.callID)
+        CSeq: \(cseq) REFER
+        \(referTo.map { "Refer-To: \($0)\n" } ?? "")Content-Length: 0
+
+
+        """)
+    }
+
+    @Test("REFER in an established call (RFC 3515): 202 and the target handed on — name-addr or bare, with Replaces kept; no SIP URI is a 400; not established, 481")
+    func referReceived() throws {
+        var call = try Self.established()
+        let accepted = call.received(try Self.refer(call, referTo: "<sip:1003@example.com>"), from: Self.peer, context: Self.ctx)
+        #expect(Self.responses(accepted).map(\.status) == [202])
+        #expect(Self.events(accepted) == [.transferRequested(call.handle, target: "sip:1003@example.com")])
+        let attended = call.received(try Self.refer(call, referTo: "<sip:1003@example.com?Replaces=abc%40h%3Bto-tag%3D1%3Bfrom-tag%3D2>", cseq: 8),
+                                     from: Self.peer, context: Self.ctx)
+        #expect(Self.events(attended) == [.transferRequested(call.handle, target: "sip:1003@example.com?Replaces=abc%40h%3Bto-tag%3D1%3Bfrom-tag%3D2")])
+        for (i, bad) in ["<tel:+15551234>", "<mailto:a@b>", "nonsense", nil].enumerated() {
+            let r = call.received(try Self.refer(call, referTo: bad, cseq: 9 + i), from: Self.peer, context: Self.ctx)
+            #expect(Self.responses(r).map(\.status) == [400] && Self.events(r).isEmpty, "\(bad ?? "no Refer-To")")
+        }
+        var ringing = try Self.ringing(try Self.incomingInvite()).0
+        let early = ringing.received(try Self.refer(ringing, referTo: "<sip:1003@example.com>", cseq: 1000), from: Self.peer, context: Self.ctx)
+        #expect(Self.responses(early).map(\.status) == [481], "\(early)")
+    }
+
+    @Test("the transfer's progress as NOTIFY (RFC 3515 §2.4.5): Event refer with the REFER's id, sipfrag body, the subscription ended by the final one")
+    func transferNotify() throws {
+        var call = try Self.established()
+        _ = call.received(try Self.refer(call, referTo: "<sip:1003@example.com>", cseq: 7), from: Self.peer, context: Self.ctx)
+        let trying = try #require(Self.requests(call.notifyTransfer(status: 100, reason: "Trying", final: false, context: Self.ctx)).first)
+        #expect(trying.1 == .notify && trying.0.method == .notify)
+        #expect(trying.0["Event"] == "refer;id=7" && trying.0["Subscription-State"] == "active;expires=60")
+        #expect(trying.0["Content-Type"] == "message/sipfrag;version=2.0" && String(decoding: trying.0.body, as: UTF8.self) == "SIP/2.0 100 Trying\r\n")
+        #expect((try? NameAddress(trying.0["To"] ?? ""))?.tag == "b0b")
+        let done = try #require(Self.requests(call.notifyTransfer(status: 200, reason: "OK", final: true, context: Self.ctx)).first)
+        #expect(done.0["Subscription-State"] == "terminated;reason=noresource" && String(decoding: done.0.body, as: UTF8.self) == "SIP/2.0 200 OK\r\n")
+    }
+
+    @Test("calling a transfer's target with Replaces (RFC 3891): the header goes in the INVITE, %-decoded, never in the Request-URI; a malformed one is left out")
+    func replacesInTheInvite() throws {
+        let (_, actions) = SIPCall.placing(CallHandle(id: 2), to: "sip:1003@example.com?Replaces=abc%40h%3Bto-tag%3D1%3Bfrom-tag%3D2", withholdIdentity: false,
+                                           addressOfRecord: "sip:1001@example.com", settings: CallSettings(), localPort: 4000, sessionID: 1, seed: 1, context: Self.ctx)
+        let invite = try #require(Self.requests(actions).first?.0)
+        if case .request(_, let uri) = invite.startLine { #expect(uri == "sip:1003@example.com") } else { Issue.record("no request") }
+        #expect(invite["Replaces"] == "abc@h;to-tag=1;from-tag=2")
+        let (_, plain) = SIPCall.placing(CallHandle(id: 3), to: "sip:1003@example.com?Replaces=only-a-call-id", withholdIdentity: false,
+                                         addressOfRecord: "sip:1001@example.com", settings: CallSettings(), localPort: 4000, sessionID: 1, seed: 1, context: Self.ctx)
+        #expect(try #require(Self.requests(plain).first?.0)["Replaces"] == nil)
+    }
+
     @Test("a 422 raises this call's interval to the Min-SE asked for and tries again; the account's setting is not changed")
     func sessionIntervalTooSmall() throws {
         var settings = CallSettings()

@@ -26,6 +26,8 @@ public enum CallAction: Sendable, Hashable {
 /// What a call's request is for: how its responses are read.
 public enum CallRequest: Sendable, Hashable {
     case invite, reinvite, cancel, bye, prack, info
+    /// A NOTIFY of a transfer's progress (RFC 3515 §2.4.5).
+    case notify
 }
 
 /// The timers a call runs.

@@ -31,11 +31,47 @@ extension SIPCall {
             return infoReceived(m, from: source)
         case .options:
             return [.respond(SIPResponses.capabilities(to: m), to: source)]
-        case .notify, .refer, .message, .subscribe:
+        case .refer:
+            return referReceived(m, from: source)
+        case .notify, .message, .subscribe:
             return [respond(m, 405, "Method Not Allowed", headers: [("Allow", SIPRequests.allow)], to: source)]
         default:
             return [respond(m, 501, "Not Implemented", headers: [("Allow", SIPRequests.allow)], to: source)]
         }
+    }
+
+    /// The far end transfers us (RFC 3515): a Refer-To with a SIP URI in an established call
+    /// is accepted (202) and handed to the port; the implicit subscription's NOTIFYs follow.
+    mutating func referReceived(_ m: SIPMessage, from source: SIPNetworkAddress) -> [CallAction] {
+        guard case .confirmed = state else { return [respond(m, 481, "Call/Transaction Does Not Exist", to: source)] }
+        guard let value = m["Refer-To"], let target = Self.referTarget(value) else {
+            return [respond(m, 400, "Bad Request (Refer-To: one sip: or sips: URI)", to: source)]
+        }
+        referCSeq = (try? CSeq(m["CSeq"] ?? ""))?.sequence
+        return [respond(m, 202, "Accepted", to: source), .event(.transferRequested(handle, target: target))]
+    }
+
+    /// The URI of a Refer-To (name-addr or addr-spec), nil unless it is a SIP URI.
+    static func referTarget(_ value: String) -> String? {
+        let trimmed = value.trimmingSpaces()
+        let uri = trimmed.hasPrefix("<") || trimmed.contains("\"") ? (try? NameAddress(trimmed))?.uri : trimmed
+        guard let uri else { return nil }
+        let plain = uri.split(separator: "?", maxSplits: 1).first.map(String.init) ?? uri
+        guard plain.hasPrefix("sip:") || plain.hasPrefix("sips:"), (try? SIPURI(plain)) != nil else { return nil }
+        return uri
+    }
+
+    /// The transfer's progress to the far end that asked for it (RFC 3515 §2.4.5): a NOTIFY
+    /// with the new call's status line as a sipfrag; `final` ends the implicit subscription.
+    public mutating func notifyTransfer(status: Int, reason: String, final: Bool, context ctx: CallContext) -> [CallAction] {
+        guard case .confirmed = state else { return [] }
+        var m = dialogRequest(.notify, ctx)
+        m.add("Event", "refer" + (referCSeq.map { ";id=\($0)" } ?? ""))
+        m.add("Subscription-State", final ? "terminated;reason=noresource" : "active;expires=60")
+        m.add("Contact", "<\(ctx.contact)>")
+        m.add("Content-Type", "message/sipfrag;version=2.0")
+        m.body = Array("SIP/2.0 \(status) \(reason)\r\n".utf8)
+        return [.request(m, .notify, to: dialogDestination(ctx))]
     }
 
     mutating func reinviteReceived(_ m: SIPMessage, from source: SIPNetworkAddress, _ ctx: CallContext) -> [CallAction] {

@@ -9,7 +9,11 @@ extension SIPCall {
     public static func placing(_ handle: CallHandle, to target: String, withholdIdentity withhold: Bool, addressOfRecord aor: String,
                                settings: CallSettings, localPort: Int, sessionID: UInt64, seed: UInt64,
                                context ctx: CallContext) -> (SIPCall?, [CallAction]) {
-        guard let requestURI = targetURI(target, addressOfRecord: aor) else {
+        // A transfer's target may carry a Replaces header (RFC 3891): it goes in the INVITE,
+        // never in the Request-URI (RFC 3261 §19.1.5).
+        let parts = target.split(separator: "?", maxSplits: 1)
+        let replaces = parts.count == 2 ? Self.replacesHeader(parts[1]) : nil
+        guard let requestURI = targetURI(String(parts.first ?? ""), addressOfRecord: aor) else {
             return (nil, [.media(nil), .event(.ended(handle, .failed(status: 484, reason: "Address Incomplete")))])
         }
         let from = withhold ? "\"Anonymous\" <sip:anonymous@anonymous.invalid>" : (settings.displayName.map { "\"\($0)\" " } ?? "") + "<\(aor)>"
@@ -20,9 +24,24 @@ extension SIPCall {
         var call = SIPCall(handle: handle, outgoing: true, callID: SecureRandom.token() + "@tipring", localTag: SecureRandom.token(),
                            localParty: from, remoteParty: "<\(requestURI)>", remoteTarget: requestURI, destination: ctx.server,
                            settings: settings, local: local, seed: seed, state: .ended)
+        call.replaces = replaces
         let invite = call.inviteRequest(withhold: withhold, aor: aor, authorization: nil, ctx)
         call.state = .outgoing(Attempt(invite: invite, withhold: withhold, addressOfRecord: aor))
         return (call, [.request(invite, .invite, to: ctx.server)])
+    }
+
+    /// The Replaces header among a URI's headers (`Replaces=id%40host%3Bto-tag%3Da%3Bfrom-tag%3Db`),
+    /// %-decoded; nil when there is none or it is not one.
+    static func replacesHeader(_ headers: Substring) -> String? {
+        for pair in headers.split(separator: "&") {
+            let kv = pair.split(separator: "=", maxSplits: 1)
+            guard kv.count == 2, kv[0].lowercased() == "replaces", let value = try? SIPURI.unescape(kv[1]) else { continue }
+            let fields = value.split(separator: ";")
+            guard fields.count >= 3, !fields[0].isEmpty, value.contains("to-tag="), value.contains("from-tag="),
+                  !value.utf8.contains(where: { $0 < 0x21 || $0 == 0x7F }) else { return nil }
+            return value
+        }
+        return nil
     }
 
     /// What a dialled number (or a URI) becomes as a Request-URI or a Contact: a number is a
@@ -53,6 +72,7 @@ extension SIPCall {
             m.add("Min-SE", "\(settings.minSessionExpires)")
         }
         if let (n, v) = authorization { m.add(n, v) }
+        if let replaces { m.add("Replaces", replaces) }
         Self.withBody(&m, local)
         return m
     }
@@ -87,7 +107,7 @@ extension SIPCall {
         switch request {
         case .invite: return inviteResponse(m, status: status, ctx, digest: &digest)
         case .reinvite: return reinviteResponse(m, status: status, ctx)
-        case .cancel, .bye, .prack, .info: return []
+        case .cancel, .bye, .prack, .info, .notify: return []
         }
     }
 
@@ -110,7 +130,7 @@ extension SIPCall {
             return [bye(ctx)] + finish(.timeout)
         case .bye:
             return finish(.localHangUp)
-        case .cancel, .prack, .info:
+        case .cancel, .prack, .info, .notify:
             return []
         }
     }

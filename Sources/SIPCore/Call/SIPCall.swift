@@ -22,6 +22,10 @@ public struct SIPCall: Sendable {
     /// Where a 3xx sent our call (the last one followed): the party reached is there, not
     /// at the To the call keeps.
     public internal(set) var redirectedTo: String?
+    /// The dialog this call replaces at the far end (an attended transfer made us call it).
+    var replaces: String?
+    /// The CSeq of the REFER being carried out (its NOTIFYs' `Event: refer;id=`).
+    var referCSeq: UInt32?
     /// Where the call's messages go: the server until a dialog names a numeric address; for
     /// an incoming call, where the INVITE came from.
     public internal(set) var destination: SIPNetworkAddress
