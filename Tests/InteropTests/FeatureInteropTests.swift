@@ -63,4 +63,55 @@ struct FeatureInteropTests {
         #expect(d.table().contains("unanswered to 1002"), "\(d.table())")
         #expect(d.terminate(within: 8) == 0)
     }
+
+    @Test("being transferred: baresip calls port 1, then transfers it (REFER) to port 2 — port 1 calls 1003, port 2 answers, the two hear each other, baresip is told it worked and leaves")
+    func transferredByBaresip() throws {
+        let k = try Kamailio()
+        defer { k.stop() }
+        var synth = ToneSynthesizer(try Tone("1004", level: -10))
+        var source = [Int16](repeating: 0, count: 8000 * 60)
+        source.withUnsafeMutableBufferPointer { synth.render(into: $0) }
+        let baresip = try Baresip(registrarPort: k.port, source: source, rtpPorts: "29800-29899")
+        defer { baresip.stop() }
+        #expect(waitForPeer(10) { (try? k.contacts(of: "1002").isEmpty == false) ?? false }, "baresip did not register: \(baresip.log.suffix(2000))")
+        let d = try DaemonUnderTest(name: "transferred")
+        try """
+        {
+          accounts: [
+            { port: 1, user: "1001", password: "secret1", domain: "127.0.0.1", registrar: "127.0.0.1:\(k.port)", sipPorts: [19780, 19789] },
+            { port: 2, user: "1003", password: "secret3", domain: "127.0.0.1", registrar: "127.0.0.1:\(k.port)", sipPorts: [19790, 19799] },
+          ],
+          ports: [{ id: 1, dialPlan: "(100[1-9])" }, { id: 2, dialPlan: "(100[1-9])" }],
+          rtpPorts: [19880, 19899],
+          stateDirectory: "\(d.dir.path)",
+        }
+        """.write(toFile: d.config, atomically: true, encoding: .utf8)
+        try d.start(inNamespace: nil)
+        #expect(waitForPeer(20) { d.status().components(separatedBy: "\"state\": \"registered\"").count == 3 }, "\(d.status())\n\(d.log().suffix(3000))")
+
+        try baresip.command("dial", "sip:1001@127.0.0.1:\(k.port)")
+        #expect(waitForPeer(10) { d.port(1).contains("\"line\": {\"state\": \"ringing\"") }, "\(d.status())\n\(baresip.log.suffix(2000))")
+        try d.sim(["offhook", "--port", "1"])
+        #expect(waitForPeer(10) { d.port(1).contains("\"line\": {\"state\": \"connected\"") }, "\(d.port(1))")
+        #expect(try d.sim(["listen", "--port", "1", "--seconds", "1"]).contains("audio 1004 Hz"))
+
+        try baresip.command("transfer", "sip:1003@127.0.0.1:\(k.port)")
+        #expect(waitForPeer(10) { d.port(2).contains("\"line\": {\"state\": \"ringing\"") }, "\(d.status())\n\(d.log().suffix(3000))\n\(baresip.log.suffix(2000))")
+        #expect(d.log().contains("the far end transfers the call to sip:1003@127.0.0.1:\(k.port)"))
+        try d.sim(["offhook", "--port", "2"])
+        #expect(waitForPeer(10) { d.port(1).contains("\"peer\": \"sip:1003@127.0.0.1:\(k.port)\"") && d.port(1).contains("\"line\": {\"state\": \"connected\"") },
+                "\(d.port(1))\n\(d.log().suffix(3000))")
+        try d.sim(["say", "--port", "1", "--tone", "1804"])
+        #expect(try d.sim(["listen", "--port", "2", "--seconds", "1"]).contains("audio 1804 Hz"))
+        try d.sim(["say", "--port", "2", "--tone", "697"])
+        #expect(try d.sim(["listen", "--port", "1", "--seconds", "1"]).contains("audio 697 Hz"))
+        // baresip heard "SIP/2.0 200 OK" in a NOTIFY and its call with port 1 is over.
+        let sipLog = d.log()
+        #expect(sipLog.contains("NOTIFY sip:"), "no NOTIFY sent: \(sipLog.suffix(3000))")
+        #expect(waitForPeer(10) { baresip.log.contains("transferring call to") && baresip.log.contains("Call with sip:1001@127.0.0.1:\(k.port);transport=udp terminated") },
+                "\(baresip.log.suffix(2000))")
+        try d.sim(["onhook", "--port", "1"])
+        try d.sim(["onhook", "--port", "2"])
+        #expect(d.terminate(within: 8) == 0)
+    }
 }
