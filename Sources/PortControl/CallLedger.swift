@@ -62,7 +62,7 @@ public struct CallLedger: Sendable {
     /// An event from the user agent; the finished record when a call ended.
     public mutating func note(_ event: UserAgentEvent, wall: Int64, at now: Instant) -> CallRecord? {
         switch event {
-        case .incomingCall(let h, let caller):
+        case .incomingCall(let h, let caller), .replacingCall(let h, _, let caller):
             let peer: String
             switch caller.availability {
             case .available: peer = caller.number ?? "unknown"

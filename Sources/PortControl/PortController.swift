@@ -58,6 +58,9 @@ public final class PortController: @unchecked Sendable {
             switch e {
             case .registration(let s): self.handle(.registration(s))
             case .incomingCall(let h, let caller): self.handle(.incomingCall(h, caller))
+            case .replacingCall(let h, let old, _):
+                self.log("a new call replaces the one in progress")
+                self.handle(.replacingCall(h, replaces: old))
             case .ringing(let h): self.handle(.ringing(h))
             case .earlyMedia(let h): self.handle(.earlyMedia(h))
             case .answered(let h): self.handle(.answered(h))

@@ -20,6 +20,8 @@ public enum PortEvent: Sendable, Hashable {
     case answered(CallHandle)
     case ended(CallHandle, CallEndReason)
     case messageWaiting(Bool)
+    /// A new call comes in to take the place of `replaces` (RFC 3891).
+    case replacingCall(CallHandle, replaces: CallHandle)
     /// The far end of a call asks us to call `target` instead (a transfer, RFC 3515).
     case transferRequested(CallHandle, target: String)
 }

@@ -74,6 +74,16 @@ extension PortStateMachine {
                 .sip(.invite(next, target: target, withholdIdentity: settings.withholdIdentity))]
     }
 
+    /// A new call replacing the one we are talking in (the far end's attended transfer): it
+    /// is answered and takes the line over, the old call ended — the person at the phone just
+    /// hears the new party. Replacing anything else (a held or waiting call, a port not in a
+    /// call) is refused.
+    mutating func replacingCall(_ h: CallHandle, replaces old: CallHandle) -> [PortAction] {
+        guard enabled, case .connected(old, let other) = line else { return [.sip(.reject(h, status: 486))] }
+        line = .connected(h, other: other)
+        return [.sip(.answer(h)), .connectMedia(h), .sip(.hangUp(old))]
+    }
+
     /// The confirmation tone until on-hook (then the off-hook warning, as after any tone).
     mutating func confirmed() -> [PortAction] {
         [.stopTone] + disconnect(.confirmation)

@@ -163,6 +163,8 @@ public struct PortStateMachine: Sendable {
             return ended(h, reason)
         case .transferRequested(let h, let target):
             return transferRequested(h, to: target)
+        case .replacingCall(let h, let old):
+            return replacingCall(h, replaces: old)
         case .messageWaiting(let waiting):
             messagesWaiting = waiting
             if case .idle = line { return visualIndicator() }

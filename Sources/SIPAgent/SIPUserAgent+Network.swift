@@ -83,6 +83,12 @@ extension SIPUserAgent {
         // that merged, or our own INVITE came back round a loop (RFC 3261 §8.2.2.2). Answered
         // 482, which also ends the transaction made for it.
         if call(for: m) != nil { return respond(m, status: 482, reason: "Loop Detected") }
+        // Replaces (RFC 3891 §3): the dialog named must be one of ours, established.
+        var replaced: CallHandle?
+        if let value = m["Replaces"] {
+            guard let old = replacedCall(value) else { return respond(m, status: 481, reason: "Call/Transaction Does Not Exist") }
+            replaced = old
+        }
         switch SIPCall.screen(m, settings: settings, mediaHost: context.mediaHost) {
         case .refuse(let r):
             respond(r, to: source)
@@ -95,8 +101,24 @@ extension SIPUserAgent {
             }
             calls[h] = c
             perform(actions, for: h)
-            emit(.incomingCall(h, caller: Self.callerIdentity(m)))
+            if let replaced {
+                emit(.replacingCall(h, replaces: replaced, caller: Self.callerIdentity(m)))
+            } else {
+                emit(.incomingCall(h, caller: Self.callerIdentity(m)))
+            }
         }
+    }
+
+    /// The established call a Replaces header names: its Call-ID, our tag as `to-tag`, the
+    /// far end's as `from-tag` (RFC 3891 §3).
+    func replacedCall(_ value: String) -> CallHandle? {
+        let fields = value.split(separator: ";").map { $0.trimmingSpaces() }
+        guard let id = fields.first, !id.isEmpty else { return nil }
+        func tag(_ name: String) -> String? {
+            fields.dropFirst().first { $0.lowercased().hasPrefix(name + "=") }.map { String($0.dropFirst(name.count + 1)) }
+        }
+        guard let ours = tag("to-tag"), let theirs = tag("from-tag") else { return nil }
+        return calls.first { _, c in c.callID == id && c.localTag == ours && c.remoteTag == theirs && c.phase == .confirmed }?.key
     }
 
     /// A CANCEL matches the INVITE's server transaction by branch.

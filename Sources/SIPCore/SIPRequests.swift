@@ -5,7 +5,7 @@ public enum SIPRequests {
     public static let allow = "INVITE, ACK, CANCEL, BYE, OPTIONS, INFO, UPDATE, PRACK, NOTIFY, REFER"
     /// The extensions it supports (`Supported`): reliable provisionals (RFC 3262) and session
     /// timers (RFC 4028).
-    public static let supported = "100rel, timer"
+    public static let supported = "100rel, timer, replaces"
 
     /// A new request: the start line, its Via (a new transaction's: ``Transport/via(fromContact:)``)
     /// and Max-Forwards 70 (RFC 3261 §8.1.1.6). The caller adds Route, From, To, Call-ID, CSeq.

@@ -114,6 +114,9 @@ public enum UserAgentCommand: Sendable, Hashable {
 public enum UserAgentEvent: Sendable, Hashable {
     case registration(RegistrationStatus)
     case incomingCall(CallHandle, caller: CallerIdentity)
+    /// A new call that replaces an established one of ours (RFC 3891: the far end's attended
+    /// transfer hands us to the party it consulted): answered in its place, not rung.
+    case replacingCall(CallHandle, replaces: CallHandle, caller: CallerIdentity)
     /// 180: the far end rings (play ringback unless early media comes).
     case ringing(CallHandle)
     /// 183 with session description: play what the far end sends.

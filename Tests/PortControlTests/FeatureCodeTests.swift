@@ -286,4 +286,15 @@ struct TransferRequestedTests {
         _ = r.handle(.incomingCall(CallHandle(id: 72), Self.caller))
         #expect(r.handle(.transferRequested(CallHandle(id: 72), target: "sip:1003@example.com")) == [.sip(.declineTransfer(CallHandle(id: 72)))])
     }
+
+    @Test("a new call replacing the one in progress (RFC 3891) is answered in its place and the old one ended; replacing a call not on the line is refused")
+    func replacing() {
+        var (m, old) = Self.talking()
+        let new = CallHandle(id: 90)
+        #expect(m.handle(.replacingCall(new, replaces: old)) == [.sip(.answer(new)), .connectMedia(new), .sip(.hangUp(old))])
+        #expect(m.line == .connected(new, other: nil))
+        #expect(m.handle(.ended(old, .localHangUp)) == [])
+        var idle = FeatureSequenceTests.machine()
+        #expect(idle.handle(.replacingCall(CallHandle(id: 91), replaces: CallHandle(id: 5))) == [.sip(.reject(CallHandle(id: 91), status: 486))])
+    }
 }

@@ -64,28 +64,29 @@ struct PortStateMachineTableTests {
          .offHook, .onHook, .flash, .digit("5"),
          .timer(.firstDigit), .timer(.interDigit), .timer(.offHookWarning), .timer(.howler), .timer(.autoDial), .timer(.forwardNoAnswer),
          .incomingCall(CallHandle(id: 77), caller), .ringing(main), .earlyMedia(main), .answered(main),
-         .ended(main, .remoteHangUp), .ended(other, .remoteHangUp), .messageWaiting(true), .transferRequested(main, target: "1009")]
+         .ended(main, .remoteHangUp), .ended(other, .remoteHangUp), .messageWaiting(true), .transferRequested(main, target: "1009"),
+         .replacingCall(CallHandle(id: 78), replaces: main)]
     }
 
     // Columns: powerOn enable disable reg+ reg- offHook onHook flash digit5
     //          t.first t.inter t.warn t.howl t.auto t.fwd incoming ringing early answered ended(main) ended(other) mwi
-    //          transfer (the far end of the main call transfers us)
+    //          transfer (the far end of the main call transfers us) replacing (a new call takes the main call's place)
     // (t.fwd: a no-answer forward's timer with no forward set — nothing happens.)
     static let table: [String: [String]] = [
-        "I":  ["I", "I", "I", "I", "I", "DT", "I", "I", "I", "I", "I", "I", "I", "I", "I", "R", "I", "I", "I", "I", "I", "I", "I"],
-        "DT": ["DT", "DT", "I", "DT", "DT", "DT", "I", "DT", "D(congestion)", "D(congestion)", "DT", "DT", "DT", "DT", "DT", "DT", "DT", "DT", "DT", "DT", "DT", "DT", "DT"],
-        "NS": ["NS", "NS", "I", "DT", "NS", "NS", "I", "NS", "NS", "NS", "NS", "NS", "NS", "NS", "NS", "NS", "NS", "NS", "NS", "NS", "NS", "NS", "NS"],
-        "C":  ["C", "C", "I", "C", "C", "C", "I", "C", "C(15)", "C", "D(congestion)", "C", "C", "C", "C", "C", "C", "C", "C", "C", "C", "C", "C"],
-        "O":  ["O", "O", "I", "O", "O", "O", "I", "O", "O", "O", "O", "O", "O", "O", "O", "O", "OR", "O", "X", "D", "O", "O", "O"],
-        "OR": ["OR", "OR", "I", "OR", "OR", "OR", "I", "OR", "OR", "OR", "OR", "OR", "OR", "OR", "OR", "OR", "OR", "O", "X", "D", "OR", "OR", "OR"],
-        "R":  ["R", "R", "I", "R", "R", "X", "R", "R", "R", "R", "R", "R", "R", "R", "R", "R", "R", "R", "R", "I", "R", "R", "R"],
-        "X":  ["X", "X", "I", "X", "X", "X", "I", "X", "X", "X", "X", "X", "X", "X", "X", "XW", "X", "X", "X", "D", "X", "X", "O"],
-        "XW": ["XW", "XW", "I", "XW", "XW", "XW", "R", "XH", "XW", "XW", "XW", "XW", "XW", "XW", "XW", "XW", "XW", "XW", "XW", "WO", "X", "XW", "XW"],
-        "XH": ["XH", "XH", "I", "XH", "XH", "XH", "R", "XH", "XH", "XH", "XH", "XH", "XH", "XH", "XH", "XH", "XH", "XH", "XH", "X", "X", "XH", "XH"],
-        "D":  ["D", "D", "I", "D", "D", "D", "I", "D", "D", "D", "D", "H", "D", "D", "D", "D", "D", "D", "D", "D", "D", "D", "D"],
-        "WO": ["WO", "WO", "I", "WO", "WO", "WO", "R", "X", "WO", "WO", "WO", "WO", "WO", "WO", "WO", "WO", "WO", "WO", "WO", "D", "WO", "WO", "WO"],
-        "H":  ["H", "H", "I", "H", "H", "H", "I", "H", "H", "H", "H", "H", "L", "H", "H", "H", "H", "H", "H", "H", "H", "H", "H"],
-        "L":  ["L", "L", "I", "L", "L", "L", "I", "L", "L", "L", "L", "L", "L", "L", "L", "L", "L", "L", "L", "L", "L", "L", "L"],
+        "I":  ["I", "I", "I", "I", "I", "DT", "I", "I", "I", "I", "I", "I", "I", "I", "I", "R", "I", "I", "I", "I", "I", "I", "I", "I"],
+        "DT": ["DT", "DT", "I", "DT", "DT", "DT", "I", "DT", "D(congestion)", "D(congestion)", "DT", "DT", "DT", "DT", "DT", "DT", "DT", "DT", "DT", "DT", "DT", "DT", "DT", "DT"],
+        "NS": ["NS", "NS", "I", "DT", "NS", "NS", "I", "NS", "NS", "NS", "NS", "NS", "NS", "NS", "NS", "NS", "NS", "NS", "NS", "NS", "NS", "NS", "NS", "NS"],
+        "C":  ["C", "C", "I", "C", "C", "C", "I", "C", "C(15)", "C", "D(congestion)", "C", "C", "C", "C", "C", "C", "C", "C", "C", "C", "C", "C", "C"],
+        "O":  ["O", "O", "I", "O", "O", "O", "I", "O", "O", "O", "O", "O", "O", "O", "O", "O", "OR", "O", "X", "D", "O", "O", "O", "O"],
+        "OR": ["OR", "OR", "I", "OR", "OR", "OR", "I", "OR", "OR", "OR", "OR", "OR", "OR", "OR", "OR", "OR", "OR", "O", "X", "D", "OR", "OR", "OR", "OR"],
+        "R":  ["R", "R", "I", "R", "R", "X", "R", "R", "R", "R", "R", "R", "R", "R", "R", "R", "R", "R", "R", "I", "R", "R", "R", "R"],
+        "X":  ["X", "X", "I", "X", "X", "X", "I", "X", "X", "X", "X", "X", "X", "X", "X", "XW", "X", "X", "X", "D", "X", "X", "O", "X"],
+        "XW": ["XW", "XW", "I", "XW", "XW", "XW", "R", "XH", "XW", "XW", "XW", "XW", "XW", "XW", "XW", "XW", "XW", "XW", "XW", "WO", "X", "XW", "XW", "XW"],
+        "XH": ["XH", "XH", "I", "XH", "XH", "XH", "R", "XH", "XH", "XH", "XH", "XH", "XH", "XH", "XH", "XH", "XH", "XH", "XH", "X", "X", "XH", "XH", "XH"],
+        "D":  ["D", "D", "I", "D", "D", "D", "I", "D", "D", "D", "D", "H", "D", "D", "D", "D", "D", "D", "D", "D", "D", "D", "D", "D"],
+        "WO": ["WO", "WO", "I", "WO", "WO", "WO", "R", "X", "WO", "WO", "WO", "WO", "WO", "WO", "WO", "WO", "WO", "WO", "WO", "D", "WO", "WO", "WO", "WO"],
+        "H":  ["H", "H", "I", "H", "H", "H", "I", "H", "H", "H", "H", "H", "L", "H", "H", "H", "H", "H", "H", "H", "H", "H", "H", "H"],
+        "L":  ["L", "L", "I", "L", "L", "L", "I", "L", "L", "L", "L", "L", "L", "L", "L", "L", "L", "L", "L", "L", "L", "L", "L", "L"],
     ]
 
     @Test("each state is reached as named", arguments: Array(table.keys).sorted())

@@ -12,7 +12,7 @@ extension SIPCall {
     }
 
     /// The extensions we do: reliable provisionals (RFC 3262) and session timers (RFC 4028).
-    static let understood: Set<String> = ["100rel", "timer"]
+    static let understood: Set<String> = ["100rel", "timer", "replaces"]
 
     /// Every option tag the message requires, from every Require header and list element
     /// (`Require: 100rel, foo` must not pass as 100rel alone).
