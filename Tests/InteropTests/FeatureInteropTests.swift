@@ -7,16 +7,26 @@ import TestSupport
 /// Telephone features against real peers: Kamailio as registrar and proxy, baresip as a far end.
 @Suite("Telephone features through Kamailio", .serialized)
 struct FeatureInteropTests {
-    @Test("forward on no answer set from the phone (*92, confirmation tone): an unanswered call goes by 302 to baresip, which the caller reaches and hears; the forward is still set after a restart")
-    func forwardOnNoAnswer() throws {
+    /// Kamailio, and baresip registered there as 1002 (auto-answering, 1004 Hz at -10 dBm0 as
+    /// its microphone).
+    static func kamailioAndBaresip(rtpPorts: String) throws -> (Kamailio, Baresip) {
         let k = try Kamailio()
-        defer { k.stop() }
         var synth = ToneSynthesizer(try Tone("1004", level: -10))
         var source = [Int16](repeating: 0, count: 8000 * 60)
         source.withUnsafeMutableBufferPointer { synth.render(into: $0) }
-        let baresip = try Baresip(registrarPort: k.port, source: source, rtpPorts: "29900-29999")
-        defer { baresip.stop() }
-        #expect(waitForPeer(10) { (try? k.contacts(of: "1002").isEmpty == false) ?? false }, "baresip did not register: \(baresip.log.suffix(2000))")
+        let baresip = try Baresip(registrarPort: k.port, source: source, rtpPorts: rtpPorts)
+        guard waitForPeer(10, { (try? k.contacts(of: "1002").isEmpty == false) ?? false }) else {
+            baresip.stop()
+            k.stop()
+            throw ToolError(description: "baresip did not register: \(baresip.log.suffix(2000))")
+        }
+        return (k, baresip)
+    }
+
+    @Test("forward on no answer set from the phone (*92, confirmation tone): an unanswered call goes by 302 to baresip, which the caller reaches and hears; the forward is still set after a restart")
+    func forwardOnNoAnswer() throws {
+        let (k, baresip) = try Self.kamailioAndBaresip(rtpPorts: "29900-29999")
+        defer { baresip.stop(); k.stop() }
         let d = try DaemonUnderTest(name: "forward")
         try """
         {
@@ -66,14 +76,8 @@ struct FeatureInteropTests {
 
     @Test("being transferred: baresip calls port 1, then transfers it (REFER) to port 2 — port 1 calls 1003, port 2 answers, the two hear each other, baresip is told it worked and leaves")
     func transferredByBaresip() throws {
-        let k = try Kamailio()
-        defer { k.stop() }
-        var synth = ToneSynthesizer(try Tone("1004", level: -10))
-        var source = [Int16](repeating: 0, count: 8000 * 60)
-        source.withUnsafeMutableBufferPointer { synth.render(into: $0) }
-        let baresip = try Baresip(registrarPort: k.port, source: source, rtpPorts: "29800-29899")
-        defer { baresip.stop() }
-        #expect(waitForPeer(10) { (try? k.contacts(of: "1002").isEmpty == false) ?? false }, "baresip did not register: \(baresip.log.suffix(2000))")
+        let (k, baresip) = try Self.kamailioAndBaresip(rtpPorts: "29800-29899")
+        defer { baresip.stop(); k.stop() }
         let d = try DaemonUnderTest(name: "transferred")
         try """
         {
