@@ -2,7 +2,7 @@
 /// them): forwards, do-not-disturb, speed dials — and what redial and call return need.
 /// The machine owns it; the controller stores it whenever it changes (`featuresChanged`), so a
 /// restart keeps what was dialled.
-public struct PortFeatures: Sendable, Hashable, Codable {
+public struct PortFeatures: Sendable, Hashable {
     /// Where calls go instead of ringing here, per condition.
     public var forwards: [ForwardCondition: String] = [:]
     /// Seconds of ringing before a no-answer forward.
@@ -19,5 +19,3 @@ public struct PortFeatures: Sendable, Hashable, Codable {
     /// Forwarding of any kind is set: the dial tone stutters as a reminder.
     public var forwarding: Bool { !forwards.isEmpty }
 }
-
-extension ForwardCondition: Codable {}
