@@ -440,7 +440,10 @@ public struct Configuration: Sendable, Hashable {
     /// A number to forward to or speed-dial: digits, `*`, `#` and `+`, or a SIP URI.
     static func dialledNumber(_ v: DocumentValue) throws(DocumentError) -> String {
         let text = try v.nonEmptyString()
-        if text.hasPrefix("sip:") || text.hasPrefix("sips:") { return text }
+        if text.hasPrefix("sip:") || text.hasPrefix("sips:") {
+            do throws(SIPParseError) { _ = try SIPURI(text) } catch { throw v.error("'\(text)' is not a SIP URI: \(error.description)") }
+            return text
+        }
         guard text.allSatisfy({ "0123456789*#+".contains($0) }) else { throw v.error("'\(text)' is no number to dial (digits, '*', '#', '+') or SIP URI") }
         return text
     }

@@ -215,6 +215,7 @@ struct ConfigurationTests {
         (#"{ accounts: [], ports: [{ id: 1, featureCodes: { "forward-always-on": "*72" } }] }"#, "ports[0].featureCodes.forward-always-on: feature code '*72' for forward-always-on needs one N (the number)"),
         (#"{ accounts: [], ports: [{ id: 1, forward: { always: "555 1234" } }] }"#, "ports[0].forward.always: '555 1234' is no number to dial"),
         (#"{ accounts: [], ports: [{ id: 1, forward: { noAnswerSeconds: 2 } }] }"#, "ports[0].forward.noAnswerSeconds"),
+        (#"{ accounts: [], ports: [{ id: 1, forward: { busy: "sip:vm@" } }] }"#, "ports[0].forward.busy: 'sip:vm@' is not a SIP URI"),
         (#"{ accounts: [], ports: [{ id: 1, speedDial: { "1": "5551234" } }] }"#, "ports[0].speedDial.1: a speed-dial code is two digits, 00–99"),
     ])
     func errors(text: String, expected: String) {
