@@ -49,6 +49,11 @@ enum FuzzTargets {
             _ = MediaPolicy().answer(to: offer, address: "192.0.2.10", port: 4000)
         }
         _ = MessageSummary.parse(m.body)
+        // A transfer's target and a Replaces header, as a REFER and an INVITE carry them.
+        if let referTo = m["Refer-To"], let target = SIPCall.referTarget(referTo), let q = target.firstIndex(of: "?") {
+            _ = SIPCall.replacesHeader(target[target.index(after: q)...])
+        }
+        _ = m["Replaces"].flatMap { SIPCall.replacesHeader(Substring("Replaces=" + $0)) }
     }
 
     /// A TCP stream cut into pieces the first byte chooses (segment sizes 1…16 bytes × k).

@@ -52,7 +52,7 @@ extension SIPCall {
     }
 
     /// The URI of a Refer-To (name-addr or addr-spec), nil unless it is a SIP URI.
-    static func referTarget(_ value: String) -> String? {
+    package static func referTarget(_ value: String) -> String? {
         let trimmed = value.trimmingSpaces()
         let uri = trimmed.hasPrefix("<") || trimmed.contains("\"") ? (try? NameAddress(trimmed))?.uri : trimmed
         guard let uri else { return nil }

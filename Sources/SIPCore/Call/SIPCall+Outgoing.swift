@@ -32,7 +32,7 @@ extension SIPCall {
 
     /// The Replaces header among a URI's headers (`Replaces=id%40host%3Bto-tag%3Da%3Bfrom-tag%3Db`),
     /// %-decoded; nil when there is none or it is not one.
-    static func replacesHeader(_ headers: Substring) -> String? {
+    package static func replacesHeader(_ headers: Substring) -> String? {
         for pair in headers.split(separator: "&") {
             let kv = pair.split(separator: "=", maxSplits: 1)
             guard kv.count == 2, kv[0].lowercased() == "replaces", let value = try? SIPURI.unescape(kv[1]) else { continue }
