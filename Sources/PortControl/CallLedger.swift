@@ -84,7 +84,7 @@ public struct CallLedger: Sendable {
             call.record.talkSeconds = call.answered.map { seconds($0, now) } ?? 0
             call.record.end = Self.words(reason, answered: call.answered != nil, direction: call.record.direction)
             return call.record
-        case .registration, .ringing, .earlyMedia, .digit, .messageWaiting, .transferRequested:
+        case .registration, .ringing, .earlyMedia, .digit, .messageWaiting, .transferRequested, .transferEnded:
             return nil
         }
     }

@@ -45,10 +45,12 @@ public final class PortController: @unchecked Sendable {
         hardware.onKeypadDigit = { [weak self] d in
             guard let self else { return }
             // In a call, a key press travels to the far end; otherwise it is dialling.
-            if case .connected(let h, _) = self.machine.line {
-                self.userAgent.execute(.sendDigit(h, d, milliseconds: 100))
-            } else {
-                self.handle(.digit(d))
+            switch self.machine.line {
+            case .connected(let h, _): self.userAgent.execute(.sendDigit(h, d, milliseconds: 100))
+            case .conference(let a, let b):
+                self.userAgent.execute(.sendDigit(a, d, milliseconds: 100))
+                self.userAgent.execute(.sendDigit(b, d, milliseconds: 100))
+            default: self.handle(.digit(d))
             }
         }
         // One numbering for the port's calls, whichever side starts them.
@@ -69,6 +71,9 @@ public final class PortController: @unchecked Sendable {
             case .transferRequested(let h, let target):
                 self.log("the far end transfers the call to \(target)")
                 self.handle(.transferRequested(h, target: target))
+            case .transferEnded(let h, let status):
+                self.log((200...299).contains(status) ? "the transfer is done" : "the transfer failed (\(status))")
+                self.handle(.transferEnded(h, status: status))
             case .messageWaiting(let w, let new, _):
                 self.log("message waiting: \(w ? "yes" : "no")" + (new.map { " (\($0) new)" } ?? ""))
                 self.handle(.messageWaiting(w))
@@ -114,6 +119,7 @@ public final class PortController: @unchecked Sendable {
             case .redirect(_, let target): log("forwards the call to \(target)")
             case .answer: log("answers")
             case .hangUp: log("hangs up")
+            case .transfer(_, _, let attended): log("transfers the call (\(attended ? "attended" : "blind"))")
             default: break
             }
             userAgent.execute(command)
@@ -135,6 +141,9 @@ public final class PortController: @unchecked Sendable {
             tone = nil
         case .sendMessageWaiting(let on): sendMessageWaiting(on)
         case .connectMedia(let h): hardware.connectMedia(h)
+        case .conferenceMedia(let a, let b):
+            log("three-way call")
+            hardware.connectConference(a, b)
         case .startTimer(let t, let d):
             timers.start(t, after: d) { [weak self] in self?.handle(.timer(t)) }
         case .cancelTimer(let t):

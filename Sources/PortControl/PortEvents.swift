@@ -24,6 +24,8 @@ public enum PortEvent: Sendable, Hashable {
     case replacingCall(CallHandle, replaces: CallHandle)
     /// The far end of a call asks us to call `target` instead (a transfer, RFC 3515).
     case transferRequested(CallHandle, target: String)
+    /// A transfer this port asked for is over (2xx: done; otherwise refused or failed).
+    case transferEnded(CallHandle, status: Int)
 }
 
 /// What the machine asks the controller to do.
@@ -40,6 +42,8 @@ public enum PortAction: Sendable, Hashable {
     case sendMessageWaiting(Bool)
     /// Audio of this call to and from the handset (nil: none).
     case connectMedia(CallHandle?)
+    /// Three-way: the handset and both calls each hear the other two.
+    case conferenceMedia(CallHandle, CallHandle)
     case startTimer(PortTimer, Duration)
     case cancelTimer(PortTimer)
 }

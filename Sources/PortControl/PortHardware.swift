@@ -18,6 +18,8 @@ public protocol PortHardware: AnyObject {
     func playSamples(_ samples: [Int16])
     /// Connects a call's audio to the handset (nil: disconnect).
     func connectMedia(_ call: CallHandle?)
+    /// Connects two calls and the handset, each hearing the other two (three-way calling).
+    func connectConference(_ first: CallHandle, _ second: CallHandle)
 }
 
 /// A real (or simulated) line through the line layer: ``PortLine`` for hook, feed and
@@ -39,6 +41,8 @@ public final class LinePortHardware: PortHardware, @unchecked Sendable {
     public var onSeizureToTone: ((Duration) -> Void)?
     /// Connects a call's audio (the media layer); without one, calls are silent.
     public var mediaConnector: ((CallHandle?) -> Void)?
+    /// Connects two calls and the handset (the media layer's conference).
+    public var conferenceConnector: ((CallHandle, CallHandle) -> Void)?
     /// The source to play while a call is connected (after a tone such as call waiting).
     public var mediaSource: (() -> (any AudioSource)?)?
 
@@ -78,6 +82,10 @@ public final class LinePortHardware: PortHardware, @unchecked Sendable {
     public func connectMedia(_ call: CallHandle?) {
         mediaCall = call
         if let c = mediaConnector { c(call) } else { engine.setSource(nil) }
+    }
+    public func connectConference(_ first: CallHandle, _ second: CallHandle) {
+        mediaCall = first
+        if let c = conferenceConnector { c(first, second) } else { engine.setSource(nil) }
     }
 }
 

@@ -32,8 +32,15 @@ public struct PortSettings: Sendable, Hashable {
     /// Forwards, do-not-disturb and speed dials as the port starts (the configuration's, or
     /// what was dialled before a restart).
     public var features = PortFeatures()
+    /// Hanging up in a three-way call: leave the other two talking (transfer) or end both.
+    public var conferenceHangUp: ConferenceHangUp = .transfer
 
     public init() {}
+}
+
+/// What hanging up does to a three-way call (ATAs offer both).
+public enum ConferenceHangUp: String, Sendable, Hashable, CaseIterable {
+    case transfer, end
 }
 
 /// The timers a port's machine runs.
@@ -41,4 +48,7 @@ public enum PortTimer: String, Sendable, Hashable, CaseIterable {
     case firstDigit, interDigit, offHookWarning, howler, autoDial, ringTimeout
     /// Ringing this long with a no-answer forward set: the call goes there.
     case forwardNoAnswer
+    /// A transfer from this port that has not finished this long (the target still rings,
+    /// no final NOTIFY came) is left to the two parties.
+    case transferGiveUp
 }

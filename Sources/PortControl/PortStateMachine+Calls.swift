@@ -17,10 +17,10 @@ extension PortStateMachine {
             guard let wait = features.forwards[.noAnswer].map({ _ in features.noAnswerSeconds }) else { return [.startRinging(caller)] }
             forwardTimerArmed = true
             return [.startRinging(caller), .startTimer(.forwardNoAnswer, .seconds(wait))]
-        case .connected(let active, nil) where settings.callWaiting && !callWaitingSuppressed:
+        case .connected(let active, nil) where settings.callWaiting && !callWaitingSuppressed && consultation == nil:
             line = .connected(active, other: .waiting(h))
             return [.playTone(.callWaiting)]
-        case .connected, .ringing, .dialTone, .noService, .collecting, .outgoing, .disconnected, .waitingOnly, .howler, .lockout:
+        case .connected, .conference, .ringing, .recalling, .dialTone, .noService, .collecting, .outgoing, .disconnected, .waitingOnly, .howler, .lockout:
             return busy(h)
         }
     }
@@ -66,7 +66,7 @@ extension PortStateMachine {
     /// 5589). Only the one call in progress can be transferred: with a second call waiting or
     /// held, or anywhere else, the transfer is declined and the call goes on.
     mutating func transferRequested(_ h: CallHandle, to target: String) -> [PortAction] {
-        guard case .connected(h, nil) = line else { return [.sip(.declineTransfer(h))] }
+        guard case .connected(h, nil) = line, consultation == nil else { return [.sip(.declineTransfer(h))] }
         let next = newCallHandle()
         line = .outgoing(next, ringback: false)
         transferredFrom = (h, next)
@@ -94,6 +94,7 @@ extension PortStateMachine {
             transferredFrom = nil  // the far end ended the transferred call: nothing to go back to
             return []
         }
+        if let out = endedInConsultation(h) { return out }
         switch line {
         case .outgoing(h, _):
             if let t = transferredFrom, t.new == h {
@@ -128,9 +129,18 @@ extension PortStateMachine {
         case .connected(let active, .held(h)):
             line = .connected(active, other: nil)
             return []
+        case .recalling(h):
+            line = .idle
+            return [.stopRinging] + visualIndicator()
+        case .conference(let a, let b) where h == a || h == b:
+            // One of the three left: the other two go on talking.
+            let stays = h == a ? b : a
+            line = .connected(stays, other: nil)
+            return [.connectMedia(stays)]
         case .waitingOnly(h):
             return [.stopTone] + disconnect(.busy)
-        case .idle, .dialTone, .noService, .collecting, .outgoing, .ringing, .connected, .disconnected, .waitingOnly, .howler, .lockout:
+        case .idle, .dialTone, .noService, .collecting, .outgoing, .ringing, .recalling, .connected, .conference, .disconnected, .waitingOnly,
+             .howler, .lockout:
             return []
         }
     }
@@ -155,9 +165,16 @@ extension PortStateMachine {
             transferredFrom = nil
             out.append(.sip(.hangUp(t.old)))
         }
+        if let held = consultation {
+            consultation = nil
+            out.append(.sip(.hangUp(held)))
+        }
+        if transfer != nil { out += transferDone() }
         switch line {
         case .outgoing(let h, _): out.append(.sip(.cancel(h)))
         case .ringing(let h): out += [.stopRinging, .sip(.reject(h, status: 480))]
+        case .recalling(let h): out += [.stopRinging, .sip(.hangUp(h))]
+        case .conference(let a, let b): out += [.sip(.hangUp(a)), .sip(.hangUp(b))]
         case .connected(let h, let other):
             out.append(.sip(.hangUp(h)))
             switch other {

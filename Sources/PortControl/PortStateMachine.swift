@@ -29,7 +29,12 @@ public struct PortStateMachine: Sendable {
         case outgoing(CallHandle, ringback: Bool)
         /// On-hook, ringing for an incoming call.
         case ringing(CallHandle)
+        /// On-hook, ringing to give back a call left on hold (the handset hung up with it held,
+        /// or a transfer of it failed): lifting the handset takes it off hold.
+        case recalling(CallHandle)
         case connected(CallHandle, other: Other?)
+        /// Three-way: the handset and both calls hear each other (the port mixes them).
+        case conference(CallHandle, CallHandle)
         /// Off-hook after a failure or the far end's hang-up: busy, congestion, SIT.
         case disconnected(ToneKind)
         /// Off-hook, the active far end gone, a waiting call still waiting (flash takes it,
@@ -58,6 +63,18 @@ public struct PortStateMachine: Sendable {
     /// The far end transferred this call of ours and the line now places the new call: if
     /// that fails we go back to it; if it is answered, or we hang up, it is ended.
     var transferredFrom: (old: CallHandle, new: CallHandle)?
+    /// The call on hold while the handset consults: second dial tone, dialling, a call to a
+    /// third party. On-hook transfers it to that party; flash goes back to it (or, with the
+    /// third party answered, joins all three).
+    public internal(set) var consultation: CallHandle?
+    /// A transfer this port asked for (REFER sent): the call transferred, and the consulted
+    /// call it was transferred to when attended. Both end when it succeeds.
+    public internal(set) var transfer: PendingTransfer?
+
+    public struct PendingTransfer: Sendable, Hashable {
+        public var transferred: CallHandle
+        public var consulted: CallHandle?
+    }
 
     public init(settings: PortSettings) {
         self.settings = settings
@@ -69,16 +86,22 @@ public struct PortStateMachine: Sendable {
 
     /// Every call the port is part of now.
     public var calls: [CallHandle] {
+        var out: [CallHandle]
         switch line {
-        case .outgoing(let h, _), .ringing(let h): [h]
+        case .outgoing(let h, _), .ringing(let h), .recalling(let h): out = [h]
         case .connected(let h, let other):
             switch other {
-            case .waiting(let o), .held(let o): [h, o]
-            case nil: [h]
+            case .waiting(let o), .held(let o): out = [h, o]
+            case nil: out = [h]
             }
-        case .waitingOnly(let h): [h]
-        case .idle, .dialTone, .noService, .collecting, .disconnected, .howler, .lockout: []
+        case .conference(let a, let b): out = [a, b]
+        case .waitingOnly(let h): out = [h]
+        case .idle, .dialTone, .noService, .collecting, .disconnected, .howler, .lockout: out = []
         }
+        if let c = consultation { out.append(c) }
+        if let t = transfer { out += [t.transferred] + (t.consulted.map { [$0] } ?? []) }
+        if let t = transferredFrom { out.append(t.old) }
+        return out
     }
 
     var registered: Bool { registration == .registered }
@@ -102,8 +125,10 @@ public struct PortStateMachine: Sendable {
 
     /// The call the bell rings for, if it rings.
     var ringingCall: CallHandle? {
-        if case .ringing(let h) = line { return h }
-        return nil
+        switch line {
+        case .ringing(let h), .recalling(let h): h
+        default: nil
+        }
     }
 
     mutating func dispatch(_ event: PortEvent) -> [PortAction] {
@@ -165,6 +190,8 @@ public struct PortStateMachine: Sendable {
             return transferRequested(h, to: target)
         case .replacingCall(let h, let old):
             return replacingCall(h, replaces: old)
+        case .transferEnded(let h, let status):
+            return transferEnded(h, status: status)
         case .messageWaiting(let waiting):
             messagesWaiting = waiting
             if case .idle = line { return visualIndicator() }
@@ -190,7 +217,8 @@ public struct PortStateMachine: Sendable {
         case .dialTone where !registered && !wasRegistered:
             line = .noService
             return [.cancelTimer(.firstDigit), .playTone(.noService)]
-        case .idle, .dialTone, .noService, .collecting, .outgoing, .ringing, .connected, .disconnected, .waitingOnly, .howler, .lockout:
+        case .idle, .dialTone, .noService, .collecting, .outgoing, .ringing, .recalling, .connected, .conference, .disconnected, .waitingOnly,
+             .howler, .lockout:
             return []
         }
     }
@@ -217,15 +245,21 @@ public struct PortStateMachine: Sendable {
             // Answer (the line already tripped the ring).
             line = .connected(h, other: nil)
             return [.stopRinging, .sip(.answer(h)), .connectMedia(h)]
-        case .dialTone, .noService, .collecting, .outgoing, .connected, .disconnected, .waitingOnly, .howler, .lockout:
+        case .recalling(let h):
+            line = .connected(h, other: nil)
+            return [.stopRinging, .sip(.resume(h)), .connectMedia(h)]
+        case .dialTone, .noService, .collecting, .outgoing, .connected, .conference, .disconnected, .waitingOnly, .howler, .lockout:
             return []  // already off-hook
         }
     }
 
     mutating func goOnHook() -> [PortAction] {
+        if let held = consultation { return consultationOnHook(held) }
         switch line {
-        case .idle, .ringing:
+        case .idle, .ringing, .recalling:
             return []
+        case .conference(let a, let b):
+            return conferenceOnHook(a, b)
         case .dialTone, .noService, .howler, .lockout, .disconnected:
             line = .idle
             return [.stopTone] + cancelLineTimers() + visualIndicator()
@@ -250,9 +284,13 @@ public struct PortStateMachine: Sendable {
             case nil:
                 line = .idle
                 out += visualIndicator()
-            case .held(let o), .waiting(let o):
-                // The other call rings the phone again: a held call is taken back on answer.
+            case .waiting(let o):
+                // The waiting caller rings the phone: answering takes the call.
                 line = .ringing(o)
+                out.append(.startRinging(nil))
+            case .held(let o):
+                // The held call rings the phone again: answering takes it off hold.
+                line = .recalling(o)
                 out.append(.startRinging(nil))
             }
             return out
@@ -260,6 +298,7 @@ public struct PortStateMachine: Sendable {
     }
 
     mutating func flash() -> [PortAction] {
+        if let held = consultation { return consultationFlash(held) }
         switch line {
         case .connected(let h, let other):
             switch other {
@@ -270,12 +309,16 @@ public struct PortStateMachine: Sendable {
                 line = .connected(o, other: .held(h))
                 return [.sip(.hold(h)), .sip(.resume(o)), .connectMedia(o)]
             case nil:
-                return []  // no second call to swap to
+                return consult(holding: h)
             }
+        case .conference(let a, let b):
+            // Flash in a three-way call drops the party added last.
+            line = .connected(a, other: nil)
+            return [.sip(.hangUp(b)), .connectMedia(a)]
         case .waitingOnly(let w):
             line = .connected(w, other: nil)
             return [.stopTone, .sip(.answer(w)), .connectMedia(w)]
-        case .idle, .dialTone, .noService, .collecting, .outgoing, .ringing, .disconnected, .howler, .lockout:
+        case .idle, .dialTone, .noService, .collecting, .outgoing, .ringing, .recalling, .disconnected, .howler, .lockout:
             return []
         }
     }
@@ -287,7 +330,7 @@ public struct PortStateMachine: Sendable {
             return [.stopTone, .cancelTimer(.firstDigit), .cancelTimer(.autoDial)] + collect(d, so: "")
         case .collecting(let so):
             return collect(d, so: so)
-        case .idle, .noService, .outgoing, .ringing, .connected, .disconnected, .waitingOnly, .howler, .lockout:
+        case .idle, .noService, .outgoing, .ringing, .recalling, .connected, .conference, .disconnected, .waitingOnly, .howler, .lockout:
             return []  // in a call, digits travel as media (RFC 4733 / in-band), not here
         }
     }
@@ -365,6 +408,12 @@ public struct PortStateMachine: Sendable {
             // Nobody answered, nobody cancelled: give up the call ourselves.
             line = .idle
             return [.stopRinging, .sip(.reject(h, status: 480))] + visualIndicator()
+        case (.ringTimeout, .recalling(let h)):
+            // Nobody came back for the held call: it ends.
+            line = .idle
+            return [.stopRinging, .sip(.hangUp(h))] + visualIndicator()
+        case (.transferGiveUp, _):
+            return transferDone()
         case (.forwardNoAnswer, .ringing(let h)) where forwardTimerArmed:
             forwardTimerArmed = false
             guard let target = features.forwards[.noAnswer] else { return [] }

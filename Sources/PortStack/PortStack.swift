@@ -77,6 +77,7 @@ public enum PortStack {
         media.attach(to: ua)
         let hardware = LinePortHardware(line: line, engine: engine, scheduler: scheduler)
         hardware.mediaConnector = { [weak media] h in media?.connect(h) }
+        hardware.conferenceConnector = { [weak media] a, b in media?.connectConference(a, b) }
         hardware.mediaSource = { [weak media] in media?.source }
         let keypad = hardware.keypad
         media.keyPresent = { keypad.keyPresent }
@@ -134,7 +135,7 @@ public final class UnattachedUserAgent: UserAgent {
             // Not reachable while unregistered (the port offers no dial tone), but answered
             // all the same: the call fails at once.
             onEvent?(.ended(h, .failed(status: 503, reason: "Service Unavailable")))
-        case .register, .unregister, .cancel, .answer, .reject, .redirect, .hangUp, .hold, .resume, .sendDigit, .acceptTransfer, .declineTransfer:
+        case .register, .unregister, .cancel, .answer, .reject, .redirect, .hangUp, .hold, .resume, .sendDigit, .acceptTransfer, .declineTransfer, .transfer:
             break
         }
     }

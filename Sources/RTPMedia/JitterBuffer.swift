@@ -78,6 +78,16 @@ public struct JitterBuffer: Sendable {
         last = [Int16](repeating: 0, count: Self.block)
     }
 
+    /// The sender started a new stream (a new SSRC, RFC 3550 §8.2 — a far end that
+    /// reconnected its audio after hold, a three-way call, a transfer): its sequence numbers
+    /// and timestamps start afresh, so the buffer does too; the statistics go on.
+    public mutating func restart() {
+        started = false
+        for i in filled.indices { filled[i] = false }
+        lastTransit = nil
+        statistics.resyncs += 1
+    }
+
     /// A packet's decoded audio arrived.
     public mutating func insert(sequence: UInt16, timestamp: UInt32, samples: UnsafeBufferPointer<Int16>, arrival: Instant) {
         let n = samples.count

@@ -72,6 +72,8 @@ public final class MediaBridge: AudioSource, AudioCaptureConsumer, @unchecked Se
     var stats: CallStatistics
     var octetsSent: UInt32 = 0
     var suppressing = false
+    /// The far end's stream (a new one restarts the jitter buffer).
+    var remoteSSRC: UInt32?
 
     /// A digit received as RFC 4733 events (reported once per event).
     public var onDigit: ((Character) -> Void)?
@@ -80,6 +82,9 @@ public final class MediaBridge: AudioSource, AudioCaptureConsumer, @unchecked Se
     public var keyPresent: (() -> Bool)?
     /// Run at the start of each capture period (a polled socket reads what arrived).
     public var beforePeriod: (() -> Void)?
+    /// Whether this bridge cancels the handset's echo itself; off when a ``ConferenceMixer``
+    /// feeds it audio it has cleaned already (set before the bridge is in use).
+    public var cancelsEcho: Bool
 
     public init(session: MediaSession, settings: MediaSettings = MediaSettings(), ssrc: UInt32, at start: Instant,
                 send: @escaping (UnsafeRawBufferPointer) -> Void) {
@@ -101,6 +106,7 @@ public final class MediaBridge: AudioSource, AudioCaptureConsumer, @unchecked Se
         decoded = [Int16](repeating: 0, count: 1600)
         rendered = [Int16](repeating: 0, count: Self.frame)
         self.send = send
+        cancelsEcho = settings.echoCanceller
         stats = CallStatistics(codec: session.codec.name)
     }
 
@@ -165,7 +171,7 @@ public final class MediaBridge: AudioSource, AudioCaptureConsumer, @unchecked Se
         captureFrame.withUnsafeBufferPointer { near in
             played.withUnsafeBufferPointer { far in
                 cleaned.withUnsafeMutableBufferPointer { out in
-                    if settings.echoCanceller {
+                    if cancelsEcho {
                         echo.process(farEnd: far, nearEnd: near, into: out)
                     } else {
                         for k in 0..<Self.frame { out[k] = near[k] }
@@ -231,6 +237,8 @@ public final class MediaBridge: AudioSource, AudioCaptureConsumer, @unchecked Se
             lock.unlock()
             return
         }
+        if let known = remoteSSRC, known != h.ssrc { jitter.restart() }
+        remoteSSRC = h.ssrc
         // Decoded straight from the datagram into the buffer allocated once.
         let n = min(h.payload.count, decoded.count)
         let payload = UnsafeRawBufferPointer(rebasing: bytes[h.payload.lowerBound..<(h.payload.lowerBound + n)]).assumingMemoryBound(to: UInt8.self)

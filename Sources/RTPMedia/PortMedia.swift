@@ -38,8 +38,19 @@ public final class PortMedia: @unchecked Sendable {
     public let cname: String
     var sockets: [CallHandle: (rtp: any MediaSocket, rtcp: (any MediaSocket)?)] = [:]
     var sessions: [CallHandle: MediaSession] = [:]
-    var active: (call: CallHandle, bridge: MediaBridge, remote: Box, rtcpTimer: TimerHandle?)?
-    var pendingConnect: CallHandle?
+    /// The calls whose audio is connected: one, or two in a three-way call (mixed by
+    /// `mixer`), each with its bridge and its far end.
+    var legs: [Leg] = []
+    var mixer: ConferenceMixer?
+    var rtcpTimer: TimerHandle?
+    /// Calls to connect once their SDP answer is known.
+    var pendingConnect: [CallHandle] = []
+
+    struct Leg {
+        let call: CallHandle
+        let bridge: MediaBridge
+        let remote: Box
+    }
     /// The last statistics of each recent call (kept after it ends, for status and history):
     /// the latest ``keptStatistics`` calls; older ones are dropped (a port runs for months).
     public private(set) var statistics: [CallHandle: CallStatistics] = [:]
@@ -55,7 +66,7 @@ public final class PortMedia: @unchecked Sendable {
 
     /// RTP and RTCP datagrams from strangers, dropped, over every call of this port (read on
     /// the control plane; the current call's count is kept by its screen, under its lock).
-    public var droppedPackets: Int { droppedBefore + (active.map { a in a.remote.lock.withLock { a.remote.screen.dropped } } ?? 0) }
+    public var droppedPackets: Int { droppedBefore + legs.reduce(0) { n, leg in n + leg.remote.lock.withLock { leg.remote.screen.dropped } } }
     var droppedBefore = 0
 
     /// Where our packets go, and the screen that decides which of theirs are taken; shared
@@ -178,8 +189,8 @@ public final class PortMedia: @unchecked Sendable {
 
     func mediaChanged(_ h: CallHandle, _ session: MediaSession?) {
         guard let session else {
-            // The call is over.
-            if active?.call == h { disconnect() }
+            // The call is over (the port connects whoever remains).
+            if legs.contains(where: { $0.call == h }) { disconnect() }
             if let s = sockets.removeValue(forKey: h) {
                 s.rtp.close()
                 s.rtcp?.close()
@@ -188,31 +199,54 @@ public final class PortMedia: @unchecked Sendable {
             return
         }
         sessions[h] = session
-        if let a = active, a.call == h {
+        if let a = legs.first(where: { $0.call == h }) {
             a.bridge.update(session)
             let fresh = Self.screen(for: session)
             a.remote.lock.withLock {
                 a.remote.screen.update(expected: fresh.expected, payloadTypes: fresh.payloadTypes)
                 a.remote.rekey(session)
             }
-        } else if pendingConnect == h {
-            connect(h)
+        } else if pendingConnect.contains(h) {
+            connect(calls: pendingConnect)
         }
     }
 
     /// Connects a call's audio to the handset (nil: disconnects).
     public func connect(_ h: CallHandle?) {
-        guard let h else {
-            disconnect()
-            return
-        }
-        if active?.call == h { return }
+        guard let h else { return disconnect() }
+        connect(calls: [h])
+    }
+
+    /// Three-way: the handset and both calls, each hearing the other two.
+    public func connectConference(_ first: CallHandle, _ second: CallHandle) {
+        connect(calls: [first, second])
+    }
+
+    func connect(calls: [CallHandle]) {
+        if legs.map(\.call) == calls { return }
         disconnect()
-        guard let session = sessions[h], let sock = sockets[h] else {
-            pendingConnect = h  // the SDP answer comes a moment later (late offer)
+        guard calls.allSatisfy({ sessions[$0] != nil && sockets[$0] != nil }) else {
+            pendingConnect = calls  // the SDP answer comes a moment later (late offer)
             return
         }
-        pendingConnect = nil
+        legs = calls.compactMap(makeLeg)
+        let played: any AudioSource & AudioCaptureConsumer
+        if legs.count == 2 {
+            let m = ConferenceMixer(legs[0].bridge, legs[1].bridge, echoCanceller: settings.echoCanceller)
+            mixer = m
+            played = m
+        } else {
+            played = legs[0].bridge
+        }
+        source = played
+        engine.addConsumer(played)
+        engine.setSource(played)
+        scheduleRTCP()
+    }
+
+    /// A call's bridge, wired to its sockets.
+    func makeLeg(_ h: CallHandle) -> Leg? {
+        guard let session = sessions[h], let sock = sockets[h] else { return nil }
         let remote = Box(Self.screen(for: session), session: session)
         let rtpSocket = sock.rtp
         let bridge = MediaBridge(session: session, settings: settings, ssrc: SecureRandom.bits(UInt32.self), at: scheduler.now) { bytes in
@@ -235,44 +269,46 @@ public final class PortMedia: @unchecked Sendable {
             rtpSocket.poll()
             rtcpSocket?.poll()
         }
-        source = bridge
-        engine.addConsumer(bridge)
-        engine.setSource(bridge)
-        active = (h, bridge, remote, nil)
-        scheduleRTCP()
+        return Leg(call: h, bridge: bridge, remote: remote)
     }
 
     func scheduleRTCP() {
-        guard active != nil else { return }
-        let t = scheduler.schedule(after: .seconds(5)) { [weak self] in
-            guard let self, let a = self.active, let rtcp = self.sockets[a.call]?.rtcp else { return }
-            let report = a.bridge.rtcpReport(ntp: UInt64(max(0, self.scheduler.now.nanoseconds)) << 2, cname: self.cname)
-            // RTCP goes to the RTP port + 1 (RFC 3550 §11); an RTP port of 65535 has none.
-            if a.remote.value.port < 65535 {
-                report.withUnsafeBytes { a.remote.send($0, control: true, on: rtcp) { SIPNetworkAddress($0.host, $0.port + 1) } }
+        guard !legs.isEmpty else { return }
+        rtcpTimer = scheduler.schedule(after: .seconds(5)) { [weak self] in
+            guard let self else { return }
+            for a in self.legs {
+                guard let rtcp = self.sockets[a.call]?.rtcp else { continue }
+                let report = a.bridge.rtcpReport(ntp: UInt64(max(0, self.scheduler.now.nanoseconds)) << 2, cname: self.cname)
+                // RTCP goes to the RTP port + 1 (RFC 3550 §11); an RTP port of 65535 has none.
+                if a.remote.value.port < 65535 {
+                    report.withUnsafeBytes { a.remote.send($0, control: true, on: rtcp) { SIPNetworkAddress($0.host, $0.port + 1) } }
+                }
             }
             self.scheduleRTCP()
         }
-        active?.rtcpTimer = t
     }
 
     func disconnect() {
-        pendingConnect = nil
-        guard let a = active else { return }
-        a.remote.stopSending()
-        if let t = a.rtcpTimer { scheduler.cancel(t) }
-        keep(a.bridge.statistics, of: a.call)
-        engine.removeConsumer(a.bridge)
-        if engine.currentSource === a.bridge { engine.setSource(nil) }
-        sockets[a.call]?.rtp.onPacket = nil
-        sockets[a.call]?.rtcp?.onPacket = nil
+        pendingConnect = []
+        guard !legs.isEmpty else { return }
+        if let t = rtcpTimer { scheduler.cancel(t) }
+        rtcpTimer = nil
+        if let played = source as? any AudioCaptureConsumer { engine.removeConsumer(played) }
+        if let played = source, engine.currentSource === played { engine.setSource(nil) }
+        for a in legs {
+            a.remote.stopSending()
+            keep(a.bridge.statistics, of: a.call)
+            sockets[a.call]?.rtp.onPacket = nil
+            sockets[a.call]?.rtcp?.onPacket = nil
+            droppedBefore += a.remote.lock.withLock { a.remote.screen.dropped }
+        }
         source = nil
-        droppedBefore += a.remote.lock.withLock { a.remote.screen.dropped }
-        active = nil
+        mixer = nil
+        legs = []
     }
 
     func sendDigit(_ h: CallHandle, _ d: Character, _ ms: Int) {
-        guard let a = active, a.call == h else { return }
+        guard let a = legs.first(where: { $0.call == h }) else { return }
         // Without agreed events the digit already went in-band in the audio.
         if a.bridge.eventsAgreed { a.bridge.sendDigit(d, milliseconds: ms) }
     }
@@ -283,6 +319,8 @@ public final class PortMedia: @unchecked Sendable {
     }
 
     /// The statistics of the connected call now.
-    public var current: CallStatistics? { active?.bridge.statistics }
-    public var connectedCall: CallHandle? { active?.call }
+    public var current: CallStatistics? { legs.first?.bridge.statistics }
+    public var connectedCall: CallHandle? { legs.first?.call }
+    /// Every call whose audio is connected now (two in a three-way call).
+    public var connectedCalls: [CallHandle] { legs.map(\.call) }
 }

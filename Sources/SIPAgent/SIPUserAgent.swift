@@ -123,6 +123,12 @@ public final class SIPUserAgent: UserAgent, @unchecked Sendable {
             update(h) { $0.notifyTransfer(status: 100, reason: "Trying", final: false, context: ctx) }
         case .declineTransfer(let h):
             update(h) { $0.notifyTransfer(status: 603, reason: "Declined", final: true, context: ctx) }
+        case .transfer(let h, let other, let attended):
+            guard let target = calls[other]?.transferTarget(attended: attended) else {
+                // The party to transfer to is gone (or was never reached): nothing to refer to.
+                return emit(.transferEnded(h, status: 481))
+            }
+            update(h) { $0.refer(to: target, context: ctx) }
         }
     }
 

@@ -106,6 +106,10 @@ public enum UserAgentCommand: Sendable, Hashable {
     case acceptTransfer(CallHandle, newCall: CallHandle)
     /// A transfer the far end asked for is not carried out (603 Declined in the NOTIFY).
     case declineTransfer(CallHandle)
+    /// Transfer a call of ours to the far end of another (REFER, RFC 3515): blind, to the
+    /// URI that call was placed to; attended, to its far end with our dialog with it to
+    /// replace (RFC 3891). How it ends comes back as ``UserAgentEvent/transferEnded(_:status:)``.
+    case transfer(CallHandle, to: CallHandle, attended: Bool)
     /// Send a DTMF digit in the call (RFC 4733, SIP INFO or in-band as negotiated).
     case sendDigit(CallHandle, Character, milliseconds: Int)
 }
@@ -129,6 +133,10 @@ public enum UserAgentEvent: Sendable, Hashable {
     /// with a `?Replaces=` header when the transfer is attended — and report how it goes
     /// (``UserAgentCommand/acceptTransfer(_:newCall:)`` or ``UserAgentCommand/declineTransfer(_:)``).
     case transferRequested(CallHandle, target: String)
+    /// A transfer we asked for (``UserAgentCommand/transfer(_:to:attended:)``) is over: the
+    /// status of the REFER when it was refused, else the final one its NOTIFYs carried (2xx:
+    /// the transferred party reached the target).
+    case transferEnded(CallHandle, status: Int)
     case messageWaiting(waiting: Bool, newMessages: Int?, oldMessages: Int?)
 }
 

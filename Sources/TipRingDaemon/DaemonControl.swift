@@ -143,7 +143,7 @@ extension Daemon {
             feed: p.controller.map { "\($0.feed)" } ?? "\(LineFeed.powerDown)",
             account: account.map { "\($0.user)@\($0.domain)" }, transport: account?.transport.rawValue, security: p.endpoint?.security,
             registration: registration(of: p),
-            line: p.controller.map { Daemon.line($0.machine.line) } ?? .init(state: "disabled"),
+            line: p.controller.map { Daemon.line($0.machine) } ?? .init(state: "disabled"),
             call: call, messagesWaiting: p.controller?.machine.messagesWaiting ?? false,
             seizeToToneMs: p.hardware?.lastSeizureToTone.map { (Double($0.nanoseconds) / 1000).rounded() / 1000 }, lastError: p.lastError, fault: p.recovery.fault?.reason,
             dropped: .init(requests: Int64(d.requests), responses: Int64(d.responses), malformed: Int64(d.malformed), rtp: Int64(d.media)))
@@ -157,13 +157,21 @@ extension Daemon {
     /// The call a line is about: placing, ringing, talking, or the one left waiting.
     static func call(on line: PortStateMachine.Line) -> CallHandle? {
         switch line {
-        case .outgoing(let h, _), .ringing(let h), .connected(let h, _), .waitingOnly(let h): h
+        case .outgoing(let h, _), .ringing(let h), .recalling(let h), .connected(let h, _), .waitingOnly(let h), .conference(let h, _): h
         case .idle, .dialTone, .noService, .collecting, .disconnected, .howler, .lockout: nil
         }
     }
 
     /// The line's state in the status's words (never a Swift description: call handles and
     /// dialled digits stay inside).
+    static func line(_ machine: PortStateMachine) -> PortStatus.Line {
+        var out = line(machine.line)
+        // A call held while the handset consults (or being transferred) is part of the line.
+        if machine.consultation != nil { out.other = "held" }
+        if machine.transfer != nil, out.state == "idle" { out.other = "transferring" }
+        return out
+    }
+
     static func line(_ line: PortStateMachine.Line) -> PortStatus.Line {
         switch line {
         case .idle: .init(state: "idle")
@@ -172,6 +180,8 @@ extension Daemon {
         case .collecting: .init(state: "collecting")
         case .outgoing(_, let ringback): .init(state: "outgoing", tone: ringback ? "ringback" : nil)
         case .ringing: .init(state: "ringing")
+        case .recalling: .init(state: "ringing", other: "held")
+        case .conference: .init(state: "three-way")
         case .connected(_, let other):
             switch other {
             case .waiting?: .init(state: "connected", other: "waiting")

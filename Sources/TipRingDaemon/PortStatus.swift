@@ -58,12 +58,13 @@ public struct PortStatus: Sendable, Hashable {
 
     public struct Line: Sendable, Hashable {
         /// `disabled`, `idle`, `dial-tone`, `no-service`, `collecting`, `outgoing`, `ringing`,
-        /// `connected`, `waiting-only`, `disconnected`, `howler`, `lockout`.
+        /// `connected`, `three-way`, `waiting-only`, `disconnected`, `howler`, `lockout`.
         public var state: String
         /// The tone the line plays where it says something: `ringback` while outgoing; `busy`,
         /// `congestion`, `specialInformation`, … while disconnected.
         public var tone: String?
-        /// While connected: a second call `waiting` (announced) or `held`.
+        /// A second call `waiting` (announced) or `held` (swapped, held while the handset
+        /// consults, or ringing back); `transferring` while a transfer from the port finishes.
         public var other: String?
     }
 

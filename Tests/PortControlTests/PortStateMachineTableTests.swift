@@ -12,6 +12,7 @@ struct PortStateMachineTableTests {
     static let second = CallHandle(id: 8)
     static let stranger = CallHandle(id: 999)
     static let firstOutgoing = CallHandle(id: 1)  // the port numbers its calls from 1
+    static let consulted = CallHandle(id: 2)  // the call placed while the first is held
 
     /// A machine brought into a state by real events, with its main and other call.
     static func machine(_ state: String) -> (PortStateMachine, main: CallHandle, other: CallHandle) {
@@ -37,8 +38,25 @@ struct PortStateMachineTableTests {
         case "WO": feed(.offHook, .digit("1"), .digit("0"), .digit("0"), .digit("2"), .answered(o), .incomingCall(second, caller), .ended(o, .remoteHangUp)); return (m, second, stranger)
         case "H": feed(.offHook, .digit("1"), .digit("0"), .digit("0"), .digit("2"), .answered(o), .ended(o, .remoteHangUp), .timer(.offHookWarning)); return (m, stranger, stranger)
         case "L": feed(.offHook, .digit("1"), .digit("0"), .digit("0"), .digit("2"), .answered(o), .ended(o, .remoteHangUp), .timer(.offHookWarning), .timer(.howler)); return (m, stranger, stranger)
+        // Consultation (K:…): the first call held by a flash, the handset on the recall dial
+        // tone, dialling a third party (the port's second call), talking to it, or failed.
+        case "K:DT": feed(.offHook, .digit("1"), .digit("0"), .digit("0"), .digit("2"), .answered(o), .flash); return (m, stranger, o)
+        case "K:O": feed(.offHook, .digit("1"), .digit("0"), .digit("0"), .digit("2"), .answered(o), .flash, .digit("1"), .digit("0"), .digit("0"), .digit("3")); return (m, consulted, o)
+        case "K:X": feed(.offHook, .digit("1"), .digit("0"), .digit("0"), .digit("2"), .answered(o), .flash, .digit("1"), .digit("0"), .digit("0"), .digit("3"), .answered(consulted)); return (m, consulted, o)
+        case "K:D": feed(.offHook, .digit("1"), .digit("0"), .digit("0"), .digit("2"), .answered(o), .flash, .digit("1"), .digit("0"), .digit("0"), .digit("3"), .ended(consulted, .failed(status: 486, reason: "Busy Here"))); return (m, consulted, o)
+        case "3W": feed(.offHook, .digit("1"), .digit("0"), .digit("0"), .digit("2"), .answered(o), .flash, .digit("1"), .digit("0"), .digit("0"), .digit("3"), .answered(consulted), .flash); return (m, consulted, o)
+        // The held call ringing the handset back (hung up in consultation with nobody dialled).
+        case "RC": feed(.offHook, .digit("1"), .digit("0"), .digit("0"), .digit("2"), .answered(o), .flash, .onHook); return (m, o, stranger)
+        // On-hook with an attended transfer of the first call to the second under way.
+        case "T": feed(.offHook, .digit("1"), .digit("0"), .digit("0"), .digit("2"), .answered(o), .flash, .digit("1"), .digit("0"), .digit("0"), .digit("3"), .answered(consulted), .onHook); return (m, o, consulted)
         default: fatalError("no state \(state)")
         }
+    }
+
+    static func name(_ m: PortStateMachine) -> String {
+        if m.consultation != nil { return "K:" + name(m.line) }
+        if m.transfer != nil, m.line == .idle { return "T" }
+        return name(m.line)
     }
 
     static func name(_ line: PortStateMachine.Line) -> String {
@@ -49,6 +67,8 @@ struct PortStateMachineTableTests {
         case .collecting(let d): d == "1" ? "C" : "C(\(d))"
         case .outgoing(_, let ringback): ringback ? "OR" : "O"
         case .ringing: "R"
+        case .recalling: "RC"
+        case .conference: "3W"
         case .connected(_, nil): "X"
         case .connected(_, .waiting): "XW"
         case .connected(_, .held): "XH"
@@ -65,33 +85,41 @@ struct PortStateMachineTableTests {
          .timer(.firstDigit), .timer(.interDigit), .timer(.offHookWarning), .timer(.howler), .timer(.autoDial), .timer(.forwardNoAnswer),
          .incomingCall(CallHandle(id: 77), caller), .ringing(main), .earlyMedia(main), .answered(main),
          .ended(main, .remoteHangUp), .ended(other, .remoteHangUp), .messageWaiting(true), .transferRequested(main, target: "1009"),
-         .replacingCall(CallHandle(id: 78), replaces: main)]
+         .replacingCall(CallHandle(id: 78), replaces: main), .transferEnded(main, status: 603)]
     }
 
     // Columns: powerOn enable disable reg+ reg- offHook onHook flash digit5
     //          t.first t.inter t.warn t.howl t.auto t.fwd incoming ringing early answered ended(main) ended(other) mwi
     //          transfer (the far end of the main call transfers us) replacing (a new call takes the main call's place)
+    //          xferEnd (a transfer of the main call, asked for by the port, is refused: 603)
     // (t.fwd: a no-answer forward's timer with no forward set — nothing happens.)
     static let table: [String: [String]] = [
-        "I":  ["I", "I", "I", "I", "I", "DT", "I", "I", "I", "I", "I", "I", "I", "I", "I", "R", "I", "I", "I", "I", "I", "I", "I", "I"],
-        "DT": ["DT", "DT", "I", "DT", "DT", "DT", "I", "DT", "D(congestion)", "D(congestion)", "DT", "DT", "DT", "DT", "DT", "DT", "DT", "DT", "DT", "DT", "DT", "DT", "DT", "DT"],
-        "NS": ["NS", "NS", "I", "DT", "NS", "NS", "I", "NS", "NS", "NS", "NS", "NS", "NS", "NS", "NS", "NS", "NS", "NS", "NS", "NS", "NS", "NS", "NS", "NS"],
-        "C":  ["C", "C", "I", "C", "C", "C", "I", "C", "C(15)", "C", "D(congestion)", "C", "C", "C", "C", "C", "C", "C", "C", "C", "C", "C", "C", "C"],
-        "O":  ["O", "O", "I", "O", "O", "O", "I", "O", "O", "O", "O", "O", "O", "O", "O", "O", "OR", "O", "X", "D", "O", "O", "O", "O"],
-        "OR": ["OR", "OR", "I", "OR", "OR", "OR", "I", "OR", "OR", "OR", "OR", "OR", "OR", "OR", "OR", "OR", "OR", "O", "X", "D", "OR", "OR", "OR", "OR"],
-        "R":  ["R", "R", "I", "R", "R", "X", "R", "R", "R", "R", "R", "R", "R", "R", "R", "R", "R", "R", "R", "I", "R", "R", "R", "R"],
-        "X":  ["X", "X", "I", "X", "X", "X", "I", "X", "X", "X", "X", "X", "X", "X", "X", "XW", "X", "X", "X", "D", "X", "X", "O", "X"],
-        "XW": ["XW", "XW", "I", "XW", "XW", "XW", "R", "XH", "XW", "XW", "XW", "XW", "XW", "XW", "XW", "XW", "XW", "XW", "XW", "WO", "X", "XW", "XW", "XW"],
-        "XH": ["XH", "XH", "I", "XH", "XH", "XH", "R", "XH", "XH", "XH", "XH", "XH", "XH", "XH", "XH", "XH", "XH", "XH", "XH", "X", "X", "XH", "XH", "XH"],
-        "D":  ["D", "D", "I", "D", "D", "D", "I", "D", "D", "D", "D", "H", "D", "D", "D", "D", "D", "D", "D", "D", "D", "D", "D", "D"],
-        "WO": ["WO", "WO", "I", "WO", "WO", "WO", "R", "X", "WO", "WO", "WO", "WO", "WO", "WO", "WO", "WO", "WO", "WO", "WO", "D", "WO", "WO", "WO", "WO"],
-        "H":  ["H", "H", "I", "H", "H", "H", "I", "H", "H", "H", "H", "H", "L", "H", "H", "H", "H", "H", "H", "H", "H", "H", "H", "H"],
-        "L":  ["L", "L", "I", "L", "L", "L", "I", "L", "L", "L", "L", "L", "L", "L", "L", "L", "L", "L", "L", "L", "L", "L", "L", "L"],
+        "I":  ["I", "I", "I", "I", "I", "DT", "I", "I", "I", "I", "I", "I", "I", "I", "I", "R", "I", "I", "I", "I", "I", "I", "I", "I", "I"],
+        "DT": ["DT", "DT", "I", "DT", "DT", "DT", "I", "DT", "D(congestion)", "D(congestion)", "DT", "DT", "DT", "DT", "DT", "DT", "DT", "DT", "DT", "DT", "DT", "DT", "DT", "DT", "DT"],
+        "NS": ["NS", "NS", "I", "DT", "NS", "NS", "I", "NS", "NS", "NS", "NS", "NS", "NS", "NS", "NS", "NS", "NS", "NS", "NS", "NS", "NS", "NS", "NS", "NS", "NS"],
+        "C":  ["C", "C", "I", "C", "C", "C", "I", "C", "C(15)", "C", "D(congestion)", "C", "C", "C", "C", "C", "C", "C", "C", "C", "C", "C", "C", "C", "C"],
+        "O":  ["O", "O", "I", "O", "O", "O", "I", "O", "O", "O", "O", "O", "O", "O", "O", "O", "OR", "O", "X", "D", "O", "O", "O", "O", "O"],
+        "OR": ["OR", "OR", "I", "OR", "OR", "OR", "I", "OR", "OR", "OR", "OR", "OR", "OR", "OR", "OR", "OR", "OR", "O", "X", "D", "OR", "OR", "OR", "OR", "OR"],
+        "R":  ["R", "R", "I", "R", "R", "X", "R", "R", "R", "R", "R", "R", "R", "R", "R", "R", "R", "R", "R", "I", "R", "R", "R", "R", "R"],
+        "X":  ["X", "X", "I", "X", "X", "X", "I", "K:DT", "X", "X", "X", "X", "X", "X", "X", "XW", "X", "X", "X", "D", "X", "X", "O", "X", "X"],
+        "XW": ["XW", "XW", "I", "XW", "XW", "XW", "R", "XH", "XW", "XW", "XW", "XW", "XW", "XW", "XW", "XW", "XW", "XW", "XW", "WO", "X", "XW", "XW", "XW", "XW"],
+        "XH": ["XH", "XH", "I", "XH", "XH", "XH", "RC", "XH", "XH", "XH", "XH", "XH", "XH", "XH", "XH", "XH", "XH", "XH", "XH", "X", "X", "XH", "XH", "XH", "XH"],
+        "D":  ["D", "D", "I", "D", "D", "D", "I", "D", "D", "D", "D", "H", "D", "D", "D", "D", "D", "D", "D", "D", "D", "D", "D", "D", "D"],
+        "WO": ["WO", "WO", "I", "WO", "WO", "WO", "R", "X", "WO", "WO", "WO", "WO", "WO", "WO", "WO", "WO", "WO", "WO", "WO", "D", "WO", "WO", "WO", "WO", "WO"],
+        "H":  ["H", "H", "I", "H", "H", "H", "I", "H", "H", "H", "H", "H", "L", "H", "H", "H", "H", "H", "H", "H", "H", "H", "H", "H", "H"],
+        "K:DT": ["K:DT", "K:DT", "I", "K:DT", "K:DT", "K:DT", "RC", "X", "K:D(congestion)", "K:D(congestion)", "K:DT", "K:DT", "K:DT", "K:DT", "K:DT", "K:DT", "K:DT", "K:DT", "K:DT", "K:DT", "DT", "K:DT", "K:DT", "K:DT", "K:DT"],
+        "K:O": ["K:O", "K:O", "I", "K:O", "K:O", "K:O", "T", "X", "K:O", "K:O", "K:O", "K:O", "K:O", "K:O", "K:O", "K:O", "K:OR", "K:O", "K:X", "K:D", "O", "K:O", "K:O", "K:O", "K:O"],
+        "K:X": ["K:X", "K:X", "I", "K:X", "K:X", "K:X", "T", "3W", "K:X", "K:X", "K:X", "K:X", "K:X", "K:X", "K:X", "K:X", "K:X", "K:X", "K:X", "X", "X", "K:X", "K:X", "K:X", "K:X"],
+        "K:D": ["K:D", "K:D", "I", "K:D", "K:D", "K:D", "RC", "X", "K:D", "K:D", "K:D", "K:H", "K:D", "K:D", "K:D", "K:D", "K:D", "K:D", "K:D", "K:D", "D", "K:D", "K:D", "K:D", "K:D"],
+        "3W": ["3W", "3W", "I", "3W", "3W", "3W", "T", "X", "3W", "3W", "3W", "3W", "3W", "3W", "3W", "3W", "3W", "3W", "3W", "X", "X", "3W", "3W", "3W", "3W"],
+        "RC": ["RC", "RC", "I", "RC", "RC", "X", "RC", "RC", "RC", "RC", "RC", "RC", "RC", "RC", "RC", "RC", "RC", "RC", "RC", "I", "RC", "RC", "RC", "RC", "RC"],
+        "T":  ["T", "T", "I", "T", "T", "DT", "T", "T", "T", "T", "T", "T", "T", "T", "T", "R", "T", "T", "T", "I", "T", "T", "T", "T", "RC"],
+        "L":  ["L", "L", "I", "L", "L", "L", "I", "L", "L", "L", "L", "L", "L", "L", "L", "L", "L", "L", "L", "L", "L", "L", "L", "L", "L"],
     ]
 
     @Test("each state is reached as named", arguments: Array(table.keys).sorted())
     func reachesState(state: String) {
-        #expect(Self.name(Self.machine(state).0.line) == state)
+        #expect(Self.name(Self.machine(state).0) == state)
     }
 
     @Test("every event in every state", arguments: Array(table.keys).sorted())
@@ -103,7 +131,7 @@ struct PortStateMachineTableTests {
         for (i, e) in events.enumerated() {
             var m = base
             let actions = m.handle(e)
-            #expect(Self.name(m.line) == expected[i], "\(state) + \(e) → \(Self.name(m.line)) (actions \(actions))")
+            #expect(Self.name(m) == expected[i], "\(state) + \(e) → \(Self.name(m)) (actions \(actions))")
             // Whatever happened, on-hook states never play tones and a disabled port rings no one.
             if !m.offHook { #expect(!actions.contains { if case .playTone = $0 { true } else { false } }, "\(state) + \(e)") }
             if !m.enabled { #expect(actions.contains(.setFeed(.powerDown)) || !base.enabled) }

@@ -410,7 +410,10 @@ final class RandomWorld {
             let hw = hardware[i], m = c.machine
             let port = "port \(i + 1)"
             if hw.ringing && hw.offHook { return "\(port) rings while off-hook" }
-            if hw.ringing, case .ringing = m.line {} else if hw.ringing { return "\(port) rings with no call ringing (line \(m.line))" }
+            switch m.line {
+            case .ringing, .recalling: break
+            default: if hw.ringing { return "\(port) rings with no call ringing (line \(m.line))" }
+            }
             if hw.ringRequestsOffHook > 0 { return "\(port) was asked to ring with the handset up" }
             if !hw.offHook, let t = hw.tone { return "\(port) plays \(t) tone on-hook" }
             if recovery[i].fault != nil && m.enabled { return "\(port) in service with its hardware out (\(recovery[i].fault!.reason))" }

@@ -12,6 +12,8 @@ final class RecordingHardware: PortHardware {
     var tone: ToneKind?
     var offHook = false
     var media: CallHandle?
+    /// The two calls of a three-way call, while the handset is in one.
+    var conference: (CallHandle, CallHandle)?
     /// Ringing asked for while the handset was up: a real line would refuse (ring-trip), but
     /// asking is the controller's bug — recorded, not hidden.
     var ringRequestsOffHook = 0
@@ -23,7 +25,14 @@ final class RecordingHardware: PortHardware {
     func stopRinging() { ringing = false }
     func playTone(_ tone: Tone?, kind: ToneKind?) { self.tone = tone == nil ? nil : kind }
     func playSamples(_ samples: [Int16]) {}
-    func connectMedia(_ call: CallHandle?) { media = call }
+    func connectMedia(_ call: CallHandle?) {
+        media = call
+        conference = nil
+    }
+    func connectConference(_ first: CallHandle, _ second: CallHandle) {
+        media = first
+        conference = (first, second)
+    }
 
     func lift() {
         offHook = true

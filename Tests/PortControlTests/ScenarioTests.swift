@@ -214,13 +214,15 @@ struct ScenarioTests {
         // Alice hangs up on Bob: her phone rings for Carol, still on hold.
         rig.phone(1).hangUp()
         rig.run(1.5)
-        #expect(rig.line(1) == .ringing(second))
+        #expect(rig.line(1) == .recalling(second))
         #expect(rig.line(2) == .disconnected(.busy))
         rig.run(2)
         #expect(rig.phone(1).bell.isRinging || rig.system.port(1).line.isRinging)
         rig.phone(1).liftHandset()
         rig.run(1)
         #expect(rig.line(1) == .connected(second, other: nil))
+        // Taken off hold, not merely "answered" again: Carol hears Alice.
+        #expect(rig.system.port(3).userAgent.media(of: rig.system.port(3).userAgent.activeCalls[0])?.receiving == true)
     }
 
     @Test("message waiting: the lamp signal on-hook (FSK), stutter dial tone off-hook")

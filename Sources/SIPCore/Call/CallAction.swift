@@ -28,6 +28,8 @@ public enum CallRequest: Sendable, Hashable {
     case invite, reinvite, cancel, bye, prack, info
     /// A NOTIFY of a transfer's progress (RFC 3515 §2.4.5).
     case notify
+    /// Our REFER: a transfer this port asked for.
+    case refer
 }
 
 /// The timers a call runs.

@@ -33,7 +33,9 @@ extension SIPCall {
             return [.respond(SIPResponses.capabilities(to: m), to: source)]
         case .refer:
             return referReceived(m, from: source)
-        case .notify, .message, .subscribe:
+        case .notify:
+            return notifyReceived(m, from: source)
+        case .message, .subscribe:
             return [respond(m, 405, "Method Not Allowed", headers: [("Allow", SIPRequests.allow)], to: source)]
         default:
             return [respond(m, 501, "Not Implemented", headers: [("Allow", SIPRequests.allow)], to: source)]

@@ -107,6 +107,7 @@ extension SIPCall {
         switch request {
         case .invite: return inviteResponse(m, status: status, ctx, digest: &digest)
         case .reinvite: return reinviteResponse(m, status: status, ctx)
+        case .refer: return referResponse(status: status)
         case .cancel, .bye, .prack, .info, .notify: return []
         }
     }
@@ -130,6 +131,8 @@ extension SIPCall {
             return [bye(ctx)] + finish(.timeout)
         case .bye:
             return finish(.localHangUp)
+        case .refer:
+            return referResponse(status: 408)
         case .cancel, .prack, .info, .notify:
             return []
         }

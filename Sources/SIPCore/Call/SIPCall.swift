@@ -26,6 +26,8 @@ public struct SIPCall: Sendable {
     var replaces: String?
     /// The CSeq of the REFER being carried out (its NOTIFYs' `Event: refer;id=`).
     var referCSeq: UInt32?
+    /// Our REFER is out, or accepted and its NOTIFYs not yet final: the transfer we asked for.
+    var referring = false
     /// Where the call's messages go: the server until a dialog names a numeric address; for
     /// an incoming call, where the INVITE came from.
     public internal(set) var destination: SIPNetworkAddress
