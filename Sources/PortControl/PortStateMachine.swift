@@ -74,6 +74,10 @@ public struct PortStateMachine: Sendable {
     public struct PendingTransfer: Sendable, Hashable {
         public var transferred: CallHandle
         public var consulted: CallHandle?
+        public init(transferred: CallHandle, consulted: CallHandle?) {
+            self.transferred = transferred
+            self.consulted = consulted
+        }
     }
 
     public init(settings: PortSettings) {

@@ -164,6 +164,73 @@ struct PortStateMachineTableTests {
         #expect(PortStateMachine.tone(for: .timeout) == .congestion)
     }
 
+    @Test("transfer and three-way from the handset: what each step asks of SIP and the media, and every way of abandoning it")
+    func consultationActions() {
+        let first = Self.firstOutgoing, third = Self.consulted
+        var (m, _, _) = Self.machine("X")
+        // Flash with nobody else: the call held, the recall dial tone.
+        #expect(m.handle(.flash) == [.sip(.hold(first)), .connectMedia(nil), .playTone(.dialRecall), .startTimer(.firstDigit, .seconds(10))])
+        #expect(m.calls == [first])
+        // Flash again, nothing dialled: back to it.
+        #expect(m.handle(.flash) == [.stopTone] + Self.lineTimers + [.sip(.resume(first)), .connectMedia(first)])
+        // Blind: on-hook while the third party rings — REFER (the URI dialled) before its CANCEL.
+        (m, _, _) = Self.machine("K:O")
+        #expect(m.handle(.onHook) == [.stopTone, .connectMedia(nil)] + Self.lineTimers
+                + [.sip(.transfer(first, to: third, attended: false)), .startTimer(.transferGiveUp, .seconds(32)), .sip(.cancel(third))])
+        #expect(m.transfer == .init(transferred: first, consulted: nil) && m.calls == [first])
+        #expect(m.handle(.transferEnded(first, status: 200)) == [.cancelTimer(.transferGiveUp), .sip(.hangUp(first))])
+        #expect(m.calls.isEmpty)
+        // Flash while it rings: cancelled, back to the first.
+        (m, _, _) = Self.machine("K:O")
+        #expect(m.handle(.flash) == [.stopTone, .sip(.cancel(third)), .sip(.resume(first)), .connectMedia(first)])
+        // Attended: on-hook once the third party answered — REFER with Replaces; both end when it is done.
+        (m, _, _) = Self.machine("K:X")
+        #expect(m.handle(.onHook) == [.stopTone, .connectMedia(nil)] + Self.lineTimers
+                + [.sip(.transfer(first, to: third, attended: true)), .startTimer(.transferGiveUp, .seconds(32))])
+        #expect(Set(m.calls) == [first, third])
+        #expect(m.handle(.transferEnded(first, status: 202)) == [.cancelTimer(.transferGiveUp), .sip(.hangUp(first)), .sip(.hangUp(third))])
+        // Refused: the third let go, the first rings the handset back; lifting takes it off hold.
+        (m, _, _) = Self.machine("T")
+        #expect(m.handle(.transferEnded(first, status: 603)) == [.cancelTimer(.transferGiveUp), .sip(.hangUp(third)), .startRinging(nil),
+                                                                 .startTimer(.ringTimeout, .seconds(200))])
+        #expect(m.handle(.offHook) == [.stopRinging, .sip(.resume(first)), .connectMedia(first), .cancelTimer(.ringTimeout)])
+        // Refused while the handset is busy with something else: the first call is ended, not rung for.
+        (m, _, _) = Self.machine("T")
+        _ = m.handle(.offHook)
+        #expect(m.handle(.transferEnded(first, status: 603)) == [.cancelTimer(.transferGiveUp), .sip(.hangUp(third)), .sip(.hangUp(first))])
+        // No final word within the give-up time: left to the two parties.
+        (m, _, _) = Self.machine("T")
+        #expect(m.handle(.timer(.transferGiveUp)) == [.cancelTimer(.transferGiveUp), .sip(.hangUp(first)), .sip(.hangUp(third))])
+        // The transferred party leaves first (it reached the target, RFC 5589 §6): our other call goes too.
+        (m, _, _) = Self.machine("T")
+        #expect(m.handle(.ended(first, .remoteHangUp)) == [.cancelTimer(.transferGiveUp), .sip(.hangUp(third))])
+        // Three-way: flash joins, flash again drops the party added last; on-hook transfers.
+        (m, _, _) = Self.machine("K:X")
+        #expect(m.handle(.flash) == [.sip(.resume(first)), .conferenceMedia(first, third)])
+        var dropped = m
+        #expect(dropped.handle(.flash) == [.sip(.hangUp(third)), .connectMedia(first)])
+        #expect(m.handle(.onHook) == [.connectMedia(nil), .sip(.transfer(first, to: third, attended: true)), .startTimer(.transferGiveUp, .seconds(32))])
+        // Three-way set to end: on-hook ends both.
+        var settings = m.settings
+        settings.conferenceHangUp = .end
+        var ending = PortStateMachine(settings: settings)
+        for e: PortEvent in [.enable, .registration(.registered(untilSeconds: 3600)), .offHook, .digit("1"), .digit("0"), .digit("0"), .digit("2"),
+                             .answered(first), .flash, .digit("1"), .digit("0"), .digit("0"), .digit("3"), .answered(third), .flash] { _ = ending.handle(e) }
+        #expect(ending.handle(.onHook) == [.connectMedia(nil), .sip(.hangUp(first)), .sip(.hangUp(third))])
+        // The third party hangs up in the consultation: back to the first.
+        (m, _, _) = Self.machine("K:X")
+        #expect(m.handle(.ended(third, .remoteHangUp)) == [.sip(.resume(first)), .connectMedia(first)])
+        // A far end that asks us to transfer while we consult is declined.
+        #expect(m.handle(.transferRequested(third, target: "sip:9@x")) == [.sip(.declineTransfer(third))])
+        // Disabled mid-consultation: every call ends.
+        (m, _, _) = Self.machine("K:X")
+        let torn = m.handle(.disable)
+        #expect(torn.contains(.sip(.hangUp(first))) && torn.contains(.sip(.hangUp(third))) && m.calls.isEmpty)
+    }
+
+    static let lineTimers: [PortAction] = [.cancelTimer(.firstDigit), .cancelTimer(.interDigit), .cancelTimer(.offHookWarning), .cancelTimer(.howler),
+                                           .cancelTimer(.autoDial)]
+
     @Test("an incoming call nobody answers or cancels is refused 480 after the ring timeout; a new call restarts it")
     func ringTimeout() {
         var (m, h, _) = Self.machine("R")

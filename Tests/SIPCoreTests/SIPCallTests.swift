@@ -354,6 +354,91 @@ struct SIPCallTests {
         #expect(done.0["Subscription-State"] == "terminated;reason=noresource" && String(decoding: done.0.body, as: UTF8.self) == "SIP/2.0 200 OK\r\n")
     }
 
+    static func notify(_ call: SIPCall, _ body: String, state: String, event: String = "refer", cseq: Int) throws -> SIPMessage {
+        try parse("""
+        NOTIFY sip:1001@192.0.2.10:5060 SIP/2.0
+        Via: SIP/2.0/UDP 198.51.100.7:5070;branch=z9hG4bKnotify\(cseq)
+        From: <sip:1002@example.com>;tag=b0b
+        To: <sip:1001@example.com>;tag=\(call.localTag)
+        Call-ID: \(call.callID)
+        CSeq: \(cseq) NOTIFY
+        Event: \(event)
+        Subscription-State: \(state)
+        Content-Type: message/sipfrag;version=2.0
+        Content-Length: \(body.utf8.count)
+
+        \(body)
+        """)
+    }
+
+    @Test("our REFER (RFC 3515): Refer-To and Referred-By in the dialog; 202 then NOTIFYs — 1xx answered and nothing more, the final sipfrag ends the transfer once")
+    func referSent() throws {
+        var call = try Self.established()
+        let sent = try #require(Self.requests(call.refer(to: "sip:1003@example.com", context: Self.ctx)).first)
+        #expect(sent.1 == .refer && sent.0.method == .refer)
+        #expect(sent.0["Refer-To"] == "<sip:1003@example.com>" && sent.0["Referred-By"] == "<sip:1001@example.com>")
+        #expect((try? NameAddress(sent.0["To"] ?? ""))?.tag == "b0b")
+        // One at a time: a second REFER while this one runs is refused here.
+        #expect(Self.events(call.refer(to: "sip:1004@example.com", context: Self.ctx)) == [.transferEnded(call.handle, status: 491)])
+        var digest = DigestClient(username: "1001", password: "x")
+        #expect(call.receive(Self.response(to: sent.0, 202, "Accepted"), for: .refer, context: Self.ctx, digest: &digest).isEmpty)
+        let trying = call.received(try Self.notify(call, "SIP/2.0 100 Trying\r\n", state: "active;expires=60", cseq: 1), from: Self.peer, context: Self.ctx)
+        #expect(Self.responses(trying).map(\.status) == [200] && Self.events(trying).isEmpty)
+        let ringing = call.received(try Self.notify(call, "SIP/2.0 180 Ringing\r\n", state: "active;expires=60", cseq: 2), from: Self.peer, context: Self.ctx)
+        #expect(Self.events(ringing).isEmpty)
+        let done = call.received(try Self.notify(call, "SIP/2.0 200 OK\r\n", state: "terminated;reason=noresource", cseq: 3), from: Self.peer, context: Self.ctx)
+        #expect(Self.responses(done).map(\.status) == [200] && Self.events(done) == [.transferEnded(call.handle, status: 200)])
+        // The subscription is over: another NOTIFY has none to belong to.
+        let late = call.received(try Self.notify(call, "SIP/2.0 200 OK\r\n", state: "terminated", cseq: 4), from: Self.peer, context: Self.ctx)
+        #expect(Self.responses(late).map(\.status) == [481] && Self.events(late).isEmpty)
+    }
+
+    @Test("a REFER refused (405, 603) or unanswered (408) ends the transfer with that status; a failing target's sipfrag, or a subscription ended without a final one, too; an unknown event is 489")
+    func referRefusedOrFailed() throws {
+        var digest = DigestClient(username: "1001", password: "x")
+        for status in [405, 501, 603] {
+            var call = try Self.established()
+            let sent = try #require(Self.requests(call.refer(to: "sip:1003@example.com", context: Self.ctx)).first)
+            let r = call.receive(Self.response(to: sent.0, status, "No"), for: .refer, context: Self.ctx, digest: &digest)
+            #expect(Self.events(r) == [.transferEnded(call.handle, status: status)])
+        }
+        var lost = try Self.established()
+        _ = lost.refer(to: "sip:1003@example.com", context: Self.ctx)
+        #expect(Self.events(lost.timedOut(.refer, context: Self.ctx)) == [.transferEnded(lost.handle, status: 408)])
+        var busy = try Self.established()
+        _ = busy.refer(to: "sip:1003@example.com", context: Self.ctx)
+        let r486 = busy.received(try Self.notify(busy, "SIP/2.0 486 Busy Here\r\n", state: "terminated", cseq: 1), from: Self.peer, context: Self.ctx)
+        #expect(Self.events(r486) == [.transferEnded(busy.handle, status: 486)])
+        var silent = try Self.established()
+        _ = silent.refer(to: "sip:1003@example.com", context: Self.ctx)
+        let ended = silent.received(try Self.notify(silent, "garbage", state: "terminated;reason=timeout", cseq: 1), from: Self.peer, context: Self.ctx)
+        #expect(Self.responses(ended).map(\.status) == [200] && Self.events(ended) == [.transferEnded(silent.handle, status: 487)])
+        var other = try Self.established()
+        _ = other.refer(to: "sip:1003@example.com", context: Self.ctx)
+        let dialog = other.received(try Self.notify(other, "x", state: "active", event: "dialog", cseq: 1), from: Self.peer, context: Self.ctx)
+        #expect(Self.responses(dialog).map(\.status) == [489] && Self.events(dialog).isEmpty)
+        // Not a call in progress: nothing to refer.
+        var ringing = try Self.ringing(try Self.incomingInvite()).0
+        #expect(Self.events(ringing.refer(to: "sip:1003@example.com", context: Self.ctx)) == [.transferEnded(ringing.handle, status: 481)])
+        #expect(SIPCall.sipfragStatus(Array("SIP/2.0 180 Ringing\r\n".utf8)) == 180)
+        for bad in ["", "SIP/2.0", "SIP/2.0 99 x", "SIP/2.0 1800 x", "HTTP/1.1 200 OK", "SIP/2.0 2x0 OK"] {
+            #expect(SIPCall.sipfragStatus(Array(bad.utf8)) == nil, "\(bad)")
+        }
+    }
+
+    @Test("where a transfer points: blind, the party as dialled (or where a redirect sent us); attended, with Replaces naming our dialog as the target sees it, %-escaped")
+    func transferTargets() throws {
+        let call = try Self.established()
+        #expect(call.transferTarget(attended: false) == "sip:1002@example.com")
+        let attended = try #require(call.transferTarget(attended: true))
+        #expect(attended.hasPrefix("sip:1002@example.com?Replaces="))
+        let value = try #require(SIPCall.replacesHeader(attended.split(separator: "?", maxSplits: 1)[1]))
+        #expect(value == "\(call.callID);to-tag=b0b;from-tag=\(call.localTag)")
+        #expect(!attended.contains(";to-tag") && !attended.contains("@", after: "?"))
+        let (placing, _) = try Self.placing()
+        #expect(placing.transferTarget(attended: true) == nil)  // no dialog to replace before the answer
+    }
+
     @Test("calling a transfer's target with Replaces (RFC 3891): the header goes in the INVITE, %-decoded, never in the Request-URI; a malformed one is left out")
     func replacesInTheInvite() throws {
         let (_, actions) = SIPCall.placing(CallHandle(id: 2), to: "sip:1003@example.com?Replaces=abc%40h%3Bto-tag%3D1%3Bfrom-tag%3D2", withholdIdentity: false,
@@ -526,5 +611,13 @@ struct SIPCallTests {
         #expect(Self.responses(actions).map(\.status) == [487])
         #expect(Self.events(actions) == [.ended(call.handle, .remoteHangUp)])
         #expect(call.cancelled(by: cancel, from: Self.peer) == nil)
+    }
+}
+
+extension String {
+    /// Whether `c` occurs after the first `marker`.
+    func contains(_ c: Character, after marker: Character) -> Bool {
+        guard let i = firstIndex(of: marker) else { return false }
+        return self[index(after: i)...].contains(c)
     }
 }
