@@ -1,12 +1,5 @@
 public import TipRingCore
 public import TelephonyDSP
-#if canImport(Glibc)
-import Glibc
-#elseif canImport(Musl)
-import Musl
-#elseif canImport(Darwin)
-import Darwin
-#endif
 
 /// An analog telephone on a simulated port: hook switch (optionally bouncing), rotary dial,
 /// keypad, earpiece, mouthpiece and bell.
@@ -311,18 +304,6 @@ extension Earpiece {
     /// The level (dBm0) of one frequency in what was heard between two times — a Goertzel
     /// filter over the whole span, so several voices (a three-way call) are told apart.
     public func level(at frequency: Double, from: Instant, to: Instant) -> Double {
-        let x = Array(samples(from: from, to: to))
-        guard !x.isEmpty else { return -.infinity }
-        let w = 2 * Double.pi * frequency / Double(sampleRate), c = 2 * cos(w)
-        var s1 = 0.0, s2 = 0.0
-        for v in x {
-            let s0 = Double(v) + c * s1 - s2
-            s2 = s1
-            s1 = s0
-        }
-        let power = max(0, s1 * s1 + s2 * s2 - c * s1 * s2)
-        // A sine of peak A over N samples gives a power of (A·N/2)².
-        let amplitude = 2 * power.squareRoot() / Double(x.count)
-        return amplitude > 0 ? 20 * log10(amplitude / 32767) + Level.fullScaleSine : -.infinity
+        Level.level(at: frequency, in: samples(from: from, to: to), sampleRate: sampleRate)
     }
 }

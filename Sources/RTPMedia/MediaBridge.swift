@@ -37,6 +37,24 @@ public struct CallStatistics: Sendable, Hashable {
     public init(codec: String) { self.codec = codec }
 }
 
+/// Where a call's outgoing RTP stream stands: its SSRC, the next sequence number and the
+/// timestamp of the next frame, at an instant. A call whose audio is connected again (after
+/// hold, a swap, a three-way call) goes on with the same stream — the timestamp advanced by
+/// the time between (RFC 3550 §5.1) — so the far end's jitter buffer sees a pause, not a
+/// stranger.
+public struct RTPStreamState: Sendable, Hashable {
+    public var ssrc: UInt32
+    public var sequence: UInt16
+    public var timestamp: UInt32
+    public var at: Instant
+
+    /// The same stream, `now`: the timestamp moved on by the samples of the time elapsed.
+    public func resumed(at now: Instant) -> RTPStreamState {
+        let elapsed = max(0, (now - at).nanoseconds / 125_000)  // 8 kHz samples
+        return RTPStreamState(ssrc: ssrc, sequence: sequence, timestamp: timestamp &+ UInt32(truncatingIfNeeded: elapsed), at: now)
+    }
+}
+
 /// The audio of one call on a port: it is the port engine's playback source (RTP → jitter
 /// buffer → G.711 decoder → gain) and one of its capture consumers (echo canceller → gain →
 /// G.711 encoder → RTP, 20 ms packets; RFC 4733 events in place of audio while a digit is
@@ -74,6 +92,8 @@ public final class MediaBridge: AudioSource, AudioCaptureConsumer, @unchecked Se
     var suppressing = false
     /// The far end's stream (a new one restarts the jitter buffer).
     var remoteSSRC: UInt32?
+    /// Our stream after the last frame, for the control plane (under the lock).
+    var published: (sequence: UInt16, timestamp: UInt32, at: Instant)
 
     /// A digit received as RFC 4733 events (reported once per event).
     public var onDigit: ((Character) -> Void)?
@@ -86,16 +106,19 @@ public final class MediaBridge: AudioSource, AudioCaptureConsumer, @unchecked Se
     /// feeds it audio it has cleaned already (set before the bridge is in use).
     public var cancelsEcho: Bool
 
-    public init(session: MediaSession, settings: MediaSettings = MediaSettings(), ssrc: UInt32, at start: Instant,
+    /// `continuing`: the call's stream as it stood when its audio was last connected (else a
+    /// new one: random SSRC, sequence number and timestamp, RFC 3550 §5.1).
+    public init(session: MediaSession, settings: MediaSettings = MediaSettings(), continuing stream: RTPStreamState? = nil, at start: Instant,
                 send: @escaping (UnsafeRawBufferPointer) -> Void) {
         self.session = session
         self.settings = settings
         law = session.codec.name.uppercased() == "PCMA" ? .alaw : .ulaw
-        self.ssrc = ssrc
+        let resumed = stream?.resumed(at: start)
+        ssrc = resumed?.ssrc ?? SecureRandom.bits(UInt32.self)
         self.start = start
-        // RFC 3550 §5.1: random initial sequence number and timestamp (not derived from the SSRC).
-        sequence = SecureRandom.bits(UInt16.self)
-        timestamp = SecureRandom.bits(UInt32.self)
+        sequence = resumed?.sequence ?? SecureRandom.bits(UInt16.self)
+        timestamp = resumed?.timestamp ?? SecureRandom.bits(UInt32.self)
+        published = (sequence, timestamp, start)
         jitter = JitterBuffer(settings: settings.jitter)
         txGain = Int32(clamping: Int64(saturating: (pow10(settings.transmitGain / 20) * 4096).rounded()))
         rxGain = Int32(clamping: Int64(saturating: (pow10(settings.receiveGain / 20) * 4096).rounded()))
@@ -108,6 +131,13 @@ public final class MediaBridge: AudioSource, AudioCaptureConsumer, @unchecked Se
         self.send = send
         cancelsEcho = settings.echoCanceller
         stats = CallStatistics(codec: session.codec.name)
+    }
+
+    /// A new stream with this SSRC (random sequence number and timestamp).
+    public convenience init(session: MediaSession, settings: MediaSettings = MediaSettings(), ssrc: UInt32, at start: Instant,
+                            send: @escaping (UnsafeRawBufferPointer) -> Void) {
+        let stream = RTPStreamState(ssrc: ssrc, sequence: SecureRandom.bits(UInt16.self), timestamp: SecureRandom.bits(UInt32.self), at: start)
+        self.init(session: session, settings: settings, continuing: stream, at: start, send: send)
     }
 
     /// The call's media changed (hold, resume, new address: the transport takes the address).
@@ -137,6 +167,11 @@ public final class MediaBridge: AudioSource, AudioCaptureConsumer, @unchecked Se
     }
 
     public var eventsAgreed: Bool { lock.withLock { session.telephoneEvent != nil } }
+
+    /// Where our stream stands (to continue it when the call's audio is connected again).
+    public var streamState: RTPStreamState {
+        lock.withLock { RTPStreamState(ssrc: ssrc, sequence: published.sequence, timestamp: published.timestamp, at: published.at) }
+    }
 
     // MARK: capture → network
 
@@ -188,7 +223,10 @@ public final class MediaBridge: AudioSource, AudioCaptureConsumer, @unchecked Se
             for k in 0..<Self.frame { cleaned[k] = 0 }
             suppressing = true
         }
-        defer { timestamp &+= UInt32(truncatingIfNeeded: Self.frame) }
+        defer {
+            timestamp &+= UInt32(truncatingIfNeeded: Self.frame)
+            lock.withLock { published = (sequence, timestamp, time) }
+        }
         guard s.sending else { return }
         if var ev = eventSender, let te = s.telephoneEvent, let next = ev.next() {
             eventSender = ev.isFinished ? nil : ev

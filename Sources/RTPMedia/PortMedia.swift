@@ -45,6 +45,9 @@ public final class PortMedia: @unchecked Sendable {
     var rtcpTimer: TimerHandle?
     /// Calls to connect once their SDP answer is known.
     var pendingConnect: [CallHandle] = []
+    /// Each call's outgoing stream as it stood when its audio was disconnected: connected
+    /// again, it goes on (same SSRC, sequence numbers on, timestamp advanced).
+    var streams: [CallHandle: RTPStreamState] = [:]
 
     struct Leg {
         let call: CallHandle
@@ -191,6 +194,7 @@ public final class PortMedia: @unchecked Sendable {
         guard let session else {
             // The call is over (the port connects whoever remains).
             if legs.contains(where: { $0.call == h }) { disconnect() }
+            streams[h] = nil
             if let s = sockets.removeValue(forKey: h) {
                 s.rtp.close()
                 s.rtcp?.close()
@@ -249,7 +253,7 @@ public final class PortMedia: @unchecked Sendable {
         guard let session = sessions[h], let sock = sockets[h] else { return nil }
         let remote = Box(Self.screen(for: session), session: session)
         let rtpSocket = sock.rtp
-        let bridge = MediaBridge(session: session, settings: settings, ssrc: SecureRandom.bits(UInt32.self), at: scheduler.now) { bytes in
+        let bridge = MediaBridge(session: session, settings: settings, continuing: streams[h], at: scheduler.now) { bytes in
             remote.send(bytes, on: rtpSocket)
         }
         bridge.keyPresent = keyPresent
@@ -298,6 +302,7 @@ public final class PortMedia: @unchecked Sendable {
         for a in legs {
             a.remote.stopSending()
             keep(a.bridge.statistics, of: a.call)
+            if sockets[a.call] != nil { streams[a.call] = a.bridge.streamState }
             sockets[a.call]?.rtp.onPacket = nil
             sockets[a.call]?.rtcp?.onPacket = nil
             droppedBefore += a.remote.lock.withLock { a.remote.screen.dropped }

@@ -51,3 +51,22 @@ extension Level {
         return (Double(count - 1) / 2 / ((last - f0) / Double(sampleRate)), level)
     }
 }
+
+extension Level {
+    /// The level (dBm0) of one frequency in a block — a Goertzel filter over all of it, so
+    /// voices summed together (a three-way call) are told apart.
+    public static func level<C: Collection>(at frequency: Double, in samples: C, sampleRate: Int = 8000) -> Double where C.Element == Int16 {
+        guard !samples.isEmpty else { return -.infinity }
+        let c = 2 * cos(2 * Double.pi * frequency / Double(sampleRate))
+        var s1 = 0.0, s2 = 0.0
+        for v in samples {
+            let s0 = Double(v) + c * s1 - s2
+            s2 = s1
+            s1 = s0
+        }
+        let power = max(0, s1 * s1 + s2 * s2 - c * s1 * s2)
+        // A sine of peak A over N samples gives a power of (A·N/2)².
+        let amplitude = 2 * power.squareRoot() / Double(samples.count)
+        return amplitude > 0 ? 20 * log10(amplitude / 32767) + fullScaleSine : -.infinity
+    }
+}

@@ -49,8 +49,10 @@ extension Daemon {
             }
             return ["ok"]
         case "listen":
-            guard let p = port(1), let phone = p.phone else { return ["error: listen PORT [SECONDS]"] }
+            guard let p = port(1), let phone = p.phone else { return ["error: listen PORT [SECONDS [HZ,HZ…]]"] }
             let seconds = words.count > 2 ? (Double(words[2]) ?? 2) : 2
+            let frequencies = words.count > 3 ? words[3].split(separator: ",").compactMap { Double($0) }.filter { $0 > 0 && $0 < 4000 } : []
+            guard frequencies.count <= 8 else { return ["error: at most 8 frequencies"] }
             guard seconds > 0, seconds <= Double(Daemon.longestListen) else { return ["error: listen for more than 0 and at most \(Daemon.longestListen) seconds"] }
             let plan = portSettings(p.id).0  // the region's, with the port's caller-ID standard
             let from = clock.sync {
@@ -75,6 +77,10 @@ extension Daemon {
                 if let t = phone.earpiece.tone(from: from, to: to, plan: plan) { out.append("tone \(t)") }
                 let sine = phone.earpiece.sine(from: from, to: to)
                 if sine.level > -50 { out.append("audio \(Int(sine.frequency.rounded())) Hz at \(Int(sine.level.rounded())) dBm0") } else { out.append("silence") }
+                for f in frequencies {
+                    let level = phone.earpiece.level(at: f, from: from, to: to)
+                    out.append("level \(Int(f.rounded())) Hz " + (level > -60 ? "at \(Int(level.rounded())) dBm0" : "absent"))
+                }
                 var detector = DTMFDetector()
                 var keys = ""
                 let samples = Array(phone.earpiece.samples(from: from, to: to))

@@ -100,7 +100,9 @@ struct Sim: ParsableCommand {
         static let configuration = CommandConfiguration(abstract: "Print what a simulated phone's earpiece hears: tones, audio, DTMF, caller ID.")
         @OptionGroup var options: SimPort
         @Option(help: "How long to listen.") var seconds: Double = 2
-        func run() throws { try options.send("listen \(options.port) \(seconds)") }
+        @Option(help: "Also the level of each of these frequencies (comma-separated Hz): several voices at once, as in a three-way call.")
+        var levels: String?
+        func run() throws { try options.send("listen \(options.port) \(seconds)" + (levels.map { " \($0)" } ?? "")) }
     }
     struct Fault: ParsableCommand {
         static let configuration = CommandConfiguration(

@@ -25,8 +25,13 @@ final class Baresip {
     /// `tls`: it registers over TLS (this CA file trusted; its own certificate and key in one
     /// PEM, for the connections Kamailio opens to it) and encrypts its calls as `mediaenc`
     /// says (`srtp-mand`: RTP/SAVP only; `srtp`: best effort).
+    /// `user`/`password`: its account at Kamailio (1002 by default); `answer`: `auto` or `manual`
+    /// (then ``command(_:_:)`` `accept` answers); `viaRegistrar`: every request through Kamailio
+    /// (an outbound proxy), as a phone of a carrier sends them — a URI naming only the domain
+    /// (a transfer's target) then reaches the registrar's port, not 5060.
     init(registrarPort: Int, source: [Int16], rtpPorts: String, host: String = "127.0.0.1", namespace: String? = nil,
-         tls: (caFile: String, certificate: String, mediaenc: String)? = nil) throws {
+         tls: (caFile: String, certificate: String, mediaenc: String)? = nil, user: String = "1002", password: String = "secret2",
+         answer: String = "auto", viaRegistrar: Bool = false) throws {
         dir = FileManager.default.temporaryDirectory.appendingPathComponent("tipring-baresip-\(UUID().uuidString.prefix(8))")
         try FileManager.default.createDirectory(at: dir.appendingPathComponent("rec"), withIntermediateDirectories: true)
         let wav = dir.appendingPathComponent("source.wav").path
@@ -51,6 +56,10 @@ final class Baresip {
             .replacingOccurrences(of: "@HOST@", with: bracketed)
             .replacingOccurrences(of: "@TRANSPORT@", with: tls == nil ? "udp" : "tls")
             .replacingOccurrences(of: "@ACCOUNT@", with: tls.map { ";mediaenc=\($0.mediaenc)" } ?? "")
+            .replacingOccurrences(of: "@USER@", with: user)
+            .replacingOccurrences(of: "@PASSWORD@", with: password)
+            .replacingOccurrences(of: "@ANSWER@", with: answer)
+            .replacingOccurrences(of: "@OUTBOUND@", with: viaRegistrar ? ";outbound=\"sip:\(bracketed):\(registrarPort);lr\"" : "")
         try accounts.write(to: dir.appendingPathComponent("accounts"), atomically: true, encoding: .utf8)
         let command = (namespace.map { ["/usr/sbin/ip", "netns", "exec", $0] } ?? []) + ["/usr/bin/baresip", ipv6 ? "-6" : "-4", "-f", dir.path]
         pid = try spawn(command[0], Array(command.dropFirst()), stdout: dir.appendingPathComponent("out.log").path,
@@ -83,6 +92,24 @@ final class Baresip {
         guard let name = (try? FileManager.default.contentsOfDirectory(atPath: rec.path))?.first(where: { $0.hasSuffix("-dec.wav") }),
               let data = try? Data(contentsOf: rec.appendingPathComponent(name)) else { return nil }
         return try? WAV.decode(Array(data))
+    }
+
+    /// The size on disk of the newest recording of what it received (it grows during a call).
+    func latestRecordingSize() -> Int {
+        let rec = dir.appendingPathComponent("rec")
+        let names = ((try? FileManager.default.contentsOfDirectory(atPath: rec.path)) ?? []).filter { $0.hasSuffix("-dec.wav") }.sorted()
+        guard let n = names.last, let a = try? FileManager.default.attributesOfItem(atPath: rec.appendingPathComponent(n).path) else { return 0 }
+        return (a[.size] as? Int) ?? 0
+    }
+
+    /// Every recording of what it received, one per call (file name, samples).
+    func recordings() -> [(name: String, samples: [Int16])] {
+        let rec = dir.appendingPathComponent("rec")
+        let names = ((try? FileManager.default.contentsOfDirectory(atPath: rec.path)) ?? []).filter { $0.hasSuffix("-dec.wav") }.sorted()
+        return names.compactMap { n in
+            guard let data = try? Data(contentsOf: rec.appendingPathComponent(n)), let pcm = try? WAV.decode(Array(data)) else { return nil }
+            return (n, pcm)
+        }
     }
 
     func stop() {
