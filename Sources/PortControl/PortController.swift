@@ -45,6 +45,8 @@ public final class PortController: @unchecked Sendable {
         hardware.onKeypadDigit = { [weak self] d in
             guard let self else { return }
             // In a call, a key press travels to the far end; otherwise it is dialling.
+            // After R (register recall) a key is a command for the port.
+            if self.machine.recallPending { return self.handle(.digit(d)) }
             switch self.machine.line {
             case .connected(let h, _): self.userAgent.execute(.sendDigit(h, d, milliseconds: 100))
             case .conference(let a, let b):

@@ -34,8 +34,27 @@ public struct PortSettings: Sendable, Hashable {
     public var features = PortFeatures()
     /// Hanging up in a three-way call: leave the other two talking (transfer) or end both.
     public var conferenceHangUp: ConferenceHangUp = .transfer
+    /// What a hook flash does with two calls on the line: act at once (North America) or
+    /// wait for a digit (Europe's "R" then 1, 2, 3, 4).
+    public var hookFlash: HookFlashStyle = .flash
 
     public init() {}
+}
+
+/// How a hook flash is read while two calls are on the line.
+public enum HookFlashStyle: String, Sendable, Hashable, CaseIterable {
+    /// Telcordia three-way calling and call waiting: flash swaps to the waiting call, or joins
+    /// the consulted party in; the handset's on-hook transfers.
+    case flash
+    /// ETSI/BT register recall: "R" gives the recall tone, then a digit says what to do —
+    /// 0 refuse the waiting call, 1 end the call in progress and take the other, 2 swap
+    /// (or take the waiting call), 3 three-way, 4 transfer (connect the two and leave).
+    case recallDigits = "recall-digits"
+
+    /// The region's habit: North America flashes, Europe and the rest dial after R.
+    public static func defaults(for region: Region) -> HookFlashStyle {
+        FeatureCodeTable.northAmerica.contains(region.code) ? .flash : .recallDigits
+    }
 }
 
 /// What hanging up does to a three-way call (ATAs offer both).
@@ -51,4 +70,8 @@ public enum PortTimer: String, Sendable, Hashable, CaseIterable {
     /// A transfer from this port that has not finished this long (the target still rings,
     /// no final NOTIFY came) is left to the two parties.
     case transferGiveUp
+    /// "R" and no digit after it: back to the call in progress.
+    case recallDigit
+    /// The special-information tone after a refused transfer has played: back to the held call.
+    case reconnect
 }

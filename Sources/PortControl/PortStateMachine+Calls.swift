@@ -160,6 +160,7 @@ extension PortStateMachine {
     }
 
     mutating func teardown() -> [PortAction] {
+        recallPending = false
         var out: [PortAction] = [.stopTone, .connectMedia(nil)] + cancelLineTimers()
         if let t = transferredFrom {
             transferredFrom = nil

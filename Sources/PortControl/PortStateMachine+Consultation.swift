@@ -17,6 +17,14 @@ extension PortStateMachine {
     /// How long a transfer from the port may take to report its end before it is left to the
     /// two parties (a target that rings long; a far end that never sends the final NOTIFY).
     static let transferGiveUp: Duration = .seconds(32)
+    /// The special-information tone's three rising tones and a little silence.
+    static let failedTransferTone: Duration = .milliseconds(2500)
+
+    /// A three-way call of two calls, the older first: "the party added last" is the newer
+    /// call, however the two came to be held and swapped.
+    static func conference(_ a: CallHandle, _ b: CallHandle) -> Line {
+        a.id <= b.id ? .conference(a, b) : .conference(b, a)
+    }
 
     /// Flash in a call with nobody else: hold it, recall dial tone.
     mutating func consult(holding h: CallHandle) -> [PortAction] {
@@ -29,7 +37,7 @@ extension PortStateMachine {
         switch line {
         case .connected(let third, nil):
             consultation = nil
-            line = .conference(held, third)
+            line = Self.conference(held, third)
             return [.sip(.resume(held)), .conferenceMedia(held, third)]
         case .outgoing(let third, _):
             consultation = nil
@@ -88,6 +96,12 @@ extension PortStateMachine {
         // handset — rung for, when the handset is down and nothing else is going on.
         transfer = nil
         var out: [PortAction] = [.cancelTimer(.transferGiveUp)] + (t.consulted.map { [.sip(.hangUp($0))] } ?? [])
+        if enabled, offHook, case .disconnected(.confirmation) = line {
+            // An explicit transfer (R4), the handset still up: the special-information tone says
+            // it failed, then the held call is back.
+            consultation = h
+            return out + [.stopTone] + disconnect(.specialInformation) + [.startTimer(.reconnect, Self.failedTransferTone)]
+        }
         guard enabled, !offHook, case .idle = line else { return out + [.sip(.hangUp(h))] }
         line = .recalling(h)
         out.append(.startRinging(nil))

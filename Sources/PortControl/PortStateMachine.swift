@@ -70,6 +70,8 @@ public struct PortStateMachine: Sendable {
     /// A transfer this port asked for (REFER sent): the call transferred, and the consulted
     /// call it was transferred to when attended. Both end when it succeeds.
     public internal(set) var transfer: PendingTransfer?
+    /// "R" pressed with two calls on the line: the next digit is a command, not a DTMF key.
+    public internal(set) var recallPending = false
 
     public struct PendingTransfer: Sendable, Hashable {
         public var transferred: CallHandle
@@ -189,7 +191,11 @@ public struct PortStateMachine: Sendable {
             }
             return out
         case .ended(let h, let reason):
-            return ended(h, reason)
+            guard recallPending else { return ended(h, reason) }
+            // A call ended while R waited for its digit: the recall is off, the line's audio back.
+            recallPending = false
+            let out = [PortAction.cancelTimer(.recallDigit)] + ended(h, reason)
+            return out + (out.contains { if case .connectMedia = $0 { true } else if case .conferenceMedia = $0 { true } else { false } } ? [] : [.stopTone] + mediaOfLine())
         case .transferRequested(let h, let target):
             return transferRequested(h, to: target)
         case .replacingCall(let h, let old):
@@ -258,6 +264,10 @@ public struct PortStateMachine: Sendable {
     }
 
     mutating func goOnHook() -> [PortAction] {
+        if recallPending {
+            recallPending = false
+            return [.cancelTimer(.recallDigit)] + goOnHook()
+        }
         if let held = consultation { return consultationOnHook(held) }
         switch line {
         case .idle, .ringing, .recalling:
@@ -302,6 +312,8 @@ public struct PortStateMachine: Sendable {
     }
 
     mutating func flash() -> [PortAction] {
+        if recallPending { return recallAbandoned() }
+        if settings.hookFlash == .recallDigits, twoCallsTalking { return recall() }
         if let held = consultation { return consultationFlash(held) }
         switch line {
         case .connected(let h, let other):
@@ -328,6 +340,7 @@ public struct PortStateMachine: Sendable {
     }
 
     mutating func digit(_ d: Character) -> [PortAction] {
+        if recallPending { return recallDigit(d) }
         switch line {
         case .dialTone:
             line = .collecting("")
@@ -418,6 +431,10 @@ public struct PortStateMachine: Sendable {
             return [.stopRinging, .sip(.hangUp(h))] + visualIndicator()
         case (.transferGiveUp, _):
             return transferDone()
+        case (.recallDigit, _):
+            return recallPending ? recallAbandoned() : []
+        case (.reconnect, _):
+            return reconnectAfterFailedTransfer()
         case (.forwardNoAnswer, .ringing(let h)) where forwardTimerArmed:
             forwardTimerArmed = false
             guard let target = features.forwards[.noAnswer] else { return [] }

@@ -89,6 +89,10 @@ public struct PortConfiguration: Sendable, Hashable {
     public var featureCodes: [FeatureCode] = []
     public var featureCodesOff: Set<FeatureCode.Feature> = []
     public var featureCodesEnabled = true
+    /// What a flash does with two calls on the line (`flash`, `recall-digits`); nil: the region's.
+    public var hookFlash: HookFlashStyle?
+    /// Hanging up in a three-way call: `transfer` (the two go on) or `end`.
+    public var conferenceHangUp: ConferenceHangUp = .transfer
     /// Forwards and speed dials the port starts with (`forward`, `speedDial`); what is dialled
     /// at the phone later takes over until these change.
     public var features = PortFeatures()
@@ -153,7 +157,8 @@ public struct Configuration: Sendable, Hashable {
                               "sessionExpires", "minSessionExpires", "require100rel", "dscpSip", "dscpRtp"]
     static let portKeys = ["id", "region", "dialPlan", "transmitGain", "receiveGain", "callWaiting", "clir", "dnd", "hotLine",
                            "warmLineSeconds", "messageWaiting", "reversePolarityOnAnswer", "ringTimeoutSeconds", "timing",
-                           "firstDigitSeconds", "interDigitSeconds", "callerId", "featureCodes", "forward", "speedDial"]
+                           "firstDigitSeconds", "interDigitSeconds", "callerId", "featureCodes", "forward", "speedDial", "hookFlash",
+                           "conferenceHangUp"]
     static let forwardKeys = ["always", "busy", "noAnswer", "noAnswerSeconds"]
     /// Speed-dial codes: two digits.
     static let speedDialCodes = (0...99).map { $0 < 10 ? "0\($0)" : "\($0)" }
@@ -375,6 +380,14 @@ public struct Configuration: Sendable, Hashable {
         found.attempt { () throws(DocumentError) in if let g = o.optional("transmitGain") { p.transmitGain = try g.number(in: -24...12) } }
         found.attempt { () throws(DocumentError) in if let g = o.optional("receiveGain") { p.receiveGain = try g.number(in: -24...12) } }
         found.attempt { () throws(DocumentError) in if let b = o.optional("callWaiting") { p.callWaiting = try b.bool() } }
+        found.attempt { () throws(DocumentError) in
+            guard let v = o.optional("hookFlash") else { return }
+            p.hookFlash = HookFlashStyle(rawValue: try v.oneOf(HookFlashStyle.allCases.map(\.rawValue)))
+        }
+        found.attempt { () throws(DocumentError) in
+            guard let v = o.optional("conferenceHangUp") else { return }
+            p.conferenceHangUp = ConferenceHangUp(rawValue: try v.oneOf(ConferenceHangUp.allCases.map(\.rawValue))) ?? .transfer
+        }
         found.attempt { () throws(DocumentError) in if let b = o.optional("clir") { p.withholdIdentity = try b.bool() } }
         found.attempt { () throws(DocumentError) in if let b = o.optional("dnd") { p.doNotDisturb = try b.bool() } }
         found.attempt { () throws(DocumentError) in if let h = o.optional("hotLine") { p.hotLine = try h.nonEmptyString() } }

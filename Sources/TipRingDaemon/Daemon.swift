@@ -275,6 +275,8 @@ public final class Daemon: @unchecked Sendable {
         ps.firstDigitTimeout = .seconds(Int64(pc.firstDigitSeconds))
         ps.shortInterDigit = .seconds(Int64(pc.interDigitSeconds))
         ps.featureCodes = pc.featureCodeTable
+        ps.hookFlash = pc.hookFlash ?? HookFlashStyle.defaults(for: pc.region)
+        ps.conferenceHangUp = pc.conferenceHangUp
         ps.features = featureStore.features(port: id, configured: pc.features)
         return (plan, ps)
     }

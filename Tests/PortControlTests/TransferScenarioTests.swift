@@ -196,6 +196,97 @@ struct TransferScenarioTests {
         #expect(heard[1]![2]! > -20 && heard[2]![1]! > -20, "\(heard)")
     }
 
+    /// The UK: R (a flash, in the board's window) then a digit.
+    static func recall(_ rig: ScenarioRig, _ port: Int, _ digit: String) {
+        rig.s.run(until: rig.phone(port).flash(for: .milliseconds(400)))
+        rig.run(0.5)
+        rig.dial(port, digit)
+        rig.run(1)
+    }
+
+    @Test("UK: R gives the recall tone, Alice dials Carol; R2 swaps between Bob and Carol, R3 joins all three, R1 drops Carol, R and R again brings Bob back")
+    func registerRecallUK() throws {
+        let rig = try ScenarioRig(region: .gb, ports: 3) { _, settings, _ in settings.hookFlash = .recallDigits }
+        rig.lift(1, dialling: "1002")
+        rig.run(1)
+        rig.phone(2).liftHandset()
+        rig.run(1)
+        rig.s.run(until: rig.phone(1).flash(for: .milliseconds(400)))
+        #expect(rig.listen(1, 1) == .dial)  // BT's recall dial tone is its dial tone
+        rig.dial(1, "1003")
+        rig.run(1)
+        rig.phone(3).liftHandset()
+        rig.run(1)
+        var heard = try Self.voices(rig, [1, 2, 3])
+        #expect(heard[1]![3]! > -20 && heard[1]![2]! < -50, "talking to Carol, Bob held: \(heard)")
+        Self.recall(rig, 1, "2")
+        heard = try Self.voices(rig, [1, 2, 3])
+        #expect(heard[1]![2]! > -20 && heard[1]![3]! < -50 && heard[3]![1]! < -50, "R2, back to Bob, Carol held: \(heard)")
+        Self.recall(rig, 1, "3")
+        guard case .conference = rig.line(1) else { Issue.record("R3: \(rig.line(1))"); return }
+        heard = try Self.voices(rig, [1, 2, 3])
+        for p in [1, 2, 3] { for q in [1, 2, 3] where q != p { #expect(heard[p]![q]! > -16, "R3: \(p) hears \(q) at \(heard[p]![q]!)") } }
+        Self.recall(rig, 1, "1")
+        heard = try Self.voices(rig, [1, 2])
+        #expect(heard[1]![2]! > -20 && heard[2]![1]! > -20, "R1: Bob stays: \(heard)")
+        #expect(rig.line(3) == .disconnected(.busy), "\(rig.line(3))")
+        // One call: R holds Bob for a new number; R again with nothing dialled brings him back.
+        rig.s.run(until: rig.phone(1).flash(for: .milliseconds(400)))
+        rig.run(1)
+        #expect(rig.system.port(1).controller.machine.consultation != nil)
+        rig.s.run(until: rig.phone(1).flash(for: .milliseconds(400)))
+        rig.run(1)
+        heard = try Self.voices(rig, [1, 2])
+        #expect(heard[1]![2]! > -20 && heard[2]![1]! > -20, "\(heard)")
+    }
+
+    @Test("UK: R4 connects Bob and Carol and Alice hears the confirmation tone; refused (Bob consulting too), the special-information tone and Bob back")
+    func explicitTransferUK() throws {
+        let rig = try ScenarioRig(region: .gb, ports: 3) { _, settings, _ in settings.hookFlash = .recallDigits }
+        rig.lift(1, dialling: "1002")
+        rig.run(1)
+        rig.phone(2).liftHandset()
+        rig.run(1)
+        rig.s.run(until: rig.phone(1).flash(for: .milliseconds(400)))
+        rig.run(1)
+        rig.dial(1, "1003")
+        rig.run(1)
+        rig.phone(3).liftHandset()
+        rig.run(1)
+        rig.s.run(until: rig.phone(1).flash(for: .milliseconds(400)))
+        rig.run(0.5)
+        rig.dial(1, "4")
+        #expect(rig.listen(1, 1.5) == .confirmation)
+        let heard = try Self.voices(rig, [2, 3])
+        #expect(heard[2]![3]! > -20 && heard[3]![2]! > -20, "\(heard)")
+        #expect(Self.noCalls(rig, 1))
+        rig.putDown(1)
+        rig.putDown(2)
+        rig.putDown(3)
+
+        // Again, with Bob consulting himself: his port declines the transfer.
+        rig.lift(1, dialling: "1002")
+        rig.run(1)
+        rig.phone(2).liftHandset()
+        rig.run(1)
+        rig.s.run(until: rig.phone(2).flash(for: .milliseconds(400)))
+        rig.run(1)
+        rig.s.run(until: rig.phone(1).flash(for: .milliseconds(400)))
+        rig.run(1)
+        rig.dial(1, "1003")
+        rig.run(1)
+        rig.phone(3).liftHandset()
+        rig.run(1)
+        rig.s.run(until: rig.phone(1).flash(for: .milliseconds(400)))
+        rig.run(0.5)
+        rig.dial(1, "4")
+        #expect(rig.listen(1, 1.5) == .specialInformation)
+        rig.run(2)
+        guard case .connected(let h, nil) = rig.line(1) else { Issue.record("\(rig.line(1))"); return }
+        #expect(h == rig.system.port(1).controller.machine.calls.first && rig.system.port(1).controller.machine.calls.count == 1)
+        #expect(rig.line(3) == .disconnected(.busy))
+    }
+
     @Test("hung up in consultation with nothing dialled: Bob rings Alice's phone back, and answering takes him off hold")
     func hangUpWithBobHeld() throws {
         let rig = try Self.aliceTalksToBob()
