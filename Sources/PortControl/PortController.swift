@@ -117,6 +117,7 @@ public final class PortController: @unchecked Sendable {
         switch a {
         case .sip(let command):
             switch command {
+            case .invite(let h, let target, _) where machine.forwarded?.outgoing == h: log("forwards the call to \(target) (a new call)")
             case .invite(_, let target, let withhold): log("calls \(target)" + (withhold ? " (number withheld)" : ""))
             case .redirect(_, let target): log("forwards the call to \(target)")
             case .answer: log("answers")
@@ -146,6 +147,10 @@ public final class PortController: @unchecked Sendable {
         case .conferenceMedia(let a, let b):
             log("three-way call")
             hardware.connectConference(a, b)
+        case .relayMedia(let a, let b):
+            log("joins the forwarded call to its target")
+            hardware.relayMedia((a, b))
+        case .endRelay: hardware.relayMedia(nil)
         case .startTimer(let t, let d):
             timers.start(t, after: d) { [weak self] in self?.handle(.timer(t)) }
         case .cancelTimer(let t):

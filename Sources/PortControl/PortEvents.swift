@@ -44,6 +44,9 @@ public enum PortAction: Sendable, Hashable {
     case connectMedia(CallHandle?)
     /// Three-way: the handset and both calls each hear the other two.
     case conferenceMedia(CallHandle, CallHandle)
+    /// Two calls joined to each other by the port, the handset not in it (a forward by a new call).
+    case relayMedia(CallHandle, CallHandle)
+    case endRelay
     case startTimer(PortTimer, Duration)
     case cancelTimer(PortTimer)
 }

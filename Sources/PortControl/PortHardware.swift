@@ -20,6 +20,8 @@ public protocol PortHardware: AnyObject {
     func connectMedia(_ call: CallHandle?)
     /// Connects two calls and the handset, each hearing the other two (three-way calling).
     func connectConference(_ first: CallHandle, _ second: CallHandle)
+    /// Joins two calls to each other without the handset (nil: parts them).
+    func relayMedia(_ calls: (CallHandle, CallHandle)?)
 }
 
 /// A real (or simulated) line through the line layer: ``PortLine`` for hook, feed and
@@ -43,6 +45,8 @@ public final class LinePortHardware: PortHardware, @unchecked Sendable {
     public var mediaConnector: ((CallHandle?) -> Void)?
     /// Connects two calls and the handset (the media layer's conference).
     public var conferenceConnector: ((CallHandle, CallHandle) -> Void)?
+    /// Joins two calls without the handset (the media layer's relay).
+    public var relayConnector: (((CallHandle, CallHandle)?) -> Void)?
     /// The source to play while a call is connected (after a tone such as call waiting).
     public var mediaSource: (() -> (any AudioSource)?)?
 
@@ -83,6 +87,7 @@ public final class LinePortHardware: PortHardware, @unchecked Sendable {
         mediaCall = call
         if let c = mediaConnector { c(call) } else { engine.setSource(nil) }
     }
+    public func relayMedia(_ calls: (CallHandle, CallHandle)?) { relayConnector?(calls) }
     public func connectConference(_ first: CallHandle, _ second: CallHandle) {
         mediaCall = first
         if let c = conferenceConnector { c(first, second) } else { engine.setSource(nil) }

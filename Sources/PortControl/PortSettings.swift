@@ -32,6 +32,8 @@ public struct PortSettings: Sendable, Hashable {
     /// Forwards, do-not-disturb and speed dials as the port starts (the configuration's, or
     /// what was dialled before a restart).
     public var features = PortFeatures()
+    /// How a forward reaches its target: a 302 to the caller, or a new call of the port's.
+    public var forwardBy: ForwardMethod = .redirect
     /// Hanging up in a three-way call: leave the other two talking (transfer) or end both.
     public var conferenceHangUp: ConferenceHangUp = .transfer
     /// What a hook flash does with two calls on the line: act at once (North America) or
@@ -55,6 +57,14 @@ public enum HookFlashStyle: String, Sendable, Hashable, CaseIterable {
     public static func defaults(for region: Region) -> HookFlashStyle {
         FeatureCodeTable.northAmerica.contains(region.code) ? .flash : .recallDigits
     }
+}
+
+/// How calls are forwarded.
+public enum ForwardMethod: String, Sendable, Hashable, CaseIterable {
+    /// 302 Moved Temporarily (RFC 3261 §21.3.3): the caller's side calls the target.
+    case redirect
+    /// The port calls the target and joins the two calls (for carriers that refuse 302).
+    case invite
 }
 
 /// What hanging up does to a three-way call (ATAs offer both).

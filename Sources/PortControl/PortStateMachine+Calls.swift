@@ -7,7 +7,7 @@ extension PortStateMachine {
     mutating func incoming(_ h: CallHandle, _ caller: CallerIdentity) -> [PortAction] {
         guard enabled, registered else { return [.sip(.reject(h, status: 480))] }
         if let number = caller.number, !number.isEmpty { features.lastCaller = number }
-        if let target = features.forwards[.always] { return [.sip(.redirect(h, target: target))] }
+        if let target = features.forwards[.always] { return forward(h, to: target) }
         if settings.doNotDisturb || features.doNotDisturb { return [.sip(.reject(h, status: 486))] }
         switch line {
         case .idle where offHook:
@@ -26,9 +26,9 @@ extension PortStateMachine {
     }
 
     /// A caller who finds the port busy: sent to the busy forward, else refused (486).
-    func busy(_ h: CallHandle) -> [PortAction] {
+    mutating func busy(_ h: CallHandle) -> [PortAction] {
         guard let target = features.forwards[.busy] else { return [.sip(.reject(h, status: 486))] }
-        return [.sip(.redirect(h, target: target))]
+        return forward(h, to: target)
     }
 
     /// A feature code dialled: a setting changed (and confirmed by tone), or a call placed.
@@ -171,6 +171,7 @@ extension PortStateMachine {
             out.append(.sip(.hangUp(held)))
         }
         if transfer != nil { out += transferDone() }
+        out += endForwarded()
         switch line {
         case .outgoing(let h, _): out.append(.sip(.cancel(h)))
         case .ringing(let h): out += [.stopRinging, .sip(.reject(h, status: 480))]

@@ -72,6 +72,8 @@ public struct PortStateMachine: Sendable {
     public internal(set) var transfer: PendingTransfer?
     /// "R" pressed with two calls on the line: the next digit is a command, not a DTMF key.
     public internal(set) var recallPending = false
+    /// A call forwarded by a new call of ours, and that call (``forward(_:to:)``).
+    public internal(set) var forwarded: ForwardedCall?
 
     public struct PendingTransfer: Sendable, Hashable {
         public var transferred: CallHandle
@@ -107,6 +109,7 @@ public struct PortStateMachine: Sendable {
         if let c = consultation { out.append(c) }
         if let t = transfer { out += [t.transferred] + (t.consulted.map { [$0] } ?? []) }
         if let t = transferredFrom { out.append(t.old) }
+        if let f = forwarded { out += [f.incoming, f.outgoing] }
         return out
     }
 
@@ -138,6 +141,7 @@ public struct PortStateMachine: Sendable {
     }
 
     mutating func dispatch(_ event: PortEvent) -> [PortAction] {
+        if let out = forwardedCallEvent(event) { return out }
         switch event {
         case .powerOn:
             return enabled ? [.setFeed(.forward), .sip(.register)] : [.setFeed(.powerDown)]
@@ -439,7 +443,7 @@ public struct PortStateMachine: Sendable {
             forwardTimerArmed = false
             guard let target = features.forwards[.noAnswer] else { return [] }
             line = .idle
-            return [.stopRinging, .sip(.redirect(h, target: target))] + visualIndicator()
+            return [.stopRinging] + forward(h, to: target) + visualIndicator()
         case (.firstDigit, _), (.autoDial, _), (.interDigit, _), (.offHookWarning, _), (.howler, _), (.ringTimeout, _), (.forwardNoAnswer, _):
             return []  // a timer for a state already left
         }

@@ -78,6 +78,7 @@ public enum PortStack {
         let hardware = LinePortHardware(line: line, engine: engine, scheduler: scheduler)
         hardware.mediaConnector = { [weak media] h in media?.connect(h) }
         hardware.conferenceConnector = { [weak media] a, b in media?.connectConference(a, b) }
+        hardware.relayConnector = { [weak media] calls in media?.relay(calls) }
         hardware.mediaSource = { [weak media] in media?.source }
         let keypad = hardware.keypad
         media.keyPresent = { keypad.keyPresent }

@@ -42,6 +42,8 @@ public final class PortMedia: @unchecked Sendable {
     /// `mixer`), each with its bridge and its far end.
     var legs: [Leg] = []
     var mixer: ConferenceMixer?
+    /// Two calls joined without the handset (a forward by a new call), and what runs them.
+    var relayed: (legs: [Leg], relay: CallRelay)?
     var rtcpTimer: TimerHandle?
     /// Calls to connect once their SDP answer is known.
     var pendingConnect: [CallHandle] = []
@@ -69,7 +71,9 @@ public final class PortMedia: @unchecked Sendable {
 
     /// RTP and RTCP datagrams from strangers, dropped, over every call of this port (read on
     /// the control plane; the current call's count is kept by its screen, under its lock).
-    public var droppedPackets: Int { droppedBefore + legs.reduce(0) { n, leg in n + leg.remote.lock.withLock { leg.remote.screen.dropped } } }
+    public var droppedPackets: Int {
+        droppedBefore + (legs + (relayed?.legs ?? [])).reduce(0) { n, leg in n + leg.remote.lock.withLock { leg.remote.screen.dropped } }
+    }
     var droppedBefore = 0
 
     /// Where our packets go, and the screen that decides which of theirs are taken; shared
@@ -194,6 +198,7 @@ public final class PortMedia: @unchecked Sendable {
         guard let session else {
             // The call is over (the port connects whoever remains).
             if legs.contains(where: { $0.call == h }) { disconnect() }
+            if relayed?.legs.contains(where: { $0.call == h }) == true { relay(nil) }
             streams[h] = nil
             if let s = sockets.removeValue(forKey: h) {
                 s.rtp.close()
@@ -203,7 +208,7 @@ public final class PortMedia: @unchecked Sendable {
             return
         }
         sessions[h] = session
-        if let a = legs.first(where: { $0.call == h }) {
+        if let a = (legs + (relayed?.legs ?? [])).first(where: { $0.call == h }) {
             a.bridge.update(session)
             let fresh = Self.screen(for: session)
             a.remote.lock.withLock {
@@ -234,6 +239,7 @@ public final class PortMedia: @unchecked Sendable {
             return
         }
         legs = calls.compactMap(makeLeg)
+        guard !legs.isEmpty else { return }
         let played: any AudioSource & AudioCaptureConsumer
         if legs.count == 2 {
             let m = ConferenceMixer(legs[0].bridge, legs[1].bridge, echoCanceller: settings.echoCanceller)
@@ -245,7 +251,35 @@ public final class PortMedia: @unchecked Sendable {
         source = played
         engine.addConsumer(played)
         engine.setSource(played)
-        scheduleRTCP()
+        if rtcpTimer == nil { scheduleRTCP() }
+    }
+
+    /// Joins two calls to each other without the handset (nil: parts them).
+    public func relay(_ calls: (CallHandle, CallHandle)?) {
+        if let r = relayed {
+            engine.removeConsumer(r.relay)
+            for a in r.legs { release(a) }
+            relayed = nil
+            if legs.isEmpty, let t = rtcpTimer {
+                scheduler.cancel(t)
+                rtcpTimer = nil
+            }
+        }
+        guard let (first, second) = calls, let a = makeLeg(first), let b = makeLeg(second) else { return }
+        let r = CallRelay(a.bridge, b.bridge)
+        relayed = ([a, b], r)
+        engine.addConsumer(r)
+        if rtcpTimer == nil { scheduleRTCP() }
+    }
+
+    /// A leg's end: no more sending, its figures kept, its sockets quiet.
+    func release(_ a: Leg) {
+        a.remote.stopSending()
+        keep(a.bridge.statistics, of: a.call)
+        if sockets[a.call] != nil { streams[a.call] = a.bridge.streamState }
+        sockets[a.call]?.rtp.onPacket = nil
+        sockets[a.call]?.rtcp?.onPacket = nil
+        droppedBefore += a.remote.lock.withLock { a.remote.screen.dropped }
     }
 
     /// A call's bridge, wired to its sockets.
@@ -277,10 +311,10 @@ public final class PortMedia: @unchecked Sendable {
     }
 
     func scheduleRTCP() {
-        guard !legs.isEmpty else { return }
+        guard !legs.isEmpty || relayed != nil else { return }
         rtcpTimer = scheduler.schedule(after: .seconds(5)) { [weak self] in
             guard let self else { return }
-            for a in self.legs {
+            for a in self.legs + (self.relayed?.legs ?? []) {
                 guard let rtcp = self.sockets[a.call]?.rtcp else { continue }
                 let report = a.bridge.rtcpReport(ntp: UInt64(max(0, self.scheduler.now.nanoseconds)) << 2, cname: self.cname)
                 // RTCP goes to the RTP port + 1 (RFC 3550 §11); an RTP port of 65535 has none.
@@ -295,18 +329,13 @@ public final class PortMedia: @unchecked Sendable {
     func disconnect() {
         pendingConnect = []
         guard !legs.isEmpty else { return }
-        if let t = rtcpTimer { scheduler.cancel(t) }
-        rtcpTimer = nil
+        if relayed == nil, let t = rtcpTimer {
+            scheduler.cancel(t)
+            rtcpTimer = nil
+        }
         if let played = source as? any AudioCaptureConsumer { engine.removeConsumer(played) }
         if let played = source, engine.currentSource === played { engine.setSource(nil) }
-        for a in legs {
-            a.remote.stopSending()
-            keep(a.bridge.statistics, of: a.call)
-            if sockets[a.call] != nil { streams[a.call] = a.bridge.streamState }
-            sockets[a.call]?.rtp.onPacket = nil
-            sockets[a.call]?.rtcp?.onPacket = nil
-            droppedBefore += a.remote.lock.withLock { a.remote.screen.dropped }
-        }
+        for a in legs { release(a) }
         source = nil
         mixer = nil
         legs = []

@@ -93,6 +93,8 @@ public struct PortConfiguration: Sendable, Hashable {
     public var hookFlash: HookFlashStyle?
     /// Hanging up in a three-way call: `transfer` (the two go on) or `end`.
     public var conferenceHangUp: ConferenceHangUp = .transfer
+    /// How forwards reach their target (`forward: { by: "redirect" | "invite" }`).
+    public var forwardBy: ForwardMethod = .redirect
     /// Forwards and speed dials the port starts with (`forward`, `speedDial`); what is dialled
     /// at the phone later takes over until these change.
     public var features = PortFeatures()
@@ -159,7 +161,7 @@ public struct Configuration: Sendable, Hashable {
                            "warmLineSeconds", "messageWaiting", "reversePolarityOnAnswer", "ringTimeoutSeconds", "timing",
                            "firstDigitSeconds", "interDigitSeconds", "callerId", "featureCodes", "forward", "speedDial", "hookFlash",
                            "conferenceHangUp"]
-    static let forwardKeys = ["always", "busy", "noAnswer", "noAnswerSeconds"]
+    static let forwardKeys = ["always", "busy", "noAnswer", "noAnswerSeconds", "by"]
     /// Speed-dial codes: two digits.
     static let speedDialCodes = (0...99).map { $0 < 10 ? "0\($0)" : "\($0)" }
 
@@ -429,6 +431,7 @@ public struct Configuration: Sendable, Hashable {
                 if let v = forward.optional(key) { p.features.forwards[condition] = try Self.dialledNumber(v) }
             }
             if let v = forward.optional("noAnswerSeconds") { p.features.noAnswerSeconds = try v.int(in: 5...120) }
+            if let v = forward.optional("by") { p.forwardBy = ForwardMethod(rawValue: try v.oneOf(ForwardMethod.allCases.map(\.rawValue))) ?? .redirect }
         }
         found.attempt { () throws(DocumentError) in
             guard let d = o.optional("speedDial") else { return }

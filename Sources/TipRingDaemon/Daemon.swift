@@ -277,6 +277,7 @@ public final class Daemon: @unchecked Sendable {
         ps.featureCodes = pc.featureCodeTable
         ps.hookFlash = pc.hookFlash ?? HookFlashStyle.defaults(for: pc.region)
         ps.conferenceHangUp = pc.conferenceHangUp
+        ps.forwardBy = pc.forwardBy
         ps.features = featureStore.features(port: id, configured: pc.features)
         return (plan, ps)
     }

@@ -74,6 +74,46 @@ struct FeatureInteropTests {
         #expect(d.terminate(within: 8) == 0)
     }
 
+    @Test("forward on no answer by a new call (forward.by invite, for carriers that refuse 302): port 2 rings 5 s, then calls baresip itself and joins the two — port 1 and baresip hear each other, no 302 on the wire")
+    func forwardByNewCall() throws {
+        let (k, baresip) = try Self.kamailioAndBaresip(rtpPorts: "29500-29599")
+        defer { baresip.stop(); k.stop() }
+        let d = try DaemonUnderTest(name: "forward-invite")
+        try """
+        {
+          accounts: [
+            { port: 1, user: "1001", password: "secret1", domain: "127.0.0.1", registrar: "127.0.0.1:\(k.port)", sipPorts: [19740, 19749] },
+            { port: 2, user: "1003", password: "secret3", domain: "127.0.0.1", registrar: "127.0.0.1:\(k.port)", sipPorts: [19750, 19759] },
+          ],
+          ports: [{ id: 1, dialPlan: "(100[1-9])" }, { id: 2, dialPlan: "(100[1-9])", forward: { noAnswer: "1002", noAnswerSeconds: 5, by: "invite" } }],
+          rtpPorts: [19820, 19859],
+          stateDirectory: "\(d.dir.path)",
+        }
+        """.write(toFile: d.config, atomically: true, encoding: .utf8)
+        try d.start(inNamespace: nil)
+        #expect(waitForPeer(20) { d.status().components(separatedBy: "\"state\": \"registered\"").count == 3 }, "\(d.status())\n\(d.log().suffix(3000))")
+        try d.sim(["offhook", "--port", "1"])
+        #expect(waitForPeer(5) { d.port(1).contains("\"state\": \"dial-tone\"") })
+        try d.sim(["dial", "--port", "1", "1003"])
+        #expect(waitForPeer(10) { d.port(2).contains("\"line\": {\"state\": \"ringing\"") }, "\(d.status())")
+        #expect(waitForPeer(15) { d.port(1).contains("\"line\": {\"state\": \"connected\"") }, "\(d.status())\n\(d.log().suffix(3000))")
+        #expect(d.log().contains("forwards the call to 1002 (a new call)") && d.log().contains("joins the forwarded call to its target"))
+        #expect(!d.log().contains(" 302 "), "a 302 went out: \(d.log().suffix(3000))")
+        // The handset of port 2 is not part of it.
+        #expect(d.port(2).contains("\"line\": {\"state\": \"idle\"}"), "\(d.port(2))")
+        #expect(try d.sim(["listen", "--port", "1", "--seconds", "1"]).contains("audio 1004 Hz"))
+        try d.sim(["say", "--port", "1", "--tone", "697"])
+        _ = waitForPeer(10) { baresip.latestRecordingSize() >= 44 + 2 * 16000 }
+        try d.sim(["onhook", "--port", "1"])
+        #expect(waitForPeer(10) { baresip.log.contains("Call with sip:1003@127.0.0.1 terminated") }, "\(baresip.log.suffix(2000))")
+        _ = waitForPeer(10) { (baresip.recordings().last?.samples.count ?? 0) >= 16000 }
+        let heard = try #require(baresip.recordings().last, "\(baresip.log.suffix(1500))")
+        let loudest = stride(from: 0, to: max(1, heard.samples.count - 8000), by: 4000).map { Level.level(at: 697, in: heard.samples[$0..<min(heard.samples.count, $0 + 8000)]) }.max() ?? -.infinity
+        #expect(loudest > -20, "baresip did not hear port 1 through port 2: \(loudest) dBm0")
+        #expect(waitForPeer(5) { !d.port(2).contains("\"call\"") }, "\(d.port(2))")
+        #expect(d.terminate(within: 8) == 0)
+    }
+
     @Test("being transferred: baresip calls port 1, then transfers it (REFER) to port 2 — port 1 calls 1003, port 2 answers, the two hear each other, baresip is told it worked and leaves")
     func transferredByBaresip() throws {
         let (k, baresip) = try Self.kamailioAndBaresip(rtpPorts: "29800-29899")

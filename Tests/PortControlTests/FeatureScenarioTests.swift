@@ -72,6 +72,35 @@ struct FeatureScenarioTests {
         #expect(rig.listen(2, 1.5) == .dial)
     }
 
+    @Test("forward by a new call: Bob's port calls Carol itself (no 302), Bob's bell silent; Carol answers, Alice and Carol talk through Bob's port; Bob's phone is free; Alice hangs up and Carol's call ends")
+    func forwardByNewCall() throws {
+        let rig = try ScenarioRig(ports: 3) { port, settings, _ in
+            if port == 2 {
+                settings.forwardBy = .invite
+                settings.features.forwards[.always] = "1003"
+            }
+        }
+        let before = rig.s.now
+        rig.lift(1, dialling: "1002")
+        rig.run(2)
+        #expect(rig.silent(2, since: before), "Bob's bell rang")
+        #expect(rig.rings(3), "Carol's bell is silent: \(rig.line(3))")
+        #expect(!rig.wire.contains { $0.status == 302 })
+        #expect(rig.listen(1, 6) == .ringback)
+        rig.phone(3).liftHandset()
+        rig.run(1)
+        guard case .connected = rig.line(1), case .connected = rig.line(3) else { Issue.record("\(rig.line(1)) / \(rig.line(3))"); return }
+        #expect(try Self.hearEachOther(rig, 1, 3))
+        #expect(rig.line(2) == .idle && rig.system.port(2).controller.machine.calls.count == 2)
+        rig.phone(2).liftHandset()
+        #expect(rig.listen(2, 1.5) == .stutterDial)  // free, and reminded that calls are forwarded
+        rig.putDown(2)
+        rig.phone(1).hangUp()
+        rig.run(2)
+        #expect(rig.line(3) == .disconnected(.busy), "\(rig.line(3))")
+        #expect(rig.system.port(2).controller.machine.calls.isEmpty && rig.system.port(2).userAgent.activeCalls.isEmpty)
+    }
+
     @Test("forward on no answer from the configuration: Bob's bell rings for its 20 s, then Carol's; Carol answers and hears Alice")
     func forwardNoAnswer() throws {
         let rig = try ScenarioRig(ports: 3) { port, settings, _ in

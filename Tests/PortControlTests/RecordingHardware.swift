@@ -29,6 +29,9 @@ final class RecordingHardware: PortHardware {
         media = call
         conference = nil
     }
+    /// Two calls joined without the handset, while they are.
+    var relay: (CallHandle, CallHandle)?
+    func relayMedia(_ calls: (CallHandle, CallHandle)?) { relay = calls }
     func connectConference(_ first: CallHandle, _ second: CallHandle) {
         media = first
         conference = (first, second)
