@@ -64,6 +64,8 @@ let package = Package(
                 .product(name: "Benchmark", package: "benchmark"),
                 .product(name: "LineHAL", package: "TipRing"),
                 .product(name: "PortAudio", package: "TipRing"),
+                .product(name: "RTPMedia", package: "TipRing"),
+                .product(name: "SIPCore", package: "TipRing"),
                 .product(name: "TipRingCore", package: "TipRing"),
             ],
             path: "Benchmarks/AudioEngine",

@@ -54,6 +54,8 @@ enum FuzzTargets {
             _ = SIPCall.replacesHeader(target[target.index(after: q)...])
         }
         _ = m["Replaces"].flatMap { SIPCall.replacesHeader(Substring("Replaces=" + $0)) }
+        // A NOTIFY's sipfrag: how a transfer of ours went.
+        _ = SIPCall.sipfragStatus(m.body)
     }
 
     /// A TCP stream cut into pieces the first byte chooses (segment sizes 1…16 bytes × k).

@@ -1,6 +1,8 @@
 import Benchmark
 import LineHAL
 import PortAudio
+import RTPMedia
+import SIPCore
 import TipRingCore
 
 #if canImport(Glibc)
@@ -25,7 +27,7 @@ func cpuSeconds() -> Double {
 }
 
 final class Flag: @unchecked Sendable { var value = false }
-let printed = Flag()
+let printed = Flag(), printedMixer = Flag()
 
 let benchmarks: @Sendable () -> Void = {
     Benchmark.defaultConfiguration = .init(
@@ -97,5 +99,49 @@ let benchmarks: @Sendable () -> Void = {
             t += .milliseconds(20)
         }
         benchmark.stopMeasurement()
+    }
+
+    // Three-way calling: two calls and the line mixed, each call's packets arriving every
+    // period (one 20 ms PCMU frame each), echo cancelled once, both calls sent their mix.
+    // mallocs per sample / 1000 (less the baseline) = allocations per period (goal 0).
+    Benchmark("Three-way mixer, 1000 periods (2 calls + the line, 160 frames)") { benchmark in
+        let local = SessionDescription(address: "127.0.0.1", port: 4000, formats: [.pcmu])
+        let session = MediaSession(local: local, remote: local, codec: .pcmu, telephoneEvent: nil, sending: true, receiving: true)
+        var sent = 0
+        let first = MediaBridge(session: session, ssrc: 1, at: .zero) { sent &+= $0.count }
+        let second = MediaBridge(session: session, ssrc: 2, at: .zero) { sent &+= $0.count }
+        let mixer = ConferenceMixer(first, second, echoCanceller: true)
+        let engine = AudioEngine()
+        engine.addConsumer(mixer)
+        engine.setSource(mixer)
+        let capture = UnsafeMutableBufferPointer<Int16>.allocate(capacity: 160)
+        let playback = UnsafeMutableBufferPointer<Int16>.allocate(capacity: 160)
+        let packet = UnsafeMutableRawBufferPointer.allocate(byteCount: 172, alignment: 4)
+        for i in 0..<160 { capture[i] = Int16(truncatingIfNeeded: (i * 97) % 2000 - 1000) }
+        playback.initialize(repeating: 0)
+        for i in 12..<172 { packet[i] = UInt8(truncatingIfNeeded: i &* 31) }
+        defer { capture.deallocate(); playback.deallocate(); packet.deallocate() }
+        var t = Instant.zero
+        var seq: UInt16 = 0, ts: UInt32 = 0
+        let cpu0 = cpuSeconds()
+        var periods = 0
+        benchmark.startMeasurement()
+        for _ in benchmark.scaledIterations {
+            RTPPacket.writeHeader(into: packet, payloadType: 0, marker: false, sequence: seq, timestamp: ts, ssrc: 7)
+            first.receive(UnsafeRawBufferPointer(packet), at: t)
+            second.receive(UnsafeRawBufferPointer(packet), at: t)
+            engine.processPeriod(capture: UnsafeBufferPointer(capture), playback: playback, at: t)
+            seq &+= 1
+            ts &+= 160
+            t += .milliseconds(20)
+            periods += 1
+        }
+        benchmark.stopMeasurement()
+        blackHole(sent)
+        let cpu = cpuSeconds() - cpu0
+        if cpu > 0.05 && !printedMixer.value {
+            printedMixer.value = true
+            print("three-way mixer: \(periods) periods, \((cpu / Double(periods) * 50 * 1000 * 1000).rounded() / 1000) ms of CPU per call-second")
+        }
     }
 }
