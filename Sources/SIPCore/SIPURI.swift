@@ -246,23 +246,15 @@ public struct SIPURI: Sendable, Hashable, CustomStringConvertible {
 
     /// A URI header's value (RFC 3261 §25.1 `hvalue`: unreserved and `[]/?:+$` as they are,
     /// everything else %-escaped — a Replaces value's `;`, `=` and `@` among them).
-    package static func escapeHeaderValue(_ s: String) -> String {
-        var out = ""
-        for b in s.utf8 {
-            if ByteChecks.isAlpha(b) || ByteChecks.isDigit(b) || "-_.!~*'()[]/?:+$".utf8.contains(b) {
-                out.append(Character(Unicode.Scalar(b)))
-            } else {
-                let h = String(b, radix: 16, uppercase: true)
-                out += "%" + (h.count == 1 ? "0" + h : h)
-            }
-        }
-        return out
-    }
+    package static func escapeHeaderValue(_ s: String) -> String { escape(s, keeping: "-_.!~*'()[]/?:+$") }
 
-    static func escapeUser(_ s: String) -> String {
+    static func escapeUser(_ s: String) -> String { escape(s, keeping: "-_.!~*'()&=+$,;?/") }
+
+    /// `s` with every byte but letters, digits and `keeping` %-escaped.
+    static func escape(_ s: String, keeping: String) -> String {
         var out = ""
         for b in s.utf8 {
-            if ByteChecks.isAlpha(b) || ByteChecks.isDigit(b) || "-_.!~*'()&=+$,;?/".utf8.contains(b) {
+            if ByteChecks.isAlpha(b) || ByteChecks.isDigit(b) || keeping.utf8.contains(b) {
                 out.append(Character(Unicode.Scalar(b)))
             } else {
                 let h = String(b, radix: 16, uppercase: true)

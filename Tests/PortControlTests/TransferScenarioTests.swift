@@ -6,6 +6,32 @@ import PortControl
 import BoardSimulator
 import SimulatorApp
 
+extension ScenarioRig {
+    /// A flash on port `p` (in the board's window), then `settle` seconds.
+    func flash(_ p: Int, settle: Double = 1) {
+        s.run(until: phone(p).flash(for: .milliseconds(400)))
+        run(settle)
+    }
+
+    /// Alice (port 1) calls Bob (port 2), who answers.
+    func aliceCallsBob() {
+        lift(1, dialling: "1002")
+        run(1)
+        phone(2).liftHandset()
+        run(1)
+    }
+
+    /// Alice flashes (Bob held) and dials Carol (port 3), who answers unless told not to.
+    func aliceConsultsCarol(answered: Bool = true) {
+        flash(1)
+        dial(1, "1003")
+        run(1)
+        guard answered else { return }
+        phone(3).liftHandset()
+        run(1)
+    }
+}
+
 /// Transfers and three-way calls made from a telephone, through the simulated exchange, with
 /// the other ends TipRing ports too (so both sides of REFER and Replaces run): what each
 /// earpiece hears, whose bell rings, who ends up talking to whom.
@@ -14,10 +40,7 @@ struct TransferScenarioTests {
     /// Alice (port 1) talking to Bob (port 2), Carol (port 3) idle.
     static func aliceTalksToBob() throws -> ScenarioRig {
         let rig = try ScenarioRig(ports: 3)
-        rig.lift(1, dialling: "1002")
-        rig.run(1)
-        rig.phone(2).liftHandset()
-        rig.run(1)
+        rig.aliceCallsBob()
         guard case .connected(_, nil) = rig.line(1), case .connected = rig.line(2) else {
             throw ScenarioFailure("Alice and Bob not connected: \(rig.line(1)) / \(rig.line(2))")
         }
@@ -51,8 +74,7 @@ struct TransferScenarioTests {
         // Bob is on hold: he hears nothing of Alice.
         let held = try Self.voices(rig, [1, 2])
         #expect(held[2]![1]! < -50, "Bob hears Alice while held: \(held)")
-        rig.s.run(until: rig.phone(1).flash(for: .milliseconds(400)))
-        rig.run(1)
+        rig.flash(1)
         let back = try Self.voices(rig, [1, 2])
         #expect(back[1]![2]! > -20 && back[2]![1]! > -20, "\(back)")
     }
@@ -60,10 +82,7 @@ struct TransferScenarioTests {
     @Test("blind: Alice flashes, dials Carol, hangs up while it rings — Bob's call rings Carol, Carol answers and talks to Bob")
     func blindTransfer() throws {
         let rig = try Self.aliceTalksToBob()
-        rig.s.run(until: rig.phone(1).flash(for: .milliseconds(400)))
-        rig.run(1)
-        rig.dial(1, "1003")
-        rig.run(1)
+        rig.aliceConsultsCarol(answered: false)
         #expect(rig.rings(3))
         rig.putDown(1)
         rig.run(2)
@@ -83,12 +102,7 @@ struct TransferScenarioTests {
     @Test("attended: Alice talks to Carol first, then hangs up — Bob's new call replaces hers with Carol, without ringing; Bob and Carol talk")
     func attendedTransfer() throws {
         let rig = try Self.aliceTalksToBob()
-        rig.s.run(until: rig.phone(1).flash(for: .milliseconds(400)))
-        rig.run(1)
-        rig.dial(1, "1003")
-        rig.run(1)
-        rig.phone(3).liftHandset()
-        rig.run(1)
+        rig.aliceConsultsCarol()
         let consulting = try Self.voices(rig, [1, 2, 3])
         #expect(consulting[1]![3]! > -20 && consulting[3]![1]! > -20, "Alice and Carol: \(consulting)")
         #expect(consulting[2]![1]! < -50 && consulting[2]![3]! < -50, "Bob (held) hears: \(consulting)")
@@ -108,14 +122,8 @@ struct TransferScenarioTests {
     @Test("three-way: flash with Carol answered joins all three — each hears the other two at their own level; flash drops Carol; on-hook leaves Bob and Carol talking")
     func threeWay() throws {
         let rig = try Self.aliceTalksToBob()
-        rig.s.run(until: rig.phone(1).flash(for: .milliseconds(400)))
-        rig.run(1)
-        rig.dial(1, "1003")
-        rig.run(1)
-        rig.phone(3).liftHandset()
-        rig.run(1)
-        rig.s.run(until: rig.phone(1).flash(for: .milliseconds(400)))
-        rig.run(1)
+        rig.aliceConsultsCarol()
+        rig.flash(1)
         guard case .conference = rig.line(1) else { Issue.record("not three-way: \(rig.line(1))"); return }
         let all = try Self.voices(rig, [1, 2, 3])
         for p in [1, 2, 3] {
@@ -125,20 +133,13 @@ struct TransferScenarioTests {
             }
         }
         // Flash drops the party added last: Carol.
-        rig.s.run(until: rig.phone(1).flash(for: .milliseconds(400)))
-        rig.run(1)
+        rig.flash(1)
         guard case .connected(_, nil) = rig.line(1) else { Issue.record("\(rig.line(1))"); return }
         #expect(rig.line(3) == .disconnected(.busy))
         rig.putDown(3)
         // Again, and this time Alice hangs up: Bob and Carol go on (the transfer setting).
-        rig.s.run(until: rig.phone(1).flash(for: .milliseconds(400)))
-        rig.run(1)
-        rig.dial(1, "1003")
-        rig.run(1)
-        rig.phone(3).liftHandset()
-        rig.run(1)
-        rig.s.run(until: rig.phone(1).flash(for: .milliseconds(400)))
-        rig.run(1)
+        rig.aliceConsultsCarol()
+        rig.flash(1)
         rig.putDown(1)
         rig.run(2)
         let left = try Self.voices(rig, [2, 3])
@@ -151,18 +152,9 @@ struct TransferScenarioTests {
         let rig = try ScenarioRig(ports: 3) { port, settings, _ in
             if port == 1 { settings.conferenceHangUp = .end }
         }
-        rig.lift(1, dialling: "1002")
-        rig.run(1)
-        rig.phone(2).liftHandset()
-        rig.run(1)
-        rig.s.run(until: rig.phone(1).flash(for: .milliseconds(400)))
-        rig.run(1)
-        rig.dial(1, "1003")
-        rig.run(1)
-        rig.phone(3).liftHandset()
-        rig.run(1)
-        rig.s.run(until: rig.phone(1).flash(for: .milliseconds(400)))
-        rig.run(1)
+        rig.aliceCallsBob()
+        rig.aliceConsultsCarol()
+        rig.flash(1)
         rig.putDown(1)
         rig.run(1)
         #expect(rig.line(2) == .disconnected(.busy) && rig.line(3) == .disconnected(.busy), "\(rig.line(2)) / \(rig.line(3))")
@@ -173,14 +165,8 @@ struct TransferScenarioTests {
     func refusedTransferRingsBack() throws {
         let rig = try Self.aliceTalksToBob()
         // Bob consults too (Alice on hold at his end): his port cannot take a transfer now.
-        rig.s.run(until: rig.phone(2).flash(for: .milliseconds(400)))
-        rig.run(1)
-        rig.s.run(until: rig.phone(1).flash(for: .milliseconds(400)))
-        rig.run(1)
-        rig.dial(1, "1003")
-        rig.run(1)
-        rig.phone(3).liftHandset()
-        rig.run(1)
+        rig.flash(2)
+        rig.aliceConsultsCarol()
         rig.putDown(1)
         rig.run(1)
         #expect(rig.wire.contains { $0.method == .notify && String(decoding: $0.body, as: UTF8.self).contains("603") })
@@ -190,16 +176,14 @@ struct TransferScenarioTests {
         rig.phone(1).liftHandset()
         rig.run(1)
         // Bob comes back from his own consultation.
-        rig.s.run(until: rig.phone(2).flash(for: .milliseconds(400)))
-        rig.run(1)
+        rig.flash(2)
         let heard = try Self.voices(rig, [1, 2])
         #expect(heard[1]![2]! > -20 && heard[2]![1]! > -20, "\(heard)")
     }
 
     /// The UK: R (a flash, in the board's window) then a digit.
     static func recall(_ rig: ScenarioRig, _ port: Int, _ digit: String) {
-        rig.s.run(until: rig.phone(port).flash(for: .milliseconds(400)))
-        rig.run(0.5)
+        rig.flash(port, settle: 0.5)
         rig.dial(port, digit)
         rig.run(1)
     }
@@ -207,10 +191,7 @@ struct TransferScenarioTests {
     @Test("UK: R gives the recall tone, Alice dials Carol; R2 swaps between Bob and Carol, R3 joins all three, R1 drops Carol, R and R again brings Bob back")
     func registerRecallUK() throws {
         let rig = try ScenarioRig(region: .gb, ports: 3) { _, settings, _ in settings.hookFlash = .recallDigits }
-        rig.lift(1, dialling: "1002")
-        rig.run(1)
-        rig.phone(2).liftHandset()
-        rig.run(1)
+        rig.aliceCallsBob()
         rig.s.run(until: rig.phone(1).flash(for: .milliseconds(400)))
         #expect(rig.listen(1, 1) == .dial)  // BT's recall dial tone is its dial tone
         rig.dial(1, "1003")
@@ -231,11 +212,9 @@ struct TransferScenarioTests {
         #expect(heard[1]![2]! > -20 && heard[2]![1]! > -20, "R1: Bob stays: \(heard)")
         #expect(rig.line(3) == .disconnected(.busy), "\(rig.line(3))")
         // One call: R holds Bob for a new number; R again with nothing dialled brings him back.
-        rig.s.run(until: rig.phone(1).flash(for: .milliseconds(400)))
-        rig.run(1)
+        rig.flash(1)
         #expect(rig.system.port(1).controller.machine.consultation != nil)
-        rig.s.run(until: rig.phone(1).flash(for: .milliseconds(400)))
-        rig.run(1)
+        rig.flash(1)
         heard = try Self.voices(rig, [1, 2])
         #expect(heard[1]![2]! > -20 && heard[2]![1]! > -20, "\(heard)")
     }
@@ -243,18 +222,9 @@ struct TransferScenarioTests {
     @Test("UK: R4 connects Bob and Carol and Alice hears the confirmation tone; refused (Bob consulting too), the special-information tone and Bob back")
     func explicitTransferUK() throws {
         let rig = try ScenarioRig(region: .gb, ports: 3) { _, settings, _ in settings.hookFlash = .recallDigits }
-        rig.lift(1, dialling: "1002")
-        rig.run(1)
-        rig.phone(2).liftHandset()
-        rig.run(1)
-        rig.s.run(until: rig.phone(1).flash(for: .milliseconds(400)))
-        rig.run(1)
-        rig.dial(1, "1003")
-        rig.run(1)
-        rig.phone(3).liftHandset()
-        rig.run(1)
-        rig.s.run(until: rig.phone(1).flash(for: .milliseconds(400)))
-        rig.run(0.5)
+        rig.aliceCallsBob()
+        rig.aliceConsultsCarol()
+        rig.flash(1, settle: 0.5)
         rig.dial(1, "4")
         #expect(rig.listen(1, 1.5) == .confirmation)
         let heard = try Self.voices(rig, [2, 3])
@@ -265,20 +235,10 @@ struct TransferScenarioTests {
         rig.putDown(3)
 
         // Again, with Bob consulting himself: his port declines the transfer.
-        rig.lift(1, dialling: "1002")
-        rig.run(1)
-        rig.phone(2).liftHandset()
-        rig.run(1)
-        rig.s.run(until: rig.phone(2).flash(for: .milliseconds(400)))
-        rig.run(1)
-        rig.s.run(until: rig.phone(1).flash(for: .milliseconds(400)))
-        rig.run(1)
-        rig.dial(1, "1003")
-        rig.run(1)
-        rig.phone(3).liftHandset()
-        rig.run(1)
-        rig.s.run(until: rig.phone(1).flash(for: .milliseconds(400)))
-        rig.run(0.5)
+        rig.aliceCallsBob()
+        rig.flash(2)
+        rig.aliceConsultsCarol()
+        rig.flash(1, settle: 0.5)
         rig.dial(1, "4")
         #expect(rig.listen(1, 1.5) == .specialInformation)
         rig.run(2)
@@ -290,8 +250,7 @@ struct TransferScenarioTests {
     @Test("hung up in consultation with nothing dialled: Bob rings Alice's phone back, and answering takes him off hold")
     func hangUpWithBobHeld() throws {
         let rig = try Self.aliceTalksToBob()
-        rig.s.run(until: rig.phone(1).flash(for: .milliseconds(400)))
-        rig.run(1)
+        rig.flash(1)
         rig.putDown(1)
         rig.run(1)
         #expect(rig.rings(1))
