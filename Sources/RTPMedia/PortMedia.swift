@@ -39,9 +39,8 @@ public final class PortMedia: @unchecked Sendable {
     var sockets: [CallHandle: (rtp: any MediaSocket, rtcp: (any MediaSocket)?)] = [:]
     var sessions: [CallHandle: MediaSession] = [:]
     /// The calls whose audio is connected: one, or two in a three-way call (mixed by
-    /// `mixer`), each with its bridge and its far end.
+    /// a ``ConferenceMixer``, then the engine's source), each with its bridge and its far end.
     var legs: [Leg] = []
-    var mixer: ConferenceMixer?
     /// Two calls joined without the handset (a forward by a new call), and what runs them.
     var relayed: (legs: [Leg], relay: CallRelay)?
     var rtcpTimer: TimerHandle?
@@ -242,9 +241,7 @@ public final class PortMedia: @unchecked Sendable {
         guard !legs.isEmpty else { return }
         let played: any AudioSource & AudioCaptureConsumer
         if legs.count == 2 {
-            let m = ConferenceMixer(legs[0].bridge, legs[1].bridge, echoCanceller: settings.echoCanceller)
-            mixer = m
-            played = m
+            played = ConferenceMixer(legs[0].bridge, legs[1].bridge, echoCanceller: settings.echoCanceller)
         } else {
             played = legs[0].bridge
         }
@@ -311,7 +308,10 @@ public final class PortMedia: @unchecked Sendable {
     }
 
     func scheduleRTCP() {
-        guard !legs.isEmpty || relayed != nil else { return }
+        guard !legs.isEmpty || relayed != nil else {
+            rtcpTimer = nil
+            return
+        }
         rtcpTimer = scheduler.schedule(after: .seconds(5)) { [weak self] in
             guard let self else { return }
             for a in self.legs + (self.relayed?.legs ?? []) {
@@ -337,7 +337,6 @@ public final class PortMedia: @unchecked Sendable {
         if let played = source, engine.currentSource === played { engine.setSource(nil) }
         for a in legs { release(a) }
         source = nil
-        mixer = nil
         legs = []
     }
 

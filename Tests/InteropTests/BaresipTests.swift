@@ -42,7 +42,7 @@ final class Baresip {
         let ipv6 = host.contains(":")
         let bracketed = ipv6 ? "[\(host)]" : host
         let config = try String(contentsOfFile: fixtures + "/config.in", encoding: .utf8)
-            .replacingOccurrences(of: "@SIP@", with: "\(Kamailio.freeUDPPort())")
+            .replacingOccurrences(of: "@SIP@", with: "\(Kamailio.freeSIPPort())")
             .replacingOccurrences(of: "@RTP@", with: rtpPorts)
             .replacingOccurrences(of: "@CTRL@", with: "\(ctrlPort)")
             .replacingOccurrences(of: "@SOURCE@", with: wav)

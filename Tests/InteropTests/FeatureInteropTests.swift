@@ -76,17 +76,17 @@ struct FeatureInteropTests {
 
     @Test("forward on no answer by a new call (forward.by invite, for carriers that refuse 302): port 2 rings 5 s, then calls baresip itself and joins the two — port 1 and baresip hear each other, no 302 on the wire")
     func forwardByNewCall() throws {
-        let (k, baresip) = try Self.kamailioAndBaresip(rtpPorts: "29500-29599")
+        let (k, baresip) = try Self.kamailioAndBaresip(rtpPorts: "30400-30499")
         defer { baresip.stop(); k.stop() }
         let d = try DaemonUnderTest(name: "forward-invite")
         try """
         {
           accounts: [
-            { port: 1, user: "1001", password: "secret1", domain: "127.0.0.1", registrar: "127.0.0.1:\(k.port)", sipPorts: [19740, 19749] },
-            { port: 2, user: "1003", password: "secret3", domain: "127.0.0.1", registrar: "127.0.0.1:\(k.port)", sipPorts: [19750, 19759] },
+            { port: 1, user: "1001", password: "secret1", domain: "127.0.0.1", registrar: "127.0.0.1:\(k.port)", sipPorts: [36100, 36109] },
+            { port: 2, user: "1003", password: "secret3", domain: "127.0.0.1", registrar: "127.0.0.1:\(k.port)", sipPorts: [36110, 36119] },
           ],
           ports: [{ id: 1, dialPlan: "(100[1-9])" }, { id: 2, dialPlan: "(100[1-9])", forward: { noAnswer: "1002", noAnswerSeconds: 5, by: "invite" } }],
-          rtpPorts: [19820, 19859],
+          rtpPorts: [36200, 36239],
           stateDirectory: "\(d.dir.path)",
         }
         """.write(toFile: d.config, atomically: true, encoding: .utf8)

@@ -68,6 +68,27 @@ final class Kamailio {
         return Int(UInt16(bigEndian: addr.sin_port))
     }
 
+    /// A port for a SIP peer that listens on UDP and TCP at `p` and TLS at `p + 1` (baresip):
+    /// below the kernel's ephemeral range (32768–60999), where no outgoing connection of
+    /// another test can be holding it, and each of the three bindable when it is handed out.
+    static func freeSIPPort() -> Int {
+        func bindable(_ port: Int, _ type: Int32) -> Bool {
+            let fd = socket(AF_INET, type, 0)
+            defer { close(fd) }
+            var addr = sockaddr_in()
+            addr.sin_family = sa_family_t(AF_INET)
+            addr.sin_addr.s_addr = inet_addr("127.0.0.1")
+            addr.sin_port = UInt16(port).bigEndian
+            return withUnsafePointer(to: &addr) { $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { bind(fd, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) } } == 0
+        }
+        for _ in 0..<500 {
+            let p = Int.random(in: 12000...15998)
+            let udp = Int32(SOCK_DGRAM.rawValue), tcp = Int32(SOCK_STREAM.rawValue)
+            if bindable(p, udp) && bindable(p, tcp) && bindable(p + 1, tcp) { return p }
+        }
+        return freeUDPPort()
+    }
+
     /// Where it listens; with `namespace`, it runs in that network namespace (`ip netns exec`).
     let address: String
     let namespace: String?

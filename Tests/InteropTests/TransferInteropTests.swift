@@ -20,8 +20,8 @@ struct TransferInteropTests {
     static func setUp(_ name: String, sipPorts: ClosedRange<Int>, rtp: ClosedRange<Int>, second answer: String = "auto",
                       port extra: String = "") throws -> (Kamailio, Baresip, Baresip, DaemonUnderTest) {
         let k = try Kamailio()
-        let first = try Baresip(registrarPort: k.port, source: try tone(1004), rtpPorts: "29600-29699", viaRegistrar: true)
-        let second = try Baresip(registrarPort: k.port, source: try tone(1804), rtpPorts: "29700-29799", user: "1003", password: "secret3", answer: answer, viaRegistrar: true)
+        let first = try Baresip(registrarPort: k.port, source: try tone(1004), rtpPorts: "30200-30299", viaRegistrar: true)
+        let second = try Baresip(registrarPort: k.port, source: try tone(1804), rtpPorts: "30300-30399", user: "1003", password: "secret3", answer: answer, viaRegistrar: true)
         guard waitForPeer(10, { ((try? k.contacts(of: "1002").isEmpty == false) ?? false) && ((try? k.contacts(of: "1003").isEmpty == false) ?? false) }) else {
             throw ToolError(description: "the baresips did not register: \(first.log.suffix(1500))\n\(second.log.suffix(1500))")
         }
@@ -77,7 +77,7 @@ struct TransferInteropTests {
 
     @Test("attended: 1001 talks to 1002, flash (recall dial tone, 1002 held), dials 1003 and talks, hangs up — 1002 and 1003 hear each other, 1001 is left with nothing")
     func attended() throws {
-        let (k, a, b, d) = try Self.setUp("attended", sipPorts: 19600...19609, rtp: 19900...19919)
+        let (k, a, b, d) = try Self.setUp("attended", sipPorts: 36000...36009, rtp: 36300...36319)
         defer { a.stop(); b.stop(); k.stop() }
         try Self.call(d, "1002")
         #expect(waitForPeer(10) { d.port(1).contains("\"line\": {\"state\": \"connected\"") }, "\(d.port(1))\n\(a.log.suffix(1500))")
@@ -99,7 +99,7 @@ struct TransferInteropTests {
 
     @Test("blind: 1001 talks to 1002, flash, dials 1003 and hangs up while it rings — 1002's call rings 1003, answered, the two hear each other")
     func blind() throws {
-        let (k, a, b, d) = try Self.setUp("blind", sipPorts: 19610...19619, rtp: 19920...19939, second: "manual")
+        let (k, a, b, d) = try Self.setUp("blind", sipPorts: 36010...36019, rtp: 36320...36339, second: "manual")
         defer { a.stop(); b.stop(); k.stop() }
         try Self.call(d, "1002")
         #expect(waitForPeer(10) { d.port(1).contains("\"line\": {\"state\": \"connected\"") }, "\(d.port(1))")
@@ -123,11 +123,11 @@ struct TransferInteropTests {
 
     @Test("three-way: 1001 with 1002, flash, 1003 answers, flash joins all three — the line hears both baresips and each baresip hears the line and the other; hanging up leaves them talking")
     func threeWay() throws {
-        let (k, a, b, d) = try Self.setUp("threeway", sipPorts: 19620...19629, rtp: 19940...19959)
+        let (k, a, b, d) = try Self.setUp("threeway", sipPorts: 36020...36029, rtp: 36340...36359)
         defer { a.stop(); b.stop(); k.stop() }
         // baresip's own recording of a call stops when a re-INVITE restarts its player (1002 is
         // held and resumed here): what the port sends 1002 is read off the wire instead.
-        let capture = try Capture(filter: "udp and src portrange 19940-19959 and dst portrange 29600-29699")
+        let capture = try Capture(filter: "udp and src portrange 36340-36359 and dst portrange 30200-30299")
         try Self.call(d, "1002")
         #expect(waitForPeer(10) { d.port(1).contains("\"line\": {\"state\": \"connected\"") }, "\(d.port(1))")
         try d.sim(["flash", "--port", "1"])
@@ -153,7 +153,7 @@ struct TransferInteropTests {
         try Self.talkThenHangUp(a, b)
         capture.stop()
         // 1002 heard the line's 697 Hz and 1003's 1804 Hz: the PCMU the port sent it.
-        let payloads = try capture.rows("rtp.p_type == 0", fields: ["rtp.payload"], rtpPorts: Array(19940...19959)).compactMap(\.first)
+        let payloads = try capture.rows("rtp.p_type == 0", fields: ["rtp.payload"], rtpPorts: Array(36340...36359)).compactMap(\.first)
         var toA: [Int16] = []
         for hex in payloads {
             // Hex digits, with or without ':' between the bytes (tshark versions differ).
