@@ -91,10 +91,11 @@ int tipring_gpio_set(tipring_gpio_request *req, int value) { return gpiod_line_s
 int tipring_gpio_get(tipring_gpio_request *req) { int v = gpiod_line_get_value(req->line); return v < 0 ? -errno : v; }
 int tipring_gpio_event_fd(tipring_gpio_request *req) { return gpiod_line_event_get_fd(req->line); }
 
-int tipring_gpio_read_event(tipring_gpio_request *req, int *rising, uint64_t *ns) {
+int tipring_gpio_read_event(tipring_gpio_request *req, int *rising, uint64_t *ns, uint64_t *seqno) {
     struct gpiod_line_event ev;
     if (gpiod_line_event_read(req->line, &ev) != 0) return -errno;
     *rising = ev.event_type == GPIOD_LINE_EVENT_RISING_EDGE;
+    *seqno = 0; /* the v1 interface numbers no events: a lost one shows as two edges the same way */
     uint64_t t = (uint64_t)ev.ts.tv_sec * 1000000000ull + (uint64_t)ev.ts.tv_nsec;
     *ns = tipring_gpio_to_monotonic(t, now_ns(CLOCK_REALTIME), now_ns(CLOCK_MONOTONIC));
     return 1;
@@ -223,7 +224,7 @@ int tipring_gpio_get(tipring_gpio_request *req) {
 
 int tipring_gpio_event_fd(tipring_gpio_request *req) { return gpiod_line_request_get_fd(req->req); }
 
-int tipring_gpio_read_event(tipring_gpio_request *req, int *rising, uint64_t *ns) {
+int tipring_gpio_read_event(tipring_gpio_request *req, int *rising, uint64_t *ns, uint64_t *seqno) {
     if (!req->events) return -EINVAL;
     int n = gpiod_line_request_read_edge_events(req->req, req->events, 1);
     if (n < 0) return -errno;
@@ -231,6 +232,8 @@ int tipring_gpio_read_event(tipring_gpio_request *req, int *rising, uint64_t *ns
     struct gpiod_edge_event *ev = gpiod_edge_event_buffer_get_event(req->events, 0);
     *rising = gpiod_edge_event_get_event_type(ev) == GPIOD_EDGE_EVENT_RISING_EDGE;
     *ns = gpiod_edge_event_get_timestamp_ns(ev);
+    /* The line's own count of events: a gap is events the kernel's buffer dropped. */
+    *seqno = gpiod_edge_event_get_line_seqno(ev);
     return 1;
 }
 

@@ -84,6 +84,14 @@ public protocol GPIOInputLine: AnyObject {
     var failure: String? { get }
     /// Gives the line back and stops edge events.
     func release()
+    /// Edges the kernel dropped (its per-line buffer overflowed), noticed and mended
+    /// (``EdgeContinuity``).
+    var lostEdges: Int { get }
+}
+
+extension GPIOInputLine {
+    /// An input that cannot lose edges (the simulator's; sysfs reads the level on each change).
+    public var lostEdges: Int { 0 }
 }
 
 /// One GPIO controller (a `/dev/gpiochipN`, a sysfs `gpiochipN`, or a simulated chip),

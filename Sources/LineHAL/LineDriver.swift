@@ -67,6 +67,8 @@ public protocol LineDriver: AnyObject {
     /// Why hook edges stopped coming (the GPIO chip hung up, an event read failed); nil
     /// while the line is watched as it should be.
     var failure: String? { get }
+    /// Hook edges the kernel dropped (its event buffer full) and the driver mended.
+    var lostHookEdges: Int { get }
 
     /// Sets the DC feed. While ringing, the feed applies once ringing stops.
     func setFeed(_ feed: LineFeed) throws(HALError)
@@ -108,4 +110,8 @@ public struct RingConstraints: Sendable, Hashable {
     public func stopTime(at frequency: Double) -> Duration {
         stopDelay + (finishesHalfCycle ? .nanoseconds(Int64(1e9 / (2 * frequency))) : .zero)
     }
+}
+
+extension LineDriver {
+    public var lostHookEdges: Int { 0 }
 }

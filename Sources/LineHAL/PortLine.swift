@@ -60,6 +60,8 @@ public final class PortLine {
 
     /// Why the line's hook sense stopped working (its GPIO chip hung up, …); nil while it works.
     public var failure: String? { driver.failure }
+    /// Hook edges the kernel dropped and the driver mended (shown in the status when any).
+    public var lostHookEdges: Int { driver.lostHookEdges }
 
     /// Gives the lines back and requests them again (after a GPIO failure): the line comes
     /// back powered down, its hook state read afresh.

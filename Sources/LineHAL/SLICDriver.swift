@@ -67,6 +67,8 @@ public class GPIOSLICDriver: @unchecked Sendable {
     }
 
     public var failure: String? { hookLine?.failure }
+    /// SHK edges the kernel dropped and the driver mended (a bouncing switch overflowing its buffer).
+    public var lostHookEdges: Int { hookLine?.lostEdges ?? 0 }
 
     public func stop() {
         if isRinging || isRingSignalOn { abortRingSignal() }

@@ -123,6 +123,18 @@ public final class LibgpiodChip: GPIOChip, @unchecked Sendable {
         let offset: UInt32
         let chip: String
         var watcher: FDWatcher?
+        /// Edges the kernel dropped, noticed and mended on the watcher's thread.
+        let continuity = Continuity()
+        final class Continuity: @unchecked Sendable {
+            let lock = ConditionLock()
+            var value = EdgeContinuity()
+        }
+        var lostEdges: Int { continuity.lock.withLock { continuity.value.lost } }
+        static func monotonicNow() -> Int64 {
+            var ts = timespec()
+            clock_gettime(CLOCK_MONOTONIC, &ts)
+            return Int64(ts.tv_sec) * 1_000_000_000 + Int64(ts.tv_nsec)
+        }
         init(request: OpaquePointer, offset: UInt32, chip: String) {
             self.request = request
             self.offset = offset
@@ -131,12 +143,21 @@ public final class LibgpiodChip: GPIOChip, @unchecked Sendable {
         func watch(_ onEdge: @escaping GPIOEdgeHandler) throws(HALError) {
             guard let r = request else { return }
             let offset = self.offset
+            let continuity = self.continuity
             let w = FDWatcher(fd: tipring_gpio_event_fd(r), events: Int16(POLLIN)) {
                 var rising: Int32 = 0
-                var ns: UInt64 = 0
-                let n = tipring_gpio_read_event(r, &rising, &ns)
+                var ns: UInt64 = 0, seqno: UInt64 = 0
+                let n = tipring_gpio_read_event(r, &rising, &ns, &seqno)
                 if n == 1 {
-                    onEdge(GPIOEdgeEvent(offset: offset, edge: rising != 0 ? .rising : .falling, timestamp: Instant(nanoseconds: Int64(truncatingIfNeeded: ns))))
+                    let e = GPIOEdgeEvent(offset: offset, edge: rising != 0 ? .rising : .falling, timestamp: Instant(nanoseconds: Int64(truncatingIfNeeded: ns)))
+                    for edge in continuity.lock.withLock({ continuity.value.admit(e, sequence: seqno) }) { onEdge(edge) }
+                    // Nothing more queued: the level must be where the edges left it.
+                    var pfd = pollfd(fd: tipring_gpio_event_fd(r), events: Int16(POLLIN), revents: 0)
+                    let level = tipring_gpio_get(r)
+                    if poll(&pfd, 1, 0) == 0, level >= 0,
+                       let mend = continuity.lock.withLock({ continuity.value.settled(at: GPIOLevel(level != 0), offset: offset, now: Instant(nanoseconds: Self.monotonicNow())) }) {
+                        onEdge(mend)
+                    }
                 }
                 if n < 0, -n != EAGAIN, -n != EINTR { return "reading an edge event: \(String(cString: strerror(-n)))" }
                 return nil

@@ -153,6 +153,7 @@ extension Daemon {
             call: call, messagesWaiting: p.controller?.machine.messagesWaiting ?? false,
             seizeToToneMs: p.hardware?.lastSeizureToTone.map { (Double($0.nanoseconds) / 1000).rounded() / 1000 }, lastError: p.lastError, fault: p.recovery.fault?.reason,
             dropped: .init(requests: Int64(d.requests), responses: Int64(d.responses), malformed: Int64(d.malformed), rtp: Int64(d.media)))
+        status.lostHookEdges = Int64(p.hardware?.line.lostHookEdges ?? 0)
         if let f = p.controller?.features, f.forwarding || f.doNotDisturb || p.controller?.settings.doNotDisturb == true {
             status.features = PortStatus.Features(forwardAlways: f.forwards[.always], forwardBusy: f.forwards[.busy], forwardNoAnswer: f.forwards[.noAnswer],
                                                   doNotDisturb: f.doNotDisturb || p.controller?.settings.doNotDisturb == true)

@@ -93,6 +93,10 @@ public struct PortStatus: Sendable, Hashable {
     }
 
     /// What the network side sent that was dropped (see README, "Security").
+    /// Hook edges the GPIO chip's kernel buffer dropped (a bouncing switch, a busy daemon),
+    /// mended by the driver; shown when any.
+    public var lostHookEdges: Int64 = 0
+
     public struct Dropped: Sendable, Hashable {
         public var requests: Int64, responses: Int64, malformed: Int64, rtp: Int64
     }
@@ -114,6 +118,7 @@ extension PortStatus {
             ("registration", registration.json), ("line", line.json),
             ("call", call?.json), ("messagesWaiting", .bool(messagesWaiting)), ("features", features?.json), ("seizeToToneMs", seizeToToneMs.map { .number($0) }),
             ("lastError", .optional(lastError)), ("fault", .optional(fault)), ("dropped", dropped.json),
+            ("lostHookEdges", lostHookEdges > 0 ? .integer(lostHookEdges) : nil),
         ].jsonObject
     }
 }

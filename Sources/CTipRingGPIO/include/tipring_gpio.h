@@ -32,7 +32,7 @@ int tipring_gpio_get(tipring_gpio_request *req);
 /* The file descriptor to poll for edge events. */
 int tipring_gpio_event_fd(tipring_gpio_request *req);
 /* Reads one edge event: 1 read, 0 none, -errno. *rising 1/0; *ns monotonic nanoseconds. */
-int tipring_gpio_read_event(tipring_gpio_request *req, int *rising, uint64_t *ns);
+int tipring_gpio_read_event(tipring_gpio_request *req, int *rising, uint64_t *ns, uint64_t *seqno);
 void tipring_gpio_release(tipring_gpio_request *req);
 
 /* A timestamp from the kernel, on either clock, converted to the monotonic clock (kernels
