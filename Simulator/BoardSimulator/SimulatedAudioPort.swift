@@ -3,7 +3,9 @@ import TipRingCore
 
 /// A port's PCM codec in the simulator: every period (on the scheduler) it fills the
 /// capture frame from the telephone's mouthpiece, calls the handler, and gives the
-/// playback frame to the telephone's earpiece. Buffers are allocated once.
+/// playback frame to the telephone's earpiece `playbackDelay` later — the buffer a real
+/// sound device keeps queued (ALSA: the two periods primed before the first). Buffers are
+/// allocated once.
 public final class SimulatedAudioPort: AudioPort {
     public let name: String
     public let format: AudioFormat
@@ -16,6 +18,16 @@ public final class SimulatedAudioPort: AudioPort {
     var nextPeriod: Instant = .zero
     /// Periods run since start.
     public private(set) var periods: Int = 0
+    /// How long a played frame waits before the earpiece hears it: a whole number of periods,
+    /// two by default as on ALSA (set before ``start(handler:)``; zero models no buffer).
+    public var playbackDelay: Duration {
+        get { format.period * delayPeriods }
+        set { delayPeriods = max(0, Int((newValue / format.period).rounded(.up))) }
+    }
+    var delayPeriods = 2
+    /// The frames played but not yet heard, oldest first (a ring of `delayPeriods` frames).
+    var delayLine: UnsafeMutableBufferPointer<Int16> = .allocate(capacity: 0)
+    var delayHead = 0
 
     init(name: String, format: AudioFormat, telephone: SimulatedTelephone, scheduler: any Scheduler) {
         self.name = name
@@ -32,6 +44,7 @@ public final class SimulatedAudioPort: AudioPort {
     deinit {
         capture.deallocate()
         playback.deallocate()
+        delayLine.deallocate()
     }
 
     public var isRunning: Bool { handler != nil }
@@ -43,6 +56,12 @@ public final class SimulatedAudioPort: AudioPort {
         }
         guard self.handler == nil else { throw HALError.unsupported("\(name) is already started") }
         self.handler = handler
+        // The device starts with silence queued, as ALSA's priming does.
+        delayLine.deallocate()
+        delayLine = .allocate(capacity: delayPeriods * format.framesPerPeriod)
+        delayLine.initialize(repeating: 0)
+        delayHead = 0
+        handler.playbackDelayChanged(playbackDelay)
         nextPeriod = scheduler.now + format.period
         schedule()
     }
@@ -88,7 +107,16 @@ public final class SimulatedAudioPort: AudioPort {
         // The period that just ended: what the mouthpiece said, then what the earpiece gets.
         telephone.mouthpiece.fill(capture, at: t)
         handler.processPeriod(capture: UnsafeBufferPointer(capture), playback: playback, at: t)
-        telephone.earpiece.receive(UnsafeBufferPointer(playback), at: t)
+        if delayLine.isEmpty {
+            telephone.earpiece.receive(UnsafeBufferPointer(playback), at: t)
+        } else {
+            // The oldest queued frame reaches the line now; this period's joins the queue.
+            let n = format.framesPerPeriod
+            let slot = UnsafeMutableBufferPointer(rebasing: delayLine[delayHead..<(delayHead + n)])
+            telephone.earpiece.receive(UnsafeBufferPointer(slot), at: t)
+            _ = slot.update(fromContentsOf: playback)
+            delayHead = (delayHead + n) % delayLine.count
+        }
         periods += 1
         nextPeriod = t + format.period
         schedule()

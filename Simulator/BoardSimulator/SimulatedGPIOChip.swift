@@ -19,6 +19,7 @@ public final class SimulatedGPIOChip: GPIOChip, @unchecked Sendable {
         var consumer: String?
         var direction: GPIOLineInfo.Direction = .input
         var drive: GPIODrive = .pushPull
+        var bias: GPIOBias = .asIs
         /// What the pin is driven to; like the kernel, releasing a line leaves it as it was.
         var pin: PinDrive = .released
         var handler: GPIOEdgeHandler?
@@ -51,11 +52,12 @@ public final class SimulatedGPIOChip: GPIOChip, @unchecked Sendable {
         return GPIOLineInfo(offset: offset, name: l.lineName, consumer: l.consumer, direction: l.direction, isUsed: l.consumer != nil)
     }
 
-    public func requestOutput(offset: UInt32, consumer: String, initial: GPIOLevel, drive: GPIODrive) throws(HALError) -> any GPIOOutputLine {
+    public func requestOutput(offset: UInt32, consumer: String, initial: GPIOLevel, drive: GPIODrive, bias: GPIOBias) throws(HALError) -> any GPIOOutputLine {
         try check(offset)
         let i = Int(offset)
         if lines[i].consumer != nil { throw .lineBusy(chip: name, offset: offset, consumer: lines[i].consumer) }
         lines[i].consumer = consumer
+        lines[i].bias = bias
         lines[i].direction = .output
         lines[i].drive = drive
         let line = Output(chip: self, offset: offset)
@@ -82,12 +84,13 @@ public final class SimulatedGPIOChip: GPIOChip, @unchecked Sendable {
         lostReason = nil  // a request that works finds the chip back
     }
 
-    public func requestInput(offset: UInt32, consumer: String, onEdge: GPIOEdgeHandler?) throws(HALError) -> any GPIOInputLine {
+    public func requestInput(offset: UInt32, consumer: String, bias: GPIOBias, onEdge: GPIOEdgeHandler?) throws(HALError) -> any GPIOInputLine {
         try check(offset)
         try checkPresent(offset)
         let i = Int(offset)
         if lines[i].consumer != nil { throw .lineBusy(chip: name, offset: offset, consumer: lines[i].consumer) }
         lines[i].consumer = consumer
+        lines[i].bias = bias
         lines[i].direction = .input
         lines[i].pin = .released
         lines[i].handler = onEdge
@@ -102,6 +105,9 @@ public final class SimulatedGPIOChip: GPIOChip, @unchecked Sendable {
     public enum PinDrive: Sendable, Hashable { case high, low, released }
 
     public func pinDrive(_ offset: UInt32) -> PinDrive { lines[Int(offset)].pin }
+
+    /// The pull its requester asked for.
+    public func bias(_ offset: UInt32) -> GPIOBias { lines[Int(offset)].bias }
 
     /// Whether a line is requested by someone.
     public func isRequested(_ offset: UInt32) -> Bool { lines[Int(offset)].consumer != nil }

@@ -134,6 +134,7 @@ public final class SimulatedTelephone {
         guard reversed != lineReversed else { return }
         lineReversed = reversed
         polarityChanges.append((scheduler.now, reversed))
+        if linePowered { earpiece.lineReversal(at: scheduler.now, toReversed: reversed) }
     }
 }
 
@@ -152,16 +153,55 @@ public final class Earpiece {
     /// Keep only about this many seconds of audio (a long-running daemon); nil keeps all.
     public var retainSeconds: Int?
 
+    /// Polarity reversals not yet heard (time, direction), oldest first, and what is left of
+    /// the last one's transient.
+    private var reversals: [(at: Instant, toReversed: Bool)] = []
+    private var transient: Float = 0
+
+    /// The line's polarity changed: tip and ring swap ~100 V, which reaches the telephone's
+    /// audio path (and its caller-ID receiver) through the coupling capacitor as a decaying
+    /// click of a few milliseconds — enough to ruin the FSK bits under it, as on a real line.
+    func lineReversal(at time: Instant, toReversed: Bool) {
+        reversals.append((time, toReversed))
+    }
+
+    /// The click's peak and its decay per sample (time constant 2 ms at 8 kHz).
+    static let transientPeak: Float = 24_000, transientDecay: Float = 0.94
+
     func receive(_ frame: UnsafeBufferPointer<Int16>, at time: Instant) {
-        guard isRecording else { return }
+        guard isRecording else {
+            reversals.removeAll()
+            transient = 0
+            return
+        }
         // A frame is stamped with the end of its period: its first sample is older.
-        if startedAt == nil { startedAt = time - .nanoseconds(Int64(frame.count) * 1_000_000_000 / Int64(sampleRate)) }
+        let frameStart = time - .nanoseconds(Int64(frame.count) * 1_000_000_000 / Int64(sampleRate))
+        if startedAt == nil { startedAt = frameStart }
+        let first = samples.count
         samples.append(contentsOf: frame)
+        if !reversals.isEmpty || transient != 0 { addTransients(from: first, frameStart: frameStart) }
         // Trimmed once a second's worth is over: the recording stays within a second of `keep`.
         if let keep = retainSeconds, samples.count > (keep + 1) * sampleRate, let s = startedAt {
             let drop = samples.count - keep * sampleRate
             samples.removeFirst(drop)
             startedAt = s + .nanoseconds(Int64(drop) * 1_000_000_000 / Int64(sampleRate))
+        }
+    }
+
+    /// Adds the clicks of the reversals that fall in the frame just appended (from `first`).
+    private func addTransients(from first: Int, frameStart: Instant) {
+        reversals.removeAll { $0.at < frameStart }
+        let nanosecondsPerSample = Int64(1_000_000_000 / sampleRate)
+        for i in first..<samples.count {
+            let t = frameStart + .nanoseconds(Int64(i - first) * nanosecondsPerSample)
+            while let r = reversals.first, r.at <= t {
+                transient += r.toReversed ? -Self.transientPeak : Self.transientPeak
+                reversals.removeFirst()
+            }
+            guard transient != 0 else { continue }
+            samples[i] = Int16(max(-32768, min(32767, Float(samples[i]) + transient)))
+            transient *= Self.transientDecay
+            if abs(transient) < 1 { transient = 0 }
         }
     }
 

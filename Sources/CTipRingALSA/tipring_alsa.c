@@ -18,6 +18,41 @@ static void quiet(const char *file, int line, const char *function, int err, con
     (void)file; (void)line; (void)function; (void)err; (void)fmt;
 }
 
+/* The parameters set one by one rather than by snd_pcm_set_params (which picks the period
+   from a latency and leaves the thresholds at their defaults): the port's period exactly,
+   three periods of buffer (two queued after priming, one spare against a late thread),
+   playback started once those two are queued, capture started by the first read, and the
+   device woken for each whole period. */
+static int configure(snd_pcm_t *pcm, int capture, unsigned rate, unsigned period_frames) {
+    snd_pcm_hw_params_t *hw;
+    snd_pcm_sw_params_t *sw;
+    int err;
+    snd_pcm_hw_params_alloca(&hw);
+    snd_pcm_sw_params_alloca(&sw);
+    if ((err = snd_pcm_hw_params_any(pcm, hw)) < 0) return err;
+    if ((err = snd_pcm_hw_params_set_rate_resample(pcm, hw, 1)) < 0) return err;
+    if ((err = snd_pcm_hw_params_set_access(pcm, hw, SND_PCM_ACCESS_RW_INTERLEAVED)) < 0) return err;
+    if ((err = snd_pcm_hw_params_set_format(pcm, hw, SND_PCM_FORMAT_S16_LE)) < 0) return err;
+    if ((err = snd_pcm_hw_params_set_channels(pcm, hw, 1)) < 0) return err;
+    if ((err = snd_pcm_hw_params_set_rate(pcm, hw, rate, 0)) < 0) return err;
+    snd_pcm_uframes_t period = period_frames;
+    int dir = 0;
+    if ((err = snd_pcm_hw_params_set_period_size_near(pcm, hw, &period, &dir)) < 0) return err;
+    unsigned periods = TIPRING_PCM_PERIODS;
+    dir = 0;
+    if ((err = snd_pcm_hw_params_set_periods_near(pcm, hw, &periods, &dir)) < 0) return err;
+    if ((err = snd_pcm_hw_params(pcm, hw)) < 0) return err;
+    snd_pcm_uframes_t buffer = 0;
+    snd_pcm_hw_params_get_period_size(hw, &period, &dir);
+    snd_pcm_hw_params_get_buffer_size(hw, &buffer);
+    if ((err = snd_pcm_sw_params_current(pcm, sw)) < 0) return err;
+    snd_pcm_uframes_t start = capture ? 1 : (2 * period < buffer ? 2 * period : buffer);
+    if ((err = snd_pcm_sw_params_set_start_threshold(pcm, sw, start)) < 0) return err;
+    if ((err = snd_pcm_sw_params_set_avail_min(pcm, sw, period)) < 0) return err;
+    if ((err = snd_pcm_sw_params(pcm, sw)) < 0) return err;
+    return 0;
+}
+
 void *tipring_pcm_open(const char *name, int capture, unsigned rate, unsigned period_frames, const char *config, int *err) {
     snd_pcm_t *pcm = NULL;
     snd_lib_error_set_handler(quiet);
@@ -31,9 +66,7 @@ void *tipring_pcm_open(const char *name, int capture, unsigned rate, unsigned pe
         *err = snd_pcm_open(&pcm, name, stream, 0);
     }
     if (*err < 0) return NULL;
-    unsigned latency = period_frames * 4u * 1000000u / rate;   /* four periods of buffer */
-    *err = snd_pcm_set_params(pcm, SND_PCM_FORMAT_S16_LE, SND_PCM_ACCESS_RW_INTERLEAVED, 1, rate, 1, latency);
-    if (*err < 0) { snd_pcm_close(pcm); return NULL; }
+    if ((*err = configure(pcm, capture, rate, period_frames)) < 0) { snd_pcm_close(pcm); return NULL; }
     return pcm;
 }
 
@@ -42,6 +75,30 @@ long tipring_pcm_read(void *pcm, int16_t *buffer, unsigned long frames) { return
 long tipring_pcm_write(void *pcm, const int16_t *buffer, unsigned long frames) { return snd_pcm_writei((snd_pcm_t *)pcm, buffer, frames); }
 int tipring_pcm_recover(void *pcm, int err) { return snd_pcm_recover((snd_pcm_t *)pcm, err, 1); }
 const char *tipring_pcm_error(int err) { return snd_strerror(err); }
+
+int tipring_pcm_geometry(void *pcm, unsigned long *period_frames, unsigned long *buffer_frames, unsigned long *start_threshold) {
+    snd_pcm_hw_params_t *hw;
+    snd_pcm_sw_params_t *sw;
+    snd_pcm_hw_params_alloca(&hw);
+    snd_pcm_sw_params_alloca(&sw);
+    int err, dir = 0;
+    if ((err = snd_pcm_hw_params_current((snd_pcm_t *)pcm, hw)) < 0) return err;
+    if ((err = snd_pcm_sw_params_current((snd_pcm_t *)pcm, sw)) < 0) return err;
+    snd_pcm_uframes_t p = 0, b = 0, s = 0;
+    snd_pcm_hw_params_get_period_size(hw, &p, &dir);
+    snd_pcm_hw_params_get_buffer_size(hw, &b);
+    snd_pcm_sw_params_get_start_threshold(sw, &s);
+    *period_frames = p;
+    *buffer_frames = b;
+    *start_threshold = s;
+    return 0;
+}
+
+long tipring_pcm_delay(void *pcm) {
+    snd_pcm_sframes_t d = 0;
+    int err = snd_pcm_delay((snd_pcm_t *)pcm, &d);
+    return err < 0 ? err : (long)d;
+}
 
 void tipring_pcm_names(const char *config, char *out, size_t size) {
     out[0] = 0;

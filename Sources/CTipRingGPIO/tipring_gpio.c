@@ -65,11 +65,20 @@ int tipring_gpio_line_info(tipring_gpio_chip *chip, unsigned offset, char *name,
     return 0;
 }
 
+static int bias_flags(int bias) {
+    switch (bias) {
+    case TIPRING_GPIO_BIAS_DISABLED: return GPIOD_LINE_REQUEST_FLAG_BIAS_DISABLE;
+    case TIPRING_GPIO_BIAS_PULL_UP: return GPIOD_LINE_REQUEST_FLAG_BIAS_PULL_UP;
+    case TIPRING_GPIO_BIAS_PULL_DOWN: return GPIOD_LINE_REQUEST_FLAG_BIAS_PULL_DOWN;
+    default: return 0;
+    }
+}
+
 tipring_gpio_request *tipring_gpio_request_output(tipring_gpio_chip *chip, unsigned offset, const char *consumer,
-                                                  int open_drain, int initial, int *err) {
+                                                  int open_drain, int bias, int initial, int *err) {
     struct gpiod_line *l = gpiod_chip_get_line(chip->chip, offset);
     if (!l) { *err = errno; return NULL; }
-    int flags = open_drain ? GPIOD_LINE_REQUEST_FLAG_OPEN_DRAIN : 0;
+    int flags = (open_drain ? GPIOD_LINE_REQUEST_FLAG_OPEN_DRAIN : 0) | bias_flags(bias);
     if (gpiod_line_request_output_flags(l, consumer, flags, initial) != 0) { *err = errno; return NULL; }
     tipring_gpio_request *r = calloc(1, sizeof *r);
     r->line = l;
@@ -77,10 +86,10 @@ tipring_gpio_request *tipring_gpio_request_output(tipring_gpio_chip *chip, unsig
 }
 
 tipring_gpio_request *tipring_gpio_request_input(tipring_gpio_chip *chip, unsigned offset, const char *consumer,
-                                                 int active_low, int *err) {
+                                                 int active_low, int bias, int *err) {
     struct gpiod_line *l = gpiod_chip_get_line(chip->chip, offset);
     if (!l) { *err = errno; return NULL; }
-    int flags = active_low ? GPIOD_LINE_REQUEST_FLAG_ACTIVE_LOW : 0;
+    int flags = (active_low ? GPIOD_LINE_REQUEST_FLAG_ACTIVE_LOW : 0) | bias_flags(bias);
     if (gpiod_line_request_both_edges_events_flags(l, consumer, flags) != 0) { *err = errno; return NULL; }
     tipring_gpio_request *r = calloc(1, sizeof *r);
     r->line = l;
@@ -190,21 +199,32 @@ static tipring_gpio_request *request(tipring_gpio_chip *chip, unsigned offset, c
     return r;
 }
 
+static void set_bias(struct gpiod_line_settings *s, int bias) {
+    switch (bias) {
+    case TIPRING_GPIO_BIAS_DISABLED: gpiod_line_settings_set_bias(s, GPIOD_LINE_BIAS_DISABLED); break;
+    case TIPRING_GPIO_BIAS_PULL_UP: gpiod_line_settings_set_bias(s, GPIOD_LINE_BIAS_PULL_UP); break;
+    case TIPRING_GPIO_BIAS_PULL_DOWN: gpiod_line_settings_set_bias(s, GPIOD_LINE_BIAS_PULL_DOWN); break;
+    default: break;
+    }
+}
+
 tipring_gpio_request *tipring_gpio_request_output(tipring_gpio_chip *chip, unsigned offset, const char *consumer,
-                                                  int open_drain, int initial, int *err) {
+                                                  int open_drain, int bias, int initial, int *err) {
     struct gpiod_line_settings *s = gpiod_line_settings_new();
     if (!s) { *err = ENOMEM; return NULL; }
     gpiod_line_settings_set_direction(s, GPIOD_LINE_DIRECTION_OUTPUT);
+    set_bias(s, bias);
     gpiod_line_settings_set_drive(s, open_drain ? GPIOD_LINE_DRIVE_OPEN_DRAIN : GPIOD_LINE_DRIVE_PUSH_PULL);
     gpiod_line_settings_set_output_value(s, initial ? GPIOD_LINE_VALUE_ACTIVE : GPIOD_LINE_VALUE_INACTIVE);
     return request(chip, offset, consumer, s, err);
 }
 
 tipring_gpio_request *tipring_gpio_request_input(tipring_gpio_chip *chip, unsigned offset, const char *consumer,
-                                                 int active_low, int *err) {
+                                                 int active_low, int bias, int *err) {
     struct gpiod_line_settings *s = gpiod_line_settings_new();
     if (!s) { *err = ENOMEM; return NULL; }
     gpiod_line_settings_set_direction(s, GPIOD_LINE_DIRECTION_INPUT);
+    set_bias(s, bias);
     gpiod_line_settings_set_active_low(s, active_low != 0);
     gpiod_line_settings_set_edge_detection(s, GPIOD_LINE_EDGE_BOTH);
     gpiod_line_settings_set_event_clock(s, GPIOD_LINE_CLOCK_MONOTONIC);

@@ -29,6 +29,15 @@ public struct AudioFormat: Sendable, Hashable, CustomStringConvertible {
 /// or on the scheduler (simulator): it must not block, lock for long, or allocate.
 public protocol AudioPeriodHandler: AnyObject {
     func processPeriod(capture: UnsafeBufferPointer<Int16>, playback: UnsafeMutableBufferPointer<Int16>, at time: Instant)
+    /// How long a playback frame takes to reach the line after the handler filled it (the
+    /// device's buffer: `snd_pcm_delay` on ALSA), told when it changes. Whatever must follow
+    /// audio at the line — the polarity restored after caller ID, the echo the line returns —
+    /// waits for it.
+    func playbackDelayChanged(_ delay: Duration)
+}
+
+extension AudioPeriodHandler {
+    public func playbackDelayChanged(_ delay: Duration) {}
 }
 
 /// A port's PCM audio path (ALSA on hardware, the simulated codec in the simulator).

@@ -55,11 +55,15 @@ public struct SignalLine: Sendable, Hashable {
     public var activeLow: Bool
     /// How an output signal drives its pin (ignored for inputs).
     public var drive: GPIODrive
+    /// The pad's pull, when the board relies on the SoC's (a hook detector with an
+    /// open-collector output and no resistor of its own).
+    public var bias: GPIOBias
 
-    public init(offset: UInt32, activeLow: Bool = false, drive: GPIODrive = .pushPull) {
+    public init(offset: UInt32, activeLow: Bool = false, drive: GPIODrive = .pushPull, bias: GPIOBias = .asIs) {
         self.offset = offset
         self.activeLow = activeLow
         self.drive = drive
+        self.bias = bias
     }
 
     /// The Ag1171's PD wired as its datasheet asks: active-low, open drain (pin 14 must

@@ -22,7 +22,7 @@ public import TipRingCore
 public enum BoardFile {
     static let topKeys = ["name", "description", "driver", "verified", "timingProfile", "ports"]
     static let portKeys = ["id", "gpioChip", "signals", "audio", "ring"]
-    static let signalKeys = ["line", "activeLow", "drive"]
+    static let signalKeys = ["line", "activeLow", "drive", "bias"]
     static let audioKeys = ["device", "sampleRate", "periodMs"]
     static let ringKeys = ["frequencyHz", "minHz", "maxHz"]
     static let profileKeys = ["base", "debounceMs", "seizeMs", "pulseBreakMs", "digitEndMs", "flashMs", "hangUpMs"]
@@ -100,7 +100,10 @@ public enum BoardFile {
             let drive = try s.optional("drive").map { v throws(DocumentError) in
                 GPIODrive(rawValue: try v.oneOf(GPIODrive.allCases.map(\.rawValue))) ?? .pushPull
             } ?? .pushPull
-            signals[role] = SignalLine(offset: UInt32(offset), activeLow: activeLow, drive: drive)
+            let bias = try s.optional("bias").map { v throws(DocumentError) in
+                GPIOBias(rawValue: try v.oneOf(GPIOBias.allCases.map(\.rawValue))) ?? .asIs
+            } ?? .asIs
+            signals[role] = SignalLine(offset: UInt32(offset), activeLow: activeLow, drive: drive, bias: bias)
             if driver == .ag1171 && role == .powerDown && (!activeLow || drive != .openDrain) {
                 // Datasheet pin 14: "A logic (L) on this pin powers down the Ag1171. DO NOT put
                 // logic (H) on this pin" (§3.4: drive it through a diode, or leave it open).

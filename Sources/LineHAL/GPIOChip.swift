@@ -20,6 +20,16 @@ public enum GPIODrive: String, Sendable, Hashable, CaseIterable {
     case openDrain = "open-drain"
 }
 
+/// The pull a line's pad applies (where the chip has one): for an input whose source only
+/// pulls one way (an open-collector hook detector), or an open-drain output nobody pulls up.
+public enum GPIOBias: String, Sendable, Hashable, CaseIterable {
+    /// Whatever the pad is set to already (firmware, device tree).
+    case asIs = "as-is"
+    case disabled = "disabled"
+    case pullUp = "pull-up"
+    case pullDown = "pull-down"
+}
+
 /// A change of an input line's level, stamped by whoever saw it first (the kernel on
 /// hardware, the virtual clock in the simulator) on the monotonic time line.
 public struct GPIOEdgeEvent: Sendable, Hashable {
@@ -113,16 +123,28 @@ public protocol GPIOChip: AnyObject {
 
     /// Requests a line as an output, driven to `initial` at once; with `.openDrain`, a high
     /// level releases the pin instead of driving it.
-    func requestOutput(offset: UInt32, consumer: String, initial: GPIOLevel, drive: GPIODrive) throws(HALError) -> any GPIOOutputLine
+    /// The pad's pull is set to `bias` (an error where the interface cannot set one).
+    func requestOutput(offset: UInt32, consumer: String, initial: GPIOLevel, drive: GPIODrive, bias: GPIOBias) throws(HALError) -> any GPIOOutputLine
 
-    /// Requests a line as an input; with a handler, both edges are reported to it.
-    func requestInput(offset: UInt32, consumer: String, onEdge: GPIOEdgeHandler?) throws(HALError) -> any GPIOInputLine
+    /// Requests a line as an input, its pad's pull set to `bias`; with a handler, both edges
+    /// are reported to it.
+    func requestInput(offset: UInt32, consumer: String, bias: GPIOBias, onEdge: GPIOEdgeHandler?) throws(HALError) -> any GPIOInputLine
 }
 
 extension GPIOChip {
     /// A push-pull output.
     public func requestOutput(offset: UInt32, consumer: String, initial: GPIOLevel) throws(HALError) -> any GPIOOutputLine {
-        try requestOutput(offset: offset, consumer: consumer, initial: initial, drive: .pushPull)
+        try requestOutput(offset: offset, consumer: consumer, initial: initial, drive: .pushPull, bias: .asIs)
+    }
+
+    /// An output, its pad's pull left as it is.
+    public func requestOutput(offset: UInt32, consumer: String, initial: GPIOLevel, drive: GPIODrive) throws(HALError) -> any GPIOOutputLine {
+        try requestOutput(offset: offset, consumer: consumer, initial: initial, drive: drive, bias: .asIs)
+    }
+
+    /// An input, its pad's pull left as it is.
+    public func requestInput(offset: UInt32, consumer: String, onEdge: GPIOEdgeHandler?) throws(HALError) -> any GPIOInputLine {
+        try requestInput(offset: offset, consumer: consumer, bias: .asIs, onEdge: onEdge)
     }
 }
 

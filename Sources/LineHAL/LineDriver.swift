@@ -11,6 +11,10 @@ public enum LineFeed: Sendable, Hashable, CaseIterable, CustomStringConvertible 
     case reverse
     /// On-hook transmission: audio passes to an on-hook phone (caller ID, visual MWI).
     case onHookTransmission
+    /// On-hook transmission with the polarity still reversed: caller ID sent before the first
+    /// ring after a line reversal (ETSI DT-AS, DTMF), where the reversal lasts until the data
+    /// is over — putting the polarity back mid-sequence is a second reversal the display sees.
+    case reversedOnHookTransmission
 
     public var description: String {
         switch self {
@@ -18,8 +22,14 @@ public enum LineFeed: Sendable, Hashable, CaseIterable, CustomStringConvertible 
         case .forward: "forward"
         case .reverse: "reverse"
         case .onHookTransmission: "on-hook-transmission"
+        case .reversedOnHookTransmission: "reversed-on-hook-transmission"
         }
     }
+
+    /// Whether tip and ring are reversed.
+    public var isReversed: Bool { self == .reverse || self == .reversedOnHookTransmission }
+    /// Whether audio is meant to reach an on-hook telephone.
+    public var transmitsOnHook: Bool { self == .onHookTransmission || self == .reversedOnHookTransmission }
 }
 
 /// The switch-hook state of the telephone on a port.

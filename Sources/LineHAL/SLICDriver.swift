@@ -46,7 +46,7 @@ public class GPIOSLICDriver: @unchecked Sendable {
                 // Power-down starts active (the line is dead until someone enables it);
                 // everything else starts inactive.
                 let active = role == .powerDown
-                outputs[role] = try chip.requestOutput(offset: sig.offset, consumer: gpioConsumer, initial: sig.level(active: active), drive: sig.drive)
+                outputs[role] = try chip.requestOutput(offset: sig.offset, consumer: gpioConsumer, initial: sig.level(active: active), drive: sig.drive, bias: sig.bias)
             }
             guard let hook = description.signals[.hookSense] else {
                 throw HALError.unsupported("port \(port) has no hookSense signal")
@@ -54,7 +54,7 @@ public class GPIOSLICDriver: @unchecked Sendable {
             self.onHookEdge = onHookEdge
             let sched = scheduler
             let me = UncheckedBox(self)
-            hookLine = try chip.requestInput(offset: hook.offset, consumer: gpioConsumer) { event in
+            hookLine = try chip.requestInput(offset: hook.offset, consumer: gpioConsumer, bias: hook.bias) { event in
                 sched.execute { me.value.deliver(event) }
             }
             let level = try hookLine!.read()
@@ -233,7 +233,7 @@ public final class Ag1171Driver: GPIOSLICDriver, LineDriver, @unchecked Sendable
         // or the loop current changing direction (a reversal on answer is no dialled "1").
         if before == .powerDown && feed != .powerDown {
             maskHook(for: Self.wakeUp)
-        } else if (before == .reverse) != (feed == .reverse) && feed != .powerDown {
+        } else if before.isReversed != feed.isReversed && feed != .powerDown {
             maskHook(for: Self.reversalSettle)
         }
         switch feed {
@@ -243,7 +243,8 @@ public final class Ag1171Driver: GPIOSLICDriver, LineDriver, @unchecked Sendable
         case .forward, .onHookTransmission:
             try set(.powerDown, active: false)
             try set(.forwardReverse, active: false)
-        case .reverse:
+        case .reverse, .reversedOnHookTransmission:
+            // The Ag1171 passes audio on-hook in either polarity: no pin of its own for it.
             try set(.powerDown, active: false)
             try set(.forwardReverse, active: true)
         }
@@ -356,8 +357,8 @@ public final class GPIORingDriver: GPIOSLICDriver, LineDriver, @unchecked Sendab
     override func applyFeed(_ feed: LineFeed) throws(HALError) {
         try set(.ringEnable, active: false)
         try set(.powerDown, active: feed == .powerDown)
-        try set(.forwardReverse, active: feed == .reverse)
-        try set(.onHookTransmission, active: feed == .onHookTransmission)
+        try set(.forwardReverse, active: feed.isReversed)
+        try set(.onHookTransmission, active: feed.transmitsOnHook)
     }
 
     override func startRingSignal(frequency: Double) throws(HALError) {

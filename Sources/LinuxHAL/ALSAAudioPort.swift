@@ -16,7 +16,27 @@ public protocol PCMStream: AnyObject {
     func write(_ buffer: UnsafeBufferPointer<Int16>) -> Int
     /// Recovers from an xrun (-EPIPE) or suspend (-ESTRPIPE); 0 when streaming again.
     func recover(_ error: Int32) -> Int32
+    /// Frames between what is written now and what the device plays now (`snd_pcm_delay`),
+    /// or a negative errno.
+    func delay() -> Int
     func close()
+}
+
+extension PCMStream {
+    public func delay() -> Int { -Int(ENOTSUP) }
+}
+
+/// What a PCM was opened with, as the device granted it (frames).
+public struct PCMGeometry: Sendable, Hashable {
+    public var periodFrames: Int
+    public var bufferFrames: Int
+    public var startThreshold: Int
+
+    public init(periodFrames: Int, bufferFrames: Int, startThreshold: Int) {
+        self.periodFrames = periodFrames
+        self.bufferFrames = bufferFrames
+        self.startThreshold = startThreshold
+    }
 }
 
 /// An alsa-lib PCM (S16_LE mono at the port's rate).
@@ -65,6 +85,19 @@ public final class ALSAPCM: PCMStream, @unchecked Sendable {
         return tipring_pcm_recover(pcm, error)
     }
 
+    public func delay() -> Int {
+        guard let pcm else { return -Int(EBADF) }
+        return tipring_pcm_delay(pcm)
+    }
+
+    /// The period, buffer and start threshold the device granted (nil once closed).
+    public var geometry: PCMGeometry? {
+        guard let pcm else { return nil }
+        var period: UInt = 0, buffer: UInt = 0, start: UInt = 0
+        guard tipring_pcm_geometry(pcm, &period, &buffer, &start) == 0 else { return nil }
+        return PCMGeometry(periodFrames: Int(period), bufferFrames: Int(buffer), startThreshold: Int(start))
+    }
+
     public func close() {
         if let pcm { tipring_pcm_close(pcm) }
         pcm = nil
@@ -87,6 +120,10 @@ public final class ALSAAudioPort: AudioPort, @unchecked Sendable {
     var handler: (any AudioPeriodHandler)?
     let captureBuffer: UnsafeMutableBufferPointer<Int16>
     let playbackBuffer: UnsafeMutableBufferPointer<Int16>
+    /// Periods of silence written before the first period: the playback delay the loop keeps.
+    static let primedPeriods = 2
+    /// The playback delay last told to the handler (frames).
+    var reportedDelay = -1
     /// Periods run, xruns recovered, and the last error that could not be recovered.
     public private(set) var periods = 0
     public private(set) var xruns = 0
@@ -153,8 +190,11 @@ public final class ALSAAudioPort: AudioPort, @unchecked Sendable {
     public var failure: String? { lock.withLock { running || thread == nil ? nil : lastError } }
 
     func loop() {
-        // Prime the playback buffer with silence so that capture and playback run together.
-        for _ in 0..<2 { _ = playback.write(UnsafeBufferPointer(playbackBuffer)) }
+        // Prime the playback buffer with silence so that capture and playback run together:
+        // each period read is one played, so the delay stays at these periods.
+        lock.withLock { reportedDelay = -1 }
+        for _ in 0..<Self.primedPeriods { _ = playback.write(UnsafeBufferPointer(playbackBuffer)) }
+        if let handler = lock.withLock({ self.handler }) { reportDelay(Self.primedPeriods * format.framesPerPeriod, to: handler) }
         while isRunning {
             var got = 0
             while got < captureBuffer.count && isRunning {
@@ -176,9 +216,22 @@ public final class ALSAAudioPort: AudioPort, @unchecked Sendable {
                 }
                 sent += n
             }
+            let queued = playback.delay()
+            if queued >= 0 { reportDelay(queued, to: handler) }
             lock.withLock { periods += 1 }
         }
     }
+
+    /// Tells the handler the playback delay when it moved by half a period or more (the
+    /// device's pointer moves in steps; each small wobble is not news).
+    func reportDelay(_ frames: Int, to handler: any AudioPeriodHandler) {
+        guard reportedDelay < 0 || abs(frames - reportedDelay) >= format.framesPerPeriod / 2 else { return }
+        lock.withLock { reportedDelay = frames }
+        handler.playbackDelayChanged(.nanoseconds(Int64(frames) * 1_000_000_000 / Int64(format.sampleRate)))
+    }
+
+    /// The playback delay last reported (frames; -1 before the loop starts).
+    public var playbackDelayFrames: Int { lock.withLock { reportedDelay } }
 
     /// An error from the device: recover xruns and suspends, give up on the rest.
     func handle(_ err: Int32, _ stream: any PCMStream) -> Bool {

@@ -63,19 +63,29 @@ public final class LibgpiodChip: GPIOChip, @unchecked Sendable {
                             direction: output != 0 ? .output : .input, isUsed: used != 0)
     }
 
-    public func requestOutput(offset: UInt32, consumer: String, initial: GPIOLevel, drive: GPIODrive) throws(HALError) -> any GPIOOutputLine {
+    public func requestOutput(offset: UInt32, consumer: String, initial: GPIOLevel, drive: GPIODrive, bias: GPIOBias) throws(HALError) -> any GPIOOutputLine {
         try check(offset)
         var err: Int32 = 0
-        guard let r = tipring_gpio_request_output(chip, offset, consumer, drive == .openDrain ? 1 : 0, initial.isHigh ? 1 : 0, &err) else {
+        guard let r = tipring_gpio_request_output(chip, offset, consumer, drive == .openDrain ? 1 : 0, Self.code(bias), initial.isHigh ? 1 : 0, &err) else {
             throw requestError(offset, err)
         }
         return Output(request: r, offset: offset, chip: name)
     }
 
-    public func requestInput(offset: UInt32, consumer: String, onEdge: GPIOEdgeHandler?) throws(HALError) -> any GPIOInputLine {
+    /// The shim's code for a pull.
+    static func code(_ bias: GPIOBias) -> Int32 {
+        switch bias {
+        case .asIs: TIPRING_GPIO_BIAS_AS_IS
+        case .disabled: TIPRING_GPIO_BIAS_DISABLED
+        case .pullUp: TIPRING_GPIO_BIAS_PULL_UP
+        case .pullDown: TIPRING_GPIO_BIAS_PULL_DOWN
+        }
+    }
+
+    public func requestInput(offset: UInt32, consumer: String, bias: GPIOBias, onEdge: GPIOEdgeHandler?) throws(HALError) -> any GPIOInputLine {
         try check(offset)
         var err: Int32 = 0
-        guard let r = tipring_gpio_request_input(chip, offset, consumer, 0, &err) else { throw requestError(offset, err) }
+        guard let r = tipring_gpio_request_input(chip, offset, consumer, 0, Self.code(bias), &err) else { throw requestError(offset, err) }
         let line = Input(request: r, offset: offset, chip: name)
         if let onEdge {
             do { try line.watch(onEdge) } catch {

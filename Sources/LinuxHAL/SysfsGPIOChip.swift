@@ -52,8 +52,16 @@ public final class SysfsGPIOChip: GPIOChip, @unchecked Sendable {
         return GPIOLineInfo(offset: offset, name: nil, consumer: exported ? "sysfs" : nil, direction: dir == "out" ? .output : .input, isUsed: exported)
     }
 
-    public func requestOutput(offset: UInt32, consumer: String, initial: GPIOLevel, drive: GPIODrive) throws(HALError) -> any GPIOOutputLine {
+    /// sysfs has no way to set a pad's pull: a board that asks for one cannot be served here,
+    /// and is told so rather than left floating.
+    func checkBias(_ bias: GPIOBias, _ offset: UInt32) throws(HALError) {
+        guard bias != .asIs else { return }
+        throw HALError.unsupported("\(name) line \(offset): sysfs GPIO cannot set bias '\(bias.rawValue)' (set the pull in the device tree, fit a resistor, or use the character device with libgpiod)")
+    }
+
+    public func requestOutput(offset: UInt32, consumer: String, initial: GPIOLevel, drive: GPIODrive, bias: GPIOBias) throws(HALError) -> any GPIOOutputLine {
         try check(offset)
+        try checkBias(bias, offset)
         try export(offset)
         let line = Output(path: path(offset), offset: offset, chip: name, drive: drive)
         if drive == .openDrain {
@@ -65,8 +73,9 @@ public final class SysfsGPIOChip: GPIOChip, @unchecked Sendable {
         return line
     }
 
-    public func requestInput(offset: UInt32, consumer: String, onEdge: GPIOEdgeHandler?) throws(HALError) -> any GPIOInputLine {
+    public func requestInput(offset: UInt32, consumer: String, bias: GPIOBias, onEdge: GPIOEdgeHandler?) throws(HALError) -> any GPIOInputLine {
         try check(offset)
+        try checkBias(bias, offset)
         try export(offset)
         try Self.write(path(offset) + "/direction", "in")
         let line = try Input(path: path(offset), offset: offset, chip: name)

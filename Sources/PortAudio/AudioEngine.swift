@@ -32,6 +32,10 @@ public final class AudioEngine: AudioPeriodHandler, @unchecked Sendable {
     public var periods: UInt64 { lock.withLock { periodCount } }
     /// The source generation the last period played (tests check hand-off boundaries).
     public private(set) var playedGeneration: UInt64 = 0
+    private var delay: Duration = .zero
+    /// From a played frame to the line: the device's buffer, as the audio port last reported
+    /// it (zero until it does).
+    public var playbackDelay: Duration { lock.withLock { delay } }
 
     public init() {}
 
@@ -54,6 +58,10 @@ public final class AudioEngine: AudioPeriodHandler, @unchecked Sendable {
 
     public func removeConsumer(_ c: any AudioCaptureConsumer) {
         lock.withLock { consumers.removeAll { $0 === c } }
+    }
+
+    public func playbackDelayChanged(_ delay: Duration) {
+        lock.withLock { self.delay = delay }
     }
 
     public func processPeriod(capture: UnsafeBufferPointer<Int16>, playback: UnsafeMutableBufferPointer<Int16>, at time: Instant) {

@@ -38,18 +38,29 @@ public struct LineSignalPlan: Sendable, Hashable {
               let delivery = CallerIDSender.plan(.callerID(info), scheme: scheme, cadence: ring.cadence) else { return plain }
         var audio = delivery.audio.makeIterator()
         var steps: [Step] = []
+        var reversed = false
         for (offset, step) in delivery.steps {
             let at = Duration.milliseconds(Int64(offset))
             switch step {
             case .startRinging: steps.append(Step(at: at, .ring(ring.cadence, frequency: ring.frequency)))
-            case .reversePolarity: steps.append(Step(at: at, .feed(.reverse)))
-            case .restorePolarity: steps.append(Step(at: at, .restoreFeed(onlyOnHook: false)))
+            case .reversePolarity:
+                reversed = true
+                steps.append(Step(at: at, .feed(.reverse)))
+            case .restorePolarity:
+                reversed = false
+                steps.append(Step(at: at, .restoreFeed(onlyOnHook: false)))
             case .ringPulse(let ms):
                 steps.append(Step(at: at, .ring(RingCadence(milliseconds: [Int64(ms), 3_600_000]), frequency: ring.frequency)))
                 steps.append(Step(at: at + .milliseconds(Int64(ms)), .stopRing))
             case .play:
                 guard let samples = audio.next() else { continue }
-                steps += onHookTransmission(samples, at: at).steps
+                if reversed {
+                    // The reversal stays until the polarity is restored after the data: the
+                    // alert and the data both go out reversed, the feed untouched between them.
+                    steps += [Step(at: at, .feed(.reversedOnHookTransmission)), Step(at: at, .play(samples))]
+                } else {
+                    steps += onHookTransmission(samples, at: at).steps
+                }
             }
         }
         return LineSignalPlan(steps: steps)
@@ -62,6 +73,18 @@ public struct LineSignalPlan: Sendable, Hashable {
             Step(at: start, .feed(.onHookTransmission)), Step(at: start, .play(samples)),
             Step(at: start + .milliseconds(Int64(samples.count / 8 + 20)), .restoreFeed(onlyOnHook: true)),
         ])
+    }
+
+    /// The plan as the line must carry it when audio reaches the line `delay` after it is
+    /// played: every line step that follows audio (the feed restored, the polarity put back,
+    /// the ring after the data) waits as long, so it still comes after the sound; steps before
+    /// any audio, and the feed set for audio about to start, keep their time.
+    public func followingAudio(delayedBy delay: Duration) -> LineSignalPlan {
+        guard delay > .zero, let firstAudio = steps.first(where: { if case .play = $0.signal { true } else { false } })?.at else { return self }
+        return LineSignalPlan(steps: steps.map { step in
+            if case .play = step.signal { return step }
+            return step.at > firstAudio ? Step(at: step.at + delay, step.signal) : step
+        })
     }
 
     /// The message-waiting lamp on or off (ETSI/Bellcore visual MWI), for regions whose

@@ -182,7 +182,7 @@ public final class PortController: @unchecked Sendable {
     /// Plays a signal plan: the steps due now at once, the rest on timers that ringing's end
     /// (or a new plan) cancels.
     func play(_ signals: LineSignalPlan) {
-        for step in signals.steps {
+        for step in signals.followingAudio(delayedBy: hardware.audioToLineDelay).steps {
             if step.at <= .zero {
                 apply(step.signal)
             } else {

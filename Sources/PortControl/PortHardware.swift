@@ -16,6 +16,9 @@ public protocol PortHardware: AnyObject {
     func playTone(_ tone: Tone?, kind: ToneKind?)
     /// Plays samples once (caller ID, message-waiting signals).
     func playSamples(_ samples: [Int16])
+    /// How long audio played now takes, at most, to be heard at the line: what the line does
+    /// after it (the feed restored after caller ID, the ring after the data) waits as long.
+    var audioToLineDelay: Duration { get }
     /// Connects a call's audio to the handset (nil: disconnect).
     func connectMedia(_ call: CallHandle?)
     /// Connects two calls and the handset, each hearing the other two (three-way calling).
@@ -83,6 +86,9 @@ public final class LinePortHardware: PortHardware, @unchecked Sendable {
         }
     }
     public func playSamples(_ samples: [Int16]) { engine.setSource(SampleBufferSource(samples: samples)) }
+    /// A source set now plays from the next period (at most 20 ms away), then waits out the
+    /// device's buffer.
+    public var audioToLineDelay: Duration { engine.playbackDelay + .milliseconds(20) }
     public func connectMedia(_ call: CallHandle?) {
         mediaCall = call
         if let c = mediaConnector { c(call) } else { engine.setSource(nil) }

@@ -13,7 +13,7 @@ public final class ConferenceMixer: AudioSource, AudioCaptureConsumer, @unchecke
     /// 10–20 ms, 80–160 samples).
     public static let longestPeriod = 4096
     let first: MediaBridge, second: MediaBridge
-    var echo = EchoCanceller()
+    var echo: EchoCanceller
     let cancelsEcho: Bool
     var fromFirst: [Int16], fromSecond: [Int16], cleaned: [Int16], toFirst: [Int16], toSecond: [Int16]
     /// The sum of the two calls for the period under way (what the handset hears).
@@ -25,6 +25,7 @@ public final class ConferenceMixer: AudioSource, AudioCaptureConsumer, @unchecke
         self.first = first
         self.second = second
         cancelsEcho = echoCanceller
+        echo = EchoCanceller(bulkDelaySamples: first.settings.echoBulkDelaySamples)
         first.cancelsEcho = false
         second.cancelsEcho = false
         fromFirst = [Int16](repeating: 0, count: Self.piece)

@@ -10,8 +10,16 @@ public struct MediaSettings: Sendable, Hashable {
     public var receiveGain: Double = 0
     /// On by default; a 2100 Hz answer tone (fax, modem) switches it off by itself.
     public var echoCanceller = true
+    /// How much later than it is played the handset's echo comes back, at least: the sound
+    /// device's playback delay (the port sets it from its audio device; zero in a test).
+    public var echoPathDelay: Duration = .zero
     public var jitter = JitterBufferSettings()
     public init() {}
+}
+
+extension MediaSettings {
+    /// The echo path's pure delay in 8 kHz samples.
+    var echoBulkDelaySamples: Int { Int(min(echoPathDelay, .seconds(1)).nanoseconds / 125_000) }
 }
 
 /// A call's figures for status displays.
@@ -70,7 +78,7 @@ public final class MediaBridge: AudioSource, AudioCaptureConsumer, @unchecked Se
     var sequence: UInt16
     var timestamp: UInt32
     var firstPacket = true
-    var echo = EchoCanceller()
+    var echo: EchoCanceller
     var jitter: JitterBuffer
     var events = TelephoneEventReceiver()
     var digitQueue: [(Character, Int)] = []
@@ -120,6 +128,7 @@ public final class MediaBridge: AudioSource, AudioCaptureConsumer, @unchecked Se
         timestamp = resumed?.timestamp ?? SecureRandom.bits(UInt32.self)
         published = (sequence, timestamp, start)
         jitter = JitterBuffer(settings: settings.jitter)
+        echo = EchoCanceller(bulkDelaySamples: settings.echoBulkDelaySamples)
         txGain = Int32(clamping: Int64(saturating: (pow10(settings.transmitGain / 20) * 4096).rounded()))
         rxGain = Int32(clamping: Int64(saturating: (pow10(settings.receiveGain / 20) * 4096).rounded()))
         captureFrame = [Int16](repeating: 0, count: Self.frame)

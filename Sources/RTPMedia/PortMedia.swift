@@ -284,7 +284,10 @@ public final class PortMedia: @unchecked Sendable {
         guard let session = sessions[h], let sock = sockets[h] else { return nil }
         let remote = Box(Self.screen(for: session), session: session)
         let rtpSocket = sock.rtp
-        let bridge = MediaBridge(session: session, settings: settings, continuing: streams[h], at: scheduler.now) { bytes in
+        // The handset's echo comes back after the sound device's playback delay.
+        var legSettings = settings
+        legSettings.echoPathDelay = engine.playbackDelay
+        let bridge = MediaBridge(session: session, settings: legSettings, continuing: streams[h], at: scheduler.now) { bytes in
             remote.send(bytes, on: rtpSocket)
         }
         bridge.keyPresent = keyPresent

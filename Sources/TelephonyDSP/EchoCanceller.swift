@@ -16,10 +16,19 @@ import Darwin
 /// - **Tone disabler** (G.164/G.165): a 2100 Hz answer tone (fax, modem) lasting 400 ms on
 ///   either path bypasses the canceller; it comes back after 250 ms without the tone.
 ///
+/// - **Bulk delay**: a sound device plays what it is given some periods later (ALSA's
+///   queued buffer), and the echo comes back that much later again. The far end is delayed
+///   by that known amount before the filter, whose taps then cover only the line's own echo
+///   path — as long a filter over the whole round trip would cost 4× the work and adapt worse.
+///
 /// No allocation per sample; the far-end history is a double-length ring, so the filter
 /// dot product runs over contiguous memory.
 public struct EchoCanceller: Sendable {
     public let taps: Int
+    /// Samples the far end is delayed by before the filter.
+    public let bulkDelay: Int
+    var bulk: [Float]
+    var bulkIndex = 0
     var h: [Float]
     var history: [Float]      // 2 × taps, newest sample at `head` and at `head + taps`
     var head = 0
@@ -45,9 +54,15 @@ public struct EchoCanceller: Sendable {
 
     static let toneCoefficient = Float(2 * cos(2 * Double.pi * 2100 / 8000))
 
-    /// `tailMilliseconds`: the longest echo path it models (16–64 ms).
-    public init(tailMilliseconds: Int = 32) {
+    /// The longest bulk delay taken (a second); a longer one is clamped.
+    public static let longestBulkDelay = 8000
+
+    /// `tailMilliseconds`: the longest echo path it models (16–128 ms), after
+    /// `bulkDelaySamples` (the sound device's playback delay) of pure delay.
+    public init(tailMilliseconds: Int = 32, bulkDelaySamples: Int = 0) {
         precondition((16...128).contains(tailMilliseconds))
+        bulkDelay = min(max(0, bulkDelaySamples), Self.longestBulkDelay)
+        bulk = [Float](repeating: 0, count: bulkDelay)
         taps = tailMilliseconds * 8
         h = [Float](repeating: 0, count: taps)
         history = [Float](repeating: 0, count: 2 * taps)
@@ -56,7 +71,12 @@ public struct EchoCanceller: Sendable {
 
     /// One sample: returns the near-end sample with the echo of the far end removed.
     public mutating func process(farEnd: Int16, nearEnd: Int16) -> Int16 {
-        let x = Float(farEnd), d = Float(nearEnd)
+        var x = Float(farEnd)
+        let d = Float(nearEnd)
+        if bulkDelay > 0 {
+            swap(&x, &bulk[bulkIndex])
+            bulkIndex = bulkIndex + 1 == bulkDelay ? 0 : bulkIndex + 1
+        }
         // Far-end history: the window is history[head ..< head + taps], newest first; the
         // sample that leaves it sits where the new one goes.
         head = head == 0 ? taps - 1 : head - 1

@@ -32,15 +32,17 @@ import TestSupport
         try board.audioPort(1).start(handler: engine)
         let de = RegionTonePlan.forRegion(.de)!
         let phone = board.telephone(1)
+        // A tone reaches the earpiece the device's buffer later.
+        let delay = board.audioPort(1).playbackDelay
         var heard: [ToneKind?] = []
         for kind in [ToneKind.dial, .busy, .ringback, .congestion] {
             engine.setSource(ToneSource(de.tones[kind]!, kind: kind))
-            let from = s.now
+            let from = s.now + delay
             s.run(until: from + .seconds(6))
             heard.append(phone.earpiece.tone(from: from, to: s.now, plan: de))
         }
         engine.setSource(nil)
-        let from = s.now
+        let from = s.now + delay
         s.run(until: from + .seconds(2))
         heard.append(phone.earpiece.tone(from: from, to: s.now, plan: de))
         #expect(heard == [.dial, .busy, .ringback, .congestion, nil])

@@ -31,7 +31,7 @@ import TestSupport
         let p = try #require(b.port(1))
         #expect(p.signals[.ringMode]?.offset == 17)
         #expect(p.signals[.forwardReverse]?.offset == 27)
-        #expect(p.signals[.hookSense]?.offset == 22)
+        #expect(p.signals[.hookSense] == SignalLine(offset: 22, bias: .disabled))
         #expect(p.signals[.powerDown] == .ag1171PowerDown(23))
         #expect(b.timingProfile == .permissive)
     }
@@ -104,6 +104,15 @@ import TestSupport
         let e = error(replacing("drive: 'open-drain'", "drive: 'open-collector'"))
         #expect(e?.path == "ports[0].signals.powerDown.drive")
         #expect(e?.message.hasPrefix("'open-collector' is not one of: push-pull, open-drain") == true)
+    }
+
+    @Test func biasMustBeAKnownPull() throws {
+        let e = error(replacing("hookSense: { line: 0 }", "hookSense: { line: 0, bias: 'up' }"))
+        #expect(e?.path == "ports[0].signals.hookSense.bias")
+        #expect(e?.message.hasPrefix("'up' is not one of: as-is, disabled, pull-up, pull-down") == true)
+        let b = try BoardFile.parse(replacing("hookSense: { line: 0 }", "hookSense: { line: 0, bias: 'pull-up' }"), file: "t.json5")
+        #expect(b.ports[0].signals[.hookSense]?.bias == .pullUp)
+        #expect(b.ports[0].signals[.ringMode]?.bias == .asIs)
     }
 
     @Test func duplicateOffset() {

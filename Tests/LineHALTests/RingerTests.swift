@@ -157,6 +157,19 @@ import TestSupport
         #expect(rig.board.violations == [])
     }
 
+    @Test func thePullsTheBoardAsksForReachThePads() throws {
+        let scheduler = VirtualScheduler(seed: 1)
+        var description = LineRig.description(ports: 1)
+        description.ports[0].signals[.hookSense]?.bias = .pullDown
+        description.ports[0].signals[.powerDown]?.bias = .pullUp
+        let board = SimulatedBoard(board: description, scheduler: scheduler)
+        let line = PortLine(driver: board.makeDriver(port: 1), profile: .b222s, scheduler: scheduler)
+        try line.start()
+        let chip = board.chip(for: 1)
+        #expect([chip.bias(0), chip.bias(1), chip.bias(2), chip.bias(3)] == [.pullDown, .asIs, .asIs, .pullUp])
+        line.stop()
+    }
+
     /// The simulated Ag1171 reads PD as its datasheet says, not as the board file does: a
     /// board that calls PD active-high (the old reference wiring) leaves the SLIC powered
     /// down while the driver thinks the line is live, and drives the pin high — flagged.

@@ -132,6 +132,27 @@ struct SysfsGPIOTests {
         }
     }
 
+    @Test("the Linux backend: a chip named 'sysfs:gpiochipN' goes through sysfs; a character-device chip that is missing where sysfs has one says how to name it; a pull sysfs cannot set is refused by name")
+    func backendWiresSysfs() throws {
+        let d = try fakeTree()
+        let backend = LinuxBoardBackend(sysfsRoot: d.path)
+        let chip = try backend.chip(named: "sysfs:gpiochip32")
+        #expect(chip is SysfsGPIOChip)
+        #expect(try backend.chip(named: "sysfs:gpiochip32") === chip)  // opened once, shared by the ports
+        let out = try chip.requestOutput(offset: 1, consumer: "tipring", initial: .low)
+        #expect(text(d.file("gpio33/direction")) == "low")
+        out.release()
+        do {
+            _ = try backend.chip(named: "gpiochip32")
+            Issue.record("a missing /dev/gpiochip32 opened")
+        } catch {
+            #expect("\(error)".contains("sysfs GPIO has gpiochip32 — for it write gpioChip: \"sysfs:gpiochip32\""), "\(error)")
+        }
+        #expect(throws: HALError.unsupported("gpiochip32 line 2: sysfs GPIO cannot set bias 'pull-up' (set the pull in the device tree, fit a resistor, or use the character device with libgpiod)")) {
+            try chip.requestInput(offset: 2, consumer: "tipring", bias: .pullUp, onEdge: nil)
+        }
+    }
+
     @Test("edges from the value file, reported once per change with the level")
     func edges() throws {
         let d = try fakeTree()
@@ -161,6 +182,8 @@ struct ALSATests {
         let lock = ConditionLock()
         var captured: [Int16] = []
         var count = 0
+        var delays: [Duration] = []
+        func playbackDelayChanged(_ delay: Duration) { lock.withLock { delays.append(delay) } }
         func processPeriod(capture: UnsafeBufferPointer<Int16>, playback: UnsafeMutableBufferPointer<Int16>, at time: Instant) {
             lock.withLock {
                 captured += capture
@@ -217,6 +240,32 @@ struct ALSATests {
         let loop = Array(r.played.dropFirst(prime).prefix(8 * periodMs * 90))
         #expect(loop == Array(expected.prefix(loop.count)))
         #expect(r.port.xruns == 0 && r.port.lastError == nil)
+    }
+
+    @Test("the PCM as opened: the port's period exactly, three periods of buffer, playback started once two are queued, capture by the first read; the playback delay told to the handler")
+    func explicitParameters() throws {
+        let d = TempDir("alsageom")
+        try FileIO.writeAll(path: d.file("in.raw"), bytes: ramp(8000 * 4).withUnsafeBytes { Array($0) })
+        let cfg = try config(d)
+        for periodMs in [20, 10] {
+            let format = AudioFormat(sampleRate: 8000, periodMilliseconds: periodMs)
+            let playback = try ALSAPCM(name: "tipring_out", capture: false, format: format, config: cfg)
+            let capture = try ALSAPCM(name: "tipring_in", capture: true, format: format, config: cfg)
+            let frames = 8 * periodMs
+            #expect(playback.geometry == PCMGeometry(periodFrames: frames, bufferFrames: 3 * frames, startThreshold: 2 * frames))
+            #expect(capture.geometry == PCMGeometry(periodFrames: frames, bufferFrames: 3 * frames, startThreshold: 1))
+            let port = ALSAAudioPort(name: "port 1", format: format, capture: capture, playback: playback)
+            let h = Loopback()
+            try port.start(handler: h)
+            #expect(h.wait(forPeriods: 20))
+            port.stop()
+            // First the two primed periods; then whatever snd_pcm_delay says, within the buffer.
+            let delays = h.lock.withLock { h.delays }
+            #expect(delays.first == .milliseconds(2 * periodMs))
+            #expect(delays.allSatisfy { $0 >= .zero && $0 <= .milliseconds(3 * periodMs) }, "\(delays)")
+            playback.close()
+            capture.close()
+        }
     }
 
     final class Injector: PCMStream {

@@ -42,8 +42,11 @@ final class CaptureRecorder: AudioCaptureConsumer {
         // Every period is all one source.
         let periods = stride(from: 0, to: heard.count, by: 160).map { Set(heard[$0..<$0 + 160]) }
         #expect(periods.allSatisfy { $0.count == 1 })
-        // A switch takes effect at the next period boundary after it was asked for.
-        #expect(periods.map { $0.first! } == [0, 0, 1000, 1000, -1000, -1000, -1000, 0, 0, 0])
+        // A switch takes effect at the next period boundary after it was asked for, and the
+        // earpiece hears each period the device's two periods later (the last two were still
+        // queued when the port stopped).
+        #expect(port.playbackDelay == .milliseconds(40))
+        #expect(periods.map { $0.first! } == [0, 0] + [0, 0, 1000, 1000, -1000, -1000, -1000, 0])
         #expect(engine.periods == 10)
     }
 

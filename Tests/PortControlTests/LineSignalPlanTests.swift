@@ -21,13 +21,27 @@ struct LineSignalPlanTests {
     }
 
     /// Every audio step plays in on-hook transmission, set at its start, and the feed comes
-    /// back only after it ends.
+    /// back only after it ends. After a line reversal (DT-AS, DTMF) the audio goes out
+    /// reversed and nothing touches the feed until the polarity is restored after the last
+    /// of it: a restore in between would be a second reversal under the data.
     static func checkOnHookTransmission(_ p: LineSignalPlan) {
+        var reversed = false
         for (i, s) in p.steps.enumerated() {
+            if s.signal == .feed(.reverse) { reversed = true }
             guard case .play(let x) = s.signal else { continue }
-            #expect(i > 0 && p.steps[i - 1] == LineSignalPlan.Step(at: s.at, .feed(.onHookTransmission)))
-            let restore = p.steps[(i + 1)...].first { $0.signal == .restoreFeed(onlyOnHook: true) }
-            #expect(restore.map { ms($0.at) >= ms(s.at) + x.count / 8 } == true)
+            let end = ms(s.at) + x.count / 8
+            let feed: LineFeed = reversed ? .reversedOnHookTransmission : .onHookTransmission
+            #expect(i > 0 && p.steps[i - 1] == LineSignalPlan.Step(at: s.at, .feed(feed)))
+            let restore = p.steps[(i + 1)...].first { if case .restoreFeed = $0.signal { true } else { false } }
+            if reversed {
+                let changes = p.steps[(i + 1)...].filter { ms($0.at) < end && { if case .feed = $0.signal { true } else { false } }($0) }
+                #expect(changes.allSatisfy { $0.signal == .feed(.reversedOnHookTransmission) })
+                if p.steps[(i + 1)...].contains(where: { if case .play = $0.signal { true } else { false } }) { continue }
+                #expect(restore?.signal == .restoreFeed(onlyOnHook: false))
+            } else {
+                #expect(restore?.signal == .restoreFeed(onlyOnHook: true))
+            }
+            #expect(restore.map { ms($0.at) >= end } == true)
         }
     }
 
@@ -65,6 +79,39 @@ struct LineSignalPlanTests {
         #expect(ring >= data.start + data.length + 200)
         #expect(p.steps.contains { $0.signal == .restoreFeed(onlyOnHook: false) && Self.ms($0.at) <= ring })
         Self.checkOnHookTransmission(p)
+    }
+
+    @Test("DTMF caller ID: reversal, digits 100 ms or more later, the polarity restored after the last digit, then the ring")
+    func dtmfBeforeRinging() throws {
+        var plan = try #require(RegionTonePlan.forRegion(.gb))
+        plan.callerID = .dtmf
+        let p = LineSignalPlan.ringing(callerID: Self.carol, plan: plan)
+        #expect(p.steps.first == LineSignalPlan.Step(at: .zero, .feed(.reverse)))
+        let digits = try #require(Self.audio(p).first)
+        #expect(digits.start >= 100)
+        let ring = try #require(Self.firstRing(p, cadenceOf: plan))
+        #expect(ring >= digits.start + digits.length + 200)
+        Self.checkOnHookTransmission(p)
+    }
+
+    @Test("audio that reaches the line 60 ms late: every line step after the first sound waits as long; the reversal before it and the feed set for it do not")
+    func lineStepsFollowDelayedAudio() throws {
+        let gb = try #require(RegionTonePlan.forRegion(.gb))
+        let p = LineSignalPlan.ringing(callerID: Self.carol, plan: gb)
+        let late = p.followingAudio(delayedBy: .milliseconds(60))
+        #expect(late.steps.count == p.steps.count)
+        let firstAudio = try #require(Self.audio(p).first).start
+        for (a, b) in zip(p.steps, late.steps) {
+            #expect(a.signal == b.signal)
+            let shifted: Bool
+            if case .play = a.signal { shifted = false } else { shifted = Self.ms(a.at) > firstAudio }
+            #expect(Self.ms(b.at) == Self.ms(a.at) + (shifted ? 60 : 0), "\(a.signal) at \(a.at)")
+        }
+        // Heard at the line (audio 60 ms late), the standard's windows still hold.
+        let restore = try #require(late.steps.first { $0.signal == .restoreFeed(onlyOnHook: false) })
+        let data = try #require(Self.audio(p).last)
+        #expect(Self.ms(restore.at) >= data.start + 60 + data.length)
+        #expect(late.followingAudio(delayedBy: .zero).steps == late.steps)
     }
 
     @Test("ETSI RP-AS: a 200–300 ms ring pulse, data 500–800 ms after it, then the ring")

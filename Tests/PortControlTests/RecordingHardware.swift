@@ -25,6 +25,7 @@ final class RecordingHardware: PortHardware {
     func stopRinging() { ringing = false }
     func playTone(_ tone: Tone?, kind: ToneKind?) { self.tone = tone == nil ? nil : kind }
     func playSamples(_ samples: [Int16]) {}
+    var audioToLineDelay: Duration = .zero
     func connectMedia(_ call: CallHandle?) {
         media = call
         conference = nil

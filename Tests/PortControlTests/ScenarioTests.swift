@@ -283,6 +283,14 @@ struct ScenarioTests {
         let shown = rig.phone(2).earpiece.callerID(from: t0, to: firstRing.start, scheme: .etsiDTAS)
         guard case .callerID(let info) = try #require(shown.first) else { Issue.record("no caller ID before the ring"); return }
         #expect(info.number == "1001" && info.name == "Alice")
+        // The line stays reversed until the data has been heard (EN 300 659-1: the reversal
+        // announces the sequence; a change back mid-way is another reversal), and is forward
+        // again before the ring.
+        let changes = rig.phone(2).polarityChanges.filter { $0.at > reversal.at && $0.at < firstRing.start }
+        let restored = try #require(changes.first, "the polarity is never restored before the ring")
+        #expect(changes.count == 1 && !restored.reversed, "polarity changes \(changes.map { ($0.at - reversal.at, $0.reversed) })")
+        let beforeRestore = rig.phone(2).earpiece.callerID(from: t0, to: restored.at, scheme: .etsiDTAS)
+        #expect(beforeRestore.count == 1, "the whole message is heard before the polarity comes back (\(restored.at - reversal.at) after the reversal)")
     }
 
     @Test("polarity reversal on answer and back on hang-up, where the port asks for it")

@@ -42,7 +42,7 @@ import TestSupport
         ("dial 1 12 pulse pps=40", "s.sim:1:1: pps=40 is out of range (pps 5–20, ratio 0.3–0.8)"),
         ("ring 1 xx", "s.sim:1:1: 'ring' needs a port and a region code (e.g. 'ring 2 gb')"),
         ("ring 1 fj", "s.sim:1:1: no ring cadence for region 'fj' yet (known: ae, ar, at, au, be, bg, br, ch, cl, cn, cr, cz, de, dk, ee, es, fi, fr, gb, gr, hu, il, in, it, jp, lt, mo, mx, my, nl, no, nz, pa, ph, pl, pt, ru, se, sg, th, tr, tw, us, ve, za)"),
-        ("feed 1 sideways", "s.sim:1:1: 'feed' needs a port and one of: power-down, forward, reverse, on-hook-transmission"),
+        ("feed 1 sideways", "s.sim:1:1: 'feed' needs a port and one of: power-down, forward, reverse, on-hook-transmission, reversed-on-hook-transmission"),
     ])
     func rejectsBadLinesNamingThem(text: String, message: String) {
         do {

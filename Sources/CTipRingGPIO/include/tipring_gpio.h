@@ -21,12 +21,18 @@ void tipring_gpio_chip_info(tipring_gpio_chip *chip, char *name, size_t name_siz
 int tipring_gpio_line_info(tipring_gpio_chip *chip, unsigned offset, char *name, size_t name_size,
                            char *consumer, size_t consumer_size, int *used, int *output);
 
+/* The pad's pull: as it is, none, up, down. */
+#define TIPRING_GPIO_BIAS_AS_IS 0
+#define TIPRING_GPIO_BIAS_DISABLED 1
+#define TIPRING_GPIO_BIAS_PULL_UP 2
+#define TIPRING_GPIO_BIAS_PULL_DOWN 3
+
 /* An output driven to `initial` (1 high, 0 low); with open_drain, 1 releases the pin. */
 tipring_gpio_request *tipring_gpio_request_output(tipring_gpio_chip *chip, unsigned offset, const char *consumer,
-                                                  int open_drain, int initial, int *err);
+                                                  int open_drain, int bias, int initial, int *err);
 /* Input with both edges reported, timestamps on the monotonic clock. */
 tipring_gpio_request *tipring_gpio_request_input(tipring_gpio_chip *chip, unsigned offset, const char *consumer,
-                                                 int active_low, int *err);
+                                                 int active_low, int bias, int *err);
 int tipring_gpio_set(tipring_gpio_request *req, int value);
 int tipring_gpio_get(tipring_gpio_request *req);
 /* The file descriptor to poll for edge events. */
