@@ -1,3 +1,8 @@
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Musl)
+import Musl
+#endif
 public import LineHAL
 import TipRingCore
 
@@ -22,12 +27,29 @@ public final class SimulatedAudioPort: AudioPort {
     /// two by default as on ALSA (set before ``start(handler:)``; zero models no buffer).
     public var playbackDelay: Duration {
         get { format.period * delayPeriods }
-        set { delayPeriods = max(0, Int((newValue / format.period).rounded(.up))) }
+        set {
+            delayPeriods = max(0, Int((newValue / format.period).rounded(.up)))
+            // While running: the queue starts again from silence, and the handler is told.
+            if let handler { restartDelayLine(telling: handler) }
+        }
     }
     var delayPeriods = 2
     /// The frames played but not yet heard, oldest first (a ring of `delayPeriods` frames).
     var delayLine: UnsafeMutableBufferPointer<Int16> = .allocate(capacity: 0)
     var delayHead = 0
+
+    /// The line's own echo: the SLIC's 2-to-4-wire hybrid never matches a real line's
+    /// impedance, so part of what the line plays comes back into what it captures —
+    /// `returnLoss` dB down, `delay` samples later (a few: the line and the codec). Nil: none.
+    public var hybridEcho: (returnLoss: Double, delay: Int)? {
+        didSet {
+            echoHistory = [Int16](repeating: 0, count: (hybridEcho?.delay ?? 0) + format.framesPerPeriod)
+            echoGain = hybridEcho.map { Float(pow(10, -$0.returnLoss / 20)) } ?? 0
+        }
+    }
+    /// What the line played, the last `delay` + one period of it, oldest first.
+    var echoHistory: [Int16] = []
+    var echoGain: Float = 0
 
     init(name: String, format: AudioFormat, telephone: SimulatedTelephone, scheduler: any Scheduler) {
         self.name = name
@@ -56,12 +78,7 @@ public final class SimulatedAudioPort: AudioPort {
         }
         guard self.handler == nil else { throw HALError.unsupported("\(name) is already started") }
         self.handler = handler
-        // The device starts with silence queued, as ALSA's priming does.
-        delayLine.deallocate()
-        delayLine = .allocate(capacity: delayPeriods * format.framesPerPeriod)
-        delayLine.initialize(repeating: 0)
-        delayHead = 0
-        handler.playbackDelayChanged(playbackDelay)
+        restartDelayLine(telling: handler)
         nextPeriod = scheduler.now + format.period
         schedule()
     }
@@ -97,6 +114,31 @@ public final class SimulatedAudioPort: AudioPort {
         stalled = true
     }
 
+    /// The device starts with silence queued, as ALSA's priming does.
+    private func restartDelayLine(telling handler: any AudioPeriodHandler) {
+        delayLine.deallocate()
+        delayLine = .allocate(capacity: delayPeriods * format.framesPerPeriod)
+        delayLine.initialize(repeating: 0)
+        delayHead = 0
+        handler.playbackDelayChanged(playbackDelay)
+    }
+
+    /// Adds the hybrid's echo of `played` (this period at the line) to `capture`, and keeps
+    /// it for the echo of later periods.
+    private func addEcho(of played: UnsafeBufferPointer<Int16>, into capture: UnsafeMutableBufferPointer<Int16>) {
+        guard let echo = hybridEcho else { return }
+        let n = played.count, d = echo.delay
+        // History: [older … | this period], `d` samples before this period's start.
+        echoHistory.withUnsafeMutableBufferPointer { h in
+            for i in 0..<d { h[i] = h[i + n] }
+            for i in 0..<n { h[d + i] = played[i] }
+            for i in 0..<n {
+                let v = Float(capture[i]) + echoGain * Float(h[i])
+                capture[i] = Int16(max(-32768, min(32767, v.rounded())))
+            }
+        }
+    }
+
     private func schedule() {
         timer = scheduler.schedule(at: nextPeriod) { [weak self] in self?.period() }
     }
@@ -104,16 +146,23 @@ public final class SimulatedAudioPort: AudioPort {
     private func period() {
         guard let handler else { return }
         let t = nextPeriod
-        // The period that just ended: what the mouthpiece said, then what the earpiece gets.
-        telephone.mouthpiece.fill(capture, at: t)
-        handler.processPeriod(capture: UnsafeBufferPointer(capture), playback: playback, at: t)
+        // The period that just ended: what the line played during it (queued earlier: the
+        // device's delay), what the mouthpiece said with the line's echo of that, then what
+        // the handler makes of it.
+        let n = format.framesPerPeriod
         if delayLine.isEmpty {
+            // With no device buffer the line plays a frame only once it is made: its echo
+            // reaches the next capture (`playback` still holds the last period's frame).
+            telephone.mouthpiece.fill(capture, at: t)
+            addEcho(of: UnsafeBufferPointer(playback), into: capture)
+            handler.processPeriod(capture: UnsafeBufferPointer(capture), playback: playback, at: t)
             telephone.earpiece.receive(UnsafeBufferPointer(playback), at: t)
         } else {
-            // The oldest queued frame reaches the line now; this period's joins the queue.
-            let n = format.framesPerPeriod
             let slot = UnsafeMutableBufferPointer(rebasing: delayLine[delayHead..<(delayHead + n)])
             telephone.earpiece.receive(UnsafeBufferPointer(slot), at: t)
+            telephone.mouthpiece.fill(capture, at: t)
+            addEcho(of: UnsafeBufferPointer(slot), into: capture)
+            handler.processPeriod(capture: UnsafeBufferPointer(capture), playback: playback, at: t)
             _ = slot.update(fromContentsOf: playback)
             delayHead = (delayHead + n) % delayLine.count
         }

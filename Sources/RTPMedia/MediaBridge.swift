@@ -18,8 +18,12 @@ public struct MediaSettings: Sendable, Hashable {
 }
 
 extension MediaSettings {
-    /// The echo path's pure delay in 8 kHz samples.
-    var echoBulkDelaySamples: Int { Int(min(echoPathDelay, .seconds(1)).nanoseconds / 125_000) }
+    /// The echo canceller's bulk delay, in 8 kHz samples: the device's delay less the frame
+    /// the canceller's far end lags by already (a period's capture is cleaned against what
+    /// was played the period before it, the engine taking capture before playback).
+    var echoBulkDelaySamples: Int {
+        max(0, Int(min(echoPathDelay, .seconds(1)).nanoseconds / 125_000) - MediaBridge.frame)
+    }
 }
 
 /// A call's figures for status displays.

@@ -89,8 +89,13 @@ public enum SIPRegisterTool {
             let session = RegistrationSession(client: RegistrationClient(settings: settings, seed: UInt64(localPort)),
                                               scheduler: scheduler, reliable: tcp) { m in sender(m) }
             sessionBox.session = session
+            var lastCSeq: String?
             session.onTrace = { m, out in
-                if out {
+                if out, m["CSeq"] != nil, m["CSeq"] == lastCSeq {
+                    // The same transaction sent again (no answer yet over UDP): not a new attempt.
+                    print("→ REGISTER again (retransmission)")
+                } else if out {
+                    lastCSeq = m["CSeq"]
                     let auth = m["Authorization"].map { h -> String in
                         let p = (try? DigestChallenge.parameters(String(h.dropFirst(6)))) ?? [:]
                         return " with credentials (algorithm \(p["algorithm"] ?? "MD5"), qop \(p["qop"] ?? "none"), nc \(p["nc"] ?? "-"))"

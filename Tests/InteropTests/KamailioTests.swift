@@ -35,7 +35,8 @@ import TestSupport
         let r = try runTipRingSpawned(["sip", "register", "--registrar", "127.0.0.1:\(k.port)", "--user", "1001", "--password-file", pw])
         #expect(r.status == 1)
         #expect(r.out.contains("wrong user name or password"))
-        #expect(r.out.components(separatedBy: "→ REGISTER").count - 1 == 2)
+        // Two attempts (one retransmitted over UDP on a loaded machine is still one).
+        #expect(r.out.components(separatedBy: "→ REGISTER Expires").count - 1 == 2, "\(r.out)")
         #expect(!r.out.contains("not-the-password"))
     }
 
@@ -79,7 +80,8 @@ import TestSupport
         let pw = try passwordFile()
         let r = try runTipRingSpawned(["sip", "register", "--registrar", "127.0.0.1:\(port)", "--user", "1001", "--password-file", pw, "--expires", "600"])
         #expect(r.status == 0, "\(r.out)")
-        #expect(r.out.contains("← 423 Interval Too Brief\n→ REGISTER Expires: 7200\n← 200 OK: granted 7200 s"))
+        #expect(r.out.contains("← 423 Interval Too Brief\n→ REGISTER Expires: 7200\n"), "\(r.out)")
+        #expect(r.out.contains("← 200 OK: granted 7200 s"), "\(r.out)")
         #expect(finish(pid) == 0, "\((try? String(contentsOfFile: log, encoding: .utf8)) ?? "")")
     }
 
@@ -98,7 +100,7 @@ import TestSupport
         let r = try runTipRingSpawned(["sip", "register", "--registrar", "127.0.0.1:\(port)", "--user", "1001", "--password-file", pw])
         #expect(r.status == 1)
         #expect(r.out.contains("registration failed: 503, Retry-After 120 s"))
-        #expect(r.out.components(separatedBy: "→ REGISTER").count - 1 == 1)
+        #expect(r.out.components(separatedBy: "→ REGISTER Expires").count - 1 == 1, "\(r.out)")
         #expect(finish(pid) == 0)
     }
 }

@@ -120,7 +120,11 @@ struct LiveMediaTests {
         guard let byeSent = toProxy.first.flatMap({ Double($0[0]) }), let byeArrived = fromProxy.first.flatMap({ Double($0[0]) }) else { return }
         let port1RTP = rtp.filter { (28000...28099).contains(Int($0[1]) ?? 0) }.compactMap { Double($0[0]) }
         let port2RTP = rtp.filter { (28100...28199).contains(Int($0[1]) ?? 0) }.compactMap { Double($0[0]) }
-        #expect(port1RTP.allSatisfy { $0 <= byeSent + 0.001 }, "port 1 sent RTP \((port1RTP.max() ?? 0) - byeSent) s after its BYE")
-        #expect(port2RTP.allSatisfy { $0 <= byeArrived + 0.025 }, "port 2 sent RTP \((port2RTP.max() ?? 0) - byeArrived) s after the BYE reached it")
+        // A stream that went on would still be sending a second later (the capture runs on);
+        // the bound leaves a loaded machine's scheduling room: at most one frame in flight
+        // from the port that hung up, nothing 200 ms after the BYE from either.
+        #expect(port1RTP.filter { $0 > byeSent }.count <= 1, "port 1 sent \(port1RTP.filter { $0 > byeSent }.count) RTP packets after its BYE")
+        #expect(port1RTP.allSatisfy { $0 <= byeSent + 0.2 }, "port 1 sent RTP \((port1RTP.max() ?? 0) - byeSent) s after its BYE")
+        #expect(port2RTP.allSatisfy { $0 <= byeArrived + 0.2 }, "port 2 sent RTP \((port2RTP.max() ?? 0) - byeArrived) s after the BYE reached it")
     }
 }

@@ -6,9 +6,14 @@ import PortControl
 import BoardSimulator
 import TestSupport
 import PortStack
+import PortAudio
+import LineHAL
 
 /// Two ports (controllers over recording lines, real SIP user agents) and an outside caller,
 /// all on the simulated exchange in virtual time; random events; invariants after each step.
+/// A share of the seeds takes the real line path: the telephones on the simulated board are
+/// lifted, dialled and flashed, and the SLIC driver, hook decoder and DTMF receiver tell the
+/// controllers what happened (the simulated Ag1171 checking its datasheet meanwhile).
 /// Each port's account is held as the daemon holds it (``RandomWorld+Accounts.swift``):
 /// attached after a DNS look-up that may fail (then tried again with back-off, a stand-in
 /// controller playing the no-service tone meanwhile), followed by a DNS refresh, taken down
@@ -63,7 +68,15 @@ final class RandomWorld {
     var zoneGeneration = 0
     static let live = SIPNetworkAddress("192.0.2.1"), dead = SIPNetworkAddress("192.0.2.2")
 
-    init(seed: UInt64) {
+    /// Whether the seed's events go through the real line path (one seed in 250: a world
+    /// with audio periods running costs ~50× one without).
+    static func takesRealLine(_ seed: UInt64) -> Bool { seed % 250 == 7 }
+    /// The board whose lines the real-path seeds use, and the lines' parts.
+    var board: SimulatedBoard?
+    var lines: [PortLine] = []
+    var engines: [AudioEngine] = []
+
+    init(seed: UInt64, realLine: Bool? = nil) {
         self.seed = seed
         s = VirtualScheduler(seed: seed)
         random = SeededRandom(seed: seed &* 31 &+ 7)
@@ -79,9 +92,23 @@ final class RandomWorld {
         net.attach(outsidePlace.address) { [weak outside] b, from in
             if let m = try? SIPParser.parse(b) { outside?.agent.receive(m, from: from) }
         }
+        if realLine ?? Self.takesRealLine(seed) {
+            let b = SimulatedBoard(board: LineRig.description(ports: 2), scheduler: s)
+            board = b
+            for id in 1...2 {
+                let line = PortLine(driver: b.makeDriver(port: id), profile: .b222s, scheduler: s)
+                try! line.start()
+                let engine = AudioEngine()
+                try! b.audioPort(id).start(handler: engine)
+                b.telephone(id).earpiece.isRecording = false
+                lines.append(line)
+                engines.append(engine)
+                hardware.append(RecordingHardware(line: LinePortHardware(line: line, engine: engine, scheduler: s), phone: b.telephone(id)))
+            }
+        }
         for n in 1...2 {
             places.append(Place(SIPNetworkAddress("192.0.2.\(10 * n)")))
-            hardware.append(RecordingHardware())
+            if board == nil { hardware.append(RecordingHardware()) }
             config.append(AccountConfig(password: Self.password("100\(n)")))
             applied.append(config[n - 1])
             connect(n - 1)
@@ -223,14 +250,33 @@ final class RandomWorld {
         let roll = pick(114)
         switch roll {
         case 0..<25:
-            if hw.offHook { log.append("port \(p + 1) on-hook"); hw.putDown() } else { log.append("port \(p + 1) off-hook"); hw.lift() }
+            if let phone = hw.phone {
+                if phone.contactClosed { log.append("phone \(p + 1) put down"); phone.hangUp() } else { log.append("phone \(p + 1) lifted"); phone.liftHandset() }
+            } else if hw.offHook {
+                log.append("port \(p + 1) on-hook"); hw.putDown()
+            } else {
+                log.append("port \(p + 1) off-hook"); hw.lift()
+            }
         case 25..<40:
             let number = ["1001", "1002", "1009", "5", "10", "1"][pick(6)]
-            log.append("port \(p + 1) dials \(number)")
-            for d in number { hw.onKeypadDigit?(d) }
+            if let phone = hw.phone {
+                // Keys on the keypad (DTMF into the mouthpiece), or the rotary dial's pulses.
+                let rotary = pick(3) == 0
+                log.append("phone \(p + 1) \(rotary ? "dials" : "keys") \(number)")
+                if rotary { phone.dialPulses(number) } else { phone.press(number) }
+            } else {
+                log.append("port \(p + 1) dials \(number)")
+                for d in number { hw.onKeypadDigit?(d) }
+            }
         case 40..<45:
-            log.append("port \(p + 1) flash")
-            hw.onHookEvent?(.flash)
+            if let phone = hw.phone {
+                // The hook switch pressed for 400 ms (the board's flash window); on-hook it is
+                // nothing a person does.
+                if phone.contactClosed { log.append("phone \(p + 1) flash"); phone.flash(for: .milliseconds(400)) }
+            } else {
+                log.append("port \(p + 1) flash")
+                hw.onHookEvent?(.flash)
+            }
         case 45..<52:
             wanted[p].toggle()
             if recovery[p].fault != nil {
@@ -306,6 +352,14 @@ final class RandomWorld {
             reached.insert("line " + String("\(c.machine.line)".prefix { $0 != "(" }))
             reached.insert("registration \(c.machine.registration)")
             if let f = recovery[i].fault { reached.insert("hardware out (\(f.part))") }
+            let hw = hardware[i]
+            if let phone = hw.phone {
+                if hw.offHook { reached.insert("real line: off-hook decoded") }
+                if !phone.bell.bursts.isEmpty { reached.insert("real line: the bell rang") }
+                if hw.keysDecoded > 0 { reached.insert("real line: keys decoded") }
+                if hw.pulseDigitsDecoded > 0 { reached.insert("real line: pulses decoded") }
+                if case .connected = c.machine.line { reached.insert("real line: connected") }
+            }
         }
     }
 
@@ -325,7 +379,11 @@ final class RandomWorld {
         setZone(.liveOnly)
         for h in outsideCalls { outside.execute(.hangUp(h)) }
         for (i, hw) in hardware.enumerated() {
-            if hw.offHook { hw.putDown() }
+            if let phone = hw.phone {
+                if phone.contactClosed { phone.hangUp() }
+            } else if hw.offHook {
+                hw.putDown()
+            }
             // Its hardware comes back by itself (a few refusals at most); the port is wanted in service.
             wanted[i] = true
             if recovery[i].fault != nil { recovery[i].wantService() } else if !controllers[i].machine.enabled { enable(i) }
@@ -355,7 +413,14 @@ final class RandomWorld {
     /// What a world in which nothing happened keeps pending once idle (registration, DNS and
     /// subscription refreshes, the hardware check).
     static let idleTimers: Int = {
-        let quiet = RandomWorld(seed: 2)
+        let quiet = RandomWorld(seed: 2, realLine: false)
+        quiet.settle()
+        return quiet.steadyTimers()
+    }()
+
+    /// The same for a world on the real line path (its audio periods keep a timer each).
+    static let idleTimersOnRealLines: Int = {
+        let quiet = RandomWorld(seed: 2, realLine: true)
         quiet.settle()
         return quiet.steadyTimers()
     }()
@@ -379,7 +444,8 @@ final class RandomWorld {
         }
         // No timer left behind: no more pending once idle than in a world where nothing happened.
         let steady = steadyTimers()
-        if steady != Self.idleTimers { return "\(steady) timers kept once idle; a world where nothing happened keeps \(Self.idleTimers)" }
+        let idle = board == nil ? Self.idleTimers : Self.idleTimersOnRealLines
+        if steady != idle { return "\(steady) timers kept once idle; a world where nothing happened keeps \(idle)" }
         // What reloads took down is gone: its transactions and calls ended by their own
         // timers, and nothing holds it since.
         if let left = retired.first(where: { !$0.alive.isEmpty }) { return "a retired account's \(left.alive.joined(separator: ", ")) outlived it" }
