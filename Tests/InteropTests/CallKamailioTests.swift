@@ -89,9 +89,12 @@ final class LivePhone: @unchecked Sendable {
             let v = body()
             box.lock.withLock { box.value = v; box.lock.broadcast() }
         }
+        // Bounded: a scheduler that stopped would otherwise hang the run until CI's limit.
+        let deadline = Instant.monotonicNow() + .seconds(60)
         return box.lock.withLock {
-            while box.value == nil { box.lock.wait(until: nil) }
-            return box.value!
+            while box.value == nil && Instant.monotonicNow() < deadline { box.lock.wait(until: deadline) }
+            guard let v = box.value else { fatalError("the phone's scheduler did not run the work within 60 s") }
+            return v
         }
     }
 
@@ -188,6 +191,28 @@ struct KamailioCallTests {
         #expect(caller == CallerIdentity(number: "1002", name: "Bob", availability: .available))
         #expect(events.contains(.answered(h)))
         #expect(phone.log.wait(seconds: 5) { endedReason($0, h) == .remoteHangUp }, "\(phone.log.all)")
+        await phone.close()
+    }
+
+    /// sipp, not our own simulated exchange, as the witness of RFC 3262 and RFC 4028 and of
+    /// INFO digits: its scenario checks each header it needs and fails on a wrong answer.
+    @Test("incoming from sipp requiring 100rel with session timers: a reliable 180 whose RSeq sipp PRACKs (200), Session-Expires and Require: timer in the 200, an INFO digit, sipp's session refresh answered, BYE")
+    func incomingReliableWithSessionTimerAndInfo() async throws {
+        let k = try Kamailio()
+        defer { k.stop() }
+        let phone = try await LivePhone(kamailio: k, ports: 36500...36599)
+        let (pid, log) = try sipp("uac-call-100rel-timer-info", port: Kamailio.freeUDPPort(), extra: ["-s", "1001", "127.0.0.1:\(k.port)"])
+        #expect(phone.log.wait(seconds: 15) { $0.contains { if case .incomingCall = $0 { true } else { false } } }, "\(phone.log.all)\n\(logText(log))")
+        let h = try #require(phone.log.all.compactMap { e -> CallHandle? in if case .incomingCall(let h, _) = e { h } else { nil } }.first)
+        // Answered only once sipp has PRACKed the reliable 180 (the order RFC 3262 allows
+        // either way; this one exercises the PRACK inside the early dialog).
+        #expect(phone.log.poll(seconds: 10) { phone.wire.contains("← PRACK sip:") }, "\(phone.wire)\n\(logText(log))")
+        phone.execute(.answer(h))
+        #expect(phone.log.wait(seconds: 10) { $0.contains(.digit(h, "5")) }, "\(phone.log.all)\n\(logText(log))")
+        #expect(finish(pid) == 0, "\(logText(log))\n\(phone.wire)")
+        #expect(phone.log.wait(seconds: 5) { endedReason($0, h) == .remoteHangUp }, "\(phone.log.all)")
+        // Its PRACK answered 200, its refresh 200: no 481 or 4xx on our side of the wire.
+        #expect(!phone.wire.contains("→ SIP/2.0 481") && !phone.wire.contains("→ SIP/2.0 4"), "\(phone.wire)")
         await phone.close()
     }
 

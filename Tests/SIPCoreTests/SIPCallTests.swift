@@ -536,7 +536,11 @@ struct SIPCallTests {
         var (call, ring) = try Self.ringing(try Self.incomingInvite(require: "100rel"))
         let r180 = try #require(Self.responses(ring).first)
         #expect(r180.status == 180)
-        #expect(r180["RSeq"] == "1")
+        // RSeq: random in 1…2³¹−1 (RFC 3262 §3), another for another call.
+        let rseq = try #require(r180["RSeq"].flatMap { UInt32($0) })
+        #expect((1...0x7FFF_FFFF).contains(rseq))
+        let other = try #require(Self.responses(try Self.ringing(try Self.incomingInvite(require: "100rel")).1).first?["RSeq"])
+        #expect(other != "\(rseq)")
         #expect(r180["Require"] == "100rel")
         #expect((try? NameAddress(r180["To"] ?? ""))?.tag == call.localTag)
         #expect(Self.started(ring, .reliableProvisional) == .milliseconds(500))
@@ -544,7 +548,17 @@ struct SIPCallTests {
         #expect(Self.transmitted(again) == [r180])
         #expect(Self.started(again, .reliableProvisional) == .seconds(1))
 
-        let prack = try Self.fromBob("PRACK", cseq: 11, branch: "z9hG4bKprack1", toTag: call.localTag, extra: "RAck: 1 10 INVITE\n")
+        // A PRACK naming another response (RSeq, or the INVITE's CSeq) is 481; ours is still
+        // unacknowledged and goes on being sent.
+        for rack in ["\(rseq &+ 1) 10 INVITE", "\(rseq) 9 INVITE", "\(rseq) 10 UPDATE", "garbage"] {
+            let wrong = try Self.fromBob("PRACK", cseq: 11, branch: "z9hG4bKprack0", toTag: call.localTag, extra: "RAck: \(rack)\n")
+            let refused = call.received(wrong, from: Self.peer, context: Self.ctx)
+            #expect(Self.responses(refused).map(\.status) == [481], "RAck: \(rack)")
+            #expect(!refused.contains(.cancelTimer(.reliableProvisional)))
+        }
+        #expect(Self.transmitted(call.timerFired(.reliableProvisional, context: Self.ctx)) == [r180])
+
+        let prack = try Self.fromBob("PRACK", cseq: 11, branch: "z9hG4bKprack1", toTag: call.localTag, extra: "RAck: \(rseq) 10 INVITE\n")
         let acked = call.received(prack, from: Self.peer, context: Self.ctx)
         #expect(acked.contains(.cancelTimer(.reliableProvisional)))
         #expect(Self.responses(acked).map(\.status) == [200])

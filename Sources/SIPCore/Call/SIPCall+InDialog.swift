@@ -22,6 +22,11 @@ extension SIPCall {
             if sessionInterval > 0 { headers.append(("Session-Expires", "\(sessionInterval);refresher=\(weRefresh == outgoing ? "uac" : "uas")")) }
             return [respond(m, 200, "OK", headers: headers, to: source)] + restartSessionTimer()
         case .prack:
+            // RFC 3262 §3: the RAck names the reliable response (its RSeq, then the INVITE's
+            // CSeq); one that names none of ours is 481, and ours goes on being retransmitted.
+            guard let sent = reliableProvisional, let rack = Self.rack(m["RAck"]), rack == (sent.rseq, sent.cseq) else {
+                return [respond(m, 481, "Call/Transaction Does Not Exist", to: source)]
+            }
             if case .incoming(var r) = state {
                 r.reliable180 = nil
                 state = .incoming(r)
@@ -108,6 +113,15 @@ extension SIPCall {
         e.unacknowledged = UnacknowledgedOK(response: ok, interval: ctx.timers.t1, initial: false)
         state = .confirmed(e)
         return [.respond(ok, to: source), .startTimer(.okRetransmit, after: ctx.timers.t1)] + restartSessionTimer() + mediaChanged()
+    }
+
+    /// A RAck header's response number and CSeq number (`RAck: 776656 1 INVITE`), nil if
+    /// it is not one.
+    static func rack(_ value: String?) -> (UInt32, UInt32)? {
+        guard let parts = value?.split(whereSeparator: { $0 == " " || $0 == "\t" }), parts.count == 3, parts[2].uppercased() == "INVITE",
+              let rseq = ASCIIDecimal.exact(String(parts[0]), in: HeaderNumbers.rseq).map(UInt32.init),
+              let cseq = try? CSeq("\(parts[1]) INVITE") else { return nil }
+        return (rseq, cseq.sequence)
     }
 
     mutating func infoReceived(_ m: SIPMessage, from source: SIPNetworkAddress) -> [CallAction] {

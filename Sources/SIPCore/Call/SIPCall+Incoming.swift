@@ -88,11 +88,12 @@ extension SIPCall {
             c.weRefresh = se.lowercased().contains("refresher=uas")
         }
         var headers: [(String, String)] = m.values("Record-Route").map { ("Record-Route", $0) } + [("Contact", "<\(ctx.contact)>")]
-        if require.contains("100rel") { headers += [("Require", "100rel"), ("RSeq", "1")] }
+        if require.contains("100rel") { headers += [("Require", "100rel"), ("RSeq", "\(ringing.rseq)")] }
         let ring = c.respond(m, 180, "Ringing", toTag: c.localTag, headers: headers, to: source)
         var actions = [ring]
         if require.contains("100rel"), case .respond(let r, _) = ring {
             ringing.reliable180 = r
+            c.reliableProvisional = (ringing.rseq, c.remoteCSeq)
             actions.append(.startTimer(.reliableProvisional, after: ringing.rseqInterval))
         }
         c.state = .incoming(ringing)

@@ -34,6 +34,9 @@ public struct SIPCall: Sendable {
     var routeSet: [String] = []
     var localCSeq: UInt32 = 0
     var remoteCSeq: UInt32 = 0
+    /// The reliable 180 we sent (its RSeq and the INVITE's CSeq number): the one thing a PRACK
+    /// may acknowledge, even after the answer overtook it.
+    var reliableProvisional: (rseq: UInt32, cseq: UInt32)?
     /// The call's own copy: a 422's Min-SE raises this call's interval, not the account's.
     var settings: CallSettings
     var local: SessionDescription
@@ -81,6 +84,8 @@ public struct SIPCall: Sendable {
         var invite: SIPMessage
         var reliable180: SIPMessage?
         var rseqInterval: Duration
+        /// The reliable 180's RSeq: random in 1…2³¹−1 (RFC 3262 §3).
+        var rseq: UInt32 = 1 + SecureRandom.bits(UInt32.self) % 0x7FFF_FFFF
     }
 
     struct Established: Sendable {
