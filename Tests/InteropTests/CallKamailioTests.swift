@@ -45,7 +45,7 @@ final class LivePhone: @unchecked Sendable {
     var ua: SIPUserAgent!
     var wire: String { trace.lock.withLock { (trace.value ?? []).joined(separator: "\n") } }
 
-    init(kamailio k: Kamailio, ports: ClosedRange<Int>, autoAnswer: Bool = false) async throws {
+    init(kamailio k: Kamailio, ports: ClosedRange<Int>, autoAnswer: Bool = false, messageWaiting: Bool = false) async throws {
         try scheduler.start()
         var settings = accountSettings(domain: "127.0.0.1", expires: 600)
         settings.registration.retryBase = .seconds(30)
@@ -56,7 +56,7 @@ final class LivePhone: @unchecked Sendable {
                                                      group: MultiThreadedEventLoopGroup.singleton, scheduler: scheduler, seed: 8)
         sync { [self] in
             var cs = CallSettings()
-            cs.subscribeMessageWaiting = false
+            cs.subscribeMessageWaiting = messageWaiting
             ua = SIPUserAgent(agent: endpoint.agent, settings: cs, seed: 8)
             ua.mediaPort = { h in 40000 + Int(h.id) * 2 }
             ua.onEvent = { [self] e in
@@ -213,6 +213,22 @@ struct KamailioCallTests {
         #expect(phone.log.wait(seconds: 5) { endedReason($0, h) == .remoteHangUp }, "\(phone.log.all)")
         // Its PRACK answered 200, its refresh 200: no 481 or 4xx on our side of the wire.
         #expect(!phone.wire.contains("→ SIP/2.0 481") && !phone.wire.contains("→ SIP/2.0 4"), "\(phone.wire)")
+        await phone.close()
+    }
+
+    /// sipp as the voicemail server (RFC 3842), Kamailio in between: it checks our SUBSCRIBE's
+    /// Event and Accept, grants it, and sends a NOTIFY in the subscription's dialog along the
+    /// record-route; the lamp's news reaches the user agent with the counts.
+    @Test("message waiting from a voicemail server (sipp) through Kamailio: SUBSCRIBE (digest), 200, NOTIFY 2/5 in the dialog, 200, the counts reach the user agent")
+    func messageWaitingFromAVoicemailServer() async throws {
+        let vmPort = Kamailio.freeUDPPort()
+        let k = try Kamailio(voicemail: "127.0.0.1:\(vmPort)")
+        defer { k.stop() }
+        let (pid, log) = try sipp("uas-mwi-notify", port: vmPort, extra: [])
+        let phone = try await LivePhone(kamailio: k, ports: 36600...36699, messageWaiting: true)
+        #expect(phone.log.wait(seconds: 15) { $0.contains(.messageWaiting(waiting: true, newMessages: 2, oldMessages: 5)) },
+                "\(phone.log.all)\n\(phone.wire)\n\(logText(log))")
+        #expect(finish(pid) == 0, "\(logText(log))\n\(phone.wire)")
         await phone.close()
     }
 

@@ -97,7 +97,7 @@ final class Kamailio {
     let tlsPort: Int?
 
     init(algorithm: String = "MD5", uas: String = "127.0.0.1:9", address: String = "127.0.0.1", namespace: String? = nil,
-         tls: (certificate: String, key: String)? = nil, clientCA: String? = nil) throws {
+         tls: (certificate: String, key: String)? = nil, clientCA: String? = nil, voicemail: String? = nil) throws {
         port = namespace == nil ? Self.freeUDPPort() : 5060
         tlsPort = tls == nil ? nil : Self.freeUDPPort()
         self.address = address
@@ -135,6 +135,9 @@ final class Kamailio {
             .replacingOccurrences(of: "@RUN@", with: run.path)
             .replacingOccurrences(of: "@ALGORITHM@", with: algorithm)
             .replacingOccurrences(of: "@UAS@", with: uas)
+            .replacingOccurrences(of: "@MWI@", with: voicemail.map {
+                "if (is_method(\"SUBSCRIBE\") && $hdr(Event) == \"message-summary\") { $du = \"sip:\($0)\"; route(RELAY); }"
+            } ?? "")
         try cfg.write(to: run.appendingPathComponent("kamailio.cfg"), atomically: true, encoding: .utf8)
         try start()
     }
