@@ -107,11 +107,13 @@ public final class SimulatedSystem {
         return BoardDescription(name: "sim", summary: "simulated", driver: .ag1171, verified: true, timingProfile: .b222s, ports: ps)
     }
 
-    /// Users: port N is `100N` (password `secretN`), named by `names`.
-    public init(scheduler: any Scheduler, region: Region = .us, ports count: Int = 2, names: [Int: String] = [1: "Alice", 2: "Bob"],
+    /// Users: port N is `100N` (password `secretN`), named by `names`. `tonePlan` replaces the
+    /// region's (a caller-ID scheme the region does not use, as a port's configuration may ask).
+    public init(scheduler: any Scheduler, region: Region = .us, tonePlan: RegionTonePlan? = nil, ports count: Int = 2,
+                names: [Int: String] = [1: "Alice", 2: "Bob"],
                 configure: (Int, inout PortSettings, inout CallSettings) -> Void = { _, _, _ in }, seed: UInt64 = 1) throws {
         self.scheduler = scheduler
-        guard let plan = RegionTonePlan.forRegion(region) else { throw PortSetupError(description: "no tone plan for region \(region)") }
+        guard let plan = tonePlan ?? RegionTonePlan.forRegion(region) else { throw PortSetupError(description: "no tone plan for region \(region)") }
         self.plan = plan
         board = SimulatedBoard(board: Self.boardDescription(ports: count), scheduler: scheduler)
         network = SimulatedSIPNetwork(scheduler: scheduler, seed: seed)

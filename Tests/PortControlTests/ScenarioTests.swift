@@ -13,8 +13,11 @@ final class ScenarioRig {
     let s = VirtualScheduler(seed: 3)
     let system: SimulatedSystem
 
-    init(region: Region = .us, ports: Int = 2, configure: (Int, inout PortSettings, inout CallSettings) -> Void = { _, _, _ in }) throws {
-        system = try SimulatedSystem(scheduler: s, region: region, ports: ports, names: [1: "Alice", 2: "Bob", 3: "Carol"], configure: configure)
+    init(region: Region = .us, callerID: CallerIDStandard? = nil, ports: Int = 2,
+         configure: (Int, inout PortSettings, inout CallSettings) -> Void = { _, _, _ in }) throws {
+        var plan = RegionTonePlan.forRegion(region)
+        if let callerID { plan?.callerID = callerID }
+        system = try SimulatedSystem(scheduler: s, region: region, tonePlan: plan, ports: ports, names: [1: "Alice", 2: "Bob", 3: "Carol"], configure: configure)
         system.powerOn()
         run(2)
     }

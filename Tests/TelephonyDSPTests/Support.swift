@@ -3,113 +3,13 @@ import TipRingCore
 import TelephonyDSP
 import TestSupport
 
-struct ToolFailure: Error, CustomStringConvertible { var description: String }
-
 /// Runs a program, feeding `input` on stdin; returns (status, stdout bytes, stderr text).
 @discardableResult
 func run(_ path: String, _ args: [String], input: [UInt8] = []) throws -> (status: Int32, out: [UInt8], err: String) {
-    let p = Process()
-    p.executableURL = URL(fileURLWithPath: path)
-    p.arguments = args
-    let inPipe = Pipe(), outPipe = Pipe(), errPipe = Pipe()
-    p.standardInput = inPipe
-    p.standardOutput = outPipe
-    p.standardError = errPipe
-    try p.run()
-    let writer = Thread {
-        inPipe.fileHandleForWriting.write(Data(input))
-        try? inPipe.fileHandleForWriting.close()
-    }
-    writer.start()
-    let errBox = DataBox()
-    let errDone = DispatchSemaphore(value: 0)
-    let errReader = Thread {
-        errBox.data = errPipe.fileHandleForReading.readDataToEndOfFile()
-        errDone.signal()
-    }
-    errReader.start()
-    let out = outPipe.fileHandleForReading.readDataToEndOfFile()
-    p.waitUntilExit()
-    errDone.wait()
-    return (p.terminationStatus, [UInt8](out), String(decoding: errBox.data ?? Data(), as: UTF8.self))
+    try runProcess(path, args, input: input)
 }
 
-final class DataBox: @unchecked Sendable {
-    private let lock = NSLock()
-    private var _data: Data?
-    var data: Data? {
-        get { lock.withLock { _data } }
-        set { lock.withLock { _data = newValue } }
-    }
-}
-
-/// The spandsp bridge, compiled once per test run from Tests/Fixtures/spandsp. spandsp is a
-/// test dependency that `make test` installs; if it cannot be built, the tests fail.
-enum SpanDSP {
-    static let tool: Result<String, ToolFailure> = {
-        let dir = FileManager.default.temporaryDirectory.appendingPathComponent("tipring-spandsp-\(getpid())")
-        try? FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
-        let exe = dir.appendingPathComponent("spandsp_tool").path
-        let src = repositoryRoot + "/Tests/Fixtures/spandsp/spandsp_tool.c"
-        do {
-            let r = try run("/bin/sh", ["-c", "cc -O2 -o '\(exe)' '\(src)' $(pkg-config --cflags --libs spandsp) -lm"])
-            guard r.status == 0 else { return .failure(ToolFailure(description: "building the spandsp bridge failed (is libspandsp-dev installed? make test installs it): \(r.err)")) }
-            return .success(exe)
-        } catch {
-            return .failure(ToolFailure(description: "cannot run cc: \(error)"))
-        }
-    }()
-
-    static func path() throws -> String { try tool.get() }
-
-    static func generateDTMF(_ digits: String, level: Int = -10, twist: Int = 0, on: Int = 50, off: Int = 50) throws -> [Int16] {
-        let r = try run(try path(), ["dtmf-gen", digits, "\(level)", "\(twist)", "\(on)", "\(off)"])
-        guard r.status == 0 else { throw ToolFailure(description: r.err) }
-        return samples(r.out)
-    }
-
-    /// The level of `samples` in dBm0 by spandsp's power meter.
-    static func levelDBm0(_ samples: [Int16]) throws -> Double {
-        let r = try run(try path(), ["power"], input: bytes(samples))
-        guard r.status == 0, let v = Double(String(decoding: r.out, as: UTF8.self).trimmingCharacters(in: .whitespacesAndNewlines)) else {
-            throw ToolFailure(description: r.err)
-        }
-        return v
-    }
-
-    static func detectDTMF(_ samples: [Int16]) throws -> String {
-        let r = try run(try path(), ["dtmf-detect"], input: bytes(samples))
-        guard r.status == 0 else { throw ToolFailure(description: r.err) }
-        return String(decoding: r.out, as: UTF8.self).trimmingCharacters(in: .whitespacesAndNewlines)
-    }
-}
-
-extension SpanDSP {
-    /// spandsp's on-hook MDMF spill: "class" (Bell 202) or "clip" (ETSI V.23).
-    static func generateCallerID(standard: String, number: String, name: String, dateTime: String) throws -> [Int16] {
-        let r = try run(try path(), ["adsi-gen", standard, number, name, dateTime])
-        guard r.status == 0 else { throw ToolFailure(description: r.err) }
-        return samples(r.out)
-    }
-
-    /// What spandsp's receiver found: key=value lines.
-    static func decodeCallerID(standard: String, _ samples: [Int16]) throws -> [String] {
-        let r = try run(try path(), ["adsi-decode", standard], input: bytes(samples))
-        guard r.status == 0 else { throw ToolFailure(description: r.err) }
-        return String(decoding: r.out, as: UTF8.self).split(separator: "\n").map(String.init)
-    }
-}
-
-func samples(_ bytes: [UInt8]) -> [Int16] {
-    stride(from: 0, to: bytes.count - 1, by: 2).map { Int16(bitPattern: UInt16(bytes[$0]) | UInt16(bytes[$0 + 1]) << 8) }
-}
-
-func bytes(_ samples: [Int16]) -> [UInt8] {
-    var out: [UInt8] = []
-    out.reserveCapacity(samples.count * 2)
-    for s in samples { let u = UInt16(bitPattern: s); out.append(UInt8(u & 0xFF)); out.append(UInt8(u >> 8)) }
-    return out
-}
+func samples(_ bytes: [UInt8]) -> [Int16] { SpanDSP.samples(bytes) }
 
 /// White Gaussian noise at a mean square, from a seeded source (Box–Muller).
 func addNoise(_ x: [Int16], meanSquare: Double, seed: UInt64) -> [Int16] {

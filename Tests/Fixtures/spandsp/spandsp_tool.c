@@ -127,12 +127,42 @@ static int adsi_decode(char **argv) {
     return 0;
 }
 
+/* alert: spandsp's supervisory tone receiver told of one tone, the ETSI dual-tone alerting
+ * signal (2130 + 2750 Hz, 80-128 ms at its 16 ms resolution). Prints each segment it sees
+ * ("segment F1 F2 MS", 0 for no frequency) and each detection ("alert"). */
+static const int alert_hz[2] = { 2130, 2750 };
+
+static void alert_segment(void *data, int f1, int f2, int duration) {
+    (void) data;
+    printf("segment %d %d %d\n", f1 >= 0 && f1 < 2 ? alert_hz[f1] : 0, f2 >= 0 && f2 < 2 ? alert_hz[f2] : 0, duration);
+}
+
+static void alert_report(void *data, int code, int level, int delay) {
+    (void) data; (void) level; (void) delay;
+    if (code >= 0) printf("alert\n");
+}
+
+static int alert_detect(void) {
+    super_tone_rx_descriptor_t *desc = super_tone_rx_make_descriptor(NULL);
+    int tone = super_tone_rx_add_tone(desc);
+    super_tone_rx_add_element(desc, tone, alert_hz[0], alert_hz[1], 80, 128);
+    super_tone_rx_state_t *rx = super_tone_rx_init(NULL, desc, alert_report, NULL);
+    super_tone_rx_segment_callback(rx, alert_segment);
+    int16_t buf[160];
+    size_t n;
+    while ((n = fread(buf, sizeof(int16_t), 160, stdin)) > 0) super_tone_rx(rx, buf, (int) n);
+    memset(buf, 0, sizeof buf);
+    for (int i = 0; i < 20; i++) super_tone_rx(rx, buf, 160);
+    return 0;
+}
+
 int main(int argc, char **argv) {
     if (argc >= 6 && strcmp(argv[1], "adsi-gen") == 0) return adsi_gen(argv);
     if (argc >= 3 && strcmp(argv[1], "adsi-decode") == 0) return adsi_decode(argv);
     if (argc >= 3 && strcmp(argv[1], "dtmf-gen") == 0) return dtmf_gen(argc, argv);
     if (argc >= 2 && strcmp(argv[1], "dtmf-detect") == 0) return dtmf_detect();
     if (argc >= 2 && strcmp(argv[1], "power") == 0) return measure_power();
-    fprintf(stderr, "usage: spandsp_tool dtmf-gen DIGITS [level twist on off] | dtmf-detect | adsi-gen class|clip NUMBER NAME MMDDHHMM | adsi-decode class|clip\n");
+    if (argc >= 2 && strcmp(argv[1], "alert") == 0) return alert_detect();
+    fprintf(stderr, "usage: spandsp_tool dtmf-gen DIGITS [level twist on off] | dtmf-detect | adsi-gen class|clip NUMBER NAME MMDDHHMM | adsi-decode class|clip | alert\n");
     return 64;
 }
