@@ -15,6 +15,11 @@ func runTipRing(_ arguments: [String], cwd: String? = nil) throws -> (status: In
     p.standardError = err
     p.standardInput = FileHandle.nullDevice
     try p.run()
+    // A command that hangs is ended (and fails its test) rather than holding the run up to
+    // CI's limit; every command tested here finishes in seconds (the longest waits 32 s).
+    let watchdog = DispatchWorkItem { if p.isRunning { p.terminate() } }
+    DispatchQueue.global().asyncAfter(deadline: .now() + 120, execute: watchdog)
+    defer { watchdog.cancel() }
     let o = out.fileHandleForReading.readDataToEndOfFile()
     let e = err.fileHandleForReading.readDataToEndOfFile()
     p.waitUntilExit()

@@ -40,7 +40,9 @@ struct ControlSocketTests {
         }
         let gate = Gate()
         let socket = try ControlSocket(path: path(), timeout: .seconds(2)) { line in
-            gate.lock.withLock { while !gate.open { gate.lock.wait(until: nil) } }
+            // Bounded: a test that failed before opening the gate must not hang the run.
+            let deadline = Instant.monotonicNow() + .seconds(20)
+            gate.lock.withLock { while !gate.open && Instant.monotonicNow() < deadline { gate.lock.wait(until: deadline) } }
             return [String(repeating: "x", count: 1_000_000)]  // more than a socket buffer holds
         }
         defer { socket.close() }
