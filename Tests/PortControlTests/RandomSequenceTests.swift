@@ -66,10 +66,14 @@ struct RandomSequenceTests {
                                    "line disconnected", "line noService", "registration registered", "registration retrying",
                                    "registration failed", "registration disabled", "hardware out (audio)", "hardware out (gpio)",
                                    "DNS outage", "DNS noSuchName", "attach retried", "attach waited for an idle line",
-                                   "reload waited for an idle line", "reload applied once the line was idle",
-                                   "real line: off-hook decoded", "real line: the bell rang", "real line: keys decoded",
-                                   "real line: pulses decoded", "real line: connected"]
-        #expect(wanted.subtracting(reached).isEmpty, "never reached: \(wanted.subtracting(reached).sorted())")
+                                   "reload waited for an idle line", "reload applied once the line was idle"]
+        // The real line path must be reached that way too, where the run has seeds enough on
+        // it (a short run under a sanitizer may have two).
+        let realSeeds = (first..<(first + count)).filter(RandomWorld.takesRealLine).count
+        let onRealLines: Set<String> = realSeeds < 10 ? [] : ["real line: off-hook decoded", "real line: the bell rang", "real line: keys decoded",
+                                                               "real line: pulses decoded", "real line: connected"]
+        let missing = wanted.union(onRealLines).subtracting(reached)
+        #expect(missing.isEmpty, "never reached: \(missing.sorted()) (\(realSeeds) seeds on the real line path)")
     }
 
     @Test("a port numbers its calls once: the call it places and the one it receives never share a handle")
