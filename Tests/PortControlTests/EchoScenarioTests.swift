@@ -44,12 +44,7 @@ struct EchoScenarioTests {
         alice.playbackDelay = .milliseconds(80)
         // A port that believes its device plays at once (as TipRing did).
         if !portKnowsTheDelay { rig.system.port(1).engine.playbackDelayChanged(.zero) }
-        rig.phone(1).liftHandset()
-        rig.run(1)
-        rig.dial(1, "1002")
-        rig.run(1)
-        rig.phone(2).liftHandset()
-        rig.run(1)
+        rig.aliceCallsBob()
         let talker = Talker()
         rig.phone(2).mouthpiece.generator = { frame, _ in talker.fill(frame) }
         rig.run(6)  // the canceller converges
