@@ -45,7 +45,8 @@ final class LivePhone: @unchecked Sendable {
     var ua: SIPUserAgent!
     var wire: String { trace.lock.withLock { (trace.value ?? []).joined(separator: "\n") } }
 
-    init(kamailio k: Kamailio, ports: ClosedRange<Int>, autoAnswer: Bool = false, messageWaiting: Bool = false) async throws {
+    init(kamailio k: Kamailio, ports: ClosedRange<Int>, autoAnswer: Bool = false, messageWaiting: Bool = false,
+         sessionExpires: Int? = nil) async throws {
         try scheduler.start()
         var settings = accountSettings(domain: "127.0.0.1", expires: 600)
         settings.registration.retryBase = .seconds(30)
@@ -57,6 +58,7 @@ final class LivePhone: @unchecked Sendable {
         sync { [self] in
             var cs = CallSettings()
             cs.subscribeMessageWaiting = messageWaiting
+            if let sessionExpires { cs.sessionExpires = sessionExpires }
             ua = SIPUserAgent(agent: endpoint.agent, settings: cs, seed: 8)
             ua.mediaPort = { h in 40000 + Int(h.id) * 2 }
             ua.onEvent = { [self] e in
@@ -213,6 +215,35 @@ struct KamailioCallTests {
         #expect(phone.log.wait(seconds: 5) { endedReason($0, h) == .remoteHangUp }, "\(phone.log.all)")
         // Its PRACK answered 200, its refresh 200: no 481 or 4xx on our side of the wire.
         #expect(!phone.wire.contains("→ SIP/2.0 481") && !phone.wire.contains("→ SIP/2.0 4"), "\(phone.wire)")
+        await phone.close()
+    }
+
+    /// sipp as the far end of RFC 4028 with TipRing the refresher: the refresh must come by
+    /// itself, at half the interval (45 s of a 90 s session), and keep the call up.
+    @Test("session timer, TipRing the refresher: a 90 s session offered, the refresh re-INVITE sent by itself at about half of it, the call still up, BYE")
+    func outgoingRefreshedByUs() async throws {
+        let uasPort = Kamailio.freeUDPPort()
+        let k = try Kamailio(uas: "127.0.0.1:\(uasPort)")
+        defer { k.stop() }
+        let phone = try await LivePhone(kamailio: k, ports: 36700...36799, sessionExpires: 90)
+        let (pid, log) = try sipp("uas-answer-refreshed", port: uasPort, extra: [])
+        let h = phone.newHandle()
+        phone.execute(.invite(h, target: "9000", withholdIdentity: false))
+        #expect(phone.log.wait(seconds: 10) { $0.contains(.answered(h)) }, "\(phone.log.all)\n\(phone.wire)\n\(logText(log))")
+        let answeredAt = Instant.monotonicNow()
+        let invites = { phone.wire.components(separatedBy: "→ INVITE sip:").count - 1 }
+        let before = invites()
+        #expect(phone.log.poll(seconds: 75) { invites() > before }, "no refresh: \(phone.wire)")
+        let after = Instant.monotonicNow() - answeredAt
+        // Half of 90 s, as the refresher should (a loaded machine may add a little).
+        #expect(after >= .seconds(40) && after <= .seconds(60), "refreshed \(after) after the answer")
+        // Answered by the far end (its 200 to the second INVITE).
+        let oks = { phone.wire.split(separator: "\n").filter { $0.hasPrefix("← SIP/2.0 200") && $0.hasSuffix(" INVITE") }.count }
+        #expect(phone.log.poll(seconds: 5) { oks() >= 2 }, "\(phone.wire)")
+        #expect(endedReason(phone.log.all, h) == nil, "the call ended: \(phone.log.all)")
+        phone.execute(.hangUp(h))
+        #expect(phone.log.wait(seconds: 5) { endedReason($0, h) == .localHangUp })
+        #expect(finish(pid) == 0, "\(logText(log))\n\(phone.wire)")
         await phone.close()
     }
 
