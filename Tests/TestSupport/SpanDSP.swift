@@ -112,6 +112,13 @@ extension SpanDSP {
         return out
     }
 
+    /// `milliseconds` of spandsp's fax or modem connect tone: "cng", "ans", "ans-pr", "ansam", "ansam-pr".
+    package static func connectTone(_ kind: String, milliseconds: Int) throws -> [Int16] {
+        let r = try runProcess(try path(), ["connect-tone", kind, "\(milliseconds)"])
+        guard r.status == 0 else { throw ToolFailure(description: "connect-tone \(kind): \(r.err)") }
+        return samples(r.out)
+    }
+
     /// What spandsp's supervisory tone receiver makes of `samples`, told of one tone (the
     /// ETSI dual-tone alert): its segments (two frequencies or 0, milliseconds at its 16 ms
     /// resolution) and how often it recognised the alert.

@@ -156,6 +156,28 @@ static int alert_detect(void) {
     return 0;
 }
 
+/* connect-tone TYPE MS: spandsp's modem connect tone generator (cng, ans, ans-pr, ansam,
+ * ansam-pr), MS milliseconds of it. */
+static int connect_tone(char **argv) {
+    const char *name = argv[2];
+    int type = strcmp(name, "cng") == 0 ? MODEM_CONNECT_TONES_FAX_CNG
+             : strcmp(name, "ans") == 0 ? MODEM_CONNECT_TONES_ANS
+             : strcmp(name, "ans-pr") == 0 ? MODEM_CONNECT_TONES_ANS_PR
+             : strcmp(name, "ansam") == 0 ? MODEM_CONNECT_TONES_ANSAM
+             : strcmp(name, "ansam-pr") == 0 ? MODEM_CONNECT_TONES_ANSAM_PR : -1;
+    if (type < 0) return 64;
+    modem_connect_tones_tx_state_t *tx = modem_connect_tones_tx_init(NULL, type);
+    int left = atoi(argv[3]) * 8;
+    int16_t buf[160];
+    while (left > 0) {
+        int n = modem_connect_tones_tx(tx, buf, left < 160 ? left : 160);
+        if (n <= 0) break;
+        fwrite(buf, sizeof(int16_t), (size_t) n, stdout);
+        left -= n;
+    }
+    return 0;
+}
+
 int main(int argc, char **argv) {
     if (argc >= 6 && strcmp(argv[1], "adsi-gen") == 0) return adsi_gen(argv);
     if (argc >= 3 && strcmp(argv[1], "adsi-decode") == 0) return adsi_decode(argv);
@@ -163,6 +185,7 @@ int main(int argc, char **argv) {
     if (argc >= 2 && strcmp(argv[1], "dtmf-detect") == 0) return dtmf_detect();
     if (argc >= 2 && strcmp(argv[1], "power") == 0) return measure_power();
     if (argc >= 2 && strcmp(argv[1], "alert") == 0) return alert_detect();
-    fprintf(stderr, "usage: spandsp_tool dtmf-gen DIGITS [level twist on off] | dtmf-detect | adsi-gen class|clip NUMBER NAME MMDDHHMM | adsi-decode class|clip | alert\n");
+    if (argc >= 4 && strcmp(argv[1], "connect-tone") == 0) return connect_tone(argv);
+    fprintf(stderr, "usage: spandsp_tool dtmf-gen DIGITS [level twist on off] | dtmf-detect | adsi-gen class|clip NUMBER NAME MMDDHHMM | adsi-decode class|clip | alert | connect-tone cng|ans|ans-pr|ansam|ansam-pr MS\n");
     return 64;
 }
