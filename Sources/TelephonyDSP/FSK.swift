@@ -16,6 +16,9 @@ public struct FSKModem: Sendable, Hashable {
     public static let bell202 = FSKModem(mark: 1200, space: 2200, baud: 1200)
     /// ITU-T V.23 (ETSI EN 300 659-1): mark 1300 Hz, space 2100 Hz.
     public static let v23 = FSKModem(mark: 1300, space: 2100, baud: 1200)
+    /// ITU-T V.21 channel 2 (the answering side; T.30's control channel): mark 1650 Hz,
+    /// space 1850 Hz, 300 bit/s.
+    public static let v21Channel2 = FSKModem(mark: 1650, space: 1850, baud: 300)
 
     /// Channel seizure: 300 alternating bits, starting with 0.
     public static let seizureBits = 300
@@ -62,6 +65,69 @@ public struct FSKModem: Sendable, Hashable {
     }
 }
 
+/// Tells mark from space in FSK audio: correlates the signal with each tone over a sliding
+/// one-bit window and compares the two energies; below −45 dBm0 over a bit there is no
+/// carrier. Keeps each sample's mixes for a receiver that integrates over exact bit
+/// intervals. Allocation-free per sample.
+struct FSKDemodulator: Sendable {
+    let window: Int
+    let markRotation: (Double, Double)
+    let spaceRotation: (Double, Double)
+    var markPhasor = (1.0, 0.0), spacePhasor = (1.0, 0.0)
+    var history: [(Double, Double, Double, Double)]
+    var historyIndex = 0
+    var sums = (0.0, 0.0, 0.0, 0.0)
+    var recomputeCountdown = 4000
+    let carrierFloor: Double
+    /// Whether the last sample's window held a carrier.
+    private(set) var carrier = false
+    /// The last sample mixed down with mark (re, im) and space (re, im).
+    private(set) var mixed = (0.0, 0.0, 0.0, 0.0)
+
+    init(modem: FSKModem, sampleRate: Int = 8000) {
+        window = Int((Double(sampleRate) / modem.baud).rounded())
+        func rot(_ f: Double) -> (Double, Double) {
+            let w = 2 * Double.pi * f / Double(sampleRate)
+            return (cos(w), -sin(w))
+        }
+        markRotation = rot(modem.mark)
+        spaceRotation = rot(modem.space)
+        history = [(Double, Double, Double, Double)](repeating: (0, 0, 0, 0), count: window)
+        let a = Level.sineAmplitude(dBm0: -45) * Double(window) / 2
+        carrierFloor = a * a
+    }
+
+    /// True for mark (1), false for space (0).
+    mutating func next(_ x: Double) -> Bool {
+        // Mix down with each tone and sum over one bit.
+        let mr = x * markPhasor.0, mi = x * markPhasor.1
+        let sr = x * spacePhasor.0, si = x * spacePhasor.1
+        let old = history[historyIndex]
+        mixed = (mr, mi, sr, si)
+        history[historyIndex] = mixed
+        historyIndex = (historyIndex + 1) % window
+        sums.0 += mr - old.0; sums.1 += mi - old.1; sums.2 += sr - old.2; sums.3 += si - old.3
+        markPhasor = (markPhasor.0 * markRotation.0 - markPhasor.1 * markRotation.1,
+                      markPhasor.0 * markRotation.1 + markPhasor.1 * markRotation.0)
+        spacePhasor = (spacePhasor.0 * spaceRotation.0 - spacePhasor.1 * spaceRotation.1,
+                       spacePhasor.0 * spaceRotation.1 + spacePhasor.1 * spaceRotation.0)
+        recomputeCountdown -= 1
+        if recomputeCountdown == 0 {
+            // Keep the phasors on the unit circle and the running sums exact.
+            recomputeCountdown = 4000
+            let a = (markPhasor.0 * markPhasor.0 + markPhasor.1 * markPhasor.1).squareRoot()
+            markPhasor = (markPhasor.0 / a, markPhasor.1 / a)
+            let b = (spacePhasor.0 * spacePhasor.0 + spacePhasor.1 * spacePhasor.1).squareRoot()
+            spacePhasor = (spacePhasor.0 / b, spacePhasor.1 / b)
+            sums = history.reduce((0, 0, 0, 0)) { ($0.0 + $1.0, $0.1 + $1.1, $0.2 + $1.2, $0.3 + $1.3) }
+        }
+        let m = sums.0 * sums.0 + sums.1 * sums.1
+        let s = sums.2 * sums.2 + sums.3 * sums.3
+        carrier = m + s >= carrierFloor
+        return m >= s
+    }
+}
+
 /// Receives caller-ID FSK: demodulates, frames bytes, and assembles messages.
 ///
 /// The demodulator correlates the signal with mark and space over a one-bit window and
@@ -72,16 +138,8 @@ public struct FSKReceiver: Sendable {
     public let modem: FSKModem
     let samplesPerBit: Double
     let window: Int
-    let markRotation: (Double, Double)
-    let spaceRotation: (Double, Double)
-    var markPhasor = (1.0, 0.0), spacePhasor = (1.0, 0.0)
-    var history: [(Double, Double, Double, Double)]
-    var historyIndex = 0
-    var sums = (0.0, 0.0, 0.0, 0.0)
+    var demodulator: FSKDemodulator
     var n = 0
-    var recomputeCountdown = 4000
-    /// Below this correlator power there is no carrier (−45 dBm0 over one bit).
-    let carrierFloor: Double
     var carrier = false
     /// The last 32 samples mixed down with mark and space, for integrate-and-dump decisions
     /// over each bit's exact interval.
@@ -104,15 +162,7 @@ public struct FSKReceiver: Sendable {
         self.modem = modem
         samplesPerBit = Double(sampleRate) / modem.baud
         window = Int(samplesPerBit.rounded())
-        func rot(_ f: Double) -> (Double, Double) {
-            let w = 2 * Double.pi * f / Double(sampleRate)
-            return (cos(w), -sin(w))
-        }
-        markRotation = rot(modem.mark)
-        spaceRotation = rot(modem.space)
-        history = [(Double, Double, Double, Double)](repeating: (0, 0, 0, 0), count: window)
-        let a = Level.sineAmplitude(dBm0: -45) * Double(window) / 2
-        carrierFloor = a * a
+        demodulator = FSKDemodulator(modem: modem, sampleRate: sampleRate)
     }
 
     /// Feeds samples; each complete, checksummed message is passed to `onMessage`.
@@ -134,32 +184,10 @@ public struct FSKReceiver: Sendable {
 
     /// True for mark (1), false for space (0).
     private mutating func demodulate(_ x: Double) -> Bool {
-        // Mix down with each tone and sum over one bit.
-        let mr = x * markPhasor.0, mi = x * markPhasor.1
-        let sr = x * spacePhasor.0, si = x * spacePhasor.1
-        let old = history[historyIndex]
-        history[historyIndex] = (mr, mi, sr, si)
-        recent[n & 31] = (mr, mi, sr, si)
-        historyIndex = (historyIndex + 1) % window
-        sums.0 += mr - old.0; sums.1 += mi - old.1; sums.2 += sr - old.2; sums.3 += si - old.3
-        markPhasor = (markPhasor.0 * markRotation.0 - markPhasor.1 * markRotation.1,
-                      markPhasor.0 * markRotation.1 + markPhasor.1 * markRotation.0)
-        spacePhasor = (spacePhasor.0 * spaceRotation.0 - spacePhasor.1 * spaceRotation.1,
-                       spacePhasor.0 * spaceRotation.1 + spacePhasor.1 * spaceRotation.0)
-        recomputeCountdown -= 1
-        if recomputeCountdown == 0 {
-            // Keep the phasors on the unit circle and the running sums exact.
-            recomputeCountdown = 4000
-            let a = (markPhasor.0 * markPhasor.0 + markPhasor.1 * markPhasor.1).squareRoot()
-            markPhasor = (markPhasor.0 / a, markPhasor.1 / a)
-            let b = (spacePhasor.0 * spacePhasor.0 + spacePhasor.1 * spacePhasor.1).squareRoot()
-            spacePhasor = (spacePhasor.0 / b, spacePhasor.1 / b)
-            sums = history.reduce((0, 0, 0, 0)) { ($0.0 + $1.0, $0.1 + $1.1, $0.2 + $1.2, $0.3 + $1.3) }
-        }
-        let m = sums.0 * sums.0 + sums.1 * sums.1
-        let s = sums.2 * sums.2 + sums.3 * sums.3
-        carrier = m + s >= carrierFloor
-        return m >= s
+        let level = demodulator.next(x)
+        recent[n & 31] = demodulator.mixed
+        carrier = demodulator.carrier
+        return level
     }
 
     private mutating func uart(_ level: Bool, onMessage: ([UInt8]) -> Void) {

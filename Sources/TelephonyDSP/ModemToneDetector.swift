@@ -18,6 +18,10 @@ import Darwin
 /// frequency's offset (10 ms at 1100 or 2100 Hz is a whole number of cycles, so a tone on
 /// frequency keeps its phase), and a jump of about π is a phase reversal. A tone is
 /// recognised after 400 ms of qualifying blocks (one block may miss: a reversal's own block).
+///
+/// And the HDLC flags a fax machine sends on V.21 channel 2 before its first T.30 frame
+/// (0x7E over and over, 300 bit/s: six marks, then two spaces, each flag's last 0 and the
+/// next one's first): eight such flags in a row, about 210 ms, are a fax, CNG or not.
 /// Allocation-free.
 public struct ModemToneDetector: Sendable {
     public enum Event: Sendable, Hashable, CustomStringConvertible {
@@ -27,12 +31,15 @@ public struct ModemToneDetector: Sendable {
         case answerTone
         /// A phase reversal in the answer tone (ANS/PR, ANSam/PR): echo cancellers must go.
         case answerPhaseReversal
+        /// HDLC flags on V.21 channel 2: a fax machine about to send its T.30 frames.
+        case v21Flags
 
         public var description: String {
             switch self {
             case .faxCalling: "fax calling tone (CNG, 1100 Hz)"
             case .answerTone: "answer tone (ANS/CED, 2100 Hz)"
             case .answerPhaseReversal: "answer tone phase reversal"
+            case .v21Flags: "V.21 HDLC flags (fax)"
             }
         }
     }
@@ -75,12 +82,22 @@ public struct ModemToneDetector: Sendable {
     /// Phase reversals seen in the answer tone since it was recognised.
     public private(set) var phaseReversals = 0
 
+    // V.21 channel 2: the demodulated level's runs, and how many flags in a row they made.
+    var v21 = FSKDemodulator(modem: .v21Channel2)
+    var runLevel = false, runLength = 0
+    var flagsInARow = 0
+    var flagsRecognised = false
+    static let samplesPerV21Bit: Float = 8000 / 300
+    /// Flags in a row before they count.
+    static let flagsToRecognise = 8
+
     public init() {}
 
     /// Feeds samples; `onEvent` is told each tone once when recognised, and each phase
     /// reversal of a recognised answer tone.
     public mutating func process(_ samples: UnsafeBufferPointer<Int16>, onEvent: (Event) -> Void) {
         for s in samples {
+            v21Sample(s, onEvent: onEvent)
             block[filled] = Float(s)
             filled += 1
             if filled == Self.blockSize {
@@ -109,6 +126,37 @@ public struct ModemToneDetector: Sendable {
             onEvent(.answerPhaseReversal)
         case .none: break
         }
+    }
+
+    /// One sample through the V.21 demodulator: at each change of level the run that ended
+    /// is measured in bits; a flag is a run of six marks then one of two spaces.
+    private mutating func v21Sample(_ x: Int16, onEvent: (Event) -> Void) {
+        let mark = v21.next(Double(x))
+        guard v21.carrier else {
+            runLength = 0
+            flagsInARow = 0
+            flagsRecognised = false
+            return
+        }
+        if mark == runLevel {
+            runLength += 1
+            return
+        }
+        let bits = Float(runLength) / Self.samplesPerV21Bit
+        if runLevel {
+            // A run of marks: a flag's six ones, or not a flag.
+            if abs(bits - 6) > 0.5 { flagsInARow = 0 }
+        } else if abs(bits - 2) <= 0.5 {
+            flagsInARow += 1
+            if flagsInARow >= Self.flagsToRecognise && !flagsRecognised {
+                flagsRecognised = true
+                onEvent(.v21Flags)
+            }
+        } else {
+            flagsInARow = 0
+        }
+        runLevel = mark
+        runLength = 1
     }
 
     enum Outcome { case none, recognised, reversed }

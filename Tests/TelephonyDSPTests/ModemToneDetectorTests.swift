@@ -44,6 +44,29 @@ import TestSupport
         if reversals { #expect((5...7).contains(count), "\(kind): \(count) reversals") } else { #expect(count == 0, "\(kind): \(events)") }
     }
 
+    @Test("spandsp's V.21 HDLC flags (a fax machine's preamble) recognised within about 300 ms, once; the bits of a frame after them are no new event")
+    func v21Flags() throws {
+        let flags = try SpanDSP.v21Flags(milliseconds: 1000)
+        var d = ModemToneDetector()
+        var at: [Int] = []
+        var n = 0
+        flags.withUnsafeBufferPointer { buf in
+            for chunk in stride(from: 0, to: buf.count, by: 160) {
+                d.process(UnsafeBufferPointer(rebasing: buf[chunk..<min(chunk + 160, buf.count)])) { e in
+                    if e == .v21Flags { at.append(n + 160) }
+                }
+                n += 160
+            }
+        }
+        #expect(at.count == 1, "\(at)")
+        #expect((at.first ?? .max) <= 300 * 8, "recognised \((at.first ?? 0) / 8) ms in")
+        // Not from other FSK: our own caller-ID spills (Bell 202, V.23) hold no V.21 flags.
+        let spill = CallerIDSender.audio(.callerID(CallerIDInfo(number: "5551234567", name: "ALICE")), scheme: .etsiAfterRing)!
+        #expect(!ModemToneDetector.detect(spill).contains(.v21Flags))
+        let bell = CallerIDSender.audio(.callerID(CallerIDInfo(number: "5551234567", name: "ALICE")), scheme: .bell202(.multiple))!
+        #expect(!ModemToneDetector.detect(bell).contains(.v21Flags))
+    }
+
     @Test("frequency tolerance: CNG 1100 ± 38 Hz, ANS 2100 ± 15 Hz")
     func tolerances() {
         #expect(ModemToneDetector.detect(Self.sine(1100 + 30, milliseconds: 600)) == [.faxCalling])

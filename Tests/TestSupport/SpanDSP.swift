@@ -119,6 +119,13 @@ extension SpanDSP {
         return samples(r.out)
     }
 
+    /// `milliseconds` of HDLC flags on V.21 channel 2 (a fax machine's preamble), by spandsp.
+    package static func v21Flags(milliseconds: Int) throws -> [Int16] {
+        let r = try runProcess(try path(), ["v21-flags", "\(milliseconds)"])
+        guard r.status == 0 else { throw ToolFailure(description: "v21-flags: \(r.err)") }
+        return samples(r.out)
+    }
+
     /// What spandsp's supervisory tone receiver makes of `samples`, told of one tone (the
     /// ETSI dual-tone alert): its segments (two frequencies or 0, milliseconds at its 16 ms
     /// resolution) and how often it recognised the alert.

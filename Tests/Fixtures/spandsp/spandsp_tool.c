@@ -178,6 +178,25 @@ static int connect_tone(char **argv) {
     return 0;
 }
 
+/* v21-flags MS: MS milliseconds of HDLC flags on V.21 channel 2 at -13 dBm0, as a fax
+ * machine sends before its first T.30 frame (spandsp's HDLC framer and FSK modem). */
+static int v21_flags(char **argv) {
+    int ms = atoi(argv[2]);
+    hdlc_tx_state_t *hdlc = hdlc_tx_init(NULL, 0, 1, 0, NULL, NULL);
+    hdlc_tx_flags(hdlc, ms * 300 / 1000 / 8 + 1);
+    fsk_tx_state_t *tx = fsk_tx_init(NULL, &preset_fsk_specs[FSK_V21CH2], (get_bit_func_t) hdlc_tx_get_bit, hdlc);
+    fsk_tx_power(tx, -13.0f);
+    int left = ms * 8;
+    int16_t buf[160];
+    while (left > 0) {
+        int n = fsk_tx(tx, buf, left < 160 ? left : 160);
+        if (n <= 0) break;
+        fwrite(buf, sizeof(int16_t), (size_t) n, stdout);
+        left -= n;
+    }
+    return 0;
+}
+
 int main(int argc, char **argv) {
     if (argc >= 6 && strcmp(argv[1], "adsi-gen") == 0) return adsi_gen(argv);
     if (argc >= 3 && strcmp(argv[1], "adsi-decode") == 0) return adsi_decode(argv);
@@ -186,6 +205,7 @@ int main(int argc, char **argv) {
     if (argc >= 2 && strcmp(argv[1], "power") == 0) return measure_power();
     if (argc >= 2 && strcmp(argv[1], "alert") == 0) return alert_detect();
     if (argc >= 4 && strcmp(argv[1], "connect-tone") == 0) return connect_tone(argv);
-    fprintf(stderr, "usage: spandsp_tool dtmf-gen DIGITS [level twist on off] | dtmf-detect | adsi-gen class|clip NUMBER NAME MMDDHHMM | adsi-decode class|clip | alert | connect-tone cng|ans|ans-pr|ansam|ansam-pr MS\n");
+    if (argc >= 3 && strcmp(argv[1], "v21-flags") == 0) return v21_flags(argv);
+    fprintf(stderr, "usage: spandsp_tool dtmf-gen DIGITS [level twist on off] | dtmf-detect | adsi-gen class|clip NUMBER NAME MMDDHHMM | adsi-decode class|clip | alert | connect-tone cng|ans|ans-pr|ansam|ansam-pr MS | v21-flags MS\n");
     return 64;
 }
