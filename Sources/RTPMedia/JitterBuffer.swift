@@ -67,6 +67,8 @@ public struct JitterBuffer: Sendable {
     var maxSeq: Int64 = 0
     var lastSeq16: UInt16 = 0
     public private(set) var statistics = ReceiveStatistics()
+    /// Fax or modem data (see ``switchToData()``).
+    public private(set) var carriesData = false
 
     public init(settings: JitterBufferSettings = JitterBufferSettings()) {
         self.settings = settings
@@ -77,6 +79,12 @@ public struct JitterBuffer: Sendable {
         targetDelay = minDelay
         last = [Int16](repeating: 0, count: Self.block)
     }
+
+    /// The call carries a fax or a modem from here on: the delay stays where it is (no 10 ms
+    /// dropped to follow the network: a demodulator's timing must not jump) and a missing
+    /// packet is silence, not the last audio repeated (a repeated piece of carrier misleads a
+    /// demodulator more than a gap does).
+    public mutating func switchToData() { carriesData = true }
 
     /// The sender started a new stream (a new SSRC, RFC 3550 §8.2 — a far end that
     /// reconnected its audio after hold, a three-way call, a transfer): its sequence numbers
@@ -182,7 +190,7 @@ public struct JitterBuffer: Sendable {
         windowMinDepth = min(windowMinDepth, Int(highestTS - playTS))
         windowPulls += 1
         if windowPulls >= 50 {
-            if windowMinDepth > targetDelay + 2 * Self.block {
+            if !carriesData && windowMinDepth > targetDelay + 2 * Self.block {
                 skipBlock()
                 statistics.dropped10ms += 1
             }
@@ -250,6 +258,10 @@ public struct JitterBuffer: Sendable {
     /// The last 10 ms again, fading: -3 dB per block, silence after 60 ms.
     mutating func conceal(_ dst: UnsafeMutableBufferPointer<Int16>) {
         concealRun += 1
+        if carriesData {
+            dst.update(repeating: 0)
+            return
+        }
         let gain: Int32 = concealRun > 6 ? 0 : 725  // ≈ −3 dB per 10 ms
         for i in 0..<Self.block {
             let v = Int32(last[i]) * gain / 1024

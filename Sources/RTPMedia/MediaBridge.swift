@@ -45,6 +45,8 @@ public struct CallStatistics: Sendable, Hashable {
     public var remoteJitterMilliseconds: Double?
     /// The SRTP suite protecting the call, nil when it is in clear.
     public var encryption: String?
+    /// What switched the call to fax/modem pass-through (the tone heard), nil for a voice call.
+    public var passThrough: String?
 
     public init(codec: String) { self.codec = codec }
 }
@@ -104,6 +106,11 @@ public final class MediaBridge: AudioSource, AudioCaptureConsumer, @unchecked Se
     var suppressing = false
     /// The far end's stream (a new one restarts the jitter buffer).
     var remoteSSRC: UInt32?
+    /// Fax and modem tones, listened for on both paths until one is heard; then the call is
+    /// passed through as it comes: no echo canceller, gains at 0 dB, the jitter buffer's
+    /// delay fixed and no concealment (G.711 is the only codec here, so no re-INVITE).
+    var lineTones = ModemToneDetector(), networkTones = ModemToneDetector()
+    var carriesData = false
     /// Our stream after the last frame, for the control plane (under the lock).
     var published: (sequence: UInt16, timestamp: UInt32, at: Instant)
 
@@ -215,11 +222,12 @@ public final class MediaBridge: AudioSource, AudioCaptureConsumer, @unchecked Se
             digitQueue.removeAll()
         }
         lock.unlock()
+        if !carriesData { captureFrame.withUnsafeBufferPointer { lineTones.process($0) { heard($0) } } }
         // Echo cancelling against what the handset was played, then the transmit gain.
         captureFrame.withUnsafeBufferPointer { near in
             played.withUnsafeBufferPointer { far in
                 cleaned.withUnsafeMutableBufferPointer { out in
-                    if cancelsEcho {
+                    if cancelsEcho && !carriesData {
                         echo.process(farEnd: far, nearEnd: near, into: out)
                     } else {
                         for k in 0..<Self.frame { out[k] = near[k] }
@@ -227,7 +235,7 @@ public final class MediaBridge: AudioSource, AudioCaptureConsumer, @unchecked Se
                 }
             }
         }
-        if txGain != 4096 {
+        if txGain != 4096 && !carriesData {
             for k in 0..<Self.frame { cleaned[k] = Self.saturate((Int32(cleaned[k]) * txGain) >> 12) }
         }
         let keyNow = keyPresent?() ?? false
@@ -307,7 +315,8 @@ public final class MediaBridge: AudioSource, AudioCaptureConsumer, @unchecked Se
                 lock.lock()
                 rendered.withUnsafeMutableBufferPointer { _ = jitter.pull(into: $0) }
                 lock.unlock()
-                if rxGain != 4096 {
+                if !carriesData { rendered.withUnsafeBufferPointer { networkTones.process($0) { heard($0) } } }
+                if rxGain != 4096 && !carriesData {
                     for k in 0..<Self.frame { rendered[k] = Self.saturate((Int32(rendered[k]) * rxGain) >> 12) }
                 }
             }
@@ -321,6 +330,16 @@ public final class MediaBridge: AudioSource, AudioCaptureConsumer, @unchecked Se
             i += n
         }
         stats.seconds = Double((time - start).nanoseconds) / 1e9
+    }
+
+    /// A fax or modem tone on either path: the call is data from now on.
+    func heard(_ tone: ModemToneDetector.Event) {
+        guard !carriesData else { return }
+        carriesData = true
+        lock.withLock {
+            jitter.switchToData()
+            stats.passThrough = "\(tone)"
+        }
     }
 
     // MARK: RTCP

@@ -33,6 +33,7 @@ package final class CallHistory {
         if let q = quality {
             members += [("codec", .string(q.codec)), ("received", .integer(Int64(q.packetsReceived))), ("lost", .integer(Int64(q.packetsLost))),
                         ("jitterMs", .number((q.jitterMilliseconds * 10).rounded() / 10))]
+            if let tone = q.passThrough { members.append(("passThrough", .string(tone))) }
         }
         return .object(members)
     }

@@ -13,7 +13,7 @@ public enum CallTable {
         var rows: [[String]] = [["time", "port", "", "who", "talked", "end", "quality"]]
         for call in try DocumentValue.parse(Array(json.utf8), file: "calls").array() {
             let o = try call.object(allowed: ["time", "port", "direction", "peer", "name", "answered", "ringSeconds", "talkSeconds", "end",
-                                              "codec", "received", "lost", "jitterMs"])
+                                              "codec", "received", "lost", "jitterMs", "passThrough"])
             let peer = try o.required("peer").string()
             var who = peer
             if let name = o.optional("name") { who = "\(try name.string()) <\(peer)>" }
@@ -26,6 +26,7 @@ public enum CallTable {
                 quality = "\(codec), \((share * 10).rounded() / 10) % lost, jitter \(try o.required("jitterMs").number(in: 0...1e9)) ms"
                 if received + lost > 0 { quality += ", MOS \(EModel.mos(codec: codec, received: received, lost: lost))" }
             }
+            if let tone = try o.optional("passThrough")?.string() { quality += (quality.isEmpty ? "" : "; ") + "fax/modem pass-through (\(tone))" }
             rows.append([localTime(try o.required("time").integer(in: 0...Int64.max)), "\(try o.required("port").int(in: 1...64))",
                          try o.required("direction").string() == "incoming" ? "in" : "out", who, talked, try o.required("end").string(), quality]
                 .map(StatusTable.printable))

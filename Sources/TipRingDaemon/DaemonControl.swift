@@ -137,7 +137,8 @@ extension Daemon {
                 PortStatus.Media(codec: s.codec, seconds: Int64(saturating: s.seconds), packetsSent: Int64(s.packetsSent),
                                  packetsReceived: Int64(s.packetsReceived), lost: Int64(s.packetsLost),
                                  jitterMs: (s.jitterMilliseconds * 10).rounded() / 10,
-                                 concealedFrames: Int64(s.concealedFrames), latePackets: Int64(s.late), encryption: s.encryption)
+                                 concealedFrames: Int64(s.concealedFrames), latePackets: Int64(s.late), encryption: s.encryption,
+                                 passThrough: s.passThrough)
             }
             call = PortStatus.Call(peer: peer.uri, peerName: peer.displayName, direction: peer.outgoing ? "outgoing" : "incoming", media: media)
         }

@@ -90,6 +90,8 @@ public struct PortStatus: Sendable, Hashable {
         public var latePackets: Int64 = 0
         /// The SRTP suite protecting the call; absent: in clear.
         public var encryption: String?
+        /// The fax or modem tone that switched the call to pass-through; absent: a voice call.
+        public var passThrough: String?
     }
 
     /// What the network side sent that was dropped (see README, "Security").
@@ -169,7 +171,8 @@ extension PortStatus.Media {
     var json: JSONValue {
         [("codec", .string(codec)), ("seconds", .integer(seconds)), ("packetsSent", .integer(packetsSent)),
          ("packetsReceived", .integer(packetsReceived)), ("lost", .integer(lost)), ("jitterMs", .number(jitterMs)),
-         ("concealedFrames", .integer(concealedFrames)), ("latePackets", .integer(latePackets)), ("encryption", .optional(encryption))].jsonObject
+         ("concealedFrames", .integer(concealedFrames)), ("latePackets", .integer(latePackets)), ("encryption", .optional(encryption)),
+         ("passThrough", .optional(passThrough))].jsonObject
     }
 }
 
@@ -220,7 +223,7 @@ extension PortStatus {
                 media = Media(codec: try m.string("codec"), seconds: try m.integer("seconds"), packetsSent: try m.integer("packetsSent"),
                               packetsReceived: try m.integer("packetsReceived"), lost: try m.integer("lost"), jitterMs: try m.number("jitterMs"),
                               concealedFrames: m.optionalInteger("concealedFrames") ?? 0, latePackets: m.optionalInteger("latePackets") ?? 0,
-                              encryption: m.optionalString("encryption"))
+                              encryption: m.optionalString("encryption"), passThrough: m.optionalString("passThrough"))
             }
             call = Call(peer: try c.string("peer"), peerName: c.optionalString("peerName"), direction: try c.string("direction"), media: media)
         }

@@ -165,6 +165,35 @@ struct JitterBufferTests {
         #expect(s.maximumDelayMilliseconds <= 200)
     }
 
+    /// Data (fax, modem): a missing packet is silence, not the last audio again; and a
+    /// buffer deeper than it needs keeps its depth (a demodulator's timing must not jump).
+    @Test("switched to data: silence where a packet is missing, and no 10 ms dropped to follow the network", arguments: [false, true])
+    func dataMode(data: Bool) {
+        var jb = JitterBuffer()
+        if data { jb.switchToData() }
+        let frame = [Int16](repeating: 1000, count: 160)
+        var out = [Int16](repeating: 0, count: 160)
+        var heard: [[Int16]] = []
+        // 3 s of packets, 100 ms queued ahead of the playout point; packet 60 lost.
+        for n in 0..<150 {
+            if n != 60 {
+                frame.withUnsafeBufferPointer { jb.insert(sequence: UInt16(n), timestamp: UInt32(n * 160), samples: $0, arrival: .zero) }
+            }
+            if n >= 5 {
+                out.withUnsafeMutableBufferPointer { _ = jb.pull(into: $0) }
+                heard.append(out)
+            }
+        }
+        if data {
+            #expect(jb.statistics.dropped10ms == 0)
+            #expect(heard.dropFirst(10).contains { $0.contains(0) }, "the lost packet is silence")
+            #expect(!heard.contains { $0.contains { $0 != 0 && $0 != 1000 } }, "a faded repeat in data mode")
+        } else {
+            #expect(jb.statistics.dropped10ms > 0)
+            #expect(heard.contains { $0.contains { $0 != 0 && $0 != 1000 } }, "no faded repeat in voice mode")
+        }
+    }
+
     @Test("clock drift both ways (±500 ppm over 10 minutes): the delay stays bounded")
     func drift() {
         for ppm: Int64 in [500, -500] {
