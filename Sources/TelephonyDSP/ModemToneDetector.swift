@@ -97,7 +97,6 @@ public struct ModemToneDetector: Sendable {
     /// reversal of a recognised answer tone.
     public mutating func process(_ samples: UnsafeBufferPointer<Int16>, onEvent: (Event) -> Void) {
         for s in samples {
-            v21Sample(s, onEvent: onEvent)
             block[filled] = Float(s)
             filled += 1
             if filled == Self.blockSize {
@@ -118,6 +117,15 @@ public struct ModemToneDetector: Sendable {
     private mutating func analyse(onEvent: (Event) -> Void) {
         var energy: Float = 0
         for x in block { energy += x * x }
+        // V.21 runs only where there is signal (most of a voice call is quieter than any
+        // fax): a quiet block is no carrier, and ends any run of flags.
+        if energy >= Self.floor {
+            for x in block { v21Sample(x, onEvent: onEvent) }
+        } else {
+            runLength = 0
+            flagsInARow = 0
+            flagsRecognised = false
+        }
         if step(&cng, energy: energy) == .recognised { onEvent(.faxCalling) }
         switch step(&answer, energy: energy) {
         case .recognised: onEvent(.answerTone)
@@ -130,7 +138,7 @@ public struct ModemToneDetector: Sendable {
 
     /// One sample through the V.21 demodulator: at each change of level the run that ended
     /// is measured in bits; a flag is a run of six marks then one of two spaces.
-    private mutating func v21Sample(_ x: Int16, onEvent: (Event) -> Void) {
+    private mutating func v21Sample(_ x: Float, onEvent: (Event) -> Void) {
         let mark = v21.next(Double(x))
         guard v21.carrier else {
             runLength = 0
