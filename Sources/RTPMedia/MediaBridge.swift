@@ -108,8 +108,9 @@ public final class MediaBridge: AudioSource, AudioCaptureConsumer, @unchecked Se
     var remoteSSRC: UInt32?
     /// Fax and modem tones, listened for on both paths until one is heard; then the call is
     /// passed through as it comes: no echo canceller, gains at 0 dB, the jitter buffer's
-    /// delay fixed and no concealment (G.711 is the only codec here, so no re-INVITE).
-    var lineTones = ModemToneDetector(), networkTones = ModemToneDetector()
+    /// delay fixed and no concealment (G.711 is the only codec here, so no re-INVITE). V.21
+    /// flags on the line's path only: whichever side called, the local fax sends them too.
+    var lineTones = ModemToneDetector(), networkTones = ModemToneDetector(listensForV21: false)
     var carriesData = false
     /// Our stream after the last frame, for the control plane (under the lock).
     var published: (sequence: UInt16, timestamp: UInt32, at: Instant)

@@ -91,7 +91,14 @@ public struct ModemToneDetector: Sendable {
     /// Flags in a row before they count.
     static let flagsToRecognise = 8
 
-    public init() {}
+    /// Whether V.21 flags are listened for too (the demodulator costs more than the rest).
+    public let listensForV21: Bool
+
+    /// `listensForV21`: off where the other party's fax is heard only after ours has spoken
+    /// (a fax call always has the local machine send V.21 too, so one path suffices).
+    public init(listensForV21: Bool = true) {
+        self.listensForV21 = listensForV21
+    }
 
     /// Feeds samples; `onEvent` is told each tone once when recognised, and each phase
     /// reversal of a recognised answer tone.
@@ -119,7 +126,9 @@ public struct ModemToneDetector: Sendable {
         for x in block { energy += x * x }
         // V.21 runs only where there is signal (most of a voice call is quieter than any
         // fax): a quiet block is no carrier, and ends any run of flags.
-        if energy >= Self.floor {
+        if !listensForV21 {
+            // Nothing to follow.
+        } else if energy >= Self.floor {
             for x in block { v21Sample(x, onEvent: onEvent) }
         } else {
             runLength = 0
@@ -171,9 +180,15 @@ public struct ModemToneDetector: Sendable {
 
     private func measure(_ w: Watch) -> (share: Float, phase: Float) {
         var re: Float = 0, im: Float = 0
-        for i in 0..<Self.blockSize {
-            re += block[i] * w.cosine[i]
-            im += block[i] * w.sine[i]
+        block.withUnsafeBufferPointer { x in
+            w.cosine.withUnsafeBufferPointer { c in
+                w.sine.withUnsafeBufferPointer { s in
+                    for i in 0..<Self.blockSize {
+                        re += x[i] * c[i]
+                        im += x[i] * s[i]
+                    }
+                }
+            }
         }
         let power = 2 * (re * re + im * im) / Float(Self.blockSize)
         return (power, atan2(im, re))
