@@ -35,6 +35,22 @@ let package = Package(
             ],
             path: "Benchmarks/DSPComparison"
         ),
+        // spandsp's T.30 fax machines (the tests' fixture) and the fax matrix through the
+        // simulated board and exchange: V.17 and V.29, with and without ECM, 0 / 0.5 / 2 % RTP loss.
+        // Run: `swift run -c release FaxMatrix`
+        .target(name: "CFaxTerminal", path: "Sources/CFaxTerminal", linkerSettings: [.linkedLibrary("spandsp"), .linkedLibrary("tiff")]),
+        .executableTarget(
+            name: "FaxMatrix",
+            dependencies: [
+                "CFaxTerminal",
+                .product(name: "SimulatorApp", package: "TipRing"),
+                .product(name: "BoardSimulator", package: "TipRing"),
+                .product(name: "PortControl", package: "TipRing"),
+                .product(name: "RTPMedia", package: "TipRing"),
+                .product(name: "TipRingCore", package: "TipRing"),
+            ],
+            path: "Benchmarks/FaxMatrix"
+        ),
         .systemLibrary(name: "CSRTP", pkgConfig: "libsrtp2", providers: [.apt(["libsrtp2-dev"])]),
         // Media CPU per call and calls per core; a TipRing port and baresip in one call, in
         // clear and with SRTP; SRTP per packet against libsrtp2.

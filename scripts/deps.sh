@@ -6,7 +6,7 @@
 set -euo pipefail
 
 build_pkgs=(pkg-config libasound2-dev libgpiod-dev binutils)
-test_pkgs=("${build_pkgs[@]}" gcc libspandsp-dev libtonezone-dev espeak-ng sox libosip2-dev kamailio sip-tester dnsmasq-base tshark baresip python3-pip musl-tools nftables iproute2 systemd chromium python3-prometheus-client libsrtp2-dev kamailio-tls-modules openssl)
+test_pkgs=("${build_pkgs[@]}" gcc libspandsp-dev libtiff-dev libtonezone-dev espeak-ng sox libosip2-dev kamailio sip-tester dnsmasq-base tshark baresip python3-pip musl-tools nftables iproute2 systemd chromium python3-prometheus-client libsrtp2-dev kamailio-tls-modules openssl)
 
 case "${1:-build}" in
   build) want=("${build_pkgs[@]}") ;;

@@ -5,9 +5,15 @@ public struct JitterBufferSettings: Sendable, Hashable {
     /// The delay kept on a clean network, and the most it may grow to under jitter.
     public var minimumDelay: Duration = .milliseconds(40)
     public var maximumDelay: Duration = .milliseconds(200)
-    public init(minimumDelay: Duration = .milliseconds(40), maximumDelay: Duration = .milliseconds(200)) {
+    /// The fixed delay of a call that carries a fax or a modem: enough for the network's worst
+    /// jitter, since a demodulator cannot follow a playout point that moves (fax pass-through
+    /// on ATAs uses a fixed buffer of this order; T.30's timers allow seconds).
+    public var dataDelay: Duration = .milliseconds(200)
+    public init(minimumDelay: Duration = .milliseconds(40), maximumDelay: Duration = .milliseconds(200),
+                dataDelay: Duration = .milliseconds(200)) {
         self.minimumDelay = minimumDelay
         self.maximumDelay = maximumDelay
+        self.dataDelay = dataDelay
     }
 }
 
@@ -80,11 +86,22 @@ public struct JitterBuffer: Sendable {
         last = [Int16](repeating: 0, count: Self.block)
     }
 
-    /// The call carries a fax or a modem from here on: the delay stays where it is (no 10 ms
-    /// dropped to follow the network: a demodulator's timing must not jump) and a missing
-    /// packet is silence, not the last audio repeated (a repeated piece of carrier misleads a
+    /// The call carries a fax or a modem from here on. The delay grows once, now — during the
+    /// tone that revealed the data, before any training — to the fixed ``JitterBufferSettings/dataDelay``
+    /// (or stays, if it is already longer), and then stays: no 10 ms dropped or stretched to
+    /// follow the network, since a demodulator's timing must not jump. A missing packet is
+    /// silence, not the last audio repeated (a repeated piece of carrier misleads a
     /// demodulator more than a gap does).
-    public mutating func switchToData() { carriesData = true }
+    public mutating func switchToData() {
+        guard !carriesData else { return }
+        carriesData = true
+        let fixed = (Int(settings.dataDelay.nanoseconds / 125_000) + Self.block - 1) / Self.block * Self.block
+        guard fixed > targetDelay else { return }
+        // Played blocks are no longer marked filled: the playout point moved back plays the
+        // added delay as one gap.
+        if started { playTS -= Int64(fixed - targetDelay) }
+        targetDelay = fixed
+    }
 
     /// The sender started a new stream (a new SSRC, RFC 3550 §8.2 — a far end that
     /// reconnected its audio after hold, a three-way call, a transfer): its sequence numbers
@@ -134,8 +151,9 @@ public struct JitterBuffer: Sendable {
         }
         lastTransit = transit
         statistics.jitterMilliseconds = jitter / 8
-        // Adapt the target delay to the jitter seen (about three times the mean deviation).
-        targetDelay = min(maxDelay, max(minDelay, Int(3 * jitter) + Self.block))
+        // Adapt the target delay to the jitter seen (about three times the mean deviation);
+        // data keeps its fixed delay.
+        if !carriesData { targetDelay = min(maxDelay, max(minDelay, Int(3 * jitter) + Self.block)) }
 
         lastLength = n
         pullsSinceInsert = 0

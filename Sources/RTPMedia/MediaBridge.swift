@@ -45,7 +45,8 @@ public struct CallStatistics: Sendable, Hashable {
     public var remoteJitterMilliseconds: Double?
     /// The SRTP suite protecting the call, nil when it is in clear.
     public var encryption: String?
-    /// What switched the call to fax/modem pass-through (the tone heard), nil for a voice call.
+    /// What switched the call to fax/modem pass-through (the tone heard; a phase reversal
+    /// heard later replaces it: the echo canceller is off from then on), nil for a voice call.
     public var passThrough: String?
 
     public init(codec: String) { self.codec = codec }
@@ -106,12 +107,19 @@ public final class MediaBridge: AudioSource, AudioCaptureConsumer, @unchecked Se
     var suppressing = false
     /// The far end's stream (a new one restarts the jitter buffer).
     var remoteSSRC: UInt32?
-    /// Fax and modem tones, listened for on both paths until one is heard; then the call is
-    /// passed through as it comes: no echo canceller, gains at 0 dB, the jitter buffer's
-    /// delay fixed and no concealment (G.711 is the only codec here, so no re-INVITE). V.21
-    /// flags on the line's path only: whichever side called, the local fax sends them too.
+    /// Fax and modem tones, listened for on both paths. Any of them passes the call through
+    /// as it comes: gains at 0 dB, the jitter buffer's delay fixed and no concealment (G.711
+    /// is the only codec here, so no re-INVITE). The echo canceller stays, as G.168 has it,
+    /// until an answer tone's phase reversal: a V.34 or V.90 modem cancels its own echo and
+    /// asks the network to stop, while a G3 fax (CNG, CED without reversals, V.21) is half
+    /// duplex and counts on the network's echo control — without it a fax hears its own
+    /// frames come back a round trip later and takes them for the far end's. V.21 flags on
+    /// the line's path only: whichever side called, the local fax sends them too.
     var lineTones = ModemToneDetector(), networkTones = ModemToneDetector(listensForV21: false)
     var carriesData = false
+    /// An answer tone's phase reversal was heard: no echo canceller for the rest of the call,
+    /// and nothing more to listen for.
+    var echoCancellerDisabled = false
     /// Our stream after the last frame, for the control plane (under the lock).
     var published: (sequence: UInt16, timestamp: UInt32, at: Instant)
 
@@ -223,12 +231,12 @@ public final class MediaBridge: AudioSource, AudioCaptureConsumer, @unchecked Se
             digitQueue.removeAll()
         }
         lock.unlock()
-        if !carriesData { captureFrame.withUnsafeBufferPointer { lineTones.process($0) { heard($0) } } }
+        if !echoCancellerDisabled { captureFrame.withUnsafeBufferPointer { lineTones.process($0) { heard($0) } } }
         // Echo cancelling against what the handset was played, then the transmit gain.
         captureFrame.withUnsafeBufferPointer { near in
             played.withUnsafeBufferPointer { far in
                 cleaned.withUnsafeMutableBufferPointer { out in
-                    if cancelsEcho && !carriesData {
+                    if cancelsEcho && !echoCancellerDisabled {
                         echo.process(farEnd: far, nearEnd: near, into: out)
                     } else {
                         for k in 0..<Self.frame { out[k] = near[k] }
@@ -316,7 +324,7 @@ public final class MediaBridge: AudioSource, AudioCaptureConsumer, @unchecked Se
                 lock.lock()
                 rendered.withUnsafeMutableBufferPointer { _ = jitter.pull(into: $0) }
                 lock.unlock()
-                if !carriesData { rendered.withUnsafeBufferPointer { networkTones.process($0) { heard($0) } } }
+                if !echoCancellerDisabled { rendered.withUnsafeBufferPointer { networkTones.process($0) { heard($0) } } }
                 if rxGain != 4096 && !carriesData {
                     for k in 0..<Self.frame { rendered[k] = Self.saturate((Int32(rendered[k]) * rxGain) >> 12) }
                 }
@@ -333,9 +341,11 @@ public final class MediaBridge: AudioSource, AudioCaptureConsumer, @unchecked Se
         stats.seconds = Double((time - start).nanoseconds) / 1e9
     }
 
-    /// A fax or modem tone on either path: the call is data from now on.
+    /// A fax or modem tone on either path: the call is data from now on; a phase reversal
+    /// also ends echo cancelling.
     func heard(_ tone: ModemToneDetector.Event) {
-        guard !carriesData else { return }
+        if tone == .answerPhaseReversal { echoCancellerDisabled = true }
+        guard !carriesData || tone == .answerPhaseReversal else { return }
         carriesData = true
         lock.withLock {
             jitter.switchToData()

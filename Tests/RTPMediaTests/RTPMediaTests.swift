@@ -194,6 +194,39 @@ struct JitterBufferTests {
         }
     }
 
+    /// A quiet network lets a voice buffer shrink to its minimum; a fax that starts then must
+    /// not lose what a later delay spike brings late (its demodulator cannot skip a gap).
+    @Test("switched to data: the delay grows once, at the switch, to the fixed data delay, and a 150 ms spike later makes no gap", arguments: [false, true])
+    func dataDelayIsFixed(data: Bool) {
+        var jb = JitterBuffer()
+        let frame = [Int16](repeating: 1000, count: 160)
+        var out = [Int16](repeating: 0, count: 160)
+        var concealedAfterSwitch = 0
+        // Packet n is sent at n × 20 ms and arrives 5 ms later, but packets 150…156 arrive
+        // together 150 ms late; the call turns to data at 2 s (tick 100).
+        var pending: [(arrival: Int, n: Int)] = (0..<300).map { n in (n * 20 + ((150...156).contains(n) ? 150 : 5), n) }
+        for tick in 0..<300 {
+            let now = tick * 20
+            while let p = pending.first, p.arrival <= now {
+                pending.removeFirst()
+                frame.withUnsafeBufferPointer {
+                    jb.insert(sequence: UInt16(p.n), timestamp: UInt32(p.n * 160), samples: $0, arrival: .milliseconds(Int64(p.arrival)))
+                }
+            }
+            if data && tick == 100 { jb.switchToData() }
+            let concealed = out.withUnsafeMutableBufferPointer { jb.pull(into: $0) }
+            if tick > 120 && (concealed || out.contains(0)) { concealedAfterSwitch += 1 }
+        }
+        if data {
+            #expect(jb.statistics.late == 0 && jb.statistics.stretched10ms == 0 && jb.statistics.dropped10ms == 0, "\(jb.statistics)")
+            #expect(concealedAfterSwitch == 0, "\(concealedAfterSwitch) frames with a gap after the switch")
+        } else {
+            // A voice buffer at its minimum delay runs dry in the spike: a gap, the playout
+            // point held back (stretched) — what a demodulator cannot survive.
+            #expect(concealedAfterSwitch > 0 && jb.statistics.stretched10ms > 0, "\(jb.statistics)")
+        }
+    }
+
     @Test("clock drift both ways (±500 ppm over 10 minutes): the delay stays bounded")
     func drift() {
         for ppm: Int64 in [500, -500] {
