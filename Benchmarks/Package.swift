@@ -51,6 +51,10 @@ let package = Package(
             ],
             path: "Benchmarks/FaxMatrix"
         ),
+        // The daemon's idle cost (CPU, wake-ups) with two ports registered and on-hook, on the
+        // simulated board and on alsa-lib's null device; baresip idle in the same run.
+        // Run: `swift run -c release IdleBenchmark`
+        .executableTarget(name: "IdleBenchmark", path: "Benchmarks/IdleBenchmark"),
         .systemLibrary(name: "CSRTP", pkgConfig: "libsrtp2", providers: [.apt(["libsrtp2-dev"])]),
         // Media CPU per call and calls per core; a TipRing port and baresip in one call, in
         // clear and with SRTP; SRTP per packet against libsrtp2.

@@ -177,6 +177,7 @@ public final class Earpiece {
         // A frame is stamped with the end of its period: its first sample is older.
         let frameStart = time - .nanoseconds(Int64(frame.count) * 1_000_000_000 / Int64(sampleRate))
         if startedAt == nil { startedAt = frameStart }
+        fillSilence(before: frameStart)
         let first = samples.count
         samples.append(contentsOf: frame)
         if !reversals.isEmpty || transient != 0 { addTransients(from: first, frameStart: frameStart) }
@@ -186,6 +187,24 @@ public final class Earpiece {
             samples.removeFirst(drop)
             startedAt = s + .nanoseconds(Int64(drop) * 1_000_000_000 / Int64(sampleRate))
         }
+    }
+
+    /// The longest silence recorded as samples: a longer pause starts the recording afresh.
+    static let longestRecordedSilence: Duration = .seconds(900)
+
+    /// While the port's audio was stopped (an idle line) the earpiece heard silence: it is
+    /// recorded as such, so that a time still maps to its sample.
+    private func fillSilence(before frameStart: Instant) {
+        guard let s = startedAt else { return }
+        let expected = s + .nanoseconds(Int64(samples.count) * 1_000_000_000 / Int64(sampleRate))
+        let gap = frameStart - expected
+        guard gap >= .milliseconds(1) else { return }
+        if gap > Self.longestRecordedSilence {
+            samples.removeAll(keepingCapacity: true)
+            startedAt = frameStart
+            return
+        }
+        samples.append(contentsOf: repeatElement(0, count: Int(gap.nanoseconds * Int64(sampleRate) / 1_000_000_000)))
     }
 
     /// Adds the clicks of the reversals that fall in the frame just appended (from `first`).

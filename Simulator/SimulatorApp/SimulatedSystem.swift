@@ -158,6 +158,7 @@ public final class SimulatedSystem {
         let parts = PortStack.wire(id: id, line: running.line, engine: running.engine, plan: plan, scheduler: scheduler, agent: agent,
                                    mediaFactory: mediaFactory, cname: cname, portSettings: portSettings, callSettings: callSettings,
                                    mediaSettings: MediaSettings(), seed: seed)
+        PortStack.runAudioOnDemand(running.audio, engine: running.engine, hardware: parts.hardware)
         let port = Port(id: id, user: user, line: running.line, engine: running.engine, agent: agent, userAgent: parts.ua,
                         controller: parts.controller, phone: board.telephone(id), media: parts.media)
         let controller = parts.controller

@@ -74,6 +74,8 @@ void tipring_pcm_close(void *pcm) { if (pcm) snd_pcm_close((snd_pcm_t *)pcm); }
 long tipring_pcm_read(void *pcm, int16_t *buffer, unsigned long frames) { return snd_pcm_readi((snd_pcm_t *)pcm, buffer, frames); }
 long tipring_pcm_write(void *pcm, const int16_t *buffer, unsigned long frames) { return snd_pcm_writei((snd_pcm_t *)pcm, buffer, frames); }
 int tipring_pcm_recover(void *pcm, int err) { return snd_pcm_recover((snd_pcm_t *)pcm, err, 1); }
+int tipring_pcm_drop(void *pcm) { return snd_pcm_drop((snd_pcm_t *)pcm); }
+int tipring_pcm_prepare(void *pcm) { return snd_pcm_prepare((snd_pcm_t *)pcm); }
 const char *tipring_pcm_error(int err) { return snd_strerror(err); }
 
 int tipring_pcm_geometry(void *pcm, unsigned long *period_frames, unsigned long *buffer_frames, unsigned long *start_threshold) {

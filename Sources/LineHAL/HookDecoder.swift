@@ -116,6 +116,10 @@ public struct HookDecoder: Sendable {
         }
     }
 
+    /// Whether the loop is closed (debounced) or the phone off-hook: a handset lifted, or
+    /// being lifted — the port's audio must run.
+    public var loopIsClosed: Bool { stable == .offHook || isOffHook }
+
     /// The time at which the decoder must next be woken, if any.
     public var nextDeadline: Instant? {
         // A line deadline later than a pending edge waits for that edge's fate: if the edge

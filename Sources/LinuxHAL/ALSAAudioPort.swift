@@ -19,11 +19,17 @@ public protocol PCMStream: AnyObject {
     /// Frames between what is written now and what the device plays now (`snd_pcm_delay`),
     /// or a negative errno.
     func delay() -> Int
+    /// Stops the stream at once (`snd_pcm_drop`): the device's clock stops with it.
+    func halt()
+    /// Readies a halted stream to run again (`snd_pcm_prepare`); 0 or a negative errno.
+    func prepare() -> Int32
     func close()
 }
 
 extension PCMStream {
     public func delay() -> Int { -Int(ENOTSUP) }
+    public func halt() {}
+    public func prepare() -> Int32 { 0 }
 }
 
 /// What a PCM was opened with, as the device granted it (frames).
@@ -88,6 +94,13 @@ public final class ALSAPCM: PCMStream, @unchecked Sendable {
     public func delay() -> Int {
         guard let pcm else { return -Int(EBADF) }
         return tipring_pcm_delay(pcm)
+    }
+    public func halt() {
+        if let pcm { _ = tipring_pcm_drop(pcm) }
+    }
+    public func prepare() -> Int32 {
+        guard let pcm else { return -EBADF }
+        return tipring_pcm_prepare(pcm)
     }
 
     /// The period, buffer and start threshold the device granted (nil once closed).
@@ -163,6 +176,14 @@ public final class ALSAAudioPort: AudioPort, @unchecked Sendable {
             return false
         }
         if already { throw HALError.unsupported("\(name) is already started") }
+        // Stopped before (the line went idle): both streams ready again, primed afresh.
+        for (stream, call) in [(playback, "snd_pcm_prepare (playback)"), (capture, "snd_pcm_prepare (capture)")] {
+            let err = stream.prepare()
+            guard err >= 0 else {
+                lock.withLock { running = false; self.handler = nil }
+                throw HALError.systemCall(call: call, subject: name, errno: -err, message: String(cString: strerror(-err)))
+            }
+        }
         do {
             let t = try SystemThread.start { [self] in loop() }
             lock.withLock { thread = t }
@@ -180,6 +201,9 @@ public final class ALSAAudioPort: AudioPort, @unchecked Sendable {
         }
         if let t, t.id != SystemThread.currentID { t.join() }
         lock.withLock { thread = nil }
+        // The device stops too: no periods, no interrupts while nothing needs the audio.
+        capture.halt()
+        playback.halt()
     }
 
     var isRunning: Bool { lock.withLock { running } }

@@ -34,6 +34,6 @@ public final class DTMFReceiver: AudioCaptureConsumer, @unchecked Sendable {
     public func consume(_ frame: UnsafeBufferPointer<Int16>, at time: Instant) {
         let handler = onKey
         detector.process(frame) { key, _ in handler(key, time) }
-        keyPresent = detector.current != nil
+        keyPresent = detector.keySounding
     }
 }

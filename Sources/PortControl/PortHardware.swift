@@ -53,6 +53,24 @@ public final class LinePortHardware: PortHardware, @unchecked Sendable {
     /// The source to play while a call is connected (after a tone such as call waiting).
     public var mediaSource: (() -> (any AudioSource)?)?
 
+    /// Told when the port's sound device must run (true) or may stop (false): only while the
+    /// loop is closed, a call's audio or a relay is connected, or something plays (on-hook
+    /// transmission: caller ID, message waiting). On-hook and silent — a router's life — the
+    /// PCM, the keypad detector and their wake-ups stop. Starts are at once (the loop closing
+    /// starts the audio before the seizure is confirmed, so dial tone is not delayed); stops
+    /// wait ``audioIdleGrace`` (a short break, samples still playing).
+    public var onAudioNeeded: ((Bool) -> Void)? {
+        didSet {
+            onAudioNeeded?(audioNeeded)
+            updateAudioNeed()
+        }
+    }
+    /// Whether the sound device runs, as last told.
+    public private(set) var audioNeeded = true
+    public static let audioIdleGrace: Duration = .seconds(1)
+    private var relaying = false
+    private var idleCheck: TimerHandle?
+
     public init(line: PortLine, engine: AudioEngine, scheduler: any Scheduler) {
         self.line = line
         self.engine = engine
@@ -65,6 +83,7 @@ public final class LinePortHardware: PortHardware, @unchecked Sendable {
         box.value = self
         line.onHookEvent = { [weak self] e in
             guard let self else { return }
+            self.updateAudioNeed()
             self.onHookEvent?(e.kind)
             if case .offHook = e.kind {
                 let toTone = scheduler.now - e.at
@@ -84,19 +103,62 @@ public final class LinePortHardware: PortHardware, @unchecked Sendable {
         } else {
             engine.setSource(mediaCall == nil ? nil : mediaSource?() ?? nil)
         }
+        updateAudioNeed()
     }
-    public func playSamples(_ samples: [Int16]) { engine.setSource(SampleBufferSource(samples: samples)) }
+    public func playSamples(_ samples: [Int16]) {
+        engine.setSource(SampleBufferSource(samples: samples))
+        updateAudioNeed()
+    }
     /// A source set now plays from the next period (at most 20 ms away), then waits out the
     /// device's buffer.
     public var audioToLineDelay: Duration { engine.playbackDelay + .milliseconds(20) }
     public func connectMedia(_ call: CallHandle?) {
         mediaCall = call
+        updateAudioNeed()
         if let c = mediaConnector { c(call) } else { engine.setSource(nil) }
     }
-    public func relayMedia(_ calls: (CallHandle, CallHandle)?) { relayConnector?(calls) }
+    public func relayMedia(_ calls: (CallHandle, CallHandle)?) {
+        relaying = calls != nil
+        updateAudioNeed()
+        relayConnector?(calls)
+    }
     public func connectConference(_ first: CallHandle, _ second: CallHandle) {
         mediaCall = first
+        updateAudioNeed()
         if let c = conferenceConnector { c(first, second) } else { engine.setSource(nil) }
+    }
+
+    /// Something that holds the audio until it is told otherwise: the loop closed, a call's
+    /// audio or a relay connected.
+    private var audioHeld: Bool { line.decoder.loopIsClosed || mediaCall != nil || relaying }
+
+    /// Something playing that ends by itself (caller ID, a message-waiting signal).
+    private var audioPlaying: Bool {
+        guard let source = engine.currentSource else { return false }
+        return !((source as? SampleBufferSource)?.isFinished ?? false)
+    }
+
+    /// Starts the audio at once when it is needed; stops it once nothing has needed it for
+    /// the grace time (looking again while only a playing source keeps it).
+    private func updateAudioNeed() {
+        let held = audioHeld
+        if held || audioPlaying { setAudioNeeded(true) }
+        if held {
+            if let t = idleCheck { scheduler.cancel(t) }
+            idleCheck = nil
+        } else if audioNeeded && idleCheck == nil {
+            idleCheck = scheduler.schedule(after: Self.audioIdleGrace) { [weak self] in
+                guard let self else { return }
+                self.idleCheck = nil
+                if self.audioHeld || self.audioPlaying { self.updateAudioNeed() } else { self.setAudioNeeded(false) }
+            }
+        }
+    }
+
+    private func setAudioNeeded(_ needed: Bool) {
+        guard needed != audioNeeded else { return }
+        audioNeeded = needed
+        onAudioNeeded?(needed)
     }
 }
 

@@ -57,6 +57,17 @@ public enum PortStack {
         return audio
     }
 
+    /// Runs `audio` only while `hardware`'s line needs it (``LinePortHardware/onAudioNeeded``):
+    /// stopped on-hook and silent, started again at once. A device that has failed is left
+    /// as it is, for whoever recovers it. (The daemon, which replaces a failed device, keeps
+    /// its own.)
+    public static func runAudioOnDemand(_ audio: any AudioPort, engine: AudioEngine, hardware: LinePortHardware) {
+        hardware.onAudioNeeded = { [weak audio, weak engine] needed in
+            guard let audio, let engine, audio.failure == nil else { return }
+            if needed { try? audio.start(handler: engine) } else { audio.stop() }
+        }
+    }
+
     /// The parts of a port above its line, wired to each other.
     public struct Parts {
         public let ua: SIPUserAgent

@@ -74,6 +74,10 @@ public struct DTMFDetector: Sendable {
     var missRuns = 0
     /// The key being held now (reported), if any.
     public private(set) var current: Character?
+    /// A key held now, or the last block looking like one (a key starting: it is reported
+    /// after three such blocks, ~38 ms). What keeps a key's tone out of a call's audio as soon
+    /// as it starts — not after 38 ms, which a far end's receiver may count as a second key.
+    public var keySounding: Bool { current != nil || candidateRuns > 0 }
     /// Samples processed since creation.
     public private(set) var samplesProcessed = 0
 

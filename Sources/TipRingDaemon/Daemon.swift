@@ -33,6 +33,8 @@ public final class Daemon: @unchecked Sendable {
         let engine: AudioEngine
         /// The sound device; replaced when it fails and is opened again (on the control plane).
         var audio: any AudioPort
+        /// The sound device is stopped because nothing needs it (on-hook and silent).
+        var audioPaused = false
         /// Its hardware's health: a fault it is recovering from (on the control plane).
         var recovery = HardwareRecovery()
         var endpoint: (any AccountEndpoint)?
@@ -169,7 +171,12 @@ public final class Daemon: @unchecked Sendable {
         if board.ports.allSatisfy({ $0.gpioChip.hasPrefix("sim") }) {
             simulated = clock.sync { SimulatedBoard(board: self.board, scheduler: self.scheduler) }
         }
-        let backend: any BoardBackend = simulated ?? LinuxBoardBackend()
+        let backend: any BoardBackend
+        if let simulated {
+            backend = board.ports.contains(where: SimulatedLinesWithALSA.usesALSA) ? SimulatedLinesWithALSA(lines: simulated) : simulated
+        } else {
+            backend = LinuxBoardBackend()
+        }
         self.backend = backend
         for p in board.ports {
             let account = configuration.account(port: p.id)
@@ -345,6 +352,7 @@ public final class Daemon: @unchecked Sendable {
             port.media = parts.media
             port.controller = parts.controller
             port.hardware = parts.hardware
+            self.runAudioOnDemand(port, parts.hardware)
             port.account = a
         }
     }

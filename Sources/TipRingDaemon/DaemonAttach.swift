@@ -103,6 +103,7 @@ extension Daemon {
         let log = self.log
         parts.controller.onLog = { text in log.info("\(text)", metadata: ["port.id": "\(p.id)"]) }
         p.hardware = parts.hardware
+        runAudioOnDemand(p, parts.hardware)
         p.controller = parts.controller
         if p.recovery.fault == nil { parts.controller.handle(.enable) } else { p.recovery.wantService() }
     }

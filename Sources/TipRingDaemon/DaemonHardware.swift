@@ -60,9 +60,33 @@ extension Daemon {
         p.audio = UnavailableAudioPort(name: description.audio.device, format: description.audio.format, reason: p.recovery.fault?.reason ?? "reopening")
         do {
             p.audio = try PortStack.startAudio(description, backend: backend, engine: p.engine)
+            // It opened and ran: that is the check; a line that needs no audio stops it again.
+            if p.audioPaused { p.audio.stop() }
         } catch {
             p.audio = UnavailableAudioPort(name: description.audio.device, format: description.audio.format, reason: "\(error)")
             throw error
+        }
+    }
+}
+
+extension Daemon {
+    /// The port's sound device runs only while its line needs it (``LinePortHardware/onAudioNeeded``).
+    /// A device that will not start again is a fault like any other: the port shows it and
+    /// the device is reopened with back-off.
+    func runAudioOnDemand(_ p: Port, _ hardware: LinePortHardware) {
+        hardware.onAudioNeeded = { [weak p, weak hardware] needed in
+            guard let p, let hardware, p.hardware === hardware, needed == p.audioPaused else { return }
+            p.audioPaused = !needed
+            guard p.audio.failure == nil, !(p.audio is UnavailableAudioPort) else { return }
+            if !needed {
+                p.audio.stop()
+                return
+            }
+            do {
+                try p.audio.start(handler: p.engine)
+            } catch {
+                p.audio = UnavailableAudioPort(name: p.audio.name, format: p.audio.format, reason: "it would not start again: \(error)")
+            }
         }
     }
 }

@@ -23,7 +23,9 @@ extension Daemon {
         _ = scheduler.schedule(after: interval) { [weak self] in
             guard let self, let manager = self.serviceManager else { return }
             var audio: [Int: WatchdogGate.Audio] = [:]
-            for p in self.ports.values { audio[p.id] = p.audio.failure != nil ? .failed : .running(periods: p.engine.periods) }
+            for p in self.ports.values {
+                audio[p.id] = p.audio.failure != nil ? .failed : p.audioPaused ? .paused : .running(periods: p.engine.periods)
+            }
             let (pet, stalled) = self.watchdogGate.check(audio)
             if pet {
                 manager.notify("WATCHDOG=1")

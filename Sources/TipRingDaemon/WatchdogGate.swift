@@ -11,6 +11,8 @@ struct WatchdogGate {
         case running(periods: UInt64)
         /// Failed with a reported error (the port shows the fault and reopens the device).
         case failed
+        /// Stopped on purpose: nothing needs it (the line on-hook and silent).
+        case paused
     }
 
     /// Periods at the last check, per port.

@@ -34,7 +34,11 @@ struct DaemonWatchdogTests {
         let pets = notify.collect(for: 2).filter { $0 == "WATCHDOG=1" }.count
         #expect((6...14).contains(pets), "\(pets) pets in 2 s")
 
-        // Port 2's audio thread hangs without an error: no more pets.
+        // Port 2's handset lifted (an idle port's audio is stopped on purpose, and the watchdog
+        // leaves it be), then its audio thread hangs without an error: no more pets.
+        let lifted = try runCommand(exe, ["sim", "offhook", "--port", "2", "--socket", socket])
+        #expect(lifted.status == 0, "\(lifted)")
+        _ = notify.collect(for: 0.5)
         let r = try runCommand(exe, ["sim", "fault", "--port", "2", "audio-stall", "--socket", socket])
         #expect(r.status == 0, "\(r)")
         _ = notify.collect(for: 0.5)  // one check may have been under way

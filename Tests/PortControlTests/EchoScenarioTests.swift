@@ -4,6 +4,7 @@ import Glibc
 import Musl
 #endif
 import Testing
+import PortControl
 import TipRingCore
 import TelephonyDSP
 import BoardSimulator
@@ -38,6 +39,10 @@ struct EchoScenarioTests {
     static func echoHeardByBob(portKnowsTheDelay: Bool) throws -> (returned: Double, delay: Duration) {
         let rig = try ScenarioRig()
         let alice = rig.system.board.audioPort(1)
+        // Alice's audio kept running from here: started again for the call, her device would
+        // tell the port its delay anew.
+        try #require(rig.system.port(1).controller.hardware as? LinePortHardware).onAudioNeeded = nil
+        try? alice.start(handler: rig.system.port(1).engine)
         alice.hybridEcho = (returnLoss: 12, delay: 16)
         // A device that keeps four periods queued (what snd_pcm_set_params gave: 60–80 ms):
         // the echo comes back ~80 ms after it is played, past a 32 ms filter.

@@ -16,4 +16,14 @@ struct WatchdogGateTests {
         #expect(g.check([1: .running(periods: 210), 2: .running(periods: 3)]) == (true, []))
         #expect(g.check([:]) == (true, []))
     }
+
+    @Test("a port whose audio is stopped on purpose (on-hook and silent) is not stalled; started again, it must progress")
+    func paused() {
+        var g = WatchdogGate()
+        #expect(g.check([1: .running(periods: 10), 2: .running(periods: 7)]) == (true, []))
+        #expect(g.check([1: .running(periods: 60), 2: .paused]) == (true, []))
+        #expect(g.check([1: .running(periods: 110), 2: .paused]) == (true, []))
+        #expect(g.check([1: .running(periods: 160), 2: .running(periods: 9)]) == (true, []))
+        #expect(g.check([1: .running(periods: 210), 2: .running(periods: 9)]) == (false, [2]))
+    }
 }

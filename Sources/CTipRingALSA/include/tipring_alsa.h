@@ -19,6 +19,10 @@ long tipring_pcm_write(void *pcm, const int16_t *buffer, unsigned long frames);
 /* snd_pcm_recover: 0 when streaming again. */
 int tipring_pcm_recover(void *pcm, int err);
 const char *tipring_pcm_error(int err);
+/* snd_pcm_drop: the stream stops at once (the device's clock and interrupts with it);
+   snd_pcm_prepare: ready to stream again. 0 or a negative errno. */
+int tipring_pcm_drop(void *pcm);
+int tipring_pcm_prepare(void *pcm);
 /* The period and buffer the device granted, and the start threshold (frames); 0 or a negative errno. */
 int tipring_pcm_geometry(void *pcm, unsigned long *period_frames, unsigned long *buffer_frames, unsigned long *start_threshold);
 /* snd_pcm_delay: frames between what is written now and what the device plays now (playback),

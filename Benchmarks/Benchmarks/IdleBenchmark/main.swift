@@ -1,0 +1,174 @@
+// What an idle port costs — a router's usual state. The daemon (`tipring run`, release build)
+// with two ports registered with the simulated exchange (`tipring sim exchange`), both
+// on-hook: its CPU per second and its threads' wake-ups per second (context switches, from
+// /proc), over 20 s, on the simulated board and on the real audio path (alsa-lib's `null`
+// device, the lines simulated); then a handset lifted and the time from the confirmed
+// seizure to dial tone (`seizeToToneMs`). baresip, registered and idle, measured the same
+// way in the same run. Targets: ≤ 0.5 ms/s on the real audio path, ≤ 1 ms/s simulated,
+// ≤ 20 wake-ups/s, dial tone ≤ 10 ms.
+// Run: `swift run -c release IdleBenchmark` (builds `tipring` in release first if needed).
+import Foundation  // benchmark only: processes, files
+
+let repository = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
+    .deletingLastPathComponent().deletingLastPathComponent().path
+let tipring = repository + "/.build/release/tipring"
+
+@discardableResult
+func run(_ path: String, _ args: [String], quiet: Bool = true) -> (status: Int32, out: String) {
+    let p = Process()
+    p.executableURL = URL(fileURLWithPath: path)
+    p.arguments = args
+    let out = Pipe()
+    p.standardOutput = out
+    p.standardError = quiet ? FileHandle.nullDevice : FileHandle.standardError
+    do { try p.run() } catch { return (-1, "\(error)") }
+    let data = out.fileHandleForReading.readDataToEndOfFile()
+    p.waitUntilExit()
+    return (p.terminationStatus, String(decoding: data, as: UTF8.self))
+}
+
+func spawn(_ path: String, _ args: [String], log: String) throws -> Process {
+    let p = Process()
+    p.executableURL = URL(fileURLWithPath: path)
+    p.arguments = args
+    FileManager.default.createFile(atPath: log, contents: nil)
+    let handle = try FileHandle(forWritingTo: URL(fileURLWithPath: log))
+    p.standardOutput = handle
+    p.standardError = handle
+    p.standardInput = FileHandle.nullDevice
+    try p.run()
+    return p
+}
+
+/// A process's CPU seconds (user + system) and its threads' context switches so far.
+func usage(_ pid: Int32) -> (cpu: Double, switches: Int, threads: Int)? {
+    guard let stat = try? String(contentsOfFile: "/proc/\(pid)/stat", encoding: .utf8),
+          let close = stat.lastIndex(of: ")") else { return nil }
+    let fields = stat[stat.index(after: close)...].split(separator: " ")
+    guard fields.count > 13, let user = Double(fields[11]), let system = Double(fields[12]) else { return nil }
+    let tasks = (try? FileManager.default.contentsOfDirectory(atPath: "/proc/\(pid)/task")) ?? []
+    var switches = 0
+    for task in tasks {
+        guard let status = try? String(contentsOfFile: "/proc/\(pid)/task/\(task)/status", encoding: .utf8) else { continue }
+        for line in status.split(separator: "\n") where line.hasPrefix("voluntary_ctxt_switches") || line.hasPrefix("nonvoluntary_ctxt_switches") {
+            switches += Int(line.split(separator: ":").last?.trimmingCharacters(in: .whitespaces) ?? "") ?? 0
+        }
+    }
+    return ((user + system) / Double(sysconf(Int32(_SC_CLK_TCK))), switches, tasks.count)
+}
+
+/// CPU milliseconds and wake-ups per second of `pid` over `seconds`.
+func measure(_ pid: Int32, seconds: Double) -> (cpuMs: Double, wakeups: Double, threads: Int)? {
+    guard let a = usage(pid) else { return nil }
+    let start = Date()
+    Thread.sleep(forTimeInterval: seconds)
+    guard let b = usage(pid) else { return nil }
+    let wall = Date().timeIntervalSince(start)
+    return ((b.cpu - a.cpu) * 1000 / wall, Double(b.switches - a.switches) / wall, b.threads)
+}
+
+func freeUDPPort() -> Int {
+    let fd = socket(AF_INET, Int32(SOCK_DGRAM.rawValue), 0)
+    defer { close(fd) }
+    var addr = sockaddr_in()
+    addr.sin_family = sa_family_t(AF_INET)
+    addr.sin_addr.s_addr = inet_addr("127.0.0.1")
+    _ = withUnsafePointer(to: &addr) { $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { bind(fd, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) } }
+    var len = socklen_t(MemoryLayout<sockaddr_in>.size)
+    _ = withUnsafeMutablePointer(to: &addr) { $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { getsockname(fd, $0, &len) } }
+    return Int(UInt16(bigEndian: addr.sin_port))
+}
+
+func waitUntil(_ seconds: Double, _ condition: () -> Bool) -> Bool {
+    let deadline = Date().addingTimeInterval(seconds)
+    while Date() < deadline {
+        if condition() { return true }
+        Thread.sleep(forTimeInterval: 0.2)
+    }
+    return condition()
+}
+
+/// The daemon on `audioDevice` ("sim": the simulated codec; an ALSA name: the real path).
+func idleDaemon(audioDevice: String, exchangePort: Int, directory: String) throws -> String {
+    let board = try String(contentsOfFile: repository + "/boards/sim.json5", encoding: .utf8)
+        .replacingOccurrences(of: "device: \"sim\"", with: "device: \"\(audioDevice)\"")
+    try board.write(toFile: directory + "/board.json5", atomically: true, encoding: .utf8)
+    let sip = freeUDPPort()
+    try """
+    {
+      accounts: [
+        { port: 1, user: "1001", password: "secret1", domain: "127.0.0.1", registrar: "127.0.0.1:\(exchangePort)", sipPorts: [\(sip + 100), \(sip + 109)] },
+        { port: 2, user: "1002", password: "secret2", domain: "127.0.0.1", registrar: "127.0.0.1:\(exchangePort)", sipPorts: [\(sip + 110), \(sip + 119)] },
+      ],
+      rtpPorts: [\(sip + 200), \(sip + 299)],
+      stateDirectory: "\(directory)",
+    }
+    """.write(toFile: directory + "/tipring.json5", atomically: true, encoding: .utf8)
+    let socket = directory + "/tipring.sock"
+    let daemon = try spawn(tipring, ["run", "--board", directory + "/board.json5", "--config", directory + "/tipring.json5", "--socket", socket],
+                           log: directory + "/daemon.log")
+    defer { daemon.terminate(); daemon.waitUntilExit() }
+    func status() -> String { run(tipring, ["status", "--json", "--socket", socket]).out }
+    guard waitUntil(20, { status().components(separatedBy: "\"state\" : \"registered\"").count == 3 || status().components(separatedBy: "\"state\": \"registered\"").count == 3 }) else {
+        return "did not register: \(status().prefix(400))"
+    }
+    Thread.sleep(forTimeInterval: 3)  // past the grace time after the last activity
+    guard let idle = measure(daemon.processIdentifier, seconds: 20) else { return "no /proc figures" }
+    run(tipring, ["sim", "offhook", "--port", "1", "--socket", socket])
+    Thread.sleep(forTimeInterval: 1.5)
+    let text = status()
+    run(tipring, ["sim", "onhook", "--port", "1", "--socket", socket])
+    let seize = text.range(of: "\"seizeToToneMs\"").map { r -> String in
+        String(text[r.upperBound...].drop { $0 == " " || $0 == ":" }.prefix { "0123456789.".contains($0) })
+    } ?? "?"
+    return "\(String(format: "%.2f", idle.cpuMs)) ms CPU per second, \(String(format: "%.1f", idle.wakeups)) wake-ups per second (\(idle.threads) threads); dial tone \(seize) ms after the seizure"
+}
+
+func idleBaresip(exchangePort: Int, directory: String) throws -> String {
+    let port = freeUDPPort()
+    try """
+    poll_method epoll
+    sip_listen 127.0.0.1:\(port)
+    net_interface 127.0.0.1
+    audio_player aubridge,nil
+    audio_source aubridge,nil
+    audio_alert aubridge,nil
+    module_path /usr/lib/baresip/modules
+    module g711.so
+    module aubridge.so
+    module_tmp uuid.so
+    module_tmp account.so
+    module_app menu.so
+
+    """.write(toFile: directory + "/config", atomically: true, encoding: .utf8)
+    try "<sip:1003@127.0.0.1>;auth_pass=secret3;outbound=\"sip:127.0.0.1:\(exchangePort)\";regint=600\n"
+        .write(toFile: directory + "/accounts", atomically: true, encoding: .utf8)
+    let baresip = try spawn("/usr/bin/baresip", ["-4", "-f", directory], log: directory + "/baresip.log")
+    defer { baresip.terminate(); baresip.waitUntilExit() }
+    Thread.sleep(forTimeInterval: 4)
+    guard let idle = measure(baresip.processIdentifier, seconds: 20) else { return "no /proc figures" }
+    return "\(String(format: "%.2f", idle.cpuMs)) ms CPU per second, \(String(format: "%.1f", idle.wakeups)) wake-ups per second (\(idle.threads) threads)"
+}
+
+if !FileManager.default.fileExists(atPath: tipring) {
+    print("building tipring (release) …")
+    guard run("/usr/bin/env", ["swift", "build", "-c", "release", "--product", "tipring", "--package-path", repository], quiet: false).status == 0 else {
+        fatalError("could not build tipring")
+    }
+}
+let directory = FileManager.default.temporaryDirectory.appendingPathComponent("tipring-idle-\(getpid())").path
+try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
+defer { try? FileManager.default.removeItem(atPath: directory) }
+let exchangePort = freeUDPPort()
+let exchange = try spawn(tipring, ["sim", "exchange", "--listen", "127.0.0.1:\(exchangePort)"], log: directory + "/exchange.log")
+defer { exchange.terminate(); exchange.waitUntilExit() }
+Thread.sleep(forTimeInterval: 1)
+print("Idle: two ports registered, on-hook, no call (20 s each, after a 3 s settle)")
+for (label, device) in [("simulated board", "sim"), ("real audio path (ALSA null device, lines simulated)", "null")] {
+    let dir = directory + "/\(device)"
+    try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
+    print("  TipRing daemon, \(label): \(try idleDaemon(audioDevice: device, exchangePort: exchangePort, directory: dir))")
+}
+let bsDir = directory + "/baresip"
+try FileManager.default.createDirectory(atPath: bsDir, withIntermediateDirectories: true)
+print("  baresip, one account registered, idle: \(try idleBaresip(exchangePort: exchangePort, directory: bsDir))")
