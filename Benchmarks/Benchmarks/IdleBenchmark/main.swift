@@ -1,7 +1,7 @@
 // What an idle port costs — a router's usual state. The daemon (`tipring run`, release build)
 // with two ports registered with the simulated exchange (`tipring sim exchange`), both
 // on-hook: its CPU per second and its threads' wake-ups per second (context switches, from
-// /proc), over 20 s, on the simulated board and on the real audio path (alsa-lib's `null`
+// /proc), over 30 s, on the simulated board and on the real audio path (alsa-lib's `null`
 // device, the lines simulated); then a handset lifted and the time from the confirmed
 // seizure to dial tone (`seizeToToneMs`). baresip, registered and idle, measured the same
 // way in the same run. Targets: ≤ 0.5 ms/s on the real audio path, ≤ 1 ms/s simulated,
@@ -40,31 +40,38 @@ func spawn(_ path: String, _ args: [String], log: String) throws -> Process {
     return p
 }
 
-/// A process's CPU seconds (user + system) and its threads' context switches so far.
-func usage(_ pid: Int32) -> (cpu: Double, switches: Int, threads: Int)? {
-    guard let stat = try? String(contentsOfFile: "/proc/\(pid)/stat", encoding: .utf8),
-          let close = stat.lastIndex(of: ")") else { return nil }
-    let fields = stat[stat.index(after: close)...].split(separator: " ")
-    guard fields.count > 13, let user = Double(fields[11]), let system = Double(fields[12]) else { return nil }
-    let tasks = (try? FileManager.default.contentsOfDirectory(atPath: "/proc/\(pid)/task")) ?? []
-    var switches = 0
-    for task in tasks {
-        guard let status = try? String(contentsOfFile: "/proc/\(pid)/task/\(task)/status", encoding: .utf8) else { continue }
+/// Per thread of a process: nanoseconds on a CPU (schedstat, not the 10 ms ticks of
+/// /proc/PID/stat) and context switches so far — each switch a wake-up or a preemption.
+func threadUsage(_ pid: Int32) -> [String: (cpuNanoseconds: Double, switches: Int)] {
+    var usage: [String: (Double, Int)] = [:]
+    for task in (try? FileManager.default.contentsOfDirectory(atPath: "/proc/\(pid)/task")) ?? [] {
+        guard let sched = try? String(contentsOfFile: "/proc/\(pid)/task/\(task)/schedstat", encoding: .utf8),
+              let ns = sched.split(separator: " ").first.flatMap({ Double($0) }),
+              let status = try? String(contentsOfFile: "/proc/\(pid)/task/\(task)/status", encoding: .utf8) else { continue }
+        var switches = 0
         for line in status.split(separator: "\n") where line.hasPrefix("voluntary_ctxt_switches") || line.hasPrefix("nonvoluntary_ctxt_switches") {
             switches += Int(line.split(separator: ":").last?.trimmingCharacters(in: .whitespaces) ?? "") ?? 0
         }
+        usage[task] = (ns, switches)
     }
-    return ((user + system) / Double(sysconf(Int32(_SC_CLK_TCK))), switches, tasks.count)
+    return usage
 }
 
-/// CPU milliseconds and wake-ups per second of `pid` over `seconds`.
+/// CPU milliseconds and wake-ups per second of `pid` over `seconds` (threads that started
+/// meanwhile count from zero; those that ended are left out).
 func measure(_ pid: Int32, seconds: Double) -> (cpuMs: Double, wakeups: Double, threads: Int)? {
-    guard let a = usage(pid) else { return nil }
+    let a = threadUsage(pid)
+    guard !a.isEmpty else { return nil }
     let start = Date()
     Thread.sleep(forTimeInterval: seconds)
-    guard let b = usage(pid) else { return nil }
+    let b = threadUsage(pid)
     let wall = Date().timeIntervalSince(start)
-    return ((b.cpu - a.cpu) * 1000 / wall, Double(b.switches - a.switches) / wall, b.threads)
+    var cpu = 0.0, switches = 0
+    for (tid, now) in b {
+        cpu += now.cpuNanoseconds - (a[tid]?.cpuNanoseconds ?? 0)
+        switches += now.switches - (a[tid]?.switches ?? 0)
+    }
+    return (cpu / 1e6 / wall, Double(switches) / wall, b.count)
 }
 
 func freeUDPPort() -> Int {
@@ -113,7 +120,7 @@ func idleDaemon(audioDevice: String, exchangePort: Int, directory: String) throw
         return "did not register: \(status().prefix(400))"
     }
     Thread.sleep(forTimeInterval: 3)  // past the grace time after the last activity
-    guard let idle = measure(daemon.processIdentifier, seconds: 20) else { return "no /proc figures" }
+    guard let idle = measure(daemon.processIdentifier, seconds: 30) else { return "no /proc figures" }
     run(tipring, ["sim", "offhook", "--port", "1", "--socket", socket])
     Thread.sleep(forTimeInterval: 1.5)
     let text = status()
@@ -146,7 +153,7 @@ func idleBaresip(exchangePort: Int, directory: String) throws -> String {
     let baresip = try spawn("/usr/bin/baresip", ["-4", "-f", directory], log: directory + "/baresip.log")
     defer { baresip.terminate(); baresip.waitUntilExit() }
     Thread.sleep(forTimeInterval: 4)
-    guard let idle = measure(baresip.processIdentifier, seconds: 20) else { return "no /proc figures" }
+    guard let idle = measure(baresip.processIdentifier, seconds: 30) else { return "no /proc figures" }
     return "\(String(format: "%.2f", idle.cpuMs)) ms CPU per second, \(String(format: "%.1f", idle.wakeups)) wake-ups per second (\(idle.threads) threads)"
 }
 
@@ -163,7 +170,7 @@ let exchangePort = freeUDPPort()
 let exchange = try spawn(tipring, ["sim", "exchange", "--listen", "127.0.0.1:\(exchangePort)"], log: directory + "/exchange.log")
 defer { exchange.terminate(); exchange.waitUntilExit() }
 Thread.sleep(forTimeInterval: 1)
-print("Idle: two ports registered, on-hook, no call (20 s each, after a 3 s settle)")
+print("Idle: two ports registered, on-hook, no call (30 s each, after a 3 s settle)")
 for (label, device) in [("simulated board", "sim"), ("real audio path (ALSA null device, lines simulated)", "null")] {
     let dir = directory + "/\(device)"
     try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
