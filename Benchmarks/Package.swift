@@ -42,7 +42,7 @@ let package = Package(
         .executableTarget(
             name: "FaxMatrix",
             dependencies: [
-                "CFaxTerminal",
+                "CFaxTerminal", "BenchmarkSupport",
                 .product(name: "SimulatorApp", package: "TipRing"),
                 .product(name: "BoardSimulator", package: "TipRing"),
                 .product(name: "PortControl", package: "TipRing"),
@@ -54,7 +54,7 @@ let package = Package(
         // The daemon's idle cost (CPU, wake-ups) with two ports registered and on-hook, on the
         // simulated board and on alsa-lib's null device; baresip idle in the same run.
         // Run: `swift run -c release IdleBenchmark`
-        .executableTarget(name: "IdleBenchmark", path: "Benchmarks/IdleBenchmark"),
+        .executableTarget(name: "IdleBenchmark", dependencies: ["BenchmarkSupport"], path: "Benchmarks/IdleBenchmark"),
         .systemLibrary(name: "CSRTP", pkgConfig: "libsrtp2", providers: [.apt(["libsrtp2-dev"])]),
         // Media CPU per call and calls per core; a TipRing port and baresip in one call, in
         // clear and with SRTP; SRTP per packet against libsrtp2.

@@ -27,14 +27,9 @@ struct FaxInteropTests {
 
         let k = try Kamailio()
         defer { k.stop() }
-        let scheduler = WallClockScheduler()
-        try scheduler.start()
-        defer { scheduler.shutdown() }
-        let clock = WallClockControlPlane(scheduler)
-        let system = try await LiveBoardSystem.make(
-            clock: clock, registrar: ServerName(host: "127.0.0.1", port: k.port), domain: "127.0.0.1",
-            accounts: [.init(user: "1001", password: "secret1"), .init(user: "1002", password: "secret2")],
-            sipPorts: 37000...37499, rtpPorts: 37500...37699, group: MultiThreadedEventLoopGroup.singleton)
+        let live = try await LivePorts(kamailio: k, sipPorts: 37000...37499, rtpPorts: 37500...37699)
+        let (clock, system) = (live.clock, live.system)
+        defer { live.scheduler.shutdown() }
         func line(_ p: Int) -> PortStateMachine.Line { clock.sync { system.port(p).controller.machine.line } }
         clock.sync { system.powerOn() }
         #expect(clock.wait(upTo: 10) { system.ports.values.allSatisfy { $0.controller.machine.registration == .registered } })

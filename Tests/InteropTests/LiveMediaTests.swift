@@ -58,14 +58,9 @@ struct LiveMediaTests {
         defer { k.stop() }
         // Only this test's traffic (other suites run at the same time).
         let capture = try Capture(filter: "udp and (portrange 27000-28199 or port \(k.port))")
-        let scheduler = WallClockScheduler()
-        try scheduler.start()
+        let live = try await LivePorts(kamailio: k, sipPorts: 27000...27999, rtpPorts: 28000...28199)
+        let (scheduler, clock, system) = (live.scheduler, live.clock, live.system)
         defer { scheduler.shutdown() }
-        let clock = WallClockControlPlane(scheduler)
-        let system = try await LiveBoardSystem.make(
-            clock: clock, registrar: ServerName(host: "127.0.0.1", port: k.port), domain: "127.0.0.1",
-            accounts: [.init(user: "1001", password: "secret1"), .init(user: "1002", password: "secret2")],
-            sipPorts: 27000...27999, rtpPorts: 28000...28199, group: MultiThreadedEventLoopGroup.singleton)
         func wait(_ seconds: Double, _ condition: @escaping () -> Bool) -> Bool { clock.wait(upTo: seconds, until: condition) }
         func line(_ p: Int) -> PortStateMachine.Line { system.port(p).controller.machine.line }
         clock.sync { system.powerOn() }

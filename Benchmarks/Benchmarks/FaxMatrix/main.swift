@@ -5,6 +5,7 @@
 // packets lost, each condition over several calls (seeds). Prints spandsp's own figures and a
 // pixel comparison of what arrived; asserts nothing.
 // Run: `swift run -c release FaxMatrix` (needs libspandsp-dev and libtiff-dev).
+import BenchmarkSupport
 import CFaxTerminal
 import Foundation  // benchmark only: temporary files, CPU time
 import BoardSimulator
@@ -52,12 +53,6 @@ final class FaxMachine {
 
 struct Run {
     var modem: String, ecm: Bool, loss: Double
-}
-
-func cpuSeconds() -> Double {
-    var usage = rusage()
-    getrusage(RUSAGE_SELF.rawValue, &usage)
-    return Double(usage.ru_utime.tv_sec) + Double(usage.ru_utime.tv_usec) / 1e6
 }
 
 /// One fax call's figures.

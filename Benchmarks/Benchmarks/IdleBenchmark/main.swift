@@ -7,6 +7,7 @@
 // way in the same run. Targets: ≤ 0.5 ms/s on the real audio path, ≤ 1 ms/s simulated,
 // ≤ 20 wake-ups/s, dial tone ≤ 10 ms.
 // Run: `swift run -c release IdleBenchmark` (builds `tipring` in release first if needed).
+import BenchmarkSupport
 import Foundation  // benchmark only: processes, files
 
 let repository = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
@@ -74,18 +75,6 @@ func measure(_ pid: Int32, seconds: Double) -> (cpuMs: Double, wakeups: Double, 
     return (cpu / 1e6 / wall, Double(switches) / wall, b.count)
 }
 
-func freeUDPPort() -> Int {
-    let fd = socket(AF_INET, Int32(SOCK_DGRAM.rawValue), 0)
-    defer { close(fd) }
-    var addr = sockaddr_in()
-    addr.sin_family = sa_family_t(AF_INET)
-    addr.sin_addr.s_addr = inet_addr("127.0.0.1")
-    _ = withUnsafePointer(to: &addr) { $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { bind(fd, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) } }
-    var len = socklen_t(MemoryLayout<sockaddr_in>.size)
-    _ = withUnsafeMutablePointer(to: &addr) { $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { getsockname(fd, $0, &len) } }
-    return Int(UInt16(bigEndian: addr.sin_port))
-}
-
 func waitUntil(_ seconds: Double, _ condition: () -> Bool) -> Bool {
     let deadline = Date().addingTimeInterval(seconds)
     while Date() < deadline {
@@ -100,7 +89,7 @@ func idleDaemon(audioDevice: String, exchangePort: Int, directory: String) throw
     let board = try String(contentsOfFile: repository + "/boards/sim.json5", encoding: .utf8)
         .replacingOccurrences(of: "device: \"sim\"", with: "device: \"\(audioDevice)\"")
     try board.write(toFile: directory + "/board.json5", atomically: true, encoding: .utf8)
-    let sip = freeUDPPort()
+    let sip = freeLoopbackUDPPort()
     try """
     {
       accounts: [
@@ -132,7 +121,7 @@ func idleDaemon(audioDevice: String, exchangePort: Int, directory: String) throw
 }
 
 func idleBaresip(exchangePort: Int, directory: String) throws -> String {
-    let port = freeUDPPort()
+    let port = freeLoopbackUDPPort()
     try """
     poll_method epoll
     sip_listen 127.0.0.1:\(port)
@@ -166,7 +155,7 @@ if !FileManager.default.fileExists(atPath: tipring) {
 let directory = FileManager.default.temporaryDirectory.appendingPathComponent("tipring-idle-\(getpid())").path
 try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
 defer { try? FileManager.default.removeItem(atPath: directory) }
-let exchangePort = freeUDPPort()
+let exchangePort = freeLoopbackUDPPort()
 let exchange = try spawn(tipring, ["sim", "exchange", "--listen", "127.0.0.1:\(exchangePort)"], log: directory + "/exchange.log")
 defer { exchange.terminate(); exchange.waitUntilExit() }
 Thread.sleep(forTimeInterval: 1)

@@ -30,18 +30,10 @@ final class LoopbackSocket {
     let fd: Int32
     let port: UInt16
     init() {
-        let s = socket(AF_INET, Int32(SOCK_DGRAM.rawValue), 0)
-        var addr = sockaddr_in()
-        addr.sin_family = sa_family_t(AF_INET)
-        addr.sin_addr.s_addr = inet_addr("127.0.0.1")
-        _ = withUnsafePointer(to: &addr) { $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { bind(s, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) } }
-        var len = socklen_t(MemoryLayout<sockaddr_in>.size)
-        _ = withUnsafeMutablePointer(to: &addr) { $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { getsockname(s, $0, &len) } }
-        fd = s
-        port = UInt16(bigEndian: addr.sin_port)
-        _ = fcntl(s, F_SETFL, fcntl(s, F_GETFL) | O_NONBLOCK)
+        (fd, port) = loopbackUDPSocket()
+        _ = fcntl(fd, F_SETFL, fcntl(fd, F_GETFL) | O_NONBLOCK)
         var size: Int32 = 1 << 20
-        setsockopt(s, SOL_SOCKET, SO_RCVBUF, &size, socklen_t(4))
+        setsockopt(fd, SOL_SOCKET, SO_RCVBUF, &size, socklen_t(4))
     }
     func send(_ bytes: UnsafeRawBufferPointer, to port: UInt16) {
         var addr = sockaddr_in()
@@ -213,11 +205,6 @@ func processCPU(_ pid: pid_t) -> Double? {
     return (u + s) / Double(sysconf(Int32(_SC_CLK_TCK)))
 }
 
-func freePort() -> Int {
-    let s = LoopbackSocket()
-    close(s.fd)
-    return Int(s.port)
-}
 
 /// One call between a TipRing port and baresip, each process measured: idle, then 30 s of call.
 /// `srtp`: both sides encrypt (SDES-SRTP, AES_CM_128_HMAC_SHA1_80; baresip's srtp module).
@@ -230,7 +217,7 @@ func baresipCall(suite: SRTPSuite?) async throws -> (idleOurs: Double, idleTheir
     var source = [Int16](repeating: 0, count: 8000 * 60)
     source.withUnsafeMutableBufferPointer { synth.render(into: $0) }
     try! FileIO.writeAll(path: dir + "/source.wav", bytes: WAV.encode(samples: source))
-    let bsPort = freePort()
+    let bsPort = freeLoopbackUDPPort()
     let config = """
     poll_method epoll
     sip_listen 127.0.0.1:\(bsPort)

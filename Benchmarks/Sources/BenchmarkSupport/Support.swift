@@ -10,6 +10,25 @@ public func cpuSeconds() -> Double {
     return Double(ts.tv_sec) + Double(ts.tv_nsec) / 1e9
 }
 
+/// A UDP socket bound to 127.0.0.1 on a port the kernel chose: its descriptor and port.
+public func loopbackUDPSocket() -> (fd: Int32, port: UInt16) {
+    let s = socket(AF_INET, Int32(SOCK_DGRAM.rawValue), 0)
+    var addr = sockaddr_in()
+    addr.sin_family = sa_family_t(AF_INET)
+    addr.sin_addr.s_addr = inet_addr("127.0.0.1")
+    _ = withUnsafePointer(to: &addr) { $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { bind(s, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) } }
+    var len = socklen_t(MemoryLayout<sockaddr_in>.size)
+    _ = withUnsafeMutablePointer(to: &addr) { $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { getsockname(s, $0, &len) } }
+    return (s, UInt16(bigEndian: addr.sin_port))
+}
+
+/// A UDP port on 127.0.0.1 free a moment ago (for a process started next to listen on).
+public func freeLoopbackUDPPort() -> Int {
+    let s = loopbackUDPSocket()
+    close(s.fd)
+    return Int(s.port)
+}
+
 /// `x` with `digits` decimals.
 public func fixed(_ x: Double, _ digits: Int) -> String {
     guard x.isFinite else { return "\(x)" }
