@@ -189,7 +189,8 @@ public final class Earpiece {
         }
     }
 
-    /// The longest silence recorded as samples: a longer pause starts the recording afresh.
+    /// The longest silence recorded as samples (or what ``retainSeconds`` keeps, if less): a
+    /// longer pause starts the recording afresh.
     static let longestRecordedSilence: Duration = .seconds(900)
 
     /// While the port's audio was stopped (an idle line) the earpiece heard silence: it is
@@ -199,7 +200,7 @@ public final class Earpiece {
         let expected = s + .nanoseconds(Int64(samples.count) * 1_000_000_000 / Int64(sampleRate))
         let gap = frameStart - expected
         guard gap >= .milliseconds(1) else { return }
-        if gap > Self.longestRecordedSilence {
+        if gap > min(Self.longestRecordedSilence, retainSeconds.map { .seconds($0) } ?? Self.longestRecordedSilence) {
             samples.removeAll(keepingCapacity: true)
             startedAt = frameStart
             return
