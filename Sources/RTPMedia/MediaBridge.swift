@@ -222,12 +222,14 @@ public final class MediaBridge: AudioSource, AudioCaptureConsumer, @unchecked Se
     func sendFrame(at time: Instant) {
         lock.lock()
         let s = session
-        if eventSender == nil, !digitQueue.isEmpty, let te = s.telephoneEvent {
+        // A fax or modem call has no keys: what the keypad receiver makes of its signals is
+        // neither sent as events nor cut out of the audio.
+        if eventSender == nil, !digitQueue.isEmpty, let te = s.telephoneEvent, !carriesData {
             let (d, ms) = digitQueue.removeFirst()
             eventSender = TelephoneEventSender(digit: d, milliseconds: ms, timestamp: timestamp)
             _ = te
             stats.digitsSent += 1
-        } else if s.telephoneEvent == nil {
+        } else if s.telephoneEvent == nil || carriesData {
             digitQueue.removeAll()
         }
         lock.unlock()
@@ -247,7 +249,7 @@ public final class MediaBridge: AudioSource, AudioCaptureConsumer, @unchecked Se
         if txGain != 4096 && !carriesData {
             for k in 0..<Self.frame { cleaned[k] = Self.saturate((Int32(cleaned[k]) * txGain) >> 12) }
         }
-        let keyNow = keyPresent?() ?? false
+        let keyNow = !carriesData && (keyPresent?() ?? false)
         if s.telephoneEvent != nil && (keyNow || eventSender != nil) {
             // The digit travels as events; keep its tone out of the audio.
             for k in 0..<Self.frame { cleaned[k] = 0 }
