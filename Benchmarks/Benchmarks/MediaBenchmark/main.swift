@@ -295,7 +295,9 @@ func baresipCall(suite: SRTPSuite?) async throws -> (idleOurs: Double, idleTheir
             previous?(e)
             if case .answered(h) = e {
                 flag.answered = true
-                port.media.connect(h)
+                // Through the line's hardware, as the controller does: it runs the sound
+                // device while a call's audio is connected (an idle port's is stopped).
+                port.controller.hardware.connectMedia(h)
             }
         }
         port.userAgent.execute(.invite(h, target: "sip:bench@127.0.0.1:\(bsPort)", withholdIdentity: false))
@@ -313,7 +315,10 @@ func baresipCall(suite: SRTPSuite?) async throws -> (idleOurs: Double, idleTheir
     clock.advance(by: .seconds(30))
     let ours = cpuSeconds() - ours0, theirs = (processCPU(pid) ?? 0) - theirs0, wall = monotonicSeconds() - wall0
     let stats = clock.sync { port.media.current }
-    clock.sync { port.userAgent.execute(.hangUp(handle)) }
+    clock.sync {
+        port.userAgent.execute(.hangUp(handle))
+        port.controller.hardware.connectMedia(nil)
+    }
     let idleAfter = idle()
     let idleOurs = (idleBefore.ours + idleAfter.ours) / 2, idleTheirs = (idleBefore.theirs + idleAfter.theirs) / 2
     // baresip may sit out a SIGTERM (it waits for its own shutdown): two seconds, then SIGKILL.
