@@ -90,21 +90,7 @@ package final class FaxMachine: @unchecked Sendable {
 }
 
 extension FaxMachine {
-    static let tool: Result<String, ToolFailure> = {
-        let dir = FileManager.default.temporaryDirectory.appendingPathComponent("tipring-spandsp-fax-\(getpid())")
-        try? FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
-        let exe = dir.appendingPathComponent("spandsp_fax").path
-        let src = repositoryRoot + "/Tests/Fixtures/spandsp/spandsp_fax.c"
-        do {
-            let r = try runProcess("/bin/sh", ["-c", "cc -O2 -o '\(exe)' '\(src)' $(pkg-config --cflags --libs spandsp libtiff-4) -lm"])
-            guard r.status == 0 else {
-                return .failure(ToolFailure(description: "building the spandsp fax bridge failed (libspandsp-dev and libtiff-dev; make test installs them): \(r.err)"))
-            }
-            return .success(exe)
-        } catch {
-            return .failure(ToolFailure(description: "cannot run cc: \(error)"))
-        }
-    }()
+    static let tool = compileSpanDSPBridge("spandsp_fax", packages: "spandsp libtiff-4", needs: "libspandsp-dev and libtiff-dev")
 
     /// Writes the `pages`-page test document (1728 × 1100, standard resolution).
     package static func writeDocument(_ path: String, pages: Int) throws {

@@ -43,22 +43,27 @@ final class DataBox: @unchecked Sendable {
     }
 }
 
+/// Compiles a C bridge from Tests/Fixtures/spandsp into a per-run temporary folder against
+/// the pkg-config `packages` (test dependencies `make test` installs); a failure names what
+/// to install.
+func compileSpanDSPBridge(_ name: String, packages: String, needs: String) -> Result<String, ToolFailure> {
+    let dir = FileManager.default.temporaryDirectory.appendingPathComponent("tipring-\(name)-\(getpid())")
+    try? FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
+    let exe = dir.appendingPathComponent(name).path
+    let src = repositoryRoot + "/Tests/Fixtures/spandsp/\(name).c"
+    do {
+        let r = try runProcess("/bin/sh", ["-c", "cc -O2 -o '\(exe)' '\(src)' $(pkg-config --cflags --libs \(packages)) -lm"])
+        guard r.status == 0 else { return .failure(ToolFailure(description: "building \(name) failed (needs \(needs); make test installs it): \(r.err)")) }
+        return .success(exe)
+    } catch {
+        return .failure(ToolFailure(description: "cannot run cc: \(error)"))
+    }
+}
+
 /// The spandsp bridge, compiled once per test run from Tests/Fixtures/spandsp. spandsp is a
 /// test dependency that `make test` installs; if it cannot be built, the tests fail.
 package enum SpanDSP {
-    static let tool: Result<String, ToolFailure> = {
-        let dir = FileManager.default.temporaryDirectory.appendingPathComponent("tipring-spandsp-\(getpid())")
-        try? FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
-        let exe = dir.appendingPathComponent("spandsp_tool").path
-        let src = repositoryRoot + "/Tests/Fixtures/spandsp/spandsp_tool.c"
-        do {
-            let r = try runProcess("/bin/sh", ["-c", "cc -O2 -o '\(exe)' '\(src)' $(pkg-config --cflags --libs spandsp) -lm"])
-            guard r.status == 0 else { return .failure(ToolFailure(description: "building the spandsp bridge failed (is libspandsp-dev installed? make test installs it): \(r.err)")) }
-            return .success(exe)
-        } catch {
-            return .failure(ToolFailure(description: "cannot run cc: \(error)"))
-        }
-    }()
+    static let tool = compileSpanDSPBridge("spandsp_tool", packages: "spandsp", needs: "libspandsp-dev")
 
     package static func path() throws -> String { try tool.get() }
 
