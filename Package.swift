@@ -81,7 +81,10 @@ let package = Package(
             dependencies: ["TipRingCore", "SystemCalls", "LineHAL", "CTipRingGPIO", "CTipRingALSA"],
             swiftSettings: strict
         ),
-        .target(name: "RTPMedia", dependencies: ["TipRingCore", "SystemCalls", "TelephonyDSP", "PortAudio", "SIPCore", "SIPAgent",
+        // libopus (RFC 6716), the field's Opus codec, through a small C shim.
+        .systemLibrary(name: "COpus", pkgConfig: "opus", providers: [.apt(["libopus-dev"])]),
+        .target(name: "CTipRingOpus", dependencies: ["COpus"]),
+        .target(name: "RTPMedia", dependencies: ["TipRingCore", "SystemCalls", "TelephonyDSP", "PortAudio", "SIPCore", "SIPAgent", "CTipRingOpus",
                                                  // Its BoringSSL (CCryptoBoringSSL) is what SRTP calls.
                                                  .product(name: "Crypto", package: "swift-crypto")], swiftSettings: strict),
         .target(

@@ -5,7 +5,7 @@
 # Non-interactive (CI has no standard input); needs root or sudo only when something is missing.
 set -euo pipefail
 
-build_pkgs=(pkg-config libasound2-dev libgpiod-dev binutils)
+build_pkgs=(pkg-config libasound2-dev libgpiod-dev libopus-dev binutils)
 test_pkgs=("${build_pkgs[@]}" gcc libspandsp-dev libtiff-dev libtonezone-dev espeak-ng sox libosip2-dev kamailio sip-tester dnsmasq-base tshark baresip python3-pip musl-tools nftables iproute2 systemd chromium python3-prometheus-client libsrtp2-dev kamailio-tls-modules openssl)
 
 case "${1:-build}" in

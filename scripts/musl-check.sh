@@ -17,9 +17,9 @@ cc=(musl-gcc -std=gnu11 -O1 -Wall -Wextra -Werror -D_GNU_SOURCE)
 # The system-call shim (sockets, route, files) — linked statically and run.
 "${cc[@]}" -static -ISources/CTipRingSys/include Sources/CTipRingSys/tipring_sys.c Tests/Fixtures/musl/sys_check.c -o "$work/sys_check"
 "$work/sys_check"
-# GPIO and ALSA: the shims against musl's libc; only the libraries' own headers come from
+# GPIO, ALSA and Opus: the shims against musl's libc; only the libraries' own headers come from
 # /usr/include (searched after musl's).
-for shim in CTipRingGPIO/tipring_gpio.c CTipRingALSA/tipring_alsa.c; do
+for shim in CTipRingGPIO/tipring_gpio.c CTipRingALSA/tipring_alsa.c CTipRingOpus/tipring_opus.c; do
   "${cc[@]}" -c -I"Sources/$(dirname "$shim")/include" -idirafter /usr/include "Sources/$shim" -o "$work/$(basename "$shim" .c).o"
 done
-echo "musl-check: the resolver, system-call, GPIO and ALSA shims build with musl-gcc; the resolver and system-call shims run"
+echo "musl-check: the resolver, system-call, GPIO, ALSA and Opus shims build with musl-gcc; the resolver and system-call shims run"

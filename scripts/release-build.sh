@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # The release build that ships: the Swift runtime and libstdc++ linked in statically (a
-# router then needs only libc, libm, alsa-lib, libgpiod and libresolv), no exported dynamic
+# router then needs only libc, libm, alsa-lib, libgpiod, libopus and libresolv), no exported dynamic
 # symbols (that table only names frames in a crash backtrace and costs ~2.5 MB; symbolicate
 # with the unstripped binary instead). Prints the binary's path on stdout; the build's
 # output goes to stderr.

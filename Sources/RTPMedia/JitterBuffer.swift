@@ -27,6 +27,8 @@ public struct ReceiveStatistics: Sendable, Hashable {
     public var packetsLost = 0
     /// Frames (20 ms) played with concealment for missing audio.
     public var concealedFrames = 0
+    /// Lost frames rebuilt from the next packet's in-band FEC (Opus) in time to be played.
+    public var recoveredFrames = 0
     public var playedFrames = 0
     /// Interarrival jitter (RFC 3550 A.8), milliseconds.
     public var jitterMilliseconds = 0.0
@@ -50,6 +52,9 @@ public struct JitterBuffer: Sendable {
     public let settings: JitterBufferSettings
     var ring: [Int16]
     var filled: [Bool]
+    /// Blocks holding audio rebuilt from FEC: the packet itself, should it come after all,
+    /// replaces it (and is no duplicate).
+    var rebuilt: [Bool]
     var started = false
     var playTS: Int64 = 0
     var highestTS: Int64 = 0
@@ -80,6 +85,7 @@ public struct JitterBuffer: Sendable {
         self.settings = settings
         ring = [Int16](repeating: 0, count: Self.capacity)
         filled = [Bool](repeating: false, count: Self.capacity / Self.block)
+        rebuilt = filled
         minDelay = Int(settings.minimumDelay.nanoseconds / 125_000)
         maxDelay = max(Int(settings.maximumDelay.nanoseconds / 125_000), Int(settings.minimumDelay.nanoseconds / 125_000))
         targetDelay = minDelay
@@ -175,7 +181,7 @@ public struct JitterBuffer: Sendable {
             highestTS = ext
         }
         let firstBlock = Int(((ext % Int64(Self.capacity)) + Int64(Self.capacity)) % Int64(Self.capacity)) / Self.block
-        if ext % Int64(Self.block) == 0, filled[firstBlock] {
+        if ext % Int64(Self.block) == 0, filled[firstBlock], !rebuilt[firstBlock] {
             statistics.duplicates += 1
             statistics.packetsReceived -= 1
             return
@@ -186,7 +192,10 @@ public struct JitterBuffer: Sendable {
             if ts >= playTS {
                 let pos = Int(((ts % Int64(Self.capacity)) + Int64(Self.capacity)) % Int64(Self.capacity))
                 ring[pos] = samples[i]
-                if (ts + 1) % Int64(Self.block) == 0 { filled[pos / Self.block] = true }
+                if (ts + 1) % Int64(Self.block) == 0 {
+                    filled[pos / Self.block] = true
+                    rebuilt[pos / Self.block] = false
+                }
             }
             i += 1
         }
@@ -194,6 +203,31 @@ public struct JitterBuffer: Sendable {
         let expected = maxSeq - baseSeq + 1
         // RFC 3550 A.3: the cumulative loss a report carries is a signed 24-bit number.
         statistics.packetsLost = min(0x7F_FFFF, max(0, Int(clamping: expected) - statistics.packetsReceived))
+    }
+
+    /// Audio rebuilt for packets that were lost (from the FEC of the packet after them, about
+    /// to be inserted): in the buffer where it is still in time, not counted as received; the
+    /// lost packets themselves stay counted as lost. The last block in time counts a frame
+    /// recovered.
+    public mutating func insertRecovered(timestamp: UInt32, samples: UnsafeBufferPointer<Int16>) {
+        let n = samples.count
+        guard started, n > 0, n <= 1600 else { return }
+        let ext = lastExtTS + Int64(Int32(bitPattern: timestamp &- UInt32(truncatingIfNeeded: lastExtTS))) - origin
+        guard ext + Int64(n) > playTS, ext + Int64(n) < playTS + Int64(Self.capacity) else { return }
+        var inTime = false
+        for i in 0..<n {
+            let ts = ext + Int64(i)
+            guard ts >= playTS else { continue }
+            let pos = Int(((ts % Int64(Self.capacity)) + Int64(Self.capacity)) % Int64(Self.capacity))
+            ring[pos] = samples[i]
+            if (ts + 1) % Int64(Self.block) == 0, ts + 1 - Int64(Self.block) >= playTS {
+                filled[pos / Self.block] = true
+                rebuilt[pos / Self.block] = true
+                inTime = true
+            }
+        }
+        highestTS = max(highestTS, ext + Int64(n))
+        if inTime { statistics.recoveredFrames += 1 }
     }
 
     /// One playout period (a multiple of 10 ms); returns whether anything was concealed.
@@ -263,6 +297,7 @@ public struct JitterBuffer: Sendable {
             last[i] = dst[i]
         }
         filled[b] = false
+        rebuilt[b] = false
         playTS += Int64(Self.block)
         return true
     }
@@ -270,6 +305,7 @@ public struct JitterBuffer: Sendable {
     mutating func skipBlock() {
         let pos = Int(((playTS % Int64(Self.capacity)) + Int64(Self.capacity)) % Int64(Self.capacity))
         filled[pos / Self.block] = false
+        rebuilt[pos / Self.block] = false
         playTS += Int64(Self.block)
     }
 

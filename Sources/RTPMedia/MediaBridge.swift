@@ -48,6 +48,16 @@ public struct CallStatistics: Sendable, Hashable {
     /// What switched the call to fax/modem pass-through (the tone heard; a phase reversal
     /// heard later replaces it: the echo canceller is off from then on), nil for a voice call.
     public var passThrough: String?
+    /// Payload bytes sent (RTP headers not counted).
+    public var payloadOctetsSent = 0
+    /// Frames not sent because they were silence (Opus DTX).
+    public var silentFrames = 0
+    /// Lost frames rebuilt from in-band FEC in time (Opus), and the far end's pauses in
+    /// sending (its DTX: gaps with no packet missing, not loss).
+    public var recoveredFrames = 0
+    public var silentPauses = 0
+    /// Why the call has no audio though it is connected (the codec could not be made).
+    public var codecFault: String?
 
     public init(codec: String) { self.codec = codec }
 }
@@ -63,23 +73,29 @@ public struct RTPStreamState: Sendable, Hashable {
     public var timestamp: UInt32
     public var at: Instant
 
-    /// The same stream, `now`: the timestamp moved on by the samples of the time elapsed.
-    public func resumed(at now: Instant) -> RTPStreamState {
-        let elapsed = max(0, (now - at).nanoseconds / 125_000)  // 8 kHz samples
+    /// The same stream, `now`: the timestamp moved on by the samples of the time elapsed, on
+    /// the codec's RTP clock.
+    public func resumed(at now: Instant, clockRate: Int = 8000) -> RTPStreamState {
+        let elapsed = max(0, (now - at).nanoseconds / 1_000_000 * Int64(clockRate) / 1000)
         return RTPStreamState(ssrc: ssrc, sequence: sequence, timestamp: timestamp &+ UInt32(truncatingIfNeeded: elapsed), at: now)
     }
 }
 
-/// The audio of one call on a port: it is the port engine's playback source (RTP → jitter
-/// buffer → G.711 decoder → gain) and one of its capture consumers (echo canceller → gain →
-/// G.711 encoder → RTP, 20 ms packets; RFC 4733 events in place of audio while a digit is
-/// sent, the in-band digit kept out of the audio). No allocation per frame.
+/// The audio of one call on a port: it is the port engine's playback source (RTP → decoder →
+/// jitter buffer → gain) and one of its capture consumers (echo canceller → gain → encoder →
+/// RTP, 20 ms packets; RFC 4733 events in place of audio while a digit is sent, the in-band
+/// digit kept out of the audio). The codec is G.711 or Opus (``VoiceCodec``). No allocation
+/// per frame.
 public final class MediaBridge: AudioSource, AudioCaptureConsumer, @unchecked Sendable {
     public static let frame = 160
     let lock = ConditionLock()
     var session: MediaSession
     let settings: MediaSettings
-    let law: G711.Law
+    let codec: VoiceCodec
+    /// RTP timestamp units per 8 kHz sample: 1, or 6 for Opus's 48 kHz clock.
+    let clockRatio: Int
+    /// An Opus stream's receive side (FEC, DTX pauses), nil for G.711.
+    var opusReceiver: OpusReceiver?
     let ssrc: UInt32
     let start: Instant
     var sequence: UInt16
@@ -140,8 +156,10 @@ public final class MediaBridge: AudioSource, AudioCaptureConsumer, @unchecked Se
                 send: @escaping (UnsafeRawBufferPointer) -> Void) {
         self.session = session
         self.settings = settings
-        law = session.codec.name.uppercased() == "PCMA" ? .alaw : .ulaw
-        let resumed = stream?.resumed(at: start)
+        codec = VoiceCodec(session.codec)
+        clockRatio = codec.clockRatio
+        if case .opus(_, let decoder) = codec { opusReceiver = OpusReceiver(decoder: decoder) }
+        let resumed = stream?.resumed(at: start, clockRate: 8000 * clockRatio)
         ssrc = resumed?.ssrc ?? SecureRandom.bits(UInt32.self)
         self.start = start
         sequence = resumed?.sequence ?? SecureRandom.bits(UInt16.self)
@@ -154,13 +172,17 @@ public final class MediaBridge: AudioSource, AudioCaptureConsumer, @unchecked Se
         captureFrame = [Int16](repeating: 0, count: Self.frame)
         cleaned = [Int16](repeating: 0, count: Self.frame)
         played = [Int16](repeating: 0, count: Self.frame)
-        packet = [UInt8](repeating: 0, count: 12 + Self.frame)
+        packet = [UInt8](repeating: 0, count: 12 + Self.largestPayload)
         decoded = [Int16](repeating: 0, count: 1600)
         rendered = [Int16](repeating: 0, count: Self.frame)
         self.send = send
         cancelsEcho = settings.echoCanceller
         stats = CallStatistics(codec: session.codec.name)
+        if case .unavailable(let reason) = codec { stats.codecFault = reason }
     }
+
+    /// The largest payload a frame is encoded into: Opus's largest packet (RFC 6716 §3.4).
+    static let largestPayload = 1275
 
     /// A new stream with this SSRC (random sequence number and timestamp).
     public convenience init(session: MediaSession, settings: MediaSettings = MediaSettings(), ssrc: UInt32, at start: Instant,
@@ -184,6 +206,8 @@ public final class MediaBridge: AudioSource, AudioCaptureConsumer, @unchecked Se
             s.playedFrames = r.playedFrames
             s.duplicates = r.duplicates
             s.late = r.late
+            s.recoveredFrames = r.recoveredFrames
+            s.silentPauses = opusReceiver?.silentPauses ?? 0
             return s
         }
     }
@@ -226,8 +250,7 @@ public final class MediaBridge: AudioSource, AudioCaptureConsumer, @unchecked Se
         // neither sent as events nor cut out of the audio.
         if eventSender == nil, !digitQueue.isEmpty, let te = s.telephoneEvent, !carriesData {
             let (d, ms) = digitQueue.removeFirst()
-            eventSender = TelephoneEventSender(digit: d, milliseconds: ms, timestamp: timestamp)
-            _ = te
+            eventSender = TelephoneEventSender(digit: d, milliseconds: ms, timestamp: timestamp, clockRate: te.clockRate)
             stats.digitsSent += 1
         } else if s.telephoneEvent == nil || carriesData {
             digitQueue.removeAll()
@@ -256,7 +279,7 @@ public final class MediaBridge: AudioSource, AudioCaptureConsumer, @unchecked Se
             suppressing = true
         }
         defer {
-            timestamp &+= UInt32(truncatingIfNeeded: Self.frame)
+            timestamp &+= UInt32(truncatingIfNeeded: Self.frame * clockRatio)
             lock.withLock { published = (sequence, timestamp, time) }
         }
         guard s.sending else { return }
@@ -267,17 +290,25 @@ public final class MediaBridge: AudioSource, AudioCaptureConsumer, @unchecked Se
             return
         }
         if suppressing && !keyNow { suppressing = false }
-        packet.withUnsafeMutableBytes { raw in
+        let length = packet.withUnsafeMutableBytes { raw in
+            let n = cleaned.withUnsafeBufferPointer { pcm in codec.encode(pcm, into: UnsafeMutableRawBufferPointer(rebasing: raw[12...])) }
+            guard n > 0 else { return 0 }
             RTPPacket.writeHeader(into: raw, payloadType: UInt8(truncatingIfNeeded: s.codec.payloadType), marker: firstPacket, sequence: sequence, timestamp: timestamp, ssrc: ssrc)
-            cleaned.withUnsafeBufferPointer { pcm in
-                G711.encode(law, pcm, into: UnsafeMutableRawBufferPointer(rebasing: raw[12..<(12 + Self.frame)]).assumingMemoryBound(to: UInt8.self))
-            }
-            send(UnsafeRawBufferPointer(raw))
+            send(UnsafeRawBufferPointer(rebasing: raw[0..<(12 + n)]))
+            return n
+        }
+        guard length > 0 else {
+            // Nothing to send (Opus DTX in silence): the next packet starts a talkspurt
+            // (marker, RFC 3551 §4.1); the sequence number stays, the timestamp moves on.
+            firstPacket = true
+            stats.silentFrames += 1
+            return
         }
         firstPacket = false
         sequence &+= 1
         stats.packetsSent += 1
-        octetsSent &+= UInt32(truncatingIfNeeded: Self.frame)
+        stats.payloadOctetsSent += length
+        octetsSent &+= UInt32(truncatingIfNeeded: length)
     }
 
     func transmit(payloadType: UInt8, marker: Bool, timestamp ts: UInt32, payload: [UInt8]) {
@@ -307,14 +338,24 @@ public final class MediaBridge: AudioSource, AudioCaptureConsumer, @unchecked Se
             lock.unlock()
             return
         }
-        if let known = remoteSSRC, known != h.ssrc { jitter.restart() }
+        if let known = remoteSSRC, known != h.ssrc {
+            jitter.restart()
+            opusReceiver?.restart()
+        }
         remoteSSRC = h.ssrc
         // Decoded straight from the datagram into the buffer allocated once.
         let n = min(h.payload.count, decoded.count)
         let payload = UnsafeRawBufferPointer(rebasing: bytes[h.payload.lowerBound..<(h.payload.lowerBound + n)]).assumingMemoryBound(to: UInt8.self)
         decoded.withUnsafeMutableBufferPointer { dst in
-            G711.decode(law, payload, into: UnsafeMutableBufferPointer(rebasing: dst[0..<n]))
-            jitter.insert(sequence: h.sequence, timestamp: h.timestamp, samples: UnsafeBufferPointer(rebasing: dst[0..<n]), arrival: time)
+            switch codec {
+            case .g711(let law):
+                G711.decode(law, payload, into: UnsafeMutableBufferPointer(rebasing: dst[0..<n]))
+                jitter.insert(sequence: h.sequence, timestamp: h.timestamp, samples: UnsafeBufferPointer(rebasing: dst[0..<n]), arrival: time)
+            case .opus:
+                opusReceiver?.receive(sequence: h.sequence, timestamp: h.timestamp, payload: payload, arrival: time, into: &jitter, scratch: dst)
+            case .unavailable:
+                break
+            }
         }
         lock.unlock()
     }
@@ -365,8 +406,8 @@ public final class MediaBridge: AudioSource, AudioCaptureConsumer, @unchecked Se
             if r.packetsReceived > 0 {
                 let expected = r.packetsReceived + r.packetsLost
                 let fraction = expected == 0 ? 0 : UInt8(clamping: r.packetsLost * 256 / expected)
-                // Interarrival jitter in timestamp units (8 kHz), finite and within 32 bits.
-                let jitterUnits = r.jitterMilliseconds.isFinite ? min(max(0, r.jitterMilliseconds * 8), Double(UInt32.max)) : 0
+                // Interarrival jitter in timestamp units (the codec's clock), finite and within 32 bits.
+                let jitterUnits = r.jitterMilliseconds.isFinite ? min(max(0, r.jitterMilliseconds * Double(8 * clockRatio)), Double(UInt32.max)) : 0
                 block = RTCP.ReportBlock(ssrc: 0, fractionLost: fraction, cumulativeLost: Int32(clamping: r.packetsLost),
                                          highestSequence: UInt32(truncatingIfNeeded: jitter.maxSeq), jitter: UInt32(clamping: Int64(saturating: jitterUnits)))
             }
@@ -380,8 +421,10 @@ public final class MediaBridge: AudioSource, AudioCaptureConsumer, @unchecked Se
         guard let r = RTCP.parse(bytes), let b = r.blocks.first(where: { $0.ssrc == ssrc || $0.ssrc == 0 }) else { return }
         lock.withLock {
             stats.remoteFractionLost = Double(b.fractionLost) / 256
-            stats.remoteJitterMilliseconds = Double(b.jitter) / 8
+            stats.remoteJitterMilliseconds = Double(b.jitter) / Double(8 * clockRatio)
         }
+        // Opus sizes its FEC to the loss the far end sees.
+        if case .opus(let encoder, _) = codec { encoder.farEndLost(fraction: Double(b.fractionLost) / 256) }
     }
 
     static func saturate(_ v: Int32) -> Int16 { Int16(clamping: v) }

@@ -52,10 +52,18 @@ public struct TelephoneEventSender: Sendable {
     var sentSamples = 0
     var endsSent = 0
 
-    public init(digit: Character, milliseconds: Int, timestamp: UInt32) {
+    /// Timestamp units a packet's 20 ms add to the duration.
+    let step: Int
+
+    /// `clockRate`: the telephone-event format's (8000, or 48000 beside Opus); durations are
+    /// in its units (RFC 4733 §2.5.1.3).
+    public init(digit: Character, milliseconds: Int, timestamp: UInt32, clockRate: Int = 8000) {
         code = TelephoneEvent.code(for: digit) ?? 0
         self.timestamp = timestamp
-        totalSamples = max(40, min(milliseconds, 8000)) * 8
+        let perMillisecond = max(1, min(clockRate, 48000) / 1000)
+        // A 16-bit duration reaches 1.36 s at 48 kHz; longer keys end there.
+        totalSamples = min(max(40, min(milliseconds, 8000)) * perMillisecond, Int(UInt16.max))
+        step = 20 * perMillisecond
     }
 
     public var isFinished: Bool { endsSent >= 3 }
@@ -64,7 +72,7 @@ public struct TelephoneEventSender: Sendable {
     public mutating func next() -> (payload: [UInt8], marker: Bool)? {
         guard !isFinished else { return nil }
         let first = sentSamples == 0
-        sentSamples = min(totalSamples, sentSamples + 160)
+        sentSamples = min(totalSamples, sentSamples + step)
         let end = sentSamples >= totalSamples
         if end { endsSent += 1 }
         return (TelephoneEvent.payload(code: code, end: end, duration: UInt16(clamping: sentSamples)), first)

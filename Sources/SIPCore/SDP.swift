@@ -22,21 +22,37 @@ public enum MediaDirection: String, Sendable, Hashable {
 /// One payload format of an audio stream.
 public struct PayloadFormat: Sendable, Hashable {
     public var payloadType: Int
-    /// Encoding name as in rtpmap (`PCMU`, `PCMA`, `telephone-event`), canonical case.
+    /// Encoding name as in rtpmap (`PCMU`, `PCMA`, `opus`, `telephone-event`), canonical case.
     public var name: String
     public var clockRate: Int
+    /// The rtpmap's encoding parameters for audio: channels (`opus/48000/2`), nil when absent.
+    public var channels: Int?
     public var fmtp: String?
 
-    public init(payloadType: Int, name: String, clockRate: Int = 8000, fmtp: String? = nil) {
+    public init(payloadType: Int, name: String, clockRate: Int = 8000, channels: Int? = nil, fmtp: String? = nil) {
         self.payloadType = payloadType
         self.name = name
         self.clockRate = clockRate
+        self.channels = channels
         self.fmtp = fmtp
     }
 
     public static let pcmu = PayloadFormat(payloadType: 0, name: "PCMU")
     public static let pcma = PayloadFormat(payloadType: 8, name: "PCMA")
+    /// Opus as RFC 7587 has it in SDP: always `opus/48000/2`, whatever is sent. Our fmtp says
+    /// what we like to receive: the line is 8 kHz (narrowband is all it can play), in-band
+    /// FEC (we use it to rebuild a lost frame), DTX (nothing sent in silence is welcome on a
+    /// metered link), and at most 20 kbit/s.
+    public static let opus = PayloadFormat(payloadType: 111, name: "opus", clockRate: 48000, channels: 2,
+                                           fmtp: "maxplaybackrate=8000;sprop-maxcapturerate=8000;maxaveragebitrate=20000;useinbandfec=1;usedtx=1")
     public static let telephoneEvent = PayloadFormat(payloadType: 101, name: "telephone-event", fmtp: "0-16")
+    /// telephone-event on a 48 kHz codec's clock (RFC 4733 §2.1: events share the audio's clock).
+    public static let telephoneEvent48k = PayloadFormat(payloadType: 102, name: "telephone-event", clockRate: 48000, fmtp: "0-16")
+
+    /// The same format (encoding name, any case, and clock rate), whatever its payload number.
+    public func isSameFormat(as other: PayloadFormat) -> Bool {
+        name.uppercased() == other.name.uppercased() && clockRate == other.clockRate
+    }
 
     /// The static payload types of RFC 3551 that an offer may list without rtpmap.
     static func staticType(_ pt: Int) -> PayloadFormat? {
@@ -78,6 +94,10 @@ public struct SessionDescription: Sendable, Hashable {
     /// The first audio codec (not telephone-event), as negotiated.
     public var codec: PayloadFormat? { formats.first { $0.name != "telephone-event" } }
     public var telephoneEvent: PayloadFormat? { formats.first { $0.name == "telephone-event" } }
+    /// The telephone-event format on `codec`'s clock, else the first there is.
+    public func telephoneEvent(for codec: PayloadFormat) -> PayloadFormat? {
+        formats.first { $0.name == "telephone-event" && $0.clockRate == codec.clockRate } ?? telephoneEvent
+    }
     /// `c=0.0.0.0` (RFC 2543 hold) or port 0: no media from the peer.
     public var isHeld: Bool { address == "0.0.0.0" || direction == .sendonly || direction == .inactive }
 
@@ -86,7 +106,7 @@ public struct SessionDescription: Sendable, Hashable {
         var s = "v=0\r\no=\(origin) \(sessionID) \(version) IN \(ip) \(address)\r\ns=TipRing\r\nc=IN \(ip) \(address)\r\nt=0 0\r\n"
         s += "m=audio \(port) \(secureProfile ? "RTP/SAVP" : "RTP/AVP") " + formats.map { "\($0.payloadType)" }.joined(separator: " ") + "\r\n"
         for f in formats {
-            s += "a=rtpmap:\(f.payloadType) \(f.name)/\(f.clockRate)\r\n"
+            s += "a=rtpmap:\(f.payloadType) \(f.name)/\(f.clockRate)\(f.channels.map { "/\($0)" } ?? "")\r\n"
             if let fmtp = f.fmtp { s += "a=fmtp:\(f.payloadType) \(fmtp)\r\n" }
         }
         if let ptime { s += "a=ptime:\(ptime)\r\n" }
@@ -100,7 +120,7 @@ public struct SessionDescription: Sendable, Hashable {
         let text = String(decoding: bytes, as: UTF8.self)
         var sessionAddress: String?, mediaAddress: String?
         var port: Int?, types: [Int] = []
-        var maps: [Int: (String, Int)] = [:], fmtps: [Int: String] = [:]
+        var maps: [Int: (String, Int, Int?)] = [:], fmtps: [Int: String] = [:]
         var direction: MediaDirection = .sendrecv, mediaDirection: MediaDirection?
         var ptime: Int?
         var secure = false, crypto: [SDESCrypto] = []
@@ -159,7 +179,9 @@ public struct SessionDescription: Sendable, Hashable {
                     let parts = body.split(separator: " ", maxSplits: 1)
                     if parts.count == 2, let pt = ASCIIDecimal.exact(parts[0], in: 0...127) {
                         let enc = parts[1].split(separator: "/")
-                        if enc.count >= 2, let rate = ASCIIDecimal.exact(enc[1], in: 1...192_000) { maps[pt] = (String(enc[0]), rate) }
+                        if enc.count >= 2, let rate = ASCIIDecimal.exact(enc[1], in: 1...192_000) {
+                            maps[pt] = (String(enc[0]), rate, enc.count >= 3 ? ASCIIDecimal.exact(enc[2], in: 1...8) : nil)
+                        }
                     }
                 } else if value.hasPrefix("fmtp:") {
                     let parts = value.dropFirst(5).split(separator: " ", maxSplits: 1)
@@ -180,9 +202,10 @@ public struct SessionDescription: Sendable, Hashable {
         guard let port else { throw SIPParseError("SDP without an audio stream (m=audio)") }
         guard let address = mediaAddress ?? sessionAddress else { throw SIPParseError("SDP without a connection address (c=)") }
         let formats: [PayloadFormat] = types.compactMap { pt in
-            if let (name, rate) = maps[pt] {
-                let canonical = ["pcmu": "PCMU", "pcma": "PCMA", "telephone-event": "telephone-event", "g722": "G722", "g729": "G729"][name.lowercased()] ?? name
-                return PayloadFormat(payloadType: pt, name: canonical, clockRate: rate, fmtp: fmtps[pt])
+            if let (name, rate, channels) = maps[pt] {
+                let canonical = ["pcmu": "PCMU", "pcma": "PCMA", "opus": "opus", "telephone-event": "telephone-event", "g722": "G722",
+                                 "g729": "G729"][name.lowercased()] ?? name
+                return PayloadFormat(payloadType: pt, name: canonical, clockRate: rate, channels: channels, fmtp: fmtps[pt])
             }
             return PayloadFormat.staticType(pt)
         }
@@ -210,8 +233,15 @@ public struct MediaPolicy: Sendable, Hashable {
     public var srtpSuites: [SRTPSuite] = SRTPSuite.allCases
     public init() {}
 
+    /// The telephone-event formats we offer: on 8 kHz, and on 48 kHz too when a codec runs on
+    /// that clock (Opus).
+    var telephoneEventFormats: [PayloadFormat] {
+        guard telephoneEvent else { return [] }
+        return codecs.contains { $0.clockRate == 48000 } ? [.telephoneEvent, .telephoneEvent48k] : [.telephoneEvent]
+    }
+
     public func offer(address: String, port: Int, direction: MediaDirection = .sendrecv) -> SessionDescription {
-        var sd = SessionDescription(address: address, port: port, formats: codecs + (telephoneEvent ? [.telephoneEvent] : []), direction: direction, ptime: ptime)
+        var sd = SessionDescription(address: address, port: port, formats: codecs + telephoneEventFormats, direction: direction, ptime: ptime)
         if srtp != .off {
             // Optional: RTP/AVP with keys (the far end may take one, or ignore them all).
             sd.secureProfile = srtp == .mandatory
@@ -234,13 +264,20 @@ public struct MediaPolicy: Sendable, Hashable {
         if crypto.isEmpty && (offer.secureProfile || srtp == .mandatory) { return nil }
         var chosen: [PayloadFormat] = []
         for ours in codecs {
-            if let theirs = offer.formats.first(where: { $0.name.uppercased() == ours.name.uppercased() && $0.clockRate == ours.clockRate }) {
-                chosen.append(theirs)  // their payload type number
+            if let theirs = offer.formats.first(where: { $0.isSameFormat(as: ours) }) {
+                // Their payload type number, our fmtp: an answer's format parameters say what
+                // the answerer likes to receive (RFC 7587 §7).
+                var answered = theirs
+                answered.fmtp = ours.fmtp ?? theirs.fmtp
+                chosen.append(answered)
                 break  // one codec: an ATA does not switch mid-call
             }
         }
-        guard !chosen.isEmpty else { return nil }
-        if telephoneEvent, let te = offer.telephoneEvent, te.clockRate == 8000 { chosen.append(te) }
+        guard let codec = chosen.first else { return nil }
+        if telephoneEvent, let te = offer.formats.first(where: { $0.name == "telephone-event" && $0.clockRate == codec.clockRate })
+            ?? offer.formats.first(where: { $0.name == "telephone-event" && $0.clockRate == 8000 }) {
+            chosen.append(te)
+        }
         // A port-0 offer declines the stream: answer port 0 too.
         var sd = SessionDescription(address: address, port: offer.port == 0 ? 0 : port, formats: chosen,
                                     direction: offer.direction.answer(wanting: direction), ptime: ptime)
@@ -252,7 +289,7 @@ public struct MediaPolicy: Sendable, Hashable {
     /// Checks the answer to our offer: the codec it chose must be one we offered, and when
     /// the call must be encrypted, the key it took must answer one of ours.
     public func accept(answer: SessionDescription, offered: SessionDescription) -> Bool {
-        guard let c = answer.codec, codecs.contains(where: { $0.name.uppercased() == c.name.uppercased() && $0.clockRate == c.clockRate }) else { return false }
+        guard let c = answer.codec, codecs.contains(where: { $0.isSameFormat(as: c) }) else { return false }
         if srtp == .mandatory || offered.secureProfile { return SRTPKeys(local: offered, remote: answer) != nil }
         return true
     }

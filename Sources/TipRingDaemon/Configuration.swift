@@ -314,9 +314,14 @@ public struct Configuration: Sendable, Hashable {
         found.attempt { () throws(DocumentError) in
             guard let v = o.optional("codecs") else { return }
             let names = try v.array()
-            if names.isEmpty { throw v.error("at least one codec (PCMU, PCMA)") }
+            if names.isEmpty { throw v.error("at least one codec (PCMU, PCMA, opus)") }
             var codecs: [PayloadFormat] = []
-            for n in names { codecs.append(try n.oneOf(["PCMU", "PCMA"]) == "PCMU" ? .pcmu : .pcma) }
+            let known: [String: PayloadFormat] = ["PCMU": .pcmu, "PCMA": .pcma, "opus": .opus]
+            for n in names {
+                let format = known[try n.oneOf(["PCMU", "PCMA", "opus"])] ?? .pcmu
+                if codecs.contains(format) { throw n.error("'\(format.name)' is listed twice") }
+                codecs.append(format)
+            }
             a.codecs = codecs
         }
         found.attempt { () throws(DocumentError) in

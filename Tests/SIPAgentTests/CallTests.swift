@@ -148,6 +148,28 @@ struct CallTests {
         #expect(rig.alice.media[a] == nil)
     }
 
+    @Test("both sides send the codec the answer names, whatever order the offer had (RFC 3264 §6.1); Opus with its 48 kHz telephone-event")
+    func codecTheAnswerNames() throws {
+        // Alice prefers PCMA, Bob PCMU: Bob answers PCMU, and both send PCMU.
+        let rig = CallRig { user, s in s.media.codecs = user == "1001" ? [.pcma, .pcmu] : [.pcmu, .pcma] }
+        let (a, bh) = try rig.answeredCall()
+        let am = try #require(rig.alice.media[a]), bm = try #require(rig.bob.media[bh])
+        #expect(am.codec.name == "PCMU" && bm.codec.name == "PCMU", "\(am.codec) \(bm.codec)")
+        // Both offer Opus first: Opus both ways, with the telephone-event on its clock.
+        let opus = CallRig { _, s in s.media.codecs = [.opus, .pcmu] }
+        let (oa, ob) = try opus.answeredCall()
+        let oam = try #require(opus.alice.media[oa]), obm = try #require(opus.bob.media[ob])
+        #expect(oam.codec.name == "opus" && obm.codec.name == "opus" && oam.codec.clockRate == 48000 && oam.codec.channels == 2)
+        #expect(oam.telephoneEvent?.clockRate == 48000 && obm.telephoneEvent?.clockRate == 48000)
+        // Each side sends to the other's preferences: the fmtp it received.
+        #expect(OpusFormatParameters(fmtp: oam.codec.fmtp).useInbandFEC && OpusFormatParameters(fmtp: obm.codec.fmtp).useDTX)
+        // Bob has no Opus: G.711.
+        let mixed = CallRig { user, s in s.media.codecs = user == "1001" ? [.opus, .pcmu] : [.pcmu] }
+        let (ma, mb) = try mixed.answeredCall()
+        #expect(mixed.alice.media[ma]?.codec.name == "PCMU" && mixed.bob.media[mb]?.codec.name == "PCMU")
+        #expect(mixed.alice.media[ma]?.telephoneEvent?.clockRate == 8000)
+    }
+
     @Test("Bob's address changes mid-call: he re-INVITEs with the new Contact and media address (target refresh), and Alice's BYE and RTP reach him there")
     func addressChangeRefreshesTheCall() throws {
         let rig = CallRig()
@@ -541,6 +563,30 @@ struct SDPTests {
         #expect(pcmaFirst.answer(to: offer, address: "x", port: 1)?.codec?.name == "PCMA")
         let g729 = SessionDescription(address: "198.51.100.1", port: 3000, formats: [PayloadFormat(payloadType: 18, name: "G729")])
         #expect(MediaPolicy().answer(to: g729, address: "x", port: 1) == nil)
+    }
+
+    @Test("Opus in SDP (RFC 7587): opus/48000/2 and our fmtp offered; a baresip-like offer answered in its numbering with our fmtp; its fmtp read")
+    func opusInSDP() throws {
+        var policy = MediaPolicy()
+        policy.codecs = [.opus, .pcmu]
+        let text = String(decoding: policy.offer(address: "192.0.2.10", port: 4000).serialized(), as: UTF8.self)
+        #expect(text.contains("m=audio 4000 RTP/AVP 111 0 101 102\r\n"), "\(text)")
+        #expect(text.contains("a=rtpmap:111 opus/48000/2\r\n") && text.contains("a=rtpmap:102 telephone-event/48000\r\n"))
+        #expect(text.contains("a=fmtp:111 maxplaybackrate=8000;sprop-maxcapturerate=8000;maxaveragebitrate=20000;useinbandfec=1;usedtx=1\r\n"))
+        let parsed = try SessionDescription.parse(Array(text.utf8))
+        #expect(parsed.codec == .opus)
+        let theirs = try SessionDescription.parse(Array(("v=0\r\no=- 1 1 IN IP4 198.51.100.1\r\ns=-\r\nc=IN IP4 198.51.100.1\r\nt=0 0\r\n" +
+            "m=audio 30000 RTP/AVP 96 0 8 101\r\na=rtpmap:96 OPUS/48000/2\r\na=fmtp:96 stereo=1; sprop-stereo=1 ;maxaveragebitrate=12000\r\n" +
+            "a=rtpmap:101 telephone-event/8000\r\n").utf8))
+        let far = OpusFormatParameters(fmtp: theirs.codec?.fmtp)
+        #expect(far.maxAverageBitrate == 12000 && !far.useInbandFEC && !far.useDTX && far.maxPlaybackRate == 48000)
+        let answer = try #require(policy.answer(to: theirs, address: "192.0.2.10", port: 4000))
+        #expect(answer.codec?.payloadType == 96 && answer.codec?.name == "opus" && answer.codec?.fmtp == PayloadFormat.opus.fmtp)
+        // Only an 8 kHz telephone-event offered: taken beside Opus.
+        #expect(answer.telephoneEvent?.payloadType == 101)
+        // Nonsense parameters fall back to the defaults.
+        let odd = OpusFormatParameters(fmtp: "maxaveragebitrate=99999999999999999999;maxplaybackrate=7;useinbandfec=yes;=;;x")
+        #expect(odd == OpusFormatParameters())
     }
 
     @Test("directions answered per RFC 3264 §6.1")

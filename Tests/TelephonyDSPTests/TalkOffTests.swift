@@ -9,24 +9,10 @@ import TestSupport
 /// 8 kHz by sox — both installed by `make test`.
 @Suite(.serialized) struct TalkOffTests {
     static func speech(voice: String, speed: Int, pitch: Int, dir: URL) throws -> [Int16] {
-        let wav = dir.appendingPathComponent("\(voice)-\(speed)-\(pitch).wav").path
-        let raw = wav + ".raw"
-        let text = repositoryRoot + "/Tests/Fixtures/talkoff/speech.txt"
-        let e = try run("/usr/bin/env", ["espeak-ng", "-v", voice, "-s", "\(speed)", "-p", "\(pitch)", "-w", wav, "-f", text])
-        guard e.status == 0 else { throw ToolFailure(description: "espeak-ng failed (make test installs it): \(e.err)") }
-        let s = try run("/usr/bin/env", ["sox", wav, "-r", "8000", "-c", "1", "-b", "16", "-e", "signed-integer", "-t", "raw", raw])
-        guard s.status == 0 else { throw ToolFailure(description: "sox failed (make test installs it): \(s.err)") }
-        let bytes = [UInt8](try Data(contentsOf: URL(fileURLWithPath: raw)))
-        return samples(bytes)
+        try Speech.espeak(voice: voice, speed: speed, pitch: pitch, in: dir)
     }
 
-    /// Scales speech so that its active parts sit at `dBm0`.
-    static func normalised(_ x: [Int16], dBm0: Double) -> [Int16] {
-        let active = x.filter { abs(Int($0)) > 200 }
-        let now = Level.dBm0(of: active)
-        let gain = pow(10, (dBm0 - now) / 20)
-        return x.map { Int16(max(-32768, min(32767, (Double($0) * gain).rounded()))) }
-    }
+    static func normalised(_ x: [Int16], dBm0: Double) -> [Int16] { Speech.normalised(x, dBm0: dBm0) }
 
     @Test func noKeysInTenMinutesOfSpeech() throws {
         let dir = FileManager.default.temporaryDirectory.appendingPathComponent("tipring-talkoff-\(getpid())")

@@ -149,11 +149,15 @@ public struct SIPCall: Sendable {
     /// The agreed media, once the far end's description is known.
     public var media: MediaSession? {
         guard let remote else { return nil }
-        guard let codec = (remote.codec.flatMap { rc in settings.media.codecs.contains { $0.name == rc.name } ? rc : nil }) ?? local.codec else { return nil }
+        // The first of the far end's formats that our side listed too (an answer lists one, an
+        // offer its preference): RFC 3264 §6.1 — send only what both descriptions name. In the
+        // far end's numbering, with its fmtp (what it likes to receive).
+        let both = remote.formats.first { rf in rf.name != "telephone-event" && local.formats.contains { $0.isSameFormat(as: rf) } }
+        guard let codec = both ?? local.codec else { return nil }
         let sending = (local.direction == .sendrecv || local.direction == .sendonly) && remote.address != "0.0.0.0" && remote.port != 0
         let receiving = local.direction == .sendrecv || local.direction == .recvonly
         var session = MediaSession(local: local, remote: remote, codec: codec,
-                                   telephoneEvent: local.telephoneEvent != nil ? remote.telephoneEvent : nil,
+                                   telephoneEvent: local.telephoneEvent != nil ? remote.telephoneEvent(for: codec) : nil,
                                    sending: sending && (remote.direction == .sendrecv || remote.direction == .recvonly),
                                    receiving: receiving && (remote.direction == .sendrecv || remote.direction == .sendonly))
         session.srtp = SRTPKeys(local: local, remote: remote)
