@@ -205,6 +205,19 @@ public struct JitterBuffer: Sendable {
         statistics.packetsLost = min(0x7F_FFFF, max(0, Int(clamping: expected) - statistics.packetsReceived))
     }
 
+    /// A packet of the stream that carries no audio for the buffer (an RFC 4733 event): it
+    /// took a sequence number, so it counts as received (RFC 3550 A.3), not as a gap.
+    public mutating func countReceived(sequence: UInt16) {
+        guard started else { return }
+        statistics.packetsReceived += 1
+        let seqDelta = Int64(Int16(bitPattern: sequence &- lastSeq16))
+        if seqDelta > 0 {
+            maxSeq += seqDelta
+            lastSeq16 = sequence
+        }
+        statistics.packetsLost = min(0x7F_FFFF, max(0, Int(clamping: maxSeq - baseSeq + 1) - statistics.packetsReceived))
+    }
+
     /// Audio rebuilt for packets that were lost (from the FEC of the packet after them, about
     /// to be inserted): in the buffer where it is still in time, not counted as received; the
     /// lost packets themselves stay counted as lost. The last block in time counts a frame

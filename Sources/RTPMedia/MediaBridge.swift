@@ -330,6 +330,7 @@ public final class MediaBridge: AudioSource, AudioCaptureConsumer, @unchecked Se
         if let te = s.telephoneEvent, h.payloadType == UInt8(truncatingIfNeeded: te.payloadType) {
             let d = events.receive(timestamp: h.timestamp, payload: Array(bytes[h.payload]))  // only while a key is sent
             if d != nil { stats.digitsReceived += 1 }
+            if remoteSSRC == h.ssrc { jitter.countReceived(sequence: h.sequence) }
             lock.unlock()
             if let d { onDigit?(d) }
             return

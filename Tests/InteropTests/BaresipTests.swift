@@ -29,9 +29,11 @@ final class Baresip {
     /// (then ``command(_:_:)`` `accept` answers); `viaRegistrar`: every request through Kamailio
     /// (an outbound proxy), as a phone of a carrier sends them — a URI naming only the domain
     /// (a transfer's target) then reaches the registrar's port, not 5060.
+    /// `opus`: its only codec is Opus (its `opus` module, asking in its fmtp for FEC and DTX
+    /// at 16 kbit/s, mono), else PCMU.
     init(registrarPort: Int, source: [Int16], rtpPorts: String, host: String = "127.0.0.1", namespace: String? = nil,
          tls: (caFile: String, certificate: String, mediaenc: String)? = nil, user: String = "1002", password: String = "secret2",
-         answer: String = "auto", viaRegistrar: Bool = false) throws {
+         answer: String = "auto", viaRegistrar: Bool = false, opus: Bool = false) throws {
         dir = FileManager.default.temporaryDirectory.appendingPathComponent("tipring-baresip-\(UUID().uuidString.prefix(8))")
         try FileManager.default.createDirectory(at: dir.appendingPathComponent("rec"), withIntermediateDirectories: true)
         let wav = dir.appendingPathComponent("source.wav").path
@@ -50,6 +52,7 @@ final class Baresip {
             .replacingOccurrences(of: "@LISTEN@", with: bracketed)
             .replacingOccurrences(of: "@HOST@", with: host)
             .replacingOccurrences(of: "@SECURE@", with: tls.map { "sip_cafile\t\t\($0.caFile)\nsip_certificate\t\t\($0.certificate)\nmodule\t\t\tsrtp.so" } ?? "")
+            .replacingOccurrences(of: "@CODECS@", with: opus ? Self.opusSettings : "")
         try config.write(to: dir.appendingPathComponent("config"), atomically: true, encoding: .utf8)
         let accounts = try String(contentsOfFile: fixtures + "/accounts.in", encoding: .utf8)
             .replacingOccurrences(of: "@REGISTRAR@", with: "\(registrarPort)")
@@ -59,12 +62,16 @@ final class Baresip {
             .replacingOccurrences(of: "@USER@", with: user)
             .replacingOccurrences(of: "@PASSWORD@", with: password)
             .replacingOccurrences(of: "@ANSWER@", with: answer)
+            .replacingOccurrences(of: "@AUDIO_CODECS@", with: opus ? "opus/48000/2" : "PCMU")
             .replacingOccurrences(of: "@OUTBOUND@", with: viaRegistrar ? ";outbound=\"sip:\(bracketed):\(registrarPort);lr\"" : "")
         try accounts.write(to: dir.appendingPathComponent("accounts"), atomically: true, encoding: .utf8)
         let command = (namespace.map { ["/usr/sbin/ip", "netns", "exec", $0] } ?? []) + ["/usr/bin/baresip", ipv6 ? "-6" : "-4", "-f", dir.path]
         pid = try spawn(command[0], Array(command.dropFirst()), stdout: dir.appendingPathComponent("out.log").path,
                         stderr: dir.appendingPathComponent("err.log").path)
     }
+
+    static let opusSettings = ["module\t\t\topus.so", "opus_bitrate\t\t16000", "opus_stereo\t\tno", "opus_sprop_stereo\tno",
+                               "opus_inbandfec\t\tyes", "opus_dtx\t\tyes", "opus_packet_loss\t5"].joined(separator: "\n")
 
     var log: String {
         ((try? String(contentsOf: dir.appendingPathComponent("out.log"), encoding: .utf8)) ?? "") +
@@ -86,12 +93,55 @@ final class Baresip {
         _ = message.withUnsafeBytes { write(fd, $0.baseAddress, $0.count) }
     }
 
+    /// A connection to the control port that receives baresip's events (they go to the newest
+    /// connection, as JSON netstrings); open it before what should cause the event.
+    final class Events {
+        let fd: Int32
+        var text = ""
+        init?(port: Int) {
+            fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
+            var addr = sockaddr_in()
+            addr.sin_family = sa_family_t(AF_INET)
+            addr.sin_addr.s_addr = inet_addr("127.0.0.1")
+            addr.sin_port = UInt16(port).bigEndian
+            let rc = withUnsafePointer(to: &addr) { $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { connect(fd, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) } }
+            var timeout = timeval(tv_sec: 0, tv_usec: 200_000)
+            setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &timeout, socklen_t(MemoryLayout<timeval>.size))
+            if rc != 0 { close(fd); return nil }
+        }
+        /// Whether an event with this `type` and `param` comes within `seconds`.
+        func wait(type: String, param: String, seconds: Double) -> Bool {
+            let deadline = Date().addingTimeInterval(seconds)
+            var buffer = [UInt8](repeating: 0, count: 4096)
+            while Date() < deadline {
+                let n = buffer.withUnsafeMutableBytes { read(fd, $0.baseAddress, $0.count) }
+                if n > 0 { text += String(decoding: buffer[0..<n], as: UTF8.self) }
+                if text.contains("\"type\":\"\(type)\"") && text.contains("\"param\":\"\(param)\"") { return true }
+            }
+            return false
+        }
+        deinit { close(fd) }
+    }
+
+    func events() -> Events? { Events(port: ctrlPort) }
+
     /// The WAV baresip recorded of what it received (the `-dec` file), once it is written.
     func received() -> [Int16]? {
         let rec = dir.appendingPathComponent("rec")
         guard let name = (try? FileManager.default.contentsOfDirectory(atPath: rec.path))?.first(where: { $0.hasSuffix("-dec.wav") }),
               let data = try? Data(contentsOf: rec.appendingPathComponent(name)) else { return nil }
         return try? WAV.decode(Array(data))
+    }
+
+    /// The same recording at 8 kHz mono, whatever rate and channels baresip wrote it in (with
+    /// Opus it records the decoder's 48 kHz), resampled by sox.
+    func receivedAt8kHz() -> [Int16]? {
+        let rec = dir.appendingPathComponent("rec")
+        guard let name = (try? FileManager.default.contentsOfDirectory(atPath: rec.path))?.first(where: { $0.hasSuffix("-dec.wav") }) else { return nil }
+        let raw = dir.appendingPathComponent("received-8k.raw").path
+        guard let r = try? runProcess("/usr/bin/env", ["sox", rec.appendingPathComponent(name).path, "-r", "8000", "-c", "1", "-b", "16", "-e", "signed-integer", "-t", "raw", raw]),
+              r.status == 0, let data = try? Data(contentsOf: URL(fileURLWithPath: raw)) else { return nil }
+        return SpanDSP.samples([UInt8](data))
     }
 
     /// The size on disk of the newest recording of what it received (it grows during a call).
@@ -159,12 +209,15 @@ final class BaresipCall {
     let call: CallHandle
 
     /// `host`: where all three listen (127.0.0.1, or ::1 for a call over IPv6).
-    init(sipPorts: ClosedRange<Int>, rtpPorts: ClosedRange<Int>, baresipRTP: String, host: String = "127.0.0.1") async throws {
+    /// `source`: what baresip's microphone says (else 1004 Hz at −10 dBm0 for 30 s); `opus`:
+    /// both sides have only Opus.
+    init(sipPorts: ClosedRange<Int>, rtpPorts: ClosedRange<Int>, baresipRTP: String, host: String = "127.0.0.1",
+         source: [Int16]? = nil, opus: Bool = false) async throws {
         kamailio = try Kamailio(address: host.contains(":") ? "[\(host)]" : host)
         var synth = ToneSynthesizer(try Tone("1004", level: -10))
-        var source = [Int16](repeating: 0, count: 8000 * 30)
-        source.withUnsafeMutableBufferPointer { synth.render(into: $0) }
-        baresip = try Baresip(registrarPort: kamailio.port, source: source, rtpPorts: baresipRTP, host: host)
+        var tone = [Int16](repeating: 0, count: 8000 * 30)
+        tone.withUnsafeMutableBufferPointer { synth.render(into: $0) }
+        baresip = try Baresip(registrarPort: kamailio.port, source: source ?? tone, rtpPorts: baresipRTP, host: host, opus: opus)
         let k = kamailio
         _ = try waitForPeer(10) { try !k.contacts(of: "1002").isEmpty }
         guard try !kamailio.contacts(of: "1002").isEmpty else { throw ToolError(description: "baresip did not register: \(baresip.log)") }
@@ -173,7 +226,7 @@ final class BaresipCall {
         system = try await LiveBoardSystem.make(
             clock: clock, registrar: ServerName(host: host, port: kamailio.port), domain: host,
             accounts: [.init(user: "1001", password: "secret1")], sipPorts: sipPorts, rtpPorts: rtpPorts,
-            group: MultiThreadedEventLoopGroup.singleton)
+            group: MultiThreadedEventLoopGroup.singleton, configure: { _, _, call in if opus { call.media.codecs = [.opus] } })
         let system = self.system
         clock.sync { system.powerOn() }
         guard clock.wait(upTo: 10, until: { system.port(1).controller.machine.registration == .registered }) else {
