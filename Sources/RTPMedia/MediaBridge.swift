@@ -48,8 +48,9 @@ public struct CallStatistics: Sendable, Hashable {
     /// What switched the call to fax/modem pass-through (the tone heard; a phase reversal
     /// heard later replaces it: the echo canceller is off from then on), nil for a voice call.
     public var passThrough: String?
-    /// Payload bytes sent (RTP headers not counted).
+    /// Payload bytes sent, and received in the codec's packets (RTP headers not counted).
     public var payloadOctetsSent = 0
+    public var payloadOctetsReceived = 0
     /// Frames not sent because they were silence (Opus DTX).
     public var silentFrames = 0
     /// Lost frames rebuilt from in-band FEC in time (Opus), and the far end's pauses in
@@ -339,6 +340,7 @@ public final class MediaBridge: AudioSource, AudioCaptureConsumer, @unchecked Se
             lock.unlock()
             return
         }
+        stats.payloadOctetsReceived += h.payload.count
         if let known = remoteSSRC, known != h.ssrc {
             jitter.restart()
             opusReceiver?.restart()

@@ -167,6 +167,11 @@ func srtpPerPacket(_ suite: SRTPSuite) {
     print("  libsrtp2 (Debian, NSS): protect \(fixed(theirProtect / Double(n) * 1e6, 2)) µs, check and decrypt \(fixed(theirUnprotect / Double(n) * 1e6, 2)) µs")
     print("  ratio TipRing / libsrtp2: \(fixed(ours / theirs, 3)); a call's 100 packets a second cost TipRing \(fixed(ours * 100 * 1000, 3)) ms per call-second")
 }
+// `MediaBenchmark opus`: only the Opus figures.
+if CommandLine.arguments.contains("opus") {
+    try await opusFigures()
+    exit(0)
+}
 srtpPerPacket(.aesCM128HMACSHA1_80)
 srtpPerPacket(.aeadAES128GCM)
 if CommandLine.arguments.contains("srtp") { exit(0) }
@@ -208,14 +213,17 @@ func processCPU(_ pid: pid_t) -> Double? {
 
 /// One call between a TipRing port and baresip, each process measured: idle, then 30 s of call.
 /// `srtp`: both sides encrypt (SDES-SRTP, AES_CM_128_HMAC_SHA1_80; baresip's srtp module).
-func baresipCall(suite: SRTPSuite?) async throws -> (idleOurs: Double, idleTheirs: Double, inCallOurs: Double, inCallTheirs: Double,
-                                             oursCall: Double, theirsCall: Double, audioRunning: Double, stats: CallStatistics?)? {
+/// `speech`: what both sides say in turns (5 s each, baresip first), else tones; `opus`: the call is Opus (baresip's
+/// opus module: mono, 16 kbit/s, FEC and DTX asked for, as TipRing asks).
+func baresipCall(suite: SRTPSuite?, speech: [Int16]? = nil, opus: Bool = false) async throws -> (idleOurs: Double, idleTheirs: Double, inCallOurs: Double, inCallTheirs: Double,
+                                             oursCall: Double, theirsCall: Double, audioRunning: Double, stats: CallStatistics?, seconds: Double)? {
     let srtp = suite != nil
-    let dir = "/tmp/tipring-bench-baresip-\(getpid())-\(suite?.rawValue ?? "plain")"
+    let dir = "/tmp/tipring-bench-baresip-\(getpid())-\(suite?.rawValue ?? "plain")\(opus ? "-opus" : "")"
     mkdir(dir, 0o755)
     var synth = ToneSynthesizer(try! Tone("1004", level: -10))
     var source = [Int16](repeating: 0, count: 8000 * 60)
     source.withUnsafeMutableBufferPointer { synth.render(into: $0) }
+    if let speech { source = inTurns(speech, first: true, seconds: 60) }
     try! FileIO.writeAll(path: dir + "/source.wav", bytes: WAV.encode(samples: source))
     let bsPort = freeLoopbackUDPPort()
     let config = """
@@ -236,6 +244,7 @@ func baresipCall(suite: SRTPSuite?) async throws -> (idleOurs: Double, idleTheir
     module aufile.so
     module aubridge.so
     \(srtp ? "module srtp.so" : "")
+    \(opus ? "module opus.so\nopus_bitrate 16000\nopus_stereo no\nopus_sprop_stereo no\nopus_inbandfec yes\nopus_dtx yes\nopus_packet_loss 5" : "")
     module_tmp uuid.so
     module_tmp account.so
     module_app menu.so
@@ -243,7 +252,7 @@ func baresipCall(suite: SRTPSuite?) async throws -> (idleOurs: Double, idleTheir
     """
     try! FileIO.writeAll(path: dir + "/config", bytes: Array(config.utf8))
     let mediaenc = srtp ? ";mediaenc=srtp-mand" : ""
-    try! FileIO.writeAll(path: dir + "/accounts", bytes: Array("<sip:bench@127.0.0.1:\(bsPort)>;answermode=auto;audio_codecs=PCMU;regint=0\(mediaenc)\n".utf8))
+    try! FileIO.writeAll(path: dir + "/accounts", bytes: Array("<sip:bench@127.0.0.1:\(bsPort)>;answermode=auto;audio_codecs=\(opus ? "opus/48000/2" : "PCMU");regint=0\(mediaenc)\n".utf8))
     var pid: pid_t = 0
     var actions = posix_spawn_file_actions_t()
     posix_spawn_file_actions_init(&actions)
@@ -268,6 +277,7 @@ func baresipCall(suite: SRTPSuite?) async throws -> (idleOurs: Double, idleTheir
         // The benchmark's loopback call carries its keys over UDP; an account configures SRTP only with TLS.
         // Only the suite measured is offered; baresip takes it.
         configure: { _, _, calls in
+            if opus { calls.media.codecs = [.opus] }
             calls.media.srtp = srtp ? .mandatory : .off
             if let suite { calls.media.srtpSuites = [suite] }
         })
@@ -292,7 +302,20 @@ func baresipCall(suite: SRTPSuite?) async throws -> (idleOurs: Double, idleTheir
     let flag = Flag()
     let handle: CallHandle = clock.sync {
         port.phone.earpiece.isRecording = false
-        port.phone.mouthpiece.play(try! Tone("1804", level: -16))
+        if let speech {
+            // A conversation: each side talks while the other listens.
+            let said = inTurns(speech, first: false, seconds: 60)
+            final class Cursor: @unchecked Sendable { var at = 0 }
+            let cursor = Cursor()
+            port.phone.mouthpiece.generator = { frame, _ in
+                for k in frame.indices {
+                    frame[k] = said[cursor.at % said.count]
+                    cursor.at += 1
+                }
+            }
+        } else {
+            port.phone.mouthpiece.play(try! Tone("1804", level: -16))
+        }
         let h = port.userAgent.newCallHandle()
         let previous = port.userAgent.onEvent
         port.userAgent.onEvent = { e in
@@ -334,7 +357,43 @@ func baresipCall(suite: SRTPSuite?) async throws -> (idleOurs: Double, idleTheir
         waitpid(pid, &status, 0)
     }
     // The port's system is left as it is (the process ends soon); only its clock stops.
-    return (idleOurs, idleTheirs, ours / wall, theirs / wall, ours / wall - idleOurs, theirs / wall - idleTheirs, audioRunning, stats)
+    return (idleOurs, idleTheirs, ours / wall, theirs / wall, ours / wall - idleOurs, theirs / wall - idleTheirs, audioRunning, stats, wall)
+}
+
+/// A side of a conversation, `seconds` long at 8 kHz: 5 s of `x` (read on where it stopped),
+/// 5 s of silence, and again; `first`: talking first.
+func inTurns(_ x: [Int16], first: Bool, seconds: Int) -> [Int16] {
+    var out: [Int16] = [], read = 0
+    for turn in 0..<(seconds / 5) {
+        if (turn % 2 == 0) == first {
+            for _ in 0..<40000 { out.append(x.isEmpty ? 0 : x[read % x.count]); read += 1 }
+        } else {
+            out += [Int16](repeating: 0, count: 40000)
+        }
+    }
+    return out
+}
+
+/// espeak-ng reading the talk-off test's text at −20 dBm0 (its loud parts), at 8 kHz by sox.
+func espeakSpeech() -> [Int16]? {
+    let dir = "/tmp/tipring-bench-speech-\(getpid())"
+    mkdir(dir, 0o755)
+    let text = #filePath.split(separator: "/").dropLast(4).joined(separator: "/")
+    guard runTool(["espeak-ng", "-v", "en", "-w", dir + "/speech.wav", "-f", "/" + text + "/Tests/Fixtures/talkoff/speech.txt"]),
+          runTool(["sox", dir + "/speech.wav", "-r", "8000", "-c", "1", "-b", "16", "-e", "signed-integer", "-t", "raw", dir + "/speech.raw"]),
+          let bytes = try? FileIO.readAll(path: dir + "/speech.raw") else { return nil }
+    var x = [Int16](repeating: 0, count: bytes.count / 2)
+    for i in x.indices { x[i] = Int16(bitPattern: UInt16(bytes[2 * i]) | UInt16(bytes[2 * i + 1]) << 8) }
+    let active = x.filter { abs(Int($0)) > 200 }
+    let level = Level.dBm0(of: active)
+    let gain = pow(10, (-20 - level) / 20)
+    return x.map { Int16(max(-32768, min(32767, (Double($0) * gain).rounded()))) }
+}
+
+/// Bytes on the wire per call-minute, one direction: RTP payload plus 12 (RTP), 8 (UDP) and
+/// 20 (IPv4) bytes per packet.
+func wireBytesPerMinute(payload: Int, packets: Int, seconds: Double) -> Double {
+    Double(payload + 40 * packets) * 60 / max(seconds, 1e-9)
 }
 
 print("")
@@ -366,5 +425,70 @@ if let plain = results["clear"] {
     for suite in [SRTPSuite.aesCM128HMACSHA1_80, .aeadAES128GCM] {
         guard let secure = results[suite.rawValue] else { continue }
         print("  \(suite.rawValue) call − clear call, per call-second: TipRing \(fixed((secure.oursCall - plain.oursCall) * 1000, 3)) ms, baresip \(fixed((secure.theirsCall - plain.theirsCall) * 1000, 3)) ms")
+    }
+}
+
+/// A lossy network between two ports' media, in virtual time: port A says `speech` for
+/// `seconds`, each packet is lost with probability `loss` (seeded), port B plays what comes.
+/// B's figures; `fec`: whether B asked for in-band FEC (A sends it only then).
+func opusUnderLoss(speech: [Int16], seconds: Int, loss: Double, fec: Bool, seed: UInt64) -> CallStatistics {
+    var format = PayloadFormat.opus
+    if !fec { format.fmtp = format.fmtp?.replacing("useinbandfec=1", with: "useinbandfec=0") }
+    let sd = SessionDescription(address: "127.0.0.1", port: 4000, formats: [format])
+    let session = MediaSession(local: sd, remote: sd, codec: format, telephoneEvent: nil, sending: true, receiving: true)
+    final class Wire: @unchecked Sendable { var packets: [[UInt8]] = [] }
+    let wire = Wire()
+    let a = MediaBridge(session: session, ssrc: 1, at: .zero) { wire.packets.append(Array($0)) }
+    let b = MediaBridge(session: session, ssrc: 2, at: .zero) { _ in }
+    var random = SeededRandom(seed: seed)
+    var frame = [Int16](repeating: 0, count: 160), out = [Int16](repeating: 0, count: 160)
+    for p in 0..<(seconds * 50) {
+        let t = Instant(nanoseconds: Int64(p) * 20_000_000)
+        for k in 0..<160 { frame[k] = speech[(p * 160 + k) % speech.count] }  // talking all the time
+        frame.withUnsafeBufferPointer { a.consume($0, at: t) }
+        for packet in wire.packets where random.unit() >= loss { packet.withUnsafeBytes { b.receive($0, at: t) } }
+        wire.packets.removeAll()
+        out.withUnsafeMutableBufferPointer { b.render(into: $0, at: t) }
+    }
+    return b.statistics
+}
+
+/// Opus on a metered link: bytes on the wire and CPU against G.711 and baresip, and what its
+/// FEC recovers under loss.
+func opusFigures() async throws {
+    print("")
+    print("Opus (libopus, narrowband 8 kHz) vs G.711 (PCMU): TipRing port ↔ baresip (its opus module, 16 kbit/s, FEC and DTX asked for), both")
+    print("saying espeak-ng's speech at −20 dBm0 in turns (5 s each, the other silent: a conversation), 30 s of call each:")
+    guard let speech = espeakSpeech() else {
+        print("  espeak-ng or sox missing (apt-get install espeak-ng sox)")
+        exit(1)
+    }
+    var perMinute: [Bool: (sent: Double, received: Double)] = [:]
+    for opus in [false, true] {
+        guard let r = try await baresipCall(suite: nil, speech: speech, opus: opus), let st = r.stats else { exit(1) }
+        let sent = wireBytesPerMinute(payload: st.payloadOctetsSent, packets: st.packetsSent, seconds: st.seconds)
+        let received = wireBytesPerMinute(payload: st.payloadOctetsReceived, packets: st.packetsReceived, seconds: st.seconds)
+        perMinute[opus] = (sent, received)
+        print("  \(opus ? "Opus" : "G.711 PCMU"): codec \(st.codec), \(st.packetsSent) packets sent (\(st.silentFrames) silent frames not sent), \(st.packetsReceived) received, \(st.packetsLost) lost")
+        print("    on the wire (IPv4, UDP, RTP) per call-minute: TipRing sends \(fixed(sent / 1000, 1)) kB, baresip sends \(fixed(received / 1000, 1)) kB")
+        print("    CPU the call costs (in call − idle): TipRing \(fixed(r.oursCall * 1000, 2)) ms per call-second, baresip \(fixed(r.theirsCall * 1000, 2)) ms per call-second, ratio \(fixed(r.oursCall / max(r.theirsCall, 1e-9), 3)) (target ≤ 0.5)")
+        let beyondAudio = r.inCallOurs - r.audioRunning
+        print("    with the port's audio running and no call as the base (\(fixed(r.audioRunning * 1000, 2)) ms/s): TipRing \(fixed(beyondAudio * 1000, 2)) ms per call-second, ratio \(fixed(beyondAudio / max(r.theirsCall, 1e-9), 3))")
+    }
+    if let g = perMinute[false], let o = perMinute[true] {
+        print("  Opus / G.711 bytes per call-minute: TipRing's stream \(fixed(o.sent / g.sent, 3)), baresip's \(fixed(o.received / g.received, 3))")
+    }
+    print("")
+    print("Opus under 5 % random packet loss (simulated network, virtual time, speech, 5 minutes, seeds 1–3): frames rebuilt from in-band FEC")
+    for fec in [true, false] {
+        var lost = 0, recovered = 0, concealed = 0, played = 0
+        for seed: UInt64 in 1...3 {
+            let st = opusUnderLoss(speech: speech, seconds: 300, loss: 0.05, fec: fec, seed: seed)
+            lost += st.packetsLost
+            recovered += st.recoveredFrames
+            concealed += st.concealedFrames
+            played += st.playedFrames
+        }
+        print("  FEC \(fec ? "asked for" : "not asked for"): \(lost) packets lost, \(recovered) frames rebuilt (\(fixed(Double(recovered) / Double(max(lost, 1)) * 100, 1)) % of the lost), \(concealed) of \(played) frames concealed")
     }
 }

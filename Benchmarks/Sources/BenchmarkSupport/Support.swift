@@ -40,3 +40,19 @@ public func fixed(_ x: Double, _ digits: Int) -> String {
     while f.count < digits { f = "0" + f }
     return (x < 0 ? "-" : "") + String(whole) + (digits > 0 ? "." + f : "")
 }
+
+/// Runs a program (searched on PATH) to its end, its output discarded: whether it exited 0.
+public func runTool(_ argv: [String]) -> Bool {
+    var pid: pid_t = 0
+    var actions = posix_spawn_file_actions_t()
+    posix_spawn_file_actions_init(&actions)
+    defer { posix_spawn_file_actions_destroy(&actions) }
+    posix_spawn_file_actions_addopen(&actions, 1, "/dev/null", O_WRONLY, 0)
+    posix_spawn_file_actions_addopen(&actions, 2, "/dev/null", O_WRONLY, 0)
+    let args: [UnsafeMutablePointer<CChar>?] = argv.map { strdup($0) } + [nil]
+    defer { for a in args { free(a) } }
+    guard posix_spawnp(&pid, argv[0], &actions, nil, args, environ) == 0 else { return false }
+    var status: Int32 = 0
+    waitpid(pid, &status, 0)
+    return status == 0
+}
