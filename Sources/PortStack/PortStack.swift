@@ -147,7 +147,8 @@ public final class UnattachedUserAgent: UserAgent {
             // Not reachable while unregistered (the port offers no dial tone), but answered
             // all the same: the call fails at once.
             onEvent?(.ended(h, .failed(status: 503, reason: "Service Unavailable")))
-        case .register, .unregister, .cancel, .answer, .reject, .redirect, .hangUp, .hold, .resume, .sendDigit, .acceptTransfer, .declineTransfer, .transfer:
+        case .register, .unregister, .cancel, .answer, .reject, .redirect, .hangUp, .hold, .resume, .sendDigit, .acceptTransfer, .declineTransfer, .transfer,
+             .useVoicebandCodec:
             break
         }
     }

@@ -142,6 +142,10 @@ public final class MediaBridge: AudioSource, AudioCaptureConsumer, @unchecked Se
 
     /// A digit received as RFC 4733 events (reported once per event).
     public var onDigit: ((Character) -> Void)?
+    /// The call turned out to carry a fax or a modem (once, from the audio thread).
+    public var onData: (() -> Void)?
+    /// The codec this bridge codes (a new codec needs a new bridge).
+    public let format: PayloadFormat
     /// Whether the handset is sending a DTMF key now (from the port's keypad detector):
     /// while it is and events are agreed, the audio is kept back.
     public var keyPresent: (() -> Bool)?
@@ -158,6 +162,7 @@ public final class MediaBridge: AudioSource, AudioCaptureConsumer, @unchecked Se
         self.session = session
         self.settings = settings
         codec = VoiceCodec(session.codec)
+        format = session.codec
         clockRatio = codec.clockRatio
         if case .opus(_, let decoder) = codec { opusReceiver = OpusReceiver(decoder: decoder) }
         let resumed = stream?.resumed(at: start, clockRate: 8000 * clockRatio)
@@ -392,10 +397,25 @@ public final class MediaBridge: AudioSource, AudioCaptureConsumer, @unchecked Se
     func heard(_ tone: ModemToneDetector.Event) {
         if tone == .answerPhaseReversal { echoCancellerDisabled = true }
         guard !carriesData || tone == .answerPhaseReversal else { return }
+        let first = !carriesData
         carriesData = true
         lock.withLock {
             jitter.switchToData()
             stats.passThrough = "\(tone)"
+        }
+        if first { onData?() }
+    }
+
+    /// This bridge replaces `old` in the same call (the codec changed: G.711 for a fax on an
+    /// Opus call) and goes on in its mode: a data call stays one. Before it is in use.
+    public func carryOn(from old: MediaBridge) {
+        let reason = old.statistics.passThrough
+        guard old.carriesData, let reason else { return }
+        carriesData = true
+        echoCancellerDisabled = old.echoCancellerDisabled
+        lock.withLock {
+            jitter.switchToData()
+            stats.passThrough = reason
         }
     }
 

@@ -62,6 +62,10 @@ public final class PortMedia: @unchecked Sendable {
     public static let keptStatistics = 50
     /// The far end's RFC 4733 digits.
     public var onDigit: ((CallHandle, Character) -> Void)?
+    /// A call turned out to carry a fax or a modem (its tones heard on either path).
+    public var onData: ((CallHandle) -> Void)?
+    /// Bridges replaced for a new codec, whose mode their successors take on.
+    var replaced: [CallHandle: MediaBridge] = [:]
     /// Whether the handset is sending a DTMF key (for in-band suppression).
     public var keyPresent: (() -> Bool)?
     /// The source the engine plays while a call is connected (a tone may replace it for a
@@ -173,6 +177,8 @@ public final class PortMedia: @unchecked Sendable {
         ua.mediaPort = { [weak self] h in self?.allocate(h) ?? 0 }
         ua.onMedia = { [weak self] h, session in self?.mediaChanged(h, session) }
         ua.onSendDigit = { [weak self] h, d, ms in self?.sendDigit(h, d, ms) }
+        // A fax or modem crosses as G.711: the user agent re-offers it if another codec is in use.
+        onData = { [weak ua] h in ua?.execute(.useVoicebandCodec(h)) }
     }
 
     /// An RTP/RTCP pair for a call's SDP (even RTP port, RTCP the next one), drawn at random
@@ -207,7 +213,16 @@ public final class PortMedia: @unchecked Sendable {
             return
         }
         sessions[h] = session
-        if let a = (legs + (relayed?.legs ?? [])).first(where: { $0.call == h }) {
+        if let a = legs.first(where: { $0.call == h }), !a.bridge.format.isSameFormat(as: session.codec) {
+            // Another codec (G.711 for a fax on an Opus call): a new bridge and a new stream
+            // (its own SSRC: a new RTP clock), in the mode of the old one.
+            let calls = legs.map(\.call)
+            replaced[h] = a.bridge
+            disconnect()
+            streams[h] = nil
+            connect(calls: calls)
+            replaced[h] = nil
+        } else if let a = (legs + (relayed?.legs ?? [])).first(where: { $0.call == h }) {
             a.bridge.update(session)
             let fresh = Self.screen(for: session)
             a.remote.lock.withLock {
@@ -291,9 +306,14 @@ public final class PortMedia: @unchecked Sendable {
             remote.send(bytes, on: rtpSocket)
         }
         bridge.keyPresent = keyPresent
+        if let old = replaced[h] { bridge.carryOn(from: old) }
         bridge.onDigit = { [weak self] d in
             guard let self else { return }
             self.scheduler.execute { self.onDigit?(h, d) }
+        }
+        bridge.onData = { [weak self] in
+            guard let self else { return }
+            self.scheduler.execute { self.onData?(h) }
         }
         sock.rtp.onPacket = { bytes, from, at in
             // Symmetric RTP: answer to where the far end's packets come from — the far end only.

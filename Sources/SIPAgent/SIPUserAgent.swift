@@ -118,6 +118,7 @@ public final class SIPUserAgent: UserAgent, @unchecked Sendable {
         case .hold(let h): update(h) { $0.changeDirection(to: .sendonly, context: ctx) }
         case .resume(let h): update(h) { $0.changeDirection(to: .sendrecv, context: ctx) }
         case .sendDigit(let h, let digit, let ms): update(h) { $0.sendDigit(digit, milliseconds: ms, context: ctx) }
+        case .useVoicebandCodec(let h): update(h) { $0.useVoicebandCodec(context: ctx) }
         case .acceptTransfer(let h, let newCall):
             transfers[newCall] = h
             update(h) { $0.notifyTransfer(status: 100, reason: "Trying", final: false, context: ctx) }

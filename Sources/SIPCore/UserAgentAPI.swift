@@ -112,6 +112,9 @@ public enum UserAgentCommand: Sendable, Hashable {
     case transfer(CallHandle, to: CallHandle, attended: Bool)
     /// Send a DTMF digit in the call (RFC 4733, SIP INFO or in-band as negotiated).
     case sendDigit(CallHandle, Character, milliseconds: Int)
+    /// The call carries a fax or a modem: G.711 from now on — a re-INVITE offering only
+    /// PCMU/PCMA when another codec (Opus) is in use (RFC 3264 §8); nothing when it is G.711.
+    case useVoicebandCodec(CallHandle)
 }
 
 /// What the user agent reports.

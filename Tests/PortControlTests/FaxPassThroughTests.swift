@@ -25,8 +25,8 @@ struct FaxPassThroughTests {
     /// Over a path as the field has it — both lines echoing 12 dB down (a two-wire line's
     /// hybrid), packets arriving up to 30 ms late — where a voice path's adaptive jitter buffer,
     /// echo canceller and gains would spoil the modem signals.
-    @Test("spandsp's fax machines send two pages at V.29 9,600 bit/s with ECM through the simulated exchange, lines echoing and packets jittered: every row as sent")
-    func faxAtV29() throws {
+    @Test("spandsp's fax machines send two pages at V.29 9,600 bit/s with ECM through the simulated exchange, lines echoing and packets jittered: every row as sent — on a G.711 call, and on an Opus call the fax's tones switch to G.711 by re-INVITE", arguments: [false, true])
+    func faxAtV29(opusFirst: Bool) throws {
         let dir = FileManager.default.temporaryDirectory.appendingPathComponent("tipring-fax-\(UUID().uuidString.prefix(8))").path
         try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
         defer { try? FileManager.default.removeItem(atPath: dir) }
@@ -35,7 +35,7 @@ struct FaxPassThroughTests {
         let sender = try FaxMachine(.send, document: sent, modem: "v29", ecm: true)
         let receiver = try FaxMachine(.receive, document: received, modem: "v29", ecm: true)
         defer { sender.close(); receiver.close() }
-        let rig = try ScenarioRig()
+        let rig = try ScenarioRig { _, _, call in if opusFirst { call.media.codecs = [.opus, .pcmu] } }
         for p in 1...2 { rig.system.board.audioPort(p).hybridEcho = (returnLoss: 20, delay: 16) }
         rig.system.mediaNetwork.conditions.jitter = .milliseconds(30)
         rig.phone(1).liftHandset()
@@ -45,6 +45,8 @@ struct FaxPassThroughTests {
         rig.run(1)
         rig.phone(2).liftHandset()
         rig.run(0.3)
+        #expect(rig.system.port(1).media.current?.codec == (opusFirst ? "opus" : "PCMU"))
+        let invitesBefore = rig.wire.filter { $0.method == .invite }.count
         receiver.plug(into: rig.phone(2))
         for _ in 0..<120 where sender.result == nil || receiver.result == nil { rig.run(1) }
         let tx = try #require(sender.result), rx = try #require(receiver.result)
@@ -54,6 +56,15 @@ struct FaxPassThroughTests {
         let comparison = try FaxMachine.compare(sent: sent, received: received)
         #expect(comparison.pages == 2 && comparison.differingRows == 0, "\(comparison)")
         #expect(rig.system.port(1).media.current?.passThrough != nil && rig.system.port(2).media.current?.passThrough != nil)
+        // On the Opus call: one re-INVITE (each port hears the tones, the first to ask wins,
+        // the other finds G.711 already) offering G.711 only, and G.711 since.
+        let reinvites = rig.wire.filter { $0.method == .invite }.dropFirst(invitesBefore)
+        if opusFirst {
+            #expect(!reinvites.isEmpty && reinvites.allSatisfy { !String(decoding: $0.body, as: UTF8.self).contains("opus") })
+        } else {
+            #expect(reinvites.isEmpty)
+        }
+        #expect(rig.system.port(1).media.current?.codec == "PCMU" && rig.system.port(2).media.current?.codec == "PCMU")
     }
 
     @Test("a voice call stays a voice call: speech, keys and the 1004 Hz test tone switch nothing")

@@ -285,6 +285,31 @@ struct MediaBridgeTests {
         }
     }
 
+    @Test("RFC 4733 packets among the audio take sequence numbers of the stream: received, not lost (RFC 3550 A.3)")
+    func eventsAreNoLoss() throws {
+        let sd = SessionDescription(address: "127.0.0.1", port: 4000, formats: [.pcmu, .telephoneEvent])
+        let session = MediaSession(local: sd, remote: sd, codec: .pcmu, telephoneEvent: .telephoneEvent, sending: true, receiving: true)
+        let b = MediaBridge(session: session, ssrc: 2, at: .zero) { _ in }
+        var out = [Int16](repeating: 0, count: 160)
+        var sequence: UInt16 = 65530
+        for p in 0..<100 {
+            let t = Instant(nanoseconds: Int64(p) * 20_000_000)
+            // Audio every period; an event packet after every tenth (a far end like baresip
+            // sends both while a key is down).
+            RTPPacket(payloadType: 0, marker: false, sequence: sequence, timestamp: UInt32(p * 160), ssrc: 7,
+                      payload: [UInt8](repeating: 0xFF, count: 160)).serialized().withUnsafeBytes { b.receive($0, at: t) }
+            sequence &+= 1
+            if p % 10 == 9 {
+                RTPPacket(payloadType: 101, marker: false, sequence: sequence, timestamp: UInt32(p * 160), ssrc: 7,
+                          payload: TelephoneEvent.payload(code: 5, end: false, duration: 160)).serialized().withUnsafeBytes { b.receive($0, at: t) }
+                sequence &+= 1
+            }
+            out.withUnsafeMutableBufferPointer { b.render(into: $0, at: t) }
+        }
+        let s = b.statistics
+        #expect(s.packetsLost == 0 && s.packetsReceived == 110 && s.digitsReceived == 10, "\(s)")
+    }
+
     @Test("receive gain in dB")
     func gain() throws {
         let flat = try run(gainDB: 0, codec: .pcmu), louder = try run(gainDB: 6, codec: .pcmu)

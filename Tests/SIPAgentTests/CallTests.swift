@@ -170,6 +170,36 @@ struct CallTests {
         #expect(mixed.alice.media[ma]?.telephoneEvent?.clockRate == 8000)
     }
 
+    @Test("a fax on an Opus call: a re-INVITE offering G.711 only moves the call to PCMU; refused (488), the call stays on Opus; on G.711 nothing is sent")
+    func voicebandCodecForData() throws {
+        let rig = CallRig { _, s in s.media.codecs = [.opus, .pcmu] }
+        let (a, bh) = try rig.answeredCall()
+        let before = rig.wire(.invite).count
+        rig.alice.ua.execute(.useVoicebandCodec(a))
+        rig.run(0.5)
+        let offers = rig.wire(.invite).dropFirst(before).map { String(decoding: $0.message.body, as: UTF8.self) }
+        #expect(!offers.isEmpty && offers.allSatisfy { $0.contains("m=audio") && $0.contains("PCMU/8000") && !$0.contains("opus") }, "\(offers)")
+        #expect(rig.alice.media[a]?.codec.name == "PCMU" && rig.bob.media[bh]?.codec.name == "PCMU")
+        // Again: G.711 already, nothing sent.
+        let after = rig.wire(.invite).count
+        rig.alice.ua.execute(.useVoicebandCodec(a))
+        rig.bob.ua.execute(.useVoicebandCodec(bh))
+        rig.run(0.5)
+        #expect(rig.wire(.invite).count == after)
+
+        // Bob has only Opus: he refuses G.711, and both go on with Opus.
+        let onlyOpus = CallRig { user, s in s.media.codecs = user == "1001" ? [.opus, .pcmu] : [.opus] }
+        let (oa, ob) = try onlyOpus.answeredCall()
+        onlyOpus.alice.ua.execute(.useVoicebandCodec(oa))
+        onlyOpus.run(0.5)
+        #expect(onlyOpus.responses(488, to: .invite).count >= 1)
+        #expect(onlyOpus.alice.media[oa]?.codec.name == "opus" && onlyOpus.bob.media[ob]?.codec.name == "opus")
+        // A later re-INVITE (hold) offers what the call had: Opus is still agreed.
+        onlyOpus.alice.ua.execute(.hold(oa))
+        onlyOpus.run(0.5)
+        #expect(onlyOpus.alice.media[oa]?.codec.name == "opus" && onlyOpus.alice.media[oa]?.receiving == false)
+    }
+
     @Test("Bob's address changes mid-call: he re-INVITEs with the new Contact and media address (target refresh), and Alice's BYE and RTP reach him there")
     func addressChangeRefreshesTheCall() throws {
         let rig = CallRig()

@@ -172,7 +172,7 @@ struct ConfigurationTests {
           accounts: [
             { port: 1, user: "1001", authUser: "a1001", password: "s3cret-one", domain: "sip.example.com", registrar: "sip.example.com:5080",
               outboundProxy: "proxy.example.com", transport: "tcp", expires: 600, refreshMargin: 20, retryBase: 10, retryMax: 600,
-              codecs: ["PCMA", "PCMU"], dtmf: "info", sendCallerId: false, displayName: "Kitchen", keepAlive: 0, sipPorts: [5070, 5071] },
+              codecs: ["opus", "PCMA", "PCMU"], dtmf: "info", sendCallerId: false, displayName: "Kitchen", keepAlive: 0, sipPorts: [5070, 5071] },
             { port: 2, user: "1002", passwordEnv: "PW2", domain: "sip.example.com", enabled: false },
           ],
           ports: [{ id: 1, region: "de", dialPlan: "(0x.T|[1-9]x.T)", transmitGain: -3, receiveGain: 2.5, callWaiting: false, dnd: true,
@@ -183,7 +183,7 @@ struct ConfigurationTests {
         #expect(c.accounts.count == 2)
         let a = try #require(c.account(port: 1))
         #expect(a.authUser == "a1001" && a.registrar == .init(host: "sip.example.com", port: 5080) && a.outboundProxy?.host == "proxy.example.com")
-        #expect(a.codecs.map(\.name) == ["PCMA", "PCMU"] && a.dtmf == .info && a.keepAliveSeconds == 0 && a.sipPorts == 5070...5071)
+        #expect(a.codecs == [.opus, .pcma, .pcmu] && a.dtmf == .info && a.keepAliveSeconds == 0 && a.sipPorts == 5070...5071)
         #expect(c.account(port: 2)?.password.value == "s3cret-two" && c.account(port: 2)?.enabled == false)
         let p = c.port(1)
         #expect(p.region.code == "de" && p.withholdIdentity && p.doNotDisturb && p.hotLine == "112" && p.warmLineSeconds == 5 && p.receiveGain == 2.5)
@@ -204,6 +204,8 @@ struct ConfigurationTests {
         (#"{ accounts: [{ port: 1, user: "1001", password: "p", domain: "x", registrar: "١٢.example" }] }"#, "is not a host name or address"),
         (#"{ accounts: [{ port: 1, user: "1001", password: "p", domain: "x", retryBase: 60, retryMax: 30 }] }"#, "retryMax (30) is shorter than retryBase (60)"),
         (#"{ accounts: [{ port: 1, user: "1001", password: "p", domain: "x", codecs: ["G729"] }] }"#, "G729"),
+        (#"{ accounts: [{ port: 1, user: "1001", password: "p", domain: "x", codecs: ["OPUS"] }] }"#, "(did you mean 'opus'?)"),
+        (#"{ accounts: [{ port: 1, user: "1001", password: "p", domain: "x", codecs: ["opus", "PCMU", "opus"] }] }"#, "'opus' is listed twice"),
         (#"{ accounts: [{ port: 1, user: "1001", password: "p", domain: "x" }, { port: 1, user: "1002", password: "p", domain: "x" }] }"#, "port 1 has two accounts"),
         (#"{ accounts: [], ports: [{ id: 1, dialPlan: "(1a)" }] }"#, "ports[0].dialPlan: 'a' is not allowed"),
         (#"{ accounts: [], ports: [{ id: 1, region: "zz" }] }"#, "no tone plan for region 'zz'"),

@@ -90,7 +90,12 @@ extension SIPCall {
             do { offer = try SessionDescription.parse(m.body) } catch {
                 return [respond(m, 488, "Not Acceptable Here", headers: [("Warning", "399 TipRing \"\(error.description.prefix(60))\"")], to: source)]
             }
-            guard var a = settings.media.answer(to: offer, address: ctx.mediaHost, port: local.port, wanting: wanted, previous: local) else {
+            var policy = settings.media
+            if voicebandOnly {
+                let ours = policy.codecs.filter(Self.isVoiceband)
+                policy.codecs = ours.isEmpty ? [.pcmu, .pcma] : ours
+            }
+            guard var a = policy.answer(to: offer, address: ctx.mediaHost, port: local.port, wanting: wanted, previous: local) else {
                 return [respond(m, 488, "Not Acceptable Here", to: source)]
             }
             a.sessionID = local.sessionID

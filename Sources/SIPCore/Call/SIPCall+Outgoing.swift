@@ -288,6 +288,28 @@ extension SIPCall {
         return [reinviteRequest(ctx)]
     }
 
+    /// A fax or modem in the call: it must cross as G.711 (a speech codec such as Opus would
+    /// ruin its signals). When the call is on another codec, a re-INVITE offers G.711 only
+    /// (our G.711 formats, PCMU and PCMA if we list none) and telephone-event; refused, the
+    /// call stays as it is. One re-INVITE at a time: it waits for one in flight.
+    public mutating func useVoicebandCodec(context ctx: CallContext) -> [CallAction] {
+        guard case .confirmed(var e) = state, !voicebandOnly else { return [] }
+        voicebandOnly = true
+        guard let current = media?.codec, !Self.isVoiceband(current) else { return [] }
+        let ours = settings.media.codecs.filter(Self.isVoiceband)
+        formatsBeforeVoiceband = local.formats
+        local.formats = (ours.isEmpty ? [.pcmu, .pcma] : ours) + local.formats.filter { $0.name == "telephone-event" && $0.clockRate == 8000 }
+        local.version += 1
+        if e.reinvitePending {
+            e.pendingDirection = wanted
+            state = .confirmed(e)
+            return []
+        }
+        return [reinviteRequest(ctx)]
+    }
+
+    static func isVoiceband(_ f: PayloadFormat) -> Bool { f.name == "PCMU" || f.name == "PCMA" }
+
     mutating func reinviteRequest(_ ctx: CallContext) -> CallAction {
         var m = dialogRequest(.invite, ctx)
         m.add("Contact", "<\(ctx.contact)>")
@@ -312,6 +334,7 @@ extension SIPCall {
             actions.append(ack(cseq: (try? CSeq(m["CSeq"] ?? ""))?.sequence ?? localCSeq, ctx))
             updateTarget(from: m)
             if !m.body.isEmpty, let sdp = try? SessionDescription.parse(m.body) { remote = sdp }
+            formatsBeforeVoiceband = nil
             actions += restartSessionTimer()
             actions += mediaChanged()
         } else if status == 481 || status == 408 {
@@ -319,6 +342,12 @@ extension SIPCall {
         } else if status == 491 {
             // Glare: try again after a random 2.1–4 s (RFC 3261 §14.1).
             return [.startTimer(.glareRetry, after: .milliseconds(2100 + Int64(random.next() % 1900)))]
+        } else if let before = formatsBeforeVoiceband {
+            // G.711 refused (488): the call goes on with the codec it has, and answers the
+            // far end's offers with it as before.
+            local.formats = before
+            formatsBeforeVoiceband = nil
+            voicebandOnly = false
         }
         if let next = e.pendingDirection {
             e.pendingDirection = nil

@@ -43,6 +43,10 @@ public struct SIPCall: Sendable {
     var remote: SessionDescription?
     /// The direction we want (hold is sendonly).
     var wanted: MediaDirection = .sendrecv
+    /// The call carries a fax or a modem: G.711 only, in what we offer and answer from now on.
+    var voicebandOnly = false
+    /// Our formats before the offer that asked for G.711 only: back to them if it is refused.
+    var formatsBeforeVoiceband: [PayloadFormat]?
     /// An INVITE without an offer: ours goes in the 2xx, the answer comes in the ACK.
     var lateOffer = false
     /// RFC 4028: the agreed interval (0: none) and whether we refresh.
