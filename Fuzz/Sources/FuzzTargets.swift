@@ -88,7 +88,8 @@ enum FuzzTargets {
     }
 
     /// RTP, RTCP and RFC 4733 parsers, then the media bridge's receive path with its jitter
-    /// buffer and the source screen, fed packet after packet (each length-prefixed).
+    /// buffer and the source screen, fed packet after packet (each length-prefixed) — a G.711
+    /// call's and an Opus call's (libopus's decoder, FEC and the DTX bookkeeping).
     static func rtp(_ bytes: [UInt8]) {
         _ = try? RTPPacket.parse(bytes)
         _ = RTCP.parse(bytes)
@@ -96,7 +97,10 @@ enum FuzzTargets {
         let sd = SessionDescription(address: "198.51.100.7", port: 40000, formats: [.pcmu, .telephoneEvent])
         let session = MediaSession(local: sd, remote: sd, codec: .pcmu, telephoneEvent: .telephoneEvent, sending: true, receiving: true)
         let bridge = MediaBridge(session: session, ssrc: 1, at: .zero) { _ in }
-        var screen = RTPSourceScreen(expected: SIPNetworkAddress("198.51.100.7", 40000), payloadTypes: [0, 101])
+        let opusSD = SessionDescription(address: "198.51.100.7", port: 40000, formats: [.opus, .telephoneEvent48k])
+        let opusSession = MediaSession(local: opusSD, remote: opusSD, codec: .opus, telephoneEvent: .telephoneEvent48k, sending: true, receiving: true)
+        let opus = MediaBridge(session: opusSession, ssrc: 2, at: .zero) { _ in }
+        var screen = RTPSourceScreen(expected: SIPNetworkAddress("198.51.100.7", 40000), payloadTypes: [0, 101, 102, 111])
         var rest = bytes[...]
         var t = Instant.zero
         var out = [Int16](repeating: 0, count: 160)
@@ -116,12 +120,18 @@ enum FuzzTargets {
             t += .milliseconds(Int64(n % 40))
             let from = SIPNetworkAddress(n & 1 == 0 ? "198.51.100.7" : "203.0.113.66", 40000)
             packet.withUnsafeBytes { raw in
-                if screen.screen(raw, from: from) == .accept { bridge.receive(raw, at: t) }
+                if screen.screen(raw, from: from) == .accept {
+                    bridge.receive(raw, at: t)
+                    opus.receive(raw, at: t)
+                }
             }
             out.withUnsafeMutableBufferPointer { bridge.render(into: $0, at: t) }
+            out.withUnsafeMutableBufferPointer { opus.render(into: $0, at: t) }
             bridge.receiveRTCP(packet)
+            opus.receiveRTCP(packet)
         }
         _ = bridge.rtcpReport(ntp: 1 << 40, cname: "fuzz")
+        _ = opus.rtcpReport(ntp: 1 << 40, cname: "fuzz")
     }
 
     static func digest(_ bytes: [UInt8]) {

@@ -137,6 +137,9 @@ public final class MediaBridge: AudioSource, AudioCaptureConsumer, @unchecked Se
     /// An answer tone's phase reversal was heard: no echo canceller for the rest of the call,
     /// and nothing more to listen for.
     var echoCancellerDisabled = false
+    /// The share of our packets the far end last reported lost (RTCP, under the lock), for the
+    /// encoder to size its FEC on the audio thread (libopus is not to be called from two).
+    var farEndLoss: Double?
     /// Our stream after the last frame, for the control plane (under the lock).
     var published: (sequence: UInt16, timestamp: UInt32, at: Instant)
 
@@ -252,6 +255,8 @@ public final class MediaBridge: AudioSource, AudioCaptureConsumer, @unchecked Se
     func sendFrame(at time: Instant) {
         lock.lock()
         let s = session
+        let loss = farEndLoss
+        farEndLoss = nil
         // A fax or modem call has no keys: what the keypad receiver makes of its signals is
         // neither sent as events nor cut out of the audio.
         if eventSender == nil, !digitQueue.isEmpty, let te = s.telephoneEvent, !carriesData {
@@ -262,6 +267,7 @@ public final class MediaBridge: AudioSource, AudioCaptureConsumer, @unchecked Se
             digitQueue.removeAll()
         }
         lock.unlock()
+        if let loss, case .opus(let encoder, _) = codec { encoder.farEndLost(fraction: loss) }
         if !echoCancellerDisabled { captureFrame.withUnsafeBufferPointer { lineTones.process($0) { heard($0) } } }
         // Echo cancelling against what the handset was played, then the transmit gain.
         captureFrame.withUnsafeBufferPointer { near in
@@ -445,9 +451,9 @@ public final class MediaBridge: AudioSource, AudioCaptureConsumer, @unchecked Se
         lock.withLock {
             stats.remoteFractionLost = Double(b.fractionLost) / 256
             stats.remoteJitterMilliseconds = Double(b.jitter) / Double(8 * clockRatio)
+            // Opus sizes its FEC to the loss the far end sees.
+            farEndLoss = Double(b.fractionLost) / 256
         }
-        // Opus sizes its FEC to the loss the far end sees.
-        if case .opus(let encoder, _) = codec { encoder.farEndLost(fraction: Double(b.fractionLost) / 256) }
     }
 
     static func saturate(_ v: Int32) -> Int16 { Int16(clamping: v) }
