@@ -222,6 +222,13 @@ public final class PortMedia: @unchecked Sendable {
             streams[h] = nil
             connect(calls: calls)
             replaced[h] = nil
+        } else if let r = relayed, let a = r.legs.first(where: { $0.call == h }), !a.bridge.format.isSameFormat(as: session.codec) {
+            // The same for two calls joined without the handset.
+            replaced[h] = a.bridge
+            relay(nil)
+            streams[h] = nil
+            relay((r.legs[0].call, r.legs[1].call))
+            replaced[h] = nil
         } else if let a = (legs + (relayed?.legs ?? [])).first(where: { $0.call == h }) {
             a.bridge.update(session)
             let fresh = Self.screen(for: session)
