@@ -91,10 +91,7 @@ extension SIPCall {
                 return [respond(m, 488, "Not Acceptable Here", headers: [("Warning", "399 TipRing \"\(error.description.prefix(60))\"")], to: source)]
             }
             var policy = settings.media
-            if voicebandOnly {
-                let ours = policy.codecs.filter(Self.isVoiceband)
-                policy.codecs = ours.isEmpty ? [.pcmu, .pcma] : ours
-            }
+            if voicebandOnly { policy.codecs = voicebandCodecs }
             guard var a = policy.answer(to: offer, address: ctx.mediaHost, port: local.port, wanting: wanted, previous: local) else {
                 return [respond(m, 488, "Not Acceptable Here", to: source)]
             }

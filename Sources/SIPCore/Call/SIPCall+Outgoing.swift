@@ -277,15 +277,19 @@ extension SIPCall {
     /// offer (RFC 3264 §8) — so that the far end's requests and media follow us. One re-INVITE
     /// at a time, as for hold: the refresh goes out when the one in flight is answered.
     public mutating func refreshTarget(context ctx: CallContext) -> [CallAction] {
-        guard case .confirmed(var e) = state, local.address != ctx.mediaHost else { return [] }
+        guard case .confirmed(let e) = state, local.address != ctx.mediaHost else { return [] }
         local.address = ctx.mediaHost
         local.version += 1
-        if e.reinvitePending {
-            e.pendingDirection = wanted
-            state = .confirmed(e)
-            return []
-        }
-        return [reinviteRequest(ctx)]
+        return reoffer(e, ctx)
+    }
+
+    /// Our description changed: a re-INVITE with it now, or once the one in flight is answered.
+    mutating func reoffer(_ established: Established, _ ctx: CallContext) -> [CallAction] {
+        guard established.reinvitePending else { return [reinviteRequest(ctx)] }
+        var e = established
+        e.pendingDirection = wanted
+        state = .confirmed(e)
+        return []
     }
 
     /// A fax or modem in the call: it must cross as G.711 (a speech codec such as Opus would
@@ -293,22 +297,22 @@ extension SIPCall {
     /// (our G.711 formats, PCMU and PCMA if we list none) and telephone-event; refused, the
     /// call stays as it is. One re-INVITE at a time: it waits for one in flight.
     public mutating func useVoicebandCodec(context ctx: CallContext) -> [CallAction] {
-        guard case .confirmed(var e) = state, !voicebandOnly else { return [] }
+        guard case .confirmed(let e) = state, !voicebandOnly else { return [] }
         voicebandOnly = true
         guard let current = media?.codec, !Self.isVoiceband(current) else { return [] }
-        let ours = settings.media.codecs.filter(Self.isVoiceband)
         formatsBeforeVoiceband = local.formats
-        local.formats = (ours.isEmpty ? [.pcmu, .pcma] : ours) + local.formats.filter { $0.name == "telephone-event" && $0.clockRate == 8000 }
+        local.formats = voicebandCodecs + local.formats.filter { $0.name == "telephone-event" && $0.clockRate == 8000 }
         local.version += 1
-        if e.reinvitePending {
-            e.pendingDirection = wanted
-            state = .confirmed(e)
-            return []
-        }
-        return [reinviteRequest(ctx)]
+        return reoffer(e, ctx)
     }
 
     static func isVoiceband(_ f: PayloadFormat) -> Bool { f.name == "PCMU" || f.name == "PCMA" }
+
+    /// Our G.711 codecs in our order; PCMU and PCMA when we list none.
+    var voicebandCodecs: [PayloadFormat] {
+        let ours = settings.media.codecs.filter(Self.isVoiceband)
+        return ours.isEmpty ? [.pcmu, .pcma] : ours
+    }
 
     mutating func reinviteRequest(_ ctx: CallContext) -> CallAction {
         var m = dialogRequest(.invite, ctx)
