@@ -96,7 +96,10 @@ struct OpusInteropTests {
         let second = Array(recorded[min(onset + 8000, recorded.count)..<min(onset + 16000, recorded.count)])
         let toBaresip = Level.level(at: 1804, in: second), theirTone = Level.sine(second)
         print("to baresip over Opus: 1804 Hz at -16 dBm0 → Goertzel \(toBaresip) dBm0 (1404 Hz: \(Level.level(at: 1404, in: second))), \(theirTone.frequency) Hz")
-        #expect(abs(toBaresip - -16) < 1.5 && abs(theirTone.frequency - 1804) < 18 && Level.level(at: 1404, in: second) < toBaresip - 30)
+        // baresip's decoding of this stream reads 1.1–1.2 dB high (−14.8 to −14.9 dBm0 in every
+        // run so far; libopus's 8 kHz decoder makes −16.0 to −16.3 of our encoder's tone in
+        // OpusMediaTests): hence ±2 dB here, ±1.5 the other way.
+        #expect(abs(toBaresip - -16) < 2 && abs(theirTone.frequency - 1804) < 18 && Level.level(at: 1404, in: second) < toBaresip - 30)
         let ourSpeech = Array(recorded[min(onset + 8000 * 4, recorded.count)..<min(onset + 8000 * 14, recorded.count)])
         let theirShares = Speech.bandShares(ourSpeech)
         let ourShares = Speech.bandShares(Array(ours[(8000 * 4)..<(8000 * 14)]))
