@@ -81,14 +81,8 @@ final class Baresip {
     /// Sends a ctrl_tcp command (a JSON netstring).
     func command(_ name: String, _ params: String) throws {
         let json = "{\"command\":\"\(name)\",\"params\":\"\(params)\",\"token\":\"t\"}"
-        let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
+        guard let fd = Self.connectControl(port: ctrlPort) else { throw ToolError(description: "baresip control port \(ctrlPort) refused: \(log)") }
         defer { close(fd) }
-        var addr = sockaddr_in()
-        addr.sin_family = sa_family_t(AF_INET)
-        addr.sin_addr.s_addr = inet_addr("127.0.0.1")
-        addr.sin_port = UInt16(ctrlPort).bigEndian
-        let rc = withUnsafePointer(to: &addr) { $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { connect(fd, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) } }
-        guard rc == 0 else { throw ToolError(description: "baresip control port \(ctrlPort) refused: \(log)") }
         let message = Array("\(json.utf8.count):\(json),".utf8)
         _ = message.withUnsafeBytes { write(fd, $0.baseAddress, $0.count) }
     }
@@ -99,15 +93,10 @@ final class Baresip {
         let fd: Int32
         var text = ""
         init?(port: Int) {
-            fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
-            var addr = sockaddr_in()
-            addr.sin_family = sa_family_t(AF_INET)
-            addr.sin_addr.s_addr = inet_addr("127.0.0.1")
-            addr.sin_port = UInt16(port).bigEndian
-            let rc = withUnsafePointer(to: &addr) { $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { connect(fd, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) } }
+            guard let fd = Baresip.connectControl(port: port) else { return nil }
+            self.fd = fd
             var timeout = timeval(tv_sec: 0, tv_usec: 200_000)
             setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &timeout, socklen_t(MemoryLayout<timeval>.size))
-            if rc != 0 { close(fd); return nil }
         }
         /// Whether an event with this `type` and `param` comes within `seconds`.
         func wait(type: String, param: String, seconds: Double) -> Bool {
@@ -124,6 +113,21 @@ final class Baresip {
     }
 
     func events() -> Events? { Events(port: ctrlPort) }
+
+    /// A TCP connection to baresip's control port on 127.0.0.1, nil when refused.
+    static func connectControl(port: Int) -> Int32? {
+        let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
+        var addr = sockaddr_in()
+        addr.sin_family = sa_family_t(AF_INET)
+        addr.sin_addr.s_addr = inet_addr("127.0.0.1")
+        addr.sin_port = UInt16(port).bigEndian
+        let rc = withUnsafePointer(to: &addr) { $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { connect(fd, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) } }
+        guard rc == 0 else {
+            close(fd)
+            return nil
+        }
+        return fd
+    }
 
     /// The WAV baresip recorded of what it received (the `-dec` file), once it is written.
     func received() -> [Int16]? {

@@ -99,7 +99,7 @@ import TestSupport
         try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
         defer { try? FileManager.default.removeItem(at: dir) }
         for (voice, speed, pitch) in [("en", 175, 50), ("en+f3", 170, 70), ("de", 160, 40), ("fr", 180, 55)] {
-            let speech = TalkOffTests.normalised(try TalkOffTests.speech(voice: voice, speed: speed, pitch: pitch, dir: dir), dBm0: -10)
+            let speech = Speech.normalised(try Speech.espeak(voice: voice, speed: speed, pitch: pitch, in: dir), dBm0: -10)
             #expect(ModemToneDetector.detect(speech).isEmpty, "\(voice)")
         }
     }

@@ -8,12 +8,6 @@ import TestSupport
 /// DTMF key. Speech comes from espeak-ng (several voices, speeds and pitches), resampled to
 /// 8 kHz by sox — both installed by `make test`.
 @Suite(.serialized) struct TalkOffTests {
-    static func speech(voice: String, speed: Int, pitch: Int, dir: URL) throws -> [Int16] {
-        try Speech.espeak(voice: voice, speed: speed, pitch: pitch, in: dir)
-    }
-
-    static func normalised(_ x: [Int16], dBm0: Double) -> [Int16] { Speech.normalised(x, dBm0: dBm0) }
-
     @Test func noKeysInTenMinutesOfSpeech() throws {
         let dir = FileManager.default.temporaryDirectory.appendingPathComponent("tipring-talkoff-\(getpid())")
         try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
@@ -27,11 +21,11 @@ import TestSupport
         var falseKeys = ""
         var voicesUsed: [String] = []
         for (voice, speed, pitch) in voices {
-            let x = try Self.speech(voice: voice, speed: speed, pitch: pitch, dir: dir)
+            let x = try Speech.espeak(voice: voice, speed: speed, pitch: pitch, in: dir)
             guard !x.isEmpty else { continue }
             voicesUsed.append(voice)
             for level in [-20.0, -10.0] {
-                let audio = Self.normalised(x, dBm0: level)
+                let audio = Speech.normalised(x, dBm0: level)
                 falseKeys += DTMFDetector.detect(audio)
                 totalSamples += audio.count
             }
